@@ -1,0 +1,203 @@
+//! The application: HTTP server, delivery worker and Discord gateway, started and stopped as one.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::delivery::Worker;
+use crate::discord::{Discord, DiscordRest, DryRunSink};
+use crate::http::{self, AppState};
+use crate::storage::Db;
+
+/// How long shutdown waits for in-flight work before giving up on it.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// A built application: database migrated, listener bound, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    discord: Discord,
+    instance: String,
+}
+
+impl Application {
+    /// Connects and migrates the database and binds `http.listen`.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(config.http.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (http.listen)", config.http.listen))?;
+        Self::with_listener(config, listener).await
+    }
+
+    /// Like [`Application::build`] with a listener the caller bound (tests and the demo bind
+    /// port 0 and derive `http.public_url` from it).
+    pub async fn with_listener(
+        config: Config,
+        listener: TcpListener,
+    ) -> anyhow::Result<Application> {
+        let db = Db::connect(&config.database.url).await?;
+        db.migrate().await?;
+        if !db.is_postgres() {
+            db.clear_all_leases().await?;
+        }
+        let discord = discord_client(&config)?;
+        let integration_secret = config
+            .topgg
+            .integration_secret
+            .clone()
+            .unwrap_or_else(|| SecretString::new(String::new()));
+        let state = AppState {
+            config: Arc::new(config),
+            db,
+            integration_secret: Arc::new(integration_secret),
+            work_queued: Arc::new(Notify::new()),
+            gateway_connected: None,
+        };
+        let instance = format!("{}-{}", hostname(), std::process::id());
+        Ok(Application {
+            listener,
+            state,
+            discord,
+            instance,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// The dry-run sink, when `discord.dry_run` is on.
+    pub fn dry_run_sink(&self) -> Option<DryRunSink> {
+        match &self.discord {
+            Discord::DryRun(sink) => Some(sink.clone()),
+            Discord::Rest(_) => None,
+        }
+    }
+
+    /// Runs the HTTP server and the delivery worker until `shutdown` resolves or one of them
+    /// stops; then stops accepting, finishes in-flight requests and leaves queued work queued.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
+        let app = http::router(self.state.clone());
+        tracing::info!(addr = %self.local_addr(), "HTTP server listening");
+        let server_stop = stop.clone();
+        tasks.spawn(async move {
+            let served = axum::serve(self.listener, app)
+                .with_graceful_shutdown(server_stop.cancelled_owned())
+                .await
+                .context("HTTP server failed");
+            ("HTTP server", served)
+        });
+        let worker = Worker::new(
+            self.state.db.clone(),
+            self.discord.clone(),
+            self.state.work_queued.clone(),
+            self.instance,
+        );
+        let worker_stop = stop.clone();
+        tasks.spawn(async move { ("delivery worker", worker.run(worker_stop).await) });
+        let result = supervise(&mut tasks, &stop, shutdown).await;
+        self.state.db.close().await;
+        result
+    }
+}
+
+/// Waits for the shutdown signal or the first task to end, then stops the rest.
+async fn supervise(
+    tasks: &mut JoinSet<(&'static str, anyhow::Result<()>)>,
+    stop: &CancellationToken,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let mut result = Ok(());
+    tokio::select! {
+        _ = shutdown => {}
+        Some(ended) = tasks.join_next() => {
+            let (name, outcome) = ended.context("a task panicked")?;
+            result = Err(match outcome {
+                Ok(()) => anyhow::anyhow!("{name} stopped unexpectedly"),
+                Err(e) => e.context(format!("{name} stopped")),
+            });
+        }
+    }
+    stop.cancel();
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while let Some(ended) = tasks.join_next().await {
+            if let Ok((name, Err(e))) = ended {
+                tracing::error!(error = format!("{e:#}"), "{name} failed while stopping");
+            }
+        }
+    });
+    if drained.await.is_err() {
+        tracing::warn!("shutdown grace period over; abandoning unfinished tasks");
+        tasks.abort_all();
+    }
+    result
+}
+
+fn discord_client(config: &Config) -> anyhow::Result<Discord> {
+    if config.discord.dry_run {
+        return Ok(Discord::DryRun(DryRunSink::default()));
+    }
+    let token = config
+        .discord
+        .token
+        .clone()
+        .context("discord.token is required")?;
+    let client = reqwest::Client::builder()
+        .build()
+        .context("cannot build the HTTP client")?;
+    Ok(Discord::Rest(DiscordRest::new(
+        client,
+        &config.discord.api_url,
+        token,
+    )))
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "topgg-bot".into())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,377 @@
+//! `config.toml` plus environment overrides. A bad setting stops start-up with one line that
+//! names the key; secrets are wrapped so they never print.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// A setting that cannot be used, named by its key. Never carries a secret's value.
+#[derive(Debug, thiserror::Error)]
+#[error("config: {key}: {reason}")]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, reason: impl Into<String>) -> Self {
+        Self {
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Keys whose values must never appear in an error.
+const SECRET_KEYS: [&str; 3] = ["discord.token", "topgg.integration_secret", "database.url"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub discord: DiscordConfig,
+    pub http: HttpConfig,
+    pub topgg: TopggConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordConfig {
+    pub token: Option<SecretString>,
+    pub api_url: String,
+    pub dry_run: bool,
+    pub gateway: bool,
+    pub shards: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TopggConfig {
+    pub integration_secret: Option<SecretString>,
+    pub signature_tolerance_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub retention_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+pub const DEFAULT_DISCORD_API_URL: &str = "https://discord.com";
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            discord: DiscordConfig::default(),
+            http: HttpConfig::default(),
+            topgg: TopggConfig::default(),
+            database: DatabaseConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        Self {
+            token: None,
+            api_url: DEFAULT_DISCORD_API_URL.into(),
+            dry_run: false,
+            gateway: true,
+            shards: None,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: ([127, 0, 0, 1], 8080).into(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+impl Default for TopggConfig {
+    fn default() -> Self {
+        Self {
+            integration_secret: None,
+            signature_tolerance_secs: 300,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://topgg-bot.db".into(),
+            retention_days: 90,
+        }
+    }
+}
+
+impl Config {
+    /// Loads `path` (or `./config.toml` when present), then the environment, then validates.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let file = match path {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::new(
+                    "--config",
+                    format!("{} not found", path.display()),
+                ));
+            }
+            Some(path) => Some(path),
+            None => Some(Path::new("config.toml")).filter(|p| p.exists()),
+        };
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file(file));
+        }
+        Self::from_figment(figment.merge(env_overrides()))
+    }
+
+    /// Extracts and validates a configuration from any figment (tests pass TOML strings).
+    pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let mut config: Config = figment.extract().map_err(describe)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        if self.discord.token.is_none() && !self.discord.dry_run {
+            return Err(ConfigError::new(
+                "discord.token",
+                "required (set DISCORD_TOKEN) unless discord.dry_run = true",
+            ));
+        }
+        if self.topgg.integration_secret.is_none() {
+            return Err(ConfigError::new(
+                "topgg.integration_secret",
+                "required (set TOPGG_INTEGRATION_SECRET): Top.gg issues it when you register the integration",
+            ));
+        }
+        self.http.public_url = http_url("http.public_url", &self.http.public_url)?;
+        self.discord.api_url = http_url("discord.api_url", &self.discord.api_url)?;
+        let url = &self.database.url;
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| url.starts_with(p))
+        {
+            return Err(ConfigError::new(
+                "database.url",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        if let Some(shards) = &self.discord.shards {
+            ShardRange::parse(shards)
+                .map_err(|reason| ConfigError::new("discord.shards", reason))?;
+        }
+        Ok(())
+    }
+
+    /// The shard range this instance runs, if limited.
+    pub fn shard_range(&self) -> Option<ShardRange> {
+        self.discord
+            .shards
+            .as_deref()
+            .and_then(|s| ShardRange::parse(s).ok())
+    }
+}
+
+fn env_overrides() -> Figment {
+    Figment::new()
+        .merge(
+            Env::raw()
+                .only(&["DISCORD_TOKEN"])
+                .map(|_| "discord.token".into()),
+        )
+        .merge(
+            Env::raw()
+                .only(&["TOPGG_INTEGRATION_SECRET"])
+                .map(|_| "topgg.integration_secret".into()),
+        )
+        .merge(
+            Env::raw()
+                .only(&["DATABASE_URL"])
+                .map(|_| "database.url".into()),
+        )
+        .merge(Env::prefixed("TOPGG_BOT__").split("__"))
+}
+
+/// A `http(s)://` URL without its trailing slash.
+fn http_url(key: &str, value: &str) -> Result<String, ConfigError> {
+    let ok = value.starts_with("http://") || value.starts_with("https://");
+    if !ok || value.contains(char::is_whitespace) {
+        return Err(ConfigError::new(key, "must be an http:// or https:// URL"));
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
+fn describe(error: figment::Error) -> ConfigError {
+    let key = error.path.join(".");
+    let reason = if SECRET_KEYS.contains(&key.as_str()) {
+        "invalid value (not shown: it is a secret)".to_string()
+    } else {
+        error.kind.to_string()
+    };
+    ConfigError { key, reason }
+}
+
+/// `"a-b/n"` or `"a/n"`: shards a..=b of n total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardRange {
+    pub first: u32,
+    pub last: u32,
+    pub total: u32,
+}
+
+impl ShardRange {
+    pub fn parse(value: &str) -> Result<ShardRange, String> {
+        let bad = || format!("expected \"first-last/total\" such as \"0-1/4\", got {value:?}");
+        let (range, total) = value.split_once('/').ok_or_else(bad)?;
+        let (first, last) = range.split_once('-').unwrap_or((range, range));
+        let number = |s: &str| s.trim().parse::<u32>().map_err(|_| bad());
+        let (first, last, total) = (number(first)?, number(last)?, number(total)?);
+        if first > last || last >= total {
+            return Err(bad());
+        }
+        Ok(ShardRange { first, last, total })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn from_toml(toml: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(Figment::new().merge(Toml::string(toml)))
+    }
+
+    const MINIMAL: &str = "[discord]\ntoken = \"tok\"\n[topgg]\nintegration_secret = \"sek\"\n";
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = from_toml(MINIMAL).unwrap();
+        assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.http.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.discord.api_url, "https://discord.com");
+        assert_eq!(c.database.url, "sqlite://topgg-bot.db");
+        assert_eq!(
+            (c.topgg.signature_tolerance_secs, c.database.retention_days),
+            (300, 90)
+        );
+        assert!(c.discord.gateway && !c.discord.dry_run);
+        assert_eq!(c.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn a_missing_token_is_named_unless_dry_run() {
+        let err = from_toml("[topgg]\nintegration_secret = \"s\"").unwrap_err();
+        assert_eq!(err.key, "discord.token");
+        from_toml("[discord]\ndry_run = true\n[topgg]\nintegration_secret = \"s\"").unwrap();
+    }
+
+    #[test]
+    fn a_missing_integration_secret_is_named() {
+        let err = from_toml("[discord]\ntoken = \"t\"").unwrap_err();
+        assert_eq!(err.key, "topgg.integration_secret");
+    }
+
+    #[test]
+    fn an_invalid_value_names_its_key() {
+        let err = from_toml(&format!("{MINIMAL}[http]\nlisten = \"nope\"")).unwrap_err();
+        assert_eq!(err.key, "http.listen");
+        let err = from_toml(&format!("{MINIMAL}[discord]\nshards = \"3-1/2\"")).unwrap_err();
+        assert!(err.to_string().starts_with("config: "), "{err}");
+    }
+
+    #[test]
+    fn a_typo_in_a_key_is_reported() {
+        let err = from_toml(&format!("{MINIMAL}[http]\nlisten_addr = \"x\"")).unwrap_err();
+        assert_eq!(err.key, "http.listen_addr");
+    }
+
+    #[test]
+    fn a_secret_never_appears_in_errors_or_debug_output() {
+        let err = from_toml("[discord]\ntoken = 12345678\n[topgg]\nintegration_secret = \"s\"")
+            .unwrap_err();
+        assert_eq!(err.key, "discord.token");
+        assert!(!err.to_string().contains("12345678"), "{err}");
+        let c = from_toml("[discord]\ntoken = \"hunter2\"\n[topgg]\nintegration_secret = \"s\"")
+            .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(c.discord.token.unwrap().expose_secret(), "hunter2");
+    }
+
+    #[test]
+    fn a_trailing_slash_on_the_public_url_is_dropped() {
+        let c = from_toml(&format!(
+            "{MINIMAL}[http]\npublic_url = \"https://bot.example/\""
+        ))
+        .unwrap();
+        assert_eq!(c.http.public_url, "https://bot.example");
+    }
+
+    #[test]
+    fn env_overrides_beat_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("c.toml", MINIMAL)?;
+            jail.set_env("TOPGG_BOT__HTTP__LISTEN", "127.0.0.1:9999");
+            jail.set_env("DATABASE_URL", "postgres://x@127.0.0.1/db");
+            let c = Config::load(Some(Path::new("c.toml"))).expect("loads");
+            assert_eq!(c.http.listen.to_string(), "127.0.0.1:9999");
+            assert_eq!(c.database.url, "postgres://x@127.0.0.1/db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn shard_ranges_parse() {
+        assert_eq!(
+            ShardRange::parse("0-1/4"),
+            Ok(ShardRange {
+                first: 0,
+                last: 1,
+                total: 4
+            })
+        );
+        assert_eq!(
+            ShardRange::parse("2/4"),
+            Ok(ShardRange {
+                first: 2,
+                last: 2,
+                total: 4
+            })
+        );
+        assert!(ShardRange::parse("4/4").is_err());
+        assert!(ShardRange::parse("a-b").is_err());
+    }
+}

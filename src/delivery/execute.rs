@@ -1,0 +1,63 @@
+//! Performing one job's work against Discord.
+
+use crate::discord::{Discord, DiscordError, Sent};
+use crate::domain::work::Work;
+use crate::storage::Db;
+
+/// The result of one attempt: Discord's answer, or that nothing needed doing.
+pub async fn perform(
+    db: &Db,
+    discord: &Discord,
+    guild_id: &str,
+    work: &Work,
+    now: i64,
+) -> Result<Sent, DiscordError> {
+    match work {
+        Work::Announce {
+            channel_id,
+            content,
+            voter_id,
+            nonce,
+        } => {
+            discord
+                .create_message(channel_id, content, Some(voter_id), Some(nonce))
+                .await
+        }
+        Work::TestNotice {
+            channel_id,
+            content,
+        } => {
+            discord
+                .create_message(channel_id, content, None, None)
+                .await
+        }
+        Work::GrantRole { user_id, role_id } => discord.add_role(guild_id, user_id, role_id).await,
+        Work::RemoveRole { user_id, role_id } => {
+            let held = db
+                .release_role_grant(guild_id, user_id, role_id, now)
+                .await
+                .map_err(|e| DiscordError::Transient(format!("database: {e}")))?;
+            if held {
+                tracing::debug!(
+                    guild_id,
+                    user_id,
+                    role_id,
+                    "role still held by a live grant; kept"
+                );
+                return Ok(Sent::default());
+            }
+            discord.remove_role(guild_id, user_id, role_id).await
+        }
+    }
+}
+
+/// Discord's per-route rate limits are shared by the jobs of one channel (messages) or one
+/// guild (member roles): delivery serialises each such bucket.
+pub fn bucket_of(guild_id: &str, work: &Work) -> String {
+    match work {
+        Work::Announce { channel_id, .. } | Work::TestNotice { channel_id, .. } => {
+            format!("channel:{channel_id}")
+        }
+        Work::GrantRole { .. } | Work::RemoveRole { .. } => format!("guild:{guild_id}"),
+    }
+}

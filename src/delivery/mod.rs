@@ -1,0 +1,7 @@
+//! The Discord work queue's consumer: policy (pure), execution, and the worker loop.
+
+mod execute;
+pub mod policy;
+mod worker;
+
+pub use worker::{LEASE, Worker};

@@ -1,0 +1,206 @@
+//! The delivery worker: claims due jobs under a lease, performs them against Discord, and
+//! applies the failure policy. Wakes at once when work is queued.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::execute::{bucket_of, perform};
+use super::policy::{Step, next_step};
+use crate::discord::{Discord, DiscordError};
+use crate::domain::now_ms;
+use crate::domain::work::Work;
+use crate::storage::{ClaimedJob, Db};
+
+/// How long a claim holds a job; renewed while the job runs.
+pub const LEASE: Duration = Duration::from_secs(30);
+/// Longest sleep between looks at the queue (other instances, expired leases).
+const IDLE_POLL: Duration = Duration::from_secs(5);
+const BATCH: i64 = 64;
+
+pub struct Worker {
+    db: Db,
+    discord: Discord,
+    wake: Arc<Notify>,
+    instance: String,
+    /// Rate-limit buckets resting until the given unix ms.
+    resting: Mutex<HashMap<String, i64>>,
+}
+
+impl Worker {
+    pub fn new(db: Db, discord: Discord, wake: Arc<Notify>, instance: String) -> Self {
+        Self {
+            db,
+            discord,
+            wake,
+            instance,
+            resting: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Works the queue until `stop` is cancelled; stops between jobs and gives back its leases.
+    pub async fn run(self, stop: CancellationToken) -> anyhow::Result<()> {
+        tracing::info!(instance = %self.instance, "delivery worker started");
+        while !stop.is_cancelled() {
+            let now = now_ms();
+            let lease_until = now + LEASE.as_millis() as i64;
+            match self
+                .db
+                .claim_jobs(&self.instance, now, lease_until, BATCH)
+                .await
+            {
+                Ok(jobs) if jobs.is_empty() => self.idle(&stop).await,
+                Ok(jobs) => self.work_batch(jobs, &stop).await,
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "cannot claim jobs; retrying");
+                    sleep_unless_stopped(Duration::from_secs(1), &stop).await;
+                }
+            }
+        }
+        self.db.release_leases(&self.instance).await?;
+        tracing::info!("delivery worker stopped");
+        Ok(())
+    }
+
+    async fn idle(&self, stop: &CancellationToken) {
+        let wait = match self.db.next_due_at().await {
+            Ok(Some(due)) => Duration::from_millis((due - now_ms()).max(0) as u64).min(IDLE_POLL),
+            _ => IDLE_POLL,
+        };
+        tokio::select! {
+            _ = self.wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.cancelled() => {}
+        }
+    }
+
+    /// Works a batch: each rate-limit bucket in order, buckets side by side, leases renewed.
+    async fn work_batch(&self, jobs: Vec<ClaimedJob>, stop: &CancellationToken) {
+        let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+        let mut buckets: BTreeMap<String, Vec<(ClaimedJob, Work)>> = BTreeMap::new();
+        for job in jobs {
+            match serde_json::from_str::<Work>(&job.payload) {
+                Ok(work) => buckets
+                    .entry(bucket_of(&job.guild_id, &work))
+                    .or_default()
+                    .push((job, work)),
+                Err(e) => {
+                    self.settle(&job, Step::Fail(format!("unreadable job: {e}")))
+                        .await
+                }
+            }
+        }
+        let work = futures_util::future::join_all(
+            buckets
+                .into_iter()
+                .map(|(bucket, jobs)| self.work_bucket(bucket, jobs, stop)),
+        );
+        let renew = async {
+            loop {
+                tokio::time::sleep(LEASE / 3).await;
+                let until = now_ms() + LEASE.as_millis() as i64;
+                if let Err(e) = self.db.renew_leases(&self.instance, &ids, until).await {
+                    tracing::warn!(error = format!("{e:#}"), "cannot renew leases");
+                }
+            }
+        };
+        tokio::select! {
+            _ = work => {}
+            _ = renew => {}
+        }
+    }
+
+    async fn work_bucket(
+        &self,
+        bucket: String,
+        jobs: Vec<(ClaimedJob, Work)>,
+        stop: &CancellationToken,
+    ) {
+        for (job, work) in jobs {
+            if stop.is_cancelled() {
+                return;
+            }
+            self.work_one(&bucket, &job, &work).await;
+        }
+    }
+
+    async fn work_one(&self, bucket: &str, job: &ClaimedJob, work: &Work) {
+        if let Some(until) = self.resting_until(bucket) {
+            let error = job.last_error.clone().unwrap_or_default();
+            self.settle(
+                job,
+                Step::RetryAt {
+                    at: until,
+                    counts: false,
+                    error,
+                },
+            )
+            .await;
+            return;
+        }
+        let started = now_ms();
+        let result = perform(&self.db, &self.discord, &job.guild_id, work, started).await;
+        let now = now_ms();
+        match &result {
+            Ok(sent) => {
+                if let Some(wait) = sent.bucket_wait {
+                    self.rest(bucket, now + wait.as_millis() as i64);
+                }
+            }
+            Err(DiscordError::RateLimited { retry_after }) => {
+                self.rest(bucket, now + retry_after.as_millis() as i64);
+            }
+            Err(_) => {}
+        }
+        let outcome = result.map(|_| ());
+        let step = next_step(&outcome, job.attempts as u32, job.created_at, now);
+        tracing::debug!(job = job.id, kind = %job.kind, ?step, "job attempted");
+        self.settle(job, step).await;
+    }
+
+    async fn settle(&self, job: &ClaimedJob, step: Step) {
+        let now = now_ms();
+        let saved = match &step {
+            Step::Done => self.db.finish_job(job.id, now).await,
+            Step::RetryAt { at, counts, error } => {
+                let attempts = job.attempts + i64::from(*counts);
+                self.db.retry_job(job.id, *at, attempts, error).await
+            }
+            Step::Fail(error) => {
+                tracing::warn!(job = job.id, kind = %job.kind, guild = %job.guild_id, %error, "job failed");
+                self.db.fail_job(job.id, error, now).await
+            }
+        };
+        if let Err(e) = saved {
+            tracing::error!(
+                job = job.id,
+                error = format!("{e:#}"),
+                "cannot record job outcome; its lease will lapse"
+            );
+        }
+    }
+
+    fn resting_until(&self, bucket: &str) -> Option<i64> {
+        let resting = self.resting.lock().expect("bucket map poisoned");
+        resting
+            .get(bucket)
+            .copied()
+            .filter(|until| *until > now_ms())
+    }
+
+    fn rest(&self, bucket: &str, until: i64) {
+        let mut resting = self.resting.lock().expect("bucket map poisoned");
+        resting.retain(|_, t| *t > now_ms());
+        resting.insert(bucket.to_string(), until);
+    }
+}
+
+async fn sleep_unless_stopped(duration: Duration, stop: &CancellationToken) {
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => {}
+        _ = stop.cancelled() => {}
+    }
+}

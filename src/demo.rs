@@ -1,0 +1,156 @@
+//! `topgg-bot demo`: the whole flow on a temporary SQLite file, with no token and no config.
+
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::app::Application;
+use crate::config::Config;
+use crate::domain::now_ms;
+use crate::domain::rewards::RewardRole;
+use crate::send_test::{sample_integration_create, sample_project, sample_vote, send_signed};
+use crate::storage::Db;
+
+const GUILD: &str = "111111111111111111";
+const CHANNEL: &str = "222222222222222222";
+const ROLE: &str = "333333333333333333";
+const CONNECTION: &str = "demo-connection";
+const WEBHOOK_SECRET: &str = "whs_demo_webhook_secret";
+const INTEGRATION_SECRET: &str = "demo-integration-secret";
+
+/// Runs the demo and prints each step.
+pub async fn run() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let config = demo_config(&dir.path().join("demo.db"), &base);
+    println!(
+        "topgg-bot demo: database {}, server {base}, Discord dry-run\n",
+        config.database.url
+    );
+    let app = Application::with_listener(config, listener).await?;
+    let db = app.db().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+
+    let client = reqwest::Client::new();
+    let webhook_url = handshake(&client, &base).await?;
+    configure_guild(&db).await?;
+    send_votes(&client, &webhook_url).await?;
+    print_queue(&db).await?;
+
+    let _ = stop.send(());
+    server.await??;
+    println!(
+        "\ndemo finished: every acknowledged vote is stored; the queue above is what Discord would receive."
+    );
+    Ok(())
+}
+
+fn demo_config(db_path: &std::path::Path, base: &str) -> Config {
+    let mut config = Config::default();
+    config.discord.dry_run = true;
+    config.discord.gateway = false;
+    config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
+    config.database.url = format!("sqlite://{}", db_path.display());
+    config.http.public_url = base.to_string();
+    config
+}
+
+/// Top.gg's side of the handshake: a server project, which links itself to its guild.
+async fn handshake(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    let project = sample_project("900000000000000001", "server", GUILD);
+    let body =
+        sample_integration_create(CONNECTION, WEBHOOK_SECRET, &project, "444444444444444444");
+    let url = format!("{base}/topgg/integration");
+    let (status, text) = send_signed(
+        client,
+        &url,
+        INTEGRATION_SECRET,
+        &serde_json::to_vec(&body)?,
+    )
+    .await?;
+    println!("1. Top.gg -> POST /topgg/integration (integration.create)\n   <- {status} {text}");
+    let reply: Value = serde_json::from_str(&text)?;
+    let webhook_url = reply["webhook_url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    anyhow::ensure!(status == 200 && !webhook_url.is_empty(), "handshake failed");
+    Ok(webhook_url)
+}
+
+/// What `/topgg channel` and `/topgg roles add` would store.
+async fn configure_guild(db: &Db) -> anyhow::Result<()> {
+    db.set_channel(GUILD, CONNECTION, Some(CHANNEL)).await?;
+    let role = RewardRole {
+        role_id: ROLE.into(),
+        votes_required: 1,
+        hours: None,
+    };
+    db.add_reward_role(GUILD, CONNECTION, &role).await?;
+    println!(
+        "2. guild {GUILD}: announcements in #{CHANNEL}, reward role {ROLE} from 1 vote until the vote expires"
+    );
+    Ok(())
+}
+
+async fn send_votes(client: &reqwest::Client, webhook_url: &str) -> anyhow::Result<()> {
+    let project = sample_project("900000000000000001", "server", GUILD);
+    println!("3. Top.gg -> POST {webhook_url} (vote.create)");
+    let votes = [
+        (
+            "vote-1",
+            "555555555555555551",
+            "alice",
+            WEBHOOK_SECRET,
+            "first vote",
+        ),
+        (
+            "vote-2",
+            "555555555555555552",
+            "@everyone",
+            WEBHOOK_SECRET,
+            "a voter named @everyone",
+        ),
+        (
+            "vote-1",
+            "555555555555555551",
+            "alice",
+            WEBHOOK_SECRET,
+            "redelivery of vote-1 (duplicate)",
+        ),
+        (
+            "vote-3",
+            "555555555555555553",
+            "mallory",
+            "whs_wrong",
+            "signed with the wrong secret",
+        ),
+    ];
+    for (id, voter, name, secret, what) in votes {
+        let body = serde_json::to_vec(&sample_vote(id, &project, voter, name))?;
+        let (status, text) = send_signed(client, webhook_url, secret, &body).await?;
+        println!("   {what:<36} <- {status} {text}");
+    }
+    Ok(())
+}
+
+async fn print_queue(db: &Db) -> anyhow::Result<()> {
+    let jobs = db.all_jobs().await?;
+    println!(
+        "4. Discord work queued ({} jobs, now {}):",
+        jobs.len(),
+        now_ms()
+    );
+    for job in jobs {
+        let payload: Value = serde_json::from_str(&job.payload)?;
+        println!(
+            "   #{} {} guild {} due {} {}",
+            job.id, job.kind, job.guild_id, job.due_at, payload
+        );
+    }
+    Ok(())
+}

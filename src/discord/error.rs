@@ -1,0 +1,155 @@
+//! How a Discord answer is classified for the delivery policy.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+
+/// Why a Discord action did not happen, sorted by what the worker does next.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DiscordError {
+    /// 429: wait `retry_after`, then try again (does not count as a failure).
+    #[error("rate limited for {retry_after:?}")]
+    RateLimited { retry_after: Duration },
+    /// 5xx, timeouts, connection errors: back off and retry.
+    #[error("{0}")]
+    Transient(String),
+    /// 4xx such as missing permissions or an unknown channel: retrying cannot help.
+    #[error("Discord {status} (code {code}): {message}")]
+    Permanent {
+        status: u16,
+        code: i64,
+        message: String,
+    },
+}
+
+/// Discord's JSON error codes the bot explains to admins.
+pub mod codes {
+    pub const UNKNOWN_CHANNEL: i64 = 10003;
+    pub const UNKNOWN_MEMBER: i64 = 10007;
+    pub const UNKNOWN_ROLE: i64 = 10011;
+    pub const MISSING_ACCESS: i64 = 50001;
+    pub const MISSING_PERMISSIONS: i64 = 50013;
+}
+
+/// Classifies a non-2xx answer from its status, headers and body.
+pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> DiscordError {
+    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    if status == 429 {
+        return DiscordError::RateLimited {
+            retry_after: retry_after(headers, &json),
+        };
+    }
+    if status >= 500 || status == 408 {
+        return DiscordError::Transient(format!("Discord answered {status}"));
+    }
+    DiscordError::Permanent {
+        status,
+        code: json["code"].as_i64().unwrap_or(0),
+        message: json["message"]
+            .as_str()
+            .unwrap_or("no message")
+            .chars()
+            .take(200)
+            .collect(),
+    }
+}
+
+/// The wait a 429 asks for: the body's `retry_after` (seconds, fractional), else the
+/// `Retry-After` header, else one second. Never more than an hour.
+fn retry_after(headers: &HeaderMap, json: &serde_json::Value) -> Duration {
+    let from_body = json["retry_after"].as_f64();
+    let from_header = || {
+        headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    let secs = from_body.or_else(from_header).unwrap_or(1.0);
+    Duration::from_secs_f64(secs.clamp(0.0, 3600.0))
+}
+
+/// How long Discord's rate-limit headers say to wait before the next call on this route.
+pub fn exhausted_bucket_wait(headers: &HeaderMap) -> Option<Duration> {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if header("x-ratelimit-remaining")? != "0" {
+        return None;
+    }
+    let secs = header("x-ratelimit-reset-after")?.parse::<f64>().ok()?;
+    Some(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, v.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn a_429_waits_the_bodys_retry_after() {
+        let body = r#"{"message":"You are being rate limited.","retry_after":0.25,"global":false}"#;
+        let e = classify(429, &headers(&[("retry-after", "1")]), body);
+        assert_eq!(
+            e,
+            DiscordError::RateLimited {
+                retry_after: Duration::from_millis(250)
+            }
+        );
+    }
+
+    #[test]
+    fn a_429_without_a_body_uses_the_header() {
+        let e = classify(429, &headers(&[("retry-after", "3")]), "");
+        assert_eq!(
+            e,
+            DiscordError::RateLimited {
+                retry_after: Duration::from_secs(3)
+            }
+        );
+    }
+
+    #[test]
+    fn server_errors_are_transient() {
+        assert!(matches!(
+            classify(500, &HeaderMap::new(), ""),
+            DiscordError::Transient(_)
+        ));
+        assert!(matches!(
+            classify(503, &HeaderMap::new(), "x"),
+            DiscordError::Transient(_)
+        ));
+    }
+
+    #[test]
+    fn missing_permissions_is_permanent_with_its_code() {
+        let body = r#"{"message":"Missing Permissions","code":50013}"#;
+        let e = classify(403, &HeaderMap::new(), body);
+        assert_eq!(
+            e,
+            DiscordError::Permanent {
+                status: 403,
+                code: 50013,
+                message: "Missing Permissions".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_exhausted_bucket_says_how_long_to_wait() {
+        let h = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset-after", "1.5"),
+        ]);
+        assert_eq!(exhausted_bucket_wait(&h), Some(Duration::from_millis(1500)));
+        let h = headers(&[
+            ("x-ratelimit-remaining", "3"),
+            ("x-ratelimit-reset-after", "1.5"),
+        ]);
+        assert_eq!(exhausted_bucket_wait(&h), None);
+    }
+}

@@ -1,0 +1,79 @@
+//! Discord as delivery sees it: live REST calls or the dry-run sink.
+
+mod dry_run;
+pub mod error;
+mod rest;
+
+pub use dry_run::{DryRunAction, DryRunSink};
+pub use error::DiscordError;
+pub use rest::{DiscordRest, Sent};
+
+/// Where delivery sends its actions.
+#[derive(Clone)]
+pub enum Discord {
+    Rest(DiscordRest),
+    DryRun(DryRunSink),
+}
+
+impl Discord {
+    pub async fn create_message(
+        &self,
+        channel_id: &str,
+        content: &str,
+        allowed_user: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Result<Sent, DiscordError> {
+        match self {
+            Discord::Rest(rest) => {
+                rest.create_message(channel_id, content, allowed_user, nonce)
+                    .await
+            }
+            Discord::DryRun(sink) => {
+                sink.record(DryRunAction::Message {
+                    channel_id: channel_id.into(),
+                    content: content.into(),
+                    allowed_user: allowed_user.map(String::from),
+                });
+                Ok(Sent::default())
+            }
+        }
+    }
+
+    pub async fn add_role(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+        role_id: &str,
+    ) -> Result<Sent, DiscordError> {
+        match self {
+            Discord::Rest(rest) => rest.add_role(guild_id, user_id, role_id).await,
+            Discord::DryRun(sink) => {
+                sink.record(DryRunAction::AddRole {
+                    guild_id: guild_id.into(),
+                    user_id: user_id.into(),
+                    role_id: role_id.into(),
+                });
+                Ok(Sent::default())
+            }
+        }
+    }
+
+    pub async fn remove_role(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+        role_id: &str,
+    ) -> Result<Sent, DiscordError> {
+        match self {
+            Discord::Rest(rest) => rest.remove_role(guild_id, user_id, role_id).await,
+            Discord::DryRun(sink) => {
+                sink.record(DryRunAction::RemoveRole {
+                    guild_id: guild_id.into(),
+                    user_id: user_id.into(),
+                    role_id: role_id.into(),
+                });
+                Ok(Sent::default())
+            }
+        }
+    }
+}

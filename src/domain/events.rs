@@ -1,0 +1,183 @@
+//! The Top.gg v1 event payloads: `{"type": "<event>", "data": {...}}`.
+//!
+//! All ids are strings. Unknown fields are ignored; unknown event types are reported as
+//! [`Event::Unknown`] so the caller can acknowledge them.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// Why a body that passed the signature check cannot be acted on.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {event} payload: {source}")]
+pub struct PayloadError {
+    pub event: String,
+    #[source]
+    pub source: serde_json::Error,
+}
+
+/// A parsed event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    IntegrationCreate(IntegrationCreate),
+    IntegrationDelete(IntegrationDelete),
+    VoteCreate(Vote),
+    WebhookTest(WebhookTest),
+    Unknown(String),
+}
+
+impl Event {
+    /// Parses a raw body; the `type` selects the shape of `data`.
+    pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
+        let envelope: Envelope = serde_json::from_slice(body).map_err(|source| PayloadError {
+            event: "event".into(),
+            source,
+        })?;
+        let data = envelope.data;
+        let parsed = match envelope.kind.as_str() {
+            "integration.create" => serde_json::from_value(data).map(Event::IntegrationCreate),
+            "integration.delete" => serde_json::from_value(data).map(Event::IntegrationDelete),
+            "vote.create" => serde_json::from_value(data).map(Event::VoteCreate),
+            "webhook.test" => serde_json::from_value(data).map(Event::WebhookTest),
+            _ => return Ok(Event::Unknown(envelope.kind)),
+        };
+        parsed.map_err(|source| PayloadError {
+            event: envelope.kind,
+            source,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    data: serde_json::Value,
+}
+
+/// The project a connection or vote belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Project {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub platform: String,
+    pub platform_id: String,
+}
+
+impl Project {
+    /// Server projects link themselves to the guild they are.
+    pub fn is_discord_server(&self) -> bool {
+        self.kind == "server" && self.platform == "discord"
+    }
+}
+
+/// A Top.gg user; `platform_id` is their Discord user id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub platform_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+}
+
+/// `integration.create`: a project owner clicked Connect.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IntegrationCreate {
+    pub connection_id: String,
+    pub webhook_secret: String,
+    pub project: Project,
+    pub user: User,
+}
+
+/// `integration.delete`: the connection is gone.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IntegrationDelete {
+    pub connection_id: String,
+}
+
+/// `vote.create`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Vote {
+    pub id: String,
+    #[serde(default = "one")]
+    pub weight: i64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub project: Project,
+    pub user: User,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// `webhook.test`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WebhookTest {
+    pub project: Project,
+    pub user: User,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VOTE: &str = r#"{"type":"vote.create","data":{"id":"808499215864008704","weight":1,
+ "created_at":"2026-02-09T00:47:14.2510149+00:00","expires_at":"2026-02-09T12:47:14.2510149+00:00",
+ "project":{"id":"803190510032756736","type":"bot","platform":"discord","platform_id":"160105994217586689"},
+ "query":{"ref":"discord"},
+ "user":{"id":"topgg-user-id","platform_id":"discord-user-id","name":"username","avatar_url":"https://x"}}}"#;
+
+    #[test]
+    fn the_spec_vote_parses_with_seven_fractional_digits() {
+        let Event::VoteCreate(vote) = Event::parse(VOTE.as_bytes()).unwrap() else {
+            panic!("not a vote");
+        };
+        assert_eq!(vote.id, "808499215864008704");
+        assert_eq!(vote.user.platform_id, "discord-user-id");
+        assert_eq!(
+            vote.expires_at.timestamp() - vote.created_at.timestamp(),
+            12 * 3600
+        );
+    }
+
+    #[test]
+    fn unknown_event_types_are_reported_not_rejected() {
+        let event = Event::parse(br#"{"type":"vote.delete","data":{"x":1}}"#).unwrap();
+        assert_eq!(event, Event::Unknown("vote.delete".into()));
+    }
+
+    #[test]
+    fn a_vote_without_an_id_is_invalid() {
+        let body = VOTE.replace(r#""id":"808499215864008704","#, "");
+        let err = Event::parse(body.as_bytes()).unwrap_err();
+        assert_eq!(err.event, "vote.create");
+    }
+
+    #[test]
+    fn a_number_where_an_id_string_belongs_is_invalid() {
+        let body = VOTE.replace(r#""808499215864008704""#, "808499215864008704");
+        assert!(Event::parse(body.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn integration_delete_needs_only_the_connection_id() {
+        let event =
+            Event::parse(br#"{"type":"integration.delete","data":{"connection_id":"7"}}"#).unwrap();
+        assert_eq!(
+            event,
+            Event::IntegrationDelete(IntegrationDelete {
+                connection_id: "7".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_invalid() {
+        assert!(Event::parse(b"not json").is_err());
+        assert!(Event::parse(br#"{"data":{}}"#).is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! Pure domain logic: no I/O. Signatures, payloads, tallies, templates, rewards.
+
+pub mod events;
+pub mod nonce;
+pub mod rewards;
+pub mod signature;
+pub mod tally;
+pub mod template;
+pub mod work;
+
+/// Current time in unix milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

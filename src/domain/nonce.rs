@@ -1,0 +1,28 @@
+//! Message nonces: Discord allows 25 characters, so (vote id, guild id) is hashed.
+
+use sha2::{Digest, Sha256};
+
+/// A stable nonce for the announcement of `vote_id` in `guild_id`.
+pub fn announcement_nonce(vote_id: &str, guild_id: &str) -> String {
+    let digest = Sha256::digest(format!("{vote_id}:{guild_id}"));
+    hex::encode(digest)[..25].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nonce_is_25_characters_stable_and_distinct_per_guild() {
+        let a = announcement_nonce("808499215864008704", "160105994217586689");
+        assert_eq!(a.len(), 25);
+        assert_eq!(
+            a,
+            announcement_nonce("808499215864008704", "160105994217586689")
+        );
+        assert_ne!(
+            a,
+            announcement_nonce("808499215864008704", "160105994217586690")
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! Top.gg v1 signatures: `x-topgg-signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`.
+//!
+//! The HMAC covers `t + "." + raw_body`, keyed by the whole secret string. Pure code: the
+//! caller passes the current time.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Why a signature was not accepted. The messages are safe to show to the sender.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("missing x-topgg-signature header")]
+    Missing,
+    #[error("malformed x-topgg-signature header")]
+    Malformed,
+    #[error("signature timestamp outside the tolerance window")]
+    Stale,
+    #[error("signature does not match")]
+    Mismatch,
+}
+
+/// The parts of a parsed `x-topgg-signature` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHeader {
+    pub timestamp: i64,
+    pub mac: Vec<u8>,
+}
+
+impl SignatureHeader {
+    /// Parses `t=<digits>,v1=<hex>`; parts may come in any order, unknown parts are ignored.
+    pub fn parse(header: &str) -> Result<Self, SignatureError> {
+        let mut timestamp = None;
+        let mut mac = None;
+        for part in header.split(',') {
+            let (key, value) = part
+                .trim()
+                .split_once('=')
+                .ok_or(SignatureError::Malformed)?;
+            match key {
+                "t" => timestamp = Some(parse_timestamp(value)?),
+                "v1" => mac = Some(hex::decode(value).map_err(|_| SignatureError::Malformed)?),
+                _ => {}
+            }
+        }
+        match (timestamp, mac) {
+            (Some(timestamp), Some(mac)) => Ok(Self { timestamp, mac }),
+            _ => Err(SignatureError::Malformed),
+        }
+    }
+}
+
+fn parse_timestamp(value: &str) -> Result<i64, SignatureError> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SignatureError::Malformed);
+    }
+    value.parse().map_err(|_| SignatureError::Malformed)
+}
+
+/// Checks a delivery: header present and well formed, timestamp within `tolerance_secs` of
+/// `now` (either direction), HMAC equal in constant time.
+pub fn verify(
+    header: Option<&str>,
+    body: &[u8],
+    secret: &str,
+    now: i64,
+    tolerance_secs: u64,
+) -> Result<(), SignatureError> {
+    let header = SignatureHeader::parse(header.ok_or(SignatureError::Missing)?)?;
+    if now.abs_diff(header.timestamp) > tolerance_secs {
+        return Err(SignatureError::Stale);
+    }
+    mac_for(secret, header.timestamp, body)
+        .verify_slice(&header.mac)
+        .map_err(|_| SignatureError::Mismatch)
+}
+
+/// The header value Top.gg would send for `body` at time `timestamp`.
+pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mac = mac_for(secret, timestamp, body).finalize().into_bytes();
+    format!("t={timestamp},v1={}", hex::encode(mac))
+}
+
+fn mac_for(secret: &str, timestamp: i64, body: &[u8]) -> HmacSha256 {
+    let mut mac =
+        HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "whs_abcd";
+    const T: i64 = 1770598034;
+    const BODY: &str = r#"{"type":"webhook.test","data":{"user":{"id":"1","platform_id":"2","name":"u","avatar_url":"a"},"project":{"id":"3","type":"bot","platform":"discord","platform_id":"4"}}}"#;
+    const V1: &str = "c6d00bb8f6af8053115b5f607714b4beef73e8ec097001651bf76f23fa14e141";
+
+    fn check(header: &str, body: &str, now: i64) -> Result<(), SignatureError> {
+        verify(Some(header), body.as_bytes(), SECRET, now, 300)
+    }
+
+    #[test]
+    fn the_spec_test_vector_is_accepted() {
+        assert_eq!(check(&format!("t={T},v1={V1}"), BODY, T), Ok(()));
+    }
+
+    #[test]
+    fn signing_reproduces_the_test_vector() {
+        assert_eq!(sign(SECRET, T, BODY.as_bytes()), format!("t={T},v1={V1}"));
+    }
+
+    #[test]
+    fn upper_case_hex_is_accepted() {
+        let header = format!("t={T},v1={}", V1.to_uppercase());
+        assert_eq!(check(&header, BODY, T), Ok(()));
+    }
+
+    #[test]
+    fn parts_in_another_order_with_spaces_and_extras_are_accepted() {
+        let header = format!("v1={V1}, t={T},v0=ignored");
+        assert_eq!(check(&header, BODY, T), Ok(()));
+    }
+
+    #[test]
+    fn a_missing_header_is_rejected() {
+        assert_eq!(
+            verify(None, BODY.as_bytes(), SECRET, T, 300),
+            Err(SignatureError::Missing)
+        );
+    }
+
+    #[test]
+    fn a_header_without_v1_or_t_is_malformed() {
+        assert_eq!(
+            check(&format!("t={T}"), BODY, T),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            check(&format!("v1={V1}"), BODY, T),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(check("garbage", BODY, T), Err(SignatureError::Malformed));
+        assert_eq!(check("", BODY, T), Err(SignatureError::Malformed));
+    }
+
+    #[test]
+    fn a_non_numeric_timestamp_is_malformed() {
+        for t in ["abc", "-5", "+5", "1e9", "99999999999999999999999"] {
+            let header = format!("t={t},v1={V1}");
+            assert_eq!(
+                check(&header, BODY, T),
+                Err(SignatureError::Malformed),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_hex_is_malformed() {
+        let header = format!("t={T},v1=zz{}", &V1[2..]);
+        assert_eq!(check(&header, BODY, T), Err(SignatureError::Malformed));
+    }
+
+    #[test]
+    fn a_stale_timestamp_is_rejected() {
+        let header = format!("t={T},v1={V1}");
+        assert_eq!(check(&header, BODY, T + 301), Err(SignatureError::Stale));
+        assert_eq!(check(&header, BODY, T + 300), Ok(()));
+    }
+
+    #[test]
+    fn a_future_timestamp_is_rejected() {
+        let header = format!("t={T},v1={V1}");
+        assert_eq!(check(&header, BODY, T - 301), Err(SignatureError::Stale));
+    }
+
+    #[test]
+    fn a_body_changed_by_one_byte_is_rejected() {
+        let header = format!("t={T},v1={V1}");
+        let changed = BODY.replacen("\"u\"", "\"v\"", 1);
+        assert_eq!(check(&header, &changed, T), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn the_wrong_secret_is_rejected() {
+        let header = format!("t={T},v1={V1}");
+        assert_eq!(
+            verify(Some(&header), BODY.as_bytes(), "whs_abce", T, 300),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn a_truncated_mac_is_rejected() {
+        let header = format!("t={T},v1={}", &V1[..32]);
+        assert_eq!(check(&header, BODY, T), Err(SignatureError::Mismatch));
+    }
+}

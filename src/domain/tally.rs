@@ -1,0 +1,77 @@
+//! A voter's running figures for one project: total votes and streak.
+
+/// Votes closer together than this continue a streak (Top.gg allows one vote every ~12 h).
+pub const STREAK_WINDOW_MS: i64 = 36 * 3600 * 1000;
+
+/// A voter's figures after some votes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub total: i64,
+    pub streak: i64,
+    pub last_vote_at: i64,
+}
+
+impl Tally {
+    /// The figures after one more vote cast at `vote_at` (unix ms). A vote arriving out of
+    /// order (older than the last one seen) counts toward the total but leaves the streak.
+    pub fn after_vote(previous: Option<Tally>, vote_at: i64) -> Tally {
+        let Some(prev) = previous else {
+            return Tally {
+                total: 1,
+                streak: 1,
+                last_vote_at: vote_at,
+            };
+        };
+        let total = prev.total + 1;
+        if vote_at <= prev.last_vote_at {
+            return Tally { total, ..prev };
+        }
+        let streak = if vote_at - prev.last_vote_at <= STREAK_WINDOW_MS {
+            prev.streak + 1
+        } else {
+            1
+        };
+        Tally {
+            total,
+            streak,
+            last_vote_at: vote_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3600 * 1000;
+
+    #[test]
+    fn a_first_vote_starts_a_streak_of_one() {
+        let t = Tally::after_vote(None, 1000);
+        assert_eq!((t.total, t.streak, t.last_vote_at), (1, 1, 1000));
+    }
+
+    #[test]
+    fn a_vote_within_36_hours_continues_the_streak() {
+        let first = Tally::after_vote(None, 0);
+        let second = Tally::after_vote(Some(first), 36 * HOUR);
+        assert_eq!((second.total, second.streak), (2, 2));
+    }
+
+    #[test]
+    fn a_vote_after_36_hours_restarts_the_streak_but_keeps_the_total() {
+        let first = Tally::after_vote(None, 0);
+        let second = Tally::after_vote(Some(first), 36 * HOUR + 1);
+        assert_eq!((second.total, second.streak), (2, 1));
+    }
+
+    #[test]
+    fn an_out_of_order_vote_counts_but_keeps_the_streak_and_last_vote() {
+        let first = Tally::after_vote(None, 10 * HOUR);
+        let late = Tally::after_vote(Some(first), 2 * HOUR);
+        assert_eq!(
+            (late.total, late.streak, late.last_vote_at),
+            (2, 1, 10 * HOUR)
+        );
+    }
+}

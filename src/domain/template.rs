@@ -1,0 +1,145 @@
+//! Announcement templates: `{placeholder}` substitution in one pass.
+
+/// Used when a guild has not set its own template.
+pub const DEFAULT_TEMPLATE: &str = "{user} just voted for **{project}**! That makes {votes} votes. They can vote again {next_vote}.";
+
+/// The values a template can refer to.
+#[derive(Debug, Clone)]
+pub struct TemplateValues<'a> {
+    pub user_id: &'a str,
+    pub user_name: &'a str,
+    pub project_name: Option<&'a str>,
+    pub project_id: &'a str,
+    pub votes: i64,
+    pub streak: i64,
+    pub weight: i64,
+    /// When the voter may vote again, unix seconds.
+    pub next_vote_at: i64,
+    pub vote_url: &'a str,
+}
+
+impl TemplateValues<'_> {
+    fn lookup(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "user" => format!("<@{}>", self.user_id),
+            "user.name" => self.user_name.to_string(),
+            "user.id" => self.user_id.to_string(),
+            "project" => self.project_name.unwrap_or(self.project_id).to_string(),
+            "project.id" => self.project_id.to_string(),
+            "votes" => self.votes.to_string(),
+            "streak" => self.streak.to_string(),
+            "weight" => self.weight.to_string(),
+            "next_vote" => format!("<t:{}:R>", self.next_vote_at),
+            "vote_url" => self.vote_url.to_string(),
+            _ => return None,
+        })
+    }
+}
+
+/// Replaces every known `{placeholder}`; unknown ones stay as written. Substituted values are
+/// never scanned again, so a voter named `{votes}` stays `{votes}`.
+pub fn render(template: &str, values: &TemplateValues) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(['}', '{']) {
+            Some(close) if after.as_bytes()[close] == b'}' => {
+                let name = &after[..close];
+                match values.lookup(name) {
+                    Some(value) => out.push_str(&value),
+                    None => out.push_str(&rest[open..open + close + 2]),
+                }
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The public vote page of a project.
+pub fn vote_url(project_type: &str, platform_id: &str) -> String {
+    match project_type {
+        "server" => format!("https://top.gg/discord/servers/{platform_id}/vote"),
+        _ => format!("https://top.gg/bot/{platform_id}/vote"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values() -> TemplateValues<'static> {
+        TemplateValues {
+            user_id: "42",
+            user_name: "Ann",
+            project_name: None,
+            project_id: "7",
+            votes: 3,
+            streak: 2,
+            weight: 1,
+            next_vote_at: 1_770_000_000,
+            vote_url: "https://top.gg/bot/9/vote",
+        }
+    }
+
+    #[test]
+    fn every_placeholder_is_substituted() {
+        let out = render(
+            "{user} {user.name} {user.id} {project} {project.id} {votes} {streak} {weight} {next_vote} {vote_url}",
+            &values(),
+        );
+        assert_eq!(
+            out,
+            "<@42> Ann 42 7 7 3 2 1 <t:1770000000:R> https://top.gg/bot/9/vote"
+        );
+    }
+
+    #[test]
+    fn the_project_name_is_used_when_known() {
+        let v = TemplateValues {
+            project_name: Some("Cool Bot"),
+            ..values()
+        };
+        assert_eq!(render("{project}", &v), "Cool Bot");
+    }
+
+    #[test]
+    fn unknown_placeholders_and_stray_braces_are_left_as_written() {
+        assert_eq!(render("{nope} {votes", &values()), "{nope} {votes");
+        assert_eq!(render("{{votes}} }", &values()), "{3} }");
+        assert_eq!(render("", &values()), "");
+    }
+
+    #[test]
+    fn a_voter_name_that_looks_like_a_placeholder_is_not_expanded() {
+        let v = TemplateValues {
+            user_name: "{votes} @everyone",
+            ..values()
+        };
+        assert_eq!(render("{user.name}", &v), "{votes} @everyone");
+    }
+
+    #[test]
+    fn the_default_template_mentions_voter_project_total_and_next_vote() {
+        let out = render(DEFAULT_TEMPLATE, &values());
+        for part in ["<@42>", "7", "3 votes", "<t:1770000000:R>"] {
+            assert!(out.contains(part), "{out} lacks {part}");
+        }
+    }
+
+    #[test]
+    fn vote_urls_differ_for_bots_and_servers() {
+        assert_eq!(vote_url("bot", "1"), "https://top.gg/bot/1/vote");
+        assert_eq!(
+            vote_url("server", "1"),
+            "https://top.gg/discord/servers/1/vote"
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! `POST /topgg/integration`: Top.gg's configuration URL (the connection handshake).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use super::AppState;
+use super::body::{RawBody, check_signature, trace_id};
+use super::error::ApiError;
+use crate::domain::events::{Event, IntegrationCreate};
+use crate::domain::now_ms;
+
+/// The handshake answer.
+#[derive(Debug, Serialize)]
+pub struct HandshakeReply {
+    pub webhook_url: String,
+    pub routes: [&'static str; 1],
+}
+
+pub async fn configure(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let trace = trace_id(&headers);
+    let secret = state.integration_secret.expose_secret();
+    check_signature(
+        &headers,
+        &body,
+        secret,
+        state.config.topgg.signature_tolerance_secs,
+    )
+    .inspect_err(|e| tracing::warn!(%trace, error = %e, "integration request rejected"))?;
+    match Event::parse(&body)? {
+        Event::IntegrationCreate(create) => {
+            let reply = connect(&state, &create).await?;
+            tracing::info!(%trace, connection = %create.connection_id,
+                project = %create.project.id, "integration connected");
+            Ok(Json(reply).into_response())
+        }
+        Event::IntegrationDelete(delete) => {
+            let existed = state
+                .db
+                .delete_connection(&delete.connection_id)
+                .await
+                .map_err(ApiError::Storage)?;
+            tracing::info!(%trace, connection = %delete.connection_id, existed, "integration deleted");
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        other => {
+            tracing::info!(%trace, event = ?event_name(&other), "ignored event at the configuration URL");
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+    }
+}
+
+/// Stores the connection and builds the reply naming its webhook URL.
+async fn connect(state: &AppState, create: &IntegrationCreate) -> Result<HandshakeReply, ApiError> {
+    validate_connection(create)?;
+    state
+        .db
+        .upsert_connection(create, now_ms())
+        .await
+        .map_err(ApiError::Storage)?;
+    Ok(HandshakeReply {
+        webhook_url: format!(
+            "{}/topgg/webhooks/{}",
+            state.config.http.public_url, create.connection_id
+        ),
+        routes: ["vote.create"],
+    })
+}
+
+/// A connection id becomes a URL path segment; a secret must exist to verify anything.
+fn validate_connection(create: &IntegrationCreate) -> Result<(), ApiError> {
+    let id = &create.connection_id;
+    let id_ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !id_ok {
+        return Err(ApiError::BadRequest("invalid connection_id".into()));
+    }
+    if create.webhook_secret.is_empty() {
+        return Err(ApiError::BadRequest("empty webhook_secret".into()));
+    }
+    Ok(())
+}
+
+pub(super) fn event_name(event: &Event) -> &str {
+    match event {
+        Event::IntegrationCreate(_) => "integration.create",
+        Event::IntegrationDelete(_) => "integration.delete",
+        Event::VoteCreate(_) => "vote.create",
+        Event::WebhookTest(_) => "webhook.test",
+        Event::Unknown(kind) => kind,
+    }
+}

@@ -1,0 +1,47 @@
+//! The HTTP edge Top.gg talks to: the handshake, signed webhooks, health.
+
+mod body;
+mod error;
+mod health;
+mod integration;
+mod webhooks;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use secrecy::SecretString;
+use tokio::sync::Notify;
+
+pub use body::MAX_BODY_BYTES;
+pub use error::ApiError;
+pub use integration::HandshakeReply;
+
+use crate::config::Config;
+use crate::storage::Db;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub integration_secret: Arc<SecretString>,
+    /// Woken whenever Discord work is queued.
+    pub work_queued: Arc<Notify>,
+    /// `Some` where this instance runs a gateway: whether it is connected.
+    pub gateway_connected: Option<Arc<AtomicBool>>,
+}
+
+/// Every route of the contract.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/topgg/integration", post(integration::configure))
+        .route("/topgg/webhooks/{connection_id}", post(webhooks::receive))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

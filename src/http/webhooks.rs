@@ -1,0 +1,70 @@
+//! `POST /topgg/webhooks/{connection_id}`: signed events of one connection.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use secrecy::ExposeSecret;
+
+use super::AppState;
+use super::body::{RawBody, check_signature, trace_id};
+use super::error::ApiError;
+use super::integration::event_name;
+use crate::domain::events::Event;
+use crate::domain::now_ms;
+use crate::storage::VoteOutcome;
+
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(connection_id): Path<String>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<StatusCode, ApiError> {
+    let trace = trace_id(&headers);
+    let connection = state
+        .db
+        .connection(&connection_id)
+        .await
+        .map_err(ApiError::Storage)?
+        .ok_or(ApiError::UnknownConnection)?;
+    let secret = connection.webhook_secret.0.expose_secret();
+    check_signature(
+        &headers,
+        &body,
+        secret,
+        state.config.topgg.signature_tolerance_secs,
+    )
+    .inspect_err(
+        |e| tracing::warn!(%trace, connection = %connection_id, error = %e, "webhook rejected"),
+    )?;
+    match Event::parse(&body)? {
+        Event::VoteCreate(vote) => {
+            let outcome = state
+                .db
+                .record_vote(&connection, &vote, now_ms())
+                .await
+                .map_err(ApiError::Storage)?;
+            match outcome {
+                VoteOutcome::Stored { jobs, tally } => {
+                    tracing::info!(%trace, connection = %connection_id, vote = %vote.id,
+                        total = tally.total, jobs, "vote stored");
+                    state.work_queued.notify_one();
+                }
+                VoteOutcome::Duplicate => {
+                    tracing::info!(%trace, connection = %connection_id, vote = %vote.id, "duplicate vote ignored");
+                }
+            }
+        }
+        Event::WebhookTest(test) => {
+            let jobs = state
+                .db
+                .queue_test_notice(&connection, &test, now_ms())
+                .await
+                .map_err(ApiError::Storage)?;
+            tracing::info!(%trace, connection = %connection_id, jobs, "webhook.test received");
+            state.work_queued.notify_one();
+        }
+        other => {
+            tracing::info!(%trace, connection = %connection_id, event = event_name(&other), "event ignored");
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,16 @@
+//! topgg-bot: a Discord vote bot that speaks Top.gg's integration handshake.
+//!
+//! Layout: [`config`] (settings), [`domain`] (pure logic), [`storage`] (all SQL), [`http`] (the
+//! edge Top.gg talks to), [`app`] (wiring and lifecycle), [`cli`] (the commands).
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod delivery;
+pub mod demo;
+pub mod discord;
+pub mod domain;
+pub mod http;
+pub mod send_test;
+pub mod storage;
+pub mod telemetry;

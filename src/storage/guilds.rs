@@ -1,0 +1,183 @@
+//! Guild-facing reads: a guild's links, their health, voters' figures and leaderboards.
+
+use sqlx::FromRow;
+
+use super::{Db, with_pool};
+use crate::domain::rewards::RewardRole;
+
+/// A (guild, connection) link with its connection's facts and the link's settings.
+#[derive(Debug, Clone, FromRow)]
+pub struct GuildLink {
+    pub connection_id: String,
+    pub project_id: String,
+    pub project_type: String,
+    pub project_platform_id: String,
+    pub project_name: Option<String>,
+    pub owner_discord_id: String,
+    pub owner_name: String,
+    pub connected_at: i64,
+    pub linked_by: String,
+    pub linked_at: i64,
+    pub channel_id: Option<String>,
+    pub template: Option<String>,
+}
+
+impl GuildLink {
+    /// How admins see the project: its name when known, else its Discord id.
+    pub fn label(&self) -> String {
+        match &self.project_name {
+            Some(name) => format!("{name} ({})", self.project_platform_id),
+            None => format!("{} {}", self.project_type, self.project_platform_id),
+        }
+    }
+}
+
+/// A connection its owner may still link to a guild.
+#[derive(Debug, Clone, FromRow)]
+pub struct OwnedConnection {
+    pub connection_id: String,
+    pub project_type: String,
+    pub project_platform_id: String,
+    pub project_name: Option<String>,
+}
+
+/// Delivery and vote figures of one link, for `/topgg status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkHealth {
+    pub last_vote_at: Option<i64>,
+    pub votes_24h: i64,
+    pub queued: i64,
+    pub failed: i64,
+    pub last_error: Option<String>,
+}
+
+/// A voter's figures for one project.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct VoterFigures {
+    pub total_votes: i64,
+    pub streak: i64,
+    pub last_vote_at: i64,
+    pub last_expires_at: i64,
+}
+
+/// A leaderboard line.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct LeaderboardRow {
+    pub voter_id: String,
+    pub voter_name: String,
+    pub votes: i64,
+}
+
+const LINKS_IN_GUILD: &str = "SELECT c.connection_id, c.project_id, c.project_type, \
+    c.project_platform_id, c.project_name, c.owner_discord_id, c.owner_name, \
+    c.created_at AS connected_at, l.linked_by, l.linked_at, l.channel_id, l.template \
+    FROM links l JOIN connections c ON c.connection_id = l.connection_id \
+    WHERE l.guild_id = $1 ORDER BY l.linked_at, c.connection_id";
+
+impl Db {
+    /// Every link of a guild, oldest first.
+    pub async fn links_in_guild(&self, guild_id: &str) -> anyhow::Result<Vec<GuildLink>> {
+        let links = with_pool!(self, pool => {
+            sqlx::query_as(LINKS_IN_GUILD).bind(guild_id).fetch_all(pool).await?
+        });
+        Ok(links)
+    }
+
+    /// The reward roles of one link, lowest threshold first.
+    pub async fn reward_roles(
+        &self,
+        guild_id: &str,
+        connection_id: &str,
+    ) -> anyhow::Result<Vec<RewardRole>> {
+        let rows: Vec<(String, i64, Option<i64>)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT role_id, votes_required, hours FROM reward_roles \
+                            WHERE guild_id = $1 AND connection_id = $2 ORDER BY votes_required, role_id")
+                .bind(guild_id).bind(connection_id).fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(role_id, votes_required, hours)| RewardRole {
+                role_id,
+                votes_required,
+                hours,
+            })
+            .collect())
+    }
+
+    /// Connections `owner` connected on Top.gg that are not linked to `guild_id` yet.
+    pub async fn unlinked_connections_of(
+        &self,
+        owner: &str,
+        guild_id: &str,
+    ) -> anyhow::Result<Vec<OwnedConnection>> {
+        let rows = with_pool!(self, pool => {
+            sqlx::query_as("SELECT c.connection_id, c.project_type, c.project_platform_id, c.project_name \
+                            FROM connections c WHERE c.owner_discord_id = $1 AND NOT EXISTS \
+                            (SELECT 1 FROM links l WHERE l.connection_id = c.connection_id AND l.guild_id = $2) \
+                            ORDER BY c.created_at, c.connection_id")
+                .bind(owner).bind(guild_id).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// Vote and delivery figures of one link; `since` bounds "votes in 24 h" (unix ms).
+    pub async fn link_health(
+        &self,
+        guild_id: &str,
+        connection_id: &str,
+        since: i64,
+    ) -> anyhow::Result<LinkHealth> {
+        with_pool!(self, pool => {
+            let (last_vote_at, votes_24h): (Option<i64>, i64) = sqlx::query_as(
+                "SELECT MAX(created_at), COUNT(*) FILTER (WHERE created_at >= $2) FROM votes \
+                 WHERE connection_id = $1")
+                .bind(connection_id).bind(since).fetch_one(pool).await?;
+            let (queued, failed): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*) FILTER (WHERE status = 'queued'), COUNT(*) FILTER (WHERE status = 'failed') \
+                 FROM jobs WHERE guild_id = $1 AND connection_id = $2")
+                .bind(guild_id).bind(connection_id).fetch_one(pool).await?;
+            let last_error: Option<(Option<String>,)> = sqlx::query_as(
+                "SELECT last_error FROM jobs WHERE guild_id = $1 AND connection_id = $2 \
+                 AND last_error IS NOT NULL AND status <> 'done' ORDER BY id DESC LIMIT 1")
+                .bind(guild_id).bind(connection_id).fetch_optional(pool).await?;
+            Ok(LinkHealth { last_vote_at, votes_24h, queued, failed, last_error: last_error.and_then(|r| r.0) })
+        })
+    }
+
+    /// A voter's figures for a connection, if they ever voted.
+    pub async fn voter_figures(
+        &self,
+        connection_id: &str,
+        voter_id: &str,
+    ) -> anyhow::Result<Option<VoterFigures>> {
+        let row = with_pool!(self, pool => {
+            sqlx::query_as("SELECT total_votes, streak, last_vote_at, last_expires_at FROM voter_totals \
+                            WHERE connection_id = $1 AND voter_id = $2")
+                .bind(connection_id).bind(voter_id).fetch_optional(pool).await?
+        });
+        Ok(row)
+    }
+
+    /// Top voters of a month (`"2026-11"`), or of all time with `None`.
+    pub async fn leaderboard(
+        &self,
+        connection_id: &str,
+        month: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<LeaderboardRow>> {
+        let rows = with_pool!(self, pool => {
+            match month {
+                Some(month) => sqlx::query_as(
+                    "SELECT m.voter_id, COALESCE(t.voter_name, '') AS voter_name, m.votes FROM monthly_votes m \
+                     LEFT JOIN voter_totals t ON t.connection_id = m.connection_id AND t.voter_id = m.voter_id \
+                     WHERE m.connection_id = $1 AND m.month = $2 ORDER BY m.votes DESC, m.voter_id LIMIT $3")
+                    .bind(connection_id).bind(month).bind(limit).fetch_all(pool).await?,
+                None => sqlx::query_as(
+                    "SELECT voter_id, voter_name, total_votes AS votes FROM voter_totals \
+                     WHERE connection_id = $1 ORDER BY total_votes DESC, voter_id LIMIT $2")
+                    .bind(connection_id).bind(limit).fetch_all(pool).await?,
+            }
+        });
+        Ok(rows)
+    }
+}

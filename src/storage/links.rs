@@ -1,0 +1,158 @@
+//! `links` and `reward_roles`: which guilds linked a connection, and their settings.
+
+use sqlx::FromRow;
+
+use super::{Db, with_pool};
+
+use crate::domain::rewards::RewardRole;
+use crate::domain::work::LinkSettings;
+
+/// Every link of a connection joined with its reward roles (one row per role, or one row
+/// with no role).
+pub(super) const LINK_SETTINGS: &str = "SELECT l.guild_id, l.channel_id, l.template, \
+    r.role_id, r.votes_required, r.hours FROM links l LEFT JOIN reward_roles r \
+    ON r.guild_id = l.guild_id AND r.connection_id = l.connection_id \
+    WHERE l.connection_id = $1 ORDER BY l.guild_id, r.votes_required, r.role_id";
+
+#[derive(FromRow)]
+pub(super) struct LinkRoleRow {
+    guild_id: String,
+    channel_id: Option<String>,
+    template: Option<String>,
+    role_id: Option<String>,
+    votes_required: Option<i64>,
+    hours: Option<i64>,
+}
+
+/// Folds the joined rows (ordered by guild) into one [`LinkSettings`] per guild.
+pub(super) fn group_link_rows(rows: Vec<LinkRoleRow>) -> Vec<LinkSettings> {
+    let mut links: Vec<LinkSettings> = Vec::new();
+    for row in rows {
+        if links.last().is_none_or(|l| l.guild_id != row.guild_id) {
+            links.push(LinkSettings {
+                guild_id: row.guild_id.clone(),
+                channel_id: row.channel_id.clone(),
+                template: row.template.clone(),
+                roles: Vec::new(),
+            });
+        }
+        if let (Some(role_id), Some(votes_required)) = (row.role_id, row.votes_required) {
+            let link = links.last_mut().expect("pushed above");
+            link.roles.push(RewardRole {
+                role_id,
+                votes_required,
+                hours: row.hours,
+            });
+        }
+    }
+    links
+}
+
+impl Db {
+    /// Links a connection to a guild (idempotent).
+    pub async fn link(
+        &self,
+        guild_id: &str,
+        connection_id: &str,
+        by: &str,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO links (guild_id, connection_id, linked_by, linked_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(guild_id).bind(connection_id).bind(by).bind(now)
+            .execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Removes a link with its settings and roles; returns whether it existed.
+    pub async fn unlink(&self, guild_id: &str, connection_id: &str) -> anyhow::Result<bool> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM links WHERE guild_id = $1 AND connection_id = $2")
+                .bind(guild_id).bind(connection_id).execute(pool).await?.rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Sets (or with `None` clears) the announcement channel of a link.
+    pub async fn set_channel(
+        &self,
+        guild_id: &str,
+        connection_id: &str,
+        channel_id: Option<&str>,
+    ) -> anyhow::Result<bool> {
+        self.update_link("channel_id", guild_id, connection_id, channel_id)
+            .await
+    }
+
+    /// Sets (or with `None` restores the default) announcement template of a link.
+    pub async fn set_template(
+        &self,
+        guild_id: &str,
+        connection_id: &str,
+        template: Option<&str>,
+    ) -> anyhow::Result<bool> {
+        self.update_link("template", guild_id, connection_id, template)
+            .await
+    }
+
+    async fn update_link(
+        &self,
+        column: &'static str,
+        guild_id: &str,
+        connection_id: &str,
+        value: Option<&str>,
+    ) -> anyhow::Result<bool> {
+        let sql =
+            format!("UPDATE links SET {column} = $3 WHERE guild_id = $1 AND connection_id = $2");
+        let n = with_pool!(self, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(guild_id).bind(connection_id).bind(value)
+                .execute(pool).await?.rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Adds or replaces a reward role of a link.
+    pub async fn add_reward_role(
+        &self,
+        guild_id: &str,
+        connection_id: &str,
+        role: &RewardRole,
+    ) -> anyhow::Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO reward_roles (guild_id, connection_id, role_id, votes_required, hours) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, connection_id, role_id) \
+                 DO UPDATE SET votes_required = excluded.votes_required, hours = excluded.hours",
+            )
+            .bind(guild_id).bind(connection_id).bind(&role.role_id).bind(role.votes_required).bind(role.hours)
+            .execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Removes a reward role of a link; returns whether it existed.
+    pub async fn remove_reward_role(
+        &self,
+        guild_id: &str,
+        connection_id: &str,
+        role_id: &str,
+    ) -> anyhow::Result<bool> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM reward_roles WHERE guild_id = $1 AND connection_id = $2 AND role_id = $3")
+                .bind(guild_id).bind(connection_id).bind(role_id).execute(pool).await?.rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// The guilds linked to a connection, with their settings and roles.
+    pub async fn links_of(&self, connection_id: &str) -> anyhow::Result<Vec<LinkSettings>> {
+        let rows = with_pool!(self, pool => {
+            sqlx::query_as(LINK_SETTINGS).bind(connection_id).fetch_all(pool).await?
+        });
+        Ok(group_link_rows(rows))
+    }
+}

@@ -1,0 +1,254 @@
+//! Shared test harness: the real application on a real socket, over a real SQLite file or a
+//! fresh database on the real Postgres server.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use secrecy::SecretString;
+use serde_json::Value;
+use sqlx::Connection as _;
+use tokio::net::TcpListener;
+use topgg_bot::app::Application;
+use topgg_bot::config::Config;
+use topgg_bot::domain::signature;
+use topgg_bot::storage::Db;
+
+pub const INTEGRATION_SECRET: &str = "test-integration-secret";
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running application and what a test needs to talk to it.
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    postgres_db: Option<String>,
+}
+
+impl TestApp {
+    /// Starts the app on port 0; `None` when Postgres is wanted but unavailable (and not
+    /// required by `TOPGG_TEST_REQUIRE_POSTGRES=1`).
+    pub async fn start(backend: Backend) -> Option<TestApp> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::start`], letting the test adjust the configuration.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let dir = tempfile::tempdir().unwrap();
+        let (database_url, postgres_db) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("test.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let (url, name) = fresh_postgres_database().await?;
+                (url, Some(name))
+            }
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = Config::default();
+        config.discord.dry_run = true;
+        config.discord.gateway = false;
+        config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
+        config.database.url = database_url.clone();
+        config.http.public_url = base.clone();
+        adjust(&mut config);
+        let app = Application::with_listener(config, listener).await.unwrap();
+        let db = app.db().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        Some(TestApp {
+            base,
+            db,
+            client: reqwest::Client::new(),
+            database_url,
+            _dir: dir,
+            stop: Some(stop),
+            server: Some(server),
+            postgres_db,
+        })
+    }
+
+    /// Stops the server and drops the Postgres database it used.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        if let Some(name) = self.postgres_db.take() {
+            drop_postgres_database(&name).await;
+        }
+    }
+
+    /// POSTs `body` to `path` with the given signature header (or none).
+    pub async fn post(
+        &self,
+        path: &str,
+        signature: Option<String>,
+        body: Vec<u8>,
+    ) -> (u16, String) {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(signature) = signature {
+            request = request.header("x-topgg-signature", signature);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    /// POSTs `body` to `path` signed with `secret` now.
+    pub async fn post_signed(&self, path: &str, secret: &str, body: &Value) -> (u16, String) {
+        let body = serde_json::to_vec(body).unwrap();
+        let header = signature::sign(secret, chrono::Utc::now().timestamp(), &body);
+        self.post(path, Some(header), body).await
+    }
+
+    /// Runs the handshake for a connection; returns the reply JSON.
+    pub async fn connect(
+        &self,
+        connection_id: &str,
+        webhook_secret: &str,
+        project: &Value,
+    ) -> Value {
+        let body = integration_create(connection_id, webhook_secret, project, OWNER_ID);
+        let (status, text) = self
+            .post_signed("/topgg/integration", INTEGRATION_SECRET, &body)
+            .await;
+        assert_eq!(status, 200, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Sends a signed event to a connection's webhook URL.
+    pub async fn webhook(&self, connection_id: &str, secret: &str, body: &Value) -> (u16, String) {
+        self.post_signed(&format!("/topgg/webhooks/{connection_id}"), secret, body)
+            .await
+    }
+}
+
+pub const OWNER_ID: &str = "400000000000000001";
+
+pub fn bot_project() -> Value {
+    topgg_bot::send_test::sample_project("800000000000000001", "bot", "810000000000000001")
+}
+
+pub fn server_project(guild_id: &str) -> Value {
+    topgg_bot::send_test::sample_project("800000000000000002", "server", guild_id)
+}
+
+pub fn integration_create(
+    connection_id: &str,
+    secret: &str,
+    project: &Value,
+    owner: &str,
+) -> Value {
+    topgg_bot::send_test::sample_integration_create(connection_id, secret, project, owner)
+}
+
+pub fn vote(id: &str, project: &Value, voter: &str) -> Value {
+    topgg_bot::send_test::sample_vote(id, project, voter, "voter")
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TOPGG_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
+}
+
+fn postgres_required() -> bool {
+    std::env::var("TOPGG_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// Creates `topgg_test_<pid>_<n>` on the test server; returns its URL and name.
+async fn fresh_postgres_database() -> Option<(String, String)> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let admin = postgres_admin_url();
+    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+        Ok(conn) => conn,
+        Err(e) if !postgres_required() => {
+            announce_skip(&admin, &e);
+            return None;
+        }
+        Err(e) => panic!("Postgres required but unreachable at {admin}: {e}"),
+    };
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = format!("topgg_test_{}_{n}", std::process::id());
+    let sql = format!("DROP DATABASE IF EXISTS {name}");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let sql = format!("CREATE DATABASE {name}");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+    Some((format!("{base}/{name}"), name))
+}
+
+async fn drop_postgres_database(name: &str) {
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+/// Says once per test binary, past the test harness's output capture, that Postgres tests
+/// were skipped and how to run them.
+fn announce_skip(url: &str, error: &sqlx::Error) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\nSKIPPED: the Postgres tests (no server at {url}: {error}). Start PostgreSQL or set \
+             TOPGG_TEST_POSTGRES_URL=postgres://user@host:port/db; TOPGG_TEST_REQUIRE_POSTGRES=1 \
+             makes their absence a failure.\n"
+        );
+    });
+}
+
+/// Declares each listed case as one test on SQLite and one on Postgres.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let app = $crate::common::TestApp::start($crate::common::Backend::Sqlite).await.unwrap();
+                    super::$case(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(app) = $crate::common::TestApp::start($crate::common::Backend::Postgres).await else { return };
+                    super::$case(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+    };
+}

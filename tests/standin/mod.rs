@@ -1,0 +1,249 @@
+#![allow(dead_code, unused_imports)]
+//! A Discord stand-in for integration tests: REST under `/api/v10` and a gateway at
+//! `/gateway`, on one axum server bound to 127.0.0.1:0.
+//!
+//! Point serenity at it with [`DiscordStandIn::http`] (or
+//! `HttpBuilder::new(FAKE_TOKEN).proxy(standin.url()).ratelimiter_disabled(true)`): serenity
+//! ignores the proxy while its ratelimiter is on. Recorded paths have `/api/v10` removed.
+
+pub mod faults;
+pub mod fixtures;
+pub mod gateway;
+pub mod interactions;
+pub mod json;
+pub mod reply;
+mod rest;
+mod state;
+mod writes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use poise::serenity_prelude as serenity;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+pub use faults::{Fault, FaultRule, RateLimitStats};
+pub use fixtures::*;
+pub use interactions::{InteractionPayload, Opt, autocomplete, slash_command};
+pub use reply::Reply;
+pub use state::RecordedRequest;
+pub use writes::INTERACTION_DEADLINE;
+
+use faults::ChannelLimiter;
+use state::{Inner, State};
+
+pub struct StandInBuilder {
+    model: GuildModel,
+    token: String,
+}
+
+impl StandInBuilder {
+    /// Replaces the default guild (see [`GuildModel::default_guild`]).
+    pub fn guild(mut self, model: GuildModel) -> Self {
+        self.model = model;
+        self
+    }
+
+    /// The token the gateway accepts in IDENTIFY (default [`FAKE_TOKEN`]).
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = token.to_string();
+        self
+    }
+
+    pub async fn start(self) -> DiscordStandIn {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind stand-in");
+        let addr = listener.local_addr().expect("stand-in address");
+        let state = State::new(Inner {
+            model: self.model,
+            token: self.token,
+            base_url: format!("http://{addr}"),
+            joined_at: json::now_timestamp(),
+            requests: Vec::new(),
+            messages: Vec::new(),
+            nonces: Default::default(),
+            faults: Vec::new(),
+            down: false,
+            limiter: None,
+            backoff: Default::default(),
+            commands: Default::default(),
+            interactions: Default::default(),
+            sessions: Vec::new(),
+            identify_count: 0,
+            ready_count: 0,
+        });
+        let app = Router::new()
+            .route("/gateway", get(gateway::upgrade))
+            .fallback(rest::handle)
+            .with_state(Arc::clone(&state));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        DiscordStandIn {
+            state,
+            addr,
+            server,
+        }
+    }
+}
+
+/// The running stand-in. Dropping it stops the server and ends gateway sessions.
+pub struct DiscordStandIn {
+    state: Arc<State>,
+    addr: SocketAddr,
+    server: JoinHandle<()>,
+}
+
+impl Drop for DiscordStandIn {
+    fn drop(&mut self) {
+        self.state.shut_down();
+        self.server.abort();
+    }
+}
+
+impl DiscordStandIn {
+    /// The default guild and [`FAKE_TOKEN`].
+    pub async fn start() -> Self {
+        Self::builder().start().await
+    }
+
+    pub fn builder() -> StandInBuilder {
+        StandInBuilder {
+            model: GuildModel::default_guild(),
+            token: FAKE_TOKEN.to_string(),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, the value for serenity's `HttpBuilder::proxy`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn gateway_url(&self) -> String {
+        format!("ws://{}/gateway", self.addr)
+    }
+
+    pub fn token(&self) -> String {
+        self.state.lock().token.clone()
+    }
+
+    /// serenity's `Http` aimed at the stand-in: proxy, ratelimiter off, application id set.
+    pub fn http(&self) -> serenity::Http {
+        serenity::HttpBuilder::new(self.token())
+            .proxy(self.url())
+            .ratelimiter_disabled(true)
+            .application_id(serenity::ApplicationId::new(APPLICATION_ID))
+            .build()
+    }
+
+    // ---- recording ----
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.lock().requests.clone()
+    }
+
+    /// Requests with this method (any case; `*` for all) whose path (no `/api/v10`) starts with
+    /// `path_prefix`.
+    pub fn requests_matching(&self, method: &str, path_prefix: &str) -> Vec<RecordedRequest> {
+        let inner = self.state.lock();
+        let hit = |r: &&RecordedRequest| {
+            (method == "*" || r.method.eq_ignore_ascii_case(method))
+                && r.path.starts_with(path_prefix)
+        };
+        inner.requests.iter().filter(hit).cloned().collect()
+    }
+
+    /// Messages created by `POST /channels/{id}/messages` (not interaction replies), in order.
+    pub fn messages_in(&self, channel_id: u64) -> Vec<Value> {
+        let inner = self.state.lock();
+        inner
+            .messages
+            .iter()
+            .filter(|(c, _)| *c == channel_id)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// The first recorded request (earlier ones included) matching `predicate`, waiting up to
+    /// `timeout` for one to arrive.
+    pub async fn wait_for(
+        &self,
+        predicate: impl Fn(&RecordedRequest) -> bool,
+        timeout: Duration,
+    ) -> Option<RecordedRequest> {
+        self.state
+            .wait(timeout, |inner| {
+                inner.requests.iter().find(|r| predicate(r)).cloned()
+            })
+            .await
+    }
+
+    pub fn clear_requests(&self) {
+        self.state.lock().requests.clear();
+    }
+
+    // ---- guild model ----
+
+    /// The member's role ids (without @everyone), sorted; `None` for an unknown guild or member.
+    pub fn member_roles(&self, guild_id: u64, user_id: u64) -> Option<Vec<u64>> {
+        let inner = self.state.lock();
+        if inner.model.id != guild_id {
+            return None;
+        }
+        let mut roles = inner.model.member(user_id)?.roles.clone();
+        roles.sort_unstable();
+        Some(roles)
+    }
+
+    pub fn guild(&self) -> GuildModel {
+        self.state.lock().model.clone()
+    }
+
+    /// Changes the model in place (no gateway event is sent for the change).
+    pub fn update_guild(&self, change: impl FnOnce(&mut GuildModel)) {
+        change(&mut self.state.lock().model);
+    }
+
+    // ---- faults ----
+
+    /// The next `n` requests with `method` (`*` for any) and a path (no `/api/v10`) starting
+    /// with `path_prefix` get `fault` instead of their answer.
+    pub fn fail_next(&self, method: &str, path_prefix: &str, n: usize, fault: Fault) {
+        let rule = FaultRule {
+            method: method.to_string(),
+            path_prefix: path_prefix.to_string(),
+            remaining: n,
+            fault,
+        };
+        self.state.lock().faults.push(rule);
+    }
+
+    /// While down, every REST call answers 503 (the gateway is unaffected).
+    pub fn set_down(&self, down: bool) {
+        self.state.lock().down = down;
+    }
+
+    /// At most `max` messages per channel per `per`; beyond that, 429 with the time left.
+    pub fn limit_channel_messages(&self, max: usize, per: Duration) {
+        self.state.lock().limiter = Some(ChannelLimiter::new(max, per));
+    }
+
+    pub fn rate_limit_stats(&self) -> RateLimitStats {
+        self.state.lock().backoff.stats
+    }
+
+    /// Requests that arrived before the `retry_after` of a 429 on the same method and path.
+    pub fn rate_limit_violations(&self) -> usize {
+        self.rate_limit_stats().violations
+    }
+
+    /// 429s sent (injected or from the channel limit).
+    pub fn rate_limits_issued(&self) -> usize {
+        self.rate_limit_stats().issued
+    }
+}

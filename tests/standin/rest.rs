@@ -1,0 +1,256 @@
+//! The REST half: one fallback handler that records, applies faults and routes by path.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State as AxumState;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::faults::{take_fault, unavailable};
+use super::json;
+use super::state::{Inner, RecordedRequest, State};
+use super::writes;
+
+pub const API_PREFIX: &str = "/api/v10";
+
+/// A response before it becomes an axum one.
+#[derive(Clone, Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Option<Value>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Resp {
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body: Some(body),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn ok(body: Value) -> Self {
+        Self::json(200, body)
+    }
+
+    pub fn no_content() -> Self {
+        Self {
+            status: 204,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Discord's error shape `{"message": ..., "code": ...}`.
+    pub fn error(status: u16, code: u64, message: &str) -> Self {
+        Self::json(status, json::error(code, message))
+    }
+
+    pub fn not_found() -> Self {
+        Self::error(404, 0, "404: Not Found")
+    }
+
+    fn into_response(self) -> Response {
+        let mut builder = Response::builder().status(self.status);
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value);
+        }
+        let body = match self.body {
+            Some(v) => {
+                builder = builder.header("content-type", "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        builder
+            .body(body)
+            .unwrap_or_else(|_| Response::new(Body::empty()))
+    }
+}
+
+/// Axum fallback: every request that is not the gateway lands here.
+pub async fn handle(
+    AxumState(state): AxumState<Arc<State>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let now = Instant::now();
+    let full = uri.path();
+    let path = full.strip_prefix(API_PREFIX).unwrap_or(full).to_string();
+    let body = parse_body(&body);
+    let resp = {
+        let mut inner = state.lock();
+        let resp = respond(
+            &mut inner,
+            method.as_str(),
+            &path,
+            full.starts_with(API_PREFIX),
+            &body,
+            now,
+        );
+        record(
+            &mut inner,
+            &method,
+            path,
+            uri.query(),
+            &headers,
+            body,
+            &resp,
+            now,
+        );
+        resp
+    };
+    state.notify();
+    resp.into_response()
+}
+
+fn parse_body(bytes: &Bytes) -> Value {
+    if bytes.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    inner: &mut Inner,
+    method: &Method,
+    path: String,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Value,
+    resp: &Resp,
+    at: Instant,
+) {
+    let headers = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    inner.requests.push(RecordedRequest {
+        seq: inner.requests.len(),
+        at,
+        method: method.as_str().to_string(),
+        path,
+        query: query.map(str::to_string),
+        headers,
+        body,
+        status: resp.status,
+        response: resp.body.clone().unwrap_or(Value::Null),
+    });
+}
+
+fn respond(
+    inner: &mut Inner,
+    method: &str,
+    path: &str,
+    api: bool,
+    body: &Value,
+    now: Instant,
+) -> Resp {
+    let key = format!("{method} {path}");
+    inner.backoff.observe(&key, now);
+    let resp = if !api {
+        Resp::not_found()
+    } else if inner.down {
+        unavailable()
+    } else if let Some(fault) = take_fault(&mut inner.faults, method, path) {
+        fault.response()
+    } else {
+        route(inner, method, path, body, now)
+    };
+    if resp.status == 429 {
+        let retry = resp
+            .body
+            .as_ref()
+            .and_then(|b| b["retry_after"].as_f64())
+            .unwrap_or(0.0);
+        inner.backoff.issued(&key, now, retry);
+    }
+    resp
+}
+
+fn id(segment: &str) -> Option<u64> {
+    segment.parse().ok()
+}
+
+fn route(inner: &mut Inner, method: &str, path: &str, body: &Value, now: Instant) -> Resp {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (method, segs.as_slice()) {
+        ("GET", ["gateway"]) => Resp::ok(json!({ "url": gateway_url(inner) })),
+        ("GET", ["gateway", "bot"]) => Resp::ok(gateway_bot(inner)),
+        ("GET", ["users", "@me"]) => Resp::ok(json::user(&inner.model.bot)),
+        ("GET", ["oauth2", "applications", "@me"]) => Resp::ok(json::application(&inner.model)),
+        ("GET", ["guilds", g, rest @ ..]) => guild_get(inner, id(g), rest),
+        ("GET", ["channels", c]) => channel_get(inner, id(c)),
+        ("PUT" | "DELETE", ["guilds", g, "members", u, "roles", r]) => {
+            writes::member_role(inner, method, (id(g), id(u), id(r)))
+        }
+        ("POST", ["channels", c, "messages"]) => writes::create_message(inner, id(c), body, now),
+        ("GET", ["channels", c, "messages", m]) => writes::get_message(inner, id(c), id(m)),
+        ("PUT" | "GET", ["applications", _, "commands"]) => {
+            writes::commands(inner, None, method, body)
+        }
+        ("PUT" | "GET", ["applications", _, "guilds", g, "commands"]) => {
+            writes::commands(inner, Some(id(g).unwrap_or(0)), method, body)
+        }
+        ("POST", ["interactions", i, token, "callback"]) => {
+            writes::callback(inner, id(i), token, body, now)
+        }
+        (_, ["webhooks", _, token, rest @ ..]) => writes::webhook(inner, method, token, rest, body),
+        _ => Resp::not_found(),
+    }
+}
+
+fn gateway_url(inner: &Inner) -> String {
+    format!("{}/gateway", inner.base_url.replacen("http://", "ws://", 1))
+}
+
+fn gateway_bot(inner: &Inner) -> Value {
+    json!({
+        "url": gateway_url(inner), "shards": 1,
+        "session_start_limit": { "total": 1000, "remaining": 999,
+                                 "reset_after": 14_400_000, "max_concurrency": 1 },
+    })
+}
+
+fn guild_get(inner: &Inner, guild: Option<u64>, rest: &[&str]) -> Resp {
+    let model = &inner.model;
+    if guild != Some(model.id) {
+        return Resp::error(404, 10004, "Unknown Guild");
+    }
+    match rest {
+        [] => Resp::ok(json::partial_guild(model)),
+        ["roles"] => Resp::ok(Value::Array(model.roles.iter().map(json::role).collect())),
+        ["channels"] => Resp::ok(Value::Array(
+            model
+                .channels
+                .iter()
+                .map(|c| json::channel(c, model.id))
+                .collect(),
+        )),
+        ["members", u] => match id(u).and_then(|u| model.member(u)) {
+            Some(m) => Resp::ok(json::member(m, &inner.joined_at, true)),
+            None => Resp::error(404, 10007, "Unknown Member"),
+        },
+        _ => Resp::not_found(),
+    }
+}
+
+fn channel_get(inner: &Inner, channel: Option<u64>) -> Resp {
+    match channel.and_then(|c| inner.model.channel(c)) {
+        Some(c) => Resp::ok(json::channel(c, inner.model.id)),
+        None => Resp::error(404, 10003, "Unknown Channel"),
+    }
+}

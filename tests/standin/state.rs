@@ -1,0 +1,152 @@
+//! Shared state of one stand-in: the model, what was recorded, faults and gateway sessions.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::Message as WsMessage;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+
+use super::faults::{Backoff, ChannelLimiter, FaultRule};
+use super::fixtures::GuildModel;
+
+/// One REST request as the stand-in saw it, with the answer it gave.
+///
+/// `path` has the `/api/v10` prefix removed (`/channels/1/messages`); a request outside
+/// `/api/v10` keeps its full path. `query` is the raw query string without `?` (serenity
+/// sends e.g. `&limit=50`). Header names are lower-case.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub seq: usize,
+    pub at: Instant,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// The body parsed as JSON; `Value::String(raw)` when it is not JSON, `Null` when empty.
+    pub body: Value,
+    pub status: u16,
+    pub response: Value,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is(&self, method: &str, path_prefix: &str) -> bool {
+        self.method.eq_ignore_ascii_case(method) && self.path.starts_with(path_prefix)
+    }
+}
+
+/// An interaction pushed through the gateway, for validating its callback.
+#[derive(Clone, Debug)]
+pub struct InteractionRecord {
+    pub token: String,
+    pub channel_id: u64,
+    pub sent_at: Instant,
+    pub acknowledged: bool,
+    pub original: Option<Value>,
+}
+
+/// A live gateway session (after IDENTIFY).
+pub struct Session {
+    pub id: u64,
+    pub tx: mpsc::UnboundedSender<WsMessage>,
+    pub seq: Arc<AtomicU64>,
+}
+
+impl Session {
+    /// Sends a dispatch (op 0) with the session's next sequence number.
+    pub fn dispatch(&self, event: &str, d: &Value) -> bool {
+        let s = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let frame = json!({ "op": 0, "s": s, "t": event, "d": d });
+        self.tx
+            .send(WsMessage::Text(frame.to_string().into()))
+            .is_ok()
+    }
+}
+
+pub struct Inner {
+    pub model: GuildModel,
+    pub token: String,
+    pub base_url: String,
+    pub joined_at: String,
+    pub requests: Vec<RecordedRequest>,
+    /// Successfully created channel messages, in order: (channel id, message object).
+    pub messages: Vec<(u64, Value)>,
+    pub nonces: HashMap<(u64, String), Value>,
+    pub faults: Vec<FaultRule>,
+    pub down: bool,
+    pub limiter: Option<ChannelLimiter>,
+    pub backoff: Backoff,
+    pub commands: HashMap<Option<u64>, Vec<Value>>,
+    pub interactions: HashMap<u64, InteractionRecord>,
+    pub sessions: Vec<Session>,
+    pub identify_count: usize,
+    pub ready_count: usize,
+}
+
+/// `Inner` behind a mutex, plus a counter bumped on every change waiters care about.
+pub struct State {
+    inner: Mutex<Inner>,
+    changed: watch::Sender<u64>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl State {
+    pub fn new(inner: Inner) -> Arc<Self> {
+        Arc::new(Self {
+            inner: Mutex::new(inner),
+            changed: watch::channel(0).0,
+            shutdown: watch::channel(false).0,
+        })
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Tells gateway sessions to end (the stand-in is being dropped).
+    pub fn shut_down(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    pub fn notify(&self) {
+        self.changed.send_modify(|n| *n += 1);
+    }
+
+    /// Polls `check` after every change until it yields a value or `timeout` passes.
+    pub async fn wait<T>(
+        &self,
+        timeout: Duration,
+        mut check: impl FnMut(&Inner) -> Option<T>,
+    ) -> Option<T> {
+        let mut rx = self.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            rx.mark_unchanged();
+            if let Some(found) = check(&self.lock()) {
+                return Some(found);
+            }
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
+                return None;
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! REST routes that change state: messages, member roles, commands, interaction replies.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::faults::rate_limited;
+use super::fixtures::perms;
+use super::json;
+use super::rest::Resp;
+use super::state::Inner;
+
+/// Discord refuses an initial interaction response after this long (404, code 10062).
+pub const INTERACTION_DEADLINE: Duration = Duration::from_secs(3);
+const MAX_NONCE_LEN: usize = 25;
+const MAX_CONTENT_LEN: usize = 2000;
+const EPHEMERAL: u64 = 1 << 6;
+const LOADING: u64 = 1 << 7;
+
+fn unknown_interaction() -> Resp {
+    Resp::error(404, 10062, "Unknown interaction")
+}
+
+fn invalid_form(field: &str, code: &str, message: &str) -> Resp {
+    let mut body = json::error(50035, "Invalid Form Body");
+    body["errors"] = json!({ field: { "_errors": [{ "code": code, "message": message }] } });
+    Resp::json(400, body)
+}
+
+/// `PUT` / `DELETE /guilds/{g}/members/{u}/roles/{r}` with Discord's checks: unknown guild,
+/// member, role (10004, 10007, 10011), then Manage Roles and the role hierarchy (50013).
+pub fn member_role(
+    inner: &mut Inner,
+    method: &str,
+    ids: (Option<u64>, Option<u64>, Option<u64>),
+) -> Resp {
+    let model = &inner.model;
+    let (guild, user, role) = ids;
+    if guild != Some(model.id) {
+        return Resp::error(404, 10004, "Unknown Guild");
+    }
+    let Some(user) = user.filter(|u| model.member(*u).is_some()) else {
+        return Resp::error(404, 10007, "Unknown Member");
+    };
+    let Some(role) = role.and_then(|r| model.role(r)) else {
+        return Resp::error(404, 10011, "Unknown Role");
+    };
+    let bot = model.bot.id;
+    let can_manage =
+        model.member_permissions(bot) & (perms::MANAGE_ROLES | perms::ADMINISTRATOR) != 0;
+    if !can_manage || role.position >= model.highest_role_position(bot) {
+        return Resp::error(403, 50013, "Missing Permissions");
+    }
+    let role_id = role.id;
+    if let Some(member) = inner.model.member_mut(user) {
+        member.roles.retain(|r| *r != role_id);
+        if method == "PUT" {
+            member.roles.push(role_id);
+        }
+    }
+    Resp::no_content()
+}
+
+/// `POST /channels/{c}/messages`: 10003, the optional per-channel limit (429), the bot's
+/// channel permissions (50001 / 50013), body checks (50006 / 50035) and `enforce_nonce`.
+pub fn create_message(inner: &mut Inner, channel: Option<u64>, body: &Value, now: Instant) -> Resp {
+    let Some(channel) = channel.filter(|c| inner.model.channel(*c).is_some()) else {
+        return Resp::error(404, 10003, "Unknown Channel");
+    };
+    if let Some(limiter) = inner.limiter.as_mut()
+        && let Err(retry_after) = limiter.check(channel, now)
+    {
+        let mut resp = rate_limited(retry_after, "user");
+        resp.headers.retain(|(k, _)| *k != "x-ratelimit-limit");
+        resp.headers
+            .push(("x-ratelimit-limit", limiter.max.to_string()));
+        return resp;
+    }
+    let p = inner.model.channel_permissions(inner.model.bot.id, channel);
+    if p & perms::VIEW_CHANNEL == 0 {
+        return Resp::error(403, 50001, "Missing Access");
+    }
+    if p & perms::SEND_MESSAGES == 0 {
+        return Resp::error(403, 50013, "Missing Permissions");
+    }
+    if let Some(bad) = validate_message(body) {
+        return bad;
+    }
+    let nonce = enforced_nonce(body);
+    if let Some(earlier) = nonce
+        .as_ref()
+        .and_then(|n| inner.nonces.get(&(channel, n.clone())))
+    {
+        return Resp::ok(earlier.clone());
+    }
+    let message = json::message(json::snowflake(), channel, &inner.model.bot, body);
+    inner.messages.push((channel, message.clone()));
+    if let Some(n) = nonce {
+        inner.nonces.insert((channel, n), message.clone());
+    }
+    Resp::ok(message)
+}
+
+fn validate_message(body: &Value) -> Option<Resp> {
+    let content = body["content"].as_str().unwrap_or_default();
+    let has = |f: &str| body[f].as_array().is_some_and(|a| !a.is_empty());
+    if content.is_empty() && !has("embeds") && !has("components") && !has("sticker_ids") {
+        return Some(Resp::error(400, 50006, "Cannot send an empty message"));
+    }
+    if content.chars().count() > MAX_CONTENT_LEN {
+        return Some(invalid_form(
+            "content",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 2000 or fewer in length.",
+        ));
+    }
+    let nonce_len = nonce_text(body).map_or(0, |n| n.chars().count());
+    if nonce_len > MAX_NONCE_LEN {
+        return Some(invalid_form(
+            "nonce",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 25 or fewer in length.",
+        ));
+    }
+    None
+}
+
+fn nonce_text(body: &Value) -> Option<String> {
+    match &body["nonce"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn enforced_nonce(body: &Value) -> Option<String> {
+    if body["enforce_nonce"].as_bool() == Some(true) {
+        nonce_text(body)
+    } else {
+        None
+    }
+}
+
+pub fn get_message(inner: &Inner, channel: Option<u64>, message: Option<u64>) -> Resp {
+    let id = message.map(|m| m.to_string());
+    let found = inner
+        .messages
+        .iter()
+        .find(|(c, m)| Some(*c) == channel && m["id"].as_str() == id.as_deref());
+    match found {
+        Some((_, m)) => Resp::ok(m.clone()),
+        None if channel.is_some_and(|c| inner.model.channel(c).is_some()) => {
+            Resp::error(404, 10008, "Unknown Message")
+        }
+        None => Resp::error(404, 10003, "Unknown Channel"),
+    }
+}
+
+/// Bulk overwrite (`PUT`, echoed with ids) and listing (`GET`) of global or guild commands.
+pub fn commands(inner: &mut Inner, guild: Option<u64>, method: &str, body: &Value) -> Resp {
+    if method == "PUT" {
+        let app = inner.model.bot.id;
+        let list = body.as_array().map_or(&[][..], Vec::as_slice);
+        let echoed: Vec<Value> = list.iter().map(|c| json::command(c, app, guild)).collect();
+        inner.commands.insert(guild, echoed);
+    }
+    Resp::ok(Value::Array(
+        inner.commands.get(&guild).cloned().unwrap_or_default(),
+    ))
+}
+
+/// `POST /interactions/{id}/{token}/callback`: once only (40060), within 3 s (10062).
+pub fn callback(
+    inner: &mut Inner,
+    id: Option<u64>,
+    token: &str,
+    body: &Value,
+    now: Instant,
+) -> Resp {
+    let bot = inner.model.bot.clone();
+    let Some(rec) = id.and_then(|i| inner.interactions.get_mut(&i)) else {
+        return unknown_interaction();
+    };
+    if rec.token != token || now.duration_since(rec.sent_at) > INTERACTION_DEADLINE {
+        return unknown_interaction();
+    }
+    if rec.acknowledged {
+        return Resp::error(400, 40060, "Interaction has already been acknowledged.");
+    }
+    rec.acknowledged = true;
+    let data = body.get("data").cloned().unwrap_or_else(|| json!({}));
+    let mut original = json::message(json::snowflake(), rec.channel_id, &bot, &data);
+    original["webhook_id"] = json!(bot.id.to_string());
+    original["application_id"] = json!(bot.id.to_string());
+    match body["type"].as_u64() {
+        Some(4) => rec.original = Some(original),
+        Some(5) => {
+            original["flags"] = json!((data["flags"].as_u64().unwrap_or(0) & EPHEMERAL) | LOADING);
+            rec.original = Some(original);
+        }
+        _ => {}
+    }
+    Resp::no_content()
+}
+
+/// `/webhooks/{app}/{token}...`: follow-ups and `messages/@original` (GET, PATCH, DELETE).
+pub fn webhook(inner: &mut Inner, method: &str, token: &str, rest: &[&str], body: &Value) -> Resp {
+    let bot = inner.model.bot.clone();
+    let Some(rec) = inner.interactions.values_mut().find(|r| r.token == token) else {
+        return Resp::error(404, 10015, "Unknown Webhook");
+    };
+    match (method, rest) {
+        ("POST", []) if rec.acknowledged => {
+            let mut m = json::message(json::snowflake(), rec.channel_id, &bot, body);
+            m["webhook_id"] = json!(bot.id.to_string());
+            Resp::ok(m)
+        }
+        ("GET" | "PATCH" | "DELETE", ["messages", "@original"]) => {
+            let Some(original) = rec.original.as_mut() else {
+                return Resp::error(404, 10008, "Unknown Message");
+            };
+            match method {
+                "GET" => Resp::ok(original.clone()),
+                "PATCH" => Resp::ok(edit(original, body)),
+                _ => {
+                    rec.original = None;
+                    Resp::no_content()
+                }
+            }
+        }
+        ("POST", []) => Resp::error(404, 10015, "Unknown Webhook"),
+        _ => Resp::not_found(),
+    }
+}
+
+fn edit(original: &mut Value, body: &Value) -> Value {
+    for field in ["content", "embeds", "components"] {
+        if let Some(v) = body.get(field) {
+            original[field] = v.clone();
+        }
+    }
+    let flags = original["flags"].as_u64().unwrap_or(0) & !LOADING;
+    original["flags"] = json!(flags);
+    original["edited_timestamp"] = json!(json::now_timestamp());
+    original.clone()
+}
