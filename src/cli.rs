@@ -70,7 +70,7 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Run) {
         Command::Demo => {
-            telemetry::init(LogFormat::Text);
+            telemetry::init(LogFormat::Text, "error");
             crate::demo::run().await
         }
         Command::SendTest { url, secret, event } => {
@@ -101,6 +101,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn load(path: Option<PathBuf>) -> anyhow::Result<Config> {
     let config = Config::load(path.as_deref())?;
-    telemetry::init(config.log.format);
+    telemetry::init(config.log.format, telemetry::DEFAULT_FILTER);
     Ok(config)
 }

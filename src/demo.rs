@@ -6,6 +6,7 @@ use tokio::net::TcpListener;
 
 use crate::app::Application;
 use crate::config::Config;
+use crate::discord::DryRunSink;
 use crate::domain::now_ms;
 use crate::domain::rewards::RewardRole;
 use crate::send_test::{sample_integration_create, sample_project, sample_vote, send_signed};
@@ -30,6 +31,7 @@ pub async fn run() -> anyhow::Result<()> {
     );
     let app = Application::with_listener(config, listener).await?;
     let db = app.db().clone();
+    let sink = app.dry_run_sink().expect("the demo runs Discord dry");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
@@ -39,12 +41,14 @@ pub async fn run() -> anyhow::Result<()> {
     let webhook_url = handshake(&client, &base).await?;
     configure_guild(&db).await?;
     send_votes(&client, &webhook_url).await?;
-    print_queue(&db).await?;
+    wait_for_delivery(&db).await?;
+    print_discord_calls(&sink);
+    print_scheduled(&db).await?;
 
     let _ = stop.send(());
     server.await??;
     println!(
-        "\ndemo finished: every acknowledged vote is stored; the queue above is what Discord would receive."
+        "\ndemo finished: each acknowledged vote was stored once and delivered; the bad signature stored nothing."
     );
     Ok(())
 }
@@ -138,18 +142,47 @@ async fn send_votes(client: &reqwest::Client, webhook_url: &str) -> anyhow::Resu
     Ok(())
 }
 
-async fn print_queue(db: &Db) -> anyhow::Result<()> {
-    let jobs = db.all_jobs().await?;
+/// Waits (at most 10 s) until no queued job is due any more.
+async fn wait_for_delivery(db: &Db) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        match db.next_due_at().await? {
+            Some(due) if due <= now_ms() => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await
+            }
+            _ => return Ok(()),
+        }
+    }
+    anyhow::bail!("the delivery worker did not drain the queue in 10 s")
+}
+
+fn print_discord_calls(sink: &DryRunSink) {
+    let actions = sink.actions();
     println!(
-        "4. Discord work queued ({} jobs, now {}):",
-        jobs.len(),
-        now_ms()
+        "4. What Discord would have received ({} calls):",
+        actions.len()
     );
-    for job in jobs {
+    for action in actions {
+        println!("   {action}");
+    }
+}
+
+async fn print_scheduled(db: &Db) -> anyhow::Result<()> {
+    let now = now_ms();
+    let scheduled: Vec<_> = db
+        .all_jobs()
+        .await?
+        .into_iter()
+        .filter(|j| j.status == "queued")
+        .collect();
+    println!("5. Still scheduled ({}):", scheduled.len());
+    for job in scheduled {
         let payload: Value = serde_json::from_str(&job.payload)?;
+        let hours = (job.due_at - now) as f64 / 3_600_000.0;
         println!(
-            "   #{} {} guild {} due {} {}",
-            job.id, job.kind, job.guild_id, job.due_at, payload
+            "   {} of role {} for {} in {hours:.1} h (when the vote expires)",
+            job.kind,
+            payload["role_id"].as_str().unwrap_or("?"),
+            payload["user_id"].as_str().unwrap_or("?")
         );
     }
     Ok(())

@@ -1,7 +1,8 @@
 //! Announcement templates: `{placeholder}` substitution in one pass.
 
 /// Used when a guild has not set its own template.
-pub const DEFAULT_TEMPLATE: &str = "{user} just voted for **{project}**! That makes {votes} votes. They can vote again {next_vote}.";
+pub const DEFAULT_TEMPLATE: &str =
+    "{user} just voted for **{project}**! Total votes: {votes}. They can vote again {next_vote}.";
 
 /// The values a template can refer to.
 #[derive(Debug, Clone)]
@@ -129,7 +130,7 @@ mod tests {
     #[test]
     fn the_default_template_mentions_voter_project_total_and_next_vote() {
         let out = render(DEFAULT_TEMPLATE, &values());
-        for part in ["<@42>", "7", "3 votes", "<t:1770000000:R>"] {
+        for part in ["<@42>", "7", "Total votes: 3", "<t:1770000000:R>"] {
             assert!(out.contains(part), "{out} lacks {part}");
         }
     }

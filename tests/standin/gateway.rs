@@ -186,8 +186,7 @@ impl DiscordStandIn {
     /// Closes every gateway session with `code` (serenity then reconnects and re-identifies).
     pub fn disconnect_gateway(&self, code: u16) {
         for s in &self.state.lock().sessions {
-            let _ =
-                s.tx.send(gateway::close_frame(code, "stand-in closed the session"));
+            let _ = s.tx.send(close_frame(code, "stand-in closed the session"));
         }
     }
 }
