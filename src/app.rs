@@ -3,15 +3,18 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Context;
+use poise::serenity_prelude as serenity;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::bot;
 use crate::config::Config;
 use crate::delivery::Worker;
 use crate::discord::{Discord, DiscordRest, DryRunSink};
@@ -26,6 +29,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     discord: Discord,
+    /// serenity's REST client, where this instance runs a gateway.
+    gateway_http: Option<serenity::Http>,
     instance: String,
 }
 
@@ -49,7 +54,14 @@ impl Application {
         if !db.is_postgres() {
             db.clear_all_leases().await?;
         }
-        let discord = discord_client(&config)?;
+        let client = reqwest::Client::builder()
+            .build()
+            .context("cannot build the HTTP client")?;
+        let discord = discord_client(&config, client.clone())?;
+        let gateway_http = match (&config.discord.token, config.runs_gateway()) {
+            (Some(token), true) => Some(bot::http_client(&config, token, client)),
+            _ => None,
+        };
         let integration_secret = config
             .topgg
             .integration_secret
@@ -60,13 +72,16 @@ impl Application {
             db,
             integration_secret: Arc::new(integration_secret),
             work_queued: Arc::new(Notify::new()),
-            gateway_connected: None,
+            gateway_connected: gateway_http
+                .as_ref()
+                .map(|_| Arc::new(AtomicBool::new(false))),
         };
         let instance = format!("{}-{}", hostname(), std::process::id());
         Ok(Application {
             listener,
             state,
             discord,
+            gateway_http,
             instance,
         })
     }
@@ -115,6 +130,25 @@ impl Application {
         );
         let worker_stop = stop.clone();
         tasks.spawn(async move { ("delivery worker", worker.run(worker_stop).await) });
+        if let (Some(http), Some(connected)) =
+            (self.gateway_http, self.state.gateway_connected.clone())
+        {
+            let data = bot::Data {
+                db: self.state.db.clone(),
+                discord: self.discord.clone(),
+            };
+            let handle = bot::GatewayHandle {
+                connected,
+                stop: stop.clone(),
+            };
+            let config = self.state.config.clone();
+            tasks.spawn(async move {
+                (
+                    "Discord gateway",
+                    bot::run_gateway(&config, http, data, handle).await,
+                )
+            });
+        }
         let result = supervise(&mut tasks, &stop, shutdown).await;
         self.state.db.close().await;
         result
@@ -153,7 +187,7 @@ async fn supervise(
     result
 }
 
-fn discord_client(config: &Config) -> anyhow::Result<Discord> {
+fn discord_client(config: &Config, client: reqwest::Client) -> anyhow::Result<Discord> {
     if config.discord.dry_run {
         return Ok(Discord::DryRun(DryRunSink::default()));
     }
@@ -162,9 +196,6 @@ fn discord_client(config: &Config) -> anyhow::Result<Discord> {
         .token
         .clone()
         .context("discord.token is required")?;
-    let client = reqwest::Client::builder()
-        .build()
-        .context("cannot build the HTTP client")?;
     Ok(Discord::Rest(DiscordRest::new(
         client,
         &config.discord.api_url,

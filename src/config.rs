@@ -29,7 +29,7 @@ impl ConfigError {
 /// Keys whose values must never appear in an error.
 const SECRET_KEYS: [&str; 3] = ["discord.token", "topgg.integration_secret", "database.url"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub discord: DiscordConfig,
@@ -85,18 +85,6 @@ pub struct LogConfig {
 }
 
 pub const DEFAULT_DISCORD_API_URL: &str = "https://discord.com";
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            discord: DiscordConfig::default(),
-            http: HttpConfig::default(),
-            topgg: TopggConfig::default(),
-            database: DatabaseConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
-}
 
 impl Default for DiscordConfig {
     fn default() -> Self {
@@ -194,6 +182,11 @@ impl Config {
                 .map_err(|reason| ConfigError::new("discord.shards", reason))?;
         }
         Ok(())
+    }
+
+    /// Whether this instance connects to the Discord gateway.
+    pub fn runs_gateway(&self) -> bool {
+        self.discord.gateway && !self.discord.dry_run
     }
 
     /// The shard range this instance runs, if limited.
@@ -341,6 +334,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn env_overrides_beat_the_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("c.toml", MINIMAL)?;

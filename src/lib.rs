@@ -4,12 +4,14 @@
 //! edge Top.gg talks to), [`app`] (wiring and lifecycle), [`cli`] (the commands).
 
 pub mod app;
+pub mod bot;
 pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod discord;
 pub mod domain;
+pub mod guild;
 pub mod http;
 pub mod send_test;
 pub mod storage;

@@ -292,7 +292,7 @@ async fn role_put_and_delete_change_member_roles() {
 async fn channel_message_limit_answers_429_with_time_left() {
     let standin = DiscordStandIn::start().await;
     let http = standin.http();
-    standin.limit_channel_messages(2, Duration::from_millis(400));
+    standin.limit_channel_messages(2, Duration::from_secs(1));
 
     for n in 0..2 {
         post(&http, POST_CHANNEL_ID, text(&format!("m{n}")))
@@ -311,7 +311,7 @@ async fn channel_message_limit_answers_429_with_time_left() {
         .as_f64()
         .expect("retry_after");
     assert!(
-        retry_after > 0.0 && retry_after <= 0.4,
+        retry_after > 0.0 && retry_after <= 1.0,
         "retry_after {retry_after}"
     );
     let _ = post(&http, POST_CHANNEL_ID, text("too early"))
@@ -319,7 +319,7 @@ async fn channel_message_limit_answers_429_with_time_left() {
         .expect_err("still limited");
     assert_eq!(standin.rate_limit_violations(), 1);
 
-    tokio::time::sleep(Duration::from_secs_f64(retry_after) + Duration::from_millis(450)).await;
+    tokio::time::sleep(Duration::from_secs_f64(retry_after) + Duration::from_millis(20)).await;
     post(&http, POST_CHANNEL_ID, text("m2"))
         .await
         .expect("after the window");
@@ -701,6 +701,8 @@ async fn check_autocomplete(standin: &DiscordStandIn, rx: &mut mpsc::UnboundedRe
     );
 }
 
+/// serenity RESUMEs after a close; the stand-in answers INVALID_SESSION (not resumable), so
+/// serenity identifies again (its shard queue waits 5 s before that).
 #[tokio::test]
 async fn dropped_gateway_session_makes_serenity_identify_again() {
     let standin = DiscordStandIn::start().await;
@@ -712,16 +714,22 @@ async fn dropped_gateway_session_makes_serenity_identify_again() {
         .expect("client built");
     let shards = client.shard_manager.clone();
     let running = tokio::spawn(async move { client.start().await });
-    assert!(standin.wait_for_ready(WAIT).await);
-    let t0 = std::time::Instant::now();
+    assert!(matches!(next(&mut rx).await, Seen::Ready { .. }));
+
     standin.disconnect_gateway(4000);
-    let again = standin
-        .state_wait_identify(2, Duration::from_secs(20))
-        .await;
-    eprintln!("re-identified: {again} after {:?}", t0.elapsed());
-    while let Ok(Some(seen)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
-        eprintln!("{seen:?}");
-    }
+    assert!(
+        standin.wait_for_identify(2, Duration::from_secs(15)).await,
+        "identified again"
+    );
+    assert!(matches!(next(&mut rx).await, Seen::GuildCreate { .. }));
+    assert!(matches!(next(&mut rx).await, Seen::Ready { .. }));
+    let ix = slash_command("vote", &[], vec![], ADMIN_USER_ID);
+    assert_eq!(standin.send_interaction(&ix.payload).await, 1);
+    assert!(
+        standin.reply_to(ix.id, WAIT).await.is_some(),
+        "new session dispatches"
+    );
+
     tokio::time::timeout(WAIT, shards.shutdown_all())
         .await
         .expect("shards shut down");

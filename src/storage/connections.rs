@@ -25,10 +25,9 @@ pub struct Connection {
 #[derive(Debug, Clone)]
 pub struct SecretText(pub SecretString);
 
-impl TryFrom<String> for SecretText {
-    type Error = std::convert::Infallible;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Ok(SecretText(SecretString::new(value)))
+impl From<String> for SecretText {
+    fn from(value: String) -> Self {
+        SecretText(SecretString::new(value))
     }
 }
 

@@ -31,7 +31,7 @@ pub struct TestApp {
     pub database_url: String,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    server: Option<Server>,
     postgres_db: Option<String>,
 }
 
@@ -57,19 +57,9 @@ impl TestApp {
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut config = Config::default();
-        config.discord.dry_run = true;
-        config.discord.gateway = false;
-        config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
-        config.database.url = database_url.clone();
-        config.http.public_url = base.clone();
+        let mut config = test_config(&database_url, &base);
         adjust(&mut config);
-        let app = Application::with_listener(config, listener).await.unwrap();
-        let db = app.db().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let (db, stop, server) = serve(config, listener).await;
         Some(TestApp {
             base,
             db,
@@ -82,14 +72,35 @@ impl TestApp {
         })
     }
 
-    /// Stops the server and drops the Postgres database it used.
-    pub async fn stop(mut self) {
+    /// Stops the server (leaving the database) and starts a new one on the same database.
+    pub async fn restart(mut self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        self.shut_down().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = test_config(&self.database_url, &base);
+        adjust(&mut config);
+        let (db, stop, server) = serve(config, listener).await;
+        TestApp {
+            base,
+            db,
+            stop: Some(stop),
+            server: Some(server),
+            ..self
+        }
+    }
+
+    async fn shut_down(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(server) = self.server.take() {
             server.await.unwrap().unwrap();
         }
+    }
+
+    /// Stops the server and drops the Postgres database it used.
+    pub async fn stop(mut self) {
+        self.shut_down().await;
         if let Some(name) = self.postgres_db.take() {
             drop_postgres_database(&name).await;
         }
@@ -142,6 +153,32 @@ impl TestApp {
         self.post_signed(&format!("/topgg/webhooks/{connection_id}"), secret, body)
             .await
     }
+}
+
+type Server = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// Dry-run Discord, no gateway, the test integration secret.
+fn test_config(database_url: &str, base: &str) -> Config {
+    let mut config = Config::default();
+    config.discord.dry_run = true;
+    config.discord.gateway = false;
+    config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
+    config.database.url = database_url.to_string();
+    config.http.public_url = base.to_string();
+    config
+}
+
+async fn serve(
+    config: Config,
+    listener: TcpListener,
+) -> (Db, tokio::sync::oneshot::Sender<()>, Server) {
+    let app = Application::with_listener(config, listener).await.unwrap();
+    let db = app.db().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    (db, stop, server)
 }
 
 pub const OWNER_ID: &str = "400000000000000001";

@@ -163,8 +163,10 @@ impl DiscordStandIn {
             .count()
     }
 
-    /// INTERACTION_CREATE with `payload` as `d`; the interaction becomes answerable for 3 s.
+    /// INTERACTION_CREATE with `payload` as `d` (waiting up to 5 s for a session); the
+    /// interaction can then be answered for 3 s. Returns how many sessions got it.
     pub async fn send_interaction(&self, payload: &Value) -> usize {
+        self.wait_for_ready(Duration::from_secs(5)).await;
         let id = payload["id"]
             .as_str()
             .and_then(|s| s.parse().ok())
@@ -189,15 +191,10 @@ impl DiscordStandIn {
             let _ = s.tx.send(close_frame(code, "stand-in closed the session"));
         }
     }
-}
 
-impl DiscordStandIn {
-    pub async fn state_wait_identify(&self, n: usize, timeout: Duration) -> bool {
-        self.state
-            .wait(timeout, |i| {
-                (i.identify_count >= n && !i.sessions.is_empty()).then_some(())
-            })
-            .await
-            .is_some()
+    /// Waits until `n` IDENTIFYs were received and a session is live.
+    pub async fn wait_for_identify(&self, n: usize, timeout: Duration) -> bool {
+        let done = |i: &Inner| (i.identify_count >= n && !i.sessions.is_empty()).then_some(());
+        self.state.wait(timeout, done).await.is_some()
     }
 }

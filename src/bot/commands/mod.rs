@@ -1,0 +1,12 @@
+//! Every slash command. Each one parses its options, calls a plain function and replies.
+
+mod roles;
+mod topgg;
+mod voters;
+
+use super::{Data, Error};
+
+/// The commands registered with Discord.
+pub fn all() -> Vec<poise::Command<Data, Error>> {
+    vec![topgg::topgg(), voters::vote(), voters::leaderboard()]
+}

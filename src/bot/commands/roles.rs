@@ -1,0 +1,86 @@
+//! `/topgg roles add|remove|list`.
+
+use poise::serenity_prelude as serenity;
+
+use crate::bot::facts::guild_facts;
+use crate::bot::{Context, Error, autocomplete, guild_id, reply_private};
+use crate::domain::rewards::RewardRole;
+use crate::guild::{self, choose_link};
+
+/// Reward roles given to voters.
+#[poise::command(
+    slash_command,
+    subcommands("add", "remove", "list"),
+    subcommand_required
+)]
+pub async fn roles(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Give voters a role once their total votes reach `votes`.
+#[poise::command(slash_command)]
+async fn add(
+    ctx: Context<'_>,
+    #[description = "The reward role"] role: serenity::Role,
+    #[description = "Total votes needed (default 1)"]
+    #[min = 1]
+    votes: Option<i64>,
+    #[description = "Hours the role lasts; 0 = permanent; omit = until the vote expires"]
+    #[min = 0]
+    hours: Option<i64>,
+    #[description = "The project"]
+    #[autocomplete = "autocomplete::project"]
+    project: Option<String>,
+) -> Result<(), Error> {
+    let guild = guild_id(ctx)?;
+    let link = choose_link(
+        ctx.data().db.links_in_guild(&guild).await?,
+        project.as_deref(),
+    )?;
+    let facts = ctx
+        .guild_id()
+        .map(|g| guild_facts(ctx, g))
+        .unwrap_or_default();
+    let reward = RewardRole {
+        role_id: role.id.to_string(),
+        votes_required: votes.unwrap_or(1),
+        hours,
+    };
+    let reply = guild::add_role(&ctx.data().db, &guild, &link, reward, &facts).await?;
+    reply_private(ctx, reply).await
+}
+
+/// Stop giving a role to voters.
+#[poise::command(slash_command)]
+async fn remove(
+    ctx: Context<'_>,
+    #[description = "The reward role"] role: serenity::Role,
+    #[description = "The project"]
+    #[autocomplete = "autocomplete::project"]
+    project: Option<String>,
+) -> Result<(), Error> {
+    let guild = guild_id(ctx)?;
+    let link = choose_link(
+        ctx.data().db.links_in_guild(&guild).await?,
+        project.as_deref(),
+    )?;
+    let reply = guild::remove_role(&ctx.data().db, &guild, &link, &role.id.to_string()).await?;
+    reply_private(ctx, reply).await
+}
+
+/// List the reward roles.
+#[poise::command(slash_command)]
+async fn list(
+    ctx: Context<'_>,
+    #[description = "The project"]
+    #[autocomplete = "autocomplete::project"]
+    project: Option<String>,
+) -> Result<(), Error> {
+    let guild = guild_id(ctx)?;
+    let link = choose_link(
+        ctx.data().db.links_in_guild(&guild).await?,
+        project.as_deref(),
+    )?;
+    let reply = guild::roles_report(&ctx.data().db, &guild, &link).await?;
+    reply_private(ctx, reply).await
+}

@@ -1,0 +1,97 @@
+//! The Discord bot: poise slash commands over the plain functions of [`crate::guild`], and
+//! the gateway client that delivers them.
+
+mod autocomplete;
+mod commands;
+mod facts;
+mod gateway;
+
+use poise::serenity_prelude as serenity;
+
+pub use commands::all as commands;
+pub use gateway::{GatewayHandle, http_client, run_gateway};
+
+use crate::discord::Discord;
+use crate::guild::UserError;
+use crate::storage::Db;
+
+/// What every command shares.
+pub struct Data {
+    pub db: Db,
+    pub discord: Discord,
+}
+
+pub type Error = anyhow::Error;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// The guild a command runs in, as the storage layer spells ids.
+fn guild_id(ctx: Context<'_>) -> anyhow::Result<String> {
+    match ctx.guild_id() {
+        Some(id) => Ok(id.to_string()),
+        None => crate::guild::refuse("This command only works in a server."),
+    }
+}
+
+/// Whether the caller has Manage Server (or Administrator) where they ran the command.
+fn caller_manages_guild(ctx: Context<'_>) -> bool {
+    let poise::Context::Application(app) = ctx else {
+        return false;
+    };
+    app.interaction
+        .member
+        .as_ref()
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.manage_guild() || p.administrator())
+}
+
+/// Answers only the caller.
+async fn reply_private(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
+    let text = clip(text.into());
+    ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
+        .await?;
+    Ok(())
+}
+
+/// Answers in the channel.
+async fn reply_public(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
+    ctx.send(poise::CreateReply::default().content(clip(text.into())))
+        .await?;
+    Ok(())
+}
+
+/// Discord rejects messages over 2,000 characters.
+fn clip(mut text: String) -> String {
+    if text.chars().count() > 2000 {
+        text = text.chars().take(1990).collect::<String>() + "\n…";
+    }
+    text
+}
+
+/// Sentences for [`UserError`]s; an apology (and a log line) for everything else.
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            let text = match error.downcast_ref::<UserError>() {
+                Some(user_error) => user_error.0.clone(),
+                None => {
+                    tracing::error!(command = %ctx.command().qualified_name, error = format!("{error:#}"), "command failed");
+                    "Something went wrong on my side; it has been logged. Please try again later."
+                        .to_string()
+                }
+            };
+            if let Err(e) = reply_private(ctx, text).await {
+                tracing::warn!(error = %e, "cannot send the error reply");
+            }
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::warn!(error = %e, "error while handling an error");
+            }
+        }
+    }
+}
+
+/// Role and channel mentions in replies never ping.
+fn quiet_mentions() -> serenity::CreateAllowedMentions {
+    serenity::CreateAllowedMentions::new()
+}

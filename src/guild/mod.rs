@@ -1,0 +1,123 @@
+//! What admins and voters do in a guild, as plain functions over the database: choosing a
+//! link, claiming a connection, changing settings, and the reports the commands show. The
+//! slash commands in [`crate::bot`] only parse options, call these and send the text.
+
+pub mod checks;
+mod reports;
+mod settings;
+
+pub use reports::{leaderboard_report, status_report, vote_report};
+pub use settings::{
+    add_role, claim, preview as settings_preview, remove_role, roles_report, set_channel,
+    set_template,
+};
+
+use crate::storage::GuildLink;
+
+/// A refusal or problem explained in a sentence a server admin understands. Shown to the
+/// caller as is; everything else is logged and answered with a generic apology.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+pub fn refuse<T>(message: impl Into<String>) -> anyhow::Result<T> {
+    Err(UserError(message.into()).into())
+}
+
+/// The link a command acts on: the one named by `project` (connection id, project id, Discord
+/// id or name), or the only one.
+pub fn choose_link(links: Vec<GuildLink>, project: Option<&str>) -> anyhow::Result<GuildLink> {
+    if links.is_empty() {
+        return refuse(
+            "No Top.gg project is linked to this server yet. Click Connect on your project's \
+             Top.gg page, then run `/topgg link` here.",
+        );
+    }
+    match project.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(wanted) => match links.into_iter().find(|l| matches_project(l, wanted)) {
+            Some(link) => Ok(link),
+            None => refuse(format!(
+                "No project linked to this server matches `{}`.",
+                sanitize(wanted)
+            )),
+        },
+        None if links.len() == 1 => Ok(links.into_iter().next().expect("one link")),
+        None => refuse("This server links several projects: choose one with the `project` option."),
+    }
+}
+
+fn matches_project(link: &GuildLink, wanted: &str) -> bool {
+    link.connection_id == wanted
+        || link.project_id == wanted
+        || link.project_platform_id == wanted
+        || link
+            .project_name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(wanted))
+}
+
+/// Text from a user, safe to echo: no mentions, no code-block breaks, bounded.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .take(100)
+        .map(|c| if c == '`' || c == '@' { '\'' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(connection_id: &str, platform_id: &str) -> GuildLink {
+        GuildLink {
+            connection_id: connection_id.into(),
+            project_id: format!("p{connection_id}"),
+            project_type: "bot".into(),
+            project_platform_id: platform_id.into(),
+            project_name: None,
+            owner_discord_id: "1".into(),
+            owner_name: "o".into(),
+            connected_at: 0,
+            linked_by: "1".into(),
+            linked_at: 0,
+            channel_id: None,
+            template: None,
+        }
+    }
+
+    fn message(result: anyhow::Result<GuildLink>) -> String {
+        result.unwrap_err().downcast::<UserError>().unwrap().0
+    }
+
+    #[test]
+    fn the_only_link_is_chosen_without_a_project() {
+        assert_eq!(
+            choose_link(vec![link("c1", "9")], None)
+                .unwrap()
+                .connection_id,
+            "c1"
+        );
+    }
+
+    #[test]
+    fn several_links_need_a_project_which_matches_by_any_id() {
+        let links = vec![link("c1", "9"), link("c2", "8")];
+        assert!(message(choose_link(links.clone(), None)).contains("several projects"));
+        assert_eq!(
+            choose_link(links.clone(), Some("8")).unwrap().connection_id,
+            "c2"
+        );
+        assert_eq!(
+            choose_link(links.clone(), Some("c1"))
+                .unwrap()
+                .connection_id,
+            "c1"
+        );
+        assert!(message(choose_link(links, Some("@everyone"))).contains("'everyone"));
+    }
+
+    #[test]
+    fn no_link_explains_how_to_connect() {
+        assert!(message(choose_link(vec![], None)).contains("/topgg link"));
+    }
+}

@@ -1,0 +1,239 @@
+//! Claiming connections and changing a link's settings.
+
+use super::checks::{GuildFacts, role_problem};
+use super::{UserError, refuse, sanitize};
+use crate::domain::rewards::RewardRole;
+use crate::domain::template::{DEFAULT_TEMPLATE, TemplateValues, render};
+use crate::storage::{Db, GuildLink};
+
+/// Longest template accepted: leaves room under Discord's 2,000 characters once rendered.
+pub const MAX_TEMPLATE_CHARS: usize = 1500;
+
+/// `/topgg link`: links one of `caller`'s connections to `guild_id`. Only the user who clicked
+/// Connect may, and only with Manage Server.
+pub async fn claim(
+    db: &Db,
+    guild_id: &str,
+    caller: &str,
+    caller_manages_guild: bool,
+    connection: Option<&str>,
+    now: i64,
+) -> anyhow::Result<String> {
+    if !caller_manages_guild {
+        return refuse("You need the Manage Server permission to link a project to this server.");
+    }
+    let candidates = db.unlinked_connections_of(caller, guild_id).await?;
+    let chosen = match connection.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(wanted) => match candidates.iter().find(|c| c.connection_id == wanted) {
+            Some(found) => found.clone(),
+            None => return refuse(why_not_claimable(db, guild_id, caller, wanted).await?),
+        },
+        None => match candidates.as_slice() {
+            [only] => only.clone(),
+            [] => {
+                return refuse(
+                    "You have no Top.gg connection waiting to be linked. Click Connect on your \
+                     project's Top.gg page first (only the person who connected it can link it).",
+                );
+            }
+            _ => {
+                return refuse(
+                    "You have several connections waiting: choose one with the `connection` option.",
+                );
+            }
+        },
+    };
+    db.link(guild_id, &chosen.connection_id, caller, now)
+        .await?;
+    let name = chosen
+        .project_name
+        .clone()
+        .unwrap_or_else(|| format!("{} {}", chosen.project_type, chosen.project_platform_id));
+    Ok(format!(
+        "Linked **{name}** to this server. Next: choose where votes are announced with \
+         `/topgg channel`, and reward voters with `/topgg roles add`."
+    ))
+}
+
+async fn why_not_claimable(
+    db: &Db,
+    guild_id: &str,
+    caller: &str,
+    wanted: &str,
+) -> anyhow::Result<String> {
+    let Some(connection) = db.connection(wanted).await? else {
+        return Ok(format!(
+            "There is no Top.gg connection `{}`.",
+            sanitize(wanted)
+        ));
+    };
+    if connection.owner_discord_id != caller {
+        return Ok(format!(
+            "Only the person who clicked Connect on Top.gg (<@{}>) can link this project.",
+            connection.owner_discord_id
+        ));
+    }
+    let linked_here = db
+        .links_in_guild(guild_id)
+        .await?
+        .iter()
+        .any(|l| l.connection_id == wanted);
+    Ok(if linked_here {
+        "That project is already linked to this server.".into()
+    } else {
+        format!("The connection `{}` cannot be linked.", sanitize(wanted))
+    })
+}
+
+/// `/topgg channel`: sets or (with `None`) clears the announcement channel.
+pub async fn set_channel(
+    db: &Db,
+    guild_id: &str,
+    link: &GuildLink,
+    channel_id: Option<&str>,
+) -> anyhow::Result<String> {
+    db.set_channel(guild_id, &link.connection_id, channel_id)
+        .await?;
+    Ok(match channel_id {
+        Some(channel) => format!(
+            "Votes for **{}** will be announced in <#{channel}>.",
+            link.label()
+        ),
+        None => format!(
+            "Announcements for **{}** are off. Reward roles still work.",
+            link.label()
+        ),
+    })
+}
+
+/// `/topgg message`: sets or restores the template; answers with a rendered preview.
+pub async fn set_template(
+    db: &Db,
+    guild_id: &str,
+    link: &GuildLink,
+    template: Option<&str>,
+    caller: &str,
+) -> anyhow::Result<String> {
+    let template = template.map(str::trim).filter(|t| !t.is_empty());
+    if template.is_some_and(|t| t.chars().count() > MAX_TEMPLATE_CHARS) {
+        return refuse(format!(
+            "Templates are limited to {MAX_TEMPLATE_CHARS} characters."
+        ));
+    }
+    db.set_template(guild_id, &link.connection_id, template)
+        .await?;
+    let preview = preview(link, template.unwrap_or(DEFAULT_TEMPLATE), caller);
+    let what = if template.is_some() {
+        "Template saved"
+    } else {
+        "Default template restored"
+    };
+    Ok(format!("{what}. A vote will look like this:\n\n{preview}"))
+}
+
+/// A template rendered with the caller as the voter.
+pub fn preview(link: &GuildLink, template: &str, caller: &str) -> String {
+    let url = crate::domain::template::vote_url(&link.project_type, &link.project_platform_id);
+    let values = TemplateValues {
+        user_id: caller,
+        user_name: "you",
+        project_name: link.project_name.as_deref(),
+        project_id: &link.project_platform_id,
+        votes: 12,
+        streak: 3,
+        weight: 1,
+        next_vote_at: chrono::Utc::now().timestamp() + 12 * 3600,
+        vote_url: &url,
+    };
+    render(template, &values)
+}
+
+/// `/topgg roles add`. `hours`: `None` until the vote expires, `Some(0)` permanent.
+pub async fn add_role(
+    db: &Db,
+    guild_id: &str,
+    link: &GuildLink,
+    role: RewardRole,
+    facts: &GuildFacts,
+) -> anyhow::Result<String> {
+    if role.role_id == guild_id {
+        return refuse("@everyone cannot be a reward role.");
+    }
+    if role.votes_required < 1 || role.hours.is_some_and(|h| h < 0) {
+        return refuse("`votes` must be at least 1 and `hours` at least 0.");
+    }
+    db.add_reward_role(guild_id, &link.connection_id, &role)
+        .await?;
+    let mut reply = format!(
+        "Voters of **{}** get <@&{}> {}",
+        link.label(),
+        role.role_id,
+        describe(&role)
+    );
+    if let Some(problem) = facts
+        .known
+        .then(|| role_problem(facts, &role.role_id))
+        .flatten()
+    {
+        reply.push_str(&format!("\nWarning: {problem}"));
+    }
+    Ok(reply)
+}
+
+/// `/topgg roles remove`.
+pub async fn remove_role(
+    db: &Db,
+    guild_id: &str,
+    link: &GuildLink,
+    role_id: &str,
+) -> anyhow::Result<String> {
+    if db
+        .remove_reward_role(guild_id, &link.connection_id, role_id)
+        .await?
+    {
+        Ok(format!(
+            "<@&{role_id}> is no longer a reward for **{}**. Members who have it keep it until their grant lapses.",
+            link.label()
+        ))
+    } else {
+        Err(UserError(format!(
+            "<@&{role_id}> is not a reward role of **{}**.",
+            link.label()
+        ))
+        .into())
+    }
+}
+
+/// `/topgg roles list`.
+pub async fn roles_report(db: &Db, guild_id: &str, link: &GuildLink) -> anyhow::Result<String> {
+    let roles = db.reward_roles(guild_id, &link.connection_id).await?;
+    if roles.is_empty() {
+        return Ok(format!(
+            "**{}** has no reward roles. Add one with `/topgg roles add`.",
+            link.label()
+        ));
+    }
+    let lines: Vec<String> = roles
+        .iter()
+        .map(|r| format!("- <@&{}> {}", r.role_id, describe(r)))
+        .collect();
+    Ok(format!(
+        "Reward roles of **{}**:\n{}",
+        link.label(),
+        lines.join("\n")
+    ))
+}
+
+/// "from 5 votes, for 24 h" and the like.
+pub fn describe(role: &RewardRole) -> String {
+    let from = match role.votes_required {
+        1 => "from their first vote".to_string(),
+        n => format!("from {n} votes"),
+    };
+    let how_long = match role.hours {
+        None => "until their vote expires (about 12 h)".to_string(),
+        Some(0) => "permanently".to_string(),
+        Some(h) => format!("for {h} h after each vote"),
+    };
+    format!("{from}, {how_long}.")
+}
