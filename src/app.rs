@@ -7,7 +7,6 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Context;
-use poise::serenity_prelude as serenity;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -18,7 +17,9 @@ use crate::bot;
 use crate::config::Config;
 use crate::delivery::Worker;
 use crate::discord::{Discord, DiscordRest, DryRunSink};
+use crate::housekeeping;
 use crate::http::{self, AppState};
+use crate::metrics::Metrics;
 use crate::storage::Db;
 
 /// How long shutdown waits for in-flight work before giving up on it.
@@ -29,8 +30,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     discord: Discord,
-    /// serenity's REST client, where this instance runs a gateway.
-    gateway_http: Option<serenity::Http>,
+    /// The token and HTTP client, where this instance runs a gateway.
+    gateway: Option<(SecretString, reqwest::Client)>,
     instance: String,
 }
 
@@ -58,8 +59,8 @@ impl Application {
             .build()
             .context("cannot build the HTTP client")?;
         let discord = discord_client(&config, client.clone())?;
-        let gateway_http = match (&config.discord.token, config.runs_gateway()) {
-            (Some(token), true) => Some(bot::http_client(&config, token, client)),
+        let gateway = match (&config.discord.token, config.runs_gateway()) {
+            (Some(token), true) => Some((token.clone(), client)),
             _ => None,
         };
         let integration_secret = config
@@ -72,16 +73,15 @@ impl Application {
             db,
             integration_secret: Arc::new(integration_secret),
             work_queued: Arc::new(Notify::new()),
-            gateway_connected: gateway_http
-                .as_ref()
-                .map(|_| Arc::new(AtomicBool::new(false))),
+            gateway_connected: gateway.as_ref().map(|_| Arc::new(AtomicBool::new(false))),
+            metrics: Metrics::new(),
         };
         let instance = format!("{}-{}", hostname(), std::process::id());
         Ok(Application {
             listener,
             state,
             discord,
-            gateway_http,
+            gateway,
             instance,
         })
     }
@@ -127,13 +127,24 @@ impl Application {
             self.discord.clone(),
             self.state.work_queued.clone(),
             self.instance,
-        );
+        )
+        .with_lease(self.state.config.delivery.lease())
+        .with_metrics(self.state.metrics.clone());
         let worker_stop = stop.clone();
         tasks.spawn(async move { ("delivery worker", worker.run(worker_stop).await) });
-        if let (Some(http), Some(connected)) =
-            (self.gateway_http, self.state.gateway_connected.clone())
+        let housekeeping = housekeeping::run(
+            self.state.db.clone(),
+            self.state.metrics.clone(),
+            self.state.config.database.retention_days,
+            stop.clone(),
+        );
+        tasks.spawn(async move { ("housekeeping", housekeeping.await) });
+        if let (Some((token, client)), Some(connected)) =
+            (self.gateway, self.state.gateway_connected.clone())
         {
-            let data = bot::Data {
+            let setup = bot::GatewaySetup {
+                token,
+                client,
                 db: self.state.db.clone(),
                 discord: self.discord.clone(),
             };
@@ -145,7 +156,7 @@ impl Application {
             tasks.spawn(async move {
                 (
                     "Discord gateway",
-                    bot::run_gateway(&config, http, data, handle).await,
+                    bot::run_gateway(&config, setup, handle).await,
                 )
             });
         }

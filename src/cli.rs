@@ -1,4 +1,4 @@
-//! The command line: `topgg-bot [--config PATH] [run|demo|migrate|check|send-test]`.
+//! The command line: `topgg-bot [--config PATH] [run|demo|migrate|check|send-test|backup]`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +45,12 @@ enum Command {
         secret: String,
         #[arg(long, value_enum, default_value = "vote.create")]
         event: SampleEvent,
+    },
+    /// Write a consistent copy of the SQLite database to PATH, also while the bot runs
+    /// (Postgres: use pg_dump).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        path: PathBuf,
     },
 }
 
@@ -94,6 +100,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::connect(&config.database.url).await?;
             db.migrate().await?;
             println!("config: ok\ndatabase: ok");
+            Ok(())
+        }
+        Command::Backup { path } => {
+            let config = load(cli.config)?;
+            Db::connect(&config.database.url)
+                .await?
+                .backup_to(&path)
+                .await?;
+            println!("backup written to {}", path.display());
             Ok(())
         }
     }

@@ -36,6 +36,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub topgg: TopggConfig,
     pub database: DatabaseConfig,
+    pub delivery: DeliveryConfig,
     pub log: LogConfig,
 }
 
@@ -68,6 +69,28 @@ pub struct TopggConfig {
 pub struct DatabaseConfig {
     pub url: String,
     pub retention_days: u32,
+}
+
+/// The Discord work queue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// How long a claim on a job lasts (renewed while it runs): the time after which another
+    /// instance takes over the work of one that died.
+    pub lease_secs: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self { lease_secs: 30 }
+    }
+}
+
+impl DeliveryConfig {
+    /// The lease as a duration.
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lease_secs)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -177,6 +200,12 @@ impl Config {
                 "must start with sqlite: or postgres://",
             ));
         }
+        if self.delivery.lease_secs == 0 {
+            return Err(ConfigError::new(
+                "delivery.lease_secs",
+                "must be at least 1",
+            ));
+        }
         if let Some(shards) = &self.discord.shards {
             ShardRange::parse(shards)
                 .map_err(|reason| ConfigError::new("discord.shards", reason))?;
@@ -283,6 +312,7 @@ mod tests {
         );
         assert!(c.discord.gateway && !c.discord.dry_run);
         assert_eq!(c.log.format, LogFormat::Text);
+        assert_eq!(c.delivery.lease_secs, 30);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
@@ -10,6 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Data, Error, commands, on_error, quiet_mentions};
 use crate::config::{Config, DEFAULT_DISCORD_API_URL};
+use crate::delivery::policy::backoff;
+use crate::discord::Discord;
+use crate::storage::Db;
 
 /// What the gateway task needs besides the command data.
 pub struct GatewayHandle {
@@ -34,12 +38,59 @@ pub fn http_client(
     builder.build()
 }
 
-/// Connects the gateway (all shards, or `discord.shards`) and dispatches commands until stopped.
+/// What the gateway needs to (re)connect.
+pub struct GatewaySetup {
+    pub token: SecretString,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub discord: Discord,
+}
+
+/// Keeps the gateway connected (all shards, or `discord.shards`) until stopped. A failure to
+/// connect (Discord down, a bad token) is logged and retried with backoff: webhook intake and
+/// delivery go on meanwhile.
 pub async fn run_gateway(
+    config: &Config,
+    setup: GatewaySetup,
+    handle: GatewayHandle,
+) -> anyhow::Result<()> {
+    let mut failures = 0;
+    while !handle.stop.is_cancelled() {
+        let started = Instant::now();
+        let http = http_client(config, &setup.token, setup.client.clone());
+        let data = Data {
+            db: setup.db.clone(),
+            discord: setup.discord.clone(),
+        };
+        let Err(error) = connect_once(config, http, data, &handle).await else {
+            return Ok(());
+        };
+        handle.connected.store(false, Ordering::Relaxed);
+        failures = if started.elapsed() > STABLE {
+            1
+        } else {
+            failures + 1
+        };
+        let wait = backoff(failures).min(MAX_RECONNECT_WAIT);
+        tracing::error!(error = format!("{error:#}"), retry_in = ?wait, "Discord gateway down; retrying");
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = handle.stop.cancelled() => {}
+        }
+    }
+    Ok(())
+}
+
+/// A connection that lasted this long resets the reconnect backoff.
+const STABLE: Duration = Duration::from_secs(60);
+const MAX_RECONNECT_WAIT: Duration = Duration::from_secs(60);
+
+/// One gateway session: `Ok` only when stopped on purpose.
+async fn connect_once(
     config: &Config,
     http: serenity::Http,
     data: Data,
-    handle: GatewayHandle,
+    handle: &GatewayHandle,
 ) -> anyhow::Result<()> {
     let connected = handle.connected.clone();
     let framework = poise::Framework::builder()
@@ -66,7 +117,7 @@ pub async fn run_gateway(
         .context("cannot build the Discord client")?;
     let shards = client.shard_manager.clone();
     let stop = handle.stop.clone();
-    tokio::spawn(async move {
+    let stopper = tokio::spawn(async move {
         stop.cancelled().await;
         shards.shutdown_all().await;
     });
@@ -74,7 +125,7 @@ pub async fn run_gateway(
         Some(r) => client.start_shard_range(r.first..r.last + 1, r.total).await,
         None => client.start_autosharded().await,
     };
-    handle.connected.store(false, Ordering::Relaxed);
+    stopper.abort();
     match started {
         Ok(()) if handle.stop.is_cancelled() => Ok(()),
         Ok(()) => anyhow::bail!("the Discord gateway closed"),

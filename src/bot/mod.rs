@@ -9,7 +9,7 @@ mod gateway;
 use poise::serenity_prelude as serenity;
 
 pub use commands::all as commands;
-pub use gateway::{GatewayHandle, http_client, run_gateway};
+pub use gateway::{GatewayHandle, GatewaySetup, http_client, run_gateway};
 
 use crate::discord::Discord;
 use crate::guild::UserError;

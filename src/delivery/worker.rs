@@ -13,9 +13,10 @@ use super::policy::{Step, next_step};
 use crate::discord::{Discord, DiscordError};
 use crate::domain::now_ms;
 use crate::domain::work::Work;
+use crate::metrics::Metrics;
 use crate::storage::{ClaimedJob, Db};
 
-/// How long a claim holds a job; renewed while the job runs.
+/// How long a claim holds a job by default (`delivery.lease_secs`); renewed while it runs.
 pub const LEASE: Duration = Duration::from_secs(30);
 /// Longest sleep between looks at the queue (other instances, expired leases).
 const IDLE_POLL: Duration = Duration::from_secs(5);
@@ -28,6 +29,8 @@ pub struct Worker {
     instance: String,
     /// Rate-limit buckets resting until the given unix ms.
     resting: Mutex<HashMap<String, i64>>,
+    lease: Duration,
+    metrics: Metrics,
 }
 
 impl Worker {
@@ -38,7 +41,21 @@ impl Worker {
             wake,
             instance,
             resting: Mutex::new(HashMap::new()),
+            lease: LEASE,
+            metrics: Metrics::default(),
         }
+    }
+
+    /// Claims jobs for `lease` instead of [`LEASE`].
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Records Discord actions in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Works the queue until `stop` is cancelled; stops between jobs and gives back its leases.
@@ -46,7 +63,7 @@ impl Worker {
         tracing::info!(instance = %self.instance, "delivery worker started");
         while !stop.is_cancelled() {
             let now = now_ms();
-            let lease_until = now + LEASE.as_millis() as i64;
+            let lease_until = now + self.lease.as_millis() as i64;
             match self
                 .db
                 .claim_jobs(&self.instance, now, lease_until, BATCH)
@@ -100,8 +117,8 @@ impl Worker {
         );
         let renew = async {
             loop {
-                tokio::time::sleep(LEASE / 3).await;
-                let until = now_ms() + LEASE.as_millis() as i64;
+                tokio::time::sleep(self.lease / 3).await;
+                let until = now_ms() + self.lease.as_millis() as i64;
                 if let Err(e) = self.db.renew_leases(&self.instance, &ids, until).await {
                     tracing::warn!(error = format!("{e:#}"), "cannot renew leases");
                 }
@@ -158,6 +175,7 @@ impl Worker {
         let outcome = result.map(|_| ());
         let step = next_step(&outcome, job.attempts as u32, job.created_at, now);
         tracing::debug!(job = job.id, kind = %job.kind, ?step, "job attempted");
+        self.metrics.discord_action(&job.kind, &step);
         self.settle(job, step).await;
     }
 

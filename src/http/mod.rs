@@ -4,6 +4,7 @@ mod body;
 mod error;
 mod health;
 mod integration;
+mod metrics;
 mod webhooks;
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::sync::atomic::AtomicBool;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use secrecy::SecretString;
 use tokio::sync::Notify;
@@ -20,6 +22,7 @@ pub use error::ApiError;
 pub use integration::HandshakeReply;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::storage::Db;
 
 /// What every handler shares.
@@ -32,6 +35,8 @@ pub struct AppState {
     pub work_queued: Arc<Notify>,
     /// `Some` where this instance runs a gateway: whether it is connected.
     pub gateway_connected: Option<Arc<AtomicBool>>,
+    /// This application's figures, served on `/metrics`.
+    pub metrics: Metrics,
 }
 
 /// Every route of the contract.
@@ -41,7 +46,9 @@ pub fn router(state: AppState) -> Router {
         .route("/topgg/webhooks/{connection_id}", post(webhooks::receive))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }

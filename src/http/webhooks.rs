@@ -42,6 +42,9 @@ pub async fn receive(
                 .record_vote(&connection, &vote, now_ms())
                 .await
                 .map_err(ApiError::Storage)?;
+            state
+                .metrics
+                .vote(matches!(outcome, VoteOutcome::Stored { .. }));
             match outcome {
                 VoteOutcome::Stored { jobs, tally } => {
                     tracing::info!(%trace, connection = %connection_id, vote = %vote.id,

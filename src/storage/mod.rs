@@ -5,6 +5,7 @@ mod connections;
 mod guilds;
 mod jobs;
 mod links;
+mod maintenance;
 mod votes;
 
 use std::str::FromStr;
@@ -17,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use connections::Connection;
 pub use guilds::{GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, VoterFigures};
 pub use jobs::{ClaimedJob, Job, JobCounts};
+pub use maintenance::{Pruned, QueueFigures};
 pub use votes::VoteOutcome;
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either backend. The body is

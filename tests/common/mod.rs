@@ -213,7 +213,7 @@ fn postgres_required() -> bool {
 }
 
 /// Creates `topgg_test_<pid>_<n>` on the test server; returns its URL and name.
-async fn fresh_postgres_database() -> Option<(String, String)> {
+pub async fn fresh_postgres_database() -> Option<(String, String)> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let admin = postgres_admin_url();
     let mut conn = match sqlx::PgConnection::connect(&admin).await {
@@ -240,7 +240,7 @@ async fn fresh_postgres_database() -> Option<(String, String)> {
     Some((format!("{base}/{name}"), name))
 }
 
-async fn drop_postgres_database(name: &str) {
+pub async fn drop_postgres_database(name: &str) {
     if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
         let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
         let _ = sqlx::query(sqlx::AssertSqlSafe(sql))

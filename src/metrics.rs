@@ -1,0 +1,243 @@
+//! Prometheus metrics: every name, its description, and one-line recording helpers.
+//!
+//! Each [`Application`](crate::app::Application) owns its own recorder rather than installing
+//! a process-global one: the figures on `/metrics` are exactly this app's, several apps in one
+//! process (tests, the demo) never mix, and nothing depends on installation order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
+
+use crate::delivery::policy::Step;
+use crate::storage::QueueFigures;
+
+/// Requests to the two Top.gg routes, by `route` and `outcome` (see [`outcome_of`]).
+pub const WEBHOOK_REQUESTS: &str = "topgg_bot_webhook_requests_total";
+/// Time to answer a request, by `route` (every route).
+pub const REQUEST_DURATION: &str = "topgg_bot_http_request_duration_seconds";
+/// Votes stored for the first time.
+pub const VOTES_STORED: &str = "topgg_bot_votes_stored_total";
+/// Votes received again (same `data.id`) and ignored.
+pub const VOTES_DUPLICATE: &str = "topgg_bot_votes_duplicate_total";
+/// Discord actions attempted by delivery, by `kind` and `outcome`.
+pub const DISCORD_ACTIONS: &str = "topgg_bot_discord_actions_total";
+/// Queued Discord jobs in the database (all instances), refreshed on each scrape.
+pub const QUEUE_DEPTH: &str = "topgg_bot_queue_depth";
+/// Jobs that failed for good (kept for `/topgg status`), refreshed on each scrape.
+pub const QUEUE_FAILED: &str = "topgg_bot_queue_failed_jobs";
+/// How long the most overdue queued job has been due, refreshed on each scrape.
+pub const QUEUE_OLDEST_DUE_AGE: &str = "topgg_bot_queue_oldest_due_age_seconds";
+/// Rows removed by retention, by `table`.
+pub const PRUNED_ROWS: &str = "topgg_bot_pruned_rows_total";
+
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// This application's metrics; cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    recorder: Arc<PrometheusRecorder>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Metrics {
+    /// A fresh recorder with every metric described and the unlabelled counters at zero.
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(REQUEST_DURATION.into()), &LATENCY_BUCKETS)
+            .expect("the latency buckets are not empty")
+            .build_recorder();
+        let metrics = Metrics {
+            recorder: Arc::new(recorder),
+        };
+        metrics.describe();
+        metrics.counter(VOTES_STORED, vec![]).absolute(0);
+        metrics.counter(VOTES_DUPLICATE, vec![]).absolute(0);
+        metrics
+    }
+
+    /// The Prometheus text exposition of every figure.
+    pub fn render(&self) -> String {
+        self.recorder.handle().render()
+    }
+
+    /// Drains histogram samples into their buckets (keeps memory flat between scrapes).
+    pub fn run_upkeep(&self) {
+        self.recorder.handle().run_upkeep();
+    }
+
+    /// One answered request: its latency, and for the Top.gg routes its outcome.
+    pub fn http_request(&self, route: &str, status: u16, elapsed: Duration) {
+        let route_label = || vec![Label::new("route", route.to_string())];
+        self.histogram(REQUEST_DURATION, route_label())
+            .record(elapsed.as_secs_f64());
+        if route.starts_with("/topgg/") {
+            let mut labels = route_label();
+            labels.push(Label::new("outcome", outcome_of(status)));
+            self.counter(WEBHOOK_REQUESTS, labels).increment(1);
+        }
+    }
+
+    /// A `vote.create` handled: first sight (`stored`) or a duplicate.
+    pub fn vote(&self, stored: bool) {
+        let name = if stored {
+            VOTES_STORED
+        } else {
+            VOTES_DUPLICATE
+        };
+        self.counter(name, vec![]).increment(1);
+    }
+
+    /// One Discord attempt of a job of `kind`, and the step it led to.
+    pub fn discord_action(&self, kind: &str, step: &Step) {
+        let outcome = match step {
+            Step::Done => "done",
+            Step::RetryAt { counts: false, .. } => "rate_limited",
+            Step::RetryAt { counts: true, .. } => "retry",
+            Step::Fail(_) => "failed",
+        };
+        let labels = vec![
+            Label::new("kind", kind.to_string()),
+            Label::new("outcome", outcome),
+        ];
+        self.counter(DISCORD_ACTIONS, labels).increment(1);
+    }
+
+    /// The queue as the database reports it now.
+    pub fn queue(&self, figures: &QueueFigures) {
+        self.gauge(QUEUE_DEPTH).set(figures.queued as f64);
+        self.gauge(QUEUE_FAILED).set(figures.failed as f64);
+        self.gauge(QUEUE_OLDEST_DUE_AGE)
+            .set(figures.oldest_due_age_ms as f64 / 1000.0);
+    }
+
+    /// Rows retention removed from `table`.
+    pub fn pruned(&self, table: &'static str, rows: u64) {
+        self.counter(PRUNED_ROWS, vec![Label::new("table", table)])
+            .increment(rows);
+    }
+
+    fn counter(&self, name: &'static str, labels: Vec<Label>) -> Counter {
+        let key = Key::from_parts(name, labels);
+        self.recorder.register_counter(&key, &METADATA)
+    }
+
+    fn gauge(&self, name: &'static str) -> Gauge {
+        self.recorder
+            .register_gauge(&Key::from_static_name(name), &METADATA)
+    }
+
+    fn histogram(&self, name: &'static str, labels: Vec<Label>) -> Histogram {
+        let key = Key::from_parts(name, labels);
+        self.recorder.register_histogram(&key, &METADATA)
+    }
+
+    fn describe(&self) {
+        let r = &self.recorder;
+        let counters = [
+            (
+                WEBHOOK_REQUESTS,
+                "Requests to the Top.gg routes by route and outcome",
+            ),
+            (VOTES_STORED, "Votes stored for the first time"),
+            (VOTES_DUPLICATE, "Votes received again and ignored"),
+            (
+                DISCORD_ACTIONS,
+                "Discord actions attempted, by job kind and outcome",
+            ),
+            (PRUNED_ROWS, "Rows removed by retention, by table"),
+        ];
+        for (name, help) in counters {
+            r.describe_counter(name.into(), None, help.into());
+        }
+        let gauges = [
+            (QUEUE_DEPTH, "Queued Discord jobs (whole database)"),
+            (
+                QUEUE_FAILED,
+                "Discord jobs that failed for good (whole database)",
+            ),
+            (
+                QUEUE_OLDEST_DUE_AGE,
+                "Seconds the most overdue queued job has waited",
+            ),
+        ];
+        for (name, help) in gauges {
+            r.describe_gauge(name.into(), None, help.into());
+        }
+        r.describe_histogram(
+            REQUEST_DURATION.into(),
+            Some(Unit::Seconds),
+            "Time to answer an HTTP request, by route".into(),
+        );
+    }
+}
+
+/// A Top.gg request's outcome from its status: `accepted`, `unauthorized`, `bad_request`,
+/// `not_found`, `too_large`, `unavailable` (storage down, retry), or `error`.
+pub fn outcome_of(status: u16) -> &'static str {
+    match status {
+        200..=299 => "accepted",
+        400 => "bad_request",
+        401 => "unauthorized",
+        404 => "not_found",
+        413 => "too_large",
+        503 => "unavailable",
+        _ => "error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_recorder_shows_the_vote_counters_at_zero() {
+        let text = Metrics::new().render();
+        assert!(text.contains("topgg_bot_votes_stored_total 0"), "{text}");
+        assert!(text.contains("topgg_bot_votes_duplicate_total 0"), "{text}");
+    }
+
+    #[test]
+    fn two_recorders_keep_separate_figures() {
+        let (a, b) = (Metrics::new(), Metrics::new());
+        a.vote(true);
+        assert!(a.render().contains("topgg_bot_votes_stored_total 1"));
+        assert!(b.render().contains("topgg_bot_votes_stored_total 0"));
+    }
+
+    #[test]
+    fn a_request_to_a_topgg_route_counts_its_outcome_and_latency() {
+        let m = Metrics::new();
+        m.http_request(
+            "/topgg/webhooks/{connection_id}",
+            401,
+            Duration::from_millis(3),
+        );
+        m.http_request("/healthz", 200, Duration::from_millis(1));
+        let text = m.render();
+        assert!(text.contains(
+            r#"topgg_bot_webhook_requests_total{route="/topgg/webhooks/{connection_id}",outcome="unauthorized"} 1"#
+        ), "{text}");
+        assert!(!text.contains(r#"webhook_requests_total{route="/healthz""#));
+        assert!(
+            text.contains(r#"topgg_bot_http_request_duration_seconds_count{route="/healthz"} 1"#)
+        );
+    }
+}

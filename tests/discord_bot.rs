@@ -1,0 +1,519 @@
+//! The bot end to end: signed webhooks in, the real serenity/poise client out, against the
+//! Discord stand-in (REST with faults, and a gateway that delivers slash commands).
+
+mod common;
+mod standin;
+
+use std::time::{Duration, Instant};
+
+use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use standin::*;
+use topgg_bot::config::Config;
+use topgg_bot::send_test::sample_project;
+
+const WAIT: Duration = Duration::from_secs(10);
+const SECRET: &str = "whs_bot_test";
+const CONNECTION: &str = "conn-bot";
+
+struct Bot {
+    app: TestApp,
+    discord: DiscordStandIn,
+}
+
+fn aim_at(config: &mut Config, url: &str) {
+    config.discord.dry_run = false;
+    config.discord.gateway = true;
+    config.discord.token = Some(SecretString::new(FAKE_TOKEN.into()));
+    config.discord.api_url = url.to_string();
+}
+
+impl Bot {
+    /// The app on SQLite with its gateway connected to a fresh stand-in, commands registered.
+    async fn start() -> Bot {
+        let discord = DiscordStandIn::start().await;
+        let url = discord.url();
+        let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url))
+            .await
+            .unwrap();
+        let bot = Bot { app, discord };
+        bot.wait_until_commands_registered().await;
+        bot
+    }
+
+    async fn wait_until_commands_registered(&self) {
+        let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
+        self.discord
+            .wait_for(registered, WAIT)
+            .await
+            .expect("commands registered");
+    }
+
+    /// Restarts the app on the same database (the gateway reconnects on its own).
+    async fn restart(self) -> Bot {
+        let url = self.discord.url();
+        let app = self.app.restart(|c| aim_at(c, &url)).await;
+        Bot {
+            app,
+            discord: self.discord,
+        }
+    }
+
+    /// Runs a slash command (`path[0]` is the command) as `invoker`; returns the reply.
+    async fn command(&self, path: &[&str], options: Vec<(&str, Opt)>, invoker: u64) -> Reply {
+        let ix = slash_command(path[0], &path[1..], options, invoker);
+        assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
+        self.discord
+            .reply_to(ix.id, WAIT)
+            .await
+            .expect("the bot replied")
+    }
+
+    /// A bot project connected by `owner` on Top.gg.
+    async fn connect(&self, owner: u64) {
+        let project = sample_project("900000000000000009", "bot", "910000000000000009");
+        let body = integration_create(CONNECTION, SECRET, &project, &owner.to_string());
+        let (status, _) = self
+            .app
+            .post_signed("/topgg/integration", INTEGRATION_SECRET, &body)
+            .await;
+        assert_eq!(status, 200);
+    }
+
+    /// Connected by the admin and linked with `/topgg link`.
+    async fn connect_and_link(&self) {
+        self.connect(ADMIN_USER_ID).await;
+        let reply = self
+            .command(&["topgg", "link"], vec![], ADMIN_USER_ID)
+            .await;
+        assert!(reply.content().unwrap().starts_with("Linked"), "{reply:?}");
+        assert!(reply.ephemeral());
+    }
+
+    async fn set_channel(&self, channel: u64) {
+        let options = vec![("channel", Opt::Channel(channel))];
+        self.command(&["topgg", "channel"], options, ADMIN_USER_ID)
+            .await;
+    }
+
+    /// Sends a signed vote by `voter` expiring in `expires_in`.
+    async fn vote_expiring(&self, id: &str, voter: u64, name: &str, expires_in: Duration) -> u16 {
+        let now = chrono::Utc::now();
+        let expires = now + chrono::Duration::from_std(expires_in).unwrap();
+        let body = json!({"type": "vote.create", "data": {
+            "id": id, "weight": 1,
+            "created_at": now.to_rfc3339(), "expires_at": expires.to_rfc3339(),
+            "project": sample_project("900000000000000009", "bot", "910000000000000009"),
+            "user": {"id": "t", "platform_id": voter.to_string(), "name": name, "avatar_url": null},
+        }});
+        self.app.webhook(CONNECTION, SECRET, &body).await.0
+    }
+
+    async fn vote(&self, id: &str) -> u16 {
+        self.vote_expiring(id, PLAIN_USER_ID, "plain", Duration::from_secs(12 * 3600))
+            .await
+    }
+
+    /// Waits until `channel` holds `count` messages.
+    async fn messages(&self, channel: u64, count: usize, within: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            let messages = self.discord.messages_in(channel);
+            if messages.len() >= count || Instant::now() > deadline {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn role_puts(&self, role: u64) -> usize {
+        let path = format!("/guilds/{GUILD_ID}/members/{PLAIN_USER_ID}/roles/{role}");
+        self.discord.requests_matching("PUT", &path).len()
+    }
+
+    async fn stop(self) {
+        self.app.stop().await;
+    }
+}
+
+/// Lets the worker act on anything due; used before asserting that nothing more happened.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vote_posts_one_announcement_mentioning_only_the_voter_and_grants_the_role() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    bot.set_channel(POST_CHANNEL_ID).await;
+    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
+    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
+        .await;
+
+    assert_eq!(bot.vote("v1").await, 204);
+    let messages = bot.messages(POST_CHANNEL_ID, 1, WAIT).await;
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("<@{PLAIN_USER_ID}>"))
+    );
+    let post = &bot
+        .discord
+        .requests_matching("POST", &format!("/channels/{POST_CHANNEL_ID}/messages"))[0];
+    assert_eq!(
+        post.body["allowed_mentions"],
+        json!({"parse": [], "users": [PLAIN_USER_ID.to_string()]})
+    );
+    assert_eq!(post.body["enforce_nonce"], true);
+    let roles = || bot.discord.member_roles(GUILD_ID, PLAIN_USER_ID).unwrap();
+    for _ in 0..100 {
+        if roles().contains(&REWARD_ROLE_ID) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(roles().contains(&REWARD_ROLE_ID));
+
+    assert_eq!(bot.vote("v1").await, 204, "a redelivery is acknowledged");
+    settle().await;
+    assert_eq!(
+        bot.discord.messages_in(POST_CHANNEL_ID).len(),
+        1,
+        "a duplicate posts nothing"
+    );
+    assert_eq!(
+        bot.role_puts(REWARD_ROLE_ID),
+        1,
+        "a duplicate grants nothing"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voter_named_everyone_pings_no_one() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    bot.set_channel(POST_CHANNEL_ID).await;
+    let template = vec![(
+        "template",
+        Opt::Str("{user.name} voted, thanks {user}!".into()),
+    )];
+    bot.command(&["topgg", "message"], template, ADMIN_USER_ID)
+        .await;
+
+    let long = Duration::from_secs(3600);
+    assert_eq!(
+        bot.vote_expiring("v1", PLAIN_USER_ID, "@everyone @here <@&1>", long)
+            .await,
+        204
+    );
+    let messages = bot.messages(POST_CHANNEL_ID, 1, WAIT).await;
+    let content = messages[0]["content"].as_str().unwrap();
+    assert!(
+        content.starts_with("@everyone @here <@&1> voted"),
+        "{content}"
+    );
+    let post = &bot.discord.requests_matching("POST", "/channels/")[0];
+    assert_eq!(post.body["allowed_mentions"]["parse"], json!([]));
+    assert_eq!(
+        post.body["allowed_mentions"]["users"],
+        json!([PLAIN_USER_ID.to_string()])
+    );
+    assert!(post.body["allowed_mentions"].get("roles").is_none());
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_temporary_role_is_removed_when_the_vote_expires_but_not_while_a_newer_vote_holds_it() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
+    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
+        .await;
+    let removal = format!("/guilds/{GUILD_ID}/members/{PLAIN_USER_ID}/roles/{REWARD_ROLE_ID}");
+
+    assert_eq!(
+        bot.vote_expiring("v1", PLAIN_USER_ID, "p", Duration::from_secs(2))
+            .await,
+        204
+    );
+    assert_eq!(
+        bot.vote_expiring("v2", PLAIN_USER_ID, "p", Duration::from_secs(5))
+            .await,
+        204
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        bot.discord.requests_matching("DELETE", &removal).is_empty(),
+        "v2 still holds the role"
+    );
+    assert!(
+        bot.discord
+            .member_roles(GUILD_ID, PLAIN_USER_ID)
+            .unwrap()
+            .contains(&REWARD_ROLE_ID)
+    );
+
+    let removed = bot
+        .discord
+        .wait_for(|r| r.method == "DELETE" && r.path == removal, WAIT)
+        .await;
+    assert!(removed.is_some(), "removed once the newest vote expired");
+    assert!(
+        !bot.discord
+            .member_roles(GUILD_ID, PLAIN_USER_ID)
+            .unwrap()
+            .contains(&REWARD_ROLE_ID)
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_failing_five_times_then_recovering_still_posts_exactly_once() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    bot.set_channel(POST_CHANNEL_ID).await;
+    let path = format!("/channels/{POST_CHANNEL_ID}/messages");
+    bot.discord.fail_next("POST", &path, 5, Fault::ServerError);
+
+    assert_eq!(bot.vote("v1").await, 204);
+    // Backoff 1 + 2 + 4 + 8 + 16 s before the sixth attempt.
+    let messages = bot
+        .messages(POST_CHANNEL_ID, 1, Duration::from_secs(45))
+        .await;
+    assert_eq!(messages.len(), 1);
+    settle().await;
+    assert_eq!(bot.discord.messages_in(POST_CHANNEL_ID).len(), 1);
+    assert_eq!(bot.discord.requests_matching("POST", &path).len(), 6);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_is_waited_out_before_the_next_try() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    bot.set_channel(POST_CHANNEL_ID).await;
+    let path = format!("/channels/{POST_CHANNEL_ID}/messages");
+    bot.discord
+        .fail_next("POST", &path, 1, Fault::RateLimited { retry_after: 1.2 });
+
+    assert_eq!(bot.vote("v1").await, 204);
+    assert_eq!(bot.messages(POST_CHANNEL_ID, 1, WAIT).await.len(), 1);
+    let posts = bot.discord.requests_matching("POST", &path);
+    assert_eq!(posts.len(), 2);
+    assert!(posts[1].at.duration_since(posts[0].at) >= Duration::from_millis(1200));
+    assert_eq!(bot.discord.rate_limit_violations(), 0);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_permissions_are_recorded_and_shown_by_topgg_status() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    bot.set_channel(DENIED_CHANNEL_ID).await;
+
+    assert_eq!(bot.vote("v1").await, 204);
+    let path = format!("/channels/{DENIED_CHANNEL_ID}/messages");
+    let refused = bot
+        .discord
+        .wait_for(|r| r.path == path && r.status == 403, WAIT)
+        .await;
+    assert!(refused.is_some());
+    settle().await;
+    assert_eq!(
+        bot.discord.requests_matching("POST", &path).len(),
+        1,
+        "403 is not retried"
+    );
+
+    let reply = bot
+        .command(&["topgg", "status"], vec![], ADMIN_USER_ID)
+        .await;
+    let text = reply.content().unwrap();
+    assert!(reply.ephemeral());
+    assert!(text.contains("1 failed"), "{text}");
+    assert!(text.contains("code 50013"), "{text}");
+    assert!(
+        text.contains(&format!("I can't post in <#{DENIED_CHANNEL_ID}>")),
+        "{text}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_queued_before_a_restart_is_delivered_after_it_even_if_discord_was_down_at_start() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    bot.set_channel(POST_CHANNEL_ID).await;
+    bot.discord.set_down(true);
+    assert_eq!(bot.vote("v1").await, 204);
+    let path = format!("/channels/{POST_CHANNEL_ID}/messages");
+    assert!(
+        bot.discord
+            .wait_for(|r| r.path == path && r.status == 503, WAIT)
+            .await
+            .is_some()
+    );
+
+    let bot = bot.restart().await;
+    bot.discord.set_down(false);
+    assert_eq!(bot.messages(POST_CHANNEL_ID, 1, WAIT).await.len(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_user_who_clicked_connect_may_link_the_project() {
+    let bot = Bot::start().await;
+    bot.connect(1_999_000_000_000_000_001).await;
+
+    let options = vec![("connection", Opt::Str(CONNECTION.into()))];
+    let reply = bot
+        .command(&["topgg", "link"], options, ADMIN_USER_ID)
+        .await;
+    let text = reply.content().unwrap();
+    assert!(
+        text.starts_with("Only the person who clicked Connect"),
+        "{text}"
+    );
+    let reply = bot.command(&["topgg", "link"], vec![], ADMIN_USER_ID).await;
+    assert!(
+        reply
+            .content()
+            .unwrap()
+            .contains("no Top.gg connection waiting")
+    );
+    let reply = bot.command(&["topgg", "link"], vec![], PLAIN_USER_ID).await;
+    assert!(reply.content().unwrap().contains("Manage Server"));
+    assert!(bot.app.db.links_of(CONNECTION).await.unwrap().is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_setting_changes_what_the_next_vote_does() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    let messages_path = format!("/channels/{POST_CHANNEL_ID}/messages");
+
+    assert_eq!(bot.vote("v1").await, 204);
+    settle().await;
+    assert!(
+        bot.discord
+            .requests_matching("POST", &messages_path)
+            .is_empty(),
+        "no channel yet"
+    );
+
+    bot.set_channel(POST_CHANNEL_ID).await;
+    bot.vote("v2").await;
+    assert!(
+        bot.messages(POST_CHANNEL_ID, 1, WAIT).await[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Total votes: 2")
+    );
+
+    let template = vec![(
+        "template",
+        Opt::Str("Thanks {user.name}: {votes} votes, streak {streak}".into()),
+    )];
+    let preview = bot
+        .command(&["topgg", "message"], template, ADMIN_USER_ID)
+        .await;
+    assert!(
+        preview.content().unwrap().contains("Thanks you: 12 votes"),
+        "{preview:?}"
+    );
+    bot.vote("v3").await;
+    assert_eq!(
+        bot.messages(POST_CHANNEL_ID, 2, WAIT).await[1]["content"],
+        "Thanks plain: 3 votes, streak 3"
+    );
+
+    let options = vec![
+        ("role", Opt::Role(REWARD_ROLE_2_ID)),
+        ("votes", Opt::Int(4)),
+        ("hours", Opt::Int(0)),
+    ];
+    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
+        .await;
+    let list = bot
+        .command(&["topgg", "roles", "list"], vec![], ADMIN_USER_ID)
+        .await;
+    assert!(
+        list.content()
+            .unwrap()
+            .contains("from 4 votes, permanently"),
+        "{list:?}"
+    );
+    bot.vote("v4").await;
+    bot.messages(POST_CHANNEL_ID, 3, WAIT).await;
+    settle().await;
+    assert_eq!(bot.role_puts(REWARD_ROLE_2_ID), 1);
+
+    bot.command(
+        &["topgg", "roles", "remove"],
+        vec![("role", Opt::Role(REWARD_ROLE_2_ID))],
+        ADMIN_USER_ID,
+    )
+    .await;
+    bot.command(&["topgg", "channel"], vec![], ADMIN_USER_ID)
+        .await;
+    bot.vote("v5").await;
+    settle().await;
+    assert_eq!(
+        bot.role_puts(REWARD_ROLE_2_ID),
+        1,
+        "removed role not granted again"
+    );
+    assert_eq!(
+        bot.discord.messages_in(POST_CHANNEL_ID).len(),
+        3,
+        "announcements turned off"
+    );
+
+    let vote = bot.command(&["vote"], vec![], PLAIN_USER_ID).await;
+    let text = vote.content().unwrap();
+    assert!(
+        text.contains("https://top.gg/bot/910000000000000009/vote") && text.contains("5 votes"),
+        "{text}"
+    );
+    let board = bot.command(&["leaderboard"], vec![], PLAIN_USER_ID).await;
+    assert!(
+        board
+            .content()
+            .unwrap()
+            .contains(&format!("1. <@{PLAIN_USER_ID}>: 5 votes")),
+        "{board:?}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_autocompletes_the_callers_waiting_connections() {
+    let bot = Bot::start().await;
+    bot.connect(ADMIN_USER_ID).await;
+    let ix = autocomplete(
+        "topgg",
+        &["link"],
+        vec![],
+        ("connection", ""),
+        ADMIN_USER_ID,
+    );
+    bot.discord.send_interaction(&ix.payload).await;
+    let reply = bot
+        .discord
+        .reply_to(ix.id, WAIT)
+        .await
+        .expect("autocomplete answered");
+    assert_eq!(reply.callback_type, 8);
+    let choices = reply.choices();
+    let values: Vec<&str> = choices
+        .iter()
+        .map(|c| c["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, [CONNECTION]);
+    bot.stop().await;
+}
