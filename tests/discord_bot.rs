@@ -517,3 +517,69 @@ async fn link_autocompletes_the_callers_waiting_connections() {
     assert_eq!(values, [CONNECTION]);
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_for_one_channel_is_announced_in_digests_within_its_rate_limit() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    bot.set_channel(POST_CHANNEL_ID).await;
+    bot.discord
+        .limit_channel_messages(5, Duration::from_secs(5));
+    let voters: Vec<u64> = (0..120).map(|i| 1_600_000_000_000_000_000 + i).collect();
+    let long = Duration::from_secs(3600);
+    let bot_ref = &bot;
+    let votes = voters.iter().map(|v| async move {
+        bot_ref
+            .vote_expiring(&format!("burst-{v}"), *v, "v", long)
+            .await
+    });
+    let statuses = futures_util::future::join_all(votes).await;
+    assert!(statuses.iter().all(|s| *s == 204));
+
+    let mentioned = |messages: &[Value]| -> usize {
+        let text: String = messages
+            .iter()
+            .map(|m| m["content"].as_str().unwrap_or_default())
+            .collect();
+        voters
+            .iter()
+            .filter(|v| text.contains(&format!("<@{v}>")))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while mentioned(&bot.discord.messages_in(POST_CHANNEL_ID)) < voters.len()
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let messages = bot.discord.messages_in(POST_CHANNEL_ID);
+    assert_eq!(
+        mentioned(&messages),
+        voters.len(),
+        "every voter is announced"
+    );
+    assert!(
+        messages.len() < 20,
+        "{} messages: the burst was not merged",
+        messages.len()
+    );
+    assert_eq!(
+        bot.discord.rate_limit_violations(),
+        0,
+        "every 429 was honoured"
+    );
+    let posts = bot
+        .discord
+        .requests_matching("POST", &format!("/channels/{POST_CHANNEL_ID}/messages"));
+    for post in posts.iter().filter(|p| p.status == 200) {
+        let users = post.body["allowed_mentions"]["users"].as_array().unwrap();
+        let content = post.body["content"].as_str().unwrap();
+        assert!(
+            users
+                .iter()
+                .all(|u| content.contains(&format!("<@{}>", u.as_str().unwrap())))
+        );
+        assert_eq!(post.body["allowed_mentions"]["parse"], json!([]));
+    }
+    bot.stop().await;
+}

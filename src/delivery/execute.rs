@@ -18,19 +18,16 @@ pub async fn perform(
             content,
             voter_id,
             nonce,
+            ..
         } => {
             discord
-                .create_message(channel_id, content, Some(voter_id), Some(nonce))
+                .create_message(channel_id, content, &[voter_id], Some(nonce))
                 .await
         }
         Work::TestNotice {
             channel_id,
             content,
-        } => {
-            discord
-                .create_message(channel_id, content, None, None)
-                .await
-        }
+        } => discord.create_message(channel_id, content, &[], None).await,
         Work::GrantRole { user_id, role_id } => discord.add_role(guild_id, user_id, role_id).await,
         Work::RemoveRole { user_id, role_id } => {
             let held = db

@@ -1,5 +1,6 @@
 //! The Discord work queue's consumer: policy (pure), execution, and the worker loop.
 
+mod digest;
 mod execute;
 pub mod policy;
 mod worker;

@@ -8,9 +8,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::digest::{Digest, coalesce};
 use super::execute::{bucket_of, perform};
 use super::policy::{Step, next_step};
-use crate::discord::{Discord, DiscordError};
+use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::now_ms;
 use crate::domain::work::Work;
 use crate::metrics::Metrics;
@@ -136,11 +137,59 @@ impl Worker {
         jobs: Vec<(ClaimedJob, Work)>,
         stop: &CancellationToken,
     ) {
-        for (job, work) in jobs {
+        let (digests, singles) = coalesce(jobs);
+        for digest in digests {
+            if stop.is_cancelled() {
+                return;
+            }
+            self.work_digest(&bucket, digest).await;
+        }
+        for (job, work) in singles {
             if stop.is_cancelled() {
                 return;
             }
             self.work_one(&bucket, &job, &work).await;
+        }
+    }
+
+    /// Posts one digest; every job it stands for shares the outcome.
+    async fn work_digest(&self, bucket: &str, digest: Digest) {
+        let result = match self.resting_until(bucket) {
+            Some(until) => Err(DiscordError::RateLimited {
+                retry_after: Duration::from_millis((until - now_ms()).max(0) as u64),
+            }),
+            None => {
+                let voters: Vec<&str> = digest.voter_ids.iter().map(String::as_str).collect();
+                let sent = self.discord.create_message(
+                    &digest.channel_id,
+                    &digest.content,
+                    &voters,
+                    Some(&digest.nonce),
+                );
+                sent.await
+            }
+        };
+        self.note_rate_limits(bucket, &result);
+        tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
+        let outcome = result.map(|_| ());
+        for job in &digest.jobs {
+            let step = next_step(&outcome, job.attempts as u32, job.created_at, now_ms());
+            self.metrics.discord_action(&job.kind, &step);
+            self.settle(job, step).await;
+        }
+    }
+
+    /// Rests the bucket after a 429, or when Discord says it is exhausted.
+    fn note_rate_limits(&self, bucket: &str, result: &Result<Sent, DiscordError>) {
+        let now = now_ms();
+        match result {
+            Ok(Sent {
+                bucket_wait: Some(wait),
+            }) => self.rest(bucket, now + wait.as_millis() as i64),
+            Err(DiscordError::RateLimited { retry_after }) => {
+                self.rest(bucket, now + retry_after.as_millis() as i64)
+            }
+            _ => {}
         }
     }
 
@@ -161,17 +210,7 @@ impl Worker {
         let started = now_ms();
         let result = perform(&self.db, &self.discord, &job.guild_id, work, started).await;
         let now = now_ms();
-        match &result {
-            Ok(sent) => {
-                if let Some(wait) = sent.bucket_wait {
-                    self.rest(bucket, now + wait.as_millis() as i64);
-                }
-            }
-            Err(DiscordError::RateLimited { retry_after }) => {
-                self.rest(bucket, now + retry_after.as_millis() as i64);
-            }
-            Err(_) => {}
-        }
+        self.note_rate_limits(bucket, &result);
         let outcome = result.map(|_| ());
         let step = next_step(&outcome, job.attempts as u32, job.created_at, now);
         tracing::debug!(job = job.id, kind = %job.kind, ?step, "job attempted");

@@ -8,7 +8,7 @@ pub enum DryRunAction {
     Message {
         channel_id: String,
         content: String,
-        allowed_user: Option<String>,
+        allowed_users: Vec<String>,
     },
     AddRole {
         guild_id: String,
@@ -28,9 +28,12 @@ impl std::fmt::Display for DryRunAction {
             DryRunAction::Message {
                 channel_id,
                 content,
-                allowed_user,
+                allowed_users,
             } => {
-                let mentions = allowed_user.as_deref().unwrap_or("nobody");
+                let mentions = match allowed_users.as_slice() {
+                    [] => "nobody".to_string(),
+                    users => users.join(", "),
+                };
                 write!(
                     f,
                     "message in #{channel_id} (may mention {mentions}): {content}"

@@ -20,19 +20,19 @@ impl Discord {
         &self,
         channel_id: &str,
         content: &str,
-        allowed_user: Option<&str>,
+        allowed_users: &[&str],
         nonce: Option<&str>,
     ) -> Result<Sent, DiscordError> {
         match self {
             Discord::Rest(rest) => {
-                rest.create_message(channel_id, content, allowed_user, nonce)
+                rest.create_message(channel_id, content, allowed_users, nonce)
                     .await
             }
             Discord::DryRun(sink) => {
                 sink.record(DryRunAction::Message {
                     channel_id: channel_id.into(),
                     content: content.into(),
-                    allowed_user: allowed_user.map(String::from),
+                    allowed_users: allowed_users.iter().map(|u| u.to_string()).collect(),
                 });
                 Ok(Sent::default())
             }

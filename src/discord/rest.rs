@@ -34,18 +34,17 @@ impl DiscordRest {
         }
     }
 
-    /// Posts `content` mentioning at most `allowed_user`; `nonce` makes a retry post once.
+    /// Posts `content` that may mention only `allowed_users`; `nonce` makes a retry post once.
     pub async fn create_message(
         &self,
         channel_id: &str,
         content: &str,
-        allowed_user: Option<&str>,
+        allowed_users: &[&str],
         nonce: Option<&str>,
     ) -> Result<Sent, DiscordError> {
-        let users: Vec<&str> = allowed_user.into_iter().collect();
         let mut body = json!({
             "content": content,
-            "allowed_mentions": { "parse": [], "users": users },
+            "allowed_mentions": { "parse": [], "users": allowed_users },
         });
         if let Some(nonce) = nonce {
             body["nonce"] = json!(nonce);

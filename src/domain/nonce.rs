@@ -8,6 +8,13 @@ pub fn announcement_nonce(vote_id: &str, guild_id: &str) -> String {
     hex::encode(digest)[..25].to_string()
 }
 
+/// A stable nonce for a digest of several jobs.
+pub fn digest_nonce(job_ids: &[i64]) -> String {
+    let joined: Vec<String> = job_ids.iter().map(i64::to_string).collect();
+    let digest = Sha256::digest(format!("digest:{}", joined.join(",")));
+    hex::encode(digest)[..25].to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

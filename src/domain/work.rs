@@ -18,6 +18,12 @@ pub enum Work {
         content: String,
         voter_id: String,
         nonce: String,
+        /// The voter's line in a digest, e.g. `<@id> (3 votes)`.
+        #[serde(default)]
+        summary: String,
+        /// The project's label in a digest header.
+        #[serde(default)]
+        project: String,
     },
     GrantRole {
         user_id: String,
@@ -119,6 +125,8 @@ fn announcement(
             content: render(template, values),
             voter_id: vote.user.platform_id.clone(),
             nonce: announcement_nonce(&vote.id, &link.guild_id),
+            summary: format!("<@{}> ({} votes)", vote.user.platform_id, values.votes),
+            project: values.project_name.unwrap_or(values.project_id).to_string(),
         },
         due_at: now,
         grant: None,
@@ -229,6 +237,7 @@ mod tests {
             voter_id,
             nonce,
             channel_id,
+            ..
         } = &jobs[0].work
         else {
             panic!("not an announcement");

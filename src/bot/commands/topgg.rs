@@ -175,7 +175,7 @@ async fn post_sample(ctx: Context<'_>, link: &GuildLink, channel: &str, caller: 
     match ctx
         .data()
         .discord
-        .create_message(channel, &content, Some(caller), None)
+        .create_message(channel, &content, &[caller], None)
         .await
     {
         Ok(_) => format!("Posted a sample announcement in <#{channel}>."),

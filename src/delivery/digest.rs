@@ -1,0 +1,224 @@
+//! Burst coalescing: when one channel has more announcements waiting than its rate limit
+//! (about 5 messages per 5 s) drains quickly, they are merged into digest messages. Every
+//! voter is still listed and only voters may be mentioned. Role grants are never merged.
+
+use crate::domain::nonce::digest_nonce;
+use crate::domain::work::Work;
+use crate::storage::ClaimedJob;
+
+/// More waiting announcements than this in one channel are merged.
+pub const DIGEST_THRESHOLD: usize = 5;
+/// Discord allows 2,000 characters; leave room for the header.
+const MAX_DIGEST_CHARS: usize = 1900;
+/// Discord accepts at most 100 ids in `allowed_mentions.users`.
+const MAX_DIGEST_VOTERS: usize = 90;
+
+/// Several announcements posted as one message.
+#[derive(Debug, Clone)]
+pub struct Digest {
+    pub channel_id: String,
+    pub content: String,
+    pub voter_ids: Vec<String>,
+    pub nonce: String,
+    /// The announcement jobs it stands for.
+    pub jobs: Vec<ClaimedJob>,
+}
+
+impl Digest {
+    pub fn job_ids(&self) -> Vec<i64> {
+        self.jobs.iter().map(|j| j.id).collect()
+    }
+}
+
+/// Splits a channel's jobs into digests (when its announcements exceed the threshold) and
+/// the jobs still performed one by one, in their original order.
+pub fn coalesce(jobs: Vec<(ClaimedJob, Work)>) -> (Vec<Digest>, Vec<(ClaimedJob, Work)>) {
+    let announcements = jobs
+        .iter()
+        .filter(|(_, w)| matches!(w, Work::Announce { .. }))
+        .count();
+    if announcements <= DIGEST_THRESHOLD {
+        return (Vec::new(), jobs);
+    }
+    let (mut merged, singles): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .partition(|(_, w)| matches!(w, Work::Announce { .. }));
+    merged.sort_by(|a, b| {
+        (a.0.connection_id.as_deref(), a.0.id).cmp(&(b.0.connection_id.as_deref(), b.0.id))
+    });
+    let mut digests = Vec::new();
+    let mut current: Option<DigestBuilder> = None;
+    for (job, work) in merged {
+        let Work::Announce {
+            channel_id,
+            voter_id,
+            summary,
+            project,
+            ..
+        } = work
+        else {
+            continue;
+        };
+        let line = if summary.is_empty() {
+            format!("<@{voter_id}>")
+        } else {
+            summary
+        };
+        let fits = current
+            .as_ref()
+            .is_some_and(|d| d.accepts(&job, &project, &line));
+        if !fits {
+            digests.extend(current.take().map(DigestBuilder::finish));
+            current = Some(DigestBuilder::new(
+                channel_id,
+                project,
+                job.connection_id.clone(),
+            ));
+        }
+        current
+            .as_mut()
+            .expect("set above")
+            .push(job, voter_id, line);
+    }
+    digests.extend(current.map(DigestBuilder::finish));
+    (digests, singles)
+}
+
+struct DigestBuilder {
+    channel_id: String,
+    project: String,
+    connection_id: Option<String>,
+    lines: Vec<String>,
+    chars: usize,
+    voter_ids: Vec<String>,
+    jobs: Vec<ClaimedJob>,
+}
+
+impl DigestBuilder {
+    fn new(channel_id: String, project: String, connection_id: Option<String>) -> Self {
+        Self {
+            channel_id,
+            project,
+            connection_id,
+            lines: Vec::new(),
+            chars: 0,
+            voter_ids: Vec::new(),
+            jobs: Vec::new(),
+        }
+    }
+
+    fn accepts(&self, job: &ClaimedJob, project: &str, line: &str) -> bool {
+        self.connection_id == job.connection_id
+            && self.project == project
+            && self.chars + line.len() + 2 <= MAX_DIGEST_CHARS
+            && self.voter_ids.len() < MAX_DIGEST_VOTERS
+    }
+
+    fn push(&mut self, job: ClaimedJob, voter_id: String, line: String) {
+        self.chars += line.len() + 2;
+        self.lines.push(line);
+        if !self.voter_ids.contains(&voter_id) {
+            self.voter_ids.push(voter_id);
+        }
+        self.jobs.push(job);
+    }
+
+    fn finish(self) -> Digest {
+        let project = if self.project.is_empty() {
+            String::new()
+        } else {
+            format!(" for **{}**", self.project)
+        };
+        let content = format!(
+            "**{} new votes{project}!**\n{}",
+            self.lines.len(),
+            self.lines.join(", ")
+        );
+        let mut digest = Digest {
+            nonce: String::new(),
+            channel_id: self.channel_id,
+            content,
+            voter_ids: self.voter_ids,
+            jobs: self.jobs,
+        };
+        digest.nonce = digest_nonce(&digest.job_ids());
+        digest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: i64, work: Work) -> (ClaimedJob, Work) {
+        let claimed = ClaimedJob {
+            id,
+            kind: work.kind().into(),
+            guild_id: "g".into(),
+            connection_id: Some("c".into()),
+            vote_id: None,
+            payload: String::new(),
+            status: "queued".into(),
+            attempts: 0,
+            due_at: 0,
+            last_error: None,
+            created_at: 0,
+        };
+        (claimed, work)
+    }
+
+    fn announce(id: i64) -> (ClaimedJob, Work) {
+        job(
+            id,
+            Work::Announce {
+                channel_id: "ch".into(),
+                content: format!("<@{id}> voted"),
+                voter_id: id.to_string(),
+                nonce: format!("n{id}"),
+                summary: format!("<@{id}> (1 votes)"),
+                project: "Bot".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn a_few_announcements_are_posted_one_by_one() {
+        let (digests, singles) = coalesce((1..=5).map(announce).collect());
+        assert!(digests.is_empty());
+        assert_eq!(singles.len(), 5);
+    }
+
+    #[test]
+    fn a_burst_becomes_digests_listing_every_voter_once() {
+        let (digests, singles) = coalesce((1..=200).map(announce).collect());
+        assert!(singles.is_empty());
+        let listed: Vec<i64> = digests.iter().flat_map(|d| d.job_ids()).collect();
+        assert_eq!(listed, (1..=200).collect::<Vec<_>>());
+        for d in &digests {
+            assert!(d.content.chars().count() <= 2000, "{}", d.content.len());
+            assert!(d.voter_ids.len() <= 100);
+            assert!(
+                d.voter_ids
+                    .iter()
+                    .all(|v| d.content.contains(&format!("<@{v}>")))
+            );
+        }
+        assert!(digests[0].content.starts_with("**"));
+    }
+
+    #[test]
+    fn role_work_is_never_merged() {
+        let mut jobs: Vec<_> = (1..=10).map(announce).collect();
+        jobs.push(job(
+            99,
+            Work::GrantRole {
+                user_id: "1".into(),
+                role_id: "r".into(),
+            },
+        ));
+        let (digests, singles) = coalesce(jobs);
+        assert_eq!(digests.iter().map(|d| d.jobs.len()).sum::<usize>(), 10);
+        assert_eq!(singles.len(), 1);
+        assert_eq!(singles[0].0.id, 99);
+    }
+}
