@@ -84,10 +84,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Run => {
             let config = load(cli.config)?;
-            Application::build(config)
-                .await?
-                .run_until(shutdown_signal())
-                .await
+            let shutdown = shutdown_signal();
+            Application::build(config).await?.run_until(shutdown).await
         }
         Command::Migrate => {
             let config = load(cli.config)?;

@@ -47,12 +47,14 @@ pub async fn prune_once(db: &Db, metrics: &Metrics, retention_days: u32) {
         Ok(pruned) => {
             metrics.pruned("votes", pruned.votes);
             metrics.pruned("jobs", pruned.jobs);
-            tracing::info!(
-                votes = pruned.votes,
-                jobs = pruned.jobs,
-                retention_days,
-                "retention pass done"
-            );
+            if pruned.votes + pruned.jobs > 0 {
+                tracing::info!(
+                    votes = pruned.votes,
+                    jobs = pruned.jobs,
+                    retention_days,
+                    "pruned"
+                );
+            }
         }
         Err(e) => tracing::warn!(error = format!("{e:#}"), "retention pass failed"),
     }

@@ -232,9 +232,11 @@ mod tests {
         );
         m.http_request("/healthz", 200, Duration::from_millis(1));
         let text = m.render();
-        assert!(text.contains(
-            r#"topgg_bot_webhook_requests_total{route="/topgg/webhooks/{connection_id}",outcome="unauthorized"} 1"#
-        ), "{text}");
+        let line = concat!(
+            r#"topgg_bot_webhook_requests_total{route="/topgg/webhooks/{connection_id}","#,
+            r#"outcome="unauthorized"} 1"#
+        );
+        assert!(text.contains(line), "{text}");
         assert!(!text.contains(r#"webhook_requests_total{route="/healthz""#));
         assert!(
             text.contains(r#"topgg_bot_http_request_duration_seconds_count{route="/healthz"} 1"#)
