@@ -98,6 +98,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::connect(&config.database.url).await?;
             db.migrate().await?;
             println!("config: ok\ndatabase: ok");
+            println!("discord: {}", crate::discord::check_token(&config).await?);
             Ok(())
         }
         Command::Backup { path } => {

@@ -77,3 +77,18 @@ impl Discord {
         }
     }
 }
+
+/// `topgg-bot check`: whether Discord accepts the configured token.
+pub async fn check_token(config: &crate::config::Config) -> anyhow::Result<String> {
+    let Some(token) = config.discord.token.clone() else {
+        return Ok("no token (dry run)".into());
+    };
+    let rest = DiscordRest::new(reqwest::Client::new(), &config.discord.api_url, token);
+    match rest.current_user_name().await {
+        Ok(name) => Ok(format!("token ok, logged in as {name}")),
+        Err(DiscordError::Permanent { status: 401, .. }) => {
+            anyhow::bail!("discord.token: Discord rejected the token (401)")
+        }
+        Err(e) => anyhow::bail!("discord: cannot check the token: {e}"),
+    }
+}

@@ -90,7 +90,26 @@ impl DiscordRest {
         .await
     }
 
+    /// The bot's own user name: proves the token works.
+    pub async fn current_user_name(&self) -> Result<String, DiscordError> {
+        let url = format!("{}/users/@me", self.base);
+        let response = self.execute(self.client.get(url)).await?;
+        let user: serde_json::Value = response.json().await.unwrap_or_default();
+        Ok(user["username"].as_str().unwrap_or("unknown").to_string())
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Sent, DiscordError> {
+        let response = self.execute(request).await?;
+        Ok(Sent {
+            bucket_wait: exhausted_bucket_wait(response.headers()),
+        })
+    }
+
+    /// Sends with the bot's token; a non-2xx answer becomes a classified [`DiscordError`].
+    async fn execute(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, DiscordError> {
         let response = request
             .header(
                 "authorization",
@@ -100,13 +119,11 @@ impl DiscordRest {
             .send()
             .await
             .map_err(|e| DiscordError::Transient(describe_transport_error(&e)))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        if response.status().is_success() {
-            return Ok(Sent {
-                bucket_wait: exhausted_bucket_wait(&headers),
-            });
-        }
         let body = response.text().await.unwrap_or_default();
         Err(classify(status, &headers, &body))
     }
