@@ -583,3 +583,50 @@ async fn a_burst_for_one_channel_is_announced_in_digests_within_its_rate_limit()
     }
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_gateway_while_webhooks_keep_working() {
+    let discord = DiscordStandIn::start().await;
+    discord.set_down(true);
+    let url = discord.url();
+    let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url))
+        .await
+        .unwrap();
+    let bot = Bot { app, discord };
+    let (status, body) = readiness(&bot.app).await;
+    assert_eq!(
+        (status, body["gateway"].as_str()),
+        (503, Some("disconnected"))
+    );
+    let health = bot
+        .app
+        .client
+        .get(format!("{}/healthz", bot.app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    bot.connect(ADMIN_USER_ID).await;
+
+    bot.discord.set_down(false);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while readiness(&bot.app).await.0 != 200 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, body) = readiness(&bot.app).await;
+    assert_eq!((status, body["gateway"].as_str()), (200, Some("connected")));
+    bot.stop().await;
+}
+
+async fn readiness(app: &TestApp) -> (u16, Value) {
+    let response = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.json::<Value>().await.unwrap(),
+    )
+}

@@ -61,6 +61,7 @@ pub async fn run_gateway(
         let data = Data {
             db: setup.db.clone(),
             discord: setup.discord.clone(),
+            gateway_connected: handle.connected.clone(),
         };
         let Err(error) = connect_once(config, http, data, &handle).await else {
             return Ok(());
@@ -138,9 +139,13 @@ async fn track_connection(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
-    let _ = framework;
     if let serenity::FullEvent::ShardStageUpdate { event } = event {
         tracing::info!(shard = %event.shard_id, stage = %event.new, "gateway stage");
+        let connected = event.new == serenity::ConnectionStage::Connected;
+        framework
+            .user_data
+            .gateway_connected
+            .store(connected, Ordering::Relaxed);
     }
     Ok(())
 }

@@ -6,6 +6,9 @@ mod commands;
 mod facts;
 mod gateway;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use poise::serenity_prelude as serenity;
 
 pub use commands::all as commands;
@@ -19,6 +22,8 @@ use crate::storage::Db;
 pub struct Data {
     pub db: Db,
     pub discord: Discord,
+    /// Whether the shard is connected, for `/readyz`.
+    pub gateway_connected: Arc<AtomicBool>,
 }
 
 pub type Error = anyhow::Error;
