@@ -1,0 +1,206 @@
+//! The storage layer's promises, on a real SQLite file and a real Postgres database, without
+//! a running worker (so queued work stays visible).
+
+mod common;
+
+use common::{Backend, drop_postgres_database, fresh_postgres_database};
+use topgg_bot::domain::events::{Event, Vote};
+use topgg_bot::domain::rewards::RewardRole;
+use topgg_bot::send_test::{sample_integration_create, sample_project, sample_vote};
+use topgg_bot::storage::{Connection, Db, VoteOutcome};
+
+const GUILD: &str = "700000000000000001";
+
+struct Scratch {
+    db: Db,
+    _dir: tempfile::TempDir,
+    postgres: Option<String>,
+}
+
+impl Scratch {
+    async fn open(backend: Backend) -> Option<Scratch> {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, postgres) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("s.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let (url, name) = fresh_postgres_database().await?;
+                (url, Some(name))
+            }
+        };
+        let db = Db::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        Some(Scratch {
+            db,
+            _dir: dir,
+            postgres,
+        })
+    }
+
+    async fn close(self) {
+        self.db.close().await;
+        if let Some(name) = self.postgres {
+            drop_postgres_database(&name).await;
+        }
+    }
+
+    /// A server project linked to GUILD with a channel and a temporary reward role.
+    async fn connection(&self, id: &str) -> Connection {
+        let project = sample_project("p1", "server", GUILD);
+        let Event::IntegrationCreate(create) = Event::parse(
+            &serde_json::to_vec(&sample_integration_create(id, "whs", &project, "1")).unwrap(),
+        )
+        .unwrap() else {
+            unreachable!()
+        };
+        self.db.upsert_connection(&create, 0).await.unwrap();
+        self.db
+            .set_channel(GUILD, id, Some("710000000000000001"))
+            .await
+            .unwrap();
+        let role = RewardRole {
+            role_id: "r1".into(),
+            votes_required: 1,
+            hours: None,
+        };
+        self.db.add_reward_role(GUILD, id, &role).await.unwrap();
+        self.db.connection(id).await.unwrap().unwrap()
+    }
+}
+
+fn vote(id: &str, voter: &str) -> Vote {
+    let body = sample_vote(id, &sample_project("p1", "server", GUILD), voter, "v");
+    let Event::VoteCreate(vote) = Event::parse(&serde_json::to_vec(&body).unwrap()).unwrap() else {
+        unreachable!()
+    };
+    vote
+}
+
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let s = super::Scratch::open(super::Backend::Sqlite).await.unwrap();
+                super::$case(&s).await;
+                s.close().await;
+            }
+        )* }
+        mod postgres { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(s) = super::Scratch::open(super::Backend::Postgres).await else { return };
+                super::$case(&s).await;
+                s.close().await;
+            }
+        )* }
+    };
+}
+
+on_both!(
+    a_vote_queues_an_announcement_a_grant_and_a_removal_at_expiry,
+    deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals,
+    concurrent_claimers_never_get_the_same_job,
+    a_role_is_kept_while_another_projects_grant_still_holds_it,
+);
+
+async fn a_vote_queues_an_announcement_a_grant_and_a_removal_at_expiry(s: &Scratch) {
+    let conn = s.connection("c1").await;
+    let v = vote("v1", "42");
+    let outcome = s.db.record_vote(&conn, &v, 1000).await.unwrap();
+    assert!(
+        matches!(outcome, VoteOutcome::Stored { jobs: 3, .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        s.db.record_vote(&conn, &v, 1000).await.unwrap(),
+        VoteOutcome::Duplicate
+    );
+    let jobs = s.db.all_jobs().await.unwrap();
+    let kinds: Vec<&str> = jobs.iter().map(|j| j.kind.as_str()).collect();
+    assert_eq!(kinds, ["announce", "grant_role", "remove_role"]);
+    assert_eq!(jobs[2].due_at, v.expires_at.timestamp_millis());
+}
+
+async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals(s: &Scratch) {
+    let conn = s.connection("c1").await;
+    s.db.record_vote(&conn, &vote("v1", "42"), 1000)
+        .await
+        .unwrap();
+    assert!(s.db.delete_connection("c1").await.unwrap());
+    let kinds: Vec<String> =
+        s.db.all_jobs()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|j| j.kind)
+            .collect();
+    assert_eq!(kinds, ["remove_role"]);
+    assert_eq!(s.db.vote_count("c1").await.unwrap(), 0);
+    assert!(s.db.links_of("c1").await.unwrap().is_empty());
+    assert!(
+        !s.db
+            .release_role_grant(GUILD, "42", "r1", i64::MAX)
+            .await
+            .unwrap()
+    );
+}
+
+async fn concurrent_claimers_never_get_the_same_job(s: &Scratch) {
+    let conn = s.connection("c1").await;
+    for i in 0..40 {
+        s.db.record_vote(&conn, &vote(&format!("v{i}"), &format!("{i}")), 0)
+            .await
+            .unwrap();
+    }
+    let claim = |who: &'static str| {
+        let db = s.db.clone();
+        async move {
+            let mut mine = Vec::new();
+            loop {
+                let jobs = db.claim_jobs(who, 1, 60_000, 7).await.unwrap();
+                if jobs.is_empty() {
+                    return mine;
+                }
+                mine.extend(jobs.into_iter().map(|j| j.id));
+            }
+        }
+    };
+    let (a, b) = tokio::join!(claim("a"), claim("b"));
+    let mut all: Vec<i64> = a.iter().chain(&b).copied().collect();
+    let claimed = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), claimed, "a job was claimed twice");
+    assert_eq!(
+        claimed, 80,
+        "every due announcement and grant was claimed once"
+    );
+}
+
+async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch) {
+    let first = s.connection("c1").await;
+    let second = s.connection("c2").await;
+    s.db.record_vote(&first, &vote("v1", "42"), 0)
+        .await
+        .unwrap();
+    let mut later = vote("v2", "42");
+    later.expires_at += chrono::Duration::hours(6);
+    s.db.record_vote(&second, &later, 0).await.unwrap();
+    let first_expiry = vote("v1", "42").expires_at.timestamp_millis() + 1000;
+    assert!(
+        s.db.release_role_grant(GUILD, "42", "r1", first_expiry)
+            .await
+            .unwrap(),
+        "c2 still holds it"
+    );
+    let second_expiry = later.expires_at.timestamp_millis() + 1000;
+    assert!(
+        !s.db
+            .release_role_grant(GUILD, "42", "r1", second_expiry)
+            .await
+            .unwrap()
+    );
+}
