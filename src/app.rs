@@ -20,7 +20,7 @@ use crate::discord::{Discord, DiscordRest, DryRunSink};
 use crate::housekeeping;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
-use crate::storage::Db;
+use crate::storage::{Db, VoteWriter};
 
 /// How long shutdown waits for in-flight work before giving up on it.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -68,6 +68,7 @@ impl Application {
             .integration_secret
             .clone()
             .unwrap_or_else(|| SecretString::new(String::new()));
+        let votes = VoteWriter::start(db.clone());
         let state = AppState {
             config: Arc::new(config),
             db,
@@ -75,6 +76,7 @@ impl Application {
             work_queued: Arc::new(Notify::new()),
             gateway_connected: gateway.as_ref().map(|_| Arc::new(AtomicBool::new(false))),
             metrics: Metrics::new(),
+            votes,
         };
         let instance = instance_id();
         Ok(Application {

@@ -4,7 +4,7 @@
 
 use crate::domain::nonce::digest_nonce;
 use crate::domain::work::Work;
-use crate::storage::ClaimedJob;
+use crate::storage::Job;
 
 /// More waiting announcements than this in one channel are merged.
 pub const DIGEST_THRESHOLD: usize = 5;
@@ -21,7 +21,7 @@ pub struct Digest {
     pub voter_ids: Vec<String>,
     pub nonce: String,
     /// The announcement jobs it stands for.
-    pub jobs: Vec<ClaimedJob>,
+    pub jobs: Vec<Job>,
 }
 
 impl Digest {
@@ -32,7 +32,7 @@ impl Digest {
 
 /// Splits a channel's jobs into digests (when its announcements exceed the threshold) and
 /// the jobs still performed one by one, in their original order.
-pub fn coalesce(jobs: Vec<(ClaimedJob, Work)>) -> (Vec<Digest>, Vec<(ClaimedJob, Work)>) {
+pub fn coalesce(jobs: Vec<(Job, Work)>) -> (Vec<Digest>, Vec<(Job, Work)>) {
     let announcements = jobs
         .iter()
         .filter(|(_, w)| matches!(w, Work::Announce { .. }))
@@ -91,7 +91,7 @@ struct DigestBuilder {
     lines: Vec<String>,
     chars: usize,
     voter_ids: Vec<String>,
-    jobs: Vec<ClaimedJob>,
+    jobs: Vec<Job>,
 }
 
 impl DigestBuilder {
@@ -107,14 +107,14 @@ impl DigestBuilder {
         }
     }
 
-    fn accepts(&self, job: &ClaimedJob, project: &str, line: &str) -> bool {
+    fn accepts(&self, job: &Job, project: &str, line: &str) -> bool {
         self.connection_id == job.connection_id
             && self.project == project
             && self.chars + line.len() + 2 <= MAX_DIGEST_CHARS
             && self.voter_ids.len() < MAX_DIGEST_VOTERS
     }
 
-    fn push(&mut self, job: ClaimedJob, voter_id: String, line: String) {
+    fn push(&mut self, job: Job, voter_id: String, line: String) {
         self.chars += line.len() + 2;
         self.lines.push(line);
         if !self.voter_ids.contains(&voter_id) {
@@ -150,8 +150,8 @@ impl DigestBuilder {
 mod tests {
     use super::*;
 
-    fn job(id: i64, work: Work) -> (ClaimedJob, Work) {
-        let claimed = ClaimedJob {
+    fn job(id: i64, work: Work) -> (Job, Work) {
+        let claimed = Job {
             id,
             kind: work.kind().into(),
             guild_id: "g".into(),
@@ -167,7 +167,7 @@ mod tests {
         (claimed, work)
     }
 
-    fn announce(id: i64) -> (ClaimedJob, Work) {
+    fn announce(id: i64) -> (Job, Work) {
         job(
             id,
             Work::Announce {

@@ -15,7 +15,7 @@ use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::now_ms;
 use crate::domain::work::Work;
 use crate::metrics::Metrics;
-use crate::storage::{ClaimedJob, Db};
+use crate::storage::{Db, Job};
 
 /// How long a claim holds a job by default (`delivery.lease_secs`); renewed while it runs.
 pub const LEASE: Duration = Duration::from_secs(30);
@@ -96,9 +96,9 @@ impl Worker {
     }
 
     /// Works a batch: each rate-limit bucket in order, buckets side by side, leases renewed.
-    async fn work_batch(&self, jobs: Vec<ClaimedJob>, stop: &CancellationToken) {
+    async fn work_batch(&self, jobs: Vec<Job>, stop: &CancellationToken) {
         let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
-        let mut buckets: BTreeMap<String, Vec<(ClaimedJob, Work)>> = BTreeMap::new();
+        let mut buckets: BTreeMap<String, Vec<(Job, Work)>> = BTreeMap::new();
         for job in jobs {
             match serde_json::from_str::<Work>(&job.payload) {
                 Ok(work) => buckets
@@ -131,12 +131,7 @@ impl Worker {
         }
     }
 
-    async fn work_bucket(
-        &self,
-        bucket: String,
-        jobs: Vec<(ClaimedJob, Work)>,
-        stop: &CancellationToken,
-    ) {
+    async fn work_bucket(&self, bucket: String, jobs: Vec<(Job, Work)>, stop: &CancellationToken) {
         let (digests, singles) = coalesce(jobs);
         for digest in digests {
             if stop.is_cancelled() {
@@ -193,7 +188,7 @@ impl Worker {
         }
     }
 
-    async fn work_one(&self, bucket: &str, job: &ClaimedJob, work: &Work) {
+    async fn work_one(&self, bucket: &str, job: &Job, work: &Work) {
         if let Some(until) = self.resting_until(bucket) {
             let error = job.last_error.clone().unwrap_or_default();
             self.settle(
@@ -218,7 +213,7 @@ impl Worker {
         self.settle(job, step).await;
     }
 
-    async fn settle(&self, job: &ClaimedJob, step: Step) {
+    async fn settle(&self, job: &Job, step: Step) {
         let now = now_ms();
         let saved = match &step {
             Step::Done => self.db.finish_job(job.id, now).await,

@@ -23,7 +23,7 @@ pub use integration::HandshakeReply;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::storage::Db;
+use crate::storage::{Db, VoteWriter};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -37,6 +37,8 @@ pub struct AppState {
     pub gateway_connected: Option<Arc<AtomicBool>>,
     /// This application's figures, served on `/metrics`.
     pub metrics: Metrics,
+    /// Stores votes with group commit (see [`VoteWriter`]).
+    pub votes: VoteWriter,
 }
 
 /// Every route of the contract.

@@ -37,9 +37,10 @@ pub async fn receive(
     )?;
     match Event::parse(&body)? {
         Event::VoteCreate(vote) => {
+            let vote_id = vote.id.clone();
             let outcome = state
-                .db
-                .record_vote(&connection, &vote, now_ms())
+                .votes
+                .record(connection, vote, now_ms())
                 .await
                 .map_err(ApiError::Storage)?;
             state
@@ -47,12 +48,12 @@ pub async fn receive(
                 .vote(matches!(outcome, VoteOutcome::Stored { .. }));
             match outcome {
                 VoteOutcome::Stored { jobs, tally } => {
-                    tracing::info!(%trace, connection = %connection_id, vote = %vote.id,
+                    tracing::info!(%trace, connection = %connection_id, vote = %vote_id,
                         total = tally.total, jobs, "vote stored");
                     state.work_queued.notify_one();
                 }
                 VoteOutcome::Duplicate => {
-                    tracing::info!(%trace, connection = %connection_id, vote = %vote.id, "duplicate vote ignored");
+                    tracing::info!(%trace, connection = %connection_id, vote = %vote_id, "duplicate vote ignored");
                 }
             }
         }

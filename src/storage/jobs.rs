@@ -43,7 +43,7 @@ macro_rules! insert_planned {
 }
 pub(super) use insert_planned;
 
-/// A queued or finished job.
+/// A queued, claimed or finished job.
 #[derive(Debug, Clone, FromRow)]
 pub struct Job {
     pub id: i64,
@@ -56,6 +56,7 @@ pub struct Job {
     pub attempts: i64,
     pub due_at: i64,
     pub last_error: Option<String>,
+    pub created_at: i64,
 }
 
 /// Queue figures for health reports and metrics.
@@ -66,8 +67,7 @@ pub struct JobCounts {
     pub done: i64,
 }
 
-const JOB_COLUMNS: &str =
-    "id, kind, guild_id, connection_id, vote_id, payload, status, attempts, due_at, last_error";
+const JOB_COLUMNS: &str = "id, kind, guild_id, connection_id, vote_id, payload, status, attempts, due_at, last_error, created_at";
 
 impl Db {
     /// Every job, oldest first (for the demo and tests).
@@ -108,22 +108,6 @@ const CLAIM_POSTGRES: &str = "UPDATE jobs SET lease_until = $1, leased_by = $2 W
      FOR UPDATE SKIP LOCKED) \
     RETURNING id, kind, guild_id, connection_id, vote_id, payload, status, attempts, due_at, last_error, created_at";
 
-/// A job claimed by this instance under a lease.
-#[derive(Debug, Clone, FromRow)]
-pub struct ClaimedJob {
-    pub id: i64,
-    pub kind: String,
-    pub guild_id: String,
-    pub connection_id: Option<String>,
-    pub vote_id: Option<String>,
-    pub payload: String,
-    pub status: String,
-    pub attempts: i64,
-    pub due_at: i64,
-    pub last_error: Option<String>,
-    pub created_at: i64,
-}
-
 impl Db {
     /// Claims up to `limit` due jobs for `instance` until `lease_until` (unix ms). On Postgres
     /// concurrent claimers skip each other's rows (`FOR UPDATE SKIP LOCKED`).
@@ -133,13 +117,13 @@ impl Db {
         now: i64,
         lease_until: i64,
         limit: i64,
-    ) -> anyhow::Result<Vec<ClaimedJob>> {
+    ) -> anyhow::Result<Vec<Job>> {
         let sql = if self.is_postgres() {
             CLAIM_POSTGRES
         } else {
             CLAIM_SQLITE
         };
-        let mut jobs: Vec<ClaimedJob> = with_pool!(self, pool => {
+        let mut jobs: Vec<Job> = with_pool!(self, pool => {
             sqlx::query_as(sql).bind(lease_until).bind(instance).bind(now).bind(limit)
                 .fetch_all(pool).await?
         });

@@ -2,6 +2,7 @@
 //! URL; each table's queries live in their own file as `impl Db` blocks.
 
 mod connections;
+mod group_commit;
 mod guilds;
 mod jobs;
 mod links;
@@ -16,10 +17,11 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use connections::Connection;
+pub use group_commit::VoteWriter;
 pub use guilds::{GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, VoterFigures};
-pub use jobs::{ClaimedJob, Job, JobCounts};
+pub use jobs::{Job, JobCounts};
 pub use maintenance::{Pruned, QueueFigures};
-pub use votes::VoteOutcome;
+pub use votes::{VoteOutcome, VoteWrite};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either backend. The body is
 /// compiled once per backend, so the same query text serves both (`$1` binds in SQLite too).

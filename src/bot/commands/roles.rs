@@ -2,10 +2,11 @@
 
 use poise::serenity_prelude as serenity;
 
+use super::topgg::target;
 use crate::bot::facts::guild_facts;
 use crate::bot::{Context, Error, autocomplete, guild_id, reply_private};
 use crate::domain::rewards::RewardRole;
-use crate::guild::{self, choose_link};
+use crate::guild;
 
 /// Reward roles given to voters.
 #[poise::command(
@@ -33,10 +34,7 @@ async fn add(
     project: Option<String>,
 ) -> Result<(), Error> {
     let guild = guild_id(ctx)?;
-    let link = choose_link(
-        ctx.data().db.links_in_guild(&guild).await?,
-        project.as_deref(),
-    )?;
+    let link = target(ctx, project.as_deref()).await?;
     let facts = ctx
         .guild_id()
         .map(|g| guild_facts(ctx, g))
@@ -60,10 +58,7 @@ async fn remove(
     project: Option<String>,
 ) -> Result<(), Error> {
     let guild = guild_id(ctx)?;
-    let link = choose_link(
-        ctx.data().db.links_in_guild(&guild).await?,
-        project.as_deref(),
-    )?;
+    let link = target(ctx, project.as_deref()).await?;
     let reply = guild::remove_role(&ctx.data().db, &guild, &link, &role.id.to_string()).await?;
     reply_private(ctx, reply).await
 }
@@ -77,10 +72,7 @@ async fn list(
     project: Option<String>,
 ) -> Result<(), Error> {
     let guild = guild_id(ctx)?;
-    let link = choose_link(
-        ctx.data().db.links_in_guild(&guild).await?,
-        project.as_deref(),
-    )?;
+    let link = target(ctx, project.as_deref()).await?;
     let reply = guild::roles_report(&ctx.data().db, &guild, &link).await?;
     reply_private(ctx, reply).await
 }

@@ -24,7 +24,7 @@ pub async fn topgg(_: Context<'_>) -> Result<(), Error> {
 }
 
 /// The link a subcommand targets.
-async fn target(ctx: Context<'_>, project: Option<&str>) -> Result<GuildLink, Error> {
+pub(super) async fn target(ctx: Context<'_>, project: Option<&str>) -> Result<GuildLink, Error> {
     let links = ctx.data().db.links_in_guild(&guild_id(ctx)?).await?;
     choose_link(links, project)
 }
