@@ -84,12 +84,24 @@ pub struct User {
 }
 
 /// `integration.create`: a project owner clicked Connect.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 pub struct IntegrationCreate {
     pub connection_id: String,
     pub webhook_secret: String,
     pub project: Project,
     pub user: User,
+}
+
+/// Never prints the webhook secret.
+impl std::fmt::Debug for IntegrationCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationCreate")
+            .field("connection_id", &self.connection_id)
+            .field("webhook_secret", &"[REDACTED]")
+            .field("project", &self.project)
+            .field("user", &self.user)
+            .finish()
+    }
 }
 
 /// `integration.delete`: the connection is gone.
@@ -173,6 +185,15 @@ mod tests {
                 connection_id: "7".into()
             })
         );
+    }
+
+    #[test]
+    fn the_webhook_secret_never_appears_in_debug_output() {
+        let body = br#"{"type":"integration.create","data":{"connection_id":"1","webhook_secret":"whs_hidden",
+            "project":{"id":"1","type":"bot","platform":"discord","platform_id":"2"},
+            "user":{"id":"u","platform_id":"3","name":"n","avatar_url":"a"}}}"#;
+        let event = Event::parse(body).unwrap();
+        assert!(!format!("{event:?}").contains("whs_hidden"));
     }
 
     #[test]
