@@ -1,0 +1,266 @@
+//! Stopping, pruning and backing up a running instance.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, Utc};
+use serde_json::{Value, json};
+use topgg_bot::domain::now_ms;
+use topgg_bot::storage::Db;
+
+use crate::common::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
+use crate::process::{BotProcess, Settings};
+use crate::{CONNECTION, SECRET, Site, bounded, post_signed, vote_body};
+
+const SENDERS: usize = 8;
+const ACKS_BEFORE_SIGTERM: usize = 200;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_stream_of_webhooks_loses_no_acknowledged_vote() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    bounded(Duration::from_secs(120), async {
+        let mut bot = BotProcess::start(&site.settings("term")).await;
+        site.connect(&bot).await;
+        let acked = Mutex::new(Vec::new());
+        let sender = |s: usize| {
+            let (base, acked) = (bot.base.clone(), &acked);
+            let site = &site;
+            async move {
+                for k in 0..2_000 {
+                    let id = format!("term-{s}-{k}");
+                    match site.vote(&base, &id, "1").await {
+                        Ok(204) => acked.lock().unwrap().push(id),
+                        Ok(_) => {}
+                        Err(_) => return,
+                    }
+                }
+            }
+        };
+        let stream = futures_util::future::join_all((0..SENDERS).map(sender));
+        let terminate = async {
+            while acked.lock().unwrap().len() < ACKS_BEFORE_SIGTERM {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            bot.terminate();
+            (Instant::now(), acked.lock().unwrap().len())
+        };
+        let (_, (signalled, acked_before)) = tokio::join!(stream, terminate);
+        let status = bot.wait(Duration::from_secs(30)).await;
+        let stop_time = signalled.elapsed();
+        let acked = acked.into_inner().unwrap();
+        let after = acked.len() - acked_before;
+        eprintln!("{acked_before} acked before SIGTERM, {after} after; {status} in {stop_time:?}");
+        assert!(status.success(), "{status}: {}", bot.logs());
+        let stored: HashSet<String> = site.vote_ids().await.into_iter().collect();
+        let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
+        assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
+        let jobs = site.jobs().await;
+        let still_leased = jobs
+            .iter()
+            .filter(|j| j.status == "queued" && j.leased_by.is_some());
+        assert_eq!(still_leased.count(), 0, "the worker gives its leases back");
+        assert!(bot.logs().contains("delivery worker stopped"));
+    })
+    .await;
+    site.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_prunes_old_votes_but_keeps_totals_streaks_and_leaderboards() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    bounded(Duration::from_secs(90), async {
+        let mut first = BotProcess::start(&site.settings("ret-1")).await;
+        site.connect(&first).await;
+        let old = [
+            ("old-x1", "1", 100),
+            ("old-x2", "1", 99),
+            ("old-x3", "1", 98),
+            ("old-y", "2", 97),
+        ];
+        for (id, voter, days_ago) in old {
+            let body = vote_days_ago(id, voter, days_ago);
+            assert_eq!(site.webhook(&first.base, &body).await.unwrap(), 204);
+        }
+        assert_eq!(site.vote(&first.base, "fresh-z", "3").await.unwrap(), 204);
+        let before = Figures::read(&site.db).await;
+        assert_eq!(
+            before
+                .figures_of_x
+                .as_ref()
+                .map(|f| (f.total_votes, f.streak)),
+            Some((3, 3))
+        );
+        first.terminate();
+        assert!(first.wait(Duration::from_secs(30)).await.success());
+
+        // Retention runs when an instance starts, then hourly.
+        let _second = BotProcess::start(&site.settings("ret-2")).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while site.db.vote_count(CONNECTION).await.unwrap() > 1 {
+            assert!(Instant::now() < deadline, "old votes were not pruned");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(site.vote_ids().await, ["fresh-z"]);
+        assert_eq!(Figures::read(&site.db).await, before);
+
+        // Finished jobs past the retention go too; queued work never does.
+        let pruned = site.db.prune(now_ms() + 1).await.unwrap();
+        assert_eq!(pruned.votes, 1);
+        assert!(site.jobs().await.iter().all(|j| j.status == "queued"));
+        assert_eq!(Figures::read(&site.db).await, before);
+    })
+    .await;
+    site.finish().await;
+}
+
+/// What retention must not touch: leaderboards (all time and each month) and voter figures.
+#[derive(Debug, PartialEq)]
+struct Figures {
+    all_time: Vec<topgg_bot::storage::LeaderboardRow>,
+    months: Vec<Vec<topgg_bot::storage::LeaderboardRow>>,
+    figures_of_x: Option<topgg_bot::storage::VoterFigures>,
+}
+
+impl Figures {
+    async fn read(db: &Db) -> Figures {
+        let mut months = Vec::new();
+        for days_ago in [100, 97, 0] {
+            let day = Utc::now() - chrono::Duration::days(days_ago);
+            let month = format!("{}-{:02}", day.year(), day.month());
+            months.push(db.leaderboard(CONNECTION, Some(&month), 10).await.unwrap());
+        }
+        Figures {
+            all_time: db.leaderboard(CONNECTION, None, 10).await.unwrap(),
+            months,
+            figures_of_x: db.voter_figures(CONNECTION, "1").await.unwrap(),
+        }
+    }
+}
+
+fn vote_days_ago(id: &str, voter: &str, days: i64) -> Value {
+    let mut body = vote_body(id, voter);
+    let cast = Utc::now() - chrono::Duration::days(days);
+    body["data"]["created_at"] = json!(cast.to_rfc3339());
+    body["data"]["expires_at"] = json!((cast + chrono::Duration::hours(12)).to_rfc3339());
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_writes_a_consistent_sqlite_copy_while_the_bot_runs() {
+    bounded(Duration::from_secs(60), async {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("live.db").display());
+        let settings = Settings::new("backup", &url, "http://127.0.0.1:9");
+        let bot = BotProcess::start(&settings).await;
+        let client = reqwest::Client::new();
+        let project = server_project("700000000000000001");
+        let create = integration_create(CONNECTION, SECRET, &project, OWNER_ID);
+        let url = format!("{}/topgg/integration", bot.base);
+        assert_eq!(
+            post_signed(&client, &url, INTEGRATION_SECRET, &create)
+                .await
+                .unwrap(),
+            200
+        );
+        let webhook = format!("{}/topgg/webhooks/{CONNECTION}", bot.base);
+        for i in 0..20 {
+            let vote = crate::common::vote(&format!("b-{i}"), &project, "1");
+            assert_eq!(
+                post_signed(&client, &webhook, SECRET, &vote).await.unwrap(),
+                204
+            );
+        }
+        let copy = dir.path().join("copy.db");
+        let copy_arg = copy.to_str().unwrap();
+        let run = settings
+            .command(dir.path(), &["backup", copy_arg])
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let backup = Db::connect(&format!("sqlite://{copy_arg}")).await.unwrap();
+        assert_eq!(backup.vote_count(CONNECTION).await.unwrap(), 20);
+        backup.close().await;
+        let again = settings
+            .command(dir.path(), &["backup", copy_arg])
+            .output()
+            .await
+            .unwrap();
+        assert!(!again.status.success());
+        assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_of_a_postgres_database_points_to_pg_dump() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    bounded(Duration::from_secs(30), async {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = site.settings("backup-pg");
+        let run = settings
+            .command(dir.path(), &["backup", "copy.db"])
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success());
+        assert!(stderr.contains("pg_dump"), "{stderr}");
+        assert!(!dir.path().join("copy.db").exists());
+    })
+    .await;
+    site.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
+    let app = crate::common::TestApp::start(crate::common::Backend::Sqlite)
+        .await
+        .unwrap();
+    let guild = crate::standin::GUILD_ID.to_string();
+    app.connect(CONNECTION, SECRET, &server_project(&guild))
+        .await;
+    app.db
+        .set_channel(&guild, CONNECTION, Some("1"))
+        .await
+        .unwrap();
+    let old = vote_days_ago("old", "1", 100);
+    assert_eq!(app.webhook(CONNECTION, SECRET, &old).await.0, 204);
+    assert_eq!(
+        app.webhook(CONNECTION, SECRET, &vote_body("new", "1"))
+            .await
+            .0,
+        204
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.db.job_counts().await.unwrap().done < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the dry-run worker did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = Figures::read(&app.db).await;
+    let ninety_days_ago = now_ms() - 90 * 24 * 3600 * 1000;
+    let pruned = app.db.prune(ninety_days_ago).await.unwrap();
+    assert_eq!(
+        (pruned.votes, pruned.jobs),
+        (1, 0),
+        "jobs finished just now stay"
+    );
+    let pruned = app.db.prune(now_ms() + 1).await.unwrap();
+    assert_eq!((pruned.votes, pruned.jobs), (1, 2));
+    assert_eq!(Figures::read(&app.db).await, before);
+    app.stop().await;
+}
