@@ -20,7 +20,7 @@ use crate::discord::{Discord, DiscordRest, DryRunSink};
 use crate::housekeeping;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
-use crate::storage::{Db, VoteWriter};
+use crate::storage::{ConnectionCache, Db, VoteWriter};
 
 /// How long shutdown waits for in-flight work before giving up on it.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -69,6 +69,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| SecretString::new(String::new()));
         let votes = VoteWriter::start(db.clone());
+        let connections = ConnectionCache::new(db.clone());
         let state = AppState {
             config: Arc::new(config),
             db,
@@ -77,6 +78,7 @@ impl Application {
             gateway_connected: gateway.as_ref().map(|_| Arc::new(AtomicBool::new(false))),
             metrics: Metrics::new(),
             votes,
+            connections,
         };
         let instance = instance_id();
         Ok(Application {

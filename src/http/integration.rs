@@ -47,6 +47,7 @@ pub async fn configure(
                 .delete_connection(&delete.connection_id)
                 .await
                 .map_err(ApiError::Storage)?;
+            state.connections.forget(&delete.connection_id);
             tracing::info!(%trace, connection = %delete.connection_id, existed, "integration deleted");
             Ok(StatusCode::NO_CONTENT.into_response())
         }
@@ -65,6 +66,7 @@ async fn connect(state: &AppState, create: &IntegrationCreate) -> Result<Handsha
         .upsert_connection(create, now_ms())
         .await
         .map_err(ApiError::Storage)?;
+    state.connections.forget(&create.connection_id);
     Ok(HandshakeReply {
         webhook_url: format!(
             "{}/topgg/webhooks/{}",

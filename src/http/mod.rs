@@ -23,7 +23,7 @@ pub use integration::HandshakeReply;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::storage::{Db, VoteWriter};
+use crate::storage::{ConnectionCache, Db, VoteWriter};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Stores votes with group commit (see [`VoteWriter`]).
     pub votes: VoteWriter,
+    /// Connections looked up by the webhook route.
+    pub connections: ConnectionCache,
 }
 
 /// Every route of the contract.

@@ -10,7 +10,8 @@ use super::error::ApiError;
 use super::integration::event_name;
 use crate::domain::events::Event;
 use crate::domain::now_ms;
-use crate::storage::VoteOutcome;
+use crate::domain::signature::SignatureError;
+use crate::storage::{Connection, VoteOutcome};
 
 pub async fn receive(
     State(state): State<AppState>,
@@ -19,22 +20,13 @@ pub async fn receive(
     RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
     let trace = trace_id(&headers);
-    let connection = state
-        .db
-        .connection(&connection_id)
+    let connection = verified_connection(&state, &connection_id, &headers, &body)
         .await
-        .map_err(ApiError::Storage)?
-        .ok_or(ApiError::UnknownConnection)?;
-    let secret = connection.webhook_secret.0.expose_secret();
-    check_signature(
-        &headers,
-        &body,
-        secret,
-        state.config.topgg.signature_tolerance_secs,
-    )
-    .inspect_err(
-        |e| tracing::warn!(%trace, connection = %connection_id, error = %e, "webhook rejected"),
-    )?;
+        .inspect_err(|e| {
+            if matches!(e, ApiError::Unauthorized(_)) {
+                tracing::warn!(%trace, connection = %connection_id, error = %e, "webhook rejected");
+            }
+        })?;
     match Event::parse(&body)? {
         Event::VoteCreate(vote) => {
             let vote_id = vote.id.clone();
@@ -71,4 +63,33 @@ pub async fn receive(
         }
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The connection whose secret signed this request. A cached connection whose secret does
+/// not match is looked up again, in case it was reconnected with a new secret meanwhile.
+async fn verified_connection(
+    state: &AppState,
+    connection_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Connection, ApiError> {
+    let tolerance = state.config.topgg.signature_tolerance_secs;
+    let check = |connection: &Connection| {
+        let secret = connection.webhook_secret.0.expose_secret();
+        check_signature(headers, body, secret, tolerance)
+    };
+    let cached = state.connections.get(connection_id).await;
+    let connection = cached
+        .map_err(ApiError::Storage)?
+        .ok_or(ApiError::UnknownConnection)?;
+    match check(&connection) {
+        Err(ApiError::Unauthorized(SignatureError::Mismatch)) => {
+            let fresh = state.connections.refresh(connection_id).await;
+            let fresh = fresh
+                .map_err(ApiError::Storage)?
+                .ok_or(ApiError::UnknownConnection)?;
+            check(&fresh).map(|()| fresh)
+        }
+        checked => checked.map(|()| connection),
+    }
 }

@@ -85,7 +85,14 @@ async fn write_batches(db: Db, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
 /// is retried alone, so one bad vote cannot fail the others.
 async fn commit(db: &Db, batch: Vec<Pending>) {
     let writes: Vec<VoteWrite> = batch.iter().map(write_of).collect();
-    match db.record_votes(&writes).await {
+    let started = std::time::Instant::now();
+    let result = db.record_votes(&writes).await;
+    tracing::debug!(
+        votes = writes.len(),
+        micros = started.elapsed().as_micros() as u64,
+        "batch committed"
+    );
+    match result {
         Ok(outcomes) => {
             for (pending, outcome) in batch.into_iter().zip(outcomes) {
                 let _ = pending.reply.send(Ok(outcome));

@@ -1,12 +1,15 @@
 //! The only place with SQL. One [`Db`] over SQLite (embedded default) or Postgres, chosen by
 //! URL; each table's queries live in their own file as `impl Db` blocks.
 
+mod connection_cache;
 mod connections;
 mod group_commit;
 mod guilds;
 mod jobs;
 mod links;
 mod maintenance;
+mod vote_batch;
+mod vote_plan;
 mod votes;
 
 use std::str::FromStr;
@@ -16,6 +19,7 @@ use anyhow::Context;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use connection_cache::{CONNECTION_TTL, ConnectionCache};
 pub use connections::Connection;
 pub use group_commit::VoteWriter;
 pub use guilds::{GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, VoterFigures};

@@ -7,10 +7,17 @@ use sqlx::FromRow;
 
 use super::jobs::insert_planned;
 use super::links::{LINK_SETTINGS, group_link_rows};
+use super::vote_batch::{
+    Params, insert_jobs, insert_votes, link_settings, lock_totals, write_totals,
+};
+use super::vote_plan::{
+    VoterKey, first_sightings, key_order, month_counts, outcomes, plan_jobs, tallies,
+    totals_updates, voter_keys,
+};
 use super::{Connection, Db, with_pool};
 use crate::domain::events::{Vote, WebhookTest};
 use crate::domain::tally::Tally;
-use crate::domain::work::{LinkSettings, PlannedJob, plan_test_notice, plan_vote};
+use crate::domain::work::{PlannedJob, plan_test_notice};
 
 /// What storing a vote did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,29 +29,13 @@ pub enum VoteOutcome {
 }
 
 #[derive(FromRow)]
-struct TallyRow {
+struct TotalsRow {
+    connection_id: String,
+    voter_id: String,
     total_votes: i64,
     streak: i64,
     last_vote_at: i64,
 }
-
-const INSERT_VOTE: &str = "INSERT INTO votes (vote_id, connection_id, project_id, voter_topgg_id, \
-    voter_id, voter_name, weight, created_at, expires_at, received_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (vote_id) DO NOTHING";
-const ENSURE_TOTALS: &str = "INSERT INTO voter_totals (connection_id, voter_id, voter_name, \
-    total_votes, streak, last_vote_at, last_expires_at) VALUES ($1, $2, $3, 0, 0, 0, 0) \
-    ON CONFLICT (connection_id, voter_id) DO NOTHING";
-const SELECT_TOTALS: &str = "SELECT total_votes, streak, last_vote_at FROM voter_totals \
-    WHERE connection_id = $1 AND voter_id = $2";
-const SELECT_TOTALS_LOCKED: &str = "SELECT total_votes, streak, last_vote_at FROM voter_totals \
-    WHERE connection_id = $1 AND voter_id = $2 FOR UPDATE";
-const UPDATE_TOTALS: &str = "UPDATE voter_totals SET voter_name = $3, total_votes = $4, \
-    streak = $5, last_vote_at = $6, \
-    last_expires_at = CASE WHEN last_expires_at > $7 THEN last_expires_at ELSE $7 END \
-    WHERE connection_id = $1 AND voter_id = $2";
-const BUMP_MONTH: &str = "INSERT INTO monthly_votes (connection_id, month, voter_id, votes) \
-    VALUES ($1, $2, $3, 1) ON CONFLICT (connection_id, month, voter_id) \
-    DO UPDATE SET votes = monthly_votes.votes + 1";
 
 /// One vote to store, with the connection it came through and the time it arrived.
 #[derive(Debug, Clone, Copy)]
@@ -52,87 +43,6 @@ pub struct VoteWrite<'a> {
     pub connection: &'a Connection,
     pub vote: &'a Vote,
     pub now: i64,
-}
-
-/// Stores one vote inside the caller's transaction `$tx`; evaluates to its [`VoteOutcome`].
-/// `$links` caches each connection's link settings for the transaction.
-macro_rules! store_vote {
-    ($tx:expr, $write:expr, $select_totals:expr, $links:expr) => {{
-        let VoteWrite {
-            connection,
-            vote,
-            now,
-        } = $write;
-        let voter = &vote.user.platform_id;
-        let conn_id = &connection.connection_id;
-        let created_at = vote.created_at.timestamp_millis();
-        let inserted = sqlx::query(INSERT_VOTE)
-            .bind(&vote.id)
-            .bind(conn_id)
-            .bind(&vote.project.id)
-            .bind(&vote.user.id)
-            .bind(voter)
-            .bind(&vote.user.name)
-            .bind(vote.weight)
-            .bind(created_at)
-            .bind(vote.expires_at.timestamp_millis())
-            .bind(now)
-            .execute(&mut *$tx)
-            .await?
-            .rows_affected();
-        if inserted == 0 {
-            VoteOutcome::Duplicate
-        } else {
-            sqlx::query(ENSURE_TOTALS)
-                .bind(conn_id)
-                .bind(voter)
-                .bind(&vote.user.name)
-                .execute(&mut *$tx)
-                .await?;
-            let row: TallyRow = sqlx::query_as($select_totals)
-                .bind(conn_id)
-                .bind(voter)
-                .fetch_one(&mut *$tx)
-                .await?;
-            let previous = (row.total_votes > 0).then_some(Tally {
-                total: row.total_votes,
-                streak: row.streak,
-                last_vote_at: row.last_vote_at,
-            });
-            let tally = Tally::after_vote(previous, created_at);
-            sqlx::query(UPDATE_TOTALS)
-                .bind(conn_id)
-                .bind(voter)
-                .bind(&vote.user.name)
-                .bind(tally.total)
-                .bind(tally.streak)
-                .bind(tally.last_vote_at)
-                .bind(vote.expires_at.timestamp_millis())
-                .execute(&mut *$tx)
-                .await?;
-            let month = vote.created_at.format("%Y-%m").to_string();
-            sqlx::query(BUMP_MONTH)
-                .bind(conn_id)
-                .bind(&month)
-                .bind(voter)
-                .execute(&mut *$tx)
-                .await?;
-            if !$links.contains_key(conn_id.as_str()) {
-                let rows = sqlx::query_as(LINK_SETTINGS)
-                    .bind(conn_id)
-                    .fetch_all(&mut *$tx)
-                    .await?;
-                $links.insert(conn_id.as_str(), group_link_rows(rows));
-            }
-            let links: &[LinkSettings] = &$links[conn_id.as_str()];
-            let planned = plan_vote(vote, connection.project_name.as_deref(), &tally, links, now);
-            insert_planned!($tx, conn_id, Some(&vote.id), voter, &planned, now);
-            VoteOutcome::Stored {
-                tally,
-                jobs: planned.len(),
-            }
-        }
-    }};
 }
 
 impl Db {
@@ -154,32 +64,34 @@ impl Db {
     }
 
     /// Stores several votes as [`Db::record_vote`] does, all in one transaction (group
-    /// commit): either every vote is stored or none. Outcomes come back in input order.
-    /// Votes are written in (connection, voter) order, arrival order within a voter, so
-    /// concurrent batches on Postgres lock the same totals rows in the same order.
+    /// commit) with one statement per step: either every vote is stored or none. Outcomes
+    /// come back in input order; votes of one voter count in arrival order.
     pub async fn record_votes(&self, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
-        let select_totals = if self.is_postgres() {
-            SELECT_TOTALS_LOCKED
+        let order = key_order(writes);
+        let lock = self.is_postgres();
+        let params = if lock {
+            Params::Numbered
         } else {
-            SELECT_TOTALS
+            Params::Positional
         };
-        let mut order: Vec<usize> = (0..writes.len()).collect();
-        order.sort_by_key(|&i| {
-            (
-                &writes[i].connection.connection_id,
-                &writes[i].vote.user.platform_id,
-            )
-        });
-        let mut outcomes = vec![VoteOutcome::Duplicate; writes.len()];
+        let mut stored: HashMap<usize, (Tally, usize)> = HashMap::new();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let mut links: HashMap<&str, Vec<LinkSettings>> = HashMap::new();
-            for &i in &order {
-                outcomes[i] = store_vote!(tx, writes[i], select_totals, links);
+            let inserted = insert_votes!(tx, params, writes, &order);
+            let new = first_sightings(writes, &order, &inserted);
+            if !new.is_empty() {
+                let keys = voter_keys(writes, &new);
+                let rows: Vec<TotalsRow> = lock_totals!(tx, params, &keys, lock);
+                let (tallies, finals) = tallies(writes, &new, previous_figures(&keys, &rows));
+                let updates = totals_updates(writes, &new, &finals);
+                write_totals!(tx, params, &updates, &month_counts(writes, &new));
+                let links = link_settings!(tx, writes, &new);
+                let jobs = plan_jobs(writes, &tallies, &links, &mut stored);
+                insert_jobs!(tx, params, writes, &jobs);
             }
             tx.commit().await?;
         });
-        Ok(outcomes)
+        Ok(outcomes(writes.len(), &stored))
     }
 
     /// Queues the test notice of `webhook.test` in every linked channel; returns how many.
@@ -208,4 +120,24 @@ impl Db {
         });
         Ok(count)
     }
+}
+
+/// Each voter's figures before the batch (`None`: no vote counted yet).
+fn previous_figures<'a>(
+    keys: &[VoterKey<'a>],
+    rows: &[TotalsRow],
+) -> HashMap<VoterKey<'a>, Option<Tally>> {
+    keys.iter()
+        .map(|key| {
+            let row = rows
+                .iter()
+                .find(|r| (r.connection_id.as_str(), r.voter_id.as_str()) == *key);
+            let tally = row.filter(|r| r.total_votes > 0).map(|r| Tally {
+                total: r.total_votes,
+                streak: r.streak,
+                last_vote_at: r.last_vote_at,
+            });
+            (*key, tally)
+        })
+        .collect()
 }

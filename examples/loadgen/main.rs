@@ -1,0 +1,280 @@
+//! Load generator for topgg-bot: `cargo run --release --example loadgen -- --help`.
+//!
+//! Starts the release binary as a child process on a fresh SQLite file or Postgres database,
+//! aimed at an in-process Discord stand-in; makes connections through the signed handshake;
+//! then measures vote-to-Discord latency on an idle queue, a `/healthz` baseline and signed
+//! `vote.create` load at a set rate or concurrency, with the server's RSS. Every loop is
+//! bounded in count and time; traffic goes to 127.0.0.1 only.
+
+mod client;
+mod discord;
+mod load;
+mod report;
+mod server;
+#[path = "../../tests/standin/mod.rs"]
+mod standin;
+mod votes;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+
+use load::{Outcome, Pace};
+use server::{Launch, RssSampler, Server};
+use standin::{DiscordStandIn, GUILD_ID, text_channel};
+use votes::Connection;
+
+const INTEGRATION_SECRET: &str = "loadgen-integration-secret";
+/// Stand-in channels added for the generator: one for the probe, one for the load.
+const PROBE_CHANNEL: u64 = 1_400_000_000_000_000_101;
+const LOAD_CHANNEL: u64 = 1_400_000_000_000_000_102;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Parser, Debug)]
+#[command(about = "Measures topgg-bot: ack throughput and latency, RSS, vote-to-Discord latency")]
+struct Args {
+    #[arg(long, value_enum, default_value = "sqlite")]
+    backend: Backend,
+    /// Admin URL of the local Postgres; a fresh database is made beside it and dropped after.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres_url: String,
+    /// The server binary (build it with `cargo build --release`).
+    #[arg(long, default_value = "target/release/topgg-bot")]
+    binary: PathBuf,
+    /// Offered votes per second (open loop); without it, `--concurrency` closed-loop senders.
+    #[arg(long)]
+    rate: Option<u64>,
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// HTTP connections that carry a `--rate` run.
+    #[arg(long, default_value_t = 64)]
+    lanes: usize,
+    /// Seconds each of the /healthz and vote runs lasts (at most 120).
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Upper bound on requests per run.
+    #[arg(long, default_value_t = 2_000_000)]
+    max_requests: u64,
+    /// Top.gg connections the votes are spread over.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Distinct voters the votes are spread over.
+    #[arg(long, default_value_t = 10_000)]
+    voters: u64,
+    /// Votes in the vote-to-Discord probe (sent at `--probe-rate` per second; 0 skips it).
+    #[arg(long, default_value_t = 200)]
+    probe: u64,
+    #[arg(long, default_value_t = 20)]
+    probe_rate: u64,
+    /// Queue no announcement for the load's votes (no channel set on their connections).
+    #[arg(long)]
+    no_announce: bool,
+    /// Instead of the load: this many votes for one channel under a 5 messages / 5 s limit.
+    #[arg(long, default_value_t = 0)]
+    burst: u64,
+    /// Seconds the burst may take to be announced.
+    #[arg(long, default_value_t = 180)]
+    burst_timeout: u64,
+    /// Where the server's log goes (default: a temporary file, removed after the run).
+    #[arg(long)]
+    log_file: Option<PathBuf>,
+    /// `RUST_LOG` for the server (default: its own default, info).
+    #[arg(long)]
+    rust_log: Option<String>,
+}
+
+impl Args {
+    fn pace(&self) -> Pace {
+        match self.rate {
+            Some(per_sec) => Pace::Rate {
+                per_sec,
+                connections: self.lanes,
+            },
+            None => Pace::Concurrency(self.concurrency),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(args.duration <= 120, "--duration is at most 120 s");
+    let standin = DiscordStandIn::start().await;
+    standin.update_guild(|g| {
+        g.channels.push(text_channel(PROBE_CHANNEL, "probe", 10));
+        g.channels.push(text_channel(LOAD_CHANNEL, "load", 11));
+    });
+    let dir = tempfile::tempdir()?;
+    let server = start_server(&args, &standin, dir.path()).await?;
+    let result = measure(&args, &standin, &server).await;
+    server.stop().await;
+    result
+}
+
+async fn start_server(
+    args: &Args,
+    standin: &DiscordStandIn,
+    dir: &std::path::Path,
+) -> anyhow::Result<Server> {
+    let (database_url, postgres_db) = match args.backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.join("loadgen.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let (url, name) = server::fresh_postgres(&args.postgres_url).await?;
+            (url, Some((args.postgres_url.clone(), name)))
+        }
+    };
+    let discord_url = standin.url();
+    let token = standin.token();
+    Server::start(Launch {
+        binary: &args.binary,
+        database_url,
+        postgres_db,
+        integration_secret: INTEGRATION_SECRET,
+        discord_url: &discord_url,
+        discord_token: &token,
+        log_file: args
+            .log_file
+            .clone()
+            .unwrap_or_else(|| dir.join("server.log")),
+        rust_log: args.rust_log.clone(),
+    })
+    .await
+    .context("start the server (did you run `cargo build --release`?)")
+}
+
+async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyhow::Result<()> {
+    print_setup(args, server);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let startup_idle = server::memory_kib(server.pid()).map_or(0, |m| m.0);
+    let guild = GUILD_ID.to_string();
+    let run_id = std::process::id().to_string();
+    let mut conns = votes::connect_all(
+        server.addr,
+        INTEGRATION_SECRET,
+        &run_id,
+        &guild,
+        args.connections + 1,
+    )
+    .await?;
+    let probe_conn = conns.pop().context("a probe connection")?;
+    let db = topgg_bot::storage::Db::connect(&server.database_url).await?;
+    let channel = PROBE_CHANNEL.to_string();
+    db.set_channel(&guild, &probe_conn.id, Some(&channel))
+        .await?;
+    if args.burst > 0 {
+        let timeout = Duration::from_secs(args.burst_timeout);
+        let b = discord::burst(
+            server.addr,
+            standin,
+            &probe_conn,
+            &guild,
+            PROBE_CHANNEL,
+            args.burst,
+            timeout,
+        )
+        .await;
+        report::burst(&b);
+        return Ok(());
+    }
+    if args.probe > 0 {
+        let p = discord::probe(
+            server.addr,
+            standin,
+            &probe_conn,
+            &guild,
+            PROBE_CHANNEL,
+            args.probe,
+            args.probe_rate,
+        )
+        .await;
+        report::probe(&p);
+    }
+    if !args.no_announce {
+        let channel = LOAD_CHANNEL.to_string();
+        for c in &conns {
+            db.set_channel(&guild, &c.id, Some(&channel)).await?;
+        }
+    }
+    db.close().await;
+    let (health, votes, peak) = loads(args, server, conns, &guild).await;
+    report::outcome("GET /healthz (baseline)", &health);
+    report::outcome("POST signed vote.create", &votes);
+    report::ratio(&votes, &health);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (after_rss, hwm) = server::memory_kib(server.pid()).unwrap_or_default();
+    println!(
+        "server RSS: idle after start-up {}, peak during votes {} (VmHWM {}), 3 s after the load {}",
+        report::mb(startup_idle),
+        report::mb(peak),
+        report::mb(hwm),
+        report::mb(after_rss)
+    );
+    Ok(())
+}
+
+/// The `/healthz` baseline, then the votes, with the RSS peak during the votes (KiB).
+async fn loads(
+    args: &Args,
+    server: &Server,
+    conns: Vec<Connection>,
+    guild: &str,
+) -> (Outcome, Outcome, u64) {
+    let duration = Duration::from_secs(args.duration);
+    let health_request = Arc::new(client::get("/healthz"));
+    let make_health: load::MakeRequest = Arc::new(move |_| health_request.to_vec());
+    let health = load::run(
+        server.addr,
+        args.pace(),
+        duration,
+        args.max_requests,
+        make_health,
+    )
+    .await;
+    let prefix = format!("vote-{}", std::process::id());
+    let make_votes = votes::vote_requests(conns, guild.to_string(), prefix, args.voters);
+    let sampler = RssSampler::start(server.pid());
+    let votes = load::run(
+        server.addr,
+        args.pace(),
+        duration,
+        args.max_requests,
+        make_votes,
+    )
+    .await;
+    (health, votes, sampler.stop())
+}
+
+fn print_setup(args: &Args, server: &Server) {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("machine: {cores} cores, {cpu}");
+    println!(
+        "server: {} pid {} on {:?}; pace {:?} for {} s; {} connections, {} voters, announcements {}",
+        args.binary.display(),
+        server.pid(),
+        args.backend,
+        args.pace(),
+        args.duration,
+        args.connections,
+        args.voters,
+        if args.no_announce { "off" } else { "queued" }
+    );
+}

@@ -1,0 +1,107 @@
+//! What the generator sends: connections made through the real handshake, and signed
+//! `vote.create` requests built without a JSON library on the hot path.
+
+use std::net::SocketAddr;
+
+use anyhow::ensure;
+use chrono::{Duration, Utc};
+use topgg_bot::domain::signature;
+use topgg_bot::send_test::{sample_integration_create, sample_project};
+
+use crate::client::{self, Conn};
+use crate::load::MakeRequest;
+
+/// The Discord user who "clicked Connect" for every generated connection.
+const OWNER_ID: &str = "1300000000000000001";
+
+/// A connection the generator made: its id and webhook secret.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub id: String,
+    pub secret: String,
+}
+
+/// Runs `integration.create` for `count` server projects of `guild_id` (which link
+/// themselves to that guild); every handshake must answer 200.
+pub async fn connect_all(
+    addr: SocketAddr,
+    integration_secret: &str,
+    run_id: &str,
+    guild_id: &str,
+    count: usize,
+) -> anyhow::Result<Vec<Connection>> {
+    let mut conn = Conn::new(addr);
+    let mut made = Vec::with_capacity(count);
+    for n in 0..count {
+        let connection = Connection {
+            id: format!("lg-{run_id}-{n}"),
+            secret: format!("whs_loadgen_{run_id}_{n}"),
+        };
+        let project = sample_project(&format!("9{n:017}"), "server", guild_id);
+        let body = serde_json::to_vec(&sample_integration_create(
+            &connection.id,
+            &connection.secret,
+            &project,
+            OWNER_ID,
+        ))?;
+        let request = signed_post(
+            "/topgg/integration",
+            integration_secret,
+            &body,
+            Utc::now().timestamp(),
+        );
+        let status = conn.send(&request).await?;
+        ensure!(status == 200, "the handshake answered {status}");
+        made.push(connection);
+    }
+    Ok(made)
+}
+
+/// Builds vote `i`: to connection `i % len`, voter `i % voters`, vote id `<prefix>-<i>`.
+pub fn vote_requests(
+    connections: Vec<Connection>,
+    guild_id: String,
+    prefix: String,
+    voters: u64,
+) -> MakeRequest {
+    std::sync::Arc::new(move |i| {
+        let connection = &connections[(i % connections.len() as u64) as usize];
+        let voter = voter_id(i % voters.max(1));
+        let body = vote_body(&vote_id(&prefix, i), &guild_id, &voter);
+        let path = format!("/topgg/webhooks/{}", connection.id);
+        signed_post(
+            &path,
+            &connection.secret,
+            body.as_bytes(),
+            Utc::now().timestamp(),
+        )
+    })
+}
+
+/// The vote id of request `i`.
+pub fn vote_id(prefix: &str, i: u64) -> String {
+    format!("{prefix}-{i}")
+}
+
+/// A snowflake-like Discord user id for voter number `n`.
+pub fn voter_id(n: u64) -> String {
+    (1_600_000_000_000_000_000u64 + n).to_string()
+}
+
+fn vote_body(vote_id: &str, guild_id: &str, voter: &str) -> String {
+    let now = Utc::now();
+    let created = now.to_rfc3339();
+    let expires = (now + Duration::hours(12)).to_rfc3339();
+    format!(
+        r#"{{"type":"vote.create","data":{{"id":"{vote_id}","weight":1,"created_at":"{created}","expires_at":"{expires}","project":{{"id":"900000000000000000","type":"server","platform":"discord","platform_id":"{guild_id}"}},"query":{{"ref":"loadgen"}},"user":{{"id":"topgg-{voter}","platform_id":"{voter}","name":"voter {voter}","avatar_url":"https://cdn.discordapp.com/embed/avatars/0.png"}}}}}}"#
+    )
+}
+
+fn signed_post(path: &str, secret: &str, body: &[u8], now: i64) -> Vec<u8> {
+    let header = signature::sign(secret, now, body);
+    client::post(
+        path,
+        &[("x-topgg-signature", &header), ("x-topgg-trace", "loadgen")],
+        body,
+    )
+}

@@ -1,0 +1,151 @@
+//! Planning a batch of votes (pure): which are new, each voter's figures after them, the
+//! rows every batched statement writes.
+
+use std::collections::{HashMap, HashSet};
+
+use super::votes::{VoteOutcome, VoteWrite};
+use crate::domain::tally::Tally;
+use crate::domain::work::{LinkSettings, PlannedJob, plan_vote};
+
+/// A voter of one connection: the key of `voter_totals`.
+pub(super) type VoterKey<'a> = (&'a str, &'a str);
+
+/// A voter's row in `voter_totals` after the batch.
+pub(super) struct TotalsUpdate<'a> {
+    pub key: VoterKey<'a>,
+    pub name: &'a str,
+    pub tally: Tally,
+    pub expires_at: i64,
+}
+
+/// Indices of `writes` in (connection, voter) order, arrival order within a voter.
+pub(super) fn key_order(writes: &[VoteWrite<'_>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..writes.len()).collect();
+    order.sort_by_key(|&i| key_of(&writes[i]));
+    order
+}
+
+pub(super) fn key_of<'a>(write: &VoteWrite<'a>) -> VoterKey<'a> {
+    (
+        &write.connection.connection_id,
+        &write.vote.user.platform_id,
+    )
+}
+
+/// The writes (in `order`) that first stored their vote id; a second write of the same id
+/// in the batch is a duplicate like any other.
+pub(super) fn first_sightings(
+    writes: &[VoteWrite<'_>],
+    order: &[usize],
+    inserted: &HashSet<String>,
+) -> Vec<usize> {
+    let mut seen = HashSet::new();
+    order
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let id = writes[i].vote.id.as_str();
+            inserted.contains(id) && seen.insert(id)
+        })
+        .collect()
+}
+
+/// Each stored vote's tally, applied in order on top of the voters' previous figures;
+/// returns them by write index, with the final tally of every voter.
+pub(super) fn tallies<'a>(
+    writes: &[VoteWrite<'a>],
+    stored: &[usize],
+    mut figures: HashMap<VoterKey<'a>, Option<Tally>>,
+) -> (HashMap<usize, Tally>, HashMap<VoterKey<'a>, Option<Tally>>) {
+    let mut by_write = HashMap::new();
+    for &i in stored {
+        let previous = figures.get(&key_of(&writes[i])).copied().flatten();
+        let tally = Tally::after_vote(previous, writes[i].vote.created_at.timestamp_millis());
+        figures.insert(key_of(&writes[i]), Some(tally));
+        by_write.insert(i, tally);
+    }
+    (by_write, figures)
+}
+
+/// Votes per (connection, month, voter) among the stored writes.
+pub(super) fn month_counts<'a>(
+    writes: &[VoteWrite<'a>],
+    stored: &[usize],
+) -> Vec<(VoterKey<'a>, String, i64)> {
+    let mut counts: Vec<(VoterKey<'a>, String, i64)> = Vec::new();
+    for &i in stored {
+        let month = writes[i].vote.created_at.format("%Y-%m").to_string();
+        let key = key_of(&writes[i]);
+        match counts.iter_mut().find(|(k, m, _)| *k == key && *m == month) {
+            Some(entry) => entry.2 += 1,
+            None => counts.push((key, month, 1)),
+        }
+    }
+    counts
+}
+
+/// The outcome of each write, in input order.
+pub(super) fn outcomes(len: usize, stored: &HashMap<usize, (Tally, usize)>) -> Vec<VoteOutcome> {
+    (0..len)
+        .map(|i| match stored.get(&i) {
+            Some(&(tally, jobs)) => VoteOutcome::Stored { tally, jobs },
+            None => VoteOutcome::Duplicate,
+        })
+        .collect()
+}
+
+/// The distinct voters of the stored writes (which come in key order), with a name each.
+pub(super) fn voter_keys<'a>(writes: &[VoteWrite<'a>], stored: &[usize]) -> Vec<VoterKey<'a>> {
+    let mut keys: Vec<VoterKey<'a>> = stored.iter().map(|&i| key_of(&writes[i])).collect();
+    keys.dedup();
+    keys
+}
+
+/// Each voter's row after the batch: the last vote's name, the final tally, the latest
+/// expiry.
+pub(super) fn totals_updates<'a>(
+    writes: &[VoteWrite<'a>],
+    stored: &[usize],
+    finals: &HashMap<VoterKey<'a>, Option<Tally>>,
+) -> Vec<TotalsUpdate<'a>> {
+    let mut updates: Vec<TotalsUpdate<'a>> = Vec::new();
+    for &i in stored {
+        let (key, vote) = (key_of(&writes[i]), writes[i].vote);
+        let expires_at = vote.expires_at.timestamp_millis();
+        match updates.last_mut().filter(|u| u.key == key) {
+            Some(update) => {
+                update.name = &vote.user.name;
+                update.expires_at = update.expires_at.max(expires_at);
+            }
+            None => updates.push(TotalsUpdate {
+                key,
+                name: &vote.user.name,
+                tally: finals[&key].expect("every stored voter is tallied"),
+                expires_at,
+            }),
+        }
+    }
+    updates
+}
+
+/// The Discord work of each stored vote, tagged with its write index; records each stored
+/// vote's tally and job count in `stored_as`.
+pub(super) fn plan_jobs(
+    writes: &[VoteWrite<'_>],
+    tallies: &HashMap<usize, Tally>,
+    links: &HashMap<&str, Vec<LinkSettings>>,
+    stored_as: &mut HashMap<usize, (Tally, usize)>,
+) -> Vec<(usize, PlannedJob)> {
+    let mut jobs = Vec::new();
+    let mut stored: Vec<usize> = tallies.keys().copied().collect();
+    stored.sort_unstable();
+    for i in stored {
+        let (w, tally) = (&writes[i], tallies[&i]);
+        let settings = &links[w.connection.connection_id.as_str()];
+        let project = w.connection.project_name.as_deref();
+        let planned = plan_vote(w.vote, project, &tally, settings, w.now);
+        stored_as.insert(i, (tally, planned.len()));
+        jobs.extend(planned.into_iter().map(|job| (i, job)));
+    }
+    jobs
+}

@@ -1,0 +1,72 @@
+//! Faults the service must survive: hostile requests, a Discord outage, a database outage
+//! and SIGKILL under load. Every test is bounded in time.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(dead_code)]
+#[path = "../operations/process.rs"]
+mod process;
+#[path = "../standin/mod.rs"]
+mod standin;
+
+mod crash;
+mod hostile;
+mod outages;
+mod raw;
+mod transport;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use topgg_bot::config::Config;
+
+/// The connection every test makes: a server project, so it links itself to the stand-in's
+/// guild.
+pub const CONNECTION: &str = "conn-faults";
+pub const SECRET: &str = "whs_faults";
+
+/// Fails the test instead of letting it hang.
+pub async fn bounded<F: Future<Output = ()>>(limit: Duration, test: F) {
+    tokio::time::timeout(limit, test)
+        .await
+        .unwrap_or_else(|_| panic!("the test did not finish within {limit:?}"));
+}
+
+/// Real Discord REST calls, to the stand-in at `url`, without a gateway.
+pub fn aim_at(config: &mut Config, url: &str) {
+    config.discord.dry_run = false;
+    config.discord.gateway = false;
+    config.discord.token = Some(SecretString::new(standin::FAKE_TOKEN.into()));
+    config.discord.api_url = url.to_string();
+}
+
+/// `vote.create` number `i` of a test, from its own voter [`voter_id`]`(i)`.
+pub fn vote(i: usize) -> serde_json::Value {
+    let project = common::server_project(&standin::GUILD_ID.to_string());
+    topgg_bot::send_test::sample_vote(&vote_id(i), &project, &voter_id(i), "voter")
+}
+
+pub fn voter_id(i: usize) -> String {
+    (1_700_000_000_000_000_000u64 + i as u64).to_string()
+}
+
+pub fn vote_id(i: usize) -> String {
+    format!("fault-vote-{i}")
+}
+
+/// How many times each user id is mentioned (`<@id>`) in the messages of `channel`: an
+/// announcement names one voter, a digest several.
+pub fn mentions(discord: &standin::DiscordStandIn, channel: u64) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for message in discord.messages_in(channel) {
+        let content = message["content"].as_str().unwrap_or_default();
+        for part in content.split("<@").skip(1) {
+            if let Some((id, _)) = part.split_once('>') {
+                *counts.entry(id.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    counts
+}
