@@ -2,6 +2,8 @@
 //! (about 5 messages per 5 s) drains quickly, they are merged into digest messages. Every
 //! voter is still listed and only voters may be mentioned. Role grants are never merged.
 
+use std::collections::BTreeMap;
+
 use crate::domain::nonce::digest_nonce;
 use crate::domain::work::Work;
 use crate::storage::Job;
@@ -30,19 +32,48 @@ impl Digest {
     }
 }
 
-/// Splits a channel's jobs into digests (when its announcements exceed the threshold) and
-/// the jobs still performed one by one, in their original order.
+/// Splits a channel's jobs into digests and the jobs still performed one by one, in their
+/// original order. Announcements already posted in a digest (a crash came before they were
+/// marked done) go out again under that digest's nonce, so Discord drops the repeat; the
+/// others are merged when there are more than [`DIGEST_THRESHOLD`].
 pub fn coalesce(jobs: Vec<(Job, Work)>) -> (Vec<Digest>, Vec<(Job, Work)>) {
-    let announcements = jobs
-        .iter()
-        .filter(|(_, w)| matches!(w, Work::Announce { .. }))
-        .count();
-    if announcements <= DIGEST_THRESHOLD {
-        return (Vec::new(), jobs);
-    }
-    let (mut merged, singles): (Vec<_>, Vec<_>) = jobs
+    let (reposts, jobs): (Vec<_>, Vec<_>) = jobs
         .into_iter()
-        .partition(|(_, w)| matches!(w, Work::Announce { .. }));
+        .partition(|(job, work)| is_announcement(work) && job.group_nonce.is_some());
+    let mut digests = repost(reposts);
+    let announcements = jobs.iter().filter(|(_, w)| is_announcement(w)).count();
+    if announcements <= DIGEST_THRESHOLD {
+        return (digests, jobs);
+    }
+    let (merged, singles): (Vec<_>, Vec<_>) =
+        jobs.into_iter().partition(|(_, w)| is_announcement(w));
+    digests.extend(build(merged));
+    (digests, singles)
+}
+
+fn is_announcement(work: &Work) -> bool {
+    matches!(work, Work::Announce { .. })
+}
+
+/// Digests rebuilt from their recorded nonces.
+fn repost(jobs: Vec<(Job, Work)>) -> Vec<Digest> {
+    let mut by_nonce: BTreeMap<String, Vec<(Job, Work)>> = BTreeMap::new();
+    for (job, work) in jobs {
+        let nonce = job.group_nonce.clone().unwrap_or_default();
+        by_nonce.entry(nonce).or_default().push((job, work));
+    }
+    let mut digests = Vec::new();
+    for (nonce, group) in by_nonce {
+        for mut digest in build(group) {
+            digest.nonce = nonce.clone();
+            digests.push(digest);
+        }
+    }
+    digests
+}
+
+/// Packs announcements into digests within Discord's limits, grouped by connection.
+fn build(mut merged: Vec<(Job, Work)>) -> Vec<Digest> {
     merged.sort_by(|a, b| {
         (a.0.connection_id.as_deref(), a.0.id).cmp(&(b.0.connection_id.as_deref(), b.0.id))
     });
@@ -81,7 +112,7 @@ pub fn coalesce(jobs: Vec<(Job, Work)>) -> (Vec<Digest>, Vec<(Job, Work)>) {
             .push(job, voter_id, line);
     }
     digests.extend(current.map(DigestBuilder::finish));
-    (digests, singles)
+    digests
 }
 
 struct DigestBuilder {
@@ -163,6 +194,7 @@ mod tests {
             due_at: 0,
             last_error: None,
             created_at: 0,
+            group_nonce: None,
         };
         (claimed, work)
     }
@@ -204,6 +236,26 @@ mod tests {
             );
         }
         assert!(digests[0].content.starts_with("**"));
+    }
+
+    #[test]
+    fn announcements_already_posted_in_a_digest_keep_its_nonce() {
+        let mut jobs: Vec<_> = (1..=3).map(announce).collect();
+        for (job, _) in &mut jobs {
+            job.group_nonce = Some("earlier".into());
+        }
+        jobs.push(announce(4));
+        let (digests, singles) = coalesce(jobs);
+        assert_eq!(digests.len(), 1);
+        assert_eq!(
+            (digests[0].nonce.as_str(), digests[0].job_ids()),
+            ("earlier", vec![1, 2, 3])
+        );
+        assert_eq!(
+            singles.len(),
+            1,
+            "below the threshold the rest go one by one"
+        );
     }
 
     #[test]

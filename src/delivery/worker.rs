@@ -154,6 +154,21 @@ impl Worker {
                 retry_after: Duration::from_millis((until - now_ms()).max(0) as u64),
             }),
             None => {
+                if let Err(e) = self.record_digest_nonce(&digest).await {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        "cannot record a digest nonce; retrying later"
+                    );
+                    for job in &digest.jobs {
+                        let step = Step::RetryAt {
+                            at: now_ms() + 1000,
+                            counts: false,
+                            error: "database busy".into(),
+                        };
+                        self.settle(job, step).await;
+                    }
+                    return;
+                }
                 let voters: Vec<&str> = digest.voter_ids.iter().map(String::as_str).collect();
                 let sent = self.discord.create_message(
                     &digest.channel_id,
@@ -166,12 +181,32 @@ impl Worker {
         };
         self.note_rate_limits(bucket, &result);
         tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
+        if result.is_err() {
+            // Discord answered, so nothing was posted under this nonce: the jobs may regroup.
+            if let Err(e) = self.db.set_group_nonce(&digest.job_ids(), None).await {
+                tracing::warn!(error = format!("{e:#}"), "cannot clear a digest nonce");
+            }
+        }
         let outcome = result.map(|_| ());
         for job in &digest.jobs {
             let step = next_step(&outcome, job.attempts as u32, job.created_at, now_ms());
             self.metrics.discord_action(&job.kind, &step);
             self.settle(job, step).await;
         }
+    }
+
+    /// Keeps the digest's nonce with its jobs before posting, unless they carry it already.
+    async fn record_digest_nonce(&self, digest: &Digest) -> anyhow::Result<()> {
+        let recorded = digest
+            .jobs
+            .iter()
+            .all(|j| j.group_nonce.as_deref() == Some(digest.nonce.as_str()));
+        if recorded {
+            return Ok(());
+        }
+        self.db
+            .set_group_nonce(&digest.job_ids(), Some(&digest.nonce))
+            .await
     }
 
     /// Rests the bucket after a 429, or when Discord says it is exhausted.

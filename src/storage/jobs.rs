@@ -57,6 +57,8 @@ pub struct Job {
     pub due_at: i64,
     pub last_error: Option<String>,
     pub created_at: i64,
+    /// The nonce of the digest this announcement was last posted in.
+    pub group_nonce: Option<String>,
 }
 
 /// Queue figures for health reports and metrics.
@@ -67,7 +69,7 @@ pub struct JobCounts {
     pub done: i64,
 }
 
-const JOB_COLUMNS: &str = "id, kind, guild_id, connection_id, vote_id, payload, status, attempts, due_at, last_error, created_at";
+const JOB_COLUMNS: &str = "id, kind, guild_id, connection_id, vote_id, payload, status, attempts, due_at, last_error, created_at, group_nonce";
 
 impl Db {
     /// Every job, oldest first (for the demo and tests).
@@ -101,12 +103,12 @@ impl Db {
 const CLAIM_SQLITE: &str = "UPDATE jobs SET lease_until = $1, leased_by = $2 WHERE id IN \
     (SELECT id FROM jobs WHERE status = 'queued' AND due_at <= $3 \
      AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at, id LIMIT $4) \
-    RETURNING id, kind, guild_id, connection_id, vote_id, payload, status, attempts, due_at, last_error, created_at";
+    RETURNING id, kind, guild_id, connection_id, vote_id, payload, status, attempts, due_at, last_error, created_at, group_nonce";
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET lease_until = $1, leased_by = $2 WHERE id IN \
     (SELECT id FROM jobs WHERE status = 'queued' AND due_at <= $3 \
      AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at, id LIMIT $4 \
      FOR UPDATE SKIP LOCKED) \
-    RETURNING id, kind, guild_id, connection_id, vote_id, payload, status, attempts, due_at, last_error, created_at";
+    RETURNING id, kind, guild_id, connection_id, vote_id, payload, status, attempts, due_at, last_error, created_at, group_nonce";
 
 impl Db {
     /// Claims up to `limit` due jobs for `instance` until `lease_until` (unix ms). On Postgres
@@ -162,6 +164,19 @@ impl Db {
         with_pool!(self, pool => {
             sqlx::query("UPDATE jobs SET lease_until = NULL, leased_by = NULL WHERE status = 'queued'")
                 .execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Records (or with `None` forgets) the digest nonce of these announcements.
+    pub async fn set_group_nonce(&self, ids: &[i64], nonce: Option<&str>) -> anyhow::Result<()> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for id in ids {
+                sqlx::query("UPDATE jobs SET group_nonce = $1 WHERE id = $2")
+                    .bind(nonce).bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
