@@ -38,14 +38,6 @@ pub fn grants_for(
         .collect()
 }
 
-/// The later of two lapse times, where `None` (permanent) outlasts everything.
-pub fn later_expiry(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,12 +71,5 @@ mod tests {
         assert_eq!(grants[0].expires_at, Some(5_000));
         assert_eq!(grants[1].expires_at, None);
         assert_eq!(grants[2].expires_at, Some(1_000 + 24 * 3600 * 1000));
-    }
-
-    #[test]
-    fn a_permanent_grant_outlasts_any_expiry() {
-        assert_eq!(later_expiry(Some(5), Some(9)), Some(9));
-        assert_eq!(later_expiry(None, Some(9)), None);
-        assert_eq!(later_expiry(Some(9), None), None);
     }
 }
