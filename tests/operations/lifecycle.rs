@@ -253,11 +253,13 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
     }
     let before = Figures::read(&app.db).await;
     let ninety_days_ago = now_ms() - 90 * 24 * 3600 * 1000;
+    // The app's own start-up pruning may already have removed the old vote.
     let pruned = app.db.prune(ninety_days_ago).await.unwrap();
+    assert_eq!(pruned.jobs, 0, "jobs finished just now stay");
     assert_eq!(
-        (pruned.votes, pruned.jobs),
-        (1, 0),
-        "jobs finished just now stay"
+        app.db.vote_count(CONNECTION).await.unwrap(),
+        1,
+        "only the new vote is left"
     );
     let pruned = app.db.prune(now_ms() + 1).await.unwrap();
     assert_eq!((pruned.votes, pruned.jobs), (1, 2));
