@@ -9,6 +9,7 @@
 mod client;
 mod discord;
 mod load;
+mod peer;
 mod report;
 mod server;
 #[path = "../../tests/standin/mod.rs"]
@@ -89,6 +90,10 @@ struct Args {
     /// `RUST_LOG` for the server (default: its own default, info).
     #[arg(long)]
     rust_log: Option<String>,
+    /// Also offer the same load to the official Node SDK's listener in this folder
+    /// (`bench/peer`, after `npm ci`) first, and print the ratios.
+    #[arg(long)]
+    peer: Option<PathBuf>,
 }
 
 impl Args {
@@ -207,10 +212,17 @@ async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyh
         }
     }
     db.close().await;
+    let peer = match &args.peer {
+        Some(dir) => peer_load(args, dir).await,
+        None => None,
+    };
     let (health, votes, peak) = loads(args, server, conns, &guild).await;
     report::outcome("GET /healthz (baseline)", &health);
     report::outcome("POST signed vote.create", &votes);
     report::ratio(&votes, &health);
+    if let Some((peer, peer_peak)) = &peer {
+        report::versus_peer(&votes, peer, *peer_peak);
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (after_rss, hwm) = server::memory_kib(server.pid()).unwrap_or_default();
     println!(
@@ -253,6 +265,34 @@ async fn loads(
     )
     .await;
     (health, votes, sampler.stop())
+}
+
+/// The same load offered to the SDK's listener, with its peak RSS (KiB); `None` (and a
+/// printed reason) when it cannot run here.
+async fn peer_load(args: &Args, dir: &std::path::Path) -> Option<(Outcome, u64)> {
+    let peer = match peer::Peer::start(dir).await {
+        Ok(peer) => peer,
+        Err(e) => {
+            println!("peer skipped: {e:#}");
+            return None;
+        }
+    };
+    let sampler = RssSampler::start(peer.pid());
+    let outcome = load::run(
+        peer.addr,
+        args.pace(),
+        Duration::from_secs(args.duration),
+        args.max_requests,
+        peer::vote_requests(args.voters),
+    )
+    .await;
+    let peak = sampler.stop();
+    peer.stop().await;
+    report::outcome(
+        "peer: @top-gg/sdk 3.1.6 Webhook on express 4 (static Authorization, stores nothing)",
+        &outcome,
+    );
+    Some((outcome, peak))
 }
 
 fn print_setup(args: &Args, server: &Server) {

@@ -45,7 +45,7 @@ pub fn outcome(title: &str, o: &Outcome) {
 pub fn ratio(votes: &Outcome, health: &Outcome) {
     let p = |o: &Outcome, q: f64| o.latency_us.value_at_quantile(q) as f64;
     println!(
-        "votes vs /healthz: throughput {:.2}x, p50 latency {:.2}x, p99 latency {:.2}x",
+        "votes vs /healthz: throughput {:.2}x (goal >= 0.25x), p50 latency {:.2}x, p99 latency {:.2}x",
         votes.throughput() / health.throughput(),
         p(votes, 0.5) / p(health, 0.5),
         p(votes, 0.99) / p(health, 0.99)
@@ -83,4 +83,17 @@ pub fn burst(b: &Burst) {
 /// KiB as MB (10^6 bytes, as the targets are stated).
 pub fn mb(kib: u64) -> String {
     format!("{:.1} MB", kib as f64 * 1024.0 / 1e6)
+}
+
+/// Our durable ingest against the SDK's listener under the same load.
+pub fn versus_peer(votes: &Outcome, peer: &Outcome, peer_peak_kib: u64) {
+    let ratio = votes.throughput() / peer.throughput().max(1.0);
+    println!(
+        "votes/s: topgg-bot {:.0} vs peer {:.0}: {ratio:.2}x (goal >= 1.5x); p99 {:.2} ms vs {:.2} ms; peer peak RSS {}",
+        votes.throughput(),
+        peer.throughput(),
+        votes.latency_us.value_at_quantile(0.99) as f64 / 1000.0,
+        peer.latency_us.value_at_quantile(0.99) as f64 / 1000.0,
+        mb(peer_peak_kib)
+    );
 }
