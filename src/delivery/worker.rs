@@ -63,6 +63,10 @@ impl Worker {
     pub async fn run(self, stop: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(instance = %self.instance, "delivery worker started");
         while !stop.is_cancelled() {
+            if let Err(wait) = self.discord.usable().await {
+                sleep_unless_stopped(wait, &stop).await;
+                continue;
+            }
             let now = now_ms();
             let lease_until = now + self.lease.as_millis() as i64;
             match self
@@ -181,8 +185,9 @@ impl Worker {
         };
         self.note_rate_limits(bucket, &result);
         tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
-        if result.is_err() {
-            // Discord answered, so nothing was posted under this nonce: the jobs may regroup.
+        if result.as_ref().is_err_and(|e| !e.may_have_acted()) {
+            // Nothing was posted under this nonce: the jobs may regroup. After a timeout, a
+            // broken connection or a 5xx Discord may have posted: the nonce stays for the retry.
             if let Err(e) = self.db.set_group_nonce(&digest.job_ids(), None).await {
                 tracing::warn!(error = format!("{e:#}"), "cannot clear a digest nonce");
             }
