@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// Delivery's calls per rolling second: under Discord's 50, leaving room for the replies to
@@ -15,20 +16,46 @@ const WINDOW: Duration = Duration::from_secs(1);
 /// rate limited, so its job is rescheduled instead of holding a worker.
 const MAX_IN_PLACE_WAIT: Duration = Duration::from_secs(5);
 
-/// Spaces calls so that no rolling second holds more than [`MAX_CALLS_PER_SECOND`], and
-/// holds every call during a global pause.
+/// Holds calls so that Discord never sees more than [`MAX_CALLS_PER_SECOND`] arrive within a
+/// second, and holds every call during a global pause.
+///
+/// A call counts from its start until one second after its answer: whatever the network
+/// delays, the calls Discord receives within any second were all counted together here.
 #[derive(Default)]
 pub struct GlobalLimiter {
-    /// Start times of the calls of the last second, oldest first. Held while waiting, so
-    /// callers are admitted in arrival order.
-    recent: tokio::sync::Mutex<VecDeque<Instant>>,
+    /// Held while waiting for room, so callers are admitted in arrival order.
+    turn: tokio::sync::Mutex<()>,
+    window: Mutex<Window>,
+    ended: Notify,
     paused_until: Mutex<Option<Instant>>,
 }
 
+#[derive(Default)]
+struct Window {
+    in_flight: usize,
+    /// When calls of the last second ended, oldest first.
+    ended: VecDeque<Instant>,
+}
+
+/// Room for one call; dropping it (once the answer is in) starts its last second.
+pub struct Permit<'a> {
+    limiter: &'a GlobalLimiter,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut window = self.limiter.window();
+        window.in_flight -= 1;
+        window.ended.push_back(Instant::now());
+        drop(window);
+        self.limiter.ended.notify_one();
+    }
+}
+
 impl GlobalLimiter {
-    /// Waits for a slot; `Err(wait)` when a global pause has longer than a few seconds left.
-    pub async fn acquire(&self) -> Result<(), Duration> {
-        let mut recent = self.recent.lock().await;
+    /// Waits for room; `Err(wait)` when a global pause has longer than a few seconds left.
+    pub async fn acquire(&self) -> Result<Permit<'_>, Duration> {
+        let _turn = self.turn.lock().await;
         loop {
             let now = Instant::now();
             if let Some(left) = self.pause_left(now) {
@@ -38,17 +65,23 @@ impl GlobalLimiter {
                 tokio::time::sleep(left).await;
                 continue;
             }
-            while recent.front().is_some_and(|t| now - *t >= WINDOW) {
-                recent.pop_front();
-            }
-            match recent.front() {
-                Some(oldest) if recent.len() >= MAX_CALLS_PER_SECOND => {
-                    tokio::time::sleep_until(*oldest + WINDOW).await;
+            let oldest = {
+                let mut window = self.window();
+                while window.ended.front().is_some_and(|t| now - *t >= WINDOW) {
+                    window.ended.pop_front();
                 }
-                _ => {
-                    recent.push_back(now);
-                    return Ok(());
+                if window.in_flight + window.ended.len() < MAX_CALLS_PER_SECOND {
+                    window.in_flight += 1;
+                    return Ok(Permit { limiter: self });
                 }
+                window.ended.front().copied()
+            };
+            match oldest {
+                Some(oldest) => tokio::select! {
+                    _ = tokio::time::sleep_until(oldest + WINDOW) => {}
+                    _ = self.ended.notified() => {}
+                },
+                None => self.ended.notified().await,
             }
         }
     }
@@ -66,6 +99,10 @@ impl GlobalLimiter {
         let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
         paused.filter(|until| *until > now).map(|until| until - now)
     }
+
+    fn window(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 #[cfg(test)]
@@ -78,7 +115,7 @@ mod tests {
         let start = Instant::now();
         let mut starts = Vec::new();
         for _ in 0..=MAX_CALLS_PER_SECOND * 2 {
-            limiter.acquire().await.unwrap();
+            drop(limiter.acquire().await.unwrap());
             starts.push(Instant::now() - start);
         }
         for (i, t) in starts.iter().enumerate() {
@@ -93,10 +130,10 @@ mod tests {
         let limiter = GlobalLimiter::default();
         limiter.pause(Duration::from_millis(300));
         let start = Instant::now();
-        limiter.acquire().await.unwrap();
+        drop(limiter.acquire().await.unwrap());
         assert!(Instant::now() - start >= Duration::from_millis(300));
         limiter.pause(Duration::from_secs(60));
-        let refused = limiter.acquire().await.unwrap_err();
+        let refused = limiter.acquire().await.err().unwrap();
         assert!(refused > Duration::from_secs(55));
     }
 }

@@ -187,7 +187,8 @@ impl DiscordRest {
             Admission::Rejected if purpose == Purpose::TokenCheck => None,
             Admission::Rejected => return Err(DiscordError::Unauthorized),
         };
-        self.limits
+        let _room = self
+            .limits
             .global
             .acquire()
             .await
