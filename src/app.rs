@@ -143,9 +143,7 @@ impl Application {
             stop.clone(),
         );
         tasks.spawn(async move { ("housekeeping", housekeeping.await) });
-        if let (Some((token, client)), Some(status)) =
-            (self.gateway, self.state.gateway.clone())
-        {
+        if let (Some((token, client)), Some(status)) = (self.gateway, self.state.gateway.clone()) {
             let setup = bot::GatewaySetup {
                 token,
                 client,

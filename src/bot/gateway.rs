@@ -99,12 +99,16 @@ async fn connect_once(
         Some(r) => (r.first..r.last + 1, r.total),
         None => {
             let gateway = client.http.get_bot_gateway().await;
-            let total = gateway.context("cannot ask Discord for the shard count")?.shards;
+            let total = gateway
+                .context("cannot ask Discord for the shard count")?
+                .shards;
             (0..total, total)
         }
     };
     let shard_manager = client.shard_manager.clone();
-    handle.status.start(shard_manager.clone(), shards.clone().collect());
+    handle
+        .status
+        .start(shard_manager.clone(), shards.clone().collect());
     let stop = handle.stop.clone();
     let stopper = tokio::spawn(async move {
         stop.cancelled().await;

@@ -166,13 +166,23 @@ mod tests {
     #[test]
     fn a_401_is_an_unusable_token_and_a_global_429_is_recognised() {
         assert_eq!(
-            classify(401, &HeaderMap::new(), r#"{"message":"401: Unauthorized","code":0}"#),
+            classify(
+                401,
+                &HeaderMap::new(),
+                r#"{"message":"401: Unauthorized","code":0}"#
+            ),
             DiscordError::Unauthorized
         );
         let body = r#"{"message":"You are being rate limited.","retry_after":1,"global":true}"#;
         assert!(is_global_limit(&HeaderMap::new(), body));
-        assert!(is_global_limit(&headers(&[("x-ratelimit-scope", "global")]), ""));
-        assert!(is_global_limit(&headers(&[("x-ratelimit-global", "true")]), ""));
+        assert!(is_global_limit(
+            &headers(&[("x-ratelimit-scope", "global")]),
+            ""
+        ));
+        assert!(is_global_limit(
+            &headers(&[("x-ratelimit-global", "true")]),
+            ""
+        ));
         let route = headers(&[("x-ratelimit-scope", "user")]);
         assert!(!is_global_limit(&route, r#"{"global":false}"#));
     }

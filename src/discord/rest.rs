@@ -229,7 +229,10 @@ impl DiscordRest {
                     && let DiscordError::RateLimited { retry_after } =
                         classify(status, headers, &body)
                 {
-                    tracing::warn!(?retry_after, "Discord's global rate limit: every call paused");
+                    tracing::warn!(
+                        ?retry_after,
+                        "Discord's global rate limit: every call paused"
+                    );
                     self.limits.global.pause(retry_after);
                 }
             }

@@ -15,7 +15,10 @@ enum Seen {
     /// No answer from Discord yet: calls go one at a time, so a bad token costs one 401.
     Unverified,
     Accepted,
-    Rejected { since: chrono::DateTime<chrono::Utc>, next_check: Instant },
+    Rejected {
+        since: chrono::DateTime<chrono::Utc>,
+        next_check: Instant,
+    },
 }
 
 pub struct TokenState {

@@ -13,15 +13,25 @@ async fn a_failed_command_registration_is_retried_while_commands_already_work() 
     let discord = DiscordStandIn::start().await;
     discord.fail_next("PUT", "/applications/", 1, Fault::BadGateway);
     let bot = Bot::start_on(discord, |_| {}).await;
-    let is_put = |r: &RecordedRequest| r.is("PUT", "/applications/") && r.path.ends_with("/commands");
-    let failed = bot.discord.wait_for(|r| is_put(r) && r.status == 502, WAIT).await;
+    let is_put =
+        |r: &RecordedRequest| r.is("PUT", "/applications/") && r.path.ends_with("/commands");
+    let failed = bot
+        .discord
+        .wait_for(|r| is_put(r) && r.status == 502, WAIT)
+        .await;
     assert!(failed.is_some(), "the first registration got the 502");
 
     let reply = bot.command(&["vote"], vec![], PLAIN_USER_ID).await;
     assert!(reply.content().is_some_and(|c| !c.is_empty()), "{reply:?}");
 
-    let registered = bot.discord.wait_for(|r| is_put(r) && r.status == 200, WAIT).await;
-    assert!(registered.is_some(), "registration retried until Discord accepted it");
+    let registered = bot
+        .discord
+        .wait_for(|r| is_put(r) && r.status == 200, WAIT)
+        .await;
+    assert!(
+        registered.is_some(),
+        "registration retried until Discord accepted it"
+    );
     let puts = bot.discord.requests_matching("PUT", "/applications/");
     assert_eq!(puts.len(), 2, "one failure, one success, then no more");
     bot.stop().await;
@@ -34,7 +44,10 @@ async fn a_command_is_acknowledged_in_time_while_the_database_is_locked() {
     let mut lock = sqlx::SqliteConnection::connect(&bot.app.database_url)
         .await
         .unwrap();
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut lock).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
     let locked_at = Instant::now();
 
     let options = vec![("channel", Opt::Channel(POST_CHANNEL_ID))];

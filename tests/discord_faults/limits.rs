@@ -23,15 +23,25 @@ async fn a_global_429_pauses_every_route_until_retry_after() {
     discord.fail_next("POST", &path, 1, Fault::GlobalRateLimited { retry_after });
 
     let first = rest.create_message(&channel, "first", &[], None).await;
-    assert!(matches!(first, Err(DiscordError::RateLimited { .. })), "{first:?}");
-    let (guild, user, role) = (GUILD_ID.to_string(), PLAIN_USER_ID.to_string(), REWARD_ROLE_ID.to_string());
+    assert!(
+        matches!(first, Err(DiscordError::RateLimited { .. })),
+        "{first:?}"
+    );
+    let (guild, user, role) = (
+        GUILD_ID.to_string(),
+        PLAIN_USER_ID.to_string(),
+        REWARD_ROLE_ID.to_string(),
+    );
     let other_channel = DENIED_CHANNEL_ID.to_string();
     let (grant, other) = tokio::join!(
         rest.add_role(&guild, &user, &role),
         rest.create_message(&other_channel, "elsewhere", &[], None),
     );
     assert!(grant.is_ok(), "{grant:?}");
-    assert!(matches!(other, Err(DiscordError::Permanent { .. })), "{other:?}");
+    assert!(
+        matches!(other, Err(DiscordError::Permanent { .. })),
+        "{other:?}"
+    );
 
     let requests = discord.requests();
     let limited = requests.iter().find(|r| r.status == 429).unwrap();
@@ -69,7 +79,11 @@ async fn a_burst_across_many_channels_stays_under_50_requests_a_second() {
 async fn every_delivery_call_names_the_bot_in_its_user_agent() {
     let discord = DiscordStandIn::start().await;
     let rest = client(&discord);
-    let (guild, user, role) = (GUILD_ID.to_string(), PLAIN_USER_ID.to_string(), REWARD_ROLE_ID.to_string());
+    let (guild, user, role) = (
+        GUILD_ID.to_string(),
+        PLAIN_USER_ID.to_string(),
+        REWARD_ROLE_ID.to_string(),
+    );
     rest.create_message(&POST_CHANNEL_ID.to_string(), "hi", &[&user], Some("n1"))
         .await
         .unwrap();

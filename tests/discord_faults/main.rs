@@ -151,6 +151,12 @@ pub fn mentions(messages: &[Value], voter: u64) -> usize {
     let tag = format!("<@{voter}>");
     messages
         .iter()
-        .map(|m| m["content"].as_str().unwrap_or_default().matches(&tag).count())
+        .map(|m| {
+            m["content"]
+                .as_str()
+                .unwrap_or_default()
+                .matches(&tag)
+                .count()
+        })
         .sum()
 }

@@ -38,7 +38,11 @@ async fn a_digest_whose_response_was_lost_is_posted_exactly_once() {
         assert_eq!(vote(i).await, 204);
     }
     let is_digest = |r: &RecordedRequest| {
-        r.is("POST", &path) && r.body["content"].as_str().unwrap_or_default().starts_with("**6 new votes")
+        r.is("POST", &path)
+            && r.body["content"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("**6 new votes")
     };
     assert!(bot.discord.wait_for(is_digest, WAIT).await.is_some());
     // Its retry (1 s later) waits for the slow grant and so is claimed with two newer votes.
@@ -53,7 +57,11 @@ async fn a_digest_whose_response_was_lost_is_posted_exactly_once() {
     }
     let messages = bot.discord.messages_in(POST_CHANNEL_ID);
     for voter in &voters {
-        assert_eq!(mentions(&messages, *voter), 1, "voter {voter} in {messages:#?}");
+        assert_eq!(
+            mentions(&messages, *voter),
+            1,
+            "voter {voter} in {messages:#?}"
+        );
     }
     bot.stop().await;
 }

@@ -41,20 +41,42 @@ async fn a_revoked_token_stops_delivery_keeps_the_jobs_and_resumes_when_it_works
     assert!(seen.len() >= 2, "the token was not checked again");
     for pair in seen.windows(2) {
         let gap = pair[1].at.duration_since(pair[0].at);
-        assert!(gap >= RECHECK - Duration::from_millis(50), "checks {gap:?} apart");
+        assert!(
+            gap >= RECHECK - Duration::from_millis(50),
+            "checks {gap:?} apart"
+        );
     }
-    let refused = bot.discord.requests().into_iter().filter(|r| r.status == 401);
+    let refused = bot
+        .discord
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 401);
     let delivery_401s = refused.filter(|r| !is_check(r)).count();
-    assert_eq!(delivery_401s, 1, "one delivery call met the 401, the rest were held");
+    assert_eq!(
+        delivery_401s, 1,
+        "one delivery call met the 401, the rest were held"
+    );
     let jobs = bot.app.db.all_jobs().await.unwrap();
-    assert_eq!(jobs.len(), 9, "announcements, grants, later removals: {jobs:?}");
+    assert_eq!(
+        jobs.len(),
+        9,
+        "announcements, grants, later removals: {jobs:?}"
+    );
     for job in &jobs {
-        assert_eq!((job.status.as_str(), job.attempts), ("queued", 0), "{job:?}");
+        assert_eq!(
+            (job.status.as_str(), job.attempts),
+            ("queued", 0),
+            "{job:?}"
+        );
     }
 
     bot.discord.revoke_token(false);
     let messages = bot.messages_until(WAIT, |m| m.len() >= 3).await;
-    assert_eq!(messages.len(), 3, "every vote announced once the token works");
+    assert_eq!(
+        messages.len(),
+        3,
+        "every vote announced once the token works"
+    );
     assert!(bot.readiness_becomes(200, WAIT).await.is_some());
     let deadline = Instant::now() + WAIT;
     while bot.app.db.job_counts().await.unwrap().done < 6 && Instant::now() < deadline {
@@ -63,7 +85,12 @@ async fn a_revoked_token_stops_delivery_keeps_the_jobs_and_resumes_when_it_works
     assert_eq!(bot.app.db.job_counts().await.unwrap().done, 6);
     for r in bot.discord.requests() {
         let agent = r.header("user-agent").unwrap_or_default();
-        assert!(agent.starts_with("DiscordBot ("), "{} {}: {agent:?}", r.method, r.path);
+        assert!(
+            agent.starts_with("DiscordBot ("),
+            "{} {}: {agent:?}",
+            r.method,
+            r.path
+        );
     }
     bot.stop().await;
 }

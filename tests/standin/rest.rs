@@ -195,7 +195,11 @@ fn respond(
     if resp.status == 429 {
         let body = resp.body.clone().unwrap_or_default();
         let retry = body["retry_after"].as_f64().unwrap_or(0.0);
-        let key = if body["global"] == true { "*" } else { key.as_str() };
+        let key = if body["global"] == true {
+            "*"
+        } else {
+            key.as_str()
+        };
         inner.backoff.issued(key, now, retry);
     }
     resp
