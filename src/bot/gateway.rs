@@ -8,7 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 
 use super::readiness::GatewayStatus;
-use super::{Data, Error, acknowledge, commands, on_error, quiet_mentions, registration};
+use super::{
+    Data, Error, acknowledge, commands, on_error, quiet_mentions, registration, token_wait,
+};
 use crate::config::{Config, DEFAULT_DISCORD_API_URL};
 use crate::delivery::policy::backoff;
 use crate::discord::Discord;
@@ -71,6 +73,10 @@ pub async fn run_gateway(
         };
         let wait = backoff(failures).min(MAX_RECONNECT_WAIT);
         tracing::error!(error = format!("{error:#}"), retry_in = ?wait, "Discord gateway down; retrying");
+        if token_wait::rejects_token(&error) {
+            setup.discord.token_rejected();
+            token_wait::until_accepted(&setup.discord, &handle.stop).await;
+        }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = handle.stop.cancelled() => {}

@@ -7,6 +7,7 @@ mod facts;
 mod gateway;
 mod readiness;
 mod registration;
+mod token_wait;
 
 use poise::serenity_prelude as serenity;
 

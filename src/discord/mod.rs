@@ -37,6 +37,13 @@ impl Discord {
         }
     }
 
+    /// Another client (the gateway) met a 401: delivery stops as if it had.
+    pub fn token_rejected(&self) {
+        if let Discord::Rest(rest) = self {
+            rest.token_rejected();
+        }
+    }
+
     pub async fn create_message(
         &self,
         channel_id: &str,

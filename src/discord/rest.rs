@@ -95,6 +95,13 @@ impl DiscordRest {
         }
     }
 
+    /// Discord rejected the token elsewhere (the gateway): stop as after a 401 here.
+    pub fn token_rejected(&self) {
+        if self.limits.token.rejected() {
+            tracing::error!(next_check_in = ?self.limits.token.recheck_every(), "Discord rejected the bot token: all delivery stopped, jobs stay queued until it works again");
+        }
+    }
+
     /// Why Discord cannot be used now (a rejected token), for `/readyz`.
     pub fn problem(&self) -> Option<String> {
         self.limits.token.problem()
@@ -218,11 +225,8 @@ impl DiscordRest {
 
     /// What an answer says about the token and the global limit.
     fn observe(&self, status: u16, headers: &HeaderMap, body: &[u8]) {
-        let every = self.limits.token.recheck_every();
         match status {
-            401 if self.limits.token.rejected() => {
-                tracing::error!(next_check_in = ?every, "Discord rejected the bot token (401): all delivery stopped, jobs stay queued until it works again");
-            }
+            401 => self.token_rejected(),
             429 => {
                 let body = String::from_utf8_lossy(body);
                 if is_global_limit(headers, &body)

@@ -94,3 +94,46 @@ async fn a_revoked_token_stops_delivery_keeps_the_jobs_and_resumes_when_it_works
     }
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_the_gateway_finds_revoked_stops_delivery_until_it_works_again() {
+    let bot = Bot::start(|c| c.discord.token_recheck_secs = RECHECK.as_secs()).await;
+    bot.link_with_channel().await;
+    bot.discord.revoke_token(true);
+    // The session breaks; serenity's new IDENTIFY is refused with 4004.
+    bot.discord.disconnect_gateway(4000);
+    let rejected = |body: &serde_json::Value| body["discord"] == "token rejected";
+    let deadline = Instant::now() + WAIT;
+    while !rejected(&bot.readiness().await.1) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, body) = bot.readiness().await;
+    assert!(status == 503 && rejected(&body), "{body}");
+
+    assert_eq!(bot.vote("after-4004", PLAIN_USER_ID).await, 204);
+    let checks = |bot: &Bot| bot.discord.requests_matching("GET", "/users/@me").len();
+    let deadline = Instant::now() + WAIT;
+    while checks(&bot) < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(checks(&bot) >= 2, "the token was not checked again");
+    let posts = format!("/channels/{POST_CHANNEL_ID}/messages");
+    assert!(
+        bot.discord.requests_matching("POST", &posts).is_empty(),
+        "delivery held"
+    );
+    let identifies = bot.discord.identify_count();
+
+    bot.discord.revoke_token(false);
+    assert_eq!(bot.messages_until(WAIT, |m| !m.is_empty()).await.len(), 1);
+    assert!(
+        bot.readiness_becomes(200, Duration::from_secs(20))
+            .await
+            .is_some()
+    );
+    assert!(
+        bot.discord.identify_count() > identifies,
+        "the gateway reconnected"
+    );
+    bot.stop().await;
+}

@@ -97,7 +97,7 @@ fn on_frame(state: &State, frame: &Value, tx: &mpsc::UnboundedSender<WsMessage>,
 fn identify(inner: &mut Inner, d: &Value, tx: &mpsc::UnboundedSender<WsMessage>, session_id: u64) {
     inner.identify_count += 1;
     let token = d["token"].as_str().unwrap_or_default();
-    if token.trim_start_matches("Bot ") != inner.token {
+    if token.trim_start_matches("Bot ") != inner.token || inner.token_revoked {
         let _ = tx.send(close_frame(4004, "Authentication failed."));
         return;
     }

@@ -230,8 +230,9 @@ impl DiscordStandIn {
         self.state.lock().down = down;
     }
 
-    /// While revoked, every REST call answers 401 `{"message": "401: Unauthorized", "code": 0}`,
-    /// as Discord does for a reset or revoked bot token.
+    /// While revoked, every REST call answers 401 `{"message": "401: Unauthorized", "code": 0}`
+    /// and IDENTIFY is refused with close code 4004, as Discord does for a reset or revoked bot
+    /// token. Live gateway sessions stay until they reconnect.
     pub fn revoke_token(&self, revoked: bool) {
         self.state.lock().token_revoked = revoked;
     }
