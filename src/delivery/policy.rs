@@ -48,14 +48,18 @@ pub fn next_step(
             counts: false,
             error: error.to_string(),
         },
-        DiscordError::Transient(_) if now - queued_at < RETRY_WINDOW.as_millis() as i64 => {
+        DiscordError::Transient(_) | DiscordError::NoAnswer(_)
+            if now - queued_at < RETRY_WINDOW.as_millis() as i64 =>
+        {
             Step::RetryAt {
                 at: now + backoff(failures + 1).as_millis() as i64,
                 counts: true,
                 error: error.to_string(),
             }
         }
-        DiscordError::Transient(message) => Step::Fail(format!("gave up after 24 h: {message}")),
+        DiscordError::Transient(message) | DiscordError::NoAnswer(message) => {
+            Step::Fail(format!("gave up after 24 h: {message}"))
+        }
         DiscordError::Permanent { .. } => Step::Fail(error.to_string()),
         // The token was revoked: the job waits, its attempts untouched, while the worker
         // stops claiming work until Discord accepts the token again.

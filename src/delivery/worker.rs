@@ -186,8 +186,8 @@ impl Worker {
         self.note_rate_limits(bucket, &result);
         tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
         if result.as_ref().is_err_and(|e| !e.may_have_acted()) {
-            // Nothing was posted under this nonce: the jobs may regroup. After a timeout, a
-            // broken connection or a 5xx Discord may have posted: the nonce stays for the retry.
+            // Discord answered, so nothing was posted under this nonce: the jobs may regroup.
+            // After a timeout or a broken connection it may have posted: the nonce stays.
             if let Err(e) = self.db.set_group_nonce(&digest.job_ids(), None).await {
                 tracing::warn!(error = format!("{e:#}"), "cannot clear a digest nonce");
             }

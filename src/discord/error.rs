@@ -10,9 +10,13 @@ pub enum DiscordError {
     /// 429: wait `retry_after`, then try again (does not count as a failure).
     #[error("rate limited for {retry_after:?}")]
     RateLimited { retry_after: Duration },
-    /// 5xx, timeouts, connection errors: back off and retry.
+    /// 5xx (Discord answered that it failed): back off and retry.
     #[error("{0}")]
     Transient(String),
+    /// No answer came (a timeout, a broken connection): Discord may have acted. Back off and
+    /// retry like [`DiscordError::Transient`], with the same nonce.
+    #[error("{0}")]
+    NoAnswer(String),
     /// 401: Discord rejects the bot token (revoked or reset). Delivery stops until it works.
     #[error("Discord rejected the bot token (401)")]
     Unauthorized,
@@ -26,10 +30,9 @@ pub enum DiscordError {
 }
 
 impl DiscordError {
-    /// Whether Discord may have carried the call out although it failed: a timeout, a broken
-    /// connection or a 5xx (an edge may answer 502/504 after Discord acted).
+    /// Whether Discord may have carried the call out although it failed (no answer came).
     pub fn may_have_acted(&self) -> bool {
-        matches!(self, DiscordError::Transient(_))
+        matches!(self, DiscordError::NoAnswer(_))
     }
 }
 

@@ -209,13 +209,13 @@ impl DiscordRest {
             .timeout(CALL_TIMEOUT)
             .send()
             .await
-            .map_err(|e| DiscordError::Transient(describe_transport_error(&e)))?;
+            .map_err(|e| DiscordError::NoAnswer(describe_transport_error(&e)))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
             .bytes()
             .await
-            .map_err(|e| DiscordError::Transient(describe_transport_error(&e)))?;
+            .map_err(|e| DiscordError::NoAnswer(describe_transport_error(&e)))?;
         self.observe(status, &headers, &body);
         if (200..300).contains(&status) {
             return Ok((headers, body));
