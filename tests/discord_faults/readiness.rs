@@ -20,6 +20,7 @@ async fn readyz_fails_within_20_s_of_losing_the_gateway_and_recovers() {
         lost.is_some(),
         "/readyz still 200 20 s after the gateway was lost"
     );
+    eprintln!("/readyz answered 503 {lost:?} after the gateway was lost");
     let (_, body) = bot.readiness().await;
     assert_eq!(body["gateway"], "disconnected", "{body}");
     let reason = body["reason"].as_str().unwrap_or_default();
