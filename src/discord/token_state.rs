@@ -125,3 +125,36 @@ impl TokenState {
         self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_rejected_token_refuses_calls_and_is_checked_at_most_once_per_interval() {
+        let state = TokenState::new(Duration::from_millis(200));
+        assert!(
+            matches!(state.admit().await, Admission::Go(Some(_))),
+            "serial at first"
+        );
+        assert_eq!(state.claim_check(), Ok(false));
+        assert!(state.rejected(), "the first 401 is news");
+        assert!(!state.rejected(), "a second one is not");
+        assert!(matches!(state.admit().await, Admission::Rejected));
+        assert!(state.problem().unwrap().contains("(401)"));
+        let wait = state.claim_check().unwrap_err();
+        assert!(wait <= Duration::from_millis(200));
+        tokio::time::sleep(wait).await;
+        assert_eq!(state.claim_check(), Ok(true), "a check is due");
+        assert!(
+            state.claim_check().is_err(),
+            "and the next one is an interval away"
+        );
+        assert!(state.accepted(), "accepted again after being rejected");
+        assert!(
+            matches!(state.admit().await, Admission::Go(None)),
+            "no longer serial"
+        );
+        assert_eq!(state.problem(), None);
+    }
+}
