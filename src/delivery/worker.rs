@@ -195,7 +195,7 @@ impl Worker {
         let outcome = result.map(|_| ());
         for job in &digest.jobs {
             let step = next_step(&outcome, job.attempts as u32, job.created_at, now_ms());
-            self.metrics.discord_action(&job.kind, &step);
+            self.count(&job.kind, &outcome, &step);
             self.settle(job, step).await;
         }
     }
@@ -249,8 +249,15 @@ impl Worker {
         let outcome = result.map(|_| ());
         let step = next_step(&outcome, job.attempts as u32, job.created_at, now);
         tracing::debug!(job = job.id, kind = %job.kind, ?step, "job attempted");
-        self.metrics.discord_action(&job.kind, &step);
+        self.count(&job.kind, &outcome, &step);
         self.settle(job, step).await;
+    }
+
+    /// Counts an attempt in the metrics; a job held back by a rejected token made none.
+    fn count(&self, kind: &str, outcome: &Result<(), DiscordError>, step: &Step) {
+        if !matches!(outcome, Err(DiscordError::Unauthorized)) {
+            self.metrics.discord_action(kind, step);
+        }
     }
 
     async fn settle(&self, job: &Job, step: Step) {
