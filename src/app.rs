@@ -3,7 +3,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -75,7 +74,8 @@ impl Application {
             db,
             integration_secret: Arc::new(integration_secret),
             work_queued: Arc::new(Notify::new()),
-            gateway_connected: gateway.as_ref().map(|_| Arc::new(AtomicBool::new(false))),
+            gateway: gateway.as_ref().map(|_| bot::GatewayStatus::default()),
+            discord: discord.clone(),
             metrics: Metrics::new(),
             votes,
             connections,
@@ -143,9 +143,7 @@ impl Application {
             stop.clone(),
         );
         tasks.spawn(async move { ("housekeeping", housekeeping.await) });
-        if let (Some((token, client)), Some(connected)) =
-            (self.gateway, self.state.gateway_connected.clone())
-        {
+        if let (Some((token, client)), Some(status)) = (self.gateway, self.state.gateway.clone()) {
             let setup = bot::GatewaySetup {
                 token,
                 client,
@@ -153,7 +151,7 @@ impl Application {
                 discord: self.discord.clone(),
             };
             let handle = bot::GatewayHandle {
-                connected,
+                status,
                 stop: stop.clone(),
             };
             let config = self.state.config.clone();
@@ -211,11 +209,9 @@ fn discord_client(config: &Config, client: reqwest::Client) -> anyhow::Result<Di
         .token
         .clone()
         .context("discord.token is required")?;
-    Ok(Discord::Rest(DiscordRest::new(
-        client,
-        &config.discord.api_url,
-        token,
-    )))
+    let rest = DiscordRest::new(client, &config.discord.api_url, token)
+        .with_token_recheck(config.discord.token_recheck());
+    Ok(Discord::Rest(rest))
 }
 
 /// This process's name on its leases: `<host>-<pid>-<start ms, hex>`. Unique even where

@@ -48,6 +48,15 @@ pub struct DiscordConfig {
     pub dry_run: bool,
     pub gateway: bool,
     pub shards: Option<String>,
+    /// After Discord rejected the token (401), how often delivery checks it again.
+    pub token_recheck_secs: u64,
+}
+
+impl DiscordConfig {
+    /// `token_recheck_secs` as a duration (at least one second).
+    pub fn token_recheck(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.token_recheck_secs.max(1))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -117,6 +126,7 @@ impl Default for DiscordConfig {
             dry_run: false,
             gateway: true,
             shards: None,
+            token_recheck_secs: 60,
         }
     }
 }

@@ -1,7 +1,5 @@
 //! Starting the poise framework on a serenity client, and stopping it.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -9,7 +7,10 @@ use poise::serenity_prelude as serenity;
 use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 
-use super::{Data, Error, commands, on_error, quiet_mentions};
+use super::readiness::GatewayStatus;
+use super::{
+    Data, Error, acknowledge, commands, on_error, quiet_mentions, registration, token_wait,
+};
 use crate::config::{Config, DEFAULT_DISCORD_API_URL};
 use crate::delivery::policy::backoff;
 use crate::discord::Discord;
@@ -17,8 +18,8 @@ use crate::storage::Db;
 
 /// What the gateway task needs besides the command data.
 pub struct GatewayHandle {
-    /// Set while a shard is connected; read by `/readyz`.
-    pub connected: Arc<AtomicBool>,
+    /// The shards' connection state; read by `/readyz`.
+    pub status: GatewayStatus,
     pub stop: CancellationToken,
 }
 
@@ -61,12 +62,10 @@ pub async fn run_gateway(
         let data = Data {
             db: setup.db.clone(),
             discord: setup.discord.clone(),
-            gateway_connected: handle.connected.clone(),
         };
         let Err(error) = connect_once(config, http, data, &handle).await else {
             return Ok(());
         };
-        handle.connected.store(false, Ordering::Relaxed);
         failures = if started.elapsed() > STABLE {
             1
         } else {
@@ -74,6 +73,10 @@ pub async fn run_gateway(
         };
         let wait = backoff(failures).min(MAX_RECONNECT_WAIT);
         tracing::error!(error = format!("{error:#}"), retry_in = ?wait, "Discord gateway down; retrying");
+        if token_wait::rejects_token(&error) {
+            setup.discord.token_rejected();
+            token_wait::until_accepted(&setup.discord, &handle.stop).await;
+        }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = handle.stop.cancelled() => {}
@@ -93,40 +96,34 @@ async fn connect_once(
     data: Data,
     handle: &GatewayHandle,
 ) -> anyhow::Result<()> {
-    let connected = handle.connected.clone();
-    let framework = poise::Framework::builder()
-        .options(poise::FrameworkOptions {
-            commands: commands(),
-            on_error: |error| Box::pin(on_error(error)),
-            event_handler: |framework, event| Box::pin(track_connection(framework, event)),
-            initialize_owners: false,
-            allowed_mentions: Some(quiet_mentions()),
-            ..Default::default()
-        })
-        .setup(move |ctx, ready, framework| {
-            Box::pin(async move {
-                poise::builtins::register_globally(ctx, &framework.options().commands).await?;
-                tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "gateway ready; commands registered");
-                connected.store(true, Ordering::Relaxed);
-                Ok(data)
-            })
-        })
-        .build();
+    let session = handle.stop.child_token();
     let mut client = serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
-        .framework(framework)
+        .framework(framework(data, session.clone()))
         .await
         .context("cannot build the Discord client")?;
-    let shards = client.shard_manager.clone();
+    let (shards, total) = match config.shard_range() {
+        Some(r) => (r.first..r.last + 1, r.total),
+        None => {
+            let gateway = client.http.get_bot_gateway().await;
+            let total = gateway
+                .context("cannot ask Discord for the shard count")?
+                .shards;
+            (0..total, total)
+        }
+    };
+    let shard_manager = client.shard_manager.clone();
+    handle
+        .status
+        .start(shard_manager.clone(), shards.clone().collect());
     let stop = handle.stop.clone();
     let stopper = tokio::spawn(async move {
         stop.cancelled().await;
-        shards.shutdown_all().await;
+        shard_manager.shutdown_all().await;
     });
-    let started = match config.shard_range() {
-        Some(r) => client.start_shard_range(r.first..r.last + 1, r.total).await,
-        None => client.start_autosharded().await,
-    };
+    let started = client.start_shard_range(shards, total).await;
     stopper.abort();
+    session.cancel();
+    handle.status.stop();
     match started {
         Ok(()) if handle.stop.is_cancelled() => Ok(()),
         Ok(()) => anyhow::bail!("the Discord gateway closed"),
@@ -134,18 +131,26 @@ async fn connect_once(
     }
 }
 
-/// Keeps `/readyz` in step with the shard's connection stage.
-async fn track_connection(
-    framework: poise::FrameworkContext<'_, Data, Error>,
-    event: &serenity::FullEvent,
-) -> Result<(), Error> {
-    if let serenity::FullEvent::ShardStageUpdate { event } = event {
-        tracing::info!(shard = %event.shard_id, stage = %event.new, "gateway stage");
-        let connected = event.new == serenity::ConnectionStage::Connected;
-        framework
-            .user_data
-            .gateway_connected
-            .store(connected, Ordering::Relaxed);
-    }
-    Ok(())
+/// The poise framework: every command acknowledged at once; its setup always completes (the
+/// slash commands are registered by a task of their own, retried until Discord accepts them).
+fn framework(data: Data, session: CancellationToken) -> poise::Framework<Data, Error> {
+    poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands(),
+            on_error: |error| Box::pin(on_error(error)),
+            pre_command: |ctx| Box::pin(acknowledge(ctx)),
+            initialize_owners: false,
+            allowed_mentions: Some(quiet_mentions()),
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "gateway ready");
+                let commands =
+                    poise::builtins::create_application_commands(&framework.options().commands);
+                registration::spawn(ctx.http.clone(), commands, session);
+                Ok(data)
+            })
+        })
+        .build()
 }

@@ -5,14 +5,15 @@ mod autocomplete;
 mod commands;
 mod facts;
 mod gateway;
-
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+mod readiness;
+mod registration;
+mod token_wait;
 
 use poise::serenity_prelude as serenity;
 
 pub use commands::all as commands;
 pub use gateway::{GatewayHandle, GatewaySetup, http_client, run_gateway};
+pub use readiness::GatewayStatus;
 
 use crate::discord::Discord;
 use crate::guild::UserError;
@@ -22,8 +23,6 @@ use crate::storage::Db;
 pub struct Data {
     pub db: Db,
     pub discord: Discord,
-    /// Whether the shard is connected, for `/readyz`.
-    pub gateway_connected: Arc<AtomicBool>,
 }
 
 pub type Error = anyhow::Error;
@@ -47,6 +46,25 @@ fn caller_manages_guild(ctx: Context<'_>) -> bool {
         .as_ref()
         .and_then(|m| m.permissions)
         .is_some_and(|p| p.manage_guild() || p.administrator())
+}
+
+/// Commands whose replies the whole channel sees; every other command answers privately.
+const PUBLIC_COMMANDS: [&str; 2] = ["vote", "leaderboard"];
+
+/// Acknowledges every command at once, before it touches the database or Discord (Discord
+/// drops an interaction not answered within 3 s); the reply then replaces the loading message.
+/// Ephemerality is decided here, by the first response: private unless [`PUBLIC_COMMANDS`].
+async fn acknowledge(ctx: Context<'_>) {
+    let name = &ctx.command().qualified_name;
+    let root = name.split(' ').next().unwrap_or_default();
+    let deferred = if PUBLIC_COMMANDS.contains(&root) {
+        ctx.defer().await
+    } else {
+        ctx.defer_ephemeral().await
+    };
+    if let Err(error) = deferred {
+        tracing::warn!(command = %name, %error, "cannot acknowledge a command");
+    }
 }
 
 /// Answers only the caller.

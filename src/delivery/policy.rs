@@ -48,15 +48,26 @@ pub fn next_step(
             counts: false,
             error: error.to_string(),
         },
-        DiscordError::Transient(_) if now - queued_at < RETRY_WINDOW.as_millis() as i64 => {
+        DiscordError::Transient(_) | DiscordError::NoAnswer(_)
+            if now - queued_at < RETRY_WINDOW.as_millis() as i64 =>
+        {
             Step::RetryAt {
                 at: now + backoff(failures + 1).as_millis() as i64,
                 counts: true,
                 error: error.to_string(),
             }
         }
-        DiscordError::Transient(message) => Step::Fail(format!("gave up after 24 h: {message}")),
+        DiscordError::Transient(message) | DiscordError::NoAnswer(message) => {
+            Step::Fail(format!("gave up after 24 h: {message}"))
+        }
         DiscordError::Permanent { .. } => Step::Fail(error.to_string()),
+        // The token was revoked: the job waits, its attempts untouched, while the worker
+        // stops claiming work until Discord accepts the token again.
+        DiscordError::Unauthorized => Step::RetryAt {
+            at: now,
+            counts: false,
+            error: error.to_string(),
+        },
     }
 }
 
@@ -105,6 +116,15 @@ mod tests {
             Step::RetryAt { .. }
         ));
         assert!(matches!(next_step(&e, 50, 0, day), Step::Fail(_)));
+    }
+
+    #[test]
+    fn a_rejected_token_keeps_the_job_queued_without_counting_an_attempt() {
+        let step = next_step(&Err(DiscordError::Unauthorized), 2, 0, 1000);
+        let Step::RetryAt { at, counts, .. } = step else {
+            panic!("{step:?}")
+        };
+        assert_eq!((at, counts), (1000, false));
     }
 
     #[test]

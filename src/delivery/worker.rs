@@ -63,6 +63,10 @@ impl Worker {
     pub async fn run(self, stop: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(instance = %self.instance, "delivery worker started");
         while !stop.is_cancelled() {
+            if let Err(wait) = self.discord.usable().await {
+                sleep_unless_stopped(wait, &stop).await;
+                continue;
+            }
             let now = now_ms();
             let lease_until = now + self.lease.as_millis() as i64;
             match self
@@ -181,8 +185,9 @@ impl Worker {
         };
         self.note_rate_limits(bucket, &result);
         tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
-        if result.is_err() {
+        if result.as_ref().is_err_and(|e| !e.may_have_acted()) {
             // Discord answered, so nothing was posted under this nonce: the jobs may regroup.
+            // After a timeout or a broken connection it may have posted: the nonce stays.
             if let Err(e) = self.db.set_group_nonce(&digest.job_ids(), None).await {
                 tracing::warn!(error = format!("{e:#}"), "cannot clear a digest nonce");
             }
@@ -190,7 +195,7 @@ impl Worker {
         let outcome = result.map(|_| ());
         for job in &digest.jobs {
             let step = next_step(&outcome, job.attempts as u32, job.created_at, now_ms());
-            self.metrics.discord_action(&job.kind, &step);
+            self.count(&job.kind, &outcome, &step);
             self.settle(job, step).await;
         }
     }
@@ -244,8 +249,15 @@ impl Worker {
         let outcome = result.map(|_| ());
         let step = next_step(&outcome, job.attempts as u32, job.created_at, now);
         tracing::debug!(job = job.id, kind = %job.kind, ?step, "job attempted");
-        self.metrics.discord_action(&job.kind, &step);
+        self.count(&job.kind, &outcome, &step);
         self.settle(job, step).await;
+    }
+
+    /// Counts an attempt in the metrics; a job held back by a rejected token made none.
+    fn count(&self, kind: &str, outcome: &Result<(), DiscordError>, step: &Step) {
+        if !matches!(outcome, Err(DiscordError::Unauthorized)) {
+            self.metrics.discord_action(kind, step);
+        }
     }
 
     async fn settle(&self, job: &Job, step: Step) {

@@ -10,9 +10,16 @@ pub enum DiscordError {
     /// 429: wait `retry_after`, then try again (does not count as a failure).
     #[error("rate limited for {retry_after:?}")]
     RateLimited { retry_after: Duration },
-    /// 5xx, timeouts, connection errors: back off and retry.
+    /// 5xx (Discord answered that it failed): back off and retry.
     #[error("{0}")]
     Transient(String),
+    /// No answer came (a timeout, a broken connection): Discord may have acted. Back off and
+    /// retry like [`DiscordError::Transient`], with the same nonce.
+    #[error("{0}")]
+    NoAnswer(String),
+    /// 401: Discord rejects the bot token (revoked or reset). Delivery stops until it works.
+    #[error("Discord rejected the bot token (401)")]
+    Unauthorized,
     /// 4xx such as missing permissions or an unknown channel: retrying cannot help.
     #[error("Discord {status} (code {code}): {message}")]
     Permanent {
@@ -20,6 +27,13 @@ pub enum DiscordError {
         code: i64,
         message: String,
     },
+}
+
+impl DiscordError {
+    /// Whether Discord may have carried the call out although it failed (no answer came).
+    pub fn may_have_acted(&self) -> bool {
+        matches!(self, DiscordError::NoAnswer(_))
+    }
 }
 
 /// Discord's JSON error codes the bot explains to admins.
@@ -39,6 +53,9 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> DiscordError {
             retry_after: retry_after(headers, &json),
         };
     }
+    if status == 401 {
+        return DiscordError::Unauthorized;
+    }
     if status >= 500 || status == 408 {
         return DiscordError::Transient(format!("Discord answered {status}"));
     }
@@ -52,6 +69,16 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> DiscordError {
             .take(200)
             .collect(),
     }
+}
+
+/// Whether a 429 is Discord's global limit (every route of the token must wait), from the
+/// body's `global` or the `X-RateLimit-Global` / `X-RateLimit-Scope: global` headers.
+pub fn is_global_limit(headers: &HeaderMap, body: &str) -> bool {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    json["global"] == true
+        || header("x-ratelimit-global").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        || header("x-ratelimit-scope").is_some_and(|v| v.eq_ignore_ascii_case("global"))
 }
 
 /// The wait a 429 asks for: the body's `retry_after` (seconds, fractional), else the
@@ -137,6 +164,30 @@ mod tests {
                 message: "Missing Permissions".into()
             }
         );
+    }
+
+    #[test]
+    fn a_401_is_an_unusable_token_and_a_global_429_is_recognised() {
+        assert_eq!(
+            classify(
+                401,
+                &HeaderMap::new(),
+                r#"{"message":"401: Unauthorized","code":0}"#
+            ),
+            DiscordError::Unauthorized
+        );
+        let body = r#"{"message":"You are being rate limited.","retry_after":1,"global":true}"#;
+        assert!(is_global_limit(&HeaderMap::new(), body));
+        assert!(is_global_limit(
+            &headers(&[("x-ratelimit-scope", "global")]),
+            ""
+        ));
+        assert!(is_global_limit(
+            &headers(&[("x-ratelimit-global", "true")]),
+            ""
+        ));
+        let route = headers(&[("x-ratelimit-scope", "user")]);
+        assert!(!is_global_limit(&route, r#"{"global":false}"#));
     }
 
     #[test]

@@ -2,11 +2,15 @@
 
 mod dry_run;
 pub mod error;
+mod limiter;
 mod rest;
+mod token_state;
 
 pub use dry_run::{DryRunAction, DryRunSink};
 pub use error::DiscordError;
+pub use limiter::MAX_CALLS_PER_SECOND;
 pub use rest::{DiscordRest, Sent};
+pub use token_state::RECHECK_EVERY;
 
 /// Where delivery sends its actions.
 #[derive(Clone)]
@@ -16,6 +20,30 @@ pub enum Discord {
 }
 
 impl Discord {
+    /// `Ok` when delivery may call Discord; while the token is rejected, how long to wait
+    /// (the token is checked again when due; see [`DiscordRest::usable`]).
+    pub async fn usable(&self) -> Result<(), std::time::Duration> {
+        match self {
+            Discord::Rest(rest) => rest.usable().await,
+            Discord::DryRun(_) => Ok(()),
+        }
+    }
+
+    /// Why Discord cannot be used now (a rejected token), for `/readyz`.
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            Discord::Rest(rest) => rest.problem(),
+            Discord::DryRun(_) => None,
+        }
+    }
+
+    /// Another client (the gateway) met a 401: delivery stops as if it had.
+    pub fn token_rejected(&self) {
+        if let Discord::Rest(rest) = self {
+            rest.token_rejected();
+        }
+    }
+
     pub async fn create_message(
         &self,
         channel_id: &str,
@@ -86,7 +114,7 @@ pub async fn check_token(config: &crate::config::Config) -> anyhow::Result<Strin
     let rest = DiscordRest::new(reqwest::Client::new(), &config.discord.api_url, token);
     match rest.current_user_name().await {
         Ok(name) => Ok(format!("token ok, logged in as {name}")),
-        Err(DiscordError::Permanent { status: 401, .. }) => {
+        Err(DiscordError::Unauthorized) => {
             anyhow::bail!("discord.token: Discord rejected the token (401)")
         }
         Err(e) => anyhow::bail!("discord: cannot check the token: {e}"),

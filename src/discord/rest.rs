@@ -4,12 +4,16 @@
 //! error type drops the 429 `retry_after` and the rate-limit headers, which delivery must
 //! honour itself whenever `discord.api_url` points at a proxy (serenity's limiter is off then).
 
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::error::{DiscordError, classify, exhausted_bucket_wait};
+use super::error::{DiscordError, classify, exhausted_bucket_wait, is_global_limit};
+use super::limiter::GlobalLimiter;
+use super::token_state::{Admission, RECHECK_EVERY, TokenState};
 
 /// A successful call, and how long its rate-limit bucket now needs to rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -17,11 +21,38 @@ pub struct Sent {
     pub bucket_wait: Option<Duration>,
 }
 
+/// Discord asks every bot to send `DiscordBot ($url, $version)`; the URL is the package's
+/// `repository` (its name while none is set).
+static USER_AGENT: LazyLock<String> = LazyLock::new(|| {
+    let url = match env!("CARGO_PKG_REPOSITORY") {
+        "" => env!("CARGO_PKG_NAME"),
+        url => url,
+    };
+    format!("DiscordBot ({url}, {})", env!("CARGO_PKG_VERSION"))
+});
+
+/// How long one call may take before it counts as failed (Discord may still have acted).
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
 #[derive(Clone)]
 pub struct DiscordRest {
     client: reqwest::Client,
     base: String,
     token: SecretString,
+    /// Shared by every clone: this instance's token state and global limits.
+    limits: Arc<Limits>,
+}
+
+struct Limits {
+    token: TokenState,
+    global: GlobalLimiter,
+}
+
+/// Whether a call is an ordinary one or the check of a rejected token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Call,
+    TokenCheck,
 }
 
 impl DiscordRest {
@@ -31,7 +62,49 @@ impl DiscordRest {
             client,
             base: format!("{}/api/v10", api_url.trim_end_matches('/')),
             token,
+            limits: Arc::new(Limits {
+                token: TokenState::new(RECHECK_EVERY),
+                global: GlobalLimiter::default(),
+            }),
         }
+    }
+
+    /// Checks a rejected token every `every` instead of every minute.
+    pub fn with_token_recheck(mut self, every: Duration) -> Self {
+        self.limits = Arc::new(Limits {
+            token: TokenState::new(every),
+            global: GlobalLimiter::default(),
+        });
+        self
+    }
+
+    /// `Ok` when delivery may call Discord. While the token is rejected, checks it
+    /// (`GET /users/@me`) when a check is due, and otherwise says how long to wait.
+    pub async fn usable(&self) -> Result<(), Duration> {
+        let every = self.limits.token.recheck_every();
+        match self.limits.token.claim_check() {
+            Ok(false) => Ok(()),
+            Err(wait) => Err(wait),
+            Ok(true) => match self.current_user(Purpose::TokenCheck).await {
+                Ok(_) => Ok(()),
+                Err(error) => {
+                    tracing::error!(%error, next_check_in = ?every, "Discord still does not accept the bot token: delivery stays stopped, jobs stay queued");
+                    Err(every)
+                }
+            },
+        }
+    }
+
+    /// Discord rejected the token elsewhere (the gateway): stop as after a 401 here.
+    pub fn token_rejected(&self) {
+        if self.limits.token.rejected() {
+            tracing::error!(next_check_in = ?self.limits.token.recheck_every(), "Discord rejected the bot token: all delivery stopped, jobs stay queued until it works again");
+        }
+    }
+
+    /// Why Discord cannot be used now (a rejected token), for `/readyz`.
+    pub fn problem(&self) -> Option<String> {
+        self.limits.token.problem()
     }
 
     /// Posts `content` that may mention only `allowed_users`; `nonce` makes a retry post once.
@@ -92,40 +165,86 @@ impl DiscordRest {
 
     /// The bot's own user name: proves the token works.
     pub async fn current_user_name(&self) -> Result<String, DiscordError> {
+        self.current_user(Purpose::Call).await
+    }
+
+    async fn current_user(&self, purpose: Purpose) -> Result<String, DiscordError> {
         let url = format!("{}/users/@me", self.base);
-        let response = self.execute(self.client.get(url)).await?;
-        let user: serde_json::Value = response.json().await.unwrap_or_default();
+        let (_, body) = self.execute(self.client.get(url), purpose).await?;
+        let user: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         Ok(user["username"].as_str().unwrap_or("unknown").to_string())
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Sent, DiscordError> {
-        let response = self.execute(request).await?;
+        let (headers, _) = self.execute(request, Purpose::Call).await?;
         Ok(Sent {
-            bucket_wait: exhausted_bucket_wait(response.headers()),
+            bucket_wait: exhausted_bucket_wait(&headers),
         })
     }
 
-    /// Sends with the bot's token; a non-2xx answer becomes a classified [`DiscordError`].
+    /// Sends with the bot's token and User-Agent once the token state and the global limits
+    /// allow; a non-2xx answer becomes a classified [`DiscordError`].
     async fn execute(
         &self,
         request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, DiscordError> {
+        purpose: Purpose,
+    ) -> Result<(HeaderMap, axum::body::Bytes), DiscordError> {
+        let _probe = match self.limits.token.admit().await {
+            Admission::Go(guard) => guard,
+            Admission::Rejected if purpose == Purpose::TokenCheck => None,
+            Admission::Rejected => return Err(DiscordError::Unauthorized),
+        };
+        let _room = self
+            .limits
+            .global
+            .acquire()
+            .await
+            .map_err(|retry_after| DiscordError::RateLimited { retry_after })?;
         let response = request
             .header(
                 "authorization",
                 format!("Bot {}", self.token.expose_secret()),
             )
-            .timeout(Duration::from_secs(15))
+            .header(reqwest::header::USER_AGENT, USER_AGENT.as_str())
+            .timeout(CALL_TIMEOUT)
             .send()
             .await
-            .map_err(|e| DiscordError::Transient(describe_transport_error(&e)))?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
+            .map_err(|e| DiscordError::NoAnswer(describe_transport_error(&e)))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.text().await.unwrap_or_default();
-        Err(classify(status, &headers, &body))
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| DiscordError::NoAnswer(describe_transport_error(&e)))?;
+        self.observe(status, &headers, &body);
+        if (200..300).contains(&status) {
+            return Ok((headers, body));
+        }
+        Err(classify(status, &headers, &String::from_utf8_lossy(&body)))
+    }
+
+    /// What an answer says about the token and the global limit.
+    fn observe(&self, status: u16, headers: &HeaderMap, body: &[u8]) {
+        match status {
+            401 => self.token_rejected(),
+            429 => {
+                let body = String::from_utf8_lossy(body);
+                if is_global_limit(headers, &body)
+                    && let DiscordError::RateLimited { retry_after } =
+                        classify(status, headers, &body)
+                {
+                    tracing::warn!(
+                        ?retry_after,
+                        "Discord's global rate limit: every call paused"
+                    );
+                    self.limits.global.pause(retry_after);
+                }
+            }
+            s if s < 500 && s != 401 && self.limits.token.accepted() => {
+                tracing::info!("Discord accepts the bot token again: delivery resumes");
+            }
+            _ => {}
+        }
     }
 }
 

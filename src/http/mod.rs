@@ -8,7 +8,6 @@ mod metrics;
 mod webhooks;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -33,8 +32,10 @@ pub struct AppState {
     pub integration_secret: Arc<SecretString>,
     /// Woken whenever Discord work is queued.
     pub work_queued: Arc<Notify>,
-    /// `Some` where this instance runs a gateway: whether it is connected.
-    pub gateway_connected: Option<Arc<AtomicBool>>,
+    /// `Some` where this instance runs a gateway: its shards' connection state.
+    pub gateway: Option<crate::bot::GatewayStatus>,
+    /// Delivery's Discord client: whether it can be used (the token's state).
+    pub discord: crate::discord::Discord,
     /// This application's figures, served on `/metrics`.
     pub metrics: Metrics,
     /// Stores votes with group commit (see [`VoteWriter`]).

@@ -13,6 +13,14 @@ pub enum Fault {
     /// 429, Discord's body `{"message","retry_after","global":false}` (no `code`, as Discord
     /// sends it for route limits) and the `Retry-After` / `X-RateLimit-*` headers.
     RateLimited { retry_after: f64 },
+    /// A global 429: `"global": true` in the body, `X-RateLimit-Global: true` and
+    /// `X-RateLimit-Scope: global`. Every call of the token must wait `retry_after`.
+    GlobalRateLimited { retry_after: f64 },
+    /// The request is carried out (a message is posted), then the connection closes with no
+    /// response: the client sees a transport error and cannot know it worked.
+    DropResponse,
+    /// The answer comes this much later (the request is then handled as usual).
+    Delay(Duration),
     /// 500 `{"message":"500: Internal Server Error","code":0}`.
     ServerError,
     /// 502 `{"message":"502: Bad Gateway","code":0}`.
@@ -35,6 +43,8 @@ impl Fault {
     pub fn response(&self) -> Resp {
         match self {
             Fault::RateLimited { retry_after } => rate_limited(*retry_after, "user"),
+            Fault::GlobalRateLimited { retry_after } => global_rate_limited(*retry_after),
+            Fault::DropResponse | Fault::Delay(_) => Resp::no_content(),
             Fault::ServerError => Resp::error(500, 0, "500: Internal Server Error"),
             Fault::BadGateway => Resp::error(502, 0, "502: Bad Gateway"),
             Fault::Unavailable => unavailable(),
@@ -81,6 +91,19 @@ pub fn rate_limited(retry_after: f64, scope: &str) -> Resp {
     resp
 }
 
+/// Discord's global 429 (all routes of the token), without per-route bucket headers.
+pub fn global_rate_limited(retry_after: f64) -> Resp {
+    let body = json!({ "message": "You are being rate limited.", "retry_after": retry_after,
+                       "global": true });
+    let mut resp = Resp::json(429, body);
+    resp.headers = vec![
+        ("retry-after", format!("{}", retry_after.ceil() as u64)),
+        ("x-ratelimit-global", "true".into()),
+        ("x-ratelimit-scope", "global".into()),
+    ];
+    resp
+}
+
 #[derive(Clone, Debug)]
 pub struct FaultRule {
     pub method: String,
@@ -97,13 +120,28 @@ impl FaultRule {
     }
 }
 
-/// Takes one use of the first rule that matches.
+/// Takes one use of the first rule that matches (delays are taken by [`take_delay`]).
 pub fn take_fault(rules: &mut Vec<FaultRule>, method: &str, path: &str) -> Option<Fault> {
-    let rule = rules.iter_mut().find(|r| r.matches(method, path))?;
+    let rule = rules
+        .iter_mut()
+        .find(|r| r.matches(method, path) && !matches!(r.fault, Fault::Delay(_)))?;
     rule.remaining -= 1;
     let fault = rule.fault.clone();
     rules.retain(|r| r.remaining > 0);
     Some(fault)
+}
+
+/// Takes one use of the first matching [`Fault::Delay`] rule.
+pub fn take_delay(rules: &mut Vec<FaultRule>, method: &str, path: &str) -> Option<Duration> {
+    let rule = rules
+        .iter_mut()
+        .find(|r| r.matches(method, path) && matches!(r.fault, Fault::Delay(_)))?;
+    rule.remaining -= 1;
+    let Fault::Delay(delay) = rule.fault else {
+        return None;
+    };
+    rules.retain(|r| r.remaining > 0);
+    Some(delay)
 }
 
 /// Counts 429s and requests that came back before their `retry_after` had elapsed.
@@ -121,13 +159,11 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    /// Notes a request; counts a violation when it arrives while its key is blocked.
+    /// Notes a request; counts a violation when it arrives while its key (or, after a global
+    /// 429, every key: `*`) is blocked.
     pub fn observe(&mut self, key: &str, now: Instant) {
-        if self
-            .blocked_until
-            .get(key)
-            .is_some_and(|until| now < *until)
-        {
+        let blocked = |k: &str| self.blocked_until.get(k).is_some_and(|until| now < *until);
+        if blocked(key) || blocked("*") {
             self.stats.violations += 1;
         }
     }

@@ -20,6 +20,12 @@ pub const HEARTBEAT_INTERVAL_MS: u64 = 41_250;
 const INTENT_GUILDS: u64 = 1;
 
 pub async fn upgrade(ws: WebSocketUpgrade, AxumState(state): AxumState<Arc<State>>) -> Response {
+    if state.lock().gateway_refused {
+        return Response::builder()
+            .status(503)
+            .body(axum::body::Body::empty())
+            .unwrap_or_default();
+    }
     ws.on_upgrade(move |socket| run(socket, state))
 }
 
@@ -91,7 +97,7 @@ fn on_frame(state: &State, frame: &Value, tx: &mpsc::UnboundedSender<WsMessage>,
 fn identify(inner: &mut Inner, d: &Value, tx: &mpsc::UnboundedSender<WsMessage>, session_id: u64) {
     inner.identify_count += 1;
     let token = d["token"].as_str().unwrap_or_default();
-    if token.trim_start_matches("Bot ") != inner.token {
+    if token.trim_start_matches("Bot ") != inner.token || inner.token_revoked {
         let _ = tx.send(close_frame(4004, "Authentication failed."));
         return;
     }
@@ -189,6 +195,15 @@ impl DiscordStandIn {
     pub fn disconnect_gateway(&self, code: u16) {
         for s in &self.state.lock().sessions {
             let _ = s.tx.send(close_frame(code, "stand-in closed the session"));
+        }
+    }
+
+    /// While refused, the gateway closes every session (code 4000, which serenity resumes) and
+    /// answers new connections 503, as when Discord's gateway is unreachable.
+    pub fn refuse_gateway(&self, refused: bool) {
+        self.state.lock().gateway_refused = refused;
+        if refused {
+            self.disconnect_gateway(4000);
         }
     }
 

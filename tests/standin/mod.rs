@@ -69,6 +69,8 @@ impl StandInBuilder {
             nonces: Default::default(),
             faults: Vec::new(),
             down: false,
+            gateway_refused: false,
+            token_revoked: false,
             limiter: None,
             backoff: Default::default(),
             commands: Default::default(),
@@ -226,6 +228,32 @@ impl DiscordStandIn {
     /// While down, every REST call answers 503 (the gateway is unaffected).
     pub fn set_down(&self, down: bool) {
         self.state.lock().down = down;
+    }
+
+    /// While revoked, every REST call answers 401 `{"message": "401: Unauthorized", "code": 0}`
+    /// and IDENTIFY is refused with close code 4004, as Discord does for a reset or revoked bot
+    /// token. Live gateway sessions stay until they reconnect.
+    pub fn revoke_token(&self, revoked: bool) {
+        self.state.lock().token_revoked = revoked;
+    }
+
+    /// The most requests matching `method` and `path_prefix` (as [`Self::requests_matching`])
+    /// that arrived within any span of `window`.
+    pub fn busiest_window(&self, method: &str, path_prefix: &str, window: Duration) -> usize {
+        let times: Vec<_> = self
+            .requests_matching(method, path_prefix)
+            .iter()
+            .map(|r| r.at)
+            .collect();
+        let mut most = 0;
+        for (i, start) in times.iter().enumerate() {
+            let within = times[i..]
+                .iter()
+                .take_while(|t| t.duration_since(*start) < window)
+                .count();
+            most = most.max(within);
+        }
+        most
     }
 
     /// At most `max` messages per channel per `per`; beyond that, 429 with the time left.

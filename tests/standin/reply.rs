@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{DiscordStandIn, RecordedRequest};
 
 /// The interaction callback body and, for a deferral (callback type 5 or 6), the body of the
-/// `PATCH .../messages/@original` that followed it.
+/// `PATCH .../messages/@original` or the first follow-up that followed it.
 #[derive(Clone, Debug)]
 pub struct Reply {
     /// 4 message, 5 deferred message, 6 deferred update, 7 update, 8 autocomplete, 9 modal.
@@ -74,10 +74,13 @@ impl DiscordStandIn {
                 .nth(3)
                 .unwrap_or_default()
                 .to_string();
+            // poise answers a deferral with a follow-up (which replaces the loading message),
+            // serenity code may edit `@original`: either completes the reply.
             let is_edit = |r: &RecordedRequest| {
-                r.method == "PATCH"
-                    && r.status == 200
-                    && r.path.ends_with(&format!("/{token}/messages/@original"))
+                r.status == 200
+                    && ((r.method == "PATCH"
+                        && r.path.ends_with(&format!("/{token}/messages/@original")))
+                        || (r.method == "POST" && r.path.ends_with(&format!("/{token}"))))
             };
             let left = deadline.saturating_duration_since(Instant::now());
             reply.edit = Some(self.wait_for(is_edit, left).await?.body);

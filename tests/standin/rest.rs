@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::faults::{take_fault, unavailable};
+use super::faults::{Fault, take_delay, take_fault, unavailable};
 use super::json;
 use super::state::{Inner, RecordedRequest, State};
 use super::writes;
@@ -22,6 +22,9 @@ pub struct Resp {
     pub status: u16,
     pub body: Option<Value>,
     pub headers: Vec<(&'static str, String)>,
+    /// Close the connection without answering (the request was carried out; the client
+    /// never learns how it went).
+    pub drop_connection: bool,
 }
 
 impl Resp {
@@ -30,6 +33,7 @@ impl Resp {
             status,
             body: Some(body),
             headers: Vec::new(),
+            drop_connection: false,
         }
     }
 
@@ -42,6 +46,7 @@ impl Resp {
             status: 204,
             body: None,
             headers: Vec::new(),
+            drop_connection: false,
         }
     }
 
@@ -84,6 +89,10 @@ pub async fn handle(
     let full = uri.path();
     let path = full.strip_prefix(API_PREFIX).unwrap_or(full).to_string();
     let body = parse_body(&body);
+    let delay = take_delay(&mut state.lock().faults, method.as_str(), &path);
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let resp = {
         let mut inner = state.lock();
         let resp = respond(
@@ -107,6 +116,11 @@ pub async fn handle(
         resp
     };
     state.notify();
+    if resp.drop_connection {
+        // Unwinding ends the connection's task: the socket closes with no response, as when
+        // a connection breaks after Discord acted. `resume_unwind` skips the panic hook.
+        std::panic::resume_unwind(Box::new("stand-in dropped the connection"));
+    }
     resp.into_response()
 }
 
@@ -165,18 +179,28 @@ fn respond(
         Resp::not_found()
     } else if inner.down {
         unavailable()
-    } else if let Some(fault) = take_fault(&mut inner.faults, method, path) {
-        fault.response()
+    } else if inner.token_revoked {
+        Resp::error(401, 0, "401: Unauthorized")
     } else {
-        route(inner, method, path, body, now)
+        match take_fault(&mut inner.faults, method, path) {
+            Some(Fault::DropResponse) => {
+                let mut resp = route(inner, method, path, body, now);
+                resp.drop_connection = true;
+                resp
+            }
+            Some(fault) => fault.response(),
+            None => route(inner, method, path, body, now),
+        }
     };
     if resp.status == 429 {
-        let retry = resp
-            .body
-            .as_ref()
-            .and_then(|b| b["retry_after"].as_f64())
-            .unwrap_or(0.0);
-        inner.backoff.issued(&key, now, retry);
+        let body = resp.body.clone().unwrap_or_default();
+        let retry = body["retry_after"].as_f64().unwrap_or(0.0);
+        let key = if body["global"] == true {
+            "*"
+        } else {
+            key.as_str()
+        };
+        inner.backoff.issued(key, now, retry);
     }
     resp
 }

@@ -84,6 +84,10 @@ pub struct Inner {
     pub nonces: HashMap<(u64, String), Value>,
     pub faults: Vec<FaultRule>,
     pub down: bool,
+    /// While set, the gateway refuses upgrades (503).
+    pub gateway_refused: bool,
+    /// While set, every REST call answers 401 (a revoked token).
+    pub token_revoked: bool,
     pub limiter: Option<ChannelLimiter>,
     pub backoff: Backoff,
     pub commands: HashMap<Option<u64>, Vec<Value>>,

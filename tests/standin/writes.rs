@@ -211,6 +211,12 @@ pub fn webhook(inner: &mut Inner, method: &str, token: &str, rest: &[&str], body
     };
     match (method, rest) {
         ("POST", []) if rec.acknowledged => {
+            // The first follow-up after a deferral replaces the loading message.
+            if let Some(original) = rec.original.as_mut()
+                && original["flags"].as_u64().unwrap_or(0) & LOADING != 0
+            {
+                return Resp::ok(edit(original, body));
+            }
             let mut m = json::message(json::snowflake(), rec.channel_id, &bot, body);
             m["webhook_id"] = json!(bot.id.to_string());
             Resp::ok(m)

@@ -1,0 +1,139 @@
+//! The instance-wide limits on Discord REST calls: Discord's global rate limit (50 requests a
+//! second per bot) and the pause a global 429 asks for.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Delivery's calls per rolling second: under Discord's 50, leaving room for the replies to
+/// commands that serenity sends with the same token.
+pub const MAX_CALLS_PER_SECOND: usize = 45;
+const WINDOW: Duration = Duration::from_secs(1);
+/// A global pause up to this long is waited out in place; a longer one fails the call as
+/// rate limited, so its job is rescheduled instead of holding a worker.
+const MAX_IN_PLACE_WAIT: Duration = Duration::from_secs(5);
+
+/// Holds calls so that Discord never sees more than [`MAX_CALLS_PER_SECOND`] arrive within a
+/// second, and holds every call during a global pause.
+///
+/// A call counts from its start until one second after its answer: whatever the network
+/// delays, the calls Discord receives within any second were all counted together here.
+#[derive(Default)]
+pub struct GlobalLimiter {
+    /// Held while waiting for room, so callers are admitted in arrival order.
+    turn: tokio::sync::Mutex<()>,
+    window: Mutex<Window>,
+    ended: Notify,
+    paused_until: Mutex<Option<Instant>>,
+}
+
+#[derive(Default)]
+struct Window {
+    in_flight: usize,
+    /// When calls of the last second ended, oldest first.
+    ended: VecDeque<Instant>,
+}
+
+/// Room for one call; dropping it (once the answer is in) starts its last second.
+pub struct Permit<'a> {
+    limiter: &'a GlobalLimiter,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut window = self.limiter.window();
+        window.in_flight -= 1;
+        window.ended.push_back(Instant::now());
+        drop(window);
+        self.limiter.ended.notify_one();
+    }
+}
+
+impl GlobalLimiter {
+    /// Waits for room; `Err(wait)` when a global pause has longer than a few seconds left.
+    pub async fn acquire(&self) -> Result<Permit<'_>, Duration> {
+        let _turn = self.turn.lock().await;
+        loop {
+            let now = Instant::now();
+            if let Some(left) = self.pause_left(now) {
+                if left > MAX_IN_PLACE_WAIT {
+                    return Err(left);
+                }
+                tokio::time::sleep(left).await;
+                continue;
+            }
+            let oldest = {
+                let mut window = self.window();
+                while window.ended.front().is_some_and(|t| now - *t >= WINDOW) {
+                    window.ended.pop_front();
+                }
+                if window.in_flight + window.ended.len() < MAX_CALLS_PER_SECOND {
+                    window.in_flight += 1;
+                    return Ok(Permit { limiter: self });
+                }
+                window.ended.front().copied()
+            };
+            match oldest {
+                Some(oldest) => tokio::select! {
+                    _ = tokio::time::sleep_until(oldest + WINDOW) => {}
+                    _ = self.ended.notified() => {}
+                },
+                None => self.ended.notified().await,
+            }
+        }
+    }
+
+    /// A global 429: no call of this instance for `retry_after`.
+    pub fn pause(&self, retry_after: Duration) {
+        let until = Instant::now() + retry_after;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
+    }
+
+    fn pause_left(&self, now: Instant) -> Option<Duration> {
+        let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        paused.filter(|until| *until > now).map(|until| until - now)
+    }
+
+    fn window(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn no_rolling_second_holds_more_than_the_limit() {
+        let limiter = GlobalLimiter::default();
+        let start = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..=MAX_CALLS_PER_SECOND * 2 {
+            drop(limiter.acquire().await.unwrap());
+            starts.push(Instant::now() - start);
+        }
+        for (i, t) in starts.iter().enumerate() {
+            let within = starts[i..].iter().filter(|u| **u - *t < WINDOW).count();
+            assert!(within <= MAX_CALLS_PER_SECOND, "{within} calls in a second");
+        }
+        assert!(starts.last().unwrap() >= &(WINDOW * 2));
+    }
+
+    #[tokio::test]
+    async fn a_global_pause_holds_calls_or_refuses_them_when_long() {
+        let limiter = GlobalLimiter::default();
+        limiter.pause(Duration::from_millis(300));
+        let start = Instant::now();
+        drop(limiter.acquire().await.unwrap());
+        assert!(Instant::now() - start >= Duration::from_millis(300));
+        limiter.pause(Duration::from_secs(60));
+        let refused = limiter.acquire().await.err().unwrap();
+        assert!(refused > Duration::from_secs(55));
+    }
+}

@@ -1,0 +1,106 @@
+//! The instance-wide limits of the delivery client: a global 429 pauses every route, no
+//! second holds more than 50 calls, and every call names the bot in its User-Agent.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use topgg_bot::discord::{DiscordError, DiscordRest};
+
+use crate::standin::*;
+
+fn client(discord: &DiscordStandIn) -> DiscordRest {
+    let token = SecretString::new(FAKE_TOKEN.into());
+    DiscordRest::new(reqwest::Client::new(), &discord.url(), token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_global_429_pauses_every_route_until_retry_after() {
+    let discord = DiscordStandIn::start().await;
+    let rest = client(&discord);
+    let channel = POST_CHANNEL_ID.to_string();
+    let path = format!("/channels/{channel}/messages");
+    let retry_after = 1.5;
+    discord.fail_next("POST", &path, 1, Fault::GlobalRateLimited { retry_after });
+
+    let first = rest.create_message(&channel, "first", &[], None).await;
+    assert!(
+        matches!(first, Err(DiscordError::RateLimited { .. })),
+        "{first:?}"
+    );
+    let (guild, user, role) = (
+        GUILD_ID.to_string(),
+        PLAIN_USER_ID.to_string(),
+        REWARD_ROLE_ID.to_string(),
+    );
+    let other_channel = DENIED_CHANNEL_ID.to_string();
+    let (grant, other) = tokio::join!(
+        rest.add_role(&guild, &user, &role),
+        rest.create_message(&other_channel, "elsewhere", &[], None),
+    );
+    assert!(grant.is_ok(), "{grant:?}");
+    assert!(
+        matches!(other, Err(DiscordError::Permanent { .. })),
+        "{other:?}"
+    );
+
+    let requests = discord.requests();
+    let limited = requests.iter().find(|r| r.status == 429).unwrap();
+    for later in requests.iter().filter(|r| r.seq > limited.seq) {
+        let waited = later.at.duration_since(limited.at);
+        assert!(
+            waited >= Duration::from_secs_f64(retry_after),
+            "{} {} only {waited:?} after the global 429",
+            later.method,
+            later.path
+        );
+    }
+    assert_eq!(requests.len(), 3);
+    assert_eq!(discord.rate_limit_violations(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_across_many_channels_stays_under_50_requests_a_second() {
+    let discord = DiscordStandIn::start().await;
+    let rest = client(&discord);
+    let calls = (0..120u64).map(|i| {
+        let rest = rest.clone();
+        // Unknown channels answer 404, which Discord counts against the limit too.
+        let channel = (POST_CHANNEL_ID + i % 30).to_string();
+        async move { rest.create_message(&channel, "burst", &[], None).await }
+    });
+    futures_util::future::join_all(calls).await;
+
+    assert_eq!(discord.requests_matching("POST", "/channels/").len(), 120);
+    let busiest = discord.busiest_window("POST", "/channels/", Duration::from_secs(1));
+    assert!(busiest <= 50, "{busiest} requests within one second");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_delivery_call_names_the_bot_in_its_user_agent() {
+    let discord = DiscordStandIn::start().await;
+    let rest = client(&discord);
+    let (guild, user, role) = (
+        GUILD_ID.to_string(),
+        PLAIN_USER_ID.to_string(),
+        REWARD_ROLE_ID.to_string(),
+    );
+    rest.create_message(&POST_CHANNEL_ID.to_string(), "hi", &[&user], Some("n1"))
+        .await
+        .unwrap();
+    rest.add_role(&guild, &user, &role).await.unwrap();
+    rest.remove_role(&guild, &user, &role).await.unwrap();
+    rest.current_user_name().await.unwrap();
+
+    let requests = discord.requests();
+    assert_eq!(requests.len(), 4);
+    let expected = format!(", {})", env!("CARGO_PKG_VERSION"));
+    for r in &requests {
+        let agent = r.header("user-agent").unwrap_or_default();
+        assert!(
+            agent.starts_with("DiscordBot (") && agent.ends_with(&expected),
+            "{} {}: {agent:?}",
+            r.method,
+            r.path
+        );
+    }
+}

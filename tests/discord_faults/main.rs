@@ -1,0 +1,162 @@
+//! Discord's failure modes, end to end: the real serenity/poise client and delivery client
+//! against the Discord stand-in (gateway loss, command registration failing, a revoked token,
+//! global 429s and the global request rate, lost responses, slow commands).
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../standin/mod.rs"]
+mod standin;
+
+mod commands;
+mod limits;
+mod nonce;
+mod readiness;
+mod token;
+
+use std::time::{Duration, Instant};
+
+use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use standin::*;
+use topgg_bot::config::Config;
+use topgg_bot::send_test::sample_project;
+
+pub const WAIT: Duration = Duration::from_secs(10);
+const SECRET: &str = "whs_discord_faults";
+const CONNECTION: &str = "conn-discord-faults";
+
+pub struct Bot {
+    pub app: TestApp,
+    pub discord: DiscordStandIn,
+}
+
+/// Points the app at the stand-in, gateway on.
+pub fn aim_at(config: &mut Config, url: &str) {
+    config.discord.dry_run = false;
+    config.discord.gateway = true;
+    config.discord.token = Some(SecretString::new(FAKE_TOKEN.into()));
+    config.discord.api_url = url.to_string();
+}
+
+impl Bot {
+    /// The app on SQLite, gateway connected to `discord`, before commands are registered.
+    pub async fn start_on(discord: DiscordStandIn, adjust: impl FnOnce(&mut Config)) -> Bot {
+        let url = discord.url();
+        let app = TestApp::start_with(Backend::Sqlite, |c| {
+            aim_at(c, &url);
+            adjust(c);
+        })
+        .await
+        .unwrap();
+        Bot { app, discord }
+    }
+
+    /// A fresh stand-in and the app, commands registered.
+    pub async fn start(adjust: impl FnOnce(&mut Config)) -> Bot {
+        let bot = Self::start_on(DiscordStandIn::start().await, adjust).await;
+        let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
+        bot.discord
+            .wait_for(registered, WAIT)
+            .await
+            .expect("commands registered");
+        bot
+    }
+
+    /// Runs a slash command (`path[0]` is the command) as `invoker`; returns the reply.
+    pub async fn command(&self, path: &[&str], options: Vec<(&str, Opt)>, invoker: u64) -> Reply {
+        let ix = slash_command(path[0], &path[1..], options, invoker);
+        assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
+        self.discord
+            .reply_to(ix.id, WAIT)
+            .await
+            .expect("the bot replied in time")
+    }
+
+    /// A bot project connected by the admin, linked, announcing in `POST_CHANNEL_ID`.
+    pub async fn link_with_channel(&self) {
+        let project = sample_project("900000000000000009", "bot", "910000000000000009");
+        let owner = ADMIN_USER_ID.to_string();
+        let body = integration_create(CONNECTION, SECRET, &project, &owner);
+        let (status, _) = self
+            .app
+            .post_signed("/topgg/integration", INTEGRATION_SECRET, &body)
+            .await;
+        assert_eq!(status, 200);
+        let reply = self
+            .command(&["topgg", "link"], vec![], ADMIN_USER_ID)
+            .await;
+        assert!(reply.content().unwrap().starts_with("Linked"), "{reply:?}");
+        let options = vec![("channel", Opt::Channel(POST_CHANNEL_ID))];
+        self.command(&["topgg", "channel"], options, ADMIN_USER_ID)
+            .await;
+    }
+
+    /// A signed vote `id` by `voter`; returns the HTTP status.
+    pub async fn vote(&self, id: &str, voter: u64) -> u16 {
+        let now = chrono::Utc::now();
+        let body = json!({"type": "vote.create", "data": {
+            "id": id, "weight": 1,
+            "created_at": now.to_rfc3339(),
+            "expires_at": (now + chrono::Duration::hours(12)).to_rfc3339(),
+            "project": sample_project("900000000000000009", "bot", "910000000000000009"),
+            "user": {"id": "t", "platform_id": voter.to_string(), "name": "v", "avatar_url": null},
+        }});
+        self.app.webhook(CONNECTION, SECRET, &body).await.0
+    }
+
+    /// `/readyz`: status and body.
+    pub async fn readiness(&self) -> (u16, Value) {
+        let url = format!("{}/readyz", self.app.base);
+        let response = self.app.client.get(url).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Polls `/readyz` until it answers `status`; the time it took, or `None` after `within`.
+    pub async fn readiness_becomes(&self, status: u16, within: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        while start.elapsed() < within {
+            if self.readiness().await.0 == status {
+                return Some(start.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    }
+
+    /// Waits until `pred` holds over the channel's messages, or `within` passes.
+    pub async fn messages_until(
+        &self,
+        within: Duration,
+        pred: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let messages = self.discord.messages_in(POST_CHANNEL_ID);
+            if pred(&messages) || start.elapsed() > within {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn stop(self) {
+        self.app.stop().await;
+    }
+}
+
+/// How many times `<@voter>` appears across `messages`.
+pub fn mentions(messages: &[Value], voter: u64) -> usize {
+    let tag = format!("<@{voter}>");
+    messages
+        .iter()
+        .map(|m| {
+            m["content"]
+                .as_str()
+                .unwrap_or_default()
+                .matches(&tag)
+                .count()
+        })
+        .sum()
+}

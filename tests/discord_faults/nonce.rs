@@ -1,0 +1,67 @@
+//! A digest whose response was lost (Discord posted it, the connection broke) is retried
+//! under its nonce, even when newer votes for the channel are due at the same time.
+
+use std::time::{Duration, Instant};
+
+use crate::standin::*;
+use crate::{Bot, WAIT, mentions};
+
+const FIRST_VOTER: u64 = 1_700_000_000_000_000_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_digest_whose_response_was_lost_is_posted_exactly_once() {
+    let bot = Bot::start(|_| {}).await;
+    bot.link_with_channel().await;
+    let voters: Vec<u64> = (0..10).map(|i| FIRST_VOTER + i).collect();
+    let bot_ref = &bot;
+    let vote = |i: usize| {
+        let (id, voter) = (format!("lost-{i}"), voters[i]);
+        async move { bot_ref.vote(&id, voter).await }
+    };
+    assert_eq!(vote(0).await, 204);
+    bot.messages_until(WAIT, |m| m.len() == 1).await;
+
+    // Each of the next two claims holds the worker 3 s on a slow role grant.
+    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
+    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
+        .await;
+    let members = format!("/guilds/{GUILD_ID}/members/");
+    bot.discord
+        .fail_next("PUT", &members, 2, Fault::Delay(Duration::from_secs(3)));
+    assert_eq!(vote(1).await, 204);
+    bot.messages_until(WAIT, |m| m.len() == 2).await;
+
+    // Six votes queue up meanwhile: one digest, posted, its response lost.
+    let path = format!("/channels/{POST_CHANNEL_ID}/messages");
+    bot.discord.fail_next("POST", &path, 1, Fault::DropResponse);
+    for i in 2..8 {
+        assert_eq!(vote(i).await, 204);
+    }
+    let is_digest = |r: &RecordedRequest| {
+        r.is("POST", &path)
+            && r.body["content"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("**6 new votes")
+    };
+    assert!(bot.discord.wait_for(is_digest, WAIT).await.is_some());
+    // Its retry (1 s later) waits for the slow grant and so is claimed with two newer votes.
+    assert_eq!(vote(8).await, 204);
+    assert_eq!(vote(9).await, 204);
+
+    let everyone = |m: &[serde_json::Value]| voters.iter().all(|v| mentions(m, *v) >= 1);
+    bot.messages_until(Duration::from_secs(30), everyone).await;
+    let deadline = Instant::now() + WAIT;
+    while bot.app.db.job_counts().await.unwrap().queued > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let messages = bot.discord.messages_in(POST_CHANNEL_ID);
+    for voter in &voters {
+        assert_eq!(
+            mentions(&messages, *voter),
+            1,
+            "voter {voter} in {messages:#?}"
+        );
+    }
+    bot.stop().await;
+}

@@ -1,0 +1,139 @@
+//! A revoked token (401): delivery stops at once, the jobs stay queued, `/readyz` says why,
+//! the token is checked again at most once per interval, and delivery resumes when it works.
+
+use std::time::{Duration, Instant};
+
+use crate::standin::*;
+use crate::{Bot, WAIT};
+
+const RECHECK: Duration = Duration::from_secs(1);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_stops_delivery_keeps_the_jobs_and_resumes_when_it_works() {
+    let bot = Bot::start(|c| c.discord.token_recheck_secs = RECHECK.as_secs()).await;
+    bot.link_with_channel().await;
+    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
+    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
+        .await;
+
+    bot.discord.revoke_token(true);
+    for i in 0..3 {
+        assert_eq!(bot.vote(&format!("revoked-{i}"), PLAIN_USER_ID).await, 204);
+    }
+    let is_check = |r: &RecordedRequest| r.is("GET", "/users/@me");
+    let rejected = bot
+        .discord
+        .wait_for(|r| r.status == 401 && !is_check(r), WAIT)
+        .await;
+    assert!(rejected.is_some(), "delivery met the 401");
+    assert!(bot.readiness_becomes(503, WAIT).await.is_some());
+    let (_, body) = bot.readiness().await;
+    assert_eq!(body["discord"], "token rejected", "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("(401)"), "{body}");
+
+    // Two checks of the token go by while it stays rejected.
+    let checks = |bot: &Bot| bot.discord.requests_matching("GET", "/users/@me");
+    let deadline = Instant::now() + WAIT;
+    while checks(&bot).len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = checks(&bot);
+    assert!(seen.len() >= 2, "the token was not checked again");
+    for pair in seen.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(
+            gap >= RECHECK - Duration::from_millis(50),
+            "checks {gap:?} apart"
+        );
+    }
+    let refused = bot
+        .discord
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 401);
+    let delivery_401s = refused.filter(|r| !is_check(r)).count();
+    assert_eq!(
+        delivery_401s, 1,
+        "one delivery call met the 401, the rest were held"
+    );
+    let jobs = bot.app.db.all_jobs().await.unwrap();
+    assert_eq!(
+        jobs.len(),
+        9,
+        "announcements, grants, later removals: {jobs:?}"
+    );
+    for job in &jobs {
+        assert_eq!(
+            (job.status.as_str(), job.attempts),
+            ("queued", 0),
+            "{job:?}"
+        );
+    }
+
+    bot.discord.revoke_token(false);
+    let messages = bot.messages_until(WAIT, |m| m.len() >= 3).await;
+    assert_eq!(
+        messages.len(),
+        3,
+        "every vote announced once the token works"
+    );
+    assert!(bot.readiness_becomes(200, WAIT).await.is_some());
+    let deadline = Instant::now() + WAIT;
+    while bot.app.db.job_counts().await.unwrap().done < 6 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(bot.app.db.job_counts().await.unwrap().done, 6);
+    for r in bot.discord.requests() {
+        let agent = r.header("user-agent").unwrap_or_default();
+        assert!(
+            agent.starts_with("DiscordBot ("),
+            "{} {}: {agent:?}",
+            r.method,
+            r.path
+        );
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_the_gateway_finds_revoked_stops_delivery_until_it_works_again() {
+    let bot = Bot::start(|c| c.discord.token_recheck_secs = RECHECK.as_secs()).await;
+    bot.link_with_channel().await;
+    bot.discord.revoke_token(true);
+    // The session breaks; serenity's new IDENTIFY is refused with 4004.
+    bot.discord.disconnect_gateway(4000);
+    let rejected = |body: &serde_json::Value| body["discord"] == "token rejected";
+    let deadline = Instant::now() + WAIT;
+    while !rejected(&bot.readiness().await.1) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, body) = bot.readiness().await;
+    assert!(status == 503 && rejected(&body), "{body}");
+
+    assert_eq!(bot.vote("after-4004", PLAIN_USER_ID).await, 204);
+    let checks = |bot: &Bot| bot.discord.requests_matching("GET", "/users/@me").len();
+    let deadline = Instant::now() + WAIT;
+    while checks(&bot) < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(checks(&bot) >= 2, "the token was not checked again");
+    let posts = format!("/channels/{POST_CHANNEL_ID}/messages");
+    assert!(
+        bot.discord.requests_matching("POST", &posts).is_empty(),
+        "delivery held"
+    );
+    let identifies = bot.discord.identify_count();
+
+    bot.discord.revoke_token(false);
+    assert_eq!(bot.messages_until(WAIT, |m| !m.is_empty()).await.len(), 1);
+    assert!(
+        bot.readiness_becomes(200, Duration::from_secs(20))
+            .await
+            .is_some()
+    );
+    assert!(
+        bot.discord.identify_count() > identifies,
+        "the gateway reconnected"
+    );
+    bot.stop().await;
+}
