@@ -80,7 +80,9 @@ impl Metrics {
         metrics.describe();
         metrics.counter(VOTES_STORED, vec![]).absolute(0);
         metrics.counter(VOTES_DUPLICATE, vec![]).absolute(0);
-        metrics.counter(HTTP_CONNECTIONS_REFUSED, vec![]).absolute(0);
+        metrics
+            .counter(HTTP_CONNECTIONS_REFUSED, vec![])
+            .absolute(0);
         metrics.counter(HTTP_ACCEPT_ERRORS, vec![]).absolute(0);
         metrics.gauge(HTTP_CONNECTIONS_OPEN).set(0.0);
         metrics
@@ -219,7 +221,10 @@ impl Metrics {
                 HTTP_CONNECTIONS_TIMED_OUT,
                 "Connections closed for a slow or silent client, by phase",
             ),
-            (HTTP_ACCEPT_ERRORS, "Failed accepts (such as out of file descriptors)"),
+            (
+                HTTP_ACCEPT_ERRORS,
+                "Failed accepts (such as out of file descriptors)",
+            ),
         ];
         for (name, help) in counters {
             r.describe_counter(name.into(), None, help.into());

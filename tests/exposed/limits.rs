@@ -28,7 +28,10 @@ async fn wait_until_served(base: &str, limit: Duration) -> usize {
             return failures;
         }
         failures += 1;
-        assert!(Instant::now() < deadline, "not served again within {limit:?}");
+        assert!(
+            Instant::now() < deadline,
+            "not served again within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -60,10 +60,17 @@ async fn a_thousand_bad_signatures_are_all_counted_but_logged_only_a_few_lines()
         assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
         let metrics = scrape(&bot.base).await;
         let webhook_route = "/topgg/webhooks/{connection_id}";
-        assert_eq!(rejections(&metrics, webhook_route), PER_ROUTE as f64, "{metrics}");
+        assert_eq!(
+            rejections(&metrics, webhook_route),
+            PER_ROUTE as f64,
+            "{metrics}"
+        );
         assert_eq!(rejections(&metrics, "/topgg/integration"), PER_ROUTE as f64);
         let lines = bot.logs();
-        let logged = lines.lines().filter(|l| l.contains("request rejected")).count();
+        let logged = lines
+            .lines()
+            .filter(|l| l.contains("request rejected"))
+            .count();
         // One line per route and reason every 10 s, for the two routes.
         let allowed = 2 * (2 + took.as_secs() as usize / 10);
         assert!(logged >= 2, "each kind is logged once: {logged}");

@@ -37,7 +37,10 @@ async fn headers_trickled_a_byte_at_a_time_are_cut_off_after_the_header_timeout(
         let endless_header = vec![b'a'; 1000];
         let closed = trickle(&app.base, head, &endless_header, GAP, CUT_OFF_BY).await;
         let after = closed.expect("the connection is still open");
-        assert!(after >= Duration::from_millis(900), "closed after {after:?}");
+        assert!(
+            after >= Duration::from_millis(900),
+            "closed after {after:?}"
+        );
         assert_eq!(timed_out(&scrape(&app.base).await, "headers"), 1.0);
         app.stop().await;
     })
@@ -70,7 +73,10 @@ async fn a_body_trickled_a_byte_at_a_time_is_cut_off_after_the_body_timeout() {
         let body = vec![b' '; 1000];
         let closed = trickle(&app.base, head, &body, GAP, CUT_OFF_BY).await;
         let after = closed.expect("the connection is still open");
-        assert!(after >= Duration::from_millis(900), "closed after {after:?}");
+        assert!(
+            after >= Duration::from_millis(900),
+            "closed after {after:?}"
+        );
         assert_eq!(timed_out(&scrape(&app.base).await, "body"), 1.0);
         app.stop().await;
     })
@@ -97,7 +103,10 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
         assert!(answer.starts_with(b"HTTP/1.1 200"));
         let closed = closed_within(&mut kept, CUT_OFF_BY).await;
         let after = closed.expect("the idle connection is still open");
-        assert!(after >= Duration::from_millis(900), "closed after {after:?}");
+        assert!(
+            after >= Duration::from_millis(900),
+            "closed after {after:?}"
+        );
         assert_eq!(timed_out(&scrape(&app.base).await, "idle"), 1.0);
         app.stop().await;
     })
