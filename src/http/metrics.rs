@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::body::trace_id;
+use super::body::trace_of;
 use super::error::Rejection;
 use super::log_limit::LogLimiter;
 use crate::domain::now_ms;
@@ -52,7 +52,8 @@ pub async fn track(State(tracking): State<Tracking>, request: Request, next: Nex
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let trace = trace_id(request.headers());
+    // Cheap to keep (shared bytes); read only for a line about a rejection.
+    let trace = request.headers().get("x-topgg-trace").cloned();
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status();
@@ -67,6 +68,7 @@ pub async fn track(State(tracking): State<Tracking>, request: Request, next: Nex
         };
         tracking.metrics.http_rejection(&route, reason);
         if let Some(suppressed) = tracking.log.admit(&format!("{route} {reason}")) {
+            let trace = trace_of(trace.as_ref());
             log_rejection(status.as_u16(), &route, reason, detail, &trace, suppressed);
         }
     }
@@ -78,7 +80,7 @@ pub async fn track(State(tracking): State<Tracking>, request: Request, next: Nex
 fn log_rejection(status: u16, route: &str, reason: &str, detail: &str, trace: &str, n: u64) {
     if status >= 500 {
         tracing::error!(status, route, reason, error = detail, %trace, suppressed = n,
-            "request failed (one line per route and reason every 10 s)");
+            "storage failed; answering 503 (one line per route every 10 s)");
     } else {
         tracing::warn!(status, route, reason, error = detail, %trace, suppressed = n,
             "request rejected (one line per route and reason every 10 s)");
