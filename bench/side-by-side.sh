@@ -13,7 +13,8 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
 else
   echo "node/npm not found: the peer (@top-gg/sdk) run is skipped"
 fi
-common=(--backend sqlite --concurrency 32 --duration 10 --probe 0 --rust-log warn)
+# The server logs at its default level (info): votes are summed up in one info line per 10 s.
+common=(--backend sqlite --concurrency 32 --duration 10 --probe 0)
 echo "== pure ingest (no Discord work queued)"
 target/release/examples/loadgen "${common[@]}" --no-announce "${peer[@]}" "$@"
 echo "== ingest with announcements queued"

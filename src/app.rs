@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::delivery::Worker;
 use crate::discord::{Discord, DiscordRest, DryRunSink};
 use crate::housekeeping;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, VOTE_LOG_PERIOD, VoteLog};
 use crate::metrics::Metrics;
 use crate::storage::{ConnectionCache, Db, VoteWriter};
 
@@ -80,6 +80,7 @@ impl Application {
             metrics: Metrics::new(),
             votes,
             connections,
+            vote_log: Arc::new(VoteLog::new(VOTE_LOG_PERIOD)),
         };
         let instance = instance_id();
         Ok(Application {

@@ -104,7 +104,25 @@ on_both!(
     deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals,
     concurrent_claimers_never_get_the_same_job,
     a_role_is_kept_while_another_projects_grant_still_holds_it,
+    finishing_jobs_together_marks_each_done_and_leaves_the_others_queued,
 );
+
+async fn finishing_jobs_together_marks_each_done_and_leaves_the_others_queued(s: &Scratch) {
+    let conn = s.connection("c1").await;
+    for i in 0..3 {
+        let v = vote(&format!("v{i}"), &format!("{i}"));
+        s.db.record_vote(&conn, &v, 0).await.unwrap();
+    }
+    let claimed = s.db.claim_jobs("me", 1, 60_000, 100).await.unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|j| j.id).take(4).collect();
+    s.db.finish_jobs(&ids, 5_000).await.unwrap();
+    s.db.finish_jobs(&[], 5_000).await.unwrap();
+    for job in s.db.all_jobs().await.unwrap() {
+        let expected = if ids.contains(&job.id) { "done" } else { "queued" };
+        assert_eq!(job.status, expected, "job {} ({})", job.id, job.kind);
+    }
+    assert_eq!(s.db.job_counts().await.unwrap().done, 4);
+}
 
 async fn a_vote_queues_an_announcement_a_grant_and_a_removal_at_expiry(s: &Scratch) {
     let conn = s.connection("c1").await;

@@ -232,7 +232,15 @@ async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyh
         report::mb(hwm),
         report::mb(after_rss)
     );
+    println!("{} (other work on the machine shares its cores)", load_average());
     Ok(())
+}
+
+/// `/proc/loadavg`'s 1, 5 and 15 minute figures.
+fn load_average() -> String {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let figures: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+    format!("load average {}", figures.join(" "))
 }
 
 /// The `/healthz` baseline, then the votes, with the RSS peak during the votes (KiB).
@@ -305,7 +313,7 @@ fn print_setup(args: &Args, server: &Server) {
         })
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("machine: {cores} cores, {cpu}");
+    println!("machine: {cores} cores, {cpu}; {}", load_average());
     println!(
         "server: {} pid {} on {:?}; pace {:?} for {} s; {} connections, {} voters, announcements {}",
         args.binary.display(),

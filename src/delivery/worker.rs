@@ -193,10 +193,27 @@ impl Worker {
             }
         }
         let outcome = result.map(|_| ());
+        let mut done = Vec::new();
         for job in &digest.jobs {
             let step = next_step(&outcome, job.attempts as u32, job.created_at, now_ms());
             self.count(&job.kind, &outcome, &step);
-            self.settle(job, step).await;
+            match step {
+                Step::Done => done.push(job.id),
+                step => self.settle(job, step).await,
+            }
+        }
+        self.finish_all(&done).await;
+    }
+
+    /// Marks a digest's delivered jobs done in one transaction (one commit, where one per
+    /// job competed with vote batches for SQLite's write lock).
+    async fn finish_all(&self, ids: &[i64]) {
+        if let Err(e) = self.db.finish_jobs(ids, now_ms()).await {
+            tracing::error!(
+                jobs = ids.len(),
+                error = format!("{e:#}"),
+                "cannot record job outcomes; their leases will lapse"
+            );
         }
     }
 

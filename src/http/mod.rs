@@ -8,6 +8,7 @@ mod integration;
 mod log_limit;
 mod metrics;
 mod serve;
+mod vote_log;
 mod webhooks;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use error::ApiError;
 pub use integration::HandshakeReply;
 pub use log_limit::LogLimiter;
 pub use serve::{ServeLimits, serve};
+pub use vote_log::{VOTE_LOG_PERIOD, VoteLog};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -47,6 +49,8 @@ pub struct AppState {
     pub votes: VoteWriter,
     /// Connections looked up by the webhook route.
     pub connections: ConnectionCache,
+    /// The bounded-rate info line about received votes.
+    pub vote_log: Arc<VoteLog>,
 }
 
 /// Every route of the contract.

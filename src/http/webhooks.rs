@@ -35,13 +35,21 @@ pub async fn receive(
                 .vote(matches!(outcome, VoteOutcome::Stored { .. }));
             match outcome {
                 VoteOutcome::Stored { jobs, tally } => {
-                    tracing::info!(%trace, connection = %connection_id, vote = %vote_id,
+                    tracing::debug!(%trace, connection = %connection_id, vote = %vote_id,
                         total = tally.total, jobs, "vote stored");
-                    state.work_queued.notify_one();
+                    if jobs > 0 {
+                        state.work_queued.notify_one();
+                    }
                 }
                 VoteOutcome::Duplicate => {
-                    tracing::info!(%trace, connection = %connection_id, vote = %vote_id, "duplicate vote ignored");
+                    tracing::debug!(%trace, connection = %connection_id, vote = %vote_id, "duplicate vote ignored");
                 }
+            }
+            let stored = matches!(outcome, VoteOutcome::Stored { .. });
+            if let Some(since) = state.vote_log.note(stored) {
+                tracing::info!(%trace, connection = %connection_id, last_vote = %vote_id,
+                    stored = since.stored, duplicates = since.duplicates,
+                    "votes received since the last such line");
             }
         }
         Event::WebhookTest(test) => {

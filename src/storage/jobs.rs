@@ -110,6 +110,9 @@ const CLAIM_POSTGRES: &str = "UPDATE jobs SET lease_until = $1, leased_by = $2 W
      FOR UPDATE SKIP LOCKED) \
     RETURNING id, kind, guild_id, connection_id, vote_id, payload, status, attempts, due_at, last_error, created_at, group_nonce";
 
+const SETTLE_JOB: &str = "UPDATE jobs SET status = $2, last_error = COALESCE($3, last_error), \
+    finished_at = $4, lease_until = NULL WHERE id = $1";
+
 impl Db {
     /// Claims up to `limit` due jobs for `instance` until `lease_until` (unix ms). On Postgres
     /// concurrent claimers skip each other's rows (`FOR UPDATE SKIP LOCKED`).
@@ -186,6 +189,23 @@ impl Db {
         self.settle_job(id, "done", None, now).await
     }
 
+    /// Marks jobs done, all in one transaction.
+    pub async fn finish_jobs(&self, ids: &[i64], now: i64) -> anyhow::Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for id in ids {
+                sqlx::query(SETTLE_JOB)
+                    .bind(id).bind("done").bind(None::<&str>).bind(now)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// Marks a job failed for good, keeping the reason.
     pub async fn fail_job(&self, id: i64, error: &str, now: i64) -> anyhow::Result<()> {
         self.settle_job(id, "failed", Some(error), now).await
@@ -215,8 +235,7 @@ impl Db {
         now: i64,
     ) -> anyhow::Result<()> {
         with_pool!(self, pool => {
-            sqlx::query("UPDATE jobs SET status = $2, last_error = COALESCE($3, last_error), \
-                         finished_at = $4, lease_until = NULL WHERE id = $1")
+            sqlx::query(SETTLE_JOB)
                 .bind(id).bind(status).bind(error).bind(now).execute(pool).await?;
         });
         Ok(())

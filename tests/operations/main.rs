@@ -12,6 +12,7 @@ mod fleet;
 mod lifecycle;
 mod metrics;
 mod process;
+mod vote_log;
 mod prometheus;
 
 use std::future::Future;
