@@ -24,6 +24,8 @@ pub struct Settings {
     pub api_url: String,
     pub lease_secs: u64,
     pub retention_days: u32,
+    /// `database.spool_path` (default: `topgg-bot-spool.db` in the process's directory).
+    pub spool_path: Option<String>,
 }
 
 impl Settings {
@@ -34,12 +36,14 @@ impl Settings {
             api_url: api_url.to_string(),
             lease_secs: 30,
             retention_days: 90,
+            spool_path: None,
         }
     }
 
     /// The whole configuration, as environment variables (webhook-and-delivery only).
     fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let spool = self.spool_path.iter().map(|p| ("TOPGG_BOT__DATABASE__SPOOL_PATH", p.clone()));
+        let mut env = vec![
             ("HOSTNAME", self.name.clone()),
             ("RUST_LOG", "info,sqlx=warn".into()),
             ("DISCORD_TOKEN", FAKE_TOKEN.into()),
@@ -57,7 +61,9 @@ impl Settings {
                 "TOPGG_BOT__DATABASE__RETENTION_DAYS",
                 self.retention_days.to_string(),
             ),
-        ]
+        ];
+        env.extend(spool);
+        env
     }
 
     /// `topgg-bot ARGS` with this configuration, in an empty directory (no stray config.toml).
