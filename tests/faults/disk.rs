@@ -84,9 +84,10 @@ async fn stored_ids(db_file: &Path) -> HashSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_space_is_freed() {
-    let Some(disk) = Tmpfs::mount("3m") else {
+    let Some(disk) = Tmpfs::mount("16m") else {
         return;
     };
+    let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().try_init();
     bounded(Duration::from_secs(240), async {
         let db_file: PathBuf = disk.path().join("bot.db");
         let url = format!("sqlite://{}", db_file.display());

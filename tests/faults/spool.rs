@@ -106,7 +106,7 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
             .unwrap();
 
         let mut sent = 0;
-        let mut send = async |sent: &mut usize| {
+        let send = async |sent: &mut usize| {
             let (status, body) = app.webhook(CONNECTION, SECRET, &vote(*sent)).await;
             assert_eq!(status, 204, "vote {sent}: {body}");
             *sent += 1;
