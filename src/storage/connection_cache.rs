@@ -85,7 +85,10 @@ impl ConnectionCache {
         let Some(entry) = entries.get_mut(connection_id) else {
             return Err(error);
         };
-        tracing::debug!(error = format!("{error:#}"), "connection lookup failed; using the last-known one");
+        tracing::debug!(
+            error = format!("{error:#}"),
+            "connection lookup failed; using the last-known one"
+        );
         entry.0 = Instant::now();
         Ok(Some(entry.1.clone()))
     }

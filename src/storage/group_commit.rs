@@ -87,7 +87,11 @@ impl VoteWriter {
 
     /// Whether a vote write failed lately (and none committed since).
     pub fn failing(&self) -> bool {
-        let failed_at = *self.shared.failed_at.lock().unwrap_or_else(|p| p.into_inner());
+        let failed_at = *self
+            .shared
+            .failed_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         failed_at.is_some_and(|at| at.elapsed() < FAILURE_MEMORY)
     }
 
@@ -231,7 +235,11 @@ impl Shared {
     /// Remembers whether the last vote write committed.
     fn note(&self, committed: bool) {
         let mut failed_at = self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
-        *failed_at = if committed { None } else { Some(Instant::now()) };
+        *failed_at = if committed {
+            None
+        } else {
+            Some(Instant::now())
+        };
     }
 }
 

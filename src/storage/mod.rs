@@ -93,7 +93,9 @@ impl Db {
             });
             Ok(())
         };
-        pool::bounded(pool::LOOKUP_DEADLINE * 2, probe).await.is_ok()
+        pool::bounded(pool::LOOKUP_DEADLINE * 2, probe)
+            .await
+            .is_ok()
     }
 
     /// Closes every pooled connection.

@@ -235,7 +235,10 @@ mod tests {
             vote,
             now,
         };
-        spool.push(&[write(&vote, 1), write(&second, 2)]).await.unwrap();
+        spool
+            .push(&[write(&vote, 1), write(&second, 2)])
+            .await
+            .unwrap();
         spool.push(&[write(&vote, 3)]).await.unwrap();
         assert_eq!(spool.depth(), 2);
         let back = spool.oldest(10).await.unwrap();

@@ -71,7 +71,12 @@ async fn move_oldest(db: &Db, spool: &Spool) -> anyhow::Result<usize> {
             let seqs: Vec<i64> = batch.iter().map(|s| s.seq).collect();
             spool.remove(&seqs).await?;
             let stored = count_stored(&outcomes);
-            tracing::info!(moved = batch.len(), stored, left = spool.depth(), "spooled votes moved");
+            tracing::info!(
+                moved = batch.len(),
+                stored,
+                left = spool.depth(),
+                "spooled votes moved"
+            );
             Ok(stored)
         }
         Err(error) if is_unavailable(&error) => Err(error),

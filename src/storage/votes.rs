@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use sqlx::FromRow;
 
-use super::pool::BeginWrite;
 use super::jobs::insert_planned;
 use super::links::{LINK_SETTINGS, group_link_rows};
+use super::pool::BeginWrite;
 use super::vote_batch::{
     Params, insert_jobs, insert_votes, link_settings, lock_totals, write_totals,
 };

@@ -54,9 +54,17 @@ impl Drop for Tmpfs {
 fn fill(path: &Path) {
     let mut file = std::fs::File::create(path).unwrap();
     let chunk = vec![0x5a_u8; 16 * 1024];
-    while file.write_all(&chunk).and_then(|()| file.sync_all()).is_ok() {}
+    while file
+        .write_all(&chunk)
+        .and_then(|()| file.sync_all())
+        .is_ok()
+    {}
     // Whatever is left below one chunk.
-    while file.write_all(&[0x5a]).and_then(|()| file.sync_all()).is_ok() {}
+    while file
+        .write_all(&[0x5a])
+        .and_then(|()| file.sync_all())
+        .is_ok()
+    {}
 }
 
 async fn readyz(app: &TestApp) -> u16 {
@@ -87,7 +95,10 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
     let Some(disk) = Tmpfs::mount("16m") else {
         return;
     };
-    let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("info,sqlx=warn")
+        .with_test_writer()
+        .try_init();
     bounded(Duration::from_secs(240), async {
         let db_file: PathBuf = disk.path().join("bot.db");
         let url = format!("sqlite://{}", db_file.display());
@@ -113,7 +124,11 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
         for i in 5..205 {
             let started = Instant::now();
             let (status, body) = app.webhook(CONNECTION, SECRET, &vote(i)).await;
-            assert!(started.elapsed() < Duration::from_secs(4), "vote {i} took {:?}", started.elapsed());
+            assert!(
+                started.elapsed() < Duration::from_secs(4),
+                "vote {i} took {:?}",
+                started.elapsed()
+            );
             match status {
                 204 => {
                     acked.insert(vote_id(i));
@@ -145,7 +160,10 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
         let stored = stored_ids(&db_file).await;
         let lost: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
         assert!(lost.is_empty(), "204 but not stored: {lost:?}");
-        assert_eq!(app.db.vote_count(CONNECTION).await.unwrap(), acked.len() as i64);
+        assert_eq!(
+            app.db.vote_count(CONNECTION).await.unwrap(),
+            acked.len() as i64
+        );
         wait_all_jobs_settled(&app).await;
         app.stop().await;
     })

@@ -87,5 +87,8 @@ async fn accept(
 /// `host:port` of a `postgres://user@host:port/db` URL.
 pub fn host_port(url: &str) -> String {
     let (_, rest) = url.split_once('@').expect("user@host in the URL");
-    rest.split_once('/').expect("a database in the URL").0.to_string()
+    rest.split_once('/')
+        .expect("a database in the URL")
+        .0
+        .to_string()
 }

@@ -134,7 +134,8 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
             .await
             .unwrap();
         assert!(
-            metrics.contains("topgg_bot_spool_depth ") && !metrics.contains("topgg_bot_spool_depth 0\n"),
+            metrics.contains("topgg_bot_spool_depth ")
+                && !metrics.contains("topgg_bot_spool_depth 0\n"),
             "{metrics}"
         );
         let outage_ended_ms = topgg_bot::domain::now_ms();
@@ -150,7 +151,10 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
         }
         // Moved votes count from when they arrived, not from when they were moved.
         for i in first_in_outage..first_in_outage + 5 {
-            assert!(votes[&vote_id(i)] < outage_ended_ms, "vote {i} keeps its arrival time");
+            assert!(
+                votes[&vote_id(i)] < outage_ended_ms,
+                "vote {i} keeps its arrival time"
+            );
         }
         let voters: Vec<String> = (0..sent).map(voter_id).collect();
         assert_announced_once(&discord, &voters).await;
@@ -174,14 +178,25 @@ async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
         settings.spool_path = Some(spool_dir.path().join("spool.db").display().to_string());
         let mut bot = BotProcess::start(&settings).await;
         let client = reqwest::Client::new();
-        let create = integration_create(CONNECTION, SECRET, &server_project(&GUILD_ID.to_string()), OWNER_ID);
+        let create = integration_create(
+            CONNECTION,
+            SECRET,
+            &server_project(&GUILD_ID.to_string()),
+            OWNER_ID,
+        );
         let url = format!("{}/topgg/integration", bot.base);
         let body = serde_json::to_vec(&create).unwrap();
-        let (status, _) = send_signed(&client, &url, INTEGRATION_SECRET, &body).await.unwrap();
+        let (status, _) = send_signed(&client, &url, INTEGRATION_SECRET, &body)
+            .await
+            .unwrap();
         assert_eq!(status, 200);
         let db = topgg_bot::storage::Db::connect(&direct_url).await.unwrap();
         let channel = POST_CHANNEL_ID.to_string();
-        assert!(db.set_channel(&GUILD_ID.to_string(), CONNECTION, Some(&channel)).await.unwrap());
+        assert!(
+            db.set_channel(&GUILD_ID.to_string(), CONNECTION, Some(&channel))
+                .await
+                .unwrap()
+        );
         db.close().await;
 
         let webhook = format!("{}/topgg/webhooks/{CONNECTION}", bot.base);

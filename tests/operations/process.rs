@@ -42,7 +42,10 @@ impl Settings {
 
     /// The whole configuration, as environment variables (webhook-and-delivery only).
     fn env(&self) -> Vec<(&'static str, String)> {
-        let spool = self.spool_path.iter().map(|p| ("TOPGG_BOT__DATABASE__SPOOL_PATH", p.clone()));
+        let spool = self
+            .spool_path
+            .iter()
+            .map(|p| ("TOPGG_BOT__DATABASE__SPOOL_PATH", p.clone()));
         let mut env = vec![
             ("HOSTNAME", self.name.clone()),
             ("RUST_LOG", "info,sqlx=warn".into()),
