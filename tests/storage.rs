@@ -204,3 +204,41 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
             .unwrap()
     );
 }
+
+/// Connections left inside a transaction sqlx does not know about (as after a COMMIT that
+/// failed): the pool closes them on release, so every later write commits on a clean one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pooled_sqlite_connections_left_inside_a_transaction_are_never_reused() {
+    let s = Scratch::open(Backend::Sqlite).await.unwrap();
+    let Db::Sqlite(pool) = &s.db else {
+        unreachable!()
+    };
+    let mut poisoned = Vec::new();
+    for _ in 0..4 {
+        let mut conn = pool.acquire().await.unwrap();
+        sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
+        poisoned.push(conn);
+    }
+    drop(poisoned);
+    for i in 0..8 {
+        let conn = s.connection(&format!("c{i}")).await;
+        let outcome =
+            s.db.record_vote(&conn, &vote(&format!("v{i}"), "9"), 1)
+                .await;
+        assert!(
+            matches!(outcome, Ok(VoteOutcome::Stored { .. })),
+            "{outcome:?}"
+        );
+    }
+    let url = format!("sqlite://{}", s._dir.path().join("s.db").display());
+    let fresh = Db::connect(&url).await.unwrap();
+    for i in 0..8 {
+        assert_eq!(
+            fresh.vote_count(&format!("c{i}")).await.unwrap(),
+            1,
+            "committed"
+        );
+    }
+    fresh.close().await;
+    s.close().await;
+}

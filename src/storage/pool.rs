@@ -84,15 +84,24 @@ async fn healthy<C: sqlx::Connection>(conn: &mut C) -> Result<bool, sqlx::Error>
     Ok(!conn.is_in_transaction())
 }
 
+/// [`healthy`], and on SQLite also asked of SQLite itself: a `BEGIN` that fails means the
+/// connection is inside a transaction sqlx does not know about; it is closed.
+async fn sqlite_healthy(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    if !healthy(conn).await? {
+        return Ok(false);
+    }
+    sqlx::raw_sql("BEGIN; ROLLBACK").execute(conn).await?;
+    Ok(true)
+}
+
 fn checked<DB: Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
-    options
-        .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
-        .after_release(|conn, _| Box::pin(healthy(conn)))
+    options.before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
 }
 
 /// Opens the Postgres pool with bounded waits and checked connections.
 pub async fn connect_postgres(url: &str) -> anyhow::Result<PgPool> {
     checked(PgPoolOptions::new())
+        .after_release(|conn, _| Box::pin(healthy(conn)))
         .max_connections(16)
         .acquire_timeout(POSTGRES_ACQUIRE)
         .connect(url)
@@ -111,6 +120,7 @@ pub async fn connect_sqlite(url: &str, max: u32) -> anyhow::Result<SqlitePool> {
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT);
     checked(SqlitePoolOptions::new())
+        .after_release(|conn, _| Box::pin(sqlite_healthy(conn)))
         .max_connections(max)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
