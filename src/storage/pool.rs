@@ -61,17 +61,25 @@ pub fn is_unavailable(error: &anyhow::Error) -> bool {
     match error.downcast_ref::<sqlx::Error>() {
         Some(sqlx::Error::Database(db)) => {
             let code = db.code().unwrap_or_default();
-            // SQLSTATE classes 22 (data), 23 (integrity), 42 (syntax or rule); SQLite's
-            // constraint codes are numeric and start with 19 (SQLITE_CONSTRAINT).
-            !(code.starts_with("22")
-                || code.starts_with("23")
-                || code.starts_with("42")
+            // Postgres SQLSTATE classes 22 (data), 23 (integrity), 42 (syntax or rule).
+            // SQLite's codes have at most 4 digits; its constraint failures are told by kind.
+            let sqlstate = code.len() == 5;
+            let this_write = (sqlstate && ["22", "23", "42"].iter().any(|c| code.starts_with(c)))
                 || db.is_foreign_key_violation()
                 || db.is_unique_violation()
-                || db.is_check_violation())
+                || db.is_check_violation();
+            !this_write
         }
-        Some(_) => true,
-        None => false,
+        Some(
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::BeginFailed,
+        ) => true,
+        _ => false,
     }
 }
 
@@ -153,5 +161,33 @@ impl BeginWrite for PgPool {
         &self,
     ) -> impl Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
         self.begin()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_and_connection_failures_mean_unavailable_but_not_bad_data() {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_unavailable(&TimedOut(STORE_DEADLINE).into()));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut.into()));
+        assert!(is_unavailable(&sqlx::Error::Io(io).into()));
+        assert!(is_unavailable(
+            &anyhow::Error::from(sqlx::Error::PoolClosed).context("while storing")
+        ));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound.into()));
+        assert!(!is_unavailable(&anyhow::anyhow!("something else")));
+    }
+
+    #[tokio::test]
+    async fn a_bounded_operation_fails_at_its_limit() {
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(())
+        };
+        let error = bounded(Duration::from_millis(10), slow).await.unwrap_err();
+        assert!(error.downcast_ref::<TimedOut>().is_some());
     }
 }
