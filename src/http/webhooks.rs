@@ -43,19 +43,15 @@ pub async fn receive(
                     if jobs > 0 {
                         state.work_queued.notify_one();
                     }
+                    log_summary(&state, &trace, &connection_id, &vote_id, true);
                 }
                 VoteOutcome::Duplicate => {
                     tracing::debug!(%trace, connection = %connection_id, vote = %vote_id, "duplicate vote ignored");
+                    log_summary(&state, &trace, &connection_id, &vote_id, false);
                 }
                 VoteOutcome::Spooled => {
                     tracing::info!(%trace, connection = %connection_id, vote = %vote_id, "vote spooled");
                 }
-            }
-            let stored = matches!(outcome, VoteOutcome::Stored { .. });
-            if let Some(since) = state.vote_log.note(stored) {
-                tracing::info!(%trace, connection = %connection_id, last_vote = %vote_id,
-                    stored = since.stored, duplicates = since.duplicates,
-                    "votes received since the last such line");
             }
         }
         Event::WebhookTest(test) => {
@@ -72,6 +68,16 @@ pub async fn receive(
         }
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Counts a stored (or duplicate) vote and, at most once per period, writes the info line
+/// that sums up the votes since the last one.
+fn log_summary(state: &AppState, trace: &str, connection_id: &str, vote_id: &str, stored: bool) {
+    if let Some(since) = state.vote_log.note(stored) {
+        tracing::info!(%trace, connection = %connection_id, last_vote = %vote_id,
+            stored = since.stored, duplicates = since.duplicates,
+            "votes received since the last such line");
+    }
 }
 
 /// The connection whose secret signed this request. A cached connection whose secret does

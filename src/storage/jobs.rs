@@ -196,7 +196,7 @@ impl Db {
             return Ok(());
         }
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for id in ids {
                 sqlx::query(SETTLE_JOB)
                     .bind(id).bind("done").bind(None::<&str>).bind(now)
