@@ -118,7 +118,11 @@ async fn finishing_jobs_together_marks_each_done_and_leaves_the_others_queued(s:
     s.db.finish_jobs(&ids, 5_000).await.unwrap();
     s.db.finish_jobs(&[], 5_000).await.unwrap();
     for job in s.db.all_jobs().await.unwrap() {
-        let expected = if ids.contains(&job.id) { "done" } else { "queued" };
+        let expected = if ids.contains(&job.id) {
+            "done"
+        } else {
+            "queued"
+        };
         assert_eq!(job.status, expected, "job {} ({})", job.id, job.kind);
     }
     assert_eq!(s.db.job_counts().await.unwrap().done, 4);

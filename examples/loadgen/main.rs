@@ -232,7 +232,10 @@ async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyh
         report::mb(hwm),
         report::mb(after_rss)
     );
-    println!("{} (other work on the machine shares its cores)", load_average());
+    println!(
+        "{} (other work on the machine shares its cores)",
+        load_average()
+    );
     Ok(())
 }
 

@@ -12,8 +12,8 @@ mod fleet;
 mod lifecycle;
 mod metrics;
 mod process;
-mod vote_log;
 mod prometheus;
+mod vote_log;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -30,7 +30,10 @@ async fn a_stream_of_votes_is_summed_up_in_one_info_line_per_period_not_one_per_
             .lines()
             .filter(|l| l.contains("votes received since the last such line"))
             .collect();
-        assert!(!lines.is_empty(), "the first vote is logged at info: {logs}");
+        assert!(
+            !lines.is_empty(),
+            "the first vote is logged at info: {logs}"
+        );
         assert!(
             lines[0].contains("\"stored\":1") && lines[0].contains("log-0"),
             "the first line names the first vote: {}",
@@ -41,7 +44,10 @@ async fn a_stream_of_votes_is_summed_up_in_one_info_line_per_period_not_one_per_
             "{} info lines for {VOTES} votes in {periods} period(s)",
             lines.len()
         );
-        let per_vote = logs.lines().filter(|l| l.contains("\"vote stored\"")).count();
+        let per_vote = logs
+            .lines()
+            .filter(|l| l.contains("\"vote stored\""))
+            .count();
         assert_eq!(per_vote, 0, "no info line per vote at the default level");
     })
     .await;
