@@ -68,6 +68,9 @@ impl Application {
             .integration_secret
             .clone()
             .unwrap_or_else(|| SecretString::new(String::new()));
+        if let Some(warning) = http::integration::public_url_warning(&config.http.public_url) {
+            tracing::warn!("{warning}");
+        }
         let votes = VoteWriter::start(db.clone());
         let connections = ConnectionCache::new(db.clone());
         let state = AppState {
@@ -143,6 +146,9 @@ impl Application {
             stop.clone(),
         );
         tasks.spawn(async move { ("housekeeping", housekeeping.await) });
+        let names =
+            crate::guild::names::run_refresh(self.state.db.clone(), self.discord.clone(), stop.clone());
+        tasks.spawn(async move { ("name refresh", names.await) });
         if let (Some((token, client)), Some(connected)) =
             (self.gateway, self.state.gateway_connected.clone())
         {

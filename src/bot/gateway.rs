@@ -139,6 +139,7 @@ async fn track_connection(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
+    super::guild_events::on_event(&framework.user_data.db, event).await;
     if let serenity::FullEvent::ShardStageUpdate { event } = event {
         tracing::info!(shard = %event.shard_id, stage = %event.new, "gateway stage");
         let connected = event.new == serenity::ConnectionStage::Connected;

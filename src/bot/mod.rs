@@ -5,6 +5,8 @@ mod autocomplete;
 mod commands;
 mod facts;
 mod gateway;
+mod guild_events;
+mod render;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

@@ -2,6 +2,7 @@
 
 mod dry_run;
 pub mod error;
+pub mod payload;
 mod rest;
 
 pub use dry_run::{DryRunAction, DryRunSink};

@@ -19,8 +19,8 @@ pub struct Sent {
 
 #[derive(Clone)]
 pub struct DiscordRest {
-    client: reqwest::Client,
-    base: String,
+    pub(super) client: reqwest::Client,
+    pub(super) base: String,
     token: SecretString,
 }
 
@@ -98,7 +98,7 @@ impl DiscordRest {
         Ok(user["username"].as_str().unwrap_or("unknown").to_string())
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Sent, DiscordError> {
+    pub(super) async fn send(&self, request: reqwest::RequestBuilder) -> Result<Sent, DiscordError> {
         let response = self.execute(request).await?;
         Ok(Sent {
             bucket_wait: exhausted_bucket_wait(response.headers()),
@@ -106,7 +106,7 @@ impl DiscordRest {
     }
 
     /// Sends with the bot's token; a non-2xx answer becomes a classified [`DiscordError`].
-    async fn execute(
+    pub(super) async fn execute(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, DiscordError> {

@@ -70,6 +70,11 @@ impl Project {
     pub fn is_discord_server(&self) -> bool {
         self.kind == "server" && self.platform == "discord"
     }
+
+    /// Bot projects: their name is the bot user's name on Discord.
+    pub fn is_discord_bot(&self) -> bool {
+        self.kind == "bot" && self.platform == "discord"
+    }
 }
 
 /// A Top.gg user; `platform_id` is their Discord user id.
@@ -120,6 +125,9 @@ pub struct Vote {
     pub expires_at: DateTime<Utc>,
     pub project: Project,
     pub user: User,
+    /// The vote page's query parameters (`?ref=...`); absent on older deliveries.
+    #[serde(default)]
+    pub query: Option<crate::domain::template::Query>,
 }
 
 fn one() -> i64 {
@@ -154,6 +162,16 @@ mod tests {
             vote.expires_at.timestamp() - vote.created_at.timestamp(),
             12 * 3600
         );
+        assert_eq!(vote.query.unwrap()["ref"], "discord");
+    }
+
+    #[test]
+    fn a_game_project_vote_is_accepted() {
+        let body = VOTE.replace(r#""type":"bot","platform":"discord""#, r#""type":"game","platform":"roblox""#);
+        let Event::VoteCreate(vote) = Event::parse(body.as_bytes()).unwrap() else {
+            panic!("not a vote");
+        };
+        assert_eq!((vote.project.kind.as_str(), vote.project.platform.as_str()), ("game", "roblox"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 mod body;
 mod error;
 mod health;
-mod integration;
+pub mod integration;
 mod metrics;
 mod webhooks;
 
