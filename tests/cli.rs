@@ -81,6 +81,9 @@ fn the_demo_runs_with_no_config_or_token_and_exits_0() {
         stdout.contains("What Discord would have received (4 calls)"),
         "{stdout}"
     );
+    for shown in [r#""embeds""#, "Demo Server", r#""style": 5"#, r#""icon_url""#] {
+        assert!(stdout.contains(shown), "the demo shows {shown}: {stdout}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
