@@ -64,15 +64,35 @@ impl Bot {
 
     /// Runs a slash command as `invoker` in the stand-in's guild; returns the reply.
     pub async fn command(&self, path: &[&str], options: Vec<(&str, Opt)>, invoker: u64) -> Reply {
+        self.command_in(POST_CHANNEL_ID, path, options, invoker).await
+    }
+
+    /// Like [`Bot::command`], run from `channel`.
+    pub async fn command_in(
+        &self,
+        channel: u64,
+        path: &[&str],
+        options: Vec<(&str, Opt)>,
+        invoker: u64,
+    ) -> Reply {
         let ix = self
             .discord
             .guild()
-            .slash_command(path[0], &path[1..], options, invoker);
+            .slash_command(path[0], &path[1..], options, invoker)
+            .in_channel(channel);
         assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
-        self.discord
-            .reply_to(ix.id, WAIT)
-            .await
-            .expect("the bot replied")
+        match self.discord.reply_to(ix.id, WAIT).await {
+            Some(reply) => reply,
+            None => {
+                let seen: Vec<String> = self
+                    .discord
+                    .requests()
+                    .iter()
+                    .map(|r| format!("{} {} -> {} {}", r.method, r.path, r.status, r.response))
+                    .collect();
+                panic!("the bot did not reply to {path:?}; Discord saw:\n{}", seen.join("\n"))
+            }
+        }
     }
 
     /// The project connected on Top.gg by the admin.
@@ -174,10 +194,11 @@ impl Bot {
         }
     }
 
+    /// `/topgg status` (built on the default guild, so it works with a channel deleted).
     pub async fn status(&self) -> String {
-        let reply = self
-            .command(&["topgg", "status"], vec![], ADMIN_USER_ID)
-            .await;
+        let ix = slash_command("topgg", &["status"], vec![], ADMIN_USER_ID);
+        assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
+        let reply = self.discord.reply_to(ix.id, WAIT).await.expect("status answered");
         reply.content().unwrap_or_default().to_string()
     }
 
