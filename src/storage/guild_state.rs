@@ -133,12 +133,12 @@ impl Db {
 
     /// Whether announcements of this guild's links posting in `channel_id` are paused.
     pub async fn is_channel_paused(&self, guild_id: &str, channel_id: &str) -> anyhow::Result<bool> {
-        let row: Option<(i64,)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT 1 FROM links WHERE guild_id = $1 AND channel_id = $2 \
-                            AND paused_reason IS NOT NULL LIMIT 1")
-                .bind(guild_id).bind(channel_id).fetch_optional(pool).await?
+        let (paused,): (i64,) = with_pool!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*) FROM links WHERE guild_id = $1 AND channel_id = $2 \
+                            AND paused_reason IS NOT NULL")
+                .bind(guild_id).bind(channel_id).fetch_one(pool).await?
         });
-        Ok(row.is_some())
+        Ok(paused > 0)
     }
 
     /// A deleted role: no longer granted by any link of the guild, with the reason kept for
