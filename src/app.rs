@@ -146,8 +146,11 @@ impl Application {
             stop.clone(),
         );
         tasks.spawn(async move { ("housekeeping", housekeeping.await) });
-        let names =
-            crate::guild::names::run_refresh(self.state.db.clone(), self.discord.clone(), stop.clone());
+        let names = crate::guild::names::run_refresh(
+            self.state.db.clone(),
+            self.discord.clone(),
+            stop.clone(),
+        );
         tasks.spawn(async move { ("name refresh", names.await) });
         if let (Some((token, client)), Some(connected)) =
             (self.gateway, self.state.gateway_connected.clone())

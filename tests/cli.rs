@@ -75,13 +75,21 @@ fn the_demo_runs_with_no_config_or_token_and_exits_0() {
         "{stdout}\n{}",
         text(&output.stderr)
     );
-    assert!(stdout.contains(r#""routes":["vote.create","webhook.test"]"#), "{stdout}");
+    assert!(
+        stdout.contains(r#""routes":["vote.create","webhook.test"]"#),
+        "{stdout}"
+    );
     assert!(stdout.contains("<- 401"), "{stdout}");
     assert!(
         stdout.contains("What Discord would have received (4 calls)"),
         "{stdout}"
     );
-    for shown in [r#""embeds""#, "Demo Server", r#""style": 5"#, r#""icon_url""#] {
+    for shown in [
+        r#""embeds""#,
+        "Demo Server",
+        r#""style": 5"#,
+        r#""icon_url""#,
+    ] {
         assert!(stdout.contains(shown), "the demo shows {shown}: {stdout}");
     }
 }

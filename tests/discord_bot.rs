@@ -483,10 +483,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     );
     let board = bot.command(&["leaderboard"], vec![], PLAIN_USER_ID).await;
     assert!(
-        board
-            .content()
-            .unwrap()
-            .contains("1. **plain**: 5 votes"),
+        board.content().unwrap().contains("1. **plain**: 5 votes"),
         "{board:?}"
     );
     bot.stop().await;

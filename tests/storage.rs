@@ -111,25 +111,50 @@ on_both!(
 
 async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
     let conn = s.connection("c1").await;
-    s.db.record_vote(&conn, &vote("v1", "42"), 1000).await.unwrap();
+    s.db.record_vote(&conn, &vote("v1", "42"), 1000)
+        .await
+        .unwrap();
     s.db.guild_gone(GUILD, 2000).await.unwrap();
     assert!(s.db.is_guild_gone(GUILD).await.unwrap());
-    assert!(s.db.all_jobs().await.unwrap().is_empty(), "queued work dropped");
-    let outcome = s.db.record_vote(&conn, &vote("v2", "42"), 3000).await.unwrap();
-    assert!(matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }), "{outcome:?}");
+    assert!(
+        s.db.all_jobs().await.unwrap().is_empty(),
+        "queued work dropped"
+    );
+    let outcome =
+        s.db.record_vote(&conn, &vote("v2", "42"), 3000)
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }),
+        "{outcome:?}"
+    );
     s.db.guild_present(GUILD, "Back", 4000).await.unwrap();
-    let outcome = s.db.record_vote(&conn, &vote("v3", "42"), 5000).await.unwrap();
-    assert!(matches!(outcome, VoteOutcome::Stored { jobs: 3, .. }), "{outcome:?}");
+    let outcome =
+        s.db.record_vote(&conn, &vote("v3", "42"), 5000)
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, VoteOutcome::Stored { jobs: 3, .. }),
+        "{outcome:?}"
+    );
 }
 
 async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_resumes(s: &Scratch) {
     let conn = s.connection("c1").await;
     let channel = "710000000000000001";
-    s.db.pause_channel(GUILD, channel, Some("deleted")).await.unwrap();
+    s.db.pause_channel(GUILD, channel, Some("deleted"))
+        .await
+        .unwrap();
     assert!(s.db.is_channel_paused(GUILD, channel).await.unwrap());
     s.db.disable_role(GUILD, "r1", "deleted").await.unwrap();
-    let outcome = s.db.record_vote(&conn, &vote("v1", "42"), 1000).await.unwrap();
-    assert!(matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }), "{outcome:?}");
+    let outcome =
+        s.db.record_vote(&conn, &vote("v1", "42"), 1000)
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }),
+        "{outcome:?}"
+    );
     let roles = s.db.role_settings(GUILD, "c1").await.unwrap();
     assert_eq!(roles[0].disabled_reason.as_deref(), Some("deleted"));
     s.db.set_channel(GUILD, "c1", Some(channel)).await.unwrap();
@@ -141,10 +166,23 @@ async fn a_server_project_is_named_after_its_guild_unless_display_overrides_it(s
     let name = |links: Vec<topgg_bot::storage::GuildLink>| links[0].project_name.clone();
     assert_eq!(name(s.db.links_in_guild(GUILD).await.unwrap()), None);
     s.db.guild_present(GUILD, "My Server", 1).await.unwrap();
-    assert_eq!(name(s.db.links_in_guild(GUILD).await.unwrap()).as_deref(), Some("My Server"));
-    s.db.set_display(GUILD, "c1", Some("Shown"), None).await.unwrap();
-    assert_eq!(name(s.db.links_in_guild(GUILD).await.unwrap()).as_deref(), Some("Shown"));
-    assert_eq!(s.db.links_of("c1").await.unwrap()[0].project_name.as_deref(), Some("Shown"));
+    assert_eq!(
+        name(s.db.links_in_guild(GUILD).await.unwrap()).as_deref(),
+        Some("My Server")
+    );
+    s.db.set_display(GUILD, "c1", Some("Shown"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        name(s.db.links_in_guild(GUILD).await.unwrap()).as_deref(),
+        Some("Shown")
+    );
+    assert_eq!(
+        s.db.links_of("c1").await.unwrap()[0]
+            .project_name
+            .as_deref(),
+        Some("Shown")
+    );
 }
 
 async fn a_vote_queues_an_announcement_a_grant_and_a_removal_at_expiry(s: &Scratch) {

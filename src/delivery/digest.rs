@@ -252,7 +252,7 @@ mod tests {
     fn announce_embed(id: i64) -> (Job, Work) {
         let (job, mut work) = announce(id);
         if let Work::Announce { embed, .. } = &mut work {
-            *embed = Some(Embed::default());
+            *embed = Some(Box::default());
         }
         (job, work)
     }
@@ -268,8 +268,16 @@ mod tests {
             assert!(m.content.chars().count() <= limits::CONTENT);
             assert!(embed.description.chars().count() <= limits::EMBED_DESCRIPTION);
             assert!(m.allowed_users.len() <= limits::ALLOWED_USERS);
-            assert!(m.allowed_users.iter().all(|v| m.content.contains(&format!("<@{v}>"))));
-            assert!(m.allowed_users.iter().all(|v| embed.description.contains(&format!("<@{v}>"))));
+            assert!(
+                m.allowed_users
+                    .iter()
+                    .all(|v| m.content.contains(&format!("<@{v}>")))
+            );
+            assert!(
+                m.allowed_users
+                    .iter()
+                    .all(|v| embed.description.contains(&format!("<@{v}>")))
+            );
         }
     }
 
@@ -291,7 +299,8 @@ mod tests {
             assert!(content.chars().count() <= 2000, "{}", content.len());
             assert!(d.message.allowed_users.len() <= 100);
             assert!(
-                d.message.allowed_users
+                d.message
+                    .allowed_users
                     .iter()
                     .all(|v| content.contains(&format!("<@{v}>")))
             );

@@ -30,7 +30,10 @@ async fn paused_channel<'a>(db: &Db, guild_id: &str, work: &'a Work) -> Option<&
         Ok(true) => Some(channel_id),
         Ok(false) => None,
         Err(e) => {
-            tracing::warn!(error = format!("{e:#}"), "cannot read whether a channel is paused");
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "cannot read whether a channel is paused"
+            );
             None
         }
     }
@@ -53,8 +56,11 @@ async fn attempt(
             button_url,
             ..
         } => {
-            let message = announce_message(content, voter_id, embed.as_ref(), button_url.as_deref());
-            discord.post_message(channel_id, &message, Some(nonce)).await
+            let message =
+                announce_message(content, voter_id, embed.as_deref(), button_url.as_deref());
+            discord
+                .post_message(channel_id, &message, Some(nonce))
+                .await
         }
         Work::TestNotice {
             channel_id,

@@ -82,11 +82,16 @@ pub async fn apply(
         }
         Consequence::DisableRole { role_id, reason } => {
             tracing::warn!(guild = %guild_id, role = %role_id, "reward role disabled: deleted");
-            db.disable_role(guild_id, &role_id, &reason).await.map(|_| ())
+            db.disable_role(guild_id, &role_id, &reason)
+                .await
+                .map(|_| ())
         }
     };
     if let Err(e) = applied {
-        tracing::warn!(error = format!("{e:#}"), "cannot record a Discord refusal's consequence");
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "cannot record a Discord refusal's consequence"
+        );
     }
     result
 }
@@ -128,7 +133,10 @@ mod tests {
 
     #[test]
     fn a_member_who_left_is_skipped_not_failed() {
-        assert_eq!(consequence(&grant(), &refused(codes::UNKNOWN_MEMBER)), Consequence::Skip);
+        assert_eq!(
+            consequence(&grant(), &refused(codes::UNKNOWN_MEMBER)),
+            Consequence::Skip
+        );
     }
 
     #[test]
@@ -143,7 +151,11 @@ mod tests {
             channel_id: "c".into(),
             content: "t".into(),
         };
-        for code in [codes::UNKNOWN_CHANNEL, codes::MISSING_ACCESS, codes::MISSING_PERMISSIONS] {
+        for code in [
+            codes::UNKNOWN_CHANNEL,
+            codes::MISSING_ACCESS,
+            codes::MISSING_PERMISSIONS,
+        ] {
             let c = consequence(&notice, &refused(code));
             assert!(matches!(c, Consequence::PauseChannel { channel_id, .. } if channel_id == "c"));
         }

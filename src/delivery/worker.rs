@@ -169,15 +169,18 @@ impl Worker {
                     }
                     return;
                 }
-                let sent =
-                    self.discord
-                        .post_message(&digest.channel_id, &digest.message, Some(&digest.nonce));
+                let sent = self.discord.post_message(
+                    &digest.channel_id,
+                    &digest.message,
+                    Some(&digest.nonce),
+                );
                 sent.await
             }
         };
         self.note_rate_limits(bucket, &result);
         if let Some(job) = digest.jobs.first() {
-            super::outcomes::after_digest(&self.db, &job.guild_id, &digest.channel_id, &result).await;
+            super::outcomes::after_digest(&self.db, &job.guild_id, &digest.channel_id, &result)
+                .await;
         }
         tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
         if result.is_err() {

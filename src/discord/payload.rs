@@ -120,10 +120,19 @@ mod tests {
         let body = message_body(&message, Some("n"));
         assert_eq!(body["content"], "<@42>");
         assert_eq!(body["embeds"][0]["description"], "Ann voted");
-        assert_eq!(body["embeds"][0]["author"]["icon_url"], "https://cdn.example/a.png");
+        assert_eq!(
+            body["embeds"][0]["author"]["icon_url"],
+            "https://cdn.example/a.png"
+        );
         let button = &body["components"][0]["components"][0];
-        assert_eq!((button["style"].as_u64(), button["url"].as_str()), (Some(5), Some("https://top.gg/bot/1/vote")));
-        assert_eq!(body["allowed_mentions"], json!({"parse": [], "users": ["42"]}));
+        assert_eq!(
+            (button["style"].as_u64(), button["url"].as_str()),
+            (Some(5), Some("https://top.gg/bot/1/vote"))
+        );
+        assert_eq!(
+            body["allowed_mentions"],
+            json!({"parse": [], "users": ["42"]})
+        );
         assert_eq!(body["enforce_nonce"], true);
     }
 }

@@ -98,7 +98,10 @@ impl DiscordRest {
         Ok(user["username"].as_str().unwrap_or("unknown").to_string())
     }
 
-    pub(super) async fn send(&self, request: reqwest::RequestBuilder) -> Result<Sent, DiscordError> {
+    pub(super) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Sent, DiscordError> {
         let response = self.execute(request).await?;
         Ok(Sent {
             bucket_wait: exhausted_bucket_wait(response.headers()),

@@ -167,11 +167,17 @@ mod tests {
 
     #[test]
     fn a_game_project_vote_is_accepted() {
-        let body = VOTE.replace(r#""type":"bot","platform":"discord""#, r#""type":"game","platform":"roblox""#);
+        let body = VOTE.replace(
+            r#""type":"bot","platform":"discord""#,
+            r#""type":"game","platform":"roblox""#,
+        );
         let Event::VoteCreate(vote) = Event::parse(body.as_bytes()).unwrap() else {
             panic!("not a vote");
         };
-        assert_eq!((vote.project.kind.as_str(), vote.project.platform.as_str()), ("game", "roblox"));
+        assert_eq!(
+            (vote.project.kind.as_str(), vote.project.platform.as_str()),
+            ("game", "roblox")
+        );
     }
 
     #[test]

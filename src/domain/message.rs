@@ -128,7 +128,8 @@ impl OutgoingMessage {
                 .as_deref()
                 .map(|n| clip(n, limits::EMBED_AUTHOR_NAME));
             embed.author_icon = embed.author_icon.as_deref().and_then(link_url);
-            let used = embed.title.as_deref().map_or(0, count) + embed.author_name.as_deref().map_or(0, count);
+            let used = embed.title.as_deref().map_or(0, count)
+                + embed.author_name.as_deref().map_or(0, count);
             let room = limits::EMBED_DESCRIPTION.min(limits::EMBED_TOTAL - used);
             embed.description = clip(&embed.description, room);
         }
@@ -183,7 +184,10 @@ mod tests {
         let embed = m.embed.unwrap();
         assert_eq!(embed.description, "thanks");
         assert_eq!(embed.author_name.as_deref(), Some("Ann"));
-        assert_eq!(embed.author_icon.as_deref(), Some("https://cdn.example/a.png"));
+        assert_eq!(
+            embed.author_icon.as_deref(),
+            Some("https://cdn.example/a.png")
+        );
         assert_eq!(m.button_url.as_deref(), Some("https://top.gg/bot/1/vote"));
         assert_eq!(m.allowed_users, ["42"]);
     }
@@ -191,7 +195,10 @@ mod tests {
     #[test]
     fn a_text_announcement_is_the_rendered_template_and_no_vote_url_means_no_button() {
         let m = OutgoingMessage::announcement(Style::Text, "thanks".into(), ANN, None);
-        assert_eq!((m.content.as_str(), m.embed, m.button_url), ("thanks", None, None));
+        assert_eq!(
+            (m.content.as_str(), m.embed, m.button_url),
+            ("thanks", None, None)
+        );
     }
 
     #[test]
@@ -210,7 +217,10 @@ mod tests {
         assert_eq!(link_url("javascript:alert(1)"), None);
         assert_eq!(link_url("https://a b"), None);
         assert_eq!(link_url(&format!("https://{}", "a".repeat(600))), None);
-        assert_eq!(link_url(" https://top.gg/x ").as_deref(), Some("https://top.gg/x"));
+        assert_eq!(
+            link_url(" https://top.gg/x ").as_deref(),
+            Some("https://top.gg/x")
+        );
     }
 
     #[test]

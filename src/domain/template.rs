@@ -179,7 +179,10 @@ mod tests {
             query: Some(&query),
             ..values()
         };
-        assert_eq!(render("[{query.ref}|{query.n}|{query.x}]", &v), "[discord|3|]");
+        assert_eq!(
+            render("[{query.ref}|{query.n}|{query.x}]", &v),
+            "[discord|3|]"
+        );
         assert_eq!(render("[{query.ref}]", &values()), "[]");
     }
 }

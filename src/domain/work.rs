@@ -22,7 +22,7 @@ pub enum Work {
         nonce: String,
         /// Style `embed`: the rendered template with the voter's name and avatar.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        embed: Option<Embed>,
+        embed: Option<Box<Embed>>,
         /// A link button to the vote page.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         button_url: Option<String>,
@@ -125,7 +125,11 @@ pub fn plan_vote(vote: &Vote, tally: &Tally, links: &[LinkSettings], now: i64) -
 }
 
 /// The template values of a vote as `link` shows it.
-pub fn vote_values<'a>(vote: &'a Vote, tally: &Tally, link: &'a LinkSettings) -> TemplateValues<'a> {
+pub fn vote_values<'a>(
+    vote: &'a Vote,
+    tally: &Tally,
+    link: &'a LinkSettings,
+) -> TemplateValues<'a> {
     TemplateValues {
         user_id: &vote.user.platform_id,
         user_name: &vote.user.name,
@@ -168,7 +172,7 @@ fn announcement(
             content: message.content,
             voter_id: vote.user.platform_id.clone(),
             nonce: announcement_nonce(&vote.id, &link.guild_id),
-            embed: message.embed,
+            embed: message.embed.map(Box::new),
             button_url: message.button_url,
             summary: summary_line(vote, tally),
             project: values.project_name.unwrap_or(values.project_id).to_string(),
@@ -180,11 +184,17 @@ fn announcement(
 
 /// The voter's line in a digest: mention, name, total.
 fn summary_line(vote: &Vote, tally: &Tally) -> String {
-    let name = crate::domain::message::clip(&vote.user.name.replace(['*', '_', '`', '~', '|', '\\'], ""), 40);
+    let name = crate::domain::message::clip(
+        &vote.user.name.replace(['*', '_', '`', '~', '|', '\\'], ""),
+        40,
+    );
     if name.is_empty() {
         format!("<@{}> ({} votes)", vote.user.platform_id, tally.total)
     } else {
-        format!("<@{}> {name} ({} votes)", vote.user.platform_id, tally.total)
+        format!(
+            "<@{}> {name} ({} votes)",
+            vote.user.platform_id, tally.total
+        )
     }
 }
 
@@ -361,11 +371,20 @@ mod tests {
         l.template = Some("{user.name} voted for {project}".into());
         l.vote_url = Some("https://top.gg/bot/99/vote".into());
         let jobs = plan_vote(&vote(), &TALLY, &[l], 5);
-        let Work::Announce { content, embed, button_url, .. } = &jobs[0].work else {
+        let Work::Announce {
+            content,
+            embed,
+            button_url,
+            ..
+        } = &jobs[0].work
+        else {
             panic!("not an announcement");
         };
         assert_eq!(content, "<@42>");
-        assert_eq!(embed.as_ref().unwrap().description, "Ann voted for Cool Bot");
+        assert_eq!(
+            embed.as_ref().unwrap().description,
+            "Ann voted for Cool Bot"
+        );
         assert_eq!(button_url.as_deref(), Some("https://top.gg/bot/99/vote"));
     }
 

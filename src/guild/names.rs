@@ -50,7 +50,13 @@ pub async fn refresh_names(db: &Db, discord: &Discord) -> anyhow::Result<usize> 
         .names_to_refresh(now_ms() - NAME_MAX_AGE.as_millis() as i64)
         .await?;
     for project in &stale {
-        resolve_bot_name(db, discord, &project.connection_id, &project.project_platform_id).await;
+        resolve_bot_name(
+            db,
+            discord,
+            &project.connection_id,
+            &project.project_platform_id,
+        )
+        .await;
     }
     Ok(stale.len())
 }

@@ -193,7 +193,13 @@ pub async fn leaderboard_report(
         out.push_str("No votes yet.\n");
     }
     for (rank, row) in rows.iter().enumerate() {
-        let _ = writeln!(out, "{}. {}: {} votes", rank + 1, voter_label(row), row.votes);
+        let _ = writeln!(
+            out,
+            "{}. {}: {} votes",
+            rank + 1,
+            voter_label(row),
+            row.votes
+        );
     }
     Ok(out)
 }

@@ -100,17 +100,35 @@ mod tests {
 
     #[test]
     fn a_role_with_moderation_powers_is_refused_even_for_the_owner() {
-        let owner = CallerFacts { is_owner: true, ..MANAGER };
+        let owner = CallerFacts {
+            is_owner: true,
+            ..MANAGER
+        };
         let reason = refusal(&facts(owner), "mod").unwrap();
         assert!(reason.contains("Moderate Members"), "{reason}");
     }
 
     #[test]
     fn a_caller_without_manage_roles_or_below_the_role_is_refused() {
-        let plain = CallerFacts { manage_roles: false, ..MANAGER };
-        assert!(refusal(&facts(plain), "low").unwrap().contains("Manage Roles"));
-        assert!(refusal(&facts(MANAGER), "high").unwrap().contains("not below your highest role"));
-        let owner = CallerFacts { is_owner: true, manage_roles: false, top_position: 0 };
+        let plain = CallerFacts {
+            manage_roles: false,
+            ..MANAGER
+        };
+        assert!(
+            refusal(&facts(plain), "low")
+                .unwrap()
+                .contains("Manage Roles")
+        );
+        assert!(
+            refusal(&facts(MANAGER), "high")
+                .unwrap()
+                .contains("not below your highest role")
+        );
+        let owner = CallerFacts {
+            is_owner: true,
+            manage_roles: false,
+            top_position: 0,
+        };
         assert_eq!(refusal(&facts(owner), "high"), None);
     }
 }

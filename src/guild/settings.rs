@@ -150,13 +150,21 @@ pub async fn set_template(
         "Default template restored"
     };
     Ok((
-        format!("{what} (style `{}`). A vote will look like this:", style.as_str()),
+        format!(
+            "{what} (style `{}`). A vote will look like this:",
+            style.as_str()
+        ),
         message,
     ))
 }
 
 /// The announcement a vote by `voter` would post with `template` (sample figures).
-pub fn preview(link: &GuildLink, template: &str, style: Style, voter: Voter<'_>) -> OutgoingMessage {
+pub fn preview(
+    link: &GuildLink,
+    template: &str,
+    style: Style,
+    voter: Voter<'_>,
+) -> OutgoingMessage {
     let url = link.vote_url();
     let values = TemplateValues {
         user_id: voter.id,
@@ -170,8 +178,7 @@ pub fn preview(link: &GuildLink, template: &str, style: Style, voter: Voter<'_>)
         vote_url: url.as_deref().unwrap_or_default(),
         query: None,
     };
-    OutgoingMessage::announcement(style, render(template, &values), voter, url.as_deref())
-        .clipped()
+    OutgoingMessage::announcement(style, render(template, &values), voter, url.as_deref()).clipped()
 }
 
 /// `/topgg display`: how this guild names the project and links its vote page; both omitted
@@ -199,9 +206,13 @@ pub async fn set_display(
     };
     db.set_display(guild_id, &link.connection_id, name, url.as_deref())
         .await?;
-    let shown = name.map(sanitize).unwrap_or_else(|| "its default name".into());
+    let shown = name
+        .map(sanitize)
+        .unwrap_or_else(|| "its default name".into());
     let link_text = url
-        .or_else(|| crate::domain::template::vote_url(&link.project_type, &link.project_platform_id))
+        .or_else(|| {
+            crate::domain::template::vote_url(&link.project_type, &link.project_platform_id)
+        })
         .unwrap_or_else(|| "no vote link".into());
     Ok(format!(
         "This server now shows the project as **{shown}**, with {link_text}."

@@ -132,7 +132,11 @@ impl Db {
     }
 
     /// Whether announcements of this guild's links posting in `channel_id` are paused.
-    pub async fn is_channel_paused(&self, guild_id: &str, channel_id: &str) -> anyhow::Result<bool> {
+    pub async fn is_channel_paused(
+        &self,
+        guild_id: &str,
+        channel_id: &str,
+    ) -> anyhow::Result<bool> {
         let (paused,): (i64,) = with_pool!(self, pool => {
             sqlx::query_as("SELECT COUNT(*) FROM links WHERE guild_id = $1 AND channel_id = $2 \
                             AND paused_reason IS NOT NULL")

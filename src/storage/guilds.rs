@@ -141,14 +141,16 @@ impl Db {
         });
         Ok(rows
             .into_iter()
-            .map(|(role_id, votes_required, hours, disabled_reason)| RoleSetting {
-                role: RewardRole {
-                    role_id,
-                    votes_required,
-                    hours,
+            .map(
+                |(role_id, votes_required, hours, disabled_reason)| RoleSetting {
+                    role: RewardRole {
+                        role_id,
+                        votes_required,
+                        hours,
+                    },
+                    disabled_reason,
                 },
-                disabled_reason,
-            })
+            )
             .collect())
     }
 

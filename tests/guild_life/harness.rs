@@ -64,7 +64,8 @@ impl Bot {
 
     /// Runs a slash command as `invoker` in the stand-in's guild; returns the reply.
     pub async fn command(&self, path: &[&str], options: Vec<(&str, Opt)>, invoker: u64) -> Reply {
-        self.command_in(POST_CHANNEL_ID, path, options, invoker).await
+        self.command_in(POST_CHANNEL_ID, path, options, invoker)
+            .await
     }
 
     /// Like [`Bot::command`], run from `channel`.
@@ -90,7 +91,10 @@ impl Bot {
                     .iter()
                     .map(|r| format!("{} {} -> {} {}", r.method, r.path, r.status, r.response))
                     .collect();
-                panic!("the bot did not reply to {path:?}; Discord saw:\n{}", seen.join("\n"))
+                panic!(
+                    "the bot did not reply to {path:?}; Discord saw:\n{}",
+                    seen.join("\n")
+                )
             }
         }
     }
@@ -131,7 +135,10 @@ impl Bot {
         let reply = self
             .command(&["topgg", "message"], options, ADMIN_USER_ID)
             .await;
-        assert!(reply.content().unwrap_or_default().contains("saved"), "{reply:?}");
+        assert!(
+            reply.content().unwrap_or_default().contains("saved"),
+            "{reply:?}"
+        );
     }
 
     /// A signed vote; `extra` is merged into `data` (weight, query...).
@@ -176,11 +183,22 @@ impl Bot {
     pub async fn wait_for_project_name(&self, name: &str) {
         let deadline = Instant::now() + WAIT;
         loop {
-            let links = self.app.db.links_in_guild(&GUILD_ID.to_string()).await.unwrap();
-            if links.iter().any(|l| l.project_name.as_deref() == Some(name)) {
+            let links = self
+                .app
+                .db
+                .links_in_guild(&GUILD_ID.to_string())
+                .await
+                .unwrap();
+            if links
+                .iter()
+                .any(|l| l.project_name.as_deref() == Some(name))
+            {
                 return;
             }
-            assert!(Instant::now() < deadline, "the project was never named {name}: {links:?}");
+            assert!(
+                Instant::now() < deadline,
+                "the project was never named {name}: {links:?}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -188,7 +206,14 @@ impl Bot {
     /// Waits until the database says whether the bot is gone from the guild.
     pub async fn wait_for_guild_gone(&self, gone: bool) {
         let deadline = Instant::now() + WAIT;
-        while self.app.db.is_guild_gone(&GUILD_ID.to_string()).await.unwrap() != gone {
+        while self
+            .app
+            .db
+            .is_guild_gone(&GUILD_ID.to_string())
+            .await
+            .unwrap()
+            != gone
+        {
             assert!(Instant::now() < deadline, "guild gone never became {gone}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -198,7 +223,11 @@ impl Bot {
     pub async fn status(&self) -> String {
         let ix = slash_command("topgg", &["status"], vec![], ADMIN_USER_ID);
         assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
-        let reply = self.discord.reply_to(ix.id, WAIT).await.expect("status answered");
+        let reply = self
+            .discord
+            .reply_to(ix.id, WAIT)
+            .await
+            .expect("status answered");
         reply.content().unwrap_or_default().to_string()
     }
 

@@ -7,13 +7,20 @@ const KICK_ROLE_ID: u64 = 1_500_000_000_000_000_009;
 
 async fn add(bot: &Bot, role: u64) -> String {
     let options = vec![("role", Opt::Role(role))];
-    let reply = bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID).await;
+    let reply = bot
+        .command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
+        .await;
     reply.content().unwrap_or_default().to_string()
 }
 
 async fn stored_roles(bot: &Bot) -> usize {
     let guild = GUILD_ID.to_string();
-    bot.app.db.reward_roles(&guild, CONNECTION).await.unwrap().len()
+    bot.app
+        .db
+        .reward_roles(&guild, CONNECTION)
+        .await
+        .unwrap()
+        .len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -134,14 +134,27 @@ fn validate_embeds_and_mentions(body: &Value) -> Option<Resp> {
     let len = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
     for embed in body["embeds"].as_array().into_iter().flatten() {
         if len(&embed["description"]) > 4096 {
-            return Some(invalid_form("embeds.0.description", "BASE_TYPE_MAX_LENGTH", "Must be 4096 or fewer in length."));
+            return Some(invalid_form(
+                "embeds.0.description",
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 4096 or fewer in length.",
+            ));
         }
         if len(&embed["title"]) > 256 {
-            return Some(invalid_form("embeds.0.title", "BASE_TYPE_MAX_LENGTH", "Must be 256 or fewer in length."));
+            return Some(invalid_form(
+                "embeds.0.title",
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 256 or fewer in length.",
+            ));
         }
-        let total = len(&embed["description"]) + len(&embed["title"]) + len(&embed["author"]["name"]);
+        let total =
+            len(&embed["description"]) + len(&embed["title"]) + len(&embed["author"]["name"]);
         if total > 6000 {
-            return Some(invalid_form("embeds", "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000"));
+            return Some(invalid_form(
+                "embeds",
+                "MAX_EMBED_SIZE_EXCEEDED",
+                "Embed size exceeds maximum size of 6000",
+            ));
         }
     }
     for row in body["components"].as_array().into_iter().flatten() {
@@ -149,13 +162,23 @@ fn validate_embeds_and_mentions(body: &Value) -> Option<Resp> {
             let url = button["url"].as_str().unwrap_or_default();
             let link_ok = url.starts_with("https://") || url.starts_with("http://");
             if button["style"].as_u64() == Some(5) && !link_ok {
-                return Some(invalid_form("components.0.components.0.url", "URL_TYPE_INVALID_URL", "Not a well formed URL."));
+                return Some(invalid_form(
+                    "components.0.components.0.url",
+                    "URL_TYPE_INVALID_URL",
+                    "Not a well formed URL.",
+                ));
             }
         }
     }
-    let users = body["allowed_mentions"]["users"].as_array().map_or(0, Vec::len);
+    let users = body["allowed_mentions"]["users"]
+        .as_array()
+        .map_or(0, Vec::len);
     if users > 100 {
-        return Some(invalid_form("allowed_mentions.users", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length."));
+        return Some(invalid_form(
+            "allowed_mentions.users",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 100 or fewer in length.",
+        ));
     }
     None
 }

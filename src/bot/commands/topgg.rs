@@ -162,8 +162,15 @@ async fn message(
         avatar_url: Some(&avatar),
     };
     let db = &ctx.data().db;
-    let (text, preview) =
-        guild::set_template(db, &guild_id(ctx)?, &link, template.as_deref(), style, voter).await?;
+    let (text, preview) = guild::set_template(
+        db,
+        &guild_id(ctx)?,
+        &link,
+        template.as_deref(),
+        style,
+        voter,
+    )
+    .await?;
     ctx.send(reply_showing(&text, &preview)).await?;
     Ok(())
 }
