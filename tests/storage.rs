@@ -107,7 +107,37 @@ on_both!(
     a_guild_the_bot_left_gets_no_work_until_it_is_back,
     a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_resumes,
     a_server_project_is_named_after_its_guild_unless_display_overrides_it,
+    a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day,
 );
+
+async fn a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day(s: &Scratch) {
+    let project = sample_project("p2", "bot", "990000000000000001");
+    let body = sample_integration_create("b1", "whs", &project, "1");
+    let Event::IntegrationCreate(create) =
+        Event::parse(&serde_json::to_vec(&body).unwrap()).unwrap()
+    else {
+        unreachable!()
+    };
+    s.db.upsert_connection(&create, 0).await.unwrap();
+    assert!(
+        s.db.names_to_refresh(10).await.unwrap().is_empty(),
+        "not linked yet"
+    );
+    s.db.link(GUILD, "b1", "1", 0).await.unwrap();
+    let due = s.db.names_to_refresh(10).await.unwrap();
+    assert_eq!(due[0].project_platform_id, "990000000000000001");
+    s.db.set_project_name("b1", Some("Cool Bot"), 100)
+        .await
+        .unwrap();
+    assert!(s.db.names_to_refresh(50).await.unwrap().is_empty(), "fresh");
+    assert_eq!(
+        s.db.names_to_refresh(101).await.unwrap().len(),
+        1,
+        "stale again"
+    );
+    let links = s.db.links_in_guild(GUILD).await.unwrap();
+    assert_eq!(links[0].project_name.as_deref(), Some("Cool Bot"));
+}
 
 async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
     let conn = s.connection("c1").await;
