@@ -1,7 +1,8 @@
 //! Performing one job's work against Discord.
 
 use crate::discord::{Discord, DiscordError, Sent};
-use crate::domain::work::{Work, announce_message};
+use crate::domain::announce::announce_message;
+use crate::domain::work::Work;
 use crate::storage::Db;
 
 /// The result of one attempt: Discord's answer, or that nothing needed doing. A refusal's

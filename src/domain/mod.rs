@@ -1,5 +1,6 @@
 //! Pure domain logic: no I/O. Signatures, payloads, tallies, templates, rewards.
 
+pub mod announce;
 pub mod events;
 pub mod message;
 pub mod nonce;
