@@ -54,10 +54,8 @@ async fn link_status(
     let roles = db.role_settings(guild_id, &link.connection_id).await?;
     let _ = writeln!(
         out,
-        "**{}** ({} `{}`, connection `{}`)",
+        "**{}** (connection `{}`)",
         link.label(),
-        link.project_type,
-        link.project_platform_id,
         link.connection_id
     );
     let _ = writeln!(
