@@ -30,11 +30,11 @@ pub async fn status_report(
     if !waiting.is_empty() {
         out.push_str("\nYour connections waiting for `/topgg link`:\n");
         for c in waiting {
-            let _ = writeln!(
-                out,
-                "- `{}`: {} {}",
-                c.connection_id, c.project_type, c.project_platform_id
-            );
+            let name = c
+                .project_name
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", c.project_type, c.project_platform_id));
+            let _ = writeln!(out, "- `{}`: {name}", c.connection_id);
         }
     }
     Ok(out)
