@@ -2,6 +2,7 @@
 
 mod digest;
 mod execute;
+pub mod outcomes;
 pub mod policy;
 mod worker;
 

@@ -3,6 +3,7 @@
 mod dry_run;
 pub mod error;
 mod limiter;
+pub mod payload;
 mod rest;
 mod token_state;
 

@@ -36,8 +36,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Clone)]
 pub struct DiscordRest {
-    client: reqwest::Client,
-    base: String,
+    pub(super) client: reqwest::Client,
+    pub(super) base: String,
     token: SecretString,
     /// Shared by every clone: this instance's token state and global limits.
     limits: Arc<Limits>,
@@ -50,7 +50,7 @@ struct Limits {
 
 /// Whether a call is an ordinary one or the check of a rejected token.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Purpose {
+pub(super) enum Purpose {
     Call,
     TokenCheck,
 }
@@ -175,7 +175,10 @@ impl DiscordRest {
         Ok(user["username"].as_str().unwrap_or("unknown").to_string())
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Sent, DiscordError> {
+    pub(super) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Sent, DiscordError> {
         let (headers, _) = self.execute(request, Purpose::Call).await?;
         Ok(Sent {
             bucket_wait: exhausted_bucket_wait(&headers),
@@ -184,7 +187,7 @@ impl DiscordRest {
 
     /// Sends with the bot's token and User-Agent once the token state and the global limits
     /// allow; a non-2xx answer becomes a classified [`DiscordError`].
-    async fn execute(
+    pub(super) async fn execute(
         &self,
         request: reqwest::RequestBuilder,
         purpose: Purpose,

@@ -1,6 +1,8 @@
 //! Pure domain logic: no I/O. Signatures, payloads, tallies, templates, rewards.
 
+pub mod announce;
 pub mod events;
+pub mod message;
 pub mod nonce;
 pub mod rewards;
 pub mod signature;

@@ -3,13 +3,16 @@
 //! slash commands in [`crate::bot`] only parse options, call these and send the text.
 
 pub mod checks;
+mod display;
+pub mod names;
 mod reports;
+pub mod role_safety;
 mod settings;
 
+pub use display::{preview as settings_preview, set_display};
 pub use reports::{leaderboard_report, status_report, vote_report};
 pub use settings::{
-    add_role, claim, preview as settings_preview, remove_role, roles_report, set_channel,
-    set_template,
+    add_role, claim, claimed_reply, remove_role, roles_report, set_channel, set_template,
 };
 
 use crate::storage::GuildLink;
@@ -75,6 +78,10 @@ mod tests {
             project_type: "bot".into(),
             project_platform_id: platform_id.into(),
             project_name: None,
+            display_name: None,
+            display_vote_url: None,
+            style: None,
+            paused_reason: None,
             owner_discord_id: "1".into(),
             owner_name: "o".into(),
             connected_at: 0,

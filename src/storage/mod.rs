@@ -4,6 +4,7 @@
 mod connection_cache;
 mod connections;
 mod group_commit;
+mod guild_state;
 mod guilds;
 mod jobs;
 mod links;
@@ -22,7 +23,10 @@ use sqlx::sqlite::SqlitePool;
 pub use connection_cache::{CONNECTION_TTL, ConnectionCache};
 pub use connections::Connection;
 pub use group_commit::VoteWriter;
-pub use guilds::{GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, VoterFigures};
+pub use guild_state::NameToRefresh;
+pub use guilds::{
+    GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, RoleSetting, VoterFigures,
+};
 pub use jobs::{Job, JobCounts};
 pub use maintenance::{Pruned, QueueFigures};
 pub use pool::{STORE_DEADLINE, is_unavailable};

@@ -215,6 +215,7 @@ fn route(inner: &mut Inner, method: &str, path: &str, body: &Value, now: Instant
         ("GET", ["gateway"]) => Resp::ok(json!({ "url": gateway_url(inner) })),
         ("GET", ["gateway", "bot"]) => Resp::ok(gateway_bot(inner)),
         ("GET", ["users", "@me"]) => Resp::ok(json::user(&inner.model.bot)),
+        ("GET", ["users", u]) => user_get(inner, id(u)),
         ("GET", ["oauth2", "applications", "@me"]) => Resp::ok(json::application(&inner.model)),
         ("GET", ["guilds", g, rest @ ..]) => guild_get(inner, id(g), rest),
         ("GET", ["channels", c]) => channel_get(inner, id(c)),
@@ -269,6 +270,22 @@ fn guild_get(inner: &Inner, guild: Option<u64>, rest: &[&str]) -> Resp {
             None => Resp::error(404, 10007, "Unknown Member"),
         },
         _ => Resp::not_found(),
+    }
+}
+
+/// `GET /users/{id}`: members, the bot, and the model's other users; else 10013.
+fn user_get(inner: &Inner, user: Option<u64>) -> Resp {
+    let model = &inner.model;
+    let found = user.and_then(|u| {
+        let members = model.members.iter().map(|m| &m.user);
+        members
+            .chain(model.users.iter())
+            .chain(std::iter::once(&model.bot))
+            .find(|spec| spec.id == u)
+    });
+    match found {
+        Some(spec) => Resp::ok(json::user(spec)),
+        None => Resp::error(404, 10013, "Unknown User"),
     }
 }
 
