@@ -3,6 +3,7 @@
 mod digest;
 mod execute;
 pub mod policy;
+mod reminder;
 mod worker;
 
 pub use worker::{LEASE, Worker};

@@ -2,6 +2,7 @@
 
 pub mod events;
 pub mod nonce;
+pub mod reminder;
 pub mod rewards;
 pub mod signature;
 pub mod tally;

@@ -3,9 +3,11 @@
 //! slash commands in [`crate::bot`] only parse options, call these and send the text.
 
 pub mod checks;
+mod reminders;
 mod reports;
 mod settings;
 
+pub use reminders::{remind_report, status_line as reminder_status_line, vote_reminder_lines};
 pub use reports::{leaderboard_report, status_report, vote_report};
 pub use settings::{
     add_role, claim, preview as settings_preview, remove_role, roles_report, set_channel,

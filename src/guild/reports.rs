@@ -88,6 +88,8 @@ async fn link_status(
     if let Some(error) = &health.last_error {
         let _ = writeln!(out, "Last Discord error: {error}");
     }
+    let reminders = super::reminders::status_line(db, &link.connection_id, now).await?;
+    let _ = writeln!(out, "{reminders}");
     let role_ids: Vec<String> = roles.into_iter().map(|r| r.role_id).collect();
     let problems = findings(facts, link.channel_id.as_deref(), &role_ids);
     if problems.is_empty() {

@@ -8,6 +8,7 @@ mod guilds;
 mod jobs;
 mod links;
 mod maintenance;
+mod reminders;
 mod vote_batch;
 mod vote_plan;
 mod votes;
@@ -25,6 +26,7 @@ pub use group_commit::VoteWriter;
 pub use guilds::{GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, VoterFigures};
 pub use jobs::{Job, JobCounts};
 pub use maintenance::{Pruned, QueueFigures};
+pub use reminders::ReminderFigures;
 pub use votes::{VoteOutcome, VoteWrite};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either backend. The body is
