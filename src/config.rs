@@ -64,6 +64,15 @@ impl DiscordConfig {
 pub struct HttpConfig {
     pub listen: SocketAddr,
     pub public_url: String,
+    /// Seconds a client has to send a request's headers (from connecting, or from the first
+    /// byte of a later request on a kept-alive connection).
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body once its headers are in.
+    pub body_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub idle_timeout_secs: u64,
+    /// Connections open at once; new ones beyond this are closed at once.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +145,25 @@ impl Default for HttpConfig {
         Self {
             listen: ([127, 0, 0, 1], 8080).into(),
             public_url: "http://127.0.0.1:8080".into(),
+            header_timeout_secs: 10,
+            body_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 4096,
+        }
+    }
+}
+
+impl HttpConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let at_least_one = [
+            ("http.header_timeout_secs", self.header_timeout_secs),
+            ("http.body_timeout_secs", self.body_timeout_secs),
+            ("http.idle_timeout_secs", self.idle_timeout_secs),
+            ("http.max_connections", self.max_connections as u64),
+        ];
+        match at_least_one.iter().find(|(_, value)| *value == 0) {
+            Some((key, _)) => Err(ConfigError::new(key, "must be at least 1")),
+            None => Ok(()),
         }
     }
 }
@@ -216,6 +244,7 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        self.http.validate()?;
         if let Some(shards) = &self.discord.shards {
             ShardRange::parse(shards)
                 .map_err(|reason| ConfigError::new("discord.shards", reason))?;
@@ -323,6 +352,24 @@ mod tests {
         assert!(c.discord.gateway && !c.discord.dry_run);
         assert_eq!(c.log.format, LogFormat::Text);
         assert_eq!(c.delivery.lease_secs, 30);
+        let h = &c.http;
+        assert_eq!(
+            (
+                h.header_timeout_secs,
+                h.body_timeout_secs,
+                h.idle_timeout_secs,
+                h.max_connections
+            ),
+            (10, 10, 60, 4096)
+        );
+    }
+
+    #[test]
+    fn a_zero_http_limit_is_named() {
+        let err = from_toml(&format!("{MINIMAL}[http]\nmax_connections = 0")).unwrap_err();
+        assert_eq!(err.key, "http.max_connections");
+        let err = from_toml(&format!("{MINIMAL}[http]\nbody_timeout_secs = 0")).unwrap_err();
+        assert_eq!(err.key, "http.body_timeout_secs");
     }
 
     #[test]

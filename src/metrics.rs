@@ -31,6 +31,16 @@ pub const QUEUE_FAILED: &str = "topgg_bot_queue_failed_jobs";
 pub const QUEUE_OLDEST_DUE_AGE: &str = "topgg_bot_queue_oldest_due_age_seconds";
 /// Rows removed by retention, by `table`.
 pub const PRUNED_ROWS: &str = "topgg_bot_pruned_rows_total";
+/// Requests answered with an error (4xx, 503), by `route` template and `reason`.
+pub const HTTP_REJECTIONS: &str = "topgg_bot_http_rejections_total";
+/// Connections closed at once because `http.max_connections` were already open.
+pub const HTTP_CONNECTIONS_REFUSED: &str = "topgg_bot_http_connections_refused_total";
+/// Connections closed for a slow or silent client, by `phase`: `headers`, `body`, `idle`.
+pub const HTTP_CONNECTIONS_TIMED_OUT: &str = "topgg_bot_http_connections_timed_out_total";
+/// Failed accepts (such as the process running out of file descriptors).
+pub const HTTP_ACCEPT_ERRORS: &str = "topgg_bot_http_accept_errors_total";
+/// HTTP connections open now.
+pub const HTTP_CONNECTIONS_OPEN: &str = "topgg_bot_http_connections_open";
 
 const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -70,6 +80,11 @@ impl Metrics {
         metrics.describe();
         metrics.counter(VOTES_STORED, vec![]).absolute(0);
         metrics.counter(VOTES_DUPLICATE, vec![]).absolute(0);
+        metrics
+            .counter(HTTP_CONNECTIONS_REFUSED, vec![])
+            .absolute(0);
+        metrics.counter(HTTP_ACCEPT_ERRORS, vec![]).absolute(0);
+        metrics.gauge(HTTP_CONNECTIONS_OPEN).set(0.0);
         metrics
     }
 
@@ -134,6 +149,37 @@ impl Metrics {
             .increment(rows);
     }
 
+    /// A request on `route` (template, or `unmatched`) answered with an error for `reason`.
+    pub fn http_rejection(&self, route: &str, reason: &str) {
+        let labels = vec![
+            Label::new("route", route.to_string()),
+            Label::new("reason", reason.to_string()),
+        ];
+        self.counter(HTTP_REJECTIONS, labels).increment(1);
+    }
+
+    /// A connection closed at once: `http.max_connections` were open.
+    pub fn http_connection_refused(&self) {
+        self.counter(HTTP_CONNECTIONS_REFUSED, vec![]).increment(1);
+    }
+
+    /// A connection closed because its client was too slow in `phase`.
+    pub fn http_connection_timed_out(&self, phase: &'static str) {
+        let labels = vec![Label::new("phase", phase)];
+        self.counter(HTTP_CONNECTIONS_TIMED_OUT, labels)
+            .increment(1);
+    }
+
+    /// An `accept` that failed.
+    pub fn http_accept_error(&self) {
+        self.counter(HTTP_ACCEPT_ERRORS, vec![]).increment(1);
+    }
+
+    /// How many HTTP connections are open now.
+    pub fn http_connections_open(&self, open: usize) {
+        self.gauge(HTTP_CONNECTIONS_OPEN).set(open as f64);
+    }
+
     fn counter(&self, name: &'static str, labels: Vec<Label>) -> Counter {
         let key = Key::from_parts(name, labels);
         self.recorder.register_counter(&key, &METADATA)
@@ -163,6 +209,22 @@ impl Metrics {
                 "Discord actions attempted, by job kind and outcome",
             ),
             (PRUNED_ROWS, "Rows removed by retention, by table"),
+            (
+                HTTP_REJECTIONS,
+                "Requests answered with an error, by route and reason",
+            ),
+            (
+                HTTP_CONNECTIONS_REFUSED,
+                "Connections closed at once because http.max_connections were open",
+            ),
+            (
+                HTTP_CONNECTIONS_TIMED_OUT,
+                "Connections closed for a slow or silent client, by phase",
+            ),
+            (
+                HTTP_ACCEPT_ERRORS,
+                "Failed accepts (such as out of file descriptors)",
+            ),
         ];
         for (name, help) in counters {
             r.describe_counter(name.into(), None, help.into());
@@ -177,6 +239,7 @@ impl Metrics {
                 QUEUE_OLDEST_DUE_AGE,
                 "Seconds the most overdue queued job has waited",
             ),
+            (HTTP_CONNECTIONS_OPEN, "HTTP connections open now"),
         ];
         for (name, help) in gauges {
             r.describe_gauge(name.into(), None, help.into());

@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, Request};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 
 use super::error::ApiError;
 use crate::domain::signature;
@@ -55,8 +55,12 @@ pub fn check_signature(
 
 /// Top.gg's `x-topgg-trace`, for the logs (bounded, printable).
 pub fn trace_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-topgg-trace")
+    trace_of(headers.get("x-topgg-trace"))
+}
+
+/// [`trace_id`] from the header's value.
+pub fn trace_of(value: Option<&HeaderValue>) -> String {
+    value
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(128).collect())
         .unwrap_or_else(|| "-".into())

@@ -7,6 +7,17 @@ use axum::response::{IntoResponse, Response};
 use crate::domain::events::PayloadError;
 use crate::domain::signature::SignatureError;
 
+/// Why a request was answered with an error: put on every error response for the layer that
+/// counts and logs rejections (at a bounded rate) where the route is known.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    /// A short fixed code, a `/metrics` label: `signature_mismatch`, `too_large`...
+    pub reason: &'static str,
+    /// The error in words (never a secret), for the log line.
+    pub detail: String,
+}
+
+/// An error a request to the HTTP edge ends in.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -40,17 +51,36 @@ impl ApiError {
             ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
+
+    /// The short code counted in `/metrics` for this error.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized(SignatureError::Missing) => "signature_missing",
+            ApiError::Unauthorized(SignatureError::Malformed) => "signature_malformed",
+            ApiError::Unauthorized(SignatureError::Stale) => "signature_stale",
+            ApiError::Unauthorized(SignatureError::Mismatch) => "signature_mismatch",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::UnknownConnection => "unknown_connection",
+            ApiError::NotFound => "not_found",
+            ApiError::PayloadTooLarge => "too_large",
+            ApiError::Storage(_) => "storage_unavailable",
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Storage(source) = &self {
-            tracing::error!(
-                error = format!("{source:#}"),
-                "storage failed; answering 503"
-            );
-        }
+        let detail = match &self {
+            ApiError::Storage(source) => format!("{source:#}"),
+            other => other.to_string(),
+        };
+        let rejection = Rejection {
+            reason: self.reason(),
+            detail,
+        };
         let body = Json(serde_json::json!({ "error": self.to_string() }));
-        (self.status(), body).into_response()
+        let mut response = (self.status(), body).into_response();
+        response.extensions_mut().insert(rejection);
+        response
     }
 }

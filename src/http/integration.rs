@@ -27,13 +27,13 @@ pub async fn configure(
 ) -> Result<Response, ApiError> {
     let trace = trace_id(&headers);
     let secret = state.integration_secret.expose_secret();
+    // A rejection is counted and logged (at a bounded rate) by the tracking layer.
     check_signature(
         &headers,
         &body,
         secret,
         state.config.topgg.signature_tolerance_secs,
-    )
-    .inspect_err(|e| tracing::warn!(%trace, error = %e, "integration request rejected"))?;
+    )?;
     match Event::parse(&body)? {
         Event::IntegrationCreate(create) => {
             let reply = connect(&state, &create).await?;

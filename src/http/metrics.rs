@@ -1,6 +1,7 @@
 //! `GET /metrics` and the layer that times and counts every request.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
@@ -8,7 +9,30 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::body::trace_of;
+use super::error::Rejection;
+use super::log_limit::LogLimiter;
 use crate::domain::now_ms;
+use crate::metrics::Metrics;
+
+/// At most one log line per route and rejection reason in this period.
+const REJECTION_LOG_PERIOD: Duration = Duration::from_secs(10);
+
+/// What the tracking layer needs: the figures and the rejection log's rate limit.
+#[derive(Clone)]
+pub struct Tracking {
+    metrics: Metrics,
+    log: Arc<LogLimiter>,
+}
+
+impl Tracking {
+    pub fn new(metrics: Metrics) -> Self {
+        Self {
+            metrics,
+            log: Arc::new(LogLimiter::new(REJECTION_LOG_PERIOD)),
+        }
+    }
+}
 
 /// The Prometheus text exposition, with the queue gauges read from the database first.
 pub async fn render(State(state): State<AppState>) -> Response {
@@ -21,16 +45,53 @@ pub async fn render(State(state): State<AppState>) -> Response {
 }
 
 /// Records each request's latency by route template (never the raw path, which carries
-/// connection ids) and, for the Top.gg routes, its outcome.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// connection ids) and, for the Top.gg routes, its outcome. Every error answer is counted by
+/// route and reason and logged at a bounded rate.
+pub async fn track(State(tracking): State<Tracking>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    // Cheap to keep (shared bytes); read only for a line about a rejection.
+    let trace = request.headers().get("x-topgg-trace").cloned();
     let started = Instant::now();
     let response = next.run(request).await;
-    state
+    let status = response.status();
+    tracking
         .metrics
-        .http_request(&route, response.status().as_u16(), started.elapsed());
+        .http_request(&route, status.as_u16(), started.elapsed());
+    let rejection = response.extensions().get::<Rejection>();
+    if rejection.is_some() || status.is_client_error() {
+        let (reason, detail) = match rejection {
+            Some(r) => (r.reason, r.detail.as_str()),
+            None => (generic_reason(status.as_u16()), "-"),
+        };
+        tracking.metrics.http_rejection(&route, reason);
+        if let Some(suppressed) = tracking.log.admit(&format!("{route} {reason}")) {
+            let trace = trace_of(trace.as_ref());
+            log_rejection(status.as_u16(), &route, reason, detail, &trace, suppressed);
+        }
+    }
     response
+}
+
+/// One line for a rejected request (and the ones suppressed before it): an error for a
+/// storage failure, a warning for what a client did.
+fn log_rejection(status: u16, route: &str, reason: &str, detail: &str, trace: &str, n: u64) {
+    if status >= 500 {
+        tracing::error!(status, route, reason, error = detail, %trace, suppressed = n,
+            "storage failed; answering 503 (one line per route every 10 s)");
+    } else {
+        tracing::warn!(status, route, reason, error = detail, %trace, suppressed = n,
+            "request rejected (one line per route and reason every 10 s)");
+    }
+}
+
+/// The reason label of a client error the router answered itself (no [`Rejection`]).
+fn generic_reason(status: u16) -> &'static str {
+    match status {
+        405 => "method_not_allowed",
+        415 => "unsupported_media_type",
+        _ => "client_error",
+    }
 }

@@ -1,10 +1,13 @@
 //! The HTTP edge Top.gg talks to: the handshake, signed webhooks, health.
 
 mod body;
+mod conn;
 mod error;
 mod health;
 mod integration;
+mod log_limit;
 mod metrics;
+mod serve;
 mod webhooks;
 
 use std::sync::Arc;
@@ -19,6 +22,8 @@ use tokio::sync::Notify;
 pub use body::MAX_BODY_BYTES;
 pub use error::ApiError;
 pub use integration::HandshakeReply;
+pub use log_limit::LogLimiter;
+pub use serve::{ServeLimits, serve};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -54,6 +59,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn_with_state(
+            metrics::Tracking::new(state.metrics.clone()),
+            metrics::track,
+        ))
         .with_state(state)
 }

@@ -20,13 +20,8 @@ pub async fn receive(
     RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
     let trace = trace_id(&headers);
-    let connection = verified_connection(&state, &connection_id, &headers, &body)
-        .await
-        .inspect_err(|e| {
-            if matches!(e, ApiError::Unauthorized(_)) {
-                tracing::warn!(%trace, connection = %connection_id, error = %e, "webhook rejected");
-            }
-        })?;
+    // Rejections are counted and logged (at a bounded rate) by the tracking layer.
+    let connection = verified_connection(&state, &connection_id, &headers, &body).await?;
     match Event::parse(&body)? {
         Event::VoteCreate(vote) => {
             let vote_id = vote.id.clone();

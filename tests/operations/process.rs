@@ -24,6 +24,8 @@ pub struct Settings {
     pub api_url: String,
     pub lease_secs: u64,
     pub retention_days: u32,
+    /// More environment variables, set after the others (such as `TOPGG_BOT__HTTP__...`).
+    pub extra_env: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -34,6 +36,7 @@ impl Settings {
             api_url: api_url.to_string(),
             lease_secs: 30,
             retention_days: 90,
+            extra_env: Vec::new(),
         }
     }
 
@@ -67,6 +70,7 @@ impl Settings {
             .args(args)
             .env_clear()
             .envs(self.env())
+            .envs(self.extra_env.iter().cloned())
             .current_dir(dir)
             .stdin(Stdio::null())
             .kill_on_drop(true);
