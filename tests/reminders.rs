@@ -152,6 +152,28 @@ async fn settle() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
 }
 
+/// `topgg_bot_discord_actions_total{kind="remind",outcome=...}` from `/metrics` (0 if absent).
+async fn remind_metric(app: &TestApp, outcome: &str) -> u64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let wanted = |l: &&str| {
+        l.starts_with("topgg_bot_discord_actions_total{")
+            && l.contains(r#"kind="remind""#)
+            && l.contains(&format!(r#"outcome="{outcome}""#))
+    };
+    text.lines()
+        .find(wanted)
+        .and_then(|l| l.rsplit(' ').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
 fn assert_reminder(dm: &Value) {
     let content = dm["content"].as_str().unwrap();
     assert!(content.contains("vote for **"), "{content}");
@@ -196,6 +218,7 @@ async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires(
     assert_eq!(open[0].body["recipient_id"], PLAIN_USER_ID.to_string());
     settle().await;
     assert_eq!(bot.discord.dms_to(PLAIN_USER_ID).len(), 1, "exactly one");
+    assert_eq!(remind_metric(&bot.app, "done").await, 1);
     bot.stop().await;
 }
 
@@ -342,6 +365,7 @@ async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() 
         .requests_matching("POST", "/users/@me/channels")
         .len();
     assert_eq!(attempts, 1, "no further DM attempts once turned off");
+    assert_eq!(remind_metric(&bot.app, "failed").await, 1);
     bot.stop().await;
 }
 

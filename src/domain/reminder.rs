@@ -47,7 +47,9 @@ impl ReminderProject {
 pub fn reminder_message(project: &ReminderProject, nonce: &str) -> Value {
     let name = bold_safe(&project.name);
     let mut body = json!({
-        "content": format!("You can vote for **{name}** on Top.gg again!"),
+        "content": format!(
+            "You can vote for **{name}** on Top.gg again! (`/remind off` in its server stops these reminders.)"
+        ),
         "allowed_mentions": { "parse": [] },
         "nonce": nonce,
         "enforce_nonce": true,

@@ -181,4 +181,14 @@ impl Db {
         });
         Ok(ReminderFigures { opted_in, sent_24h })
     }
+
+    /// Retention: forgets refusal notices noted before `before` (unix ms) that their voter
+    /// never came back to read.
+    pub async fn prune_reminder_notices(&self, before: i64) -> anyhow::Result<u64> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM reminder_notices WHERE noted_at < $1")
+                .bind(before).execute(pool).await?.rows_affected()
+        });
+        Ok(n)
+    }
 }
