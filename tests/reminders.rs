@@ -444,3 +444,54 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
     let _ = other.send(());
     app.stop().await;
 }
+
+// ---- storage behaviour, on both backends (dry-run Discord) ----
+
+mod queue {
+    use super::*;
+
+    fn queued_reminders(jobs: &[topgg_bot::storage::Job]) -> Vec<&topgg_bot::storage::Job> {
+        jobs.iter()
+            .filter(|j| j.kind == "remind" && j.status == "queued")
+            .collect()
+    }
+
+    async fn one_reminder_per_voter_and_project_however_many_guilds_link_it(app: &TestApp) {
+        connect(app, ADMIN_USER_ID).await;
+        let now = topgg_bot::domain::now_ms();
+        for guild in ["700000000000000001", "700000000000000002"] {
+            app.db.link(guild, CONNECTION, "1", now).await.unwrap();
+        }
+        let voter = PLAIN_USER_ID.to_string();
+        app.db.remind_on(CONNECTION, &voter, now).await.unwrap();
+        vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
+        let later = vote(app, "v2", PLAIN_USER_ID, Duration::from_secs(900)).await;
+        let jobs = app.db.all_jobs().await.unwrap();
+        let queued = queued_reminders(&jobs);
+        assert_eq!(queued.len(), 1, "{queued:?}");
+        assert_eq!(queued[0].due_at, later.timestamp_millis());
+    }
+
+    async fn integration_delete_removes_opt_ins_and_queued_reminders(app: &TestApp) {
+        connect(app, ADMIN_USER_ID).await;
+        let voter = PLAIN_USER_ID.to_string();
+        let now = topgg_bot::domain::now_ms();
+        app.db.remind_on(CONNECTION, &voter, now).await.unwrap();
+        vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
+        assert_eq!(queued_reminders(&app.db.all_jobs().await.unwrap()).len(), 1);
+        let delete = json!({"type": "integration.delete", "data": {"connection_id": CONNECTION}});
+        let (status, _) = app
+            .post_signed("/topgg/integration", INTEGRATION_SECRET, &delete)
+            .await;
+        assert_eq!(status, 204);
+        assert!(queued_reminders(&app.db.all_jobs().await.unwrap()).is_empty());
+        assert!(!app.db.reminder_is_on(CONNECTION, &voter).await.unwrap());
+        let figures = app.db.reminder_figures(CONNECTION, 0).await.unwrap();
+        assert_eq!(figures.opted_in, 0);
+    }
+
+    crate::on_both_backends!(
+        one_reminder_per_voter_and_project_however_many_guilds_link_it,
+        integration_delete_removes_opt_ins_and_queued_reminders,
+    );
+}
