@@ -122,17 +122,21 @@ async fn vote(
     voter: u64,
     expires_in: Duration,
 ) -> chrono::DateTime<chrono::Utc> {
-    let now = chrono::Utc::now();
-    let expires = now + chrono::Duration::from_std(expires_in).unwrap();
+    let expires = chrono::Utc::now() + chrono::Duration::from_std(expires_in).unwrap();
+    vote_until(app, id, voter, expires).await;
+    expires
+}
+
+/// Sends a signed vote by `voter`, cast now, expiring at `expires`.
+async fn vote_until(app: &TestApp, id: &str, voter: u64, expires: chrono::DateTime<chrono::Utc>) {
     let body = json!({"type": "vote.create", "data": {
         "id": id, "weight": 1,
-        "created_at": now.to_rfc3339(), "expires_at": expires.to_rfc3339(),
+        "created_at": chrono::Utc::now().to_rfc3339(), "expires_at": expires.to_rfc3339(),
         "project": project(),
         "user": {"id": "t", "platform_id": voter.to_string(), "name": "voter", "avatar_url": null},
     }});
     let (status, text) = app.webhook(CONNECTION, SECRET, &body).await;
     assert_eq!(status, 204, "{text}");
-    expires
 }
 
 /// Waits until `user` has `count` DMs (or `within` passes); returns them.
@@ -442,6 +446,45 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
         );
     }
     let _ = other.send(());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
+    let discord = DiscordStandIn::start().await;
+    let url = discord.url();
+    let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url, false))
+        .await
+        .unwrap();
+    connect(&app, ADMIN_USER_ID).await;
+    let voters: Vec<u64> = (0..120).map(|i| 1_700_000_000_000_000_000 + i).collect();
+    let now = topgg_bot::domain::now_ms();
+    for voter in &voters {
+        app.db
+            .remind_on(CONNECTION, &voter.to_string(), now)
+            .await
+            .unwrap();
+    }
+    let expires = chrono::Utc::now() + chrono::Duration::seconds(3);
+    for voter in &voters {
+        vote_until(&app, &format!("b{voter}"), *voter, expires).await;
+    }
+    let all_sent = |r: &RecordedRequest| r.status == 200 && r.path.starts_with("/channels/");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while discord.requests().iter().filter(|r| all_sent(r)).count() < voters.len() {
+        assert!(Instant::now() < deadline, "not every reminder was sent");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    settle().await;
+    for voter in &voters {
+        assert_eq!(discord.dms_to(*voter).len(), 1, "voter {voter}");
+    }
+    let busiest = discord.busiest_window("POST", "/", Duration::from_secs(1));
+    assert!(
+        busiest <= topgg_bot::discord::MAX_CALLS_PER_SECOND,
+        "{busiest} calls within one second"
+    );
+    assert_eq!(discord.rate_limits_issued(), 0);
     app.stop().await;
 }
 
