@@ -206,6 +206,12 @@ async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires(
         reply.content().unwrap().contains("after your next vote"),
         "{reply:?}"
     );
+    let (_, private) = bot.vote_command(PLAIN_USER_ID).await;
+    let text = private["content"].as_str().unwrap();
+    assert!(
+        text.contains("Your reminders for") && text.ends_with(": on"),
+        "{text}"
+    );
 
     let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(3)).await;
     let got = dms(
@@ -223,6 +229,12 @@ async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires(
     settle().await;
     assert_eq!(bot.discord.dms_to(PLAIN_USER_ID).len(), 1, "exactly one");
     assert_eq!(remind_metric(&bot.app, "done").await, 1);
+    let status = bot.command(&["topgg", "status"], ADMIN_USER_ID).await;
+    let text = status.content().unwrap();
+    assert!(
+        text.contains("Reminders: 1 voter(s) opted in, 1 sent in 24 h"),
+        "{text}"
+    );
     bot.stop().await;
 }
 
