@@ -17,7 +17,8 @@ const DROP_QUEUED: &str = "DELETE FROM jobs WHERE kind = 'remind' AND status = '
     AND connection_id = $1 AND remind_voter = $2";
 
 /// Queues (inside the caller's transaction) the reminder of `$voter` for `$conn` at `$due`,
-/// replacing a queued earlier one.
+/// replacing a queued earlier one. Its `created_at` is `$due`: the delivery policy's 24 h
+/// retry window counts from when the reminder falls due, not from the vote.
 macro_rules! schedule_reminder {
     ($tx:expr, $conn:expr, $voter:expr, $due:expr, $now:expr) => {{
         use $crate::storage::reminders::{DROP_EARLIER, QUEUE};
@@ -32,7 +33,7 @@ macro_rules! schedule_reminder {
             .bind($conn)
             .bind(serde_json::to_string(&work)?)
             .bind($due)
-            .bind($now)
+            .bind($due.max($now))
             .bind($voter)
             .execute(&mut *$tx)
             .await?;
