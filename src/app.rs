@@ -19,7 +19,7 @@ use crate::discord::{Discord, DiscordRest, DryRunSink};
 use crate::housekeeping;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
-use crate::storage::{ConnectionCache, Db, VoteWriter};
+use crate::storage::{ConnectionCache, Db, Spool, VoteWriter};
 
 /// How long shutdown waits for in-flight work before giving up on it: the process must end
 /// within 10 s of SIGTERM (the HTTP server itself gives answers in progress 5 s).
@@ -33,6 +33,8 @@ pub struct Application {
     /// The token and HTTP client, where this instance runs a gateway.
     gateway: Option<(SecretString, reqwest::Client)>,
     instance: String,
+    /// With Postgres: where votes go while it cannot take them.
+    spool: Option<Spool>,
 }
 
 impl Application {
@@ -68,7 +70,11 @@ impl Application {
             .integration_secret
             .clone()
             .unwrap_or_else(|| SecretString::new(String::new()));
-        let votes = VoteWriter::start(db.clone());
+        let spool = match db.is_postgres() {
+            true => Some(Spool::open(&config.database.spool_path).await?),
+            false => None,
+        };
+        let votes = VoteWriter::with_spool(db.clone(), spool.clone());
         let connections = ConnectionCache::new(db.clone());
         let state = AppState {
             config: Arc::new(config),
@@ -88,6 +94,7 @@ impl Application {
             discord,
             gateway,
             instance,
+            spool,
         })
     }
 
@@ -145,6 +152,15 @@ impl Application {
             stop.clone(),
         );
         tasks.spawn(async move { ("housekeeping", housekeeping.await) });
+        if let Some(spool) = self.spool.clone() {
+            let drain = crate::storage::drain_spool(
+                self.state.db.clone(),
+                spool,
+                self.state.work_queued.clone(),
+                stop.clone(),
+            );
+            tasks.spawn(async move { ("spool mover", drain.await) });
+        }
         if let (Some((token, client)), Some(status)) = (self.gateway, self.state.gateway.clone()) {
             let setup = bot::GatewaySetup {
                 token,
@@ -166,6 +182,9 @@ impl Application {
         }
         let result = supervise(&mut tasks, &stop, shutdown).await;
         self.state.db.close().await;
+        if let Some(spool) = &self.spool {
+            spool.close().await;
+        }
         result
     }
 }

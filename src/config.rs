@@ -87,6 +87,9 @@ pub struct TopggConfig {
 pub struct DatabaseConfig {
     pub url: String,
     pub retention_days: u32,
+    /// With Postgres: the local SQLite file that holds votes acknowledged while Postgres
+    /// cannot take them (relative paths are from the working directory).
+    pub spool_path: String,
 }
 
 /// The Discord work queue.
@@ -182,6 +185,7 @@ impl Default for DatabaseConfig {
         Self {
             url: "sqlite://topgg-bot.db".into(),
             retention_days: 90,
+            spool_path: "topgg-bot-spool.db".into(),
         }
     }
 }
@@ -236,6 +240,12 @@ impl Config {
             return Err(ConfigError::new(
                 "database.url",
                 "must start with sqlite: or postgres://",
+            ));
+        }
+        if self.database.spool_path.trim().is_empty() {
+            return Err(ConfigError::new(
+                "database.spool_path",
+                "must be a file path",
             ));
         }
         if self.delivery.lease_secs == 0 {
@@ -362,6 +372,7 @@ mod tests {
             ),
             (10, 10, 60, 4096)
         );
+        assert_eq!(c.database.spool_path, "topgg-bot-spool.db");
     }
 
     #[test]

@@ -21,6 +21,10 @@ pub const REQUEST_DURATION: &str = "topgg_bot_http_request_duration_seconds";
 pub const VOTES_STORED: &str = "topgg_bot_votes_stored_total";
 /// Votes received again (same `data.id`) and ignored.
 pub const VOTES_DUPLICATE: &str = "topgg_bot_votes_duplicate_total";
+/// Votes committed to the local spool because Postgres could not take them.
+pub const VOTES_SPOOLED: &str = "topgg_bot_votes_spooled_total";
+/// Votes in the local spool waiting for Postgres, refreshed on each scrape.
+pub const SPOOL_DEPTH: &str = "topgg_bot_spool_depth";
 /// Discord actions attempted by delivery, by `kind` and `outcome`.
 pub const DISCORD_ACTIONS: &str = "topgg_bot_discord_actions_total";
 /// Queued Discord jobs in the database (all instances), refreshed on each scrape.
@@ -80,6 +84,8 @@ impl Metrics {
         metrics.describe();
         metrics.counter(VOTES_STORED, vec![]).absolute(0);
         metrics.counter(VOTES_DUPLICATE, vec![]).absolute(0);
+        metrics.counter(VOTES_SPOOLED, vec![]).absolute(0);
+        metrics.gauge(SPOOL_DEPTH).set(0.0);
         metrics
             .counter(HTTP_CONNECTIONS_REFUSED, vec![])
             .absolute(0);
@@ -118,6 +124,16 @@ impl Metrics {
             VOTES_DUPLICATE
         };
         self.counter(name, vec![]).increment(1);
+    }
+
+    /// A `vote.create` committed to the spool.
+    pub fn vote_spooled(&self) {
+        self.counter(VOTES_SPOOLED, vec![]).increment(1);
+    }
+
+    /// Votes in the spool now.
+    pub fn spool_depth(&self, depth: i64) {
+        self.gauge(SPOOL_DEPTH).set(depth as f64);
     }
 
     /// One Discord attempt of a job of `kind`, and the step it led to.
@@ -205,6 +221,10 @@ impl Metrics {
             (VOTES_STORED, "Votes stored for the first time"),
             (VOTES_DUPLICATE, "Votes received again and ignored"),
             (
+                VOTES_SPOOLED,
+                "Votes committed to the local spool while Postgres could not take them",
+            ),
+            (
                 DISCORD_ACTIONS,
                 "Discord actions attempted, by job kind and outcome",
             ),
@@ -231,6 +251,7 @@ impl Metrics {
         }
         let gauges = [
             (QUEUE_DEPTH, "Queued Discord jobs (whole database)"),
+            (SPOOL_DEPTH, "Votes in the local spool waiting for Postgres"),
             (
                 QUEUE_FAILED,
                 "Discord jobs that failed for good (whole database)",

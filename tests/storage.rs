@@ -204,3 +204,88 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
             .unwrap()
     );
 }
+
+/// Connections left inside a transaction sqlx does not know about (as after a COMMIT that
+/// failed): the pool closes them on release, so every later write commits on a clean one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pooled_sqlite_connections_left_inside_a_transaction_are_never_reused() {
+    let s = Scratch::open(Backend::Sqlite).await.unwrap();
+    let Db::Sqlite(pool) = &s.db else {
+        unreachable!()
+    };
+    let mut poisoned = Vec::new();
+    for _ in 0..4 {
+        let mut conn = pool.acquire().await.unwrap();
+        sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
+        poisoned.push(conn);
+    }
+    drop(poisoned);
+    for i in 0..8 {
+        let conn = s.connection(&format!("c{i}")).await;
+        let outcome =
+            s.db.record_vote(&conn, &vote(&format!("v{i}"), "9"), 1)
+                .await;
+        assert!(
+            matches!(outcome, Ok(VoteOutcome::Stored { .. })),
+            "{outcome:?}"
+        );
+    }
+    let url = format!("sqlite://{}", s._dir.path().join("s.db").display());
+    let fresh = Db::connect(&url).await.unwrap();
+    for i in 0..8 {
+        assert_eq!(
+            fresh.vote_count(&format!("c{i}")).await.unwrap(),
+            1,
+            "committed"
+        );
+    }
+    fresh.close().await;
+    s.close().await;
+}
+
+/// The spool mover stores spooled votes in Postgres once each; a vote whose connection was
+/// deleted meanwhile is dropped instead of blocking the votes behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spooled_votes_are_moved_once_each_past_one_whose_connection_is_gone() {
+    use topgg_bot::storage::{Spool, VoteWrite, drain_spool};
+    let Some(s) = Scratch::open(Backend::Postgres).await else {
+        return;
+    };
+    let conn = s.connection("c1").await;
+    let mut gone = conn.clone();
+    gone.connection_id = "deleted-meanwhile".into();
+    let spool_file = s._dir.path().join("spool.db");
+    let spool = Spool::open(spool_file.to_str().unwrap()).await.unwrap();
+    let votes: Vec<Vote> = (0..3).map(|i| vote(&format!("sv{i}"), "9")).collect();
+    let write = |connection, i: usize| VoteWrite {
+        connection,
+        vote: &votes[i],
+        now: 1_000 + i as i64,
+    };
+    let writes = [write(&conn, 0), write(&gone, 1), write(&conn, 2)];
+    spool.push(&writes).await.unwrap();
+    spool.push(&writes[..1]).await.unwrap();
+    assert_eq!(spool.depth(), 3, "a vote id is spooled once");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mover = tokio::spawn(drain_spool(
+        s.db.clone(),
+        spool.clone(),
+        Default::default(),
+        stop.clone(),
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while spool.depth() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the spool was not emptied"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    mover.await.unwrap().unwrap();
+    assert_eq!(s.db.vote_count("c1").await.unwrap(), 2);
+    let figures = s.db.voter_figures("c1", "9").await.unwrap().unwrap();
+    assert_eq!(figures.total_votes, 2);
+    spool.close().await;
+    s.close().await;
+}

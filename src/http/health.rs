@@ -11,13 +11,15 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers, Discord accepts the token and, where this instance runs a
-/// gateway, every shard it runs is connected. Otherwise 503 with the reasons.
+/// Ready when votes can be committed (the database takes a write and no vote write failed
+/// lately; with Postgres down, the spool taking them counts), Discord accepts the token and,
+/// where this instance runs a gateway, every shard it runs is connected. Otherwise 503 with
+/// the reasons.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let database = state.db.ping().await;
     let mut reasons = Vec::new();
-    if !database {
-        reasons.push("database unavailable".to_string());
+    let (database_ok, database) = database_state(&state).await;
+    if !database_ok {
+        reasons.push(format!("database {database}"));
     }
     let (gateway, discord) = discord_readiness(&state, &mut reasons).await;
     let status = if reasons.is_empty() {
@@ -25,8 +27,12 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let database = if database { "ok" } else { "unavailable" };
-    let mut body = json!({ "database": database, "gateway": gateway, "discord": discord });
+    let mut body = json!({
+        "database": database,
+        "gateway": gateway,
+        "discord": discord,
+        "spool_depth": state.votes.spool_depth(),
+    });
     if !reasons.is_empty() {
         body["reason"] = json!(reasons.join("; "));
     }
@@ -56,4 +62,18 @@ async fn discord_readiness(
         }
     };
     (gateway, discord)
+}
+
+/// Whether votes can be committed now, and the word /readyz shows for the database. With
+/// Postgres down, votes still go to the spool, so the instance stays ready (taking it out of
+/// a load balancer would lose the votes the spool exists to keep).
+async fn database_state(state: &AppState) -> (bool, &'static str) {
+    if state.votes.failing() {
+        return (false, "cannot take writes");
+    }
+    match (state.db.takes_writes().await, state.votes.has_spool()) {
+        (true, _) => (true, "ok"),
+        (false, true) => (true, "unavailable; votes go to the spool"),
+        (false, false) => (false, "cannot take writes"),
+    }
 }

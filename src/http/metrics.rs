@@ -40,6 +40,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
         Ok(figures) => state.metrics.queue(&figures),
         Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot read queue figures"),
     }
+    state.metrics.spool_depth(state.votes.spool_depth());
     let content_type = [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")];
     (content_type, state.metrics.render()).into_response()
 }

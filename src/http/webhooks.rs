@@ -30,9 +30,12 @@ pub async fn receive(
                 .record(connection, vote, now_ms())
                 .await
                 .map_err(ApiError::Storage)?;
-            state
-                .metrics
-                .vote(matches!(outcome, VoteOutcome::Stored { .. }));
+            match outcome {
+                VoteOutcome::Spooled => state.metrics.vote_spooled(),
+                _ => state
+                    .metrics
+                    .vote(matches!(outcome, VoteOutcome::Stored { .. })),
+            }
             match outcome {
                 VoteOutcome::Stored { jobs, tally } => {
                     tracing::info!(%trace, connection = %connection_id, vote = %vote_id,
@@ -41,6 +44,9 @@ pub async fn receive(
                 }
                 VoteOutcome::Duplicate => {
                     tracing::info!(%trace, connection = %connection_id, vote = %vote_id, "duplicate vote ignored");
+                }
+                VoteOutcome::Spooled => {
+                    tracing::info!(%trace, connection = %connection_id, vote = %vote_id, "vote spooled");
                 }
             }
         }

@@ -2,11 +2,17 @@
 //! trip before its signature can be checked. Whoever changes a connection here forgets it;
 //! a secret changed by another instance is picked up by [`ConnectionCache::refresh`], which
 //! the webhook route calls before rejecting a signature made with a secret it does not know.
+//!
+//! Lookups are bounded ([`LOOKUP_DEADLINE`]). When the database cannot answer, the last
+//! connection found is used, however old: with Postgres down, signatures still verify against
+//! the last-known secrets and votes go to the spool. Only memory holds them (secrets are not
+//! written to the spool), so a process started while Postgres is down knows none.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::pool::{LOOKUP_DEADLINE, bounded};
 use super::{Connection, Db};
 
 /// How long a looked-up connection is used without asking the database again.
@@ -32,17 +38,32 @@ impl ConnectionCache {
         let cached = self.lock().get(connection_id).cloned();
         match cached {
             Some((at, connection)) if at.elapsed() < CONNECTION_TTL => Ok(Some(connection)),
-            _ => self.refresh(connection_id).await,
+            Some(_) => self.lookup(connection_id, true).await,
+            None => self.refresh(connection_id).await,
         }
     }
 
-    /// The connection as the database has it now (remembered when found).
+    /// The connection as the database has it now (remembered when found); an error when the
+    /// database does not answer.
     pub async fn refresh(&self, connection_id: &str) -> anyhow::Result<Option<Connection>> {
-        let found = self.db.connection(connection_id).await?;
+        self.lookup(connection_id, false).await
+    }
+
+    /// Reads the connection; when the database does not answer and `fall_back`, the
+    /// last-known connection (if any) is used and checked again after [`CONNECTION_TTL`].
+    async fn lookup(
+        &self,
+        connection_id: &str,
+        fall_back: bool,
+    ) -> anyhow::Result<Option<Connection>> {
+        let found = match bounded(LOOKUP_DEADLINE, self.db.connection(connection_id)).await {
+            Ok(found) => found,
+            Err(error) if fall_back => return self.last_known(connection_id, error),
+            Err(error) => return Err(error),
+        };
         let mut entries = self.lock();
         match &found {
             Some(connection) => {
-                entries.retain(|_, (at, _)| at.elapsed() < CONNECTION_TTL);
                 entries.insert(
                     connection_id.to_string(),
                     (Instant::now(), connection.clone()),
@@ -53,6 +74,23 @@ impl ConnectionCache {
             }
         }
         Ok(found)
+    }
+
+    fn last_known(
+        &self,
+        connection_id: &str,
+        error: anyhow::Error,
+    ) -> anyhow::Result<Option<Connection>> {
+        let mut entries = self.lock();
+        let Some(entry) = entries.get_mut(connection_id) else {
+            return Err(error);
+        };
+        tracing::debug!(
+            error = format!("{error:#}"),
+            "connection lookup failed; using the last-known one"
+        );
+        entry.0 = Instant::now();
+        Ok(Some(entry.1.clone()))
     }
 
     /// Drops what is remembered of a connection (after it was stored again or deleted).

@@ -3,6 +3,7 @@
 use secrecy::SecretString;
 use sqlx::FromRow;
 
+use super::pool::BeginWrite;
 use super::{Db, with_pool};
 use crate::domain::events::IntegrationCreate;
 
@@ -43,7 +44,7 @@ impl Db {
             .is_discord_server()
             .then_some(&c.project.platform_id);
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO connections (connection_id, webhook_secret, project_id, project_type, \
                  project_platform, project_platform_id, owner_topgg_id, owner_discord_id, owner_name, \
@@ -89,7 +90,7 @@ impl Db {
     /// whether it existed.
     pub async fn delete_connection(&self, connection_id: &str) -> anyhow::Result<bool> {
         let deleted = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "DELETE FROM jobs WHERE connection_id = $1 AND status = 'queued' \
                  AND kind <> 'remove_role'",

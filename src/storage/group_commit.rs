@@ -1,15 +1,27 @@
 //! Group commit for votes: requests that arrive together are written in one transaction,
 //! and each is answered only after that transaction commits. One commit (one fsync) then
 //! serves many webhooks, so ingest is not bound by the disk's sync rate.
+//!
+//! Every request waits at most [`STORE_DEADLINE`] and is answered 503 beyond it. With
+//! Postgres and a [`Spool`], a batch Postgres cannot take (unreachable, failing, too slow) is
+//! committed to the spool instead, and while the spool holds votes new ones join them there,
+//! so votes reach Postgres in arrival order.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Instant;
 
 use anyhow::Context;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use super::pool::{POSTGRES_ATTEMPT, STORE_DEADLINE, bounded, is_unavailable};
+use super::spool::Spool;
 use super::votes::VoteWrite;
 use super::{Connection, Db, VoteOutcome};
 use crate::domain::events::Vote;
+
+/// After a failed vote write, the database counts as not taking writes for this long (unless
+/// a later write succeeds), for /readyz.
+const FAILURE_MEMORY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// At most this many votes share one transaction.
 const MAX_BATCH: usize = 256;
@@ -28,23 +40,64 @@ struct Pending {
 #[derive(Clone)]
 pub struct VoteWriter {
     queue: mpsc::Sender<Pending>,
+    shared: Arc<Shared>,
+}
+
+/// What the writer tasks share with the handles.
+struct Shared {
+    db: Db,
+    spool: Option<Spool>,
+    /// When the last vote write failed, cleared by the next one that commits.
+    failed_at: StdMutex<Option<Instant>>,
 }
 
 impl VoteWriter {
     /// Starts the writer tasks: one on SQLite (it has a single writer anyway), several on
     /// Postgres, so one batch's commit overlaps the next batch's statements.
     pub fn start(db: Db) -> VoteWriter {
+        Self::with_spool(db, None)
+    }
+
+    /// Like [`VoteWriter::start`]; with Postgres and a spool, votes Postgres cannot take are
+    /// committed to the spool (answered [`VoteOutcome::Spooled`]).
+    pub fn with_spool(db: Db, spool: Option<Spool>) -> VoteWriter {
         let writers = if db.is_postgres() { 4 } else { 1 };
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
+        let shared = Arc::new(Shared {
+            db,
+            spool,
+            failed_at: StdMutex::new(None),
+        });
         for _ in 0..writers {
-            tokio::spawn(write_batches(db.clone(), receiver.clone()));
+            tokio::spawn(write_batches(shared.clone(), receiver.clone()));
         }
-        VoteWriter { queue }
+        VoteWriter { queue, shared }
+    }
+
+    /// Votes in the spool waiting for Postgres (0 without a spool).
+    pub fn spool_depth(&self) -> i64 {
+        self.shared.spool.as_ref().map_or(0, Spool::depth)
+    }
+
+    /// Whether votes Postgres cannot take go to a spool.
+    pub fn has_spool(&self) -> bool {
+        self.shared.spool.is_some()
+    }
+
+    /// Whether a vote write failed lately (and none committed since).
+    pub fn failing(&self) -> bool {
+        let failed_at = *self
+            .shared
+            .failed_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        failed_at.is_some_and(|at| at.elapsed() < FAILURE_MEMORY)
     }
 
     /// Stores a vote as [`Db::record_vote`] does, sharing the transaction with the votes that
-    /// arrive at the same time. Returns once that transaction committed (or failed).
+    /// arrive at the same time. Returns once that transaction committed (or failed), and
+    /// fails after [`STORE_DEADLINE`] whatever happens.
     pub async fn record(
         &self,
         connection: Connection,
@@ -58,17 +111,20 @@ impl VoteWriter {
             now,
             reply,
         };
-        self.queue
-            .send(pending)
-            .await
-            .ok()
-            .context("the vote writer has stopped")?;
-        answer.await.context("the vote writer has stopped")?
+        let queued = async {
+            self.queue
+                .send(pending)
+                .await
+                .ok()
+                .context("the vote writer has stopped")?;
+            answer.await.context("the vote writer has stopped")?
+        };
+        bounded(STORE_DEADLINE, queued).await
     }
 }
 
 /// Takes whatever is queued (up to [`MAX_BATCH`]) and commits it, until the queue closes.
-async fn write_batches(db: Db, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
+async fn write_batches(shared: Arc<Shared>, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         {
@@ -77,43 +133,113 @@ async fn write_batches(db: Db, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
                 return;
             }
         }
-        commit(&db, std::mem::take(&mut batch)).await;
+        // A request that gave up (answered 503) need not be written: Top.gg sends it again.
+        batch.retain(|p: &Pending| !p.reply.is_closed());
+        if !batch.is_empty() {
+            commit(&shared, std::mem::take(&mut batch)).await;
+        }
     }
 }
 
 /// Commits a batch and answers each request. When the shared transaction fails, each vote
 /// is retried alone, so one bad vote cannot fail the others.
-async fn commit(db: &Db, batch: Vec<Pending>) {
+async fn commit(shared: &Shared, batch: Vec<Pending>) {
     let writes: Vec<VoteWrite> = batch.iter().map(write_of).collect();
-    let started = std::time::Instant::now();
-    let result = db.record_votes(&writes).await;
-    tracing::debug!(
-        votes = writes.len(),
-        micros = started.elapsed().as_micros() as u64,
-        "batch committed"
-    );
+    if let Some(spool) = shared.spool.as_ref().filter(|s| s.depth() > 0) {
+        // Older votes wait in the spool: these go behind them.
+        let result = spool_batch(shared, spool, &writes).await;
+        return answer_all(batch, result);
+    }
+    let result = store(shared, &writes).await;
     match result {
         Ok(outcomes) => {
             for (pending, outcome) in batch.into_iter().zip(outcomes) {
                 let _ = pending.reply.send(Ok(outcome));
             }
         }
-        Err(error) if batch.len() > 1 => {
+        Err(error) if batch.len() > 1 && !is_unavailable(&error) => {
             tracing::warn!(
                 error = format!("{error:#}"),
                 votes = batch.len(),
                 "group commit failed; storing each vote alone"
             );
             for pending in batch {
-                let outcome = db.record_votes(&[write_of(&pending)]).await;
+                let outcome = store(shared, &[write_of(&pending)]).await;
                 let _ = pending.reply.send(outcome.map(|mut o| o.remove(0)));
             }
         }
+        Err(error) => answer_all(batch, Err(error)),
+    }
+}
+
+/// Stores in the database; with a spool, what the database cannot take goes to the spool.
+async fn store(shared: &Shared, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
+    let stored = match &shared.spool {
+        Some(_) => bounded(POSTGRES_ATTEMPT, shared.db.record_votes(writes)).await,
+        None => shared.db.record_votes(writes).await,
+    };
+    match (stored, &shared.spool) {
+        (Ok(outcomes), _) => {
+            shared.note(true);
+            Ok(outcomes)
+        }
+        (Err(error), Some(spool)) if is_unavailable(&error) => {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                votes = writes.len(),
+                "the database cannot take votes; committing them to the spool"
+            );
+            spool_batch(shared, spool, writes).await
+        }
+        (Err(error), _) => {
+            if is_unavailable(&error) {
+                shared.note(false);
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn spool_batch(
+    shared: &Shared,
+    spool: &Spool,
+    writes: &[VoteWrite<'_>],
+) -> anyhow::Result<Vec<VoteOutcome>> {
+    match spool.push(writes).await {
+        Ok(()) => Ok(vec![VoteOutcome::Spooled; writes.len()]),
         Err(error) => {
-            if let Some(pending) = batch.into_iter().next() {
-                let _ = pending.reply.send(Err(error));
+            shared.note(false);
+            Err(error.context("the spool cannot take the votes either"))
+        }
+    }
+}
+
+/// Answers every request of a batch with the same result.
+fn answer_all(batch: Vec<Pending>, result: anyhow::Result<Vec<VoteOutcome>>) {
+    match result {
+        Ok(outcomes) => {
+            for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                let _ = pending.reply.send(Ok(outcome));
             }
         }
+        Err(error) => {
+            let reason = format!("{error:#}");
+            for pending in batch {
+                let _ = pending.reply.send(Err(anyhow::anyhow!(reason.clone())));
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// Remembers whether the last vote write committed.
+    fn note(&self, committed: bool) {
+        let mut failed_at = self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
+        *failed_at = if committed {
+            None
+        } else {
+            Some(Instant::now())
+        };
     }
 }
 

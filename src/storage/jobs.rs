@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use super::pool::BeginWrite;
 use super::{Db, with_pool};
 
 pub(super) const INSERT_JOB: &str = "INSERT INTO jobs (kind, guild_id, connection_id, vote_id, \
@@ -171,7 +172,7 @@ impl Db {
     /// Records (or with `None` forgets) the digest nonce of these announcements.
     pub async fn set_group_nonce(&self, ids: &[i64], nonce: Option<&str>) -> anyhow::Result<()> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for id in ids {
                 sqlx::query("UPDATE jobs SET group_nonce = $1 WHERE id = $2")
                     .bind(nonce).bind(id).execute(&mut *tx).await?;
@@ -239,7 +240,7 @@ impl Db {
         now: i64,
     ) -> anyhow::Result<bool> {
         let (held,): (i64,) = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM role_grants WHERE guild_id = $1 AND user_id = $2 AND role_id = $3 \
                          AND expires_at IS NOT NULL AND expires_at <= $4")
                 .bind(guild_id).bind(user_id).bind(role_id).bind(now).execute(&mut *tx).await?;

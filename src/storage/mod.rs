@@ -8,17 +8,17 @@ mod guilds;
 mod jobs;
 mod links;
 mod maintenance;
+pub mod pool;
 mod reminders;
+mod spool;
+mod spool_drain;
 mod vote_batch;
 mod vote_plan;
 mod votes;
 
-use std::str::FromStr;
-use std::time::Duration;
-
 use anyhow::Context;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
 
 pub use connection_cache::{CONNECTION_TTL, ConnectionCache};
 pub use connections::Connection;
@@ -26,7 +26,10 @@ pub use group_commit::VoteWriter;
 pub use guilds::{GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, VoterFigures};
 pub use jobs::{Job, JobCounts};
 pub use maintenance::{Pruned, QueueFigures};
+pub use pool::{STORE_DEADLINE, is_unavailable};
 pub use reminders::ReminderFigures;
+pub use spool::Spool;
+pub use spool_drain::drain_spool;
 pub use votes::{VoteOutcome, VoteWrite};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either backend. The body is
@@ -49,30 +52,13 @@ pub enum Db {
 }
 
 impl Db {
-    /// Connects to `sqlite://...` (created if missing, WAL, foreign keys on) or `postgres://...`.
+    /// Connects to `sqlite://...` (created if missing, WAL, foreign keys on) or `postgres://...`,
+    /// with every wait bounded (see [`pool`]).
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
-                .await
-                .context("cannot connect to the Postgres database")?;
-            return Ok(Db::Postgres(pool));
+            return Ok(Db::Postgres(pool::connect_postgres(url).await?));
         }
-        let options = SqliteConnectOptions::from_str(url)
-            .context("database.url is not a valid sqlite:// URL")?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await
-            .context("cannot open the SQLite database")?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(pool::connect_sqlite(url, 4).await?))
     }
 
     /// Applies the embedded migrations of this backend.
@@ -87,6 +73,31 @@ impl Db {
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
+    }
+
+    /// Whether the database takes a write now: one small committed write (on SQLite the
+    /// header's `user_version` rewritten unchanged, on Postgres a transaction that takes a
+    /// transaction id), bounded in time.
+    pub async fn takes_writes(&self) -> bool {
+        use pool::BeginWrite;
+        let probe = async {
+            with_pool!(self, pool => {
+                let mut tx = pool.begin_write().await?;
+                if self.is_postgres() {
+                    sqlx::query("SELECT txid_current()").execute(&mut *tx).await?;
+                } else {
+                    let (version,): (i64,) = sqlx::query_as("PRAGMA user_version")
+                        .fetch_one(&mut *tx).await?;
+                    let sql = format!("PRAGMA user_version = {version}");
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            });
+            Ok(())
+        };
+        pool::bounded(pool::LOOKUP_DEADLINE * 2, probe)
+            .await
+            .is_ok()
     }
 
     /// Closes every pooled connection.

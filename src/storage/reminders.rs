@@ -5,6 +5,7 @@
 //! finds nothing to settle). Opt-ins go with their connection (`ON DELETE CASCADE`); its
 //! queued jobs are deleted by `delete_connection`.
 
+use super::pool::BeginWrite;
 use super::{Db, with_pool};
 
 pub(super) const DROP_EARLIER: &str = "DELETE FROM jobs WHERE kind = 'remind' \
@@ -90,7 +91,7 @@ impl Db {
         now: i64,
     ) -> anyhow::Result<Option<i64>> {
         let due = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO reminder_optins (connection_id, voter_id, opted_in_at) \
                          VALUES ($1, $2, $3) ON CONFLICT (connection_id, voter_id) DO NOTHING")
                 .bind(connection_id).bind(voter_id).bind(now).execute(&mut *tx).await?;
@@ -112,7 +113,7 @@ impl Db {
     /// Deletes the opt-in and cancels the queued reminder; says whether it was on.
     pub async fn remind_off(&self, connection_id: &str, voter_id: &str) -> anyhow::Result<bool> {
         let removed = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let removed = sqlx::query("DELETE FROM reminder_optins WHERE connection_id = $1 AND voter_id = $2")
                 .bind(connection_id).bind(voter_id).execute(&mut *tx).await?.rows_affected();
             sqlx::query(DROP_QUEUED).bind(connection_id).bind(voter_id).execute(&mut *tx).await?;
@@ -131,7 +132,7 @@ impl Db {
         now: i64,
     ) -> anyhow::Result<()> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM reminder_optins WHERE voter_id = $1")
                 .bind(voter_id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM jobs WHERE kind = 'remind' AND status = 'queued' AND remind_voter = $1")

@@ -7,6 +7,7 @@ use sqlx::FromRow;
 
 use super::jobs::insert_planned;
 use super::links::{LINK_SETTINGS, group_link_rows};
+use super::pool::BeginWrite;
 use super::reminders::schedule_reminders;
 use super::vote_batch::{
     Params, insert_jobs, insert_votes, link_settings, lock_totals, write_totals,
@@ -27,6 +28,10 @@ pub enum VoteOutcome {
     Stored { tally: Tally, jobs: usize },
     /// Seen before: nothing changed.
     Duplicate,
+    /// Postgres could not take it: committed to the local spool, to be stored (with the
+    /// effects of [`VoteOutcome::Stored`], or none if it turns out to be a duplicate) as
+    /// soon as Postgres answers.
+    Spooled,
 }
 
 #[derive(FromRow)]
@@ -77,7 +82,7 @@ impl Db {
         };
         let mut stored: HashMap<usize, (Tally, usize)> = HashMap::new();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let inserted = insert_votes!(tx, params, writes, &order);
             let new = first_sightings(writes, &order, &inserted);
             if !new.is_empty() {
@@ -105,7 +110,7 @@ impl Db {
     ) -> anyhow::Result<usize> {
         let conn_id = &connection.connection_id;
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let rows = sqlx::query_as(LINK_SETTINGS).bind(conn_id).fetch_all(&mut *tx).await?;
             let planned: Vec<PlannedJob> = plan_test_notice(test, &group_link_rows(rows), now);
             insert_planned!(tx, conn_id, None::<&str>, "", &planned, now);

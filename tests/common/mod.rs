@@ -58,6 +58,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = test_config(&database_url, &base);
+        config.database.spool_path = spool_path(&dir);
         adjust(&mut config);
         let (db, stop, server) = serve(config, listener).await;
         Some(TestApp {
@@ -78,6 +79,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = test_config(&self.database_url, &base);
+        config.database.spool_path = spool_path(&self._dir);
         adjust(&mut config);
         let (db, stop, server) = serve(config, listener).await;
         TestApp {
@@ -156,6 +158,11 @@ impl TestApp {
 }
 
 type Server = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// The app's spool (used with Postgres) in the test's own directory.
+fn spool_path(dir: &tempfile::TempDir) -> String {
+    dir.path().join("spool.db").display().to_string()
+}
 
 /// Dry-run Discord, no gateway, the test integration secret.
 fn test_config(database_url: &str, base: &str) -> Config {

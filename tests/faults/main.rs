@@ -10,9 +10,12 @@ mod process;
 mod standin;
 
 mod crash;
+mod disk;
 mod hostile;
 mod outages;
+mod proxy;
 mod raw;
+mod spool;
 mod transport;
 
 use std::collections::HashMap;

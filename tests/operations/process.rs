@@ -26,6 +26,8 @@ pub struct Settings {
     pub retention_days: u32,
     /// More environment variables, set after the others (such as `TOPGG_BOT__HTTP__...`).
     pub extra_env: Vec<(String, String)>,
+    /// `database.spool_path` (default: `topgg-bot-spool.db` in the process's directory).
+    pub spool_path: Option<String>,
 }
 
 impl Settings {
@@ -37,12 +39,17 @@ impl Settings {
             lease_secs: 30,
             retention_days: 90,
             extra_env: Vec::new(),
+            spool_path: None,
         }
     }
 
     /// The whole configuration, as environment variables (webhook-and-delivery only).
     fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let spool = self
+            .spool_path
+            .iter()
+            .map(|p| ("TOPGG_BOT__DATABASE__SPOOL_PATH", p.clone()));
+        let mut env = vec![
             ("HOSTNAME", self.name.clone()),
             ("RUST_LOG", "info,sqlx=warn".into()),
             ("DISCORD_TOKEN", FAKE_TOKEN.into()),
@@ -60,7 +67,9 @@ impl Settings {
                 "TOPGG_BOT__DATABASE__RETENTION_DAYS",
                 self.retention_days.to_string(),
             ),
-        ]
+        ];
+        env.extend(spool);
+        env
     }
 
     /// `topgg-bot ARGS` with this configuration, in an empty directory (no stray config.toml).

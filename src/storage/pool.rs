@@ -1,0 +1,195 @@
+//! How connections are opened, checked and bounded in time: every wait a webhook can meet in
+//! storage has a limit, so each answer comes within 4 s (Top.gg gives up at 5 s), and a
+//! connection whose transaction did not end cleanly is closed, never handed out again.
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection as _, Database, Transaction};
+
+/// The longest a webhook waits for its vote to commit (queue, lock, fsync) before it is
+/// answered 503. Top.gg gives up at 5 s.
+pub const STORE_DEADLINE: Duration = Duration::from_millis(3500);
+/// The longest a connection lookup waits before the request is answered 503 (or, with
+/// Postgres unreachable, a last-known connection is used).
+pub const LOOKUP_DEADLINE: Duration = Duration::from_millis(1000);
+/// The longest one Postgres attempt at a batch of votes may take before the votes go to the
+/// spool instead.
+pub const POSTGRES_ATTEMPT: Duration = Duration::from_millis(1500);
+/// SQLite's busy timeout: how long a statement waits for another writer's lock.
+pub const BUSY_TIMEOUT: Duration = Duration::from_millis(2500);
+/// How long a caller waits for a pooled connection (SQLite; Postgres uses
+/// [`POSTGRES_ACQUIRE`]).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(2500);
+/// How long a caller waits for a Postgres connection: short, so an unreachable server is
+/// noticed in time to spool the vote.
+pub const POSTGRES_ACQUIRE: Duration = Duration::from_millis(1000);
+
+/// The storage operation did not finish within its bound.
+#[derive(Debug, thiserror::Error)]
+#[error("storage did not answer within {0:?}")]
+pub struct TimedOut(pub Duration);
+
+/// Runs `operation`, failing with [`TimedOut`] after `limit`. Dropping a storage future
+/// part-way is safe: its transaction rolls back and [`healthy`] keeps its connection out of
+/// the pool.
+pub async fn bounded<T>(
+    limit: Duration,
+    operation: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    match tokio::time::timeout(limit, operation).await {
+        Ok(result) => result,
+        Err(_) => Err(TimedOut(limit).into()),
+    }
+}
+
+/// Whether a failure means the database could not take the write (unreachable, failing,
+/// busy, full, too slow), as opposed to something wrong with this particular write (a
+/// constraint or data error), which retrying elsewhere would not fix.
+pub fn is_unavailable(error: &anyhow::Error) -> bool {
+    if error.downcast_ref::<TimedOut>().is_some() {
+        return true;
+    }
+    match error.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(db)) => {
+            let code = db.code().unwrap_or_default();
+            // Postgres SQLSTATE classes 22 (data), 23 (integrity), 42 (syntax or rule).
+            // SQLite's codes have at most 4 digits; its constraint failures are told by kind.
+            let sqlstate = code.len() == 5;
+            let this_write = (sqlstate && ["22", "23", "42"].iter().any(|c| code.starts_with(c)))
+                || db.is_foreign_key_violation()
+                || db.is_unique_violation()
+                || db.is_check_violation();
+            !this_write
+        }
+        Some(
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::BeginFailed,
+        ) => true,
+        _ => false,
+    }
+}
+
+/// The after-release check: a connection comes back to the pool only when it is outside any
+/// transaction. The ping first lets a queued ROLLBACK run, so a cleanly rolled-back
+/// connection is kept; one whose COMMIT and ROLLBACK both failed (SQLite after SQLITE_FULL)
+/// still counts as inside one and is closed.
+async fn healthy<C: sqlx::Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
+}
+
+/// [`healthy`], and on SQLite also asked of SQLite itself: a `BEGIN` that fails means the
+/// connection is inside a transaction sqlx does not know about; it is closed.
+async fn sqlite_healthy(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    if !healthy(conn).await? {
+        return Ok(false);
+    }
+    sqlx::raw_sql("BEGIN; ROLLBACK").execute(conn).await?;
+    Ok(true)
+}
+
+fn checked<DB: Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
+    options.before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+}
+
+/// Opens the Postgres pool with bounded waits and checked connections.
+pub async fn connect_postgres(url: &str) -> anyhow::Result<PgPool> {
+    // Postgres counts a dropped transaction's ROLLBACK at once (no ping needed; the pool
+    // pings on release anyway).
+    checked(PgPoolOptions::new())
+        .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+        .max_connections(16)
+        .acquire_timeout(POSTGRES_ACQUIRE)
+        .connect(url)
+        .await
+        .context("cannot connect to the Postgres database")
+}
+
+/// Opens a SQLite pool (created if missing, WAL, foreign keys on) with bounded waits and
+/// checked connections.
+pub async fn connect_sqlite(url: &str, max: u32) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)
+        .context("database.url is not a valid sqlite:// URL")?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT);
+    checked(SqlitePoolOptions::new())
+        .after_release(|conn, _| Box::pin(sqlite_healthy(conn)))
+        .max_connections(max)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .context("cannot open the SQLite database")
+}
+
+/// Starts a write transaction. On SQLite that is `BEGIN IMMEDIATE`: the write lock is taken
+/// at once (a busy database fails here, within the busy timeout, not at COMMIT), and it
+/// refuses to start inside another transaction instead of silently nesting a SAVEPOINT.
+pub trait BeginWrite {
+    type Db: Database;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
+        self.begin()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_and_connection_failures_mean_unavailable_but_not_bad_data() {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_unavailable(&TimedOut(STORE_DEADLINE).into()));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut.into()));
+        assert!(is_unavailable(&sqlx::Error::Io(io).into()));
+        assert!(is_unavailable(
+            &anyhow::Error::from(sqlx::Error::PoolClosed).context("while storing")
+        ));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound.into()));
+        assert!(!is_unavailable(&anyhow::anyhow!("something else")));
+    }
+
+    #[tokio::test]
+    async fn a_bounded_operation_fails_at_its_limit() {
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(())
+        };
+        let error = bounded(Duration::from_millis(10), slow).await.unwrap_err();
+        assert!(error.downcast_ref::<TimedOut>().is_some());
+    }
+}

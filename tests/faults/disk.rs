@@ -1,0 +1,218 @@
+//! SQLite faults: a disk that fills up (a real, small tmpfs) and a write lock held elsewhere.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection as _;
+
+use crate::common::{Backend, TestApp, server_project};
+use crate::standin::{GUILD_ID, POST_CHANNEL_ID};
+use crate::{CONNECTION, SECRET, bounded, vote, vote_id};
+
+/// A tmpfs of `size` mounted on a fresh directory, unmounted when dropped.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// `None` (with the reason printed) where mounting is not permitted.
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().unwrap();
+        let output = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output();
+        match output {
+            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
+            other => {
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "\nSKIPPED: the disk-full test needs `mount -t tmpfs` (run as root): {other:?}\n"
+                );
+                None
+            }
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Writes `path` until the filesystem is full.
+fn fill(path: &Path) {
+    let mut file = std::fs::File::create(path).unwrap();
+    let chunk = vec![0x5a_u8; 16 * 1024];
+    while file
+        .write_all(&chunk)
+        .and_then(|()| file.sync_all())
+        .is_ok()
+    {}
+    // Whatever is left below one chunk.
+    while file
+        .write_all(&[0x5a])
+        .and_then(|()| file.sync_all())
+        .is_ok()
+    {}
+}
+
+async fn readyz(app: &TestApp) -> u16 {
+    let url = format!("{}/readyz", app.base);
+    app.client.get(url).send().await.unwrap().status().as_u16()
+}
+
+async fn wait_ready(app: &TestApp, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while readyz(app).await != 200 {
+        assert!(Instant::now() < deadline, "/readyz not 200 again: {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn stored_ids(db_file: &Path) -> HashSet<String> {
+    let url = format!("sqlite://{}", db_file.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT vote_id FROM votes")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    rows.into_iter().map(|(id,)| id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_space_is_freed() {
+    let Some(disk) = Tmpfs::mount("16m") else {
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("info,sqlx=warn")
+        .with_test_writer()
+        .try_init();
+    bounded(Duration::from_secs(240), async {
+        let db_file: PathBuf = disk.path().join("bot.db");
+        let url = format!("sqlite://{}", db_file.display());
+        let app = TestApp::start_with(Backend::Sqlite, |c| c.database.url = url)
+            .await
+            .unwrap();
+        app.connect(CONNECTION, SECRET, &server_project(&GUILD_ID.to_string()))
+            .await;
+        let channel = POST_CHANNEL_ID.to_string();
+        app.db
+            .set_channel(&GUILD_ID.to_string(), CONNECTION, Some(&channel))
+            .await
+            .unwrap();
+        let mut acked: HashSet<String> = HashSet::new();
+        for i in 0..5 {
+            assert_eq!(app.webhook(CONNECTION, SECRET, &vote(i)).await.0, 204);
+            acked.insert(vote_id(i));
+        }
+        let filler = disk.path().join("filler");
+        fill(&filler);
+        let mut refused = Vec::new();
+        let mut ready_while_full = Vec::new();
+        for i in 5..205 {
+            let started = Instant::now();
+            let (status, body) = app.webhook(CONNECTION, SECRET, &vote(i)).await;
+            assert!(
+                started.elapsed() < Duration::from_secs(4),
+                "vote {i} took {:?}",
+                started.elapsed()
+            );
+            match status {
+                204 => {
+                    acked.insert(vote_id(i));
+                }
+                503 => {
+                    refused.push(i);
+                    ready_while_full.push(readyz(&app).await);
+                }
+                other => panic!("vote {i}: {other} {body}"),
+            }
+        }
+        assert!(!refused.is_empty(), "the disk never filled up");
+        assert!(
+            ready_while_full.contains(&503),
+            "/readyz never said the database cannot take writes: {ready_while_full:?}"
+        );
+        let stored = stored_ids(&db_file).await;
+        let lost: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
+        assert!(lost.is_empty(), "204 but not stored while full: {lost:?}");
+
+        std::fs::remove_file(&filler).unwrap();
+        wait_ready(&app, "after freeing space").await;
+        // Top.gg retries what got 503; new votes arrive too. No restart in between.
+        for i in refused.iter().copied().chain(205..225) {
+            let (status, body) = app.webhook(CONNECTION, SECRET, &vote(i)).await;
+            assert_eq!(status, 204, "vote {i} after space was freed: {body}");
+            acked.insert(vote_id(i));
+        }
+        let stored = stored_ids(&db_file).await;
+        let lost: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
+        assert!(lost.is_empty(), "204 but not stored: {lost:?}");
+        assert_eq!(
+            app.db.vote_count(CONNECTION).await.unwrap(),
+            acked.len() as i64
+        );
+        wait_all_jobs_settled(&app).await;
+        app.stop().await;
+    })
+    .await;
+}
+
+/// The delivery worker claims and finishes every queued job (dry-run Discord).
+async fn wait_all_jobs_settled(app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let jobs = app.db.all_jobs().await.unwrap();
+        let queued = jobs.iter().filter(|j| j.status == "queued").count();
+        if queued == 0 && !jobs.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{queued} jobs still queued");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_lock_held_elsewhere_answers_503_within_4_s_then_votes_are_stored() {
+    bounded(Duration::from_secs(60), async {
+        let app = TestApp::start(Backend::Sqlite).await.unwrap();
+        app.connect(CONNECTION, SECRET, &server_project(&GUILD_ID.to_string()))
+            .await;
+        assert_eq!(app.webhook(CONNECTION, SECRET, &vote(0)).await.0, 204);
+        let mut holder = sqlx::SqliteConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let (status, body) = app.webhook(CONNECTION, SECRET, &vote(1)).await;
+        let took = started.elapsed();
+        assert_eq!(status, 503, "{body}");
+        assert!(took < Duration::from_secs(4), "answered after {took:?}");
+        let started = Instant::now();
+        assert_eq!(readyz(&app).await, 503);
+        assert!(started.elapsed() < Duration::from_secs(4));
+        sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+        holder.close().await.unwrap();
+        for i in 1..4 {
+            assert_eq!(app.webhook(CONNECTION, SECRET, &vote(i)).await.0, 204);
+        }
+        assert_eq!(app.db.vote_count(CONNECTION).await.unwrap(), 4);
+        app.stop().await;
+    })
+    .await;
+}

@@ -1,0 +1,226 @@
+//! Postgres refusing connections (a TCP proxy the test controls in front of the real server):
+//! every vote is acknowledged, committed to the local spool, and moved into Postgres exactly
+//! once, in arrival order, when it answers again; also across a SIGKILL.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use sqlx::Connection as _;
+use topgg_bot::send_test::send_signed;
+
+use crate::common::{
+    Backend, INTEGRATION_SECRET, OWNER_ID, TestApp, fresh_postgres_database, integration_create,
+    server_project,
+};
+use crate::process::{BotProcess, Settings};
+use crate::proxy::{Proxy, host_port};
+use crate::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
+use crate::{CONNECTION, SECRET, aim_at, bounded, mentions, vote, vote_id, voter_id};
+
+/// How long Postgres refuses connections: `TOPGG_TEST_SPOOL_OUTAGE_SECS`, default 12 (longer
+/// than Top.gg's ~7 s retry window; nothing in the spool depends on the outage's length, and
+/// the suite shares 2 cores, so 60 s is opt-in).
+fn outage() -> Duration {
+    let secs = std::env::var("TOPGG_TEST_SPOOL_OUTAGE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12);
+    Duration::from_secs(secs)
+}
+
+/// vote_id -> received_at of every stored vote, read straight from Postgres.
+async fn stored(database_url: &str) -> HashMap<String, i64> {
+    let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT vote_id, received_at FROM votes")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    rows.into_iter().collect()
+}
+
+/// Waits until Postgres holds `n` votes.
+async fn wait_stored(database_url: &str, n: usize) -> HashMap<String, i64> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let votes = stored(database_url).await;
+        if votes.len() >= n {
+            return votes;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} votes reached Postgres",
+            votes.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits until each of `voters` is announced, then checks each was announced exactly once.
+async fn assert_announced_once(discord: &DiscordStandIn, voters: &[String]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while voters
+        .iter()
+        .any(|v| !mentions(discord, POST_CHANNEL_ID).contains_key(v))
+    {
+        assert!(Instant::now() < deadline, "not every voter was announced");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let counts = mentions(discord, POST_CHANNEL_ID);
+    for voter in voters {
+        assert_eq!(counts.get(voter), Some(&1), "{voter} announced once");
+    }
+    assert_eq!(counts.len(), voters.len(), "only these voters: {counts:?}");
+}
+
+async fn get_json(client: &reqwest::Client, url: String) -> (u16, serde_json::Value) {
+    let response = client.get(url).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_moves_each_once() {
+    bounded(Duration::from_secs(240), async {
+        let Some((direct_url, _)) = fresh_postgres_database().await else {
+            return;
+        };
+        let proxy = Proxy::start(host_port(&direct_url)).await;
+        let discord = DiscordStandIn::start().await;
+        let api = discord.url();
+        let spool_dir = tempfile::tempdir().unwrap();
+        let spool_path = spool_dir.path().join("spool.db");
+        let app = TestApp::start_with(Backend::Postgres, |c| {
+            aim_at(c, &api);
+            c.database.url = proxy.url_for(&c.database.url);
+            c.database.spool_path = spool_path.display().to_string();
+        })
+        .await
+        .unwrap();
+        let direct = app.database_url.clone();
+        app.connect(CONNECTION, SECRET, &server_project(&GUILD_ID.to_string()))
+            .await;
+        let channel = POST_CHANNEL_ID.to_string();
+        app.db
+            .set_channel(&GUILD_ID.to_string(), CONNECTION, Some(&channel))
+            .await
+            .unwrap();
+
+        let mut sent = 0;
+        let send = async |sent: &mut usize| {
+            let (status, body) = app.webhook(CONNECTION, SECRET, &vote(*sent)).await;
+            assert_eq!(status, 204, "vote {sent}: {body}");
+            *sent += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        for _ in 0..10 {
+            send(&mut sent).await;
+        }
+        proxy.refuse();
+        let down_at = Instant::now();
+        let first_in_outage = sent;
+        while down_at.elapsed() < outage() {
+            send(&mut sent).await;
+        }
+        let (status, ready) = get_json(&app.client, format!("{}/readyz", app.base)).await;
+        assert_eq!(status, 200, "votes are still taken: {ready}");
+        assert!(ready["spool_depth"].as_i64().unwrap() > 0, "{ready}");
+        let metrics = app
+            .client
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains("topgg_bot_spool_depth ")
+                && !metrics.contains("topgg_bot_spool_depth 0\n"),
+            "{metrics}"
+        );
+        let outage_ended_ms = topgg_bot::domain::now_ms();
+        proxy.accept();
+        for _ in 0..10 {
+            send(&mut sent).await;
+        }
+
+        let votes = wait_stored(&direct, sent).await;
+        assert_eq!(votes.len(), sent);
+        for i in 0..sent {
+            assert!(votes.contains_key(&vote_id(i)), "vote {i} stored");
+        }
+        // Moved votes count from when they arrived, not from when they were moved.
+        for i in first_in_outage..first_in_outage + 5 {
+            assert!(
+                votes[&vote_id(i)] < outage_ended_ms,
+                "vote {i} keeps its arrival time"
+            );
+        }
+        let voters: Vec<String> = (0..sent).map(voter_id).collect();
+        assert_announced_once(&discord, &voters).await;
+        let (_, ready) = get_json(&app.client, format!("{}/readyz", app.base)).await;
+        assert_eq!(ready["spool_depth"], 0, "{ready}");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
+    bounded(Duration::from_secs(180), async {
+        let Some((direct_url, name)) = fresh_postgres_database().await else {
+            return;
+        };
+        let proxy = Proxy::start(host_port(&direct_url)).await;
+        let discord = DiscordStandIn::start().await;
+        let spool_dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::new("spooler", &proxy.url_for(&direct_url), &discord.url());
+        settings.spool_path = Some(spool_dir.path().join("spool.db").display().to_string());
+        let mut bot = BotProcess::start(&settings).await;
+        let client = reqwest::Client::new();
+        let create = integration_create(
+            CONNECTION,
+            SECRET,
+            &server_project(&GUILD_ID.to_string()),
+            OWNER_ID,
+        );
+        let url = format!("{}/topgg/integration", bot.base);
+        let body = serde_json::to_vec(&create).unwrap();
+        let (status, _) = send_signed(&client, &url, INTEGRATION_SECRET, &body)
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        let db = topgg_bot::storage::Db::connect(&direct_url).await.unwrap();
+        let channel = POST_CHANNEL_ID.to_string();
+        assert!(
+            db.set_channel(&GUILD_ID.to_string(), CONNECTION, Some(&channel))
+                .await
+                .unwrap()
+        );
+        db.close().await;
+
+        let webhook = format!("{}/topgg/webhooks/{CONNECTION}", bot.base);
+        let send = async |i: usize| {
+            let body = serde_json::to_vec(&vote(i)).unwrap();
+            let (status, text) = send_signed(&client, &webhook, SECRET, &body).await.unwrap();
+            assert_eq!(status, 204, "vote {i}: {text}");
+        };
+        for i in 0..3 {
+            send(i).await;
+        }
+        proxy.refuse();
+        for i in 3..23 {
+            send(i).await;
+        }
+        bot.kill().await;
+        proxy.accept();
+        let _restarted = BotProcess::start(&settings).await;
+        let votes = wait_stored(&direct_url, 23).await;
+        assert_eq!(votes.len(), 23);
+        let voters: Vec<String> = (0..23).map(voter_id).collect();
+        assert_announced_once(&discord, &voters).await;
+        drop(_restarted);
+        crate::common::drop_postgres_database(&name).await;
+    })
+    .await;
+}
