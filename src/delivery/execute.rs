@@ -68,6 +68,11 @@ async fn attempt(
             content,
         } => discord.create_message(channel_id, content, &[], None).await,
         Work::GrantRole { user_id, role_id } => discord.add_role(guild_id, user_id, role_id).await,
+        Work::Remind {
+            user_id,
+            connection_id,
+            nonce,
+        } => super::reminder::send(db, discord, user_id, connection_id, nonce, now).await,
         Work::RemoveRole { user_id, role_id } => {
             let held = db
                 .release_role_grant(guild_id, user_id, role_id, now)
@@ -95,5 +100,6 @@ pub fn bucket_of(guild_id: &str, work: &Work) -> String {
             format!("channel:{channel_id}")
         }
         Work::GrantRole { .. } | Work::RemoveRole { .. } => format!("guild:{guild_id}"),
+        Work::Remind { user_id, .. } => format!("dm:{user_id}"),
     }
 }

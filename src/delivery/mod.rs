@@ -4,6 +4,7 @@ mod digest;
 mod execute;
 pub mod outcomes;
 pub mod policy;
+mod reminder;
 mod worker;
 
 pub use worker::{LEASE, Worker};

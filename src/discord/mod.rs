@@ -68,6 +68,26 @@ impl Discord {
         }
     }
 
+    /// A direct message to `user_id` (see [`DiscordRest::send_dm`]); the dry run records it
+    /// as a message in channel `dm:<user_id>`.
+    pub async fn send_dm(
+        &self,
+        user_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Sent, DiscordError> {
+        match self {
+            Discord::Rest(rest) => rest.send_dm(user_id, body).await,
+            Discord::DryRun(sink) => {
+                sink.record(DryRunAction::Message {
+                    channel_id: format!("dm:{user_id}"),
+                    content: body["content"].as_str().unwrap_or_default().into(),
+                    allowed_users: Vec::new(),
+                });
+                Ok(Sent::default())
+            }
+        }
+    }
+
     pub async fn add_role(
         &self,
         guild_id: &str,

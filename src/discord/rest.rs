@@ -163,6 +163,29 @@ impl DiscordRest {
         .await
     }
 
+    /// Opens (or finds) the DM channel with `user_id` (`POST /users/@me/channels`) and posts
+    /// `body` there. Discord answers 403 code 50007 when the user accepts no DMs.
+    pub async fn send_dm(
+        &self,
+        user_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Sent, DiscordError> {
+        let url = format!("{}/users/@me/channels", self.base);
+        let request = self
+            .client
+            .post(url)
+            .json(&json!({ "recipient_id": user_id }));
+        let (_, answer) = self.execute(request, Purpose::Call).await?;
+        let channel: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+        let Some(channel_id) = channel["id"].as_str() else {
+            return Err(DiscordError::Transient(
+                "Discord sent no DM channel id".into(),
+            ));
+        };
+        let url = format!("{}/channels/{channel_id}/messages", self.base);
+        self.send(self.client.post(url).json(body)).await
+    }
+
     /// The bot's own user name: proves the token works.
     pub async fn current_user_name(&self) -> Result<String, DiscordError> {
         self.current_user(Purpose::Call).await

@@ -4,6 +4,7 @@ pub mod announce;
 pub mod events;
 pub mod message;
 pub mod nonce;
+pub mod reminder;
 pub mod rewards;
 pub mod signature;
 pub mod tally;

@@ -46,6 +46,13 @@ pub enum Work {
         channel_id: String,
         content: String,
     },
+    /// A vote reminder DM to `user_id` for the project of `connection_id` (see
+    /// [`super::reminder`]).
+    Remind {
+        user_id: String,
+        connection_id: String,
+        nonce: String,
+    },
 }
 
 impl Work {
@@ -56,6 +63,7 @@ impl Work {
             Work::GrantRole { .. } => "grant_role",
             Work::RemoveRole { .. } => "remove_role",
             Work::TestNotice { .. } => "test_notice",
+            Work::Remind { .. } => super::reminder::KIND,
         }
     }
 }

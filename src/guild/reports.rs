@@ -98,6 +98,8 @@ async fn link_status(
     if let Some(error) = &health.last_error {
         let _ = writeln!(out, "Last Discord error: {error}");
     }
+    let reminders = super::reminders::status_line(db, &link.connection_id, now).await?;
+    let _ = writeln!(out, "{reminders}");
     let role_ids: Vec<String> = roles
         .into_iter()
         .filter(|r| r.disabled_reason.is_none())

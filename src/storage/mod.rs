@@ -10,6 +10,7 @@ mod jobs;
 mod links;
 mod maintenance;
 pub mod pool;
+mod reminders;
 mod spool;
 mod spool_drain;
 mod vote_batch;
@@ -30,6 +31,7 @@ pub use guilds::{
 pub use jobs::{Job, JobCounts};
 pub use maintenance::{Pruned, QueueFigures};
 pub use pool::{STORE_DEADLINE, is_unavailable};
+pub use reminders::ReminderFigures;
 pub use spool::Spool;
 pub use spool_drain::drain_spool;
 pub use votes::{VoteOutcome, VoteWrite};

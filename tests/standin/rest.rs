@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::dms;
 use super::faults::{Fault, take_delay, take_fault, unavailable};
 use super::json;
 use super::state::{Inner, RecordedRequest, State};
@@ -222,6 +223,11 @@ fn route(inner: &mut Inner, method: &str, path: &str, body: &Value, now: Instant
         ("PUT" | "DELETE", ["guilds", g, "members", u, "roles", r]) => {
             writes::member_role(inner, method, (id(g), id(u), id(r)))
         }
+        ("POST", ["users", "@me", "channels"]) => dms::open(inner, body),
+        ("POST", ["channels", c, "messages"]) if dm_recipient(inner, c).is_some() => {
+            let user = dm_recipient(inner, c).unwrap_or_default();
+            dms::create_message(inner, id(c).unwrap_or_default(), user, body, now)
+        }
         ("POST", ["channels", c, "messages"]) => writes::create_message(inner, id(c), body, now),
         ("GET", ["channels", c, "messages", m]) => writes::get_message(inner, id(c), id(m)),
         ("PUT" | "GET", ["applications", _, "commands"]) => {
@@ -236,6 +242,10 @@ fn route(inner: &mut Inner, method: &str, path: &str, body: &Value, now: Instant
         (_, ["webhooks", _, token, rest @ ..]) => writes::webhook(inner, method, token, rest, body),
         _ => Resp::not_found(),
     }
+}
+
+fn dm_recipient(inner: &Inner, channel: &str) -> Option<u64> {
+    id(channel).and_then(|c| inner.dms.recipient(c))
 }
 
 fn gateway_url(inner: &Inner) -> String {

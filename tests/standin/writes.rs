@@ -101,7 +101,7 @@ pub fn create_message(inner: &mut Inner, channel: Option<u64>, body: &Value, now
     Resp::ok(message)
 }
 
-fn validate_message(body: &Value) -> Option<Resp> {
+pub(super) fn validate_message(body: &Value) -> Option<Resp> {
     let content = body["content"].as_str().unwrap_or_default();
     let has = |f: &str| body[f].as_array().is_some_and(|a| !a.is_empty());
     if content.is_empty() && !has("embeds") && !has("components") && !has("sticker_ids") {
@@ -191,7 +191,7 @@ fn nonce_text(body: &Value) -> Option<String> {
     }
 }
 
-fn enforced_nonce(body: &Value) -> Option<String> {
+pub(super) fn enforced_nonce(body: &Value) -> Option<String> {
     if body["enforce_nonce"].as_bool() == Some(true) {
         nonce_text(body)
     } else {
