@@ -20,6 +20,8 @@ const WAIT: Duration = Duration::from_secs(10);
 const SECRET: &str = "whs_remind_test";
 const CONNECTION: &str = "conn-remind";
 const PLATFORM_ID: &str = "910000000000000009";
+/// The project bot's username, which names the project in the reminder DM.
+const PROJECT_NAME: &str = "Remindable Bot";
 
 fn project() -> Value {
     sample_project("900000000000000009", "bot", PLATFORM_ID)
@@ -40,7 +42,9 @@ struct Bot {
 impl Bot {
     /// The app on SQLite, gateway connected to a fresh stand-in, the project linked.
     async fn start() -> Bot {
-        let discord = DiscordStandIn::start().await;
+        let project_bot = user(PLATFORM_ID.parse().unwrap(), PROJECT_NAME);
+        let model = GuildModel::default_guild().with_user(project_bot);
+        let discord = DiscordStandIn::builder().guild(model).start().await;
         let url = discord.url();
         let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url, true))
             .await
@@ -180,7 +184,10 @@ async fn remind_metric(app: &TestApp, outcome: &str) -> u64 {
 
 fn assert_reminder(dm: &Value) {
     let content = dm["content"].as_str().unwrap();
-    assert!(content.contains("vote for **"), "{content}");
+    assert!(
+        content.contains(&format!("vote for **{PROJECT_NAME}**")),
+        "{content}"
+    );
     let button = &dm["components"][0]["components"][0];
     assert_eq!(button["style"], 5, "a link button: {dm}");
     assert_eq!(

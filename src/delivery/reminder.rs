@@ -27,11 +27,17 @@ pub async fn send(
     {
         return Ok(Sent::default());
     }
-    let project = ReminderProject::from_connection(
-        &connection.project_type,
-        &connection.project_platform_id,
-        connection.project_name.as_deref(),
-    );
+    let project = match db.first_link_of(connection_id).await.map_err(database)? {
+        Some(link) => ReminderProject {
+            name: link.label(),
+            vote_url: link.vote_url().unwrap_or_default(),
+        },
+        None => ReminderProject::from_connection(
+            &connection.project_type,
+            &connection.project_platform_id,
+            connection.project_name.as_deref(),
+        ),
+    };
     let result = discord
         .send_dm(user_id, &reminder_message(&project, nonce))
         .await;

@@ -96,22 +96,36 @@ pub struct LeaderboardRow {
     pub votes: i64,
 }
 
-const LINKS_IN_GUILD: &str = "SELECT c.connection_id, c.project_id, c.project_type, \
+/// Links as a guild shows them (its names and vote page); callers add WHERE and ORDER BY.
+const SHOWN_LINKS: &str = "SELECT c.connection_id, c.project_id, c.project_type, \
     c.project_platform_id, COALESCE(l.display_name, pg.name, c.project_name) AS project_name, \
     l.display_name, l.display_vote_url, l.style, l.paused_reason, \
     c.owner_discord_id, c.owner_name, \
     c.created_at AS connected_at, l.linked_by, l.linked_at, l.channel_id, l.template \
     FROM links l JOIN connections c ON c.connection_id = l.connection_id \
-    LEFT JOIN guilds pg ON pg.guild_id = c.project_platform_id AND c.project_type = 'server' \
-    WHERE l.guild_id = $1 ORDER BY l.linked_at, c.connection_id";
+    LEFT JOIN guilds pg ON pg.guild_id = c.project_platform_id AND c.project_type = 'server'";
 
 impl Db {
     /// Every link of a guild, oldest first.
     pub async fn links_in_guild(&self, guild_id: &str) -> anyhow::Result<Vec<GuildLink>> {
+        let sql =
+            format!("{SHOWN_LINKS} WHERE l.guild_id = $1 ORDER BY l.linked_at, c.connection_id");
         let links = with_pool!(self, pool => {
-            sqlx::query_as(LINKS_IN_GUILD).bind(guild_id).fetch_all(pool).await?
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(guild_id).fetch_all(pool).await?
         });
         Ok(links)
+    }
+
+    /// The oldest link of a connection, as its guild shows the project (for messages that
+    /// belong to no guild, such as reminder DMs).
+    pub async fn first_link_of(&self, connection_id: &str) -> anyhow::Result<Option<GuildLink>> {
+        let sql = format!(
+            "{SHOWN_LINKS} WHERE l.connection_id = $1 ORDER BY l.linked_at, l.guild_id LIMIT 1"
+        );
+        let link = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(connection_id).fetch_optional(pool).await?
+        });
+        Ok(link)
     }
 
     /// The active reward roles of one link, lowest threshold first.
