@@ -70,6 +70,9 @@ impl Application {
             .integration_secret
             .clone()
             .unwrap_or_else(|| SecretString::new(String::new()));
+        if let Some(warning) = http::integration::public_url_warning(&config.http.public_url) {
+            tracing::warn!("{warning}");
+        }
         let spool = match db.is_postgres() {
             true => Some(Spool::open(&config.database.spool_path).await?),
             false => None,
@@ -162,6 +165,12 @@ impl Application {
             );
             tasks.spawn(async move { ("spool mover", drain.await) });
         }
+        let names = crate::guild::names::run_refresh(
+            self.state.db.clone(),
+            self.discord.clone(),
+            stop.clone(),
+        );
+        tasks.spawn(async move { ("name refresh", names.await) });
         if let (Some((token, client)), Some(status)) = (self.gateway, self.state.gateway.clone()) {
             let setup = bot::GatewaySetup {
                 token,

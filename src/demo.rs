@@ -6,13 +6,14 @@ use tokio::net::TcpListener;
 
 use crate::app::Application;
 use crate::config::Config;
-use crate::discord::DryRunSink;
+use crate::discord::{DryRunAction, DryRunSink};
 use crate::domain::now_ms;
 use crate::domain::rewards::RewardRole;
 use crate::send_test::{sample_integration_create, sample_project, sample_vote, send_signed};
 use crate::storage::Db;
 
 const GUILD: &str = "111111111111111111";
+const GUILD_NAME: &str = "Demo Server";
 const CHANNEL: &str = "222222222222222222";
 const ROLE: &str = "333333333333333333";
 const CONNECTION: &str = "demo-connection";
@@ -86,8 +87,9 @@ async fn handshake(client: &reqwest::Client, base: &str) -> anyhow::Result<Strin
     Ok(webhook_url)
 }
 
-/// What `/topgg channel` and `/topgg roles add` would store.
+/// What the gateway (the guild's name) and `/topgg channel` and `/topgg roles add` would store.
 async fn configure_guild(db: &Db) -> anyhow::Result<()> {
+    db.guild_present(GUILD, GUILD_NAME, now_ms()).await?;
     db.set_channel(GUILD, CONNECTION, Some(CHANNEL)).await?;
     let role = RewardRole {
         role_id: ROLE.into(),
@@ -96,7 +98,7 @@ async fn configure_guild(db: &Db) -> anyhow::Result<()> {
     };
     db.add_reward_role(GUILD, CONNECTION, &role).await?;
     println!(
-        "2. guild {GUILD}: announcements in #{CHANNEL}, reward role {ROLE} from 1 vote until the vote expires"
+        "2. guild {GUILD} ({GUILD_NAME}): announcements in #{CHANNEL} (style embed), reward role {ROLE} from 1 vote until the vote expires"
     );
     Ok(())
 }
@@ -162,7 +164,16 @@ fn print_discord_calls(sink: &DryRunSink) {
         actions.len()
     );
     for action in actions {
-        println!("   {action}");
+        match action {
+            DryRunAction::Post { channel_id, body } => {
+                let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
+                println!("   POST /channels/{channel_id}/messages");
+                for line in pretty.lines() {
+                    println!("     {line}");
+                }
+            }
+            other => println!("   {other}"),
+        }
     }
 }
 

@@ -58,4 +58,7 @@ pub async fn prune_once(db: &Db, metrics: &Metrics, retention_days: u32) {
         }
         Err(e) => tracing::warn!(error = format!("{e:#}"), "retention pass failed"),
     }
+    if let Err(e) = db.prune_reminder_notices(before).await {
+        tracing::warn!(error = format!("{e:#}"), "cannot prune reminder notices");
+    }
 }

@@ -75,12 +75,23 @@ fn the_demo_runs_with_no_config_or_token_and_exits_0() {
         "{stdout}\n{}",
         text(&output.stderr)
     );
-    assert!(stdout.contains(r#""routes":["vote.create"]"#), "{stdout}");
+    assert!(
+        stdout.contains(r#""routes":["vote.create","webhook.test"]"#),
+        "{stdout}"
+    );
     assert!(stdout.contains("<- 401"), "{stdout}");
     assert!(
         stdout.contains("What Discord would have received (4 calls)"),
         "{stdout}"
     );
+    for shown in [
+        r#""embeds""#,
+        "Demo Server",
+        r#""style": 5"#,
+        r#""icon_url""#,
+    ] {
+        assert!(stdout.contains(shown), "the demo shows {shown}: {stdout}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,4 +137,46 @@ async fn send_test_signs_a_sample_vote_that_a_deployment_accepts() {
         "a rejected event fails the command"
     );
     app.stop().await;
+}
+
+/// Runs `topgg-bot run` (dry run) with `public_url` until it listens; returns its log lines.
+fn start_up_logs(public_url: &str) -> String {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("w.db").display());
+    let mut child = Command::new(BIN)
+        .arg("run")
+        .current_dir(dir.path())
+        .env_clear()
+        .envs([
+            ("TOPGG_INTEGRATION_SECRET", "s"),
+            ("TOPGG_BOT__DISCORD__DRY_RUN", "true"),
+            ("TOPGG_BOT__HTTP__LISTEN", "127.0.0.1:0"),
+            ("TOPGG_BOT__HTTP__PUBLIC_URL", public_url),
+            ("DATABASE_URL", db.as_str()),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut logs = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let listening = line.contains("HTTP server listening");
+        logs.push(line);
+        if listening {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    logs.join("\n")
+}
+
+#[test]
+fn start_up_warns_when_the_public_url_is_not_https_unless_it_is_loopback() {
+    let logs = start_up_logs("http://bot.example.com");
+    assert!(logs.contains("is not https"), "{logs}");
+    assert!(!start_up_logs("https://bot.example.com").contains("is not https"));
+    assert!(!start_up_logs("http://127.0.0.1:9").contains("is not https"));
 }

@@ -211,7 +211,7 @@ async fn a_voter_named_everyone_pings_no_one() {
         204
     );
     let messages = bot.messages(POST_CHANNEL_ID, 1, WAIT).await;
-    let content = messages[0]["content"].as_str().unwrap();
+    let content = messages[0]["embeds"][0]["description"].as_str().unwrap();
     assert!(
         content.starts_with("@everyone @here <@&1> voted"),
         "{content}"
@@ -409,7 +409,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     bot.set_channel(POST_CHANNEL_ID).await;
     bot.vote("v2").await;
     assert!(
-        bot.messages(POST_CHANNEL_ID, 1, WAIT).await[0]["content"]
+        bot.messages(POST_CHANNEL_ID, 1, WAIT).await[0]["embeds"][0]["description"]
             .as_str()
             .unwrap()
             .contains("Total votes: 2")
@@ -422,13 +422,14 @@ async fn each_setting_changes_what_the_next_vote_does() {
     let preview = bot
         .command(&["topgg", "message"], template, ADMIN_USER_ID)
         .await;
-    assert!(
-        preview.content().unwrap().contains("Thanks you: 12 votes"),
+    assert_eq!(
+        preview.embeds()[0]["description"],
+        "Thanks connector: 12 votes, streak 3",
         "{preview:?}"
     );
     bot.vote("v3").await;
     assert_eq!(
-        bot.messages(POST_CHANNEL_ID, 2, WAIT).await[1]["content"],
+        bot.messages(POST_CHANNEL_ID, 2, WAIT).await[1]["embeds"][0]["description"],
         "Thanks plain: 3 votes, streak 3"
     );
 
@@ -482,10 +483,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     );
     let board = bot.command(&["leaderboard"], vec![], PLAIN_USER_ID).await;
     assert!(
-        board
-            .content()
-            .unwrap()
-            .contains(&format!("1. <@{PLAIN_USER_ID}>: 5 votes")),
+        board.content().unwrap().contains("1. **plain**: 5 votes"),
         "{board:?}"
     );
     bot.stop().await;

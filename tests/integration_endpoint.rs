@@ -25,7 +25,7 @@ async fn handshake_stores_the_connection_and_answers_the_webhook_url(app: &TestA
     let reply = app.connect("conn-1", SECRET, &bot_project()).await;
     assert_eq!(
         reply,
-        json!({"webhook_url": format!("{}/topgg/webhooks/conn-1", app.base), "routes": ["vote.create"]})
+        json!({"webhook_url": format!("{}/topgg/webhooks/conn-1", app.base), "routes": ["vote.create", "webhook.test"]})
     );
     let stored = app.db.connection("conn-1").await.unwrap().expect("stored");
     assert_eq!(stored.owner_discord_id, OWNER_ID);

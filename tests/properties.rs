@@ -18,6 +18,7 @@ fn values<'a>(name: &'a str, id: &'a str) -> TemplateValues<'a> {
         weight: 1,
         next_vote_at: 1_770_000_000,
         vote_url: "https://top.gg/bot/9/vote",
+        query: None,
     }
 }
 

@@ -105,7 +105,115 @@ on_both!(
     concurrent_claimers_never_get_the_same_job,
     a_role_is_kept_while_another_projects_grant_still_holds_it,
     finishing_jobs_together_marks_each_done_and_leaves_the_others_queued,
+    a_guild_the_bot_left_gets_no_work_until_it_is_back,
+    a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_resumes,
+    a_server_project_is_named_after_its_guild_unless_display_overrides_it,
+    a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day,
 );
+
+async fn a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day(s: &Scratch) {
+    let project = sample_project("p2", "bot", "990000000000000001");
+    let body = sample_integration_create("b1", "whs", &project, "1");
+    let Event::IntegrationCreate(create) =
+        Event::parse(&serde_json::to_vec(&body).unwrap()).unwrap()
+    else {
+        unreachable!()
+    };
+    s.db.upsert_connection(&create, 0).await.unwrap();
+    assert!(
+        s.db.names_to_refresh(10).await.unwrap().is_empty(),
+        "not linked yet"
+    );
+    s.db.link(GUILD, "b1", "1", 0).await.unwrap();
+    let due = s.db.names_to_refresh(10).await.unwrap();
+    assert_eq!(due[0].project_platform_id, "990000000000000001");
+    s.db.set_project_name("b1", Some("Cool Bot"), 100)
+        .await
+        .unwrap();
+    assert!(s.db.names_to_refresh(50).await.unwrap().is_empty(), "fresh");
+    assert_eq!(
+        s.db.names_to_refresh(101).await.unwrap().len(),
+        1,
+        "stale again"
+    );
+    let links = s.db.links_in_guild(GUILD).await.unwrap();
+    assert_eq!(links[0].project_name.as_deref(), Some("Cool Bot"));
+}
+
+async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
+    let conn = s.connection("c1").await;
+    s.db.record_vote(&conn, &vote("v1", "42"), 1000)
+        .await
+        .unwrap();
+    s.db.guild_gone(GUILD, 2000).await.unwrap();
+    assert!(s.db.is_guild_gone(GUILD).await.unwrap());
+    assert!(
+        s.db.all_jobs().await.unwrap().is_empty(),
+        "queued work dropped"
+    );
+    let outcome =
+        s.db.record_vote(&conn, &vote("v2", "42"), 3000)
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }),
+        "{outcome:?}"
+    );
+    s.db.guild_present(GUILD, "Back", 4000).await.unwrap();
+    let outcome =
+        s.db.record_vote(&conn, &vote("v3", "42"), 5000)
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, VoteOutcome::Stored { jobs: 3, .. }),
+        "{outcome:?}"
+    );
+}
+
+async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_resumes(s: &Scratch) {
+    let conn = s.connection("c1").await;
+    let channel = "710000000000000001";
+    s.db.pause_channel(GUILD, channel, Some("deleted"))
+        .await
+        .unwrap();
+    assert!(s.db.is_channel_paused(GUILD, channel).await.unwrap());
+    s.db.disable_role(GUILD, "r1", "deleted").await.unwrap();
+    let outcome =
+        s.db.record_vote(&conn, &vote("v1", "42"), 1000)
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }),
+        "{outcome:?}"
+    );
+    let roles = s.db.role_settings(GUILD, "c1").await.unwrap();
+    assert_eq!(roles[0].disabled_reason.as_deref(), Some("deleted"));
+    s.db.set_channel(GUILD, "c1", Some(channel)).await.unwrap();
+    assert!(!s.db.is_channel_paused(GUILD, channel).await.unwrap());
+}
+
+async fn a_server_project_is_named_after_its_guild_unless_display_overrides_it(s: &Scratch) {
+    s.connection("c1").await;
+    let name = |links: Vec<topgg_bot::storage::GuildLink>| links[0].project_name.clone();
+    assert_eq!(name(s.db.links_in_guild(GUILD).await.unwrap()), None);
+    s.db.guild_present(GUILD, "My Server", 1).await.unwrap();
+    assert_eq!(
+        name(s.db.links_in_guild(GUILD).await.unwrap()).as_deref(),
+        Some("My Server")
+    );
+    s.db.set_display(GUILD, "c1", Some("Shown"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        name(s.db.links_in_guild(GUILD).await.unwrap()).as_deref(),
+        Some("Shown")
+    );
+    assert_eq!(
+        s.db.links_of("c1").await.unwrap()[0]
+            .project_name
+            .as_deref(),
+        Some("Shown")
+    );
 
 async fn finishing_jobs_together_marks_each_done_and_leaves_the_others_queued(s: &Scratch) {
     let conn = s.connection("c1").await;

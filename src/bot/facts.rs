@@ -4,6 +4,7 @@ use poise::serenity_prelude as serenity;
 
 use super::Context;
 use crate::guild::checks::GuildFacts;
+use crate::guild::role_safety::CallerFacts;
 
 /// What the bot can do in `guild_id`, from the cache (filled by GUILD_CREATE and updates).
 pub fn guild_facts(ctx: Context<'_>, guild_id: serenity::GuildId) -> GuildFacts {
@@ -38,11 +39,43 @@ pub fn guild_facts(ctx: Context<'_>, guild_id: serenity::GuildId) -> GuildFacts 
             )
         })
         .collect();
+    let role_permissions = guild
+        .roles
+        .iter()
+        .map(|(id, role)| (id.to_string(), role.permissions.bits()))
+        .collect();
+    let caller = caller_facts(ctx, &guild);
     GuildFacts {
         known: true,
         manage_roles,
         bot_top_position,
         channels,
         roles,
+        role_permissions,
+        caller,
     }
+}
+
+/// The command's caller: owner or not, Manage Roles (from the interaction's resolved
+/// permissions), and their highest role's position (from the cache's roles).
+fn caller_facts(ctx: Context<'_>, guild: &serenity::Guild) -> Option<CallerFacts> {
+    let poise::Context::Application(app) = ctx else {
+        return None;
+    };
+    let member = app.interaction.member.as_ref()?;
+    let manage_roles = member
+        .permissions
+        .is_some_and(|p| p.manage_roles() || p.administrator());
+    let top_position = member
+        .roles
+        .iter()
+        .filter_map(|id| guild.roles.get(id))
+        .map(|r| r.position)
+        .max()
+        .unwrap_or(0);
+    Some(CallerFacts {
+        is_owner: guild.owner_id == ctx.author().id,
+        manage_roles,
+        top_position,
+    })
 }

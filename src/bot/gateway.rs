@@ -139,6 +139,7 @@ fn framework(data: Data, session: CancellationToken) -> poise::Framework<Data, E
             commands: commands(),
             on_error: |error| Box::pin(on_error(error)),
             pre_command: |ctx| Box::pin(acknowledge(ctx)),
+            event_handler: |framework, event| Box::pin(on_event(framework, event)),
             initialize_owners: false,
             allowed_mentions: Some(quiet_mentions()),
             ..Default::default()
@@ -153,4 +154,13 @@ fn framework(data: Data, session: CancellationToken) -> poise::Framework<Data, E
             })
         })
         .build()
+}
+
+/// Gateway events the bot keeps track of (guilds joined, renamed and left).
+async fn on_event(
+    framework: poise::FrameworkContext<'_, Data, Error>,
+    event: &serenity::FullEvent,
+) -> Result<(), Error> {
+    super::guild_events::on_event(&framework.user_data.db, event).await;
+    Ok(())
 }

@@ -5,8 +5,10 @@ mod autocomplete;
 mod commands;
 mod facts;
 mod gateway;
+mod guild_events;
 mod readiness;
 mod registration;
+mod render;
 mod token_wait;
 
 use poise::serenity_prelude as serenity;

@@ -4,23 +4,27 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::message::{EMBED_COLOUR, Embed, OutgoingMessage, clip, limits};
 use crate::domain::nonce::digest_nonce;
 use crate::domain::work::Work;
 use crate::storage::Job;
 
 /// More waiting announcements than this in one channel are merged.
 pub const DIGEST_THRESHOLD: usize = 5;
-/// Discord allows 2,000 characters; leave room for the header.
+/// Text digests: Discord allows 2,000 characters of content; leave room for the header.
 const MAX_DIGEST_CHARS: usize = 1900;
-/// Discord accepts at most 100 ids in `allowed_mentions.users`.
-const MAX_DIGEST_VOTERS: usize = 90;
+/// Embed digests: the embed description allows 4,096 characters.
+const MAX_EMBED_DIGEST_CHARS: usize = 4000;
+/// Discord accepts at most 100 ids in `allowed_mentions.users`; the mentions of an embed
+/// digest's content (at most 24 characters each) must also fit in 2,000 characters.
+const MAX_DIGEST_VOTERS: usize = 80;
 
 /// Several announcements posted as one message.
 #[derive(Debug, Clone)]
 pub struct Digest {
     pub channel_id: String,
-    pub content: String,
-    pub voter_ids: Vec<String>,
+    /// The message: every voter's mention, and their lines (in an embed for embed links).
+    pub message: OutgoingMessage,
     pub nonce: String,
     /// The announcement jobs it stands for.
     pub jobs: Vec<Job>,
@@ -85,6 +89,7 @@ fn build(mut merged: Vec<(Job, Work)>) -> Vec<Digest> {
             voter_id,
             summary,
             project,
+            embed,
             ..
         } = work
         else {
@@ -104,6 +109,7 @@ fn build(mut merged: Vec<(Job, Work)>) -> Vec<Digest> {
                 channel_id,
                 project,
                 job.connection_id.clone(),
+                embed.is_some(),
             ));
         }
         current
@@ -119,6 +125,7 @@ struct DigestBuilder {
     channel_id: String,
     project: String,
     connection_id: Option<String>,
+    embedded: bool,
     lines: Vec<String>,
     chars: usize,
     voter_ids: Vec<String>,
@@ -126,11 +133,17 @@ struct DigestBuilder {
 }
 
 impl DigestBuilder {
-    fn new(channel_id: String, project: String, connection_id: Option<String>) -> Self {
+    fn new(
+        channel_id: String,
+        project: String,
+        connection_id: Option<String>,
+        embedded: bool,
+    ) -> Self {
         Self {
             channel_id,
             project,
             connection_id,
+            embedded,
             lines: Vec::new(),
             chars: 0,
             voter_ids: Vec::new(),
@@ -139,14 +152,19 @@ impl DigestBuilder {
     }
 
     fn accepts(&self, job: &Job, project: &str, line: &str) -> bool {
+        let budget = if self.embedded {
+            MAX_EMBED_DIGEST_CHARS
+        } else {
+            MAX_DIGEST_CHARS
+        };
         self.connection_id == job.connection_id
             && self.project == project
-            && self.chars + line.len() + 2 <= MAX_DIGEST_CHARS
+            && self.chars + line.chars().count() + 2 <= budget
             && self.voter_ids.len() < MAX_DIGEST_VOTERS
     }
 
     fn push(&mut self, job: Job, voter_id: String, line: String) {
-        self.chars += line.len() + 2;
+        self.chars += line.chars().count() + 2;
         self.lines.push(line);
         if !self.voter_ids.contains(&voter_id) {
             self.voter_ids.push(voter_id);
@@ -158,18 +176,34 @@ impl DigestBuilder {
         let project = if self.project.is_empty() {
             String::new()
         } else {
-            format!(" for **{}**", self.project)
+            format!(" for {}", self.project)
         };
-        let content = format!(
-            "**{} new votes{project}!**\n{}",
-            self.lines.len(),
-            self.lines.join(", ")
-        );
+        let header = format!("{} new votes{project}!", self.lines.len());
+        let message = if self.embedded {
+            let mentions: Vec<String> = self.voter_ids.iter().map(|v| format!("<@{v}>")).collect();
+            OutgoingMessage {
+                content: mentions.join(" "),
+                embed: Some(Embed {
+                    title: Some(clip(&header, limits::EMBED_TITLE)),
+                    description: self.lines.join("\n"),
+                    colour: EMBED_COLOUR,
+                    ..Embed::default()
+                }),
+                button_url: None,
+                allowed_users: self.voter_ids.clone(),
+            }
+        } else {
+            OutgoingMessage {
+                content: format!("**{header}**\n{}", self.lines.join(", ")),
+                embed: None,
+                button_url: None,
+                allowed_users: self.voter_ids.clone(),
+            }
+        };
         let mut digest = Digest {
             nonce: String::new(),
             channel_id: self.channel_id,
-            content,
-            voter_ids: self.voter_ids,
+            message: message.clipped(),
             jobs: self.jobs,
         };
         digest.nonce = digest_nonce(&digest.job_ids());
@@ -209,8 +243,42 @@ mod tests {
                 nonce: format!("n{id}"),
                 summary: format!("<@{id}> (1 votes)"),
                 project: "Bot".into(),
+                embed: None,
+                button_url: None,
             },
         )
+    }
+
+    fn announce_embed(id: i64) -> (Job, Work) {
+        let (job, mut work) = announce(id);
+        if let Work::Announce { embed, .. } = &mut work {
+            *embed = Some(Box::default());
+        }
+        (job, work)
+    }
+
+    #[test]
+    fn an_embed_burst_lists_every_voter_within_discords_limits() {
+        let (digests, _) = coalesce((1..=300).map(announce_embed).collect());
+        let listed: Vec<i64> = digests.iter().flat_map(|d| d.job_ids()).collect();
+        assert_eq!(listed, (1..=300).collect::<Vec<_>>());
+        for d in &digests {
+            let m = &d.message;
+            let embed = m.embed.as_ref().unwrap();
+            assert!(m.content.chars().count() <= limits::CONTENT);
+            assert!(embed.description.chars().count() <= limits::EMBED_DESCRIPTION);
+            assert!(m.allowed_users.len() <= limits::ALLOWED_USERS);
+            assert!(
+                m.allowed_users
+                    .iter()
+                    .all(|v| m.content.contains(&format!("<@{v}>")))
+            );
+            assert!(
+                m.allowed_users
+                    .iter()
+                    .all(|v| embed.description.contains(&format!("<@{v}>")))
+            );
+        }
     }
 
     #[test]
@@ -227,15 +295,17 @@ mod tests {
         let listed: Vec<i64> = digests.iter().flat_map(|d| d.job_ids()).collect();
         assert_eq!(listed, (1..=200).collect::<Vec<_>>());
         for d in &digests {
-            assert!(d.content.chars().count() <= 2000, "{}", d.content.len());
-            assert!(d.voter_ids.len() <= 100);
+            let content = &d.message.content;
+            assert!(content.chars().count() <= 2000, "{}", content.len());
+            assert!(d.message.allowed_users.len() <= 100);
             assert!(
-                d.voter_ids
+                d.message
+                    .allowed_users
                     .iter()
-                    .all(|v| d.content.contains(&format!("<@{v}>")))
+                    .all(|v| content.contains(&format!("<@{v}>")))
             );
         }
-        assert!(digests[0].content.starts_with("**"));
+        assert!(digests[0].message.content.starts_with("**"));
     }
 
     #[test]

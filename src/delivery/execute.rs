@@ -1,11 +1,46 @@
 //! Performing one job's work against Discord.
 
 use crate::discord::{Discord, DiscordError, Sent};
+use crate::domain::announce::announce_message;
 use crate::domain::work::Work;
 use crate::storage::Db;
 
-/// The result of one attempt: Discord's answer, or that nothing needed doing.
+/// The result of one attempt: Discord's answer, or that nothing needed doing. A refusal's
+/// consequences (paused channel, disabled role, skipped voter) are recorded on the way out.
 pub async fn perform(
+    db: &Db,
+    discord: &Discord,
+    guild_id: &str,
+    work: &Work,
+    now: i64,
+) -> Result<Sent, DiscordError> {
+    if let Some(channel_id) = paused_channel(db, guild_id, work).await {
+        tracing::debug!(guild_id, channel_id, "announcements paused here; skipped");
+        return Ok(Sent::default());
+    }
+    let result = attempt(db, discord, guild_id, work, now).await;
+    super::outcomes::apply(db, guild_id, work, result).await
+}
+
+/// The channel of an announcement queued before its link was paused.
+async fn paused_channel<'a>(db: &Db, guild_id: &str, work: &'a Work) -> Option<&'a str> {
+    let Work::Announce { channel_id, .. } = work else {
+        return None;
+    };
+    match db.is_channel_paused(guild_id, channel_id).await {
+        Ok(true) => Some(channel_id),
+        Ok(false) => None,
+        Err(e) => {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "cannot read whether a channel is paused"
+            );
+            None
+        }
+    }
+}
+
+async fn attempt(
     db: &Db,
     discord: &Discord,
     guild_id: &str,
@@ -18,10 +53,14 @@ pub async fn perform(
             content,
             voter_id,
             nonce,
+            embed,
+            button_url,
             ..
         } => {
+            let message =
+                announce_message(content, voter_id, embed.as_deref(), button_url.as_deref());
             discord
-                .create_message(channel_id, content, &[voter_id], Some(nonce))
+                .post_message(channel_id, &message, Some(nonce))
                 .await
         }
         Work::TestNotice {
@@ -29,6 +68,11 @@ pub async fn perform(
             content,
         } => discord.create_message(channel_id, content, &[], None).await,
         Work::GrantRole { user_id, role_id } => discord.add_role(guild_id, user_id, role_id).await,
+        Work::Remind {
+            user_id,
+            connection_id,
+            nonce,
+        } => super::reminder::send(db, discord, user_id, connection_id, nonce, now).await,
         Work::RemoveRole { user_id, role_id } => {
             let held = db
                 .release_role_grant(guild_id, user_id, role_id, now)
@@ -56,5 +100,6 @@ pub fn bucket_of(guild_id: &str, work: &Work) -> String {
             format!("channel:{channel_id}")
         }
         Work::GrantRole { .. } | Work::RemoveRole { .. } => format!("guild:{guild_id}"),
+        Work::Remind { user_id, .. } => format!("dm:{user_id}"),
     }
 }

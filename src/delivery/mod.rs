@@ -2,7 +2,9 @@
 
 mod digest;
 mod execute;
+pub mod outcomes;
 pub mod policy;
+mod reminder;
 mod worker;
 
 pub use worker::{LEASE, Worker};

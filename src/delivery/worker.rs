@@ -173,17 +173,19 @@ impl Worker {
                     }
                     return;
                 }
-                let voters: Vec<&str> = digest.voter_ids.iter().map(String::as_str).collect();
-                let sent = self.discord.create_message(
+                let sent = self.discord.post_message(
                     &digest.channel_id,
-                    &digest.content,
-                    &voters,
+                    &digest.message,
                     Some(&digest.nonce),
                 );
                 sent.await
             }
         };
         self.note_rate_limits(bucket, &result);
+        if let Some(job) = digest.jobs.first() {
+            super::outcomes::after_digest(&self.db, &job.guild_id, &digest.channel_id, &result)
+                .await;
+        }
         tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
         if result.as_ref().is_err_and(|e| !e.may_have_acted()) {
             // Discord answered, so nothing was posted under this nonce: the jobs may regroup.

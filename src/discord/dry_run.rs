@@ -20,6 +20,11 @@ pub enum DryRunAction {
         user_id: String,
         role_id: String,
     },
+    /// A full message: the JSON body Discord would receive (content, embed, button).
+    Post {
+        channel_id: String,
+        body: serde_json::Value,
+    },
 }
 
 impl std::fmt::Display for DryRunAction {
@@ -38,6 +43,9 @@ impl std::fmt::Display for DryRunAction {
                     f,
                     "message in #{channel_id} (may mention {mentions}): {content}"
                 )
+            }
+            DryRunAction::Post { channel_id, body } => {
+                write!(f, "POST /channels/{channel_id}/messages {body}")
             }
             DryRunAction::AddRole {
                 guild_id,

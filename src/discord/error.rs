@@ -43,6 +43,8 @@ pub mod codes {
     pub const UNKNOWN_ROLE: i64 = 10011;
     pub const MISSING_ACCESS: i64 = 50001;
     pub const MISSING_PERMISSIONS: i64 = 50013;
+    /// The user accepts no direct messages from the bot.
+    pub const CANNOT_DM: i64 = 50007;
 }
 
 /// Classifies a non-2xx answer from its status, headers and body.

@@ -3,6 +3,7 @@
 mod dry_run;
 pub mod error;
 mod limiter;
+pub mod payload;
 mod rest;
 mod token_state;
 
@@ -61,6 +62,26 @@ impl Discord {
                     channel_id: channel_id.into(),
                     content: content.into(),
                     allowed_users: allowed_users.iter().map(|u| u.to_string()).collect(),
+                });
+                Ok(Sent::default())
+            }
+        }
+    }
+
+    /// A direct message to `user_id` (see [`DiscordRest::send_dm`]); the dry run records it
+    /// as a message in channel `dm:<user_id>`.
+    pub async fn send_dm(
+        &self,
+        user_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Sent, DiscordError> {
+        match self {
+            Discord::Rest(rest) => rest.send_dm(user_id, body).await,
+            Discord::DryRun(sink) => {
+                sink.record(DryRunAction::Message {
+                    channel_id: format!("dm:{user_id}"),
+                    content: body["content"].as_str().unwrap_or_default().into(),
+                    allowed_users: Vec::new(),
                 });
                 Ok(Sent::default())
             }

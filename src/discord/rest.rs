@@ -36,8 +36,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Clone)]
 pub struct DiscordRest {
-    client: reqwest::Client,
-    base: String,
+    pub(super) client: reqwest::Client,
+    pub(super) base: String,
     token: SecretString,
     /// Shared by every clone: this instance's token state and global limits.
     limits: Arc<Limits>,
@@ -50,7 +50,7 @@ struct Limits {
 
 /// Whether a call is an ordinary one or the check of a rejected token.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Purpose {
+pub(super) enum Purpose {
     Call,
     TokenCheck,
 }
@@ -163,6 +163,29 @@ impl DiscordRest {
         .await
     }
 
+    /// Opens (or finds) the DM channel with `user_id` (`POST /users/@me/channels`) and posts
+    /// `body` there. Discord answers 403 code 50007 when the user accepts no DMs.
+    pub async fn send_dm(
+        &self,
+        user_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Sent, DiscordError> {
+        let url = format!("{}/users/@me/channels", self.base);
+        let request = self
+            .client
+            .post(url)
+            .json(&json!({ "recipient_id": user_id }));
+        let (_, answer) = self.execute(request, Purpose::Call).await?;
+        let channel: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+        let Some(channel_id) = channel["id"].as_str() else {
+            return Err(DiscordError::Transient(
+                "Discord sent no DM channel id".into(),
+            ));
+        };
+        let url = format!("{}/channels/{channel_id}/messages", self.base);
+        self.send(self.client.post(url).json(body)).await
+    }
+
     /// The bot's own user name: proves the token works.
     pub async fn current_user_name(&self) -> Result<String, DiscordError> {
         self.current_user(Purpose::Call).await
@@ -175,7 +198,10 @@ impl DiscordRest {
         Ok(user["username"].as_str().unwrap_or("unknown").to_string())
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Sent, DiscordError> {
+    pub(super) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Sent, DiscordError> {
         let (headers, _) = self.execute(request, Purpose::Call).await?;
         Ok(Sent {
             bucket_wait: exhausted_bucket_wait(&headers),
@@ -184,7 +210,7 @@ impl DiscordRest {
 
     /// Sends with the bot's token and User-Agent once the token state and the global limits
     /// allow; a non-2xx answer becomes a classified [`DiscordError`].
-    async fn execute(
+    pub(super) async fn execute(
         &self,
         request: reqwest::RequestBuilder,
         purpose: Purpose,

@@ -4,7 +4,7 @@
 //! [`Event::Unknown`] so the caller can acknowledge them.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a body that passed the signature check cannot be acted on.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +56,7 @@ struct Envelope {
 }
 
 /// The project a connection or vote belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Project {
     pub id: String,
     #[serde(rename = "type")]
@@ -70,10 +70,15 @@ impl Project {
     pub fn is_discord_server(&self) -> bool {
         self.kind == "server" && self.platform == "discord"
     }
+
+    /// Bot projects: their name is the bot user's name on Discord.
+    pub fn is_discord_bot(&self) -> bool {
+        self.kind == "bot" && self.platform == "discord"
+    }
 }
 
 /// A Top.gg user; `platform_id` is their Discord user id.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct User {
     pub id: String,
     pub platform_id: String,
@@ -111,7 +116,7 @@ pub struct IntegrationDelete {
 }
 
 /// `vote.create`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Vote {
     pub id: String,
     #[serde(default = "one")]
@@ -120,6 +125,9 @@ pub struct Vote {
     pub expires_at: DateTime<Utc>,
     pub project: Project,
     pub user: User,
+    /// The vote page's query parameters (`?ref=...`); absent on older deliveries.
+    #[serde(default)]
+    pub query: Option<crate::domain::template::Query>,
 }
 
 fn one() -> i64 {
@@ -153,6 +161,22 @@ mod tests {
         assert_eq!(
             vote.expires_at.timestamp() - vote.created_at.timestamp(),
             12 * 3600
+        );
+        assert_eq!(vote.query.unwrap()["ref"], "discord");
+    }
+
+    #[test]
+    fn a_game_project_vote_is_accepted() {
+        let body = VOTE.replace(
+            r#""type":"bot","platform":"discord""#,
+            r#""type":"game","platform":"roblox""#,
+        );
+        let Event::VoteCreate(vote) = Event::parse(body.as_bytes()).unwrap() else {
+            panic!("not a vote");
+        };
+        assert_eq!(
+            (vote.project.kind.as_str(), vote.project.platform.as_str()),
+            ("game", "roblox")
         );
     }
 

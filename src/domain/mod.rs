@@ -1,7 +1,10 @@
 //! Pure domain logic: no I/O. Signatures, payloads, tallies, templates, rewards.
 
+pub mod announce;
 pub mod events;
+pub mod message;
 pub mod nonce;
+pub mod reminder;
 pub mod rewards;
 pub mod signature;
 pub mod tally;

@@ -12,17 +12,20 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// The figures after one more vote cast at `vote_at` (unix ms). A vote arriving out of
-    /// order (older than the last one seen) counts toward the total but leaves the streak.
-    pub fn after_vote(previous: Option<Tally>, vote_at: i64) -> Tally {
+    /// The figures after one more vote of `weight` cast at `vote_at` (unix ms). The total
+    /// counts in weight, as Top.gg does (a weekend vote of weight 2 counts 2); the streak
+    /// counts votes. A vote arriving out of order (older than the last one seen) counts toward
+    /// the total but leaves the streak.
+    pub fn after_vote(previous: Option<Tally>, vote_at: i64, weight: i64) -> Tally {
+        let weight = weight.max(1);
         let Some(prev) = previous else {
             return Tally {
-                total: 1,
+                total: weight,
                 streak: 1,
                 last_vote_at: vote_at,
             };
         };
-        let total = prev.total + 1;
+        let total = prev.total + weight;
         if vote_at <= prev.last_vote_at {
             return Tally { total, ..prev };
         }
@@ -47,31 +50,38 @@ mod tests {
 
     #[test]
     fn a_first_vote_starts_a_streak_of_one() {
-        let t = Tally::after_vote(None, 1000);
+        let t = Tally::after_vote(None, 1000, 1);
         assert_eq!((t.total, t.streak, t.last_vote_at), (1, 1, 1000));
     }
 
     #[test]
     fn a_vote_within_36_hours_continues_the_streak() {
-        let first = Tally::after_vote(None, 0);
-        let second = Tally::after_vote(Some(first), 36 * HOUR);
+        let first = Tally::after_vote(None, 0, 1);
+        let second = Tally::after_vote(Some(first), 36 * HOUR, 1);
         assert_eq!((second.total, second.streak), (2, 2));
     }
 
     #[test]
     fn a_vote_after_36_hours_restarts_the_streak_but_keeps_the_total() {
-        let first = Tally::after_vote(None, 0);
-        let second = Tally::after_vote(Some(first), 36 * HOUR + 1);
+        let first = Tally::after_vote(None, 0, 1);
+        let second = Tally::after_vote(Some(first), 36 * HOUR + 1, 1);
         assert_eq!((second.total, second.streak), (2, 1));
     }
 
     #[test]
     fn an_out_of_order_vote_counts_but_keeps_the_streak_and_last_vote() {
-        let first = Tally::after_vote(None, 10 * HOUR);
-        let late = Tally::after_vote(Some(first), 2 * HOUR);
+        let first = Tally::after_vote(None, 10 * HOUR, 1);
+        let late = Tally::after_vote(Some(first), 2 * HOUR, 1);
         assert_eq!(
             (late.total, late.streak, late.last_vote_at),
             (2, 1, 10 * HOUR)
         );
+    }
+
+    #[test]
+    fn a_weekend_vote_of_weight_two_counts_two_and_one_streak_step() {
+        let first = Tally::after_vote(None, 0, 2);
+        let second = Tally::after_vote(Some(first), HOUR, 2);
+        assert_eq!((first.total, second.total, second.streak), (2, 4, 2));
     }
 }

@@ -1,5 +1,13 @@
 //! Announcement templates: `{placeholder}` substitution in one pass.
 
+use serde_json::{Map, Value};
+
+/// The vote page's query parameters (`data.query`), as Top.gg sends them.
+pub type Query = Map<String, Value>;
+
+/// A query value is text from the vote page's URL: at most this many characters are shown.
+const MAX_QUERY_VALUE_CHARS: usize = 100;
+
 /// Used when a guild has not set its own template.
 pub const DEFAULT_TEMPLATE: &str =
     "{user} just voted for **{project}**! Total votes: {votes}. They can vote again {next_vote}.";
@@ -16,11 +24,17 @@ pub struct TemplateValues<'a> {
     pub weight: i64,
     /// When the voter may vote again, unix seconds.
     pub next_vote_at: i64,
+    /// Empty when the project's vote page is not known.
     pub vote_url: &'a str,
+    /// `data.query` of the vote, for `{query.KEY}`.
+    pub query: Option<&'a Query>,
 }
 
 impl TemplateValues<'_> {
     fn lookup(&self, name: &str) -> Option<String> {
+        if let Some(key) = name.strip_prefix("query.") {
+            return Some(self.query_value(key));
+        }
         Some(match name {
             "user" => format!("<@{}>", self.user_id),
             "user.name" => self.user_name.to_string(),
@@ -34,6 +48,16 @@ impl TemplateValues<'_> {
             "vote_url" => self.vote_url.to_string(),
             _ => return None,
         })
+    }
+
+    /// `{query.KEY}`: the parameter's text, empty when absent.
+    fn query_value(&self, key: &str) -> String {
+        let text = match self.query.and_then(|q| q.get(key)) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        text.chars().take(MAX_QUERY_VALUE_CHARS).collect()
     }
 }
 
@@ -64,11 +88,13 @@ pub fn render(template: &str, values: &TemplateValues) -> String {
     out
 }
 
-/// The public vote page of a project.
-pub fn vote_url(project_type: &str, platform_id: &str) -> String {
+/// The public vote page of a project, for the types whose page is known (bots and servers);
+/// other types (games, future kinds) have one only when `/topgg display` set it.
+pub fn vote_url(project_type: &str, platform_id: &str) -> Option<String> {
     match project_type {
-        "server" => format!("https://top.gg/discord/servers/{platform_id}/vote"),
-        _ => format!("https://top.gg/bot/{platform_id}/vote"),
+        "server" => Some(format!("https://top.gg/discord/servers/{platform_id}/vote")),
+        "bot" => Some(format!("https://top.gg/bot/{platform_id}/vote")),
+        _ => None,
     }
 }
 
@@ -87,6 +113,7 @@ mod tests {
             weight: 1,
             next_vote_at: 1_770_000_000,
             vote_url: "https://top.gg/bot/9/vote",
+            query: None,
         }
     }
 
@@ -137,10 +164,25 @@ mod tests {
 
     #[test]
     fn vote_urls_differ_for_bots_and_servers() {
-        assert_eq!(vote_url("bot", "1"), "https://top.gg/bot/1/vote");
+        assert_eq!(vote_url("bot", "1").unwrap(), "https://top.gg/bot/1/vote");
         assert_eq!(
-            vote_url("server", "1"),
+            vote_url("server", "1").unwrap(),
             "https://top.gg/discord/servers/1/vote"
         );
+        assert_eq!(vote_url("game", "1"), None);
+    }
+
+    #[test]
+    fn query_parameters_are_offered_and_absent_ones_are_empty() {
+        let query: Query = serde_json::from_str(r#"{"ref":"discord","n":3}"#).unwrap();
+        let v = TemplateValues {
+            query: Some(&query),
+            ..values()
+        };
+        assert_eq!(
+            render("[{query.ref}|{query.n}|{query.x}]", &v),
+            "[discord|3|]"
+        );
+        assert_eq!(render("[{query.ref}]", &values()), "[]");
     }
 }

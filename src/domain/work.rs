@@ -2,22 +2,29 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::announce::announcement;
 use super::events::{Vote, WebhookTest};
-use super::nonce::announcement_nonce;
+use super::message::{Embed, Style};
 use super::rewards::{RewardRole, grants_for};
 use super::tally::Tally;
-use super::template::{DEFAULT_TEMPLATE, TemplateValues, render, vote_url};
 
 /// One unit of Discord work, stored as the job's JSON payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Work {
-    /// Post the rendered template; only `voter_id` may be mentioned.
+    /// Post the announcement; only `voter_id` may be mentioned.
     Announce {
         channel_id: String,
+        /// The message content: the voter's mention (style `embed`) or the rendered text.
         content: String,
         voter_id: String,
         nonce: String,
+        /// Style `embed`: the rendered template with the voter's name and avatar.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        embed: Option<Box<Embed>>,
+        /// A link button to the vote page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        button_url: Option<String>,
         /// The voter's line in a digest, e.g. `<@id> (3 votes)`.
         #[serde(default)]
         summary: String,
@@ -39,6 +46,13 @@ pub enum Work {
         channel_id: String,
         content: String,
     },
+    /// A vote reminder DM to `user_id` for the project of `connection_id` (see
+    /// [`super::reminder`]).
+    Remind {
+        user_id: String,
+        connection_id: String,
+        nonce: String,
+    },
 }
 
 impl Work {
@@ -49,17 +63,26 @@ impl Work {
             Work::GrantRole { .. } => "grant_role",
             Work::RemoveRole { .. } => "remove_role",
             Work::TestNotice { .. } => "test_notice",
+            Work::Remind { .. } => super::reminder::KIND,
         }
     }
 }
 
 /// A guild that linked the voted project, with its settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LinkSettings {
     pub guild_id: String,
     pub channel_id: Option<String>,
     pub template: Option<String>,
+    /// Active reward roles (deleted ones are disabled and left out).
     pub roles: Vec<RewardRole>,
+    /// How this guild names the project (`/topgg display`, the guild's or bot's name).
+    pub project_name: Option<String>,
+    /// The vote page this guild shows (`/topgg display`, else the known page), if any.
+    pub vote_url: Option<String>,
+    pub style: Style,
+    /// Announcements paused: the channel is gone or the bot lost access to it.
+    pub paused: bool,
 }
 
 /// A job to queue: the work, its guild, when it is due, and the role grant it records.
@@ -73,29 +96,11 @@ pub struct PlannedJob {
 }
 
 /// What a stored vote sets in motion in every linked guild. Times are unix ms.
-pub fn plan_vote(
-    vote: &Vote,
-    project_name: Option<&str>,
-    tally: &Tally,
-    links: &[LinkSettings],
-    now: i64,
-) -> Vec<PlannedJob> {
-    let url = vote_url(&vote.project.kind, &vote.project.platform_id);
-    let values = TemplateValues {
-        user_id: &vote.user.platform_id,
-        user_name: &vote.user.name,
-        project_name,
-        project_id: &vote.project.platform_id,
-        votes: tally.total,
-        streak: tally.streak,
-        weight: vote.weight,
-        next_vote_at: vote.expires_at.timestamp(),
-        vote_url: &url,
-    };
+pub fn plan_vote(vote: &Vote, tally: &Tally, links: &[LinkSettings], now: i64) -> Vec<PlannedJob> {
     let mut jobs = Vec::new();
     for link in links {
-        if let Some(channel_id) = &link.channel_id {
-            jobs.push(announcement(vote, link, channel_id, &values, now));
+        if let Some(channel_id) = link.channel_id.as_deref().filter(|_| !link.paused) {
+            jobs.push(announcement(vote, tally, link, channel_id, now));
         }
         let expires_at = vote.expires_at.timestamp_millis();
         for grant in grants_for(&link.roles, tally.total, expires_at, now) {
@@ -108,29 +113,6 @@ pub fn plan_vote(
         }
     }
     jobs
-}
-
-fn announcement(
-    vote: &Vote,
-    link: &LinkSettings,
-    channel_id: &str,
-    values: &TemplateValues,
-    now: i64,
-) -> PlannedJob {
-    let template = link.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
-    PlannedJob {
-        guild_id: link.guild_id.clone(),
-        work: Work::Announce {
-            channel_id: channel_id.to_string(),
-            content: render(template, values),
-            voter_id: vote.user.platform_id.clone(),
-            nonce: announcement_nonce(&vote.id, &link.guild_id),
-            summary: format!("<@{}> ({} votes)", vote.user.platform_id, values.votes),
-            project: values.project_name.unwrap_or(values.project_id).to_string(),
-        },
-        due_at: now,
-        grant: None,
-    }
 }
 
 fn grant_jobs(
@@ -166,19 +148,20 @@ fn grant_jobs(
 
 /// The notice `webhook.test` posts in each linked channel.
 pub fn plan_test_notice(test: &WebhookTest, links: &[LinkSettings], now: i64) -> Vec<PlannedJob> {
-    let content = format!(
-        "Top.gg test webhook received for project {} (sent by {}). Vote announcements will appear in this channel.",
-        test.project.platform_id, test.user.name
-    );
     links
         .iter()
         .filter_map(|link| {
             let channel_id = link.channel_id.clone()?;
+            let project = link.project_name.as_deref().unwrap_or(&test.project.platform_id);
+            let content = format!(
+                "Top.gg test webhook received for **{project}** (sent by {}). Vote announcements will appear in this channel.",
+                test.user.name
+            );
             Some(PlannedJob {
                 guild_id: link.guild_id.clone(),
                 work: Work::TestNotice {
                     channel_id,
-                    content: content.clone(),
+                    content,
                 },
                 due_at: now,
                 grant: None,
@@ -191,6 +174,7 @@ pub fn plan_test_notice(test: &WebhookTest, links: &[LinkSettings], now: i64) ->
 mod tests {
     use super::*;
     use crate::domain::events::{Project, User};
+    use crate::domain::nonce::announcement_nonce;
 
     fn vote() -> Vote {
         Vote {
@@ -210,6 +194,7 @@ mod tests {
                 name: "Ann".into(),
                 avatar_url: None,
             },
+            query: None,
         }
     }
 
@@ -219,6 +204,8 @@ mod tests {
             channel_id: channel.map(String::from),
             template: Some("{user} {votes}".into()),
             roles,
+            style: Style::Text,
+            ..Default::default()
         }
     }
 
@@ -230,7 +217,7 @@ mod tests {
 
     #[test]
     fn a_link_with_a_channel_gets_one_rendered_announcement_with_a_nonce() {
-        let jobs = plan_vote(&vote(), None, &TALLY, &[link(Some("c"), vec![])], 5);
+        let jobs = plan_vote(&vote(), &TALLY, &[link(Some("c"), vec![])], 5);
         assert_eq!(jobs.len(), 1);
         let Work::Announce {
             content,
@@ -251,7 +238,7 @@ mod tests {
 
     #[test]
     fn a_link_without_a_channel_announces_nothing() {
-        assert!(plan_vote(&vote(), None, &TALLY, &[link(None, vec![])], 5).is_empty());
+        assert!(plan_vote(&vote(), &TALLY, &[link(None, vec![])], 5).is_empty());
     }
 
     #[test]
@@ -261,7 +248,7 @@ mod tests {
             votes_required: 1,
             hours: None,
         };
-        let jobs = plan_vote(&vote(), None, &TALLY, &[link(None, vec![role])], 5);
+        let jobs = plan_vote(&vote(), &TALLY, &[link(None, vec![role])], 5);
         let expiry = vote().expires_at.timestamp_millis();
         assert_eq!(jobs[0].work.kind(), "grant_role");
         assert_eq!(jobs[0].grant, Some(("r".into(), Some(expiry))));
@@ -278,7 +265,7 @@ mod tests {
             votes_required: 2,
             hours: Some(0),
         };
-        let jobs = plan_vote(&vote(), None, &TALLY, &[link(None, vec![role])], 5);
+        let jobs = plan_vote(&vote(), &TALLY, &[link(None, vec![role])], 5);
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].grant, Some(("r".into(), None)));
     }
@@ -292,5 +279,44 @@ mod tests {
         let jobs = plan_test_notice(&test, &[link(Some("c"), vec![]), link(None, vec![])], 1);
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].work.kind(), "test_notice");
+    }
+
+    #[test]
+    fn an_embed_link_announces_with_the_voters_mention_an_embed_and_a_vote_button() {
+        let mut l = link(Some("c"), vec![]);
+        l.style = Style::Embed;
+        l.project_name = Some("Cool Bot".into());
+        l.template = Some("{user.name} voted for {project}".into());
+        l.vote_url = Some("https://top.gg/bot/99/vote".into());
+        let jobs = plan_vote(&vote(), &TALLY, &[l], 5);
+        let Work::Announce {
+            content,
+            embed,
+            button_url,
+            ..
+        } = &jobs[0].work
+        else {
+            panic!("not an announcement");
+        };
+        assert_eq!(content, "<@42>");
+        assert_eq!(
+            embed.as_ref().unwrap().description,
+            "Ann voted for Cool Bot"
+        );
+        assert_eq!(button_url.as_deref(), Some("https://top.gg/bot/99/vote"));
+    }
+
+    #[test]
+    fn a_paused_link_announces_nothing_but_still_grants_roles() {
+        let role = RewardRole {
+            role_id: "r".into(),
+            votes_required: 1,
+            hours: Some(0),
+        };
+        let mut l = link(Some("c"), vec![role]);
+        l.paused = true;
+        let jobs = plan_vote(&vote(), &TALLY, &[l], 5);
+        let kinds: Vec<_> = jobs.iter().map(|j| j.work.kind()).collect();
+        assert_eq!(kinds, ["grant_role"]);
     }
 }

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use super::role_safety::CallerFacts;
+
 /// What the bot knows about itself in a guild.
 #[derive(Debug, Clone, Default)]
 pub struct GuildFacts {
@@ -15,6 +17,10 @@ pub struct GuildFacts {
     pub channels: HashMap<String, (String, bool)>,
     /// Role id -> (name, position, managed by an integration).
     pub roles: HashMap<String, (String, u16, bool)>,
+    /// Role id -> its permission bits.
+    pub role_permissions: HashMap<String, u64>,
+    /// The member running the command, when known.
+    pub caller: Option<CallerFacts>,
 }
 
 /// The sentences that describe problems (empty when all is well).
@@ -79,6 +85,7 @@ mod tests {
                 ("high".into(), ("Mod".into(), 7, false)),
                 ("boost".into(), ("Booster".into(), 1, true)),
             ]),
+            ..GuildFacts::default()
         }
     }
 

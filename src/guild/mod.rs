@@ -3,13 +3,18 @@
 //! slash commands in [`crate::bot`] only parse options, call these and send the text.
 
 pub mod checks;
+mod display;
+pub mod names;
+mod reminders;
 mod reports;
+pub mod role_safety;
 mod settings;
 
+pub use display::{preview as settings_preview, set_display};
+pub use reminders::{remind_report, status_line as reminder_status_line, vote_reminder_lines};
 pub use reports::{leaderboard_report, status_report, vote_report};
 pub use settings::{
-    add_role, claim, preview as settings_preview, remove_role, roles_report, set_channel,
-    set_template,
+    add_role, claim, claimed_reply, remove_role, roles_report, set_channel, set_template,
 };
 
 use crate::storage::GuildLink;
@@ -75,6 +80,10 @@ mod tests {
             project_type: "bot".into(),
             project_platform_id: platform_id.into(),
             project_name: None,
+            display_name: None,
+            display_vote_url: None,
+            style: None,
+            paused_reason: None,
             owner_discord_id: "1".into(),
             owner_name: "o".into(),
             connected_at: 0,

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::checks::{GuildFacts, findings};
+use super::sanitize;
 use super::settings::describe;
-use crate::domain::template::vote_url;
 use crate::storage::{Db, GuildLink};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -30,11 +30,11 @@ pub async fn status_report(
     if !waiting.is_empty() {
         out.push_str("\nYour connections waiting for `/topgg link`:\n");
         for c in waiting {
-            let _ = writeln!(
-                out,
-                "- `{}`: {} {}",
-                c.connection_id, c.project_type, c.project_platform_id
-            );
+            let name = c
+                .project_name
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", c.project_type, c.project_platform_id));
+            let _ = writeln!(out, "- `{}`: {name}", c.connection_id);
         }
     }
     Ok(out)
@@ -51,7 +51,7 @@ async fn link_status(
     let health = db
         .link_health(guild_id, &link.connection_id, now - DAY_MS)
         .await?;
-    let roles = db.reward_roles(guild_id, &link.connection_id).await?;
+    let roles = db.role_settings(guild_id, &link.connection_id).await?;
     let _ = writeln!(
         out,
         "**{}** (connection `{}`)",
@@ -72,13 +72,23 @@ async fn link_status(
         "Last vote: {last_vote}; votes in 24 h: {}",
         health.votes_24h
     );
-    let channel = link
-        .channel_id
-        .as_ref()
-        .map_or("off".to_string(), |c| format!("<#{c}>"));
+    let channel = match (&link.channel_id, &link.paused_reason) {
+        (None, _) => "off".to_string(),
+        (Some(c), None) => format!("<#{c}> (style {})", link.style().as_str()),
+        (Some(c), Some(why)) => format!(
+            "paused in <#{c}>: {why}. Fix it, then run `/topgg test` or choose a channel with `/topgg channel`."
+        ),
+    };
     let _ = writeln!(out, "Announcements: {channel}");
-    for role in &roles {
-        let _ = writeln!(out, "Reward: <@&{}> {}", role.role_id, describe(role));
+    for r in &roles {
+        match &r.disabled_reason {
+            None => {
+                let _ = writeln!(out, "Reward: <@&{}> {}", r.role.role_id, describe(&r.role));
+            }
+            Some(why) => {
+                let _ = writeln!(out, "Reward: <@&{}> disabled: {why}", r.role.role_id);
+            }
+        }
     }
     let _ = writeln!(
         out,
@@ -88,7 +98,13 @@ async fn link_status(
     if let Some(error) = &health.last_error {
         let _ = writeln!(out, "Last Discord error: {error}");
     }
-    let role_ids: Vec<String> = roles.into_iter().map(|r| r.role_id).collect();
+    let reminders = super::reminders::status_line(db, &link.connection_id, now).await?;
+    let _ = writeln!(out, "{reminders}");
+    let role_ids: Vec<String> = roles
+        .into_iter()
+        .filter(|r| r.disabled_reason.is_none())
+        .map(|r| r.role.role_id)
+        .collect();
     let problems = findings(facts, link.channel_id.as_deref(), &role_ids);
     if problems.is_empty() {
         out.push_str("Checks: I can post and give every reward role.\n");
@@ -109,8 +125,11 @@ pub async fn vote_report(
 ) -> anyhow::Result<String> {
     let mut out = String::new();
     for link in links {
-        let url = vote_url(&link.project_type, &link.project_platform_id);
-        let _ = writeln!(out, "**{}**: {url}", link.label());
+        match link.vote_url() {
+            Some(url) => writeln!(out, "**{}**: vote at {url}", link.label()),
+            None => writeln!(out, "**{}**", link.label()),
+        }
+        .ok();
         match db.voter_figures(&link.connection_id, user_id).await? {
             None => {
                 let _ = writeln!(out, "<@{user_id}> has not voted yet.");
@@ -130,6 +149,20 @@ pub async fn vote_report(
         }
     }
     Ok(out)
+}
+
+/// A voter as a leaderboard shows them: the name Top.gg sent (markdown-neutral), else a
+/// mention (replies never ping).
+fn voter_label(row: &crate::storage::LeaderboardRow) -> String {
+    let name: String = sanitize(&row.voter_name)
+        .chars()
+        .filter(|c| !matches!(c, '*' | '_' | '~' | '|' | '\\' | '<' | '>' | '#'))
+        .take(32)
+        .collect();
+    match name.trim() {
+        "" => format!("<@{}>", row.voter_id),
+        name => format!("**{name}**"),
+    }
 }
 
 /// `/leaderboard`: top ten voters of this month (`all_time` false) or of all time.
@@ -162,9 +195,9 @@ pub async fn leaderboard_report(
     for (rank, row) in rows.iter().enumerate() {
         let _ = writeln!(
             out,
-            "{}. <@{}>: {} votes",
+            "{}. {}: {} votes",
             rank + 1,
-            row.voter_id,
+            voter_label(row),
             row.votes
         );
     }

@@ -1,16 +1,20 @@
 //! Claiming connections and changing a link's settings.
 
 use super::checks::{GuildFacts, role_problem};
+use super::display::preview;
 use super::{UserError, refuse, sanitize};
+use crate::domain::message::{OutgoingMessage, Style, Voter};
 use crate::domain::rewards::RewardRole;
-use crate::domain::template::{DEFAULT_TEMPLATE, TemplateValues, render};
-use crate::storage::{Db, GuildLink};
+use crate::domain::template::DEFAULT_TEMPLATE;
+use crate::storage::{Db, GuildLink, OwnedConnection};
 
-/// Longest template accepted: leaves room under Discord's 2,000 characters once rendered.
+/// Longest template accepted (a rendered message is clipped to Discord's limits anyway).
 pub const MAX_TEMPLATE_CHARS: usize = 1500;
+/// Longest reward duration: a year.
+pub const MAX_HOURS: i64 = 8760;
 
-/// `/topgg link`: links one of `caller`'s connections to `guild_id`. Only the user who clicked
-/// Connect may, and only with Manage Server.
+/// `/topgg link`: links one of `caller`'s connections to `guild_id` and returns it. Only the
+/// user who clicked Connect may, and only with Manage Server.
 pub async fn claim(
     db: &Db,
     guild_id: &str,
@@ -18,7 +22,7 @@ pub async fn claim(
     caller_manages_guild: bool,
     connection: Option<&str>,
     now: i64,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<OwnedConnection> {
     if !caller_manages_guild {
         return refuse("You need the Manage Server permission to link a project to this server.");
     }
@@ -45,14 +49,26 @@ pub async fn claim(
     };
     db.link(guild_id, &chosen.connection_id, caller, now)
         .await?;
-    let name = chosen
-        .project_name
-        .clone()
+    Ok(chosen)
+}
+
+/// The answer to a successful `/topgg link`, naming the project (`name`, else its id).
+pub fn claimed_reply(chosen: &OwnedConnection, name: Option<&str>) -> String {
+    let name = name
+        .or(chosen.project_name.as_deref())
+        .map(String::from)
         .unwrap_or_else(|| format!("{} {}", chosen.project_type, chosen.project_platform_id));
-    Ok(format!(
+    let mut reply = format!(
         "Linked **{name}** to this server. Next: choose where votes are announced with \
          `/topgg channel`, and reward voters with `/topgg roles add`."
-    ))
+    );
+    if crate::domain::template::vote_url(&chosen.project_type, "").is_none() {
+        reply.push_str(
+            "\nTop.gg's vote page for this kind of project is not known to me: set it with \
+             `/topgg display vote_url:` to show a Vote button.",
+        );
+    }
+    reply
 }
 
 async fn why_not_claimable(
@@ -106,14 +122,16 @@ pub async fn set_channel(
     })
 }
 
-/// `/topgg message`: sets or restores the template; answers with a rendered preview.
+/// `/topgg message`: sets or restores the template (and the style, when given); answers with
+/// a sentence and the announcement a vote by `caller` would post.
 pub async fn set_template(
     db: &Db,
     guild_id: &str,
     link: &GuildLink,
     template: Option<&str>,
-    caller: &str,
-) -> anyhow::Result<String> {
+    style: Option<Style>,
+    caller: Voter<'_>,
+) -> anyhow::Result<(String, OutgoingMessage)> {
     let template = template.map(str::trim).filter(|t| !t.is_empty());
     if template.is_some_and(|t| t.chars().count() > MAX_TEMPLATE_CHARS) {
         return refuse(format!(
@@ -122,30 +140,21 @@ pub async fn set_template(
     }
     db.set_template(guild_id, &link.connection_id, template)
         .await?;
-    let preview = preview(link, template.unwrap_or(DEFAULT_TEMPLATE), caller);
+    let style = style.unwrap_or(link.style());
+    db.set_style(guild_id, &link.connection_id, style).await?;
+    let message = preview(link, template.unwrap_or(DEFAULT_TEMPLATE), style, caller);
     let what = if template.is_some() {
         "Template saved"
     } else {
         "Default template restored"
     };
-    Ok(format!("{what}. A vote will look like this:\n\n{preview}"))
-}
-
-/// A template rendered with the caller as the voter.
-pub fn preview(link: &GuildLink, template: &str, caller: &str) -> String {
-    let url = crate::domain::template::vote_url(&link.project_type, &link.project_platform_id);
-    let values = TemplateValues {
-        user_id: caller,
-        user_name: "you",
-        project_name: link.project_name.as_deref(),
-        project_id: &link.project_platform_id,
-        votes: 12,
-        streak: 3,
-        weight: 1,
-        next_vote_at: chrono::Utc::now().timestamp() + 12 * 3600,
-        vote_url: &url,
-    };
-    render(template, &values)
+    Ok((
+        format!(
+            "{what} (style `{}`). A vote will look like this:",
+            style.as_str()
+        ),
+        message,
+    ))
 }
 
 /// `/topgg roles add`. `hours`: `None` until the vote expires, `Some(0)` permanent.
@@ -159,8 +168,13 @@ pub async fn add_role(
     if role.role_id == guild_id {
         return refuse("@everyone cannot be a reward role.");
     }
-    if role.votes_required < 1 || role.hours.is_some_and(|h| h < 0) {
-        return refuse("`votes` must be at least 1 and `hours` at least 0.");
+    if role.votes_required < 1 || role.hours.is_some_and(|h| !(0..=MAX_HOURS).contains(&h)) {
+        return refuse(format!(
+            "`votes` must be at least 1 and `hours` between 0 and {MAX_HOURS}."
+        ));
+    }
+    if let Some(reason) = super::role_safety::refusal(facts, &role.role_id) {
+        return refuse(reason);
     }
     db.add_reward_role(guild_id, &link.connection_id, &role)
         .await?;

@@ -13,11 +13,15 @@ use super::error::ApiError;
 use crate::domain::events::{Event, IntegrationCreate};
 use crate::domain::now_ms;
 
+/// The event scopes the bot subscribes to: Top.gg delivers only these, and the dashboard's
+/// test event (`webhook.test`) only when it is subscribed.
+pub const ROUTES: [&str; 2] = ["vote.create", "webhook.test"];
+
 /// The handshake answer.
 #[derive(Debug, Serialize)]
 pub struct HandshakeReply {
     pub webhook_url: String,
-    pub routes: [&'static str; 1],
+    pub routes: [&'static str; 2],
 }
 
 pub async fn configure(
@@ -72,7 +76,7 @@ async fn connect(state: &AppState, create: &IntegrationCreate) -> Result<Handsha
             "{}/topgg/webhooks/{}",
             state.config.http.public_url, create.connection_id
         ),
-        routes: ["vote.create"],
+        routes: ROUTES,
     })
 }
 
@@ -93,6 +97,27 @@ fn validate_connection(create: &IntegrationCreate) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Why Top.gg will not deliver to `public_url`, when it will not: Top.gg sends webhooks to
+/// https URLs only. A loopback address (a local test) is not worth a warning.
+pub fn public_url_warning(public_url: &str) -> Option<String> {
+    let rest = public_url.strip_prefix("http://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| {
+        format!(
+            "http.public_url ({public_url}) is not https: Top.gg delivers webhooks only to https URLs, \
+             so votes will not arrive. Put the bot behind TLS and set http.public_url to its https address."
+        )
+    })
+}
+
 pub(super) fn event_name(event: &Event) -> &str {
     match event {
         Event::IntegrationCreate(_) => "integration.create",
@@ -100,5 +125,20 @@ pub(super) fn event_name(event: &Event) -> &str {
         Event::VoteCreate(_) => "vote.create",
         Event::WebhookTest(_) => "webhook.test",
         Event::Unknown(kind) => kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url_warning;
+
+    #[test]
+    fn a_plain_http_public_address_is_warned_about_but_https_and_loopback_are_not() {
+        assert!(public_url_warning("http://bot.example.com").is_some());
+        assert!(public_url_warning("http://203.0.113.5:8080/x").is_some());
+        assert_eq!(public_url_warning("https://bot.example.com"), None);
+        assert_eq!(public_url_warning("http://127.0.0.1:8080"), None);
+        assert_eq!(public_url_warning("http://localhost:8080"), None);
+        assert_eq!(public_url_warning("http://[::1]:8080"), None);
     }
 }

@@ -4,7 +4,7 @@ mod body;
 mod conn;
 mod error;
 mod health;
-mod integration;
+pub mod integration;
 mod log_limit;
 mod metrics;
 mod serve;

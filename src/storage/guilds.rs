@@ -3,16 +3,25 @@
 use sqlx::FromRow;
 
 use super::{Db, with_pool};
+use crate::domain::message::Style;
 use crate::domain::rewards::RewardRole;
+use crate::domain::template::vote_url;
 
 /// A (guild, connection) link with its connection's facts and the link's settings.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, Default, FromRow)]
 pub struct GuildLink {
     pub connection_id: String,
     pub project_id: String,
     pub project_type: String,
     pub project_platform_id: String,
+    /// How this guild names the project: `/topgg display`, else the guild's name (server
+    /// projects) or the bot's username (bot projects); `None` when no name is known.
     pub project_name: Option<String>,
+    pub display_name: Option<String>,
+    pub display_vote_url: Option<String>,
+    pub style: Option<String>,
+    /// Why announcements are paused (channel deleted or access lost).
+    pub paused_reason: Option<String>,
     pub owner_discord_id: String,
     pub owner_name: String,
     pub connected_at: i64,
@@ -23,13 +32,32 @@ pub struct GuildLink {
 }
 
 impl GuildLink {
-    /// How admins see the project: its name when known, else its Discord id.
+    /// How the project is shown: its name, or its type and id when no name can be had.
     pub fn label(&self) -> String {
         match &self.project_name {
-            Some(name) => format!("{name} ({})", self.project_platform_id),
+            Some(name) => name.clone(),
             None => format!("{} {}", self.project_type, self.project_platform_id),
         }
     }
+
+    /// The vote page this guild shows: `/topgg display`, else the known page of the type.
+    pub fn vote_url(&self) -> Option<String> {
+        self.display_vote_url
+            .clone()
+            .or_else(|| vote_url(&self.project_type, &self.project_platform_id))
+    }
+
+    pub fn style(&self) -> Style {
+        Style::from_stored(self.style.as_deref())
+    }
+}
+
+/// A reward role as `/topgg status` and `/topgg roles list` show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleSetting {
+    pub role: RewardRole,
+    /// Why it is no longer granted (the role was deleted).
+    pub disabled_reason: Option<String>,
 }
 
 /// A connection its owner may still link to a guild.
@@ -68,39 +96,75 @@ pub struct LeaderboardRow {
     pub votes: i64,
 }
 
-const LINKS_IN_GUILD: &str = "SELECT c.connection_id, c.project_id, c.project_type, \
-    c.project_platform_id, c.project_name, c.owner_discord_id, c.owner_name, \
+/// Links as a guild shows them (its names and vote page); callers add WHERE and ORDER BY.
+const SHOWN_LINKS: &str = "SELECT c.connection_id, c.project_id, c.project_type, \
+    c.project_platform_id, COALESCE(l.display_name, pg.name, c.project_name) AS project_name, \
+    l.display_name, l.display_vote_url, l.style, l.paused_reason, \
+    c.owner_discord_id, c.owner_name, \
     c.created_at AS connected_at, l.linked_by, l.linked_at, l.channel_id, l.template \
     FROM links l JOIN connections c ON c.connection_id = l.connection_id \
-    WHERE l.guild_id = $1 ORDER BY l.linked_at, c.connection_id";
+    LEFT JOIN guilds pg ON pg.guild_id = c.project_platform_id AND c.project_type = 'server'";
 
 impl Db {
     /// Every link of a guild, oldest first.
     pub async fn links_in_guild(&self, guild_id: &str) -> anyhow::Result<Vec<GuildLink>> {
+        let sql =
+            format!("{SHOWN_LINKS} WHERE l.guild_id = $1 ORDER BY l.linked_at, c.connection_id");
         let links = with_pool!(self, pool => {
-            sqlx::query_as(LINKS_IN_GUILD).bind(guild_id).fetch_all(pool).await?
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(guild_id).fetch_all(pool).await?
         });
         Ok(links)
     }
 
-    /// The reward roles of one link, lowest threshold first.
+    /// The oldest link of a connection, as its guild shows the project (for messages that
+    /// belong to no guild, such as reminder DMs).
+    pub async fn first_link_of(&self, connection_id: &str) -> anyhow::Result<Option<GuildLink>> {
+        let sql = format!(
+            "{SHOWN_LINKS} WHERE l.connection_id = $1 ORDER BY l.linked_at, l.guild_id LIMIT 1"
+        );
+        let link = with_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(connection_id).fetch_optional(pool).await?
+        });
+        Ok(link)
+    }
+
+    /// The active reward roles of one link, lowest threshold first.
     pub async fn reward_roles(
         &self,
         guild_id: &str,
         connection_id: &str,
     ) -> anyhow::Result<Vec<RewardRole>> {
-        let rows: Vec<(String, i64, Option<i64>)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT role_id, votes_required, hours FROM reward_roles \
+        let all = self.role_settings(guild_id, connection_id).await?;
+        Ok(all
+            .into_iter()
+            .filter(|r| r.disabled_reason.is_none())
+            .map(|r| r.role)
+            .collect())
+    }
+
+    /// Every reward role of one link, disabled ones with their reason.
+    pub async fn role_settings(
+        &self,
+        guild_id: &str,
+        connection_id: &str,
+    ) -> anyhow::Result<Vec<RoleSetting>> {
+        let rows: Vec<(String, i64, Option<i64>, Option<String>)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT role_id, votes_required, hours, disabled_reason FROM reward_roles \
                             WHERE guild_id = $1 AND connection_id = $2 ORDER BY votes_required, role_id")
                 .bind(guild_id).bind(connection_id).fetch_all(pool).await?
         });
         Ok(rows
             .into_iter()
-            .map(|(role_id, votes_required, hours)| RewardRole {
-                role_id,
-                votes_required,
-                hours,
-            })
+            .map(
+                |(role_id, votes_required, hours, disabled_reason)| RoleSetting {
+                    role: RewardRole {
+                        role_id,
+                        votes_required,
+                        hours,
+                    },
+                    disabled_reason,
+                },
+            )
             .collect())
     }
 

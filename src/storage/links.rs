@@ -4,24 +4,57 @@ use sqlx::FromRow;
 
 use super::{Db, with_pool};
 
+use crate::domain::message::Style;
 use crate::domain::rewards::RewardRole;
+use crate::domain::template::vote_url;
 use crate::domain::work::LinkSettings;
 
-/// Every link of a connection joined with its reward roles (one row per role, or one row
-/// with no role).
+/// The live links of a connection (not in a guild the bot was removed from) joined with
+/// their active reward roles (one row per role, or one row with no role).
 pub(super) const LINK_SETTINGS: &str = "SELECT l.guild_id, l.channel_id, l.template, \
-    r.role_id, r.votes_required, r.hours FROM links l LEFT JOIN reward_roles r \
-    ON r.guild_id = l.guild_id AND r.connection_id = l.connection_id \
-    WHERE l.connection_id = $1 ORDER BY l.guild_id, r.votes_required, r.role_id";
+    l.style, l.paused_reason, l.display_vote_url, c.project_type, c.project_platform_id, \
+    COALESCE(l.display_name, pg.name, c.project_name) AS project_name, \
+    r.role_id, r.votes_required, r.hours FROM links l \
+    JOIN connections c ON c.connection_id = l.connection_id \
+    LEFT JOIN guilds pg ON pg.guild_id = c.project_platform_id AND c.project_type = 'server' \
+    LEFT JOIN guilds g ON g.guild_id = l.guild_id \
+    LEFT JOIN reward_roles r ON r.guild_id = l.guild_id AND r.connection_id = l.connection_id \
+    AND r.disabled_reason IS NULL \
+    WHERE l.connection_id = $1 AND g.gone_at IS NULL \
+    ORDER BY l.guild_id, r.votes_required, r.role_id";
 
 #[derive(FromRow)]
 pub(super) struct LinkRoleRow {
     guild_id: String,
     channel_id: Option<String>,
     template: Option<String>,
+    style: Option<String>,
+    paused_reason: Option<String>,
+    display_vote_url: Option<String>,
+    project_type: String,
+    project_platform_id: String,
+    project_name: Option<String>,
     role_id: Option<String>,
     votes_required: Option<i64>,
     hours: Option<i64>,
+}
+
+impl LinkRoleRow {
+    fn settings(&self) -> LinkSettings {
+        LinkSettings {
+            guild_id: self.guild_id.clone(),
+            channel_id: self.channel_id.clone(),
+            template: self.template.clone(),
+            roles: Vec::new(),
+            project_name: self.project_name.clone(),
+            vote_url: self
+                .display_vote_url
+                .clone()
+                .or_else(|| vote_url(&self.project_type, &self.project_platform_id)),
+            style: Style::from_stored(self.style.as_deref()),
+            paused: self.paused_reason.is_some(),
+        }
+    }
 }
 
 /// Folds the joined rows (ordered by guild) into one [`LinkSettings`] per guild.
@@ -29,12 +62,7 @@ pub(super) fn group_link_rows(rows: Vec<LinkRoleRow>) -> Vec<LinkSettings> {
     let mut links: Vec<LinkSettings> = Vec::new();
     for row in rows {
         if links.last().is_none_or(|l| l.guild_id != row.guild_id) {
-            links.push(LinkSettings {
-                guild_id: row.guild_id.clone(),
-                channel_id: row.channel_id.clone(),
-                template: row.template.clone(),
-                roles: Vec::new(),
-            });
+            links.push(row.settings());
         }
         if let (Some(role_id), Some(votes_required)) = (row.role_id, row.votes_required) {
             let link = links.last_mut().expect("pushed above");
@@ -77,13 +105,16 @@ impl Db {
         Ok(n > 0)
     }
 
-    /// Sets (or with `None` clears) the announcement channel of a link.
+    /// Sets (or with `None` clears) the announcement channel of a link, and resumes its
+    /// announcements if they were paused.
     pub async fn set_channel(
         &self,
         guild_id: &str,
         connection_id: &str,
         channel_id: Option<&str>,
     ) -> anyhow::Result<bool> {
+        self.update_link("paused_reason", guild_id, connection_id, None)
+            .await?;
         self.update_link("channel_id", guild_id, connection_id, channel_id)
             .await
     }
@@ -99,7 +130,7 @@ impl Db {
             .await
     }
 
-    async fn update_link(
+    pub(super) async fn update_link(
         &self,
         column: &'static str,
         guild_id: &str,
@@ -126,7 +157,8 @@ impl Db {
             sqlx::query(
                 "INSERT INTO reward_roles (guild_id, connection_id, role_id, votes_required, hours) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, connection_id, role_id) \
-                 DO UPDATE SET votes_required = excluded.votes_required, hours = excluded.hours",
+                 DO UPDATE SET votes_required = excluded.votes_required, hours = excluded.hours, \
+                 disabled_reason = NULL",
             )
             .bind(guild_id).bind(connection_id).bind(&role.role_id).bind(role.votes_required).bind(role.hours)
             .execute(pool).await?;

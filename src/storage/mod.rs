@@ -4,11 +4,13 @@
 mod connection_cache;
 mod connections;
 mod group_commit;
+mod guild_state;
 mod guilds;
 mod jobs;
 mod links;
 mod maintenance;
 pub mod pool;
+mod reminders;
 mod spool;
 mod spool_drain;
 mod vote_batch;
@@ -22,10 +24,14 @@ use sqlx::sqlite::SqlitePool;
 pub use connection_cache::{CONNECTION_TTL, ConnectionCache};
 pub use connections::Connection;
 pub use group_commit::VoteWriter;
-pub use guilds::{GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, VoterFigures};
+pub use guild_state::NameToRefresh;
+pub use guilds::{
+    GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, RoleSetting, VoterFigures,
+};
 pub use jobs::{Job, JobCounts};
 pub use maintenance::{Pruned, QueueFigures};
 pub use pool::{STORE_DEADLINE, is_unavailable};
+pub use reminders::ReminderFigures;
 pub use spool::Spool;
 pub use spool_drain::drain_spool;
 pub use votes::{VoteOutcome, VoteWrite};

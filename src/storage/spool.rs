@@ -141,26 +141,9 @@ impl Spool {
     }
 }
 
-/// The vote as Top.gg sent its `data` (what [`Vote`] deserializes from).
+/// The vote as Top.gg sent its `data` (what [`Vote`] deserializes from), every field kept.
 fn vote_json(v: &Vote) -> Value {
-    json!({
-        "id": v.id,
-        "weight": v.weight,
-        "created_at": v.created_at.to_rfc3339(),
-        "expires_at": v.expires_at.to_rfc3339(),
-        "project": {
-            "id": v.project.id,
-            "type": v.project.kind,
-            "platform": v.project.platform,
-            "platform_id": v.project.platform_id,
-        },
-        "user": {
-            "id": v.user.id,
-            "platform_id": v.user.platform_id,
-            "name": v.user.name,
-            "avatar_url": v.user.avatar_url,
-        },
-    })
+    serde_json::to_value(v).expect("a vote serializes")
 }
 
 /// The connection without its secret (storing a vote does not need it).

@@ -60,14 +60,15 @@ pub(super) fn tallies<'a>(
     let mut by_write = HashMap::new();
     for &i in stored {
         let previous = figures.get(&key_of(&writes[i])).copied().flatten();
-        let tally = Tally::after_vote(previous, writes[i].vote.created_at.timestamp_millis());
+        let vote = writes[i].vote;
+        let tally = Tally::after_vote(previous, vote.created_at.timestamp_millis(), vote.weight);
         figures.insert(key_of(&writes[i]), Some(tally));
         by_write.insert(i, tally);
     }
     (by_write, figures)
 }
 
-/// Votes per (connection, month, voter) among the stored writes.
+/// Votes per (connection, month, voter) among the stored writes, counted in weight.
 pub(super) fn month_counts<'a>(
     writes: &[VoteWrite<'a>],
     stored: &[usize],
@@ -76,9 +77,10 @@ pub(super) fn month_counts<'a>(
     for &i in stored {
         let month = writes[i].vote.created_at.format("%Y-%m").to_string();
         let key = key_of(&writes[i]);
+        let weight = writes[i].vote.weight.max(1);
         match counts.iter_mut().find(|(k, m, _)| *k == key && *m == month) {
-            Some(entry) => entry.2 += 1,
-            None => counts.push((key, month, 1)),
+            Some(entry) => entry.2 += weight,
+            None => counts.push((key, month, weight)),
         }
     }
     counts
@@ -142,8 +144,7 @@ pub(super) fn plan_jobs(
     for i in stored {
         let (w, tally) = (&writes[i], tallies[&i]);
         let settings = &links[w.connection.connection_id.as_str()];
-        let project = w.connection.project_name.as_deref();
-        let planned = plan_vote(w.vote, project, &tally, settings, w.now);
+        let planned = plan_vote(w.vote, &tally, settings, w.now);
         stored_as.insert(i, (tally, planned.len()));
         jobs.extend(planned.into_iter().map(|job| (i, job)));
     }

@@ -8,6 +8,7 @@ use sqlx::FromRow;
 use super::jobs::insert_planned;
 use super::links::{LINK_SETTINGS, group_link_rows};
 use super::pool::BeginWrite;
+use super::reminders::schedule_reminders;
 use super::vote_batch::{
     Params, insert_jobs, insert_votes, link_settings, lock_totals, write_totals,
 };
@@ -90,6 +91,7 @@ impl Db {
                 let (tallies, finals) = tallies(writes, &new, previous_figures(&keys, &rows));
                 let updates = totals_updates(writes, &new, &finals);
                 write_totals!(tx, params, &updates, &month_counts(writes, &new));
+                schedule_reminders!(tx, params, &updates, writes[0].now);
                 let links = link_settings!(tx, writes, &new);
                 let jobs = plan_jobs(writes, &tallies, &links, &mut stored);
                 insert_jobs!(tx, params, writes, &jobs);

@@ -36,6 +36,7 @@ pub const DENIED_CHANNEL_ID: u64 = 1_400_000_000_000_000_002;
 
 pub mod perms {
     pub const ADMINISTRATOR: u64 = 1 << 3;
+    pub const KICK_MEMBERS: u64 = 1 << 1;
     pub const MANAGE_GUILD: u64 = 1 << 5;
     pub const VIEW_CHANNEL: u64 = 1 << 10;
     pub const SEND_MESSAGES: u64 = 1 << 11;
@@ -100,6 +101,8 @@ pub struct GuildModel {
     pub roles: Vec<RoleSpec>,
     pub channels: Vec<ChannelSpec>,
     pub members: Vec<MemberSpec>,
+    /// Other Discord users `GET /users/{id}` knows (e.g. the bot of a bot project).
+    pub users: Vec<UserSpec>,
 }
 
 pub fn user(id: u64, name: &str) -> UserSpec {
@@ -175,7 +178,12 @@ impl GuildModel {
                 role(REWARD_ROLE_ID, "Voter", 1, 0),
                 role(REWARD_ROLE_2_ID, "Super Voter", 2, 0),
                 bot_role,
-                role(ADMIN_ROLE_ID, "Admin", 4, perms::MANAGE_GUILD),
+                role(
+                    ADMIN_ROLE_ID,
+                    "Admin",
+                    4,
+                    perms::MANAGE_GUILD | perms::MANAGE_ROLES,
+                ),
                 role(HIGH_ROLE_ID, "Moderator", 5, 0),
             ],
             channels: vec![text_channel(POST_CHANNEL_ID, "votes", 0), denied],
@@ -184,6 +192,7 @@ impl GuildModel {
                 member(user(ADMIN_USER_ID, "connector"), &[ADMIN_ROLE_ID]),
                 member(user(PLAIN_USER_ID, "voter"), &[]),
             ],
+            users: Vec::new(),
             bot,
         }
     }
@@ -195,6 +204,12 @@ impl GuildModel {
 
     pub fn with_channel(mut self, channel: ChannelSpec) -> Self {
         self.channels.push(channel);
+        self
+    }
+
+    /// A Discord user who is not a member (`GET /users/{id}` answers for them).
+    pub fn with_user(mut self, user: UserSpec) -> Self {
+        self.users.push(user);
         self
     }
 

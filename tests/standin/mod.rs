@@ -6,6 +6,7 @@
 //! `HttpBuilder::new(FAKE_TOKEN).proxy(standin.url()).ratelimiter_disabled(true)`): serenity
 //! ignores the proxy while its ratelimiter is on. Recorded paths have `/api/v10` removed.
 
+pub mod dms;
 pub mod faults;
 pub mod fixtures;
 pub mod gateway;
@@ -78,6 +79,7 @@ impl StandInBuilder {
             sessions: Vec::new(),
             identify_count: 0,
             ready_count: 0,
+            dms: Default::default(),
         });
         let app = Router::new()
             .route("/gateway", get(gateway::upgrade))
@@ -273,5 +275,32 @@ impl DiscordStandIn {
     /// 429s sent (injected or from the channel limit).
     pub fn rate_limits_issued(&self) -> usize {
         self.rate_limit_stats().issued
+    }
+
+    // ---- direct messages ----
+
+    /// While `refusing`, messages to `user_id`'s DM channel answer 403 code 50007 (the user
+    /// accepts no DMs), as Discord does.
+    pub fn refuse_dms(&self, user_id: u64, refusing: bool) {
+        let mut inner = self.state.lock();
+        if refusing {
+            inner.dms.refusing.insert(user_id);
+        } else {
+            inner.dms.refusing.remove(&user_id);
+        }
+    }
+
+    /// Messages posted in the DM channel with `user_id`, in order.
+    pub fn dms_to(&self, user_id: u64) -> Vec<Value> {
+        let inner = self.state.lock();
+        let Some(channel) = inner.dms.channels.get(&user_id).copied() else {
+            return Vec::new();
+        };
+        inner
+            .messages
+            .iter()
+            .filter(|(c, _)| *c == channel)
+            .map(|(_, m)| m.clone())
+            .collect()
     }
 }

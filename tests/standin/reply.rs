@@ -53,7 +53,7 @@ impl Reply {
 
 impl DiscordStandIn {
     /// Waits for the accepted callback of interaction `id` and, if it deferred, the edit of
-    /// `@original` that followed; both within `timeout`.
+    /// `@original` (or the first follow-up) that followed; both within `timeout`.
     pub async fn reply_to(&self, id: u64, timeout: Duration) -> Option<Reply> {
         let deadline = Instant::now() + timeout;
         let prefix = format!("/interactions/{id}/");
@@ -74,13 +74,13 @@ impl DiscordStandIn {
                 .nth(3)
                 .unwrap_or_default()
                 .to_string();
-            // poise answers a deferral with a follow-up (which replaces the loading message),
-            // serenity code may edit `@original`: either completes the reply.
+            // Discord shows the first follow-up of a deferred response in its place, as it
+            // shows an edit of `@original` (poise sends a follow-up after `defer`).
             let is_edit = |r: &RecordedRequest| {
-                r.status == 200
-                    && ((r.method == "PATCH"
-                        && r.path.ends_with(&format!("/{token}/messages/@original")))
-                        || (r.method == "POST" && r.path.ends_with(&format!("/{token}"))))
+                let edit = r.method == "PATCH"
+                    && r.path.ends_with(&format!("/{token}/messages/@original"));
+                let follow_up = r.method == "POST" && r.path.ends_with(&format!("/{token}"));
+                (edit || follow_up) && r.status == 200
             };
             let left = deadline.saturating_duration_since(Instant::now());
             reply.edit = Some(self.wait_for(is_edit, left).await?.body);

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::dms;
 use super::faults::{Fault, take_delay, take_fault, unavailable};
 use super::json;
 use super::state::{Inner, RecordedRequest, State};
@@ -215,11 +216,17 @@ fn route(inner: &mut Inner, method: &str, path: &str, body: &Value, now: Instant
         ("GET", ["gateway"]) => Resp::ok(json!({ "url": gateway_url(inner) })),
         ("GET", ["gateway", "bot"]) => Resp::ok(gateway_bot(inner)),
         ("GET", ["users", "@me"]) => Resp::ok(json::user(&inner.model.bot)),
+        ("GET", ["users", u]) => user_get(inner, id(u)),
         ("GET", ["oauth2", "applications", "@me"]) => Resp::ok(json::application(&inner.model)),
         ("GET", ["guilds", g, rest @ ..]) => guild_get(inner, id(g), rest),
         ("GET", ["channels", c]) => channel_get(inner, id(c)),
         ("PUT" | "DELETE", ["guilds", g, "members", u, "roles", r]) => {
             writes::member_role(inner, method, (id(g), id(u), id(r)))
+        }
+        ("POST", ["users", "@me", "channels"]) => dms::open(inner, body),
+        ("POST", ["channels", c, "messages"]) if dm_recipient(inner, c).is_some() => {
+            let user = dm_recipient(inner, c).unwrap_or_default();
+            dms::create_message(inner, id(c).unwrap_or_default(), user, body, now)
         }
         ("POST", ["channels", c, "messages"]) => writes::create_message(inner, id(c), body, now),
         ("GET", ["channels", c, "messages", m]) => writes::get_message(inner, id(c), id(m)),
@@ -235,6 +242,10 @@ fn route(inner: &mut Inner, method: &str, path: &str, body: &Value, now: Instant
         (_, ["webhooks", _, token, rest @ ..]) => writes::webhook(inner, method, token, rest, body),
         _ => Resp::not_found(),
     }
+}
+
+fn dm_recipient(inner: &Inner, channel: &str) -> Option<u64> {
+    id(channel).and_then(|c| inner.dms.recipient(c))
 }
 
 fn gateway_url(inner: &Inner) -> String {
@@ -269,6 +280,22 @@ fn guild_get(inner: &Inner, guild: Option<u64>, rest: &[&str]) -> Resp {
             None => Resp::error(404, 10007, "Unknown Member"),
         },
         _ => Resp::not_found(),
+    }
+}
+
+/// `GET /users/{id}`: members, the bot, and the model's other users; else 10013.
+fn user_get(inner: &Inner, user: Option<u64>) -> Resp {
+    let model = &inner.model;
+    let found = user.and_then(|u| {
+        let members = model.members.iter().map(|m| &m.user);
+        members
+            .chain(model.users.iter())
+            .chain(std::iter::once(&model.bot))
+            .find(|spec| spec.id == u)
+    });
+    match found {
+        Some(spec) => Resp::ok(json::user(spec)),
+        None => Resp::error(404, 10013, "Unknown User"),
     }
 }
 

@@ -95,6 +95,7 @@ pub struct Inner {
     pub sessions: Vec<Session>,
     pub identify_count: usize,
     pub ready_count: usize,
+    pub dms: super::dms::Dms,
 }
 
 /// `Inner` behind a mutex, plus a counter bumped on every change waiters care about.

@@ -101,7 +101,7 @@ pub fn create_message(inner: &mut Inner, channel: Option<u64>, body: &Value, now
     Resp::ok(message)
 }
 
-fn validate_message(body: &Value) -> Option<Resp> {
+pub(super) fn validate_message(body: &Value) -> Option<Resp> {
     let content = body["content"].as_str().unwrap_or_default();
     let has = |f: &str| body[f].as_array().is_some_and(|a| !a.is_empty());
     if content.is_empty() && !has("embeds") && !has("components") && !has("sticker_ids") {
@@ -114,12 +114,70 @@ fn validate_message(body: &Value) -> Option<Resp> {
             "Must be 2000 or fewer in length.",
         ));
     }
+    if let Some(bad) = validate_embeds_and_mentions(body) {
+        return Some(bad);
+    }
     let nonce_len = nonce_text(body).map_or(0, |n| n.chars().count());
     if nonce_len > MAX_NONCE_LEN {
         return Some(invalid_form(
             "nonce",
             "BASE_TYPE_MAX_LENGTH",
             "Must be 25 or fewer in length.",
+        ));
+    }
+    None
+}
+
+/// Discord's embed limits (description 4,096, title 256, 6,000 in all), link buttons (style 5
+/// needs an http(s) `url`) and at most 100 users in `allowed_mentions`.
+fn validate_embeds_and_mentions(body: &Value) -> Option<Resp> {
+    let len = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    for embed in body["embeds"].as_array().into_iter().flatten() {
+        if len(&embed["description"]) > 4096 {
+            return Some(invalid_form(
+                "embeds.0.description",
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 4096 or fewer in length.",
+            ));
+        }
+        if len(&embed["title"]) > 256 {
+            return Some(invalid_form(
+                "embeds.0.title",
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 256 or fewer in length.",
+            ));
+        }
+        let total =
+            len(&embed["description"]) + len(&embed["title"]) + len(&embed["author"]["name"]);
+        if total > 6000 {
+            return Some(invalid_form(
+                "embeds",
+                "MAX_EMBED_SIZE_EXCEEDED",
+                "Embed size exceeds maximum size of 6000",
+            ));
+        }
+    }
+    for row in body["components"].as_array().into_iter().flatten() {
+        for button in row["components"].as_array().into_iter().flatten() {
+            let url = button["url"].as_str().unwrap_or_default();
+            let link_ok = url.starts_with("https://") || url.starts_with("http://");
+            if button["style"].as_u64() == Some(5) && !link_ok {
+                return Some(invalid_form(
+                    "components.0.components.0.url",
+                    "URL_TYPE_INVALID_URL",
+                    "Not a well formed URL.",
+                ));
+            }
+        }
+    }
+    let users = body["allowed_mentions"]["users"]
+        .as_array()
+        .map_or(0, Vec::len);
+    if users > 100 {
+        return Some(invalid_form(
+            "allowed_mentions.users",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 100 or fewer in length.",
         ));
     }
     None
@@ -133,7 +191,7 @@ fn nonce_text(body: &Value) -> Option<String> {
     }
 }
 
-fn enforced_nonce(body: &Value) -> Option<String> {
+pub(super) fn enforced_nonce(body: &Value) -> Option<String> {
     if body["enforce_nonce"].as_bool() == Some(true) {
         nonce_text(body)
     } else {

@@ -1,5 +1,6 @@
 //! Every slash command. Each one parses its options, calls a plain function and replies.
 
+mod remind;
 mod roles;
 mod topgg;
 mod voters;
@@ -8,5 +9,10 @@ use super::{Data, Error};
 
 /// The commands registered with Discord.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![topgg::topgg(), voters::vote(), voters::leaderboard()]
+    vec![
+        topgg::topgg(),
+        voters::vote(),
+        voters::leaderboard(),
+        remind::remind(),
+    ]
 }

@@ -26,8 +26,9 @@ async fn add(
     #[description = "Total votes needed (default 1)"]
     #[min = 1]
     votes: Option<i64>,
-    #[description = "Hours the role lasts; 0 = permanent; omit = until the vote expires"]
+    #[description = "Hours the role lasts (at most 8760); 0 = permanent; omit = until the vote expires"]
     #[min = 0]
+    #[max = 8760]
     hours: Option<i64>,
     #[description = "The project"]
     #[autocomplete = "autocomplete::project"]

@@ -4,8 +4,10 @@ use poise::serenity_prelude as serenity;
 
 use super::roles::roles;
 use crate::bot::facts::guild_facts;
+use crate::bot::render::reply_showing;
 use crate::bot::{Context, Error, autocomplete, caller_manages_guild, guild_id, reply_private};
 use crate::discord::DiscordError;
+use crate::domain::message::{Style, Voter};
 use crate::domain::now_ms;
 use crate::domain::template::DEFAULT_TEMPLATE;
 use crate::guild::{self, checks::findings, choose_link};
@@ -16,7 +18,9 @@ use crate::storage::GuildLink;
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
-    subcommands("status", "link", "unlink", "channel", "message", "roles", "test"),
+    subcommands(
+        "status", "link", "unlink", "channel", "message", "roles", "test", "display"
+    ),
     subcommand_required
 )]
 pub async fn topgg(_: Context<'_>) -> Result<(), Error> {
@@ -56,10 +60,11 @@ async fn link(
     #[autocomplete = "autocomplete::connection"]
     connection: Option<String>,
 ) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
     let caller = ctx.author().id.to_string();
     let manages = caller_manages_guild(ctx);
-    let db = &ctx.data().db;
-    let reply = guild::claim(
+    let (db, discord) = (&ctx.data().db, &ctx.data().discord);
+    let chosen = guild::claim(
         db,
         &guild_id(ctx)?,
         &caller,
@@ -68,7 +73,14 @@ async fn link(
         now_ms(),
     )
     .await?;
-    reply_private(ctx, reply).await
+    let name = match chosen.project_type.as_str() {
+        "bot" => {
+            let (id, bot) = (&chosen.connection_id, &chosen.project_platform_id);
+            guild::names::resolve_bot_name(db, discord, id, bot).await
+        }
+        _ => None,
+    };
+    reply_private(ctx, guild::claimed_reply(&chosen, name.as_deref())).await
 }
 
 /// Remove a project from this server, with its settings and reward roles.
@@ -114,22 +126,79 @@ async fn channel(
     reply_private(ctx, reply).await
 }
 
-/// Set the announcement template (omit it to restore the default); shows a preview.
+/// How announcements look.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum StyleChoice {
+    /// The voter's mention, and an embed with the text, their avatar and a Vote button.
+    #[name = "embed"]
+    Embed,
+    /// The text alone.
+    #[name = "text"]
+    Text,
+}
+
+/// Set the announcement template and style (omit the template to restore the default).
 #[poise::command(slash_command)]
 async fn message(
     ctx: Context<'_>,
-    #[description = "Placeholders: {user} {user.name} {project} {votes} {streak} {next_vote} {vote_url}"]
+    #[description = "Placeholders: {user} {user.name} {project} {votes} {streak} {next_vote} {vote_url} {query.ref}"]
     #[max_length = 1500]
     template: Option<String>,
+    #[description = "embed (default) or text"] style: Option<StyleChoice>,
     #[description = "The project"]
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
     let link = target(ctx, project.as_deref()).await?;
-    let caller = ctx.author().id.to_string();
+    let style = style.map(|s| match s {
+        StyleChoice::Embed => Style::Embed,
+        StyleChoice::Text => Style::Text,
+    });
+    let (author, avatar) = (ctx.author(), ctx.author().face());
+    let author_id = author.id.to_string();
+    let voter = Voter {
+        id: &author_id,
+        name: &author.name,
+        avatar_url: Some(&avatar),
+    };
     let db = &ctx.data().db;
-    let reply =
-        guild::set_template(db, &guild_id(ctx)?, &link, template.as_deref(), &caller).await?;
+    let (text, preview) = guild::set_template(
+        db,
+        &guild_id(ctx)?,
+        &link,
+        template.as_deref(),
+        style,
+        voter,
+    )
+    .await?;
+    ctx.send(reply_showing(&text, &preview)).await?;
+    Ok(())
+}
+
+/// Set how this server shows the project: name and vote link (omit both for the defaults).
+#[poise::command(slash_command)]
+async fn display(
+    ctx: Context<'_>,
+    #[description = "The project's name here"]
+    #[max_length = 100]
+    name: Option<String>,
+    #[description = "The project's vote page (https://...)"]
+    #[max_length = 512]
+    vote_url: Option<String>,
+    #[description = "The project"]
+    #[autocomplete = "autocomplete::project"]
+    project: Option<String>,
+) -> Result<(), Error> {
+    let link = target(ctx, project.as_deref()).await?;
+    let db = &ctx.data().db;
+    let reply = guild::set_display(
+        db,
+        &guild_id(ctx)?,
+        &link,
+        name.as_deref(),
+        vote_url.as_deref(),
+    )
+    .await?;
     reply_private(ctx, reply).await
 }
 
@@ -146,10 +215,9 @@ async fn test(
     let guild = ctx
         .guild_id()
         .ok_or_else(|| anyhow::anyhow!("guild only"))?;
-    let caller = ctx.author().id.to_string();
     let mut reply = match &link.channel_id {
         None => "No announcement channel is set: choose one with `/topgg channel`.".to_string(),
-        Some(channel) => post_sample(ctx, &link, channel, &caller).await,
+        Some(channel) => post_sample(ctx, &link, channel, &guild.to_string()).await,
     };
     let roles: Vec<String> = ctx
         .data()
@@ -169,16 +237,33 @@ async fn test(
     reply_private(ctx, reply).await
 }
 
-async fn post_sample(ctx: Context<'_>, link: &GuildLink, channel: &str, caller: &str) -> String {
+/// Posts the announcement a vote by the caller would post, pinging no one; a success resumes
+/// announcements that were paused.
+async fn post_sample(ctx: Context<'_>, link: &GuildLink, channel: &str, guild: &str) -> String {
     let template = link.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
-    let content = format!("(test) {}", guild::settings_preview(link, template, caller));
-    match ctx
+    let (author, avatar) = (ctx.author(), ctx.author().face());
+    let author_id = author.id.to_string();
+    let voter = Voter {
+        id: &author_id,
+        name: &author.name,
+        avatar_url: Some(&avatar),
+    };
+    let mut message = guild::settings_preview(link, template, link.style(), voter);
+    message.content = format!("(test) {}", message.content);
+    message.allowed_users.clear();
+    let posted = ctx
         .data()
         .discord
-        .create_message(channel, &content, &[caller], None)
-        .await
-    {
-        Ok(_) => format!("Posted a sample announcement in <#{channel}>."),
+        .post_message(channel, &message, None)
+        .await;
+    match posted {
+        Ok(_) => {
+            let resumed = ctx.data().db.pause_channel(guild, channel, None).await;
+            if let Err(e) = resumed {
+                tracing::warn!(error = format!("{e:#}"), "cannot resume announcements");
+            }
+            format!("Posted a sample announcement in <#{channel}>.")
+        }
         Err(DiscordError::Permanent { message, .. }) => {
             format!("I couldn't post in <#{channel}>: Discord said \"{message}\".")
         }

@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::bot::{Context, Error, autocomplete, guild_id, reply_public};
+use crate::bot::{Context, Error, autocomplete, guild_id, reply_private, reply_public};
 use crate::domain::now_ms;
 use crate::guild::{self, choose_link};
 
@@ -21,9 +21,16 @@ pub async fn vote(
         None if links.is_empty() => vec![choose_link(links, None)?],
         None => links,
     };
+    let caller = user.is_none_or(|u| u == ctx.author().id);
     let user = user.unwrap_or(ctx.author().id).to_string();
     let report = guild::vote_report(&ctx.data().db, &links, &user, now_ms()).await?;
-    reply_public(ctx, report).await
+    reply_public(ctx, report).await?;
+    if caller {
+        // The caller's reminder state is theirs: a private follow-up.
+        let lines = guild::vote_reminder_lines(&ctx.data().db, &links, &user).await?;
+        reply_private(ctx, lines).await?;
+    }
+    Ok(())
 }
 
 /// The period of a leaderboard.

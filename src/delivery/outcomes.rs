@@ -1,0 +1,165 @@
+//! What a Discord refusal means for the guild's settings (pure decision, then applied): a
+//! deleted or closed channel pauses that link's announcements, a deleted role is disabled, and
+//! a voter who is not a member is skipped rather than failed.
+
+use crate::discord::error::codes;
+use crate::discord::{DiscordError, Sent};
+use crate::domain::work::Work;
+use crate::storage::Db;
+
+/// What follows from an attempt's result, beyond the job's own retry or failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consequence {
+    /// Nothing beyond the delivery policy.
+    None,
+    /// The voter is not in the guild: nothing to do, and not a failure.
+    Skip,
+    /// The channel is gone or closed to the bot: pause announcements there, for this reason.
+    PauseChannel { channel_id: String, reason: String },
+    /// The role is gone: stop granting it, for this reason.
+    DisableRole { role_id: String, reason: String },
+}
+
+/// Decides the consequence of `error` for `work`.
+pub fn consequence(work: &Work, error: &DiscordError) -> Consequence {
+    let DiscordError::Permanent { code, .. } = error else {
+        return Consequence::None;
+    };
+    match (work, *code) {
+        (Work::Announce { channel_id, .. } | Work::TestNotice { channel_id, .. }, code) => {
+            match channel_reason(code) {
+                Some(reason) => Consequence::PauseChannel {
+                    channel_id: channel_id.clone(),
+                    reason: reason.into(),
+                },
+                None => Consequence::None,
+            }
+        }
+        (Work::GrantRole { .. } | Work::RemoveRole { .. }, codes::UNKNOWN_MEMBER) => {
+            Consequence::Skip
+        }
+        (Work::RemoveRole { .. }, codes::UNKNOWN_ROLE) => Consequence::Skip,
+        (Work::GrantRole { role_id, .. }, codes::UNKNOWN_ROLE) => Consequence::DisableRole {
+            role_id: role_id.clone(),
+            reason: "the role was deleted (Discord 10011); add another with `/topgg roles add`"
+                .into(),
+        },
+        _ => Consequence::None,
+    }
+}
+
+/// Why announcements in a channel stop, for the codes that mean it will not get better alone.
+pub fn channel_reason(code: i64) -> Option<&'static str> {
+    match code {
+        codes::UNKNOWN_CHANNEL => Some("the channel was deleted (Discord 10003)"),
+        codes::MISSING_ACCESS => Some("I lost access to the channel (Discord 50001)"),
+        codes::MISSING_PERMISSIONS => {
+            Some("I may not post in the channel (Discord 50013: Missing Permissions)")
+        }
+        _ => None,
+    }
+}
+
+/// Applies the consequence of `result` and returns the result the delivery policy sees: a
+/// skipped voter counts as done.
+pub async fn apply(
+    db: &Db,
+    guild_id: &str,
+    work: &Work,
+    result: Result<Sent, DiscordError>,
+) -> Result<Sent, DiscordError> {
+    let Err(error) = &result else {
+        return result;
+    };
+    let applied = match consequence(work, error) {
+        Consequence::None => Ok(()),
+        Consequence::Skip => return Ok(Sent::default()),
+        Consequence::PauseChannel { channel_id, reason } => {
+            tracing::warn!(guild = %guild_id, channel = %channel_id, %reason, "announcements paused");
+            db.pause_channel(guild_id, &channel_id, Some(&reason))
+                .await
+                .map(|_| ())
+        }
+        Consequence::DisableRole { role_id, reason } => {
+            tracing::warn!(guild = %guild_id, role = %role_id, "reward role disabled: deleted");
+            db.disable_role(guild_id, &role_id, &reason)
+                .await
+                .map(|_| ())
+        }
+    };
+    if let Err(e) = applied {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "cannot record a Discord refusal's consequence"
+        );
+    }
+    result
+}
+
+/// A digest refused for its channel pauses that channel like a single announcement would.
+pub async fn after_digest(
+    db: &Db,
+    guild_id: &str,
+    channel_id: &str,
+    result: &Result<Sent, DiscordError>,
+) {
+    if let Err(error) = result {
+        let work = Work::TestNotice {
+            channel_id: channel_id.to_string(),
+            content: String::new(),
+        };
+        let _ = apply(db, guild_id, &work, Err(error.clone())).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(code: i64) -> DiscordError {
+        DiscordError::Permanent {
+            status: 404,
+            code,
+            message: "x".into(),
+        }
+    }
+
+    fn grant() -> Work {
+        Work::GrantRole {
+            user_id: "u".into(),
+            role_id: "r".into(),
+        }
+    }
+
+    #[test]
+    fn a_member_who_left_is_skipped_not_failed() {
+        assert_eq!(
+            consequence(&grant(), &refused(codes::UNKNOWN_MEMBER)),
+            Consequence::Skip
+        );
+    }
+
+    #[test]
+    fn a_deleted_role_is_disabled() {
+        let c = consequence(&grant(), &refused(codes::UNKNOWN_ROLE));
+        assert!(matches!(c, Consequence::DisableRole { role_id, .. } if role_id == "r"));
+    }
+
+    #[test]
+    fn a_deleted_or_closed_channel_pauses_and_a_server_error_does_not() {
+        let notice = Work::TestNotice {
+            channel_id: "c".into(),
+            content: "t".into(),
+        };
+        for code in [
+            codes::UNKNOWN_CHANNEL,
+            codes::MISSING_ACCESS,
+            codes::MISSING_PERMISSIONS,
+        ] {
+            let c = consequence(&notice, &refused(code));
+            assert!(matches!(c, Consequence::PauseChannel { channel_id, .. } if channel_id == "c"));
+        }
+        let transient = DiscordError::Transient("500".into());
+        assert_eq!(consequence(&notice, &transient), Consequence::None);
+    }
+}

@@ -1,0 +1,57 @@
+//! Sending one vote reminder DM.
+
+use crate::discord::error::codes::CANNOT_DM;
+use crate::discord::{Discord, DiscordError, Sent};
+use crate::domain::reminder::{ReminderProject, reminder_message};
+use crate::storage::Db;
+
+/// Sends the reminder of `user_id` for `connection_id`, unless the connection is gone or the
+/// voter opted out meanwhile. When Discord refuses the DM (50007) every reminder of the voter
+/// is turned off and they are told on their next `/remind` or `/vote`.
+pub async fn send(
+    db: &Db,
+    discord: &Discord,
+    user_id: &str,
+    connection_id: &str,
+    nonce: &str,
+    now: i64,
+) -> Result<Sent, DiscordError> {
+    let database = |e: anyhow::Error| DiscordError::Transient(format!("database: {e}"));
+    let Some(connection) = db.connection(connection_id).await.map_err(database)? else {
+        return Ok(Sent::default());
+    };
+    if !db
+        .reminder_is_on(connection_id, user_id)
+        .await
+        .map_err(database)?
+    {
+        return Ok(Sent::default());
+    }
+    let project = match db.first_link_of(connection_id).await.map_err(database)? {
+        Some(link) => ReminderProject {
+            name: link.label(),
+            vote_url: link.vote_url().unwrap_or_default(),
+        },
+        None => ReminderProject::from_connection(
+            &connection.project_type,
+            &connection.project_platform_id,
+            connection.project_name.as_deref(),
+        ),
+    };
+    let result = discord
+        .send_dm(user_id, &reminder_message(&project, nonce))
+        .await;
+    if let Err(DiscordError::Permanent { code, .. }) = &result
+        && *code == CANNOT_DM
+    {
+        tracing::info!(
+            user_id,
+            "voter accepts no DMs: their reminders are turned off"
+        );
+        let reason = "Discord refused the DM (50007)";
+        db.reminders_refused(user_id, reason, now)
+            .await
+            .map_err(database)?;
+    }
+    result
+}

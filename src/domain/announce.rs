@@ -1,0 +1,99 @@
+//! One vote's announcement as a link shows it (pure): template values, the rendered message,
+//! the voter's digest line.
+
+use super::events::Vote;
+use super::message::{Embed, OutgoingMessage, Voter, clip};
+use super::nonce::announcement_nonce;
+use super::tally::Tally;
+use super::template::{DEFAULT_TEMPLATE, TemplateValues, render};
+use super::work::{LinkSettings, PlannedJob, Work};
+
+/// The message an announcement job posts (clipped to Discord's limits).
+pub fn announce_message(
+    content: &str,
+    voter_id: &str,
+    embed: Option<&Embed>,
+    button_url: Option<&str>,
+) -> OutgoingMessage {
+    OutgoingMessage {
+        content: content.to_string(),
+        embed: embed.cloned(),
+        button_url: button_url.map(String::from),
+        allowed_users: vec![voter_id.to_string()],
+    }
+    .clipped()
+}
+
+/// The template values of a vote as `link` shows it.
+pub fn vote_values<'a>(
+    vote: &'a Vote,
+    tally: &Tally,
+    link: &'a LinkSettings,
+) -> TemplateValues<'a> {
+    TemplateValues {
+        user_id: &vote.user.platform_id,
+        user_name: &vote.user.name,
+        project_name: link.project_name.as_deref(),
+        project_id: &vote.project.platform_id,
+        votes: tally.total,
+        streak: tally.streak,
+        weight: vote.weight,
+        next_vote_at: vote.expires_at.timestamp(),
+        vote_url: link.vote_url.as_deref().unwrap_or_default(),
+        query: vote.query.as_ref(),
+    }
+}
+
+pub(super) fn announcement(
+    vote: &Vote,
+    tally: &Tally,
+    link: &LinkSettings,
+    channel_id: &str,
+    now: i64,
+) -> PlannedJob {
+    let values = vote_values(vote, tally, link);
+    let template = link.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
+    let voter = Voter {
+        id: &vote.user.platform_id,
+        name: &vote.user.name,
+        avatar_url: vote.user.avatar_url.as_deref(),
+    };
+    let message = OutgoingMessage::announcement(
+        link.style,
+        render(template, &values),
+        voter,
+        link.vote_url.as_deref(),
+    )
+    .clipped();
+    PlannedJob {
+        guild_id: link.guild_id.clone(),
+        work: Work::Announce {
+            channel_id: channel_id.to_string(),
+            content: message.content,
+            voter_id: vote.user.platform_id.clone(),
+            nonce: announcement_nonce(&vote.id, &link.guild_id),
+            embed: message.embed.map(Box::new),
+            button_url: message.button_url,
+            summary: summary_line(vote, tally),
+            project: values.project_name.unwrap_or(values.project_id).to_string(),
+        },
+        due_at: now,
+        grant: None,
+    }
+}
+
+/// The voter's line in a digest: mention, name, total.
+fn summary_line(vote: &Vote, tally: &Tally) -> String {
+    let name = clip(
+        &vote.user.name.replace(['*', '_', '`', '~', '|', '\\'], ""),
+        40,
+    );
+    if name.is_empty() {
+        format!("<@{}> ({} votes)", vote.user.platform_id, tally.total)
+    } else {
+        format!(
+            "<@{}> {name} ({} votes)",
+            vote.user.platform_id, tally.total
+        )
+    }
+}

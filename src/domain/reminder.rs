@@ -1,0 +1,145 @@
+//! Vote reminders (pure): the queued reminder's payload and nonce, the direct message a voter
+//! gets, and the `/remind` replies.
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::template::vote_url;
+use super::work::Work;
+
+/// The job kind of a reminder.
+pub const KIND: &str = "remind";
+
+/// The work of the reminder for `voter_id`'s vote on `connection_id` expiring at `due_at`
+/// (unix ms). The nonce is stable for that expiry, so a retried DM is posted once.
+pub fn reminder_work(connection_id: &str, voter_id: &str, due_at: i64) -> Work {
+    let digest = Sha256::digest(format!("remind:{connection_id}:{voter_id}:{due_at}"));
+    Work::Remind {
+        user_id: voter_id.to_string(),
+        connection_id: connection_id.to_string(),
+        nonce: hex::encode(digest)[..25].to_string(),
+    }
+}
+
+/// What the reminder shows: the project's name and its vote page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderProject {
+    pub name: String,
+    /// Empty when the project has no known vote page (then no button).
+    pub vote_url: String,
+}
+
+impl ReminderProject {
+    /// From a connection's stored facts: its name (else type and Discord id) and vote page.
+    pub fn from_connection(kind: &str, platform_id: &str, name: Option<&str>) -> Self {
+        let vote_url = vote_url(kind, platform_id).unwrap_or_default();
+        Self {
+            name: name.map_or_else(|| format!("{kind} {platform_id}"), str::to_string),
+            vote_url,
+        }
+    }
+}
+
+/// The body of the reminder DM: names the project, a link button to vote, no pings.
+pub fn reminder_message(project: &ReminderProject, nonce: &str) -> Value {
+    let name = bold_safe(&project.name);
+    let mut body = json!({
+        "content": format!(
+            "You can vote for **{name}** on Top.gg again! (`/remind off` in its server stops these reminders.)"
+        ),
+        "allowed_mentions": { "parse": [] },
+        "nonce": nonce,
+        "enforce_nonce": true,
+    });
+    if !project.vote_url.is_empty() {
+        body["components"] = json!([{ "type": 1, "components": [
+            { "type": 2, "style": 5, "label": "Vote", "url": project.vote_url }
+        ]}]);
+    }
+    body
+}
+
+/// The `/remind on` reply: when the DM will come (`due_at` unix ms), or after the next vote.
+pub fn on_reply(project: &str, due_at: Option<i64>) -> String {
+    let name = bold_safe(project);
+    match due_at {
+        Some(due) => format!(
+            "I'll DM you when you can vote for **{name}** again: <t:{}:R>.",
+            due / 1000
+        ),
+        None => format!(
+            "Reminders on: I'll DM you when you can vote for **{name}** again after your next vote."
+        ),
+    }
+}
+
+/// The `/remind off` reply.
+pub fn off_reply(project: &str, was_on: bool) -> String {
+    let name = bold_safe(project);
+    if was_on {
+        format!("Reminders off: I won't DM you about voting for **{name}**; I forgot your opt-in.")
+    } else {
+        format!("Reminders for **{name}** were not on; nothing to turn off.")
+    }
+}
+
+/// The line a voter sees once after Discord refused their reminder DM.
+pub fn refused_notice() -> &'static str {
+    "Your vote reminders were turned off because Discord would not let me DM you (you accept \
+     no direct messages from this server's members or apps). Allow DMs, then run `/remind on` \
+     again."
+}
+
+/// A name safe inside `**…**`: no markdown emphasis breaks, no mentions.
+fn bold_safe(name: &str) -> String {
+    name.chars()
+        .take(100)
+        .map(|c| match c {
+            '*' | '_' | '`' | '~' | '|' => ' ',
+            '@' => '\'',
+            c => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nonce_fits_discord_and_changes_with_the_expiry() {
+        let a = reminder_work("c", "1", 10);
+        let b = reminder_work("c", "1", 11);
+        let nonce = |w: &Work| match w {
+            Work::Remind { nonce, .. } => nonce.clone(),
+            _ => panic!("not a reminder"),
+        };
+        assert_eq!(nonce(&a).len(), 25);
+        assert_ne!(nonce(&a), nonce(&b));
+        assert_eq!(a.kind(), KIND);
+    }
+
+    #[test]
+    fn a_bot_reminder_names_it_and_carries_a_vote_button() {
+        let project = ReminderProject::from_connection("bot", "99", Some("Cool *Bot*"));
+        let body = reminder_message(&project, "n");
+        assert!(body["content"].as_str().unwrap().contains("**Cool  Bot **"));
+        let button = &body["components"][0]["components"][0];
+        assert_eq!(button["url"], "https://top.gg/bot/99/vote");
+        assert_eq!(button["style"], 5);
+        assert_eq!(body["allowed_mentions"]["parse"], json!([]));
+    }
+
+    #[test]
+    fn a_project_without_a_vote_page_gets_no_button() {
+        let project = ReminderProject::from_connection("game", "5", None);
+        assert!(reminder_message(&project, "n").get("components").is_none());
+    }
+
+    #[test]
+    fn replies_say_when_or_after_the_next_vote() {
+        assert!(on_reply("X", Some(5_000)).contains("<t:5:R>"));
+        assert!(on_reply("X", None).contains("after your next vote"));
+        assert!(!on_reply("@everyone", None).contains('@'));
+    }
+}

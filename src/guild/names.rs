@@ -1,0 +1,82 @@
+//! Project names from Discord: a bot project is named by its bot user's name (Discord
+//! `GET /users/{platform_id}`), read when it is linked and refreshed daily. Server projects
+//! take their guild's name from the gateway (see [`crate::bot`]).
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::discord::Discord;
+use crate::domain::now_ms;
+use crate::storage::Db;
+
+/// A bot's name is read again when older than this.
+pub const NAME_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+/// How often the refresh looks for stale names.
+const REFRESH_EVERY: Duration = Duration::from_secs(3600);
+
+/// Reads a bot project's name from Discord and stores it; returns it when Discord had one.
+/// A failure is logged and leaves the stored name (the refresh tries again later).
+pub async fn resolve_bot_name(
+    db: &Db,
+    discord: &Discord,
+    connection_id: &str,
+    bot_user_id: &str,
+) -> Option<String> {
+    let lookup = tokio::time::timeout(Duration::from_secs(2), discord.user_name(bot_user_id));
+    let name = match lookup.await {
+        Ok(Ok(name)) => name,
+        Ok(Err(e)) => {
+            tracing::info!(connection = %connection_id, error = %e, "cannot read the bot's name");
+            return None;
+        }
+        Err(_) => {
+            tracing::info!(connection = %connection_id, "Discord did not tell the bot's name in time");
+            return None;
+        }
+    };
+    if let Err(e) = db
+        .set_project_name(connection_id, name.as_deref(), now_ms())
+        .await
+    {
+        tracing::warn!(error = format!("{e:#}"), "cannot store a project name");
+    }
+    name
+}
+
+/// One pass: every linked bot project whose name is older than [`NAME_MAX_AGE`].
+pub async fn refresh_names(db: &Db, discord: &Discord) -> anyhow::Result<usize> {
+    let stale = db
+        .names_to_refresh(now_ms() - NAME_MAX_AGE.as_millis() as i64)
+        .await?;
+    for project in &stale {
+        resolve_bot_name(
+            db,
+            discord,
+            &project.connection_id,
+            &project.project_platform_id,
+        )
+        .await;
+    }
+    Ok(stale.len())
+}
+
+/// Refreshes names at start and every hour until `stop`.
+pub async fn run_refresh(db: Db, discord: Discord, stop: CancellationToken) -> anyhow::Result<()> {
+    if matches!(discord, Discord::DryRun(_)) {
+        stop.cancelled().await;
+        return Ok(());
+    }
+    let mut every = tokio::time::interval(REFRESH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = every.tick() => {
+                if let Err(e) = refresh_names(&db, &discord).await {
+                    tracing::warn!(error = format!("{e:#}"), "name refresh failed");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Which roles `/topgg roles add` refuses (pure): a vote reward must never hand out power,
+//! and an admin may only make the bot give a role they could give themselves.
+
+use super::checks::GuildFacts;
+
+/// Discord permission bits a reward role must not carry, with their names.
+pub const DANGEROUS: [(u64, &str); 8] = [
+    (1 << 3, "Administrator"),
+    (1 << 5, "Manage Server"),
+    (1 << 28, "Manage Roles"),
+    (1 << 4, "Manage Channels"),
+    (1 << 29, "Manage Webhooks"),
+    (1 << 1, "Kick Members"),
+    (1 << 2, "Ban Members"),
+    (1 << 40, "Moderate Members"),
+];
+
+/// What the bot knows of the member running the command.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallerFacts {
+    pub is_owner: bool,
+    /// Manage Roles (or Administrator) in the guild.
+    pub manage_roles: bool,
+    /// Position of their highest role.
+    pub top_position: u16,
+}
+
+/// Why `role_id` cannot be a reward role for this caller, if it cannot.
+pub fn refusal(facts: &GuildFacts, role_id: &str) -> Option<String> {
+    if !facts.known {
+        return Some(
+            "I could not read this server's roles yet, so I cannot check that role; try again in a minute."
+                .into(),
+        );
+    }
+    let Some(&(_, position, _)) = facts.roles.get(role_id) else {
+        return Some(format!("The role {role_id} does not exist in this server."));
+    };
+    let permissions = facts.role_permissions.get(role_id).copied().unwrap_or(0);
+    let powers: Vec<&str> = DANGEROUS
+        .iter()
+        .filter(|(bit, _)| permissions & bit != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    if !powers.is_empty() {
+        return Some(format!(
+            "<@&{role_id}> carries {}: a vote reward must not hand out moderation or admin powers. \
+             Choose a role without them.",
+            powers.join(", ")
+        ));
+    }
+    let caller = facts.caller.unwrap_or_default();
+    if caller.is_owner {
+        return None;
+    }
+    if !caller.manage_roles {
+        return Some(
+            "You need the Manage Roles permission to choose a reward role (you could not hand it out yourself)."
+                .into(),
+        );
+    }
+    if position >= caller.top_position {
+        return Some(format!(
+            "<@&{role_id}> is not below your highest role, so you could not hand it out yourself."
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn facts(caller: CallerFacts) -> GuildFacts {
+        GuildFacts {
+            known: true,
+            roles: HashMap::from([
+                ("low".into(), ("Voter".into(), 1, false)),
+                ("mod".into(), ("Mod".into(), 2, false)),
+                ("high".into(), ("High".into(), 9, false)),
+            ]),
+            role_permissions: HashMap::from([("mod".into(), 1 << 40)]),
+            caller: Some(caller),
+            ..GuildFacts::default()
+        }
+    }
+
+    const MANAGER: CallerFacts = CallerFacts {
+        is_owner: false,
+        manage_roles: true,
+        top_position: 5,
+    };
+
+    #[test]
+    fn a_plain_role_below_a_role_manager_is_accepted() {
+        assert_eq!(refusal(&facts(MANAGER), "low"), None);
+    }
+
+    #[test]
+    fn a_role_with_moderation_powers_is_refused_even_for_the_owner() {
+        let owner = CallerFacts {
+            is_owner: true,
+            ..MANAGER
+        };
+        let reason = refusal(&facts(owner), "mod").unwrap();
+        assert!(reason.contains("Moderate Members"), "{reason}");
+    }
+
+    #[test]
+    fn a_caller_without_manage_roles_or_below_the_role_is_refused() {
+        let plain = CallerFacts {
+            manage_roles: false,
+            ..MANAGER
+        };
+        assert!(
+            refusal(&facts(plain), "low")
+                .unwrap()
+                .contains("Manage Roles")
+        );
+        assert!(
+            refusal(&facts(MANAGER), "high")
+                .unwrap()
+                .contains("not below your highest role")
+        );
+        let owner = CallerFacts {
+            is_owner: true,
+            manage_roles: false,
+            top_position: 0,
+        };
+        assert_eq!(refusal(&facts(owner), "high"), None);
+    }
+}

@@ -1,0 +1,17 @@
+//! What people in a server see and what happens in a living guild, end to end through the
+//! Discord stand-in: names instead of ids, embed announcements with the voter's avatar and a
+//! Vote button, Top.gg's weights and query, game projects, the bot removed and re-added,
+//! deleted channels and roles, voters who are not members, and reward-role safety.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../standin/mod.rs"]
+mod standin;
+
+mod harness;
+mod life;
+mod names;
+mod protocol;
+mod safety;
+
+pub use harness::*;

@@ -1,0 +1,559 @@
+//! Vote reminders end to end: `/remind` through the real poise client and the Discord
+//! stand-in's gateway, votes through signed webhooks, reminder DMs through the stand-in's
+//! `POST /users/@me/channels` and DM channel messages.
+
+mod common;
+mod standin;
+
+use std::time::{Duration, Instant};
+
+use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use standin::*;
+use tokio::net::TcpListener;
+use topgg_bot::app::Application;
+use topgg_bot::config::Config;
+use topgg_bot::send_test::sample_project;
+
+const WAIT: Duration = Duration::from_secs(10);
+const SECRET: &str = "whs_remind_test";
+const CONNECTION: &str = "conn-remind";
+const PLATFORM_ID: &str = "910000000000000009";
+/// The project bot's username, which names the project in the reminder DM.
+const PROJECT_NAME: &str = "Remindable Bot";
+
+fn project() -> Value {
+    sample_project("900000000000000009", "bot", PLATFORM_ID)
+}
+
+fn aim_at(config: &mut Config, url: &str, gateway: bool) {
+    config.discord.dry_run = false;
+    config.discord.gateway = gateway;
+    config.discord.token = Some(SecretString::new(FAKE_TOKEN.into()));
+    config.discord.api_url = url.to_string();
+}
+
+struct Bot {
+    app: TestApp,
+    discord: DiscordStandIn,
+}
+
+impl Bot {
+    /// The app on SQLite, gateway connected to a fresh stand-in, the project linked.
+    async fn start() -> Bot {
+        let project_bot = user(PLATFORM_ID.parse().unwrap(), PROJECT_NAME);
+        let model = GuildModel::default_guild().with_user(project_bot);
+        let discord = DiscordStandIn::builder().guild(model).start().await;
+        let url = discord.url();
+        let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url, true))
+            .await
+            .unwrap();
+        let bot = Bot { app, discord };
+        let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
+        bot.discord
+            .wait_for(registered, WAIT)
+            .await
+            .expect("commands registered");
+        connect(&bot.app, ADMIN_USER_ID).await;
+        let reply = bot.command(&["topgg", "link"], ADMIN_USER_ID).await;
+        assert!(reply.content().unwrap().starts_with("Linked"), "{reply:?}");
+        bot
+    }
+
+    async fn restart(self) -> Bot {
+        let url = self.discord.url();
+        let app = self.app.restart(|c| aim_at(c, &url, true)).await;
+        Bot {
+            app,
+            discord: self.discord,
+        }
+    }
+
+    /// Runs a slash command as `invoker`; returns the reply and the interaction token.
+    async fn command_with_token(&self, path: &[&str], invoker: u64) -> (Reply, String) {
+        let ix = slash_command(path[0], &path[1..], vec![], invoker);
+        assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
+        let reply = self
+            .discord
+            .reply_to(ix.id, WAIT)
+            .await
+            .expect("the bot replied");
+        (reply, ix.token)
+    }
+
+    async fn command(&self, path: &[&str], invoker: u64) -> Reply {
+        self.command_with_token(path, invoker).await.0
+    }
+
+    /// `/vote` as `invoker`: the public reply and the private follow-up about reminders.
+    async fn vote_command(&self, invoker: u64) -> (Reply, Value) {
+        let (reply, token) = self.command_with_token(&["vote"], invoker).await;
+        let path = format!("/webhooks/{APPLICATION_ID}/{token}");
+        let second = |r: &RecordedRequest| r.method == "POST" && r.path == path && r.status == 200;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let posts: Vec<_> = self.discord.requests().into_iter().filter(second).collect();
+            if posts.len() >= 2 {
+                return (reply, posts[1].body.clone());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no private follow-up to /vote: {posts:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn stop(self) {
+        self.app.stop().await;
+    }
+}
+
+/// Connects the bot project on Top.gg as `owner`.
+async fn connect(app: &TestApp, owner: u64) {
+    let body = integration_create(CONNECTION, SECRET, &project(), &owner.to_string());
+    let (status, text) = app
+        .post_signed("/topgg/integration", INTEGRATION_SECRET, &body)
+        .await;
+    assert_eq!(status, 200, "{text}");
+}
+
+/// Sends a signed vote by `voter` expiring in `expires_in`; returns when it expires.
+async fn vote(
+    app: &TestApp,
+    id: &str,
+    voter: u64,
+    expires_in: Duration,
+) -> chrono::DateTime<chrono::Utc> {
+    let expires = chrono::Utc::now() + chrono::Duration::from_std(expires_in).unwrap();
+    vote_until(app, id, voter, expires).await;
+    expires
+}
+
+/// Sends a signed vote by `voter`, cast now, expiring at `expires`.
+async fn vote_until(app: &TestApp, id: &str, voter: u64, expires: chrono::DateTime<chrono::Utc>) {
+    let body = json!({"type": "vote.create", "data": {
+        "id": id, "weight": 1,
+        "created_at": chrono::Utc::now().to_rfc3339(), "expires_at": expires.to_rfc3339(),
+        "project": project(),
+        "user": {"id": "t", "platform_id": voter.to_string(), "name": "voter", "avatar_url": null},
+    }});
+    let (status, text) = app.webhook(CONNECTION, SECRET, &body).await;
+    assert_eq!(status, 204, "{text}");
+}
+
+/// Waits until `user` has `count` DMs (or `within` passes); returns them.
+async fn dms(discord: &DiscordStandIn, user: u64, count: usize, within: Duration) -> Vec<Value> {
+    let deadline = Instant::now() + within;
+    loop {
+        let dms = discord.dms_to(user);
+        if dms.len() >= count || Instant::now() > deadline {
+            return dms;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Long enough for a worker to act on anything due (it wakes at a due time or every 5 s).
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+}
+
+/// `topgg_bot_discord_actions_total{kind="remind",outcome=...}` from `/metrics` (0 if absent).
+async fn remind_metric(app: &TestApp, outcome: &str) -> u64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let wanted = |l: &&str| {
+        l.starts_with("topgg_bot_discord_actions_total{")
+            && l.contains(r#"kind="remind""#)
+            && l.contains(&format!(r#"outcome="{outcome}""#))
+    };
+    text.lines()
+        .find(wanted)
+        .and_then(|l| l.rsplit(' ').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+fn assert_reminder(dm: &Value) {
+    let content = dm["content"].as_str().unwrap();
+    assert!(
+        content.contains(&format!("vote for **{PROJECT_NAME}**")),
+        "{content}"
+    );
+    let button = &dm["components"][0]["components"][0];
+    assert_eq!(button["style"], 5, "a link button: {dm}");
+    assert_eq!(
+        button["url"],
+        format!("https://top.gg/bot/{PLATFORM_ID}/vote")
+    );
+}
+
+fn assert_not_before(expiry: chrono::DateTime<chrono::Utc>) {
+    let early = expiry - chrono::Utc::now();
+    assert!(
+        early < chrono::Duration::milliseconds(50),
+        "the reminder came {early} before the vote expired"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires() {
+    let bot = Bot::start().await;
+    let reply = bot.command(&["remind", "on"], PLAIN_USER_ID).await;
+    assert!(reply.ephemeral(), "{reply:?}");
+    assert!(
+        reply.content().unwrap().contains("after your next vote"),
+        "{reply:?}"
+    );
+    let (_, private) = bot.vote_command(PLAIN_USER_ID).await;
+    let text = private["content"].as_str().unwrap();
+    assert!(
+        text.contains("Your reminders for") && text.ends_with(": on"),
+        "{text}"
+    );
+
+    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(3)).await;
+    let got = dms(
+        &bot.discord,
+        PLAIN_USER_ID,
+        1,
+        Duration::from_secs(3) + WAIT,
+    )
+    .await;
+    assert_not_before(expiry);
+    assert_eq!(got.len(), 1, "one reminder");
+    assert_reminder(&got[0]);
+    let open = bot.discord.requests_matching("POST", "/users/@me/channels");
+    assert_eq!(open[0].body["recipient_id"], PLAIN_USER_ID.to_string());
+    settle().await;
+    assert_eq!(bot.discord.dms_to(PLAIN_USER_ID).len(), 1, "exactly one");
+    assert_eq!(remind_metric(&bot.app, "done").await, 1);
+    let status = bot.command(&["topgg", "status"], ADMIN_USER_ID).await;
+    let text = status.content().unwrap();
+    assert!(
+        text.contains("Reminders: 1 voter(s) opted in, 1 sent in 24 h"),
+        "{text}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remind_on_with_a_live_vote_says_when_and_a_voter_who_did_not_opt_in_gets_nothing() {
+    let bot = Bot::start().await;
+    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(2)).await;
+    vote(&bot.app, "v2", ADMIN_USER_ID, Duration::from_secs(3600)).await;
+    let reply = bot.command(&["remind", "on"], ADMIN_USER_ID).await;
+    let when = format!(
+        "<t:{}:R>",
+        (chrono::Utc::now() + chrono::Duration::hours(1)).timestamp()
+    );
+    let text = reply.content().unwrap();
+    assert!(
+        text.contains("I'll DM you when you can vote") && text.contains("<t:"),
+        "{text}"
+    );
+    assert!(text[..].contains(&when[..8]), "{text}");
+
+    tokio::time::sleep((expiry - chrono::Utc::now()).to_std().unwrap_or_default()).await;
+    settle().await;
+    assert!(
+        bot.discord.dms_to(PLAIN_USER_ID).is_empty(),
+        "no opt-in, no DM"
+    );
+    assert!(
+        bot.discord
+            .requests_matching("POST", "/users/@me/channels")
+            .is_empty()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_vote_reschedules_the_reminder_to_its_expiry() {
+    let bot = Bot::start().await;
+    bot.command(&["remind", "on"], PLAIN_USER_ID).await;
+    let first = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(2)).await;
+    let second = vote(&bot.app, "v2", PLAIN_USER_ID, Duration::from_secs(5)).await;
+
+    tokio::time::sleep((first - chrono::Utc::now()).to_std().unwrap_or_default()).await;
+    settle().await;
+    assert!(
+        bot.discord.dms_to(PLAIN_USER_ID).is_empty(),
+        "not at the first expiry"
+    );
+    let got = dms(
+        &bot.discord,
+        PLAIN_USER_ID,
+        1,
+        Duration::from_secs(5) + WAIT,
+    )
+    .await;
+    assert_not_before(second);
+    assert_eq!(got.len(), 1);
+    settle().await;
+    assert_eq!(
+        bot.discord.dms_to(PLAIN_USER_ID).len(),
+        1,
+        "one DM, at the new time"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remind_off_cancels_the_reminder_and_deletes_the_opt_in() {
+    let bot = Bot::start().await;
+    bot.command(&["remind", "on"], PLAIN_USER_ID).await;
+    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(2)).await;
+    let reply = bot.command(&["remind", "off"], PLAIN_USER_ID).await;
+    assert!(reply.ephemeral());
+    assert!(
+        reply.content().unwrap().starts_with("Reminders off"),
+        "{reply:?}"
+    );
+    assert!(
+        !bot.app
+            .db
+            .reminder_is_on(CONNECTION, &PLAIN_USER_ID.to_string())
+            .await
+            .unwrap()
+    );
+
+    tokio::time::sleep((expiry - chrono::Utc::now()).to_std().unwrap_or_default()).await;
+    settle().await;
+    assert!(bot.discord.dms_to(PLAIN_USER_ID).is_empty(), "cancelled");
+    let (_, private) = bot.vote_command(PLAIN_USER_ID).await;
+    assert!(
+        private["content"].as_str().unwrap().contains("off"),
+        "{private}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() {
+    let bot = Bot::start().await;
+    bot.discord.refuse_dms(PLAIN_USER_ID, true);
+    bot.command(&["remind", "on"], PLAIN_USER_ID).await;
+    vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(1)).await;
+    let refused =
+        |r: &RecordedRequest| r.method == "POST" && r.status == 403 && r.response["code"] == 50007;
+    bot.discord
+        .wait_for(refused, WAIT)
+        .await
+        .expect("the DM was attempted and refused");
+    let user = PLAIN_USER_ID.to_string();
+    let deadline = Instant::now() + WAIT;
+    while bot.app.db.reminder_is_on(CONNECTION, &user).await.unwrap() {
+        assert!(Instant::now() < deadline, "reminders still on after 50007");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let (public, private) = bot.vote_command(PLAIN_USER_ID).await;
+    assert!(
+        !public.content().unwrap_or_default().contains("turned off"),
+        "kept private"
+    );
+    let text = private["content"].as_str().unwrap();
+    assert!(
+        text.contains("turned off because Discord would not let me DM you"),
+        "{text}"
+    );
+    assert_eq!(
+        private["flags"].as_u64().unwrap_or(0) & 64,
+        64,
+        "ephemeral: {private}"
+    );
+    let (_, again) = bot.vote_command(PLAIN_USER_ID).await;
+    assert!(
+        !again["content"]
+            .as_str()
+            .unwrap()
+            .contains("turned off because"),
+        "told once"
+    );
+
+    vote(&bot.app, "v2", PLAIN_USER_ID, Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    settle().await;
+    let attempts = bot
+        .discord
+        .requests_matching("POST", "/users/@me/channels")
+        .len();
+    assert_eq!(attempts, 1, "no further DM attempts once turned off");
+    assert_eq!(remind_metric(&bot.app, "failed").await, 1);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_between_the_vote_and_its_expiry_still_sends_exactly_one() {
+    let bot = Bot::start().await;
+    bot.command(&["remind", "on"], PLAIN_USER_ID).await;
+    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(4)).await;
+    let bot = bot.restart().await;
+    let got = dms(
+        &bot.discord,
+        PLAIN_USER_ID,
+        1,
+        Duration::from_secs(4) + WAIT,
+    )
+    .await;
+    assert_not_before(expiry);
+    assert_eq!(got.len(), 1);
+    settle().await;
+    assert_eq!(bot.discord.dms_to(PLAIN_USER_ID).len(), 1);
+    bot.stop().await;
+}
+
+/// A second instance of the app on `database_url`, delivering to the stand-in.
+async fn second_instance(database_url: &str, discord: &str) -> tokio::sync::oneshot::Sender<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut config = Config::default();
+    aim_at(&mut config, discord, false);
+    config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
+    config.database.url = database_url.to_string();
+    config.http.public_url = format!("http://{}", listener.local_addr().unwrap());
+    let app = Application::with_listener(config, listener).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    stop
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
+    let discord = DiscordStandIn::start().await;
+    let url = discord.url();
+    let Some(app) = TestApp::start_with(Backend::Postgres, |c| aim_at(c, &url, false)).await else {
+        return;
+    };
+    let other = second_instance(&app.database_url, &url).await;
+    connect(&app, ADMIN_USER_ID).await;
+    let voters: Vec<u64> = (0..20).map(|i| 1_600_000_000_000_000_000 + i).collect();
+    let now = topgg_bot::domain::now_ms();
+    for voter in &voters {
+        assert_eq!(
+            app.db
+                .remind_on(CONNECTION, &voter.to_string(), now)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    for voter in &voters {
+        vote(&app, &format!("v{voter}"), *voter, Duration::from_secs(3)).await;
+    }
+    for voter in &voters {
+        let got = dms(&discord, *voter, 1, Duration::from_secs(3) + WAIT).await;
+        assert_eq!(got.len(), 1, "voter {voter}");
+    }
+    settle().await;
+    settle().await;
+    for voter in &voters {
+        assert_eq!(
+            discord.dms_to(*voter).len(),
+            1,
+            "voter {voter}: exactly one DM"
+        );
+    }
+    let _ = other.send(());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
+    let discord = DiscordStandIn::start().await;
+    let url = discord.url();
+    let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url, false))
+        .await
+        .unwrap();
+    connect(&app, ADMIN_USER_ID).await;
+    let voters: Vec<u64> = (0..120).map(|i| 1_700_000_000_000_000_000 + i).collect();
+    let now = topgg_bot::domain::now_ms();
+    for voter in &voters {
+        app.db
+            .remind_on(CONNECTION, &voter.to_string(), now)
+            .await
+            .unwrap();
+    }
+    let expires = chrono::Utc::now() + chrono::Duration::seconds(3);
+    for voter in &voters {
+        vote_until(&app, &format!("b{voter}"), *voter, expires).await;
+    }
+    let all_sent = |r: &RecordedRequest| r.status == 200 && r.path.starts_with("/channels/");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while discord.requests().iter().filter(|r| all_sent(r)).count() < voters.len() {
+        assert!(Instant::now() < deadline, "not every reminder was sent");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    settle().await;
+    for voter in &voters {
+        assert_eq!(discord.dms_to(*voter).len(), 1, "voter {voter}");
+    }
+    let busiest = discord.busiest_window("POST", "/", Duration::from_secs(1));
+    assert!(
+        busiest <= topgg_bot::discord::MAX_CALLS_PER_SECOND,
+        "{busiest} calls within one second"
+    );
+    assert_eq!(discord.rate_limits_issued(), 0);
+    app.stop().await;
+}
+
+// ---- storage behaviour, on both backends (dry-run Discord) ----
+
+mod queue {
+    use super::*;
+
+    fn queued_reminders(jobs: &[topgg_bot::storage::Job]) -> Vec<&topgg_bot::storage::Job> {
+        jobs.iter()
+            .filter(|j| j.kind == "remind" && j.status == "queued")
+            .collect()
+    }
+
+    async fn one_reminder_per_voter_and_project_however_many_guilds_link_it(app: &TestApp) {
+        connect(app, ADMIN_USER_ID).await;
+        let now = topgg_bot::domain::now_ms();
+        for guild in ["700000000000000001", "700000000000000002"] {
+            app.db.link(guild, CONNECTION, "1", now).await.unwrap();
+        }
+        let voter = PLAIN_USER_ID.to_string();
+        app.db.remind_on(CONNECTION, &voter, now).await.unwrap();
+        vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
+        let later = vote(app, "v2", PLAIN_USER_ID, Duration::from_secs(900)).await;
+        let jobs = app.db.all_jobs().await.unwrap();
+        let queued = queued_reminders(&jobs);
+        assert_eq!(queued.len(), 1, "{queued:?}");
+        assert_eq!(queued[0].due_at, later.timestamp_millis());
+    }
+
+    async fn integration_delete_removes_opt_ins_and_queued_reminders(app: &TestApp) {
+        connect(app, ADMIN_USER_ID).await;
+        let voter = PLAIN_USER_ID.to_string();
+        let now = topgg_bot::domain::now_ms();
+        app.db.remind_on(CONNECTION, &voter, now).await.unwrap();
+        vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
+        assert_eq!(queued_reminders(&app.db.all_jobs().await.unwrap()).len(), 1);
+        let delete = json!({"type": "integration.delete", "data": {"connection_id": CONNECTION}});
+        let (status, _) = app
+            .post_signed("/topgg/integration", INTEGRATION_SECRET, &delete)
+            .await;
+        assert_eq!(status, 204);
+        assert!(queued_reminders(&app.db.all_jobs().await.unwrap()).is_empty());
+        assert!(!app.db.reminder_is_on(CONNECTION, &voter).await.unwrap());
+        let figures = app.db.reminder_figures(CONNECTION, 0).await.unwrap();
+        assert_eq!(figures.opted_in, 0);
+    }
+
+    crate::on_both_backends!(
+        one_reminder_per_voter_and_project_however_many_guilds_link_it,
+        integration_delete_removes_opt_ins_and_queued_reminders,
+    );
+}
