@@ -214,6 +214,7 @@ async fn a_server_project_is_named_after_its_guild_unless_display_overrides_it(s
             .as_deref(),
         Some("Shown")
     );
+}
 
 async fn finishing_jobs_together_marks_each_done_and_leaves_the_others_queued(s: &Scratch) {
     let conn = s.connection("c1").await;
