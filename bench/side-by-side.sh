@@ -14,7 +14,12 @@ else
   echo "node/npm not found: the peer (@top-gg/sdk) run is skipped"
 fi
 # The server logs at its default level (info): votes are summed up in one info line per 10 s.
-common=(--backend sqlite --concurrency 32 --duration 10 --probe 0)
+# Options given on the command line replace these defaults (clap refuses repeated options).
+common=()
+given() { local a; for a in "${@:2}"; do [[ $a == "$1" || $a == "$1="* ]] && return 0; done; return 1; }
+for default in "--backend sqlite" "--concurrency 32" "--duration 10" "--probe 0"; do
+  given "${default%% *}" "$@" || common+=($default)
+done
 echo "== pure ingest (no Discord work queued)"
 target/release/examples/loadgen "${common[@]}" --no-announce "${peer[@]}" "$@"
 echo "== ingest with announcements queued"
