@@ -120,7 +120,10 @@ async fn connect_once(
         stop.cancelled().await;
         shard_manager.shutdown_all().await;
     });
-    let started = client.start_shard_range(shards, total).await;
+    // serenity 0.12.5 reads the range's end as the last shard to start, inclusive
+    // (`Client::start_connection`: `init = end_shard - start_shard + 1`).
+    let inclusive = shards.start..shards.end.saturating_sub(1).max(shards.start);
+    let started = client.start_shard_range(inclusive, total).await;
     stopper.abort();
     session.cancel();
     handle.status.stop();

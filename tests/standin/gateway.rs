@@ -96,6 +96,15 @@ fn on_frame(state: &State, frame: &Value, tx: &mpsc::UnboundedSender<WsMessage>,
 
 fn identify(inner: &mut Inner, d: &Value, tx: &mpsc::UnboundedSender<WsMessage>, session_id: u64) {
     inner.identify_count += 1;
+    let shard = [
+        d["shard"][0].as_u64().unwrap_or(0),
+        d["shard"][1].as_u64().unwrap_or(1),
+    ];
+    inner.identified_shards.push(shard);
+    if shard[0] >= shard[1] {
+        let _ = tx.send(close_frame(4010, "Invalid shard."));
+        return;
+    }
     let token = d["token"].as_str().unwrap_or_default();
     if token.trim_start_matches("Bot ") != inner.token || inner.token_revoked {
         let _ = tx.send(close_frame(4004, "Authentication failed."));
@@ -148,6 +157,12 @@ impl DiscordStandIn {
     /// IDENTIFY frames received (accepted or not).
     pub fn identify_count(&self) -> usize {
         self.state.lock().identify_count
+    }
+
+    /// The `[shard id, total]` of every IDENTIFY received (Discord closes a session whose id
+    /// is not below the total with 4010 Invalid shard; so does the stand-in).
+    pub fn identified_shards(&self) -> Vec<[u64; 2]> {
+        self.state.lock().identified_shards.clone()
     }
 
     /// Waits until a session has been sent READY (and GUILD_CREATE).

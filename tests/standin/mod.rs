@@ -78,6 +78,7 @@ impl StandInBuilder {
             interactions: Default::default(),
             sessions: Vec::new(),
             identify_count: 0,
+            identified_shards: Vec::new(),
             ready_count: 0,
             dms: Default::default(),
         });

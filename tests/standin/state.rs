@@ -94,6 +94,8 @@ pub struct Inner {
     pub interactions: HashMap<u64, InteractionRecord>,
     pub sessions: Vec<Session>,
     pub identify_count: usize,
+    /// The `shard` ([id, total]) of every IDENTIFY received, in order.
+    pub identified_shards: Vec<[u64; 2]>,
     pub ready_count: usize,
     pub dms: super::dms::Dms,
 }
