@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use super::json;
 use super::rest::Resp;
 use super::state::Inner;
-use super::writes::{enforced_nonce, validate_message};
 
 /// DM channels by recipient, and who refuses DMs.
 #[derive(Debug, Default)]
@@ -63,20 +62,5 @@ pub fn create_message(
     if inner.dms.refusing.contains(&user) {
         return Resp::error(403, 50007, "Cannot send messages to this user");
     }
-    if let Some(bad) = validate_message(body) {
-        return bad;
-    }
-    let nonce = enforced_nonce(body);
-    if let Some(earlier) = nonce
-        .as_ref()
-        .and_then(|n| inner.nonces.get(&(channel, n.clone())))
-    {
-        return Resp::ok(earlier.clone());
-    }
-    let message = json::message(json::snowflake(), channel, &inner.model.bot, body);
-    inner.messages.push((channel, message.clone()));
-    if let Some(n) = nonce {
-        inner.nonces.insert((channel, n), message.clone());
-    }
-    Resp::ok(message)
+    super::writes::post_message(inner, channel, body)
 }

@@ -83,6 +83,12 @@ pub fn create_message(inner: &mut Inner, channel: Option<u64>, body: &Value, now
     if p & perms::SEND_MESSAGES == 0 {
         return Resp::error(403, 50013, "Missing Permissions");
     }
+    post_message(inner, channel, body)
+}
+
+/// Posts a checked message in `channel` (guild or DM): Discord's body checks, then the
+/// earlier message for a repeated `enforce_nonce` nonce, else a new message.
+pub fn post_message(inner: &mut Inner, channel: u64, body: &Value) -> Resp {
     if let Some(bad) = validate_message(body) {
         return bad;
     }
