@@ -2,6 +2,7 @@
 
 pub mod announce;
 pub mod events;
+pub mod ids;
 pub mod message;
 pub mod nonce;
 pub mod reminder;
@@ -9,6 +10,7 @@ pub mod rewards;
 pub mod signature;
 pub mod tally;
 pub mod template;
+pub mod time;
 pub mod work;
 
 /// Current time in unix milliseconds.
