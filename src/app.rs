@@ -16,6 +16,7 @@ use crate::bot;
 use crate::config::Config;
 use crate::delivery::Worker;
 use crate::discord::{Discord, DiscordRest, DryRunSink};
+use crate::domain::time::{Clock, SharedClock, SystemClock};
 use crate::housekeeping;
 use crate::http::{self, AppState, VOTE_LOG_PERIOD, VoteLog};
 use crate::metrics::Metrics;
@@ -51,6 +52,18 @@ impl Application {
     pub async fn with_listener(
         config: Config,
         listener: TcpListener,
+    ) -> anyhow::Result<Application> {
+        Self::with_listener_and_clock(config, listener, SystemClock::shared()).await
+    }
+
+    /// Like [`Application::with_listener`], reading the time from `clock` and waiting on it:
+    /// delivery's due times, retries, leases and rate-limit rests, reward expiries, reminders,
+    /// retention, name refreshes and the signature window. Tests pass a
+    /// [`ManualClock`](crate::domain::time::ManualClock) and advance it instead of sleeping.
+    pub async fn with_listener_and_clock(
+        config: Config,
+        listener: TcpListener,
+        clock: SharedClock,
     ) -> anyhow::Result<Application> {
         let db = Db::connect(&config.database.url).await?;
         db.migrate().await?;
@@ -90,6 +103,7 @@ impl Application {
             votes,
             connections,
             vote_log: Arc::new(VoteLog::new(VOTE_LOG_PERIOD)),
+            clock,
         };
         let instance = instance_id();
         Ok(Application {
@@ -110,6 +124,11 @@ impl Application {
 
     pub fn db(&self) -> &Db {
         &self.state.db
+    }
+
+    /// The clock this application reads the time from.
+    pub fn clock(&self) -> SharedClock {
+        self.state.clock.clone()
     }
 
     /// The dry-run sink, when `discord.dry_run` is on.
@@ -146,13 +165,15 @@ impl Application {
             self.instance,
         )
         .with_lease(self.state.config.delivery.lease())
-        .with_metrics(self.state.metrics.clone());
+        .with_metrics(self.state.metrics.clone())
+        .with_clock(self.state.clock.clone());
         let worker_stop = stop.clone();
         tasks.spawn(async move { ("delivery worker", worker.run(worker_stop).await) });
         let housekeeping = housekeeping::run(
             self.state.db.clone(),
             self.state.metrics.clone(),
             self.state.config.database.retention_days,
+            self.state.clock.clone(),
             stop.clone(),
         );
         tasks.spawn(async move { ("housekeeping", housekeeping.await) });
@@ -168,6 +189,7 @@ impl Application {
         let names = crate::guild::names::run_refresh(
             self.state.db.clone(),
             self.discord.clone(),
+            self.state.clock.clone(),
             stop.clone(),
         );
         tasks.spawn(async move { ("name refresh", names.await) });
@@ -177,6 +199,7 @@ impl Application {
                 client,
                 db: self.state.db.clone(),
                 discord: self.discord.clone(),
+                clock: self.state.clock.clone(),
             };
             let handle = bot::GatewayHandle {
                 status,
@@ -247,9 +270,10 @@ fn discord_client(config: &Config, client: reqwest::Client) -> anyhow::Result<Di
 
 /// This process's name on its leases: `<host>-<pid>-<start ms, hex>`. Unique even where
 /// instances share a host name or a PID (containers all run as PID 1), because releasing
-/// leases by name must never touch another live instance's work.
+/// leases by name must never touch another live instance's work. The start is the wall
+/// clock's, not the app's: instances on one test clock must still differ.
 fn instance_id() -> String {
-    let started = crate::domain::now_ms();
+    let started = SystemClock.now().as_millis();
     format!("{}-{}-{started:x}", hostname(), std::process::id())
 }
 

@@ -7,8 +7,8 @@ use tokio::net::TcpListener;
 use crate::app::Application;
 use crate::config::Config;
 use crate::discord::{DryRunAction, DryRunSink};
-use crate::domain::now_ms;
 use crate::domain::rewards::RewardRole;
+use crate::domain::time::{SharedClock, Timestamp};
 use crate::send_test::{sample_integration_create, sample_project, sample_vote, send_signed};
 use crate::storage::Db;
 
@@ -32,6 +32,7 @@ pub async fn run() -> anyhow::Result<()> {
     );
     let app = Application::with_listener(config, listener).await?;
     let db = app.db().clone();
+    let clock = app.clock();
     let sink = app.dry_run_sink().expect("the demo runs Discord dry");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
@@ -40,11 +41,11 @@ pub async fn run() -> anyhow::Result<()> {
 
     let client = reqwest::Client::new();
     let webhook_url = handshake(&client, &base).await?;
-    configure_guild(&db).await?;
+    configure_guild(&db, clock.now()).await?;
     send_votes(&client, &webhook_url).await?;
-    wait_for_delivery(&db).await?;
+    wait_for_delivery(&db, &clock).await?;
     print_discord_calls(&sink);
-    print_scheduled(&db).await?;
+    print_scheduled(&db, clock.now()).await?;
 
     let _ = stop.send(());
     server.await??;
@@ -88,8 +89,8 @@ async fn handshake(client: &reqwest::Client, base: &str) -> anyhow::Result<Strin
 }
 
 /// What the gateway (the guild's name) and `/topgg channel` and `/topgg roles add` would store.
-async fn configure_guild(db: &Db) -> anyhow::Result<()> {
-    db.guild_present(GUILD, GUILD_NAME, now_ms()).await?;
+async fn configure_guild(db: &Db, now: Timestamp) -> anyhow::Result<()> {
+    db.guild_present(GUILD, GUILD_NAME, now.as_millis()).await?;
     db.set_channel(GUILD, CONNECTION, Some(CHANNEL)).await?;
     let role = RewardRole {
         role_id: ROLE.into(),
@@ -145,10 +146,10 @@ async fn send_votes(client: &reqwest::Client, webhook_url: &str) -> anyhow::Resu
 }
 
 /// Waits (at most 10 s) until no queued job is due any more.
-async fn wait_for_delivery(db: &Db) -> anyhow::Result<()> {
+async fn wait_for_delivery(db: &Db, clock: &SharedClock) -> anyhow::Result<()> {
     for _ in 0..200 {
         match db.next_due_at().await? {
-            Some(due) if due <= now_ms() => {
+            Some(due) if due <= clock.now().as_millis() => {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await
             }
             _ => return Ok(()),
@@ -177,8 +178,8 @@ fn print_discord_calls(sink: &DryRunSink) {
     }
 }
 
-async fn print_scheduled(db: &Db) -> anyhow::Result<()> {
-    let now = now_ms();
+async fn print_scheduled(db: &Db, now: Timestamp) -> anyhow::Result<()> {
+    let now = now.as_millis();
     let scheduled: Vec<_> = db
         .all_jobs()
         .await?

@@ -5,15 +5,15 @@ use std::time::Duration;
 use tokio::time::{MissedTickBehavior, interval};
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::now_ms;
+use crate::domain::time::{DAY, SharedClock, Timestamp};
 use crate::metrics::Metrics;
 use crate::storage::Db;
 
-/// How often retention runs (and once at start-up).
+/// How often retention runs (and once at start-up), on the app's clock.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
-/// How often histogram samples are folded into buckets between scrapes.
+/// How often histogram samples are folded into buckets between scrapes (real time: it keeps
+/// memory flat, whatever the app's clock says).
 const UPKEEP_EVERY: Duration = Duration::from_secs(10);
-const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Runs retention at start and every [`PRUNE_EVERY`] until `stop`. `retention_days == 0`
 /// keeps raw votes forever. Several instances pruning the same database is harmless.
@@ -21,28 +21,29 @@ pub async fn run(
     db: Db,
     metrics: Metrics,
     retention_days: u32,
+    clock: SharedClock,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut prune = interval(PRUNE_EVERY);
     let mut upkeep = interval(UPKEEP_EVERY);
-    prune.set_missed_tick_behavior(MissedTickBehavior::Delay);
     upkeep.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut next_prune = clock.now();
     loop {
         tokio::select! {
             _ = stop.cancelled() => return Ok(()),
             _ = upkeep.tick() => metrics.run_upkeep(),
-            _ = prune.tick() => {
+            _ = clock.sleep_until(next_prune) => {
                 if retention_days > 0 {
-                    prune_once(&db, &metrics, retention_days).await;
+                    prune_once(&db, &metrics, retention_days, clock.now()).await;
                 }
+                next_prune = clock.now() + PRUNE_EVERY;
             }
         }
     }
 }
 
-/// One retention pass; failures are logged and retried at the next pass.
-pub async fn prune_once(db: &Db, metrics: &Metrics, retention_days: u32) {
-    let before = now_ms() - i64::from(retention_days) * DAY_MS;
+/// One retention pass at `now`; failures are logged and retried at the next pass.
+pub async fn prune_once(db: &Db, metrics: &Metrics, retention_days: u32, now: Timestamp) {
+    let before = (now - DAY * retention_days).as_millis();
     match db.prune(before).await {
         Ok(pruned) => {
             metrics.pruned("votes", pruned.votes);

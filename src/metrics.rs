@@ -10,7 +10,6 @@ use std::time::Duration;
 use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 
-use crate::delivery::policy::Step;
 use crate::storage::QueueFigures;
 
 /// Requests to the two Top.gg routes, by `route` and `outcome` (see [`outcome_of`]).
@@ -49,6 +48,29 @@ pub const HTTP_CONNECTIONS_OPEN: &str = "topgg_bot_http_connections_open";
 const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+
+/// What became of a Discord attempt, as the `outcome` label of [`DISCORD_ACTIONS`] names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionOutcome {
+    Done,
+    /// Retried later without counting as a failure (a rate limit, a rejected token).
+    RateLimited,
+    /// A failed attempt that will be retried.
+    Retry,
+    /// Given up on.
+    Failed,
+}
+
+impl ActionOutcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionOutcome::Done => "done",
+            ActionOutcome::RateLimited => "rate_limited",
+            ActionOutcome::Retry => "retry",
+            ActionOutcome::Failed => "failed",
+        }
+    }
+}
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -136,17 +158,11 @@ impl Metrics {
         self.gauge(SPOOL_DEPTH).set(depth as f64);
     }
 
-    /// One Discord attempt of a job of `kind`, and the step it led to.
-    pub fn discord_action(&self, kind: &str, step: &Step) {
-        let outcome = match step {
-            Step::Done => "done",
-            Step::RetryAt { counts: false, .. } => "rate_limited",
-            Step::RetryAt { counts: true, .. } => "retry",
-            Step::Fail(_) => "failed",
-        };
+    /// One Discord attempt of a job of `kind`, and what became of it.
+    pub fn discord_action(&self, kind: &str, outcome: ActionOutcome) {
         let labels = vec![
             Label::new("kind", kind.to_string()),
-            Label::new("outcome", outcome),
+            Label::new("outcome", outcome.label()),
         ];
         self.counter(DISCORD_ACTIONS, labels).increment(1);
     }

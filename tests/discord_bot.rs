@@ -4,6 +4,7 @@
 mod common;
 mod standin;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
@@ -11,6 +12,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use standin::*;
 use topgg_bot::config::Config;
+use topgg_bot::domain::time::{Clock, HOUR, ManualClock, SharedClock, SystemClock, Timestamp};
 use topgg_bot::send_test::sample_project;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -32,9 +34,14 @@ fn aim_at(config: &mut Config, url: &str) {
 impl Bot {
     /// The app on SQLite with its gateway connected to a fresh stand-in, commands registered.
     async fn start() -> Bot {
+        Self::start_with_clock(SystemClock::shared()).await
+    }
+
+    /// Like [`Bot::start`], the app on `clock`.
+    async fn start_with_clock(clock: SharedClock) -> Bot {
         let discord = DiscordStandIn::start().await;
         let url = discord.url();
-        let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url))
+        let app = TestApp::start_with_clock(Backend::Sqlite, clock, |c| aim_at(c, &url))
             .await
             .unwrap();
         let bot = Bot { app, discord };
@@ -97,10 +104,11 @@ impl Bot {
             .await;
     }
 
-    /// Sends a signed vote by `voter` expiring in `expires_in`.
+    /// Sends a signed vote by `voter`, cast now on the app's clock, expiring in `expires_in`.
     async fn vote_expiring(&self, id: &str, voter: u64, name: &str, expires_in: Duration) -> u16 {
-        let now = chrono::Utc::now();
-        let expires = now + chrono::Duration::from_std(expires_in).unwrap();
+        let now = self.app.clock.now();
+        let expires = (now + expires_in).to_datetime();
+        let now = now.to_datetime();
         let body = json!({"type": "vote.create", "data": {
             "id": id, "weight": 1,
             "created_at": now.to_rfc3339(), "expires_at": expires.to_rfc3339(),
@@ -124,6 +132,51 @@ impl Bot {
                 return messages;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the one queued job has been tried and failed `attempts` times; returns when
+    /// its retry is due.
+    async fn retry_due(&self, attempts: i64) -> Timestamp {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let jobs = self.app.db.all_jobs().await.unwrap();
+            let retry = jobs
+                .iter()
+                .find(|j| j.status == "queued" && j.attempts == attempts);
+            if let Some(job) = retry {
+                return Timestamp::from_millis(job.due_at);
+            }
+            assert!(Instant::now() < deadline, "no retry {attempts}: {jobs:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until no job is queued (each one done or failed), so nothing more will happen.
+    async fn queue_drained(&self) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let jobs = self.app.db.all_jobs().await.unwrap();
+            if jobs.iter().all(|j| j.status != "queued") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "still queued: {jobs:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until every job due by `at` has been worked (done or failed).
+    async fn worked_until(&self, at: Timestamp) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let jobs = self.app.db.all_jobs().await.unwrap();
+            let due =
+                |j: &&topgg_bot::storage::Job| j.status == "queued" && j.due_at <= at.as_millis();
+            if !jobs.iter().any(|j| due(&j)) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "still due: {jobs:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -228,24 +281,30 @@ async fn a_voter_named_everyone_pings_no_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_temporary_role_is_removed_when_the_vote_expires_but_not_while_a_newer_vote_holds_it() {
-    let bot = Bot::start().await;
+    let clock = Arc::new(ManualClock::starting_now());
+    let bot = Bot::start_with_clock(clock.clone()).await;
     bot.connect_and_link().await;
     let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
     bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
         .await;
     let removal = format!("/guilds/{GUILD_ID}/members/{PLAIN_USER_ID}/roles/{REWARD_ROLE_ID}");
+    let start = clock.now();
 
+    assert_eq!(bot.vote_expiring("v1", PLAIN_USER_ID, "p", HOUR).await, 204);
     assert_eq!(
-        bot.vote_expiring("v1", PLAIN_USER_ID, "p", Duration::from_secs(2))
-            .await,
+        bot.vote_expiring("v2", PLAIN_USER_ID, "p", HOUR * 2).await,
         204
     );
-    assert_eq!(
-        bot.vote_expiring("v2", PLAIN_USER_ID, "p", Duration::from_secs(5))
-            .await,
-        204
-    );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    bot.worked_until(start).await;
+    clock.set(start + HOUR);
+    bot.worked_until(start + HOUR).await;
+    let removals = bot.app.db.all_jobs().await.unwrap();
+    let removals: Vec<_> = removals
+        .iter()
+        .filter(|j| j.kind == "remove_role")
+        .collect();
+    assert_eq!(removals.len(), 2, "{removals:?}");
+    assert_eq!(removals[0].status, "done", "v1's removal was worked");
     assert!(
         bot.discord.requests_matching("DELETE", &removal).is_empty(),
         "v2 still holds the role"
@@ -257,6 +316,7 @@ async fn a_temporary_role_is_removed_when_the_vote_expires_but_not_while_a_newer
             .contains(&REWARD_ROLE_ID)
     );
 
+    clock.set(start + HOUR * 2);
     let removed = bot
         .discord
         .wait_for(|r| r.method == "DELETE" && r.path == removal, WAIT)
@@ -273,19 +333,24 @@ async fn a_temporary_role_is_removed_when_the_vote_expires_but_not_while_a_newer
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_failing_five_times_then_recovering_still_posts_exactly_once() {
-    let bot = Bot::start().await;
+    let clock = Arc::new(ManualClock::starting_now());
+    let bot = Bot::start_with_clock(clock.clone()).await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     let path = format!("/channels/{POST_CHANNEL_ID}/messages");
     bot.discord.fail_next("POST", &path, 5, Fault::ServerError);
 
     assert_eq!(bot.vote("v1").await, 204);
-    // Backoff 1 + 2 + 4 + 8 + 16 s before the sixth attempt.
-    let messages = bot
-        .messages(POST_CHANNEL_ID, 1, Duration::from_secs(45))
-        .await;
+    // Backoff 1 + 2 + 4 + 8 + 16 s before the sixth attempt, waited out on the test clock.
+    for (failures, backoff) in (1..=5).zip([1, 2, 4, 8, 16]) {
+        let failed_at = clock.now();
+        let due = bot.retry_due(failures).await;
+        assert_eq!(due, failed_at + Duration::from_secs(backoff));
+        clock.set(due);
+    }
+    let messages = bot.messages(POST_CHANNEL_ID, 1, WAIT).await;
     assert_eq!(messages.len(), 1);
-    settle().await;
+    bot.queue_drained().await;
     assert_eq!(bot.discord.messages_in(POST_CHANNEL_ID).len(), 1);
     assert_eq!(bot.discord.requests_matching("POST", &path).len(), 6);
     bot.stop().await;

@@ -5,7 +5,7 @@ mod common;
 
 use common::{TestApp, server_project, vote};
 use topgg_bot::domain::events::Event;
-use topgg_bot::domain::now_ms;
+use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::{VoteOutcome, VoteWriter};
 
 const SECRET: &str = "whs_ingest";
@@ -78,7 +78,11 @@ async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(
         let writer = writer.clone();
         async move {
             writer
-                .record(connection, parse_vote(&format!("w-{i}"), "701"), now_ms())
+                .record(
+                    connection,
+                    parse_vote(&format!("w-{i}"), "701"),
+                    SystemClock.now().as_millis(),
+                )
                 .await
         }
     }))
@@ -116,7 +120,10 @@ async fn a_secret_changed_by_another_instance_is_accepted_at_once(app: &TestApp)
     else {
         panic!("not an integration.create");
     };
-    app.db.upsert_connection(&create, now_ms()).await.unwrap();
+    app.db
+        .upsert_connection(&create, SystemClock.now().as_millis())
+        .await
+        .unwrap();
     let second = vote("s-2", &server_project(GUILD), "701");
     assert_eq!(app.webhook(CONNECTION, "whs_new", &second).await.0, 204);
     assert_eq!(

@@ -14,6 +14,7 @@ use standin::*;
 use tokio::net::TcpListener;
 use topgg_bot::app::Application;
 use topgg_bot::config::Config;
+use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::send_test::sample_project;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -438,7 +439,7 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
     let other = second_instance(&app.database_url, &url).await;
     connect(&app, ADMIN_USER_ID).await;
     let voters: Vec<u64> = (0..20).map(|i| 1_600_000_000_000_000_000 + i).collect();
-    let now = topgg_bot::domain::now_ms();
+    let now = SystemClock.now().as_millis();
     for voter in &voters {
         assert_eq!(
             app.db
@@ -477,7 +478,7 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
         .unwrap();
     connect(&app, ADMIN_USER_ID).await;
     let voters: Vec<u64> = (0..120).map(|i| 1_700_000_000_000_000_000 + i).collect();
-    let now = topgg_bot::domain::now_ms();
+    let now = SystemClock.now().as_millis();
     for voter in &voters {
         app.db
             .remind_on(CONNECTION, &voter.to_string(), now)
@@ -520,7 +521,7 @@ mod queue {
 
     async fn one_reminder_per_voter_and_project_however_many_guilds_link_it(app: &TestApp) {
         connect(app, ADMIN_USER_ID).await;
-        let now = topgg_bot::domain::now_ms();
+        let now = SystemClock.now().as_millis();
         for guild in ["700000000000000001", "700000000000000002"] {
             app.db.link(guild, CONNECTION, "1", now).await.unwrap();
         }
@@ -537,7 +538,7 @@ mod queue {
     async fn integration_delete_removes_opt_ins_and_queued_reminders(app: &TestApp) {
         connect(app, ADMIN_USER_ID).await;
         let voter = PLAIN_USER_ID.to_string();
-        let now = topgg_bot::domain::now_ms();
+        let now = SystemClock.now().as_millis();
         app.db.remind_on(CONNECTION, &voter, now).await.unwrap();
         vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
         assert_eq!(queued_reminders(&app.db.all_jobs().await.unwrap()).len(), 1);

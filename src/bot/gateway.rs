@@ -45,6 +45,7 @@ pub struct GatewaySetup {
     pub client: reqwest::Client,
     pub db: Db,
     pub discord: Discord,
+    pub clock: crate::domain::time::SharedClock,
 }
 
 /// Keeps the gateway connected (all shards, or `discord.shards`) until stopped. A failure to
@@ -62,6 +63,7 @@ pub async fn run_gateway(
         let data = Data {
             db: setup.db.clone(),
             discord: setup.discord.clone(),
+            clock: setup.clock.clone(),
         };
         let Err(error) = connect_once(config, http, data, &handle).await else {
             return Ok(());
@@ -164,6 +166,7 @@ async fn on_event(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
-    super::guild_events::on_event(&framework.user_data.db, event).await;
+    let data = framework.user_data;
+    super::guild_events::on_event(&data.db, data.clock.now(), event).await;
     Ok(())
 }

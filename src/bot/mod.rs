@@ -25,10 +25,17 @@ use crate::storage::Db;
 pub struct Data {
     pub db: Db,
     pub discord: Discord,
+    /// Where "now" comes from.
+    pub clock: crate::domain::time::SharedClock,
 }
 
 pub type Error = anyhow::Error;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// Now on the app's clock, in unix ms as the guild functions take it.
+fn now(ctx: Context<'_>) -> i64 {
+    ctx.data().clock.now().as_millis()
+}
 
 /// The guild a command runs in, as the storage layer spells ids.
 fn guild_id(ctx: Context<'_>) -> anyhow::Result<String> {

@@ -2,6 +2,7 @@
 
 use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::announce::announce_message;
+use crate::domain::time::Timestamp;
 use crate::domain::work::Work;
 use crate::storage::Db;
 
@@ -12,7 +13,7 @@ pub async fn perform(
     discord: &Discord,
     guild_id: &str,
     work: &Work,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Sent, DiscordError> {
     if let Some(channel_id) = paused_channel(db, guild_id, work).await {
         tracing::debug!(guild_id, channel_id, "announcements paused here; skipped");
@@ -45,7 +46,7 @@ async fn attempt(
     discord: &Discord,
     guild_id: &str,
     work: &Work,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Sent, DiscordError> {
     match work {
         Work::Announce {
@@ -75,7 +76,7 @@ async fn attempt(
         } => super::reminder::send(db, discord, user_id, connection_id, nonce, now).await,
         Work::RemoveRole { user_id, role_id } => {
             let held = db
-                .release_role_grant(guild_id, user_id, role_id, now)
+                .release_role_grant(guild_id, user_id, role_id, now.as_millis())
                 .await
                 .map_err(|e| DiscordError::Transient(format!("database: {e}")))?;
             if held {

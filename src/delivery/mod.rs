@@ -5,6 +5,7 @@ mod execute;
 pub mod outcomes;
 pub mod policy;
 mod reminder;
+mod resting;
 mod worker;
 
 pub use worker::{LEASE, Worker};

@@ -3,6 +3,7 @@
 use crate::discord::error::codes::CANNOT_DM;
 use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::reminder::{ReminderProject, reminder_message};
+use crate::domain::time::Timestamp;
 use crate::storage::Db;
 
 /// Sends the reminder of `user_id` for `connection_id`, unless the connection is gone or the
@@ -14,7 +15,7 @@ pub async fn send(
     user_id: &str,
     connection_id: &str,
     nonce: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Sent, DiscordError> {
     let database = |e: anyhow::Error| DiscordError::Transient(format!("database: {e}"));
     let Some(connection) = db.connection(connection_id).await.map_err(database)? else {
@@ -49,7 +50,7 @@ pub async fn send(
             "voter accepts no DMs: their reminders are turned off"
         );
         let reason = "Discord refused the DM (50007)";
-        db.reminders_refused(user_id, reason, now)
+        db.reminders_refused(user_id, reason, now.as_millis())
             .await
             .map_err(database)?;
     }

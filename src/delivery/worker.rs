@@ -1,8 +1,8 @@
 //! The delivery worker: claims due jobs under a lease, performs them against Discord, and
 //! applies the failure policy. Wakes at once when work is queued.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -11,15 +11,16 @@ use tokio_util::sync::CancellationToken;
 use super::digest::{Digest, coalesce};
 use super::execute::{bucket_of, perform};
 use super::policy::{Step, next_step};
+use super::resting::Resting;
 use crate::discord::{Discord, DiscordError, Sent};
-use crate::domain::now_ms;
+use crate::domain::time::{SharedClock, SystemClock, Timestamp};
 use crate::domain::work::Work;
 use crate::metrics::Metrics;
 use crate::storage::{Db, Job};
 
 /// How long a claim holds a job by default (`delivery.lease_secs`); renewed while it runs.
 pub const LEASE: Duration = Duration::from_secs(30);
-/// Longest sleep between looks at the queue (other instances, expired leases).
+/// Longest wait (on the clock) between looks at the queue (other instances, expired leases).
 const IDLE_POLL: Duration = Duration::from_secs(5);
 const BATCH: i64 = 64;
 
@@ -28,10 +29,11 @@ pub struct Worker {
     discord: Discord,
     wake: Arc<Notify>,
     instance: String,
-    /// Rate-limit buckets resting until the given unix ms.
-    resting: Mutex<HashMap<String, i64>>,
+    /// Rate-limit buckets Discord told to rest.
+    resting: Resting,
     lease: Duration,
     metrics: Metrics,
+    clock: SharedClock,
 }
 
 impl Worker {
@@ -41,10 +43,17 @@ impl Worker {
             discord,
             wake,
             instance,
-            resting: Mutex::new(HashMap::new()),
+            resting: Resting::default(),
             lease: LEASE,
             metrics: Metrics::default(),
+            clock: SystemClock::shared(),
         }
+    }
+
+    /// Reads the time from `clock` and waits on it (due times, leases, backoff, rate limits).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Claims jobs for `lease` instead of [`LEASE`].
@@ -67,11 +76,16 @@ impl Worker {
                 sleep_unless_stopped(wait, &stop).await;
                 continue;
             }
-            let now = now_ms();
-            let lease_until = now + self.lease.as_millis() as i64;
+            let now = self.clock.now();
+            let lease_until = now + self.lease;
             match self
                 .db
-                .claim_jobs(&self.instance, now, lease_until, BATCH)
+                .claim_jobs(
+                    &self.instance,
+                    now.as_millis(),
+                    lease_until.as_millis(),
+                    BATCH,
+                )
                 .await
             {
                 Ok(jobs) if jobs.is_empty() => self.idle(&stop).await,
@@ -87,14 +101,17 @@ impl Worker {
         Ok(())
     }
 
+    /// Waits until the next job is due on the clock (at most [`IDLE_POLL`]), work is queued,
+    /// or `stop`. A due time already past when the clock is read ends the wait at once.
     async fn idle(&self, stop: &CancellationToken) {
-        let wait = match self.db.next_due_at().await {
-            Ok(Some(due)) => Duration::from_millis((due - now_ms()).max(0) as u64).min(IDLE_POLL),
-            _ => IDLE_POLL,
+        let poll = self.clock.now() + IDLE_POLL;
+        let wake_at = match self.db.next_due_at().await {
+            Ok(Some(due)) => Timestamp::from_millis(due).min(poll),
+            _ => poll,
         };
         tokio::select! {
             _ = self.wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
+            _ = self.clock.sleep_until(wake_at) => {}
             _ = stop.cancelled() => {}
         }
     }
@@ -122,8 +139,8 @@ impl Worker {
         );
         let renew = async {
             loop {
-                tokio::time::sleep(self.lease / 3).await;
-                let until = now_ms() + self.lease.as_millis() as i64;
+                self.clock.sleep(self.lease / 3).await;
+                let until = (self.clock.now() + self.lease).as_millis();
                 if let Err(e) = self.db.renew_leases(&self.instance, &ids, until).await {
                     tracing::warn!(error = format!("{e:#}"), "cannot renew leases");
                 }
@@ -155,7 +172,7 @@ impl Worker {
     async fn work_digest(&self, bucket: &str, digest: Digest) {
         let result = match self.resting_until(bucket) {
             Some(until) => Err(DiscordError::RateLimited {
-                retry_after: Duration::from_millis((until - now_ms()).max(0) as u64),
+                retry_after: until.since(self.clock.now()),
             }),
             None => {
                 if let Err(e) = self.record_digest_nonce(&digest).await {
@@ -165,7 +182,7 @@ impl Worker {
                     );
                     for job in &digest.jobs {
                         let step = Step::RetryAt {
-                            at: now_ms() + 1000,
+                            at: self.clock.now() + Duration::from_secs(1),
                             counts: false,
                             error: "database busy".into(),
                         };
@@ -197,7 +214,7 @@ impl Worker {
         let outcome = result.map(|_| ());
         let mut done = Vec::new();
         for job in &digest.jobs {
-            let step = next_step(&outcome, job.attempts as u32, job.created_at, now_ms());
+            let step = self.next_step(job, &outcome);
             self.count(&job.kind, &outcome, &step);
             match step {
                 Step::Done => done.push(job.id),
@@ -210,7 +227,8 @@ impl Worker {
     /// Marks a digest's delivered jobs done in one transaction (one commit, where one per
     /// job competed with vote batches for SQLite's write lock).
     async fn finish_all(&self, ids: &[i64]) {
-        if let Err(e) = self.db.finish_jobs(ids, now_ms()).await {
+        let now = self.clock.now().as_millis();
+        if let Err(e) = self.db.finish_jobs(ids, now).await {
             tracing::error!(
                 jobs = ids.len(),
                 error = format!("{e:#}"),
@@ -235,16 +253,15 @@ impl Worker {
 
     /// Rests the bucket after a 429, or when Discord says it is exhausted.
     fn note_rate_limits(&self, bucket: &str, result: &Result<Sent, DiscordError>) {
-        let now = now_ms();
-        match result {
+        let wait = match result {
             Ok(Sent {
                 bucket_wait: Some(wait),
-            }) => self.rest(bucket, now + wait.as_millis() as i64),
-            Err(DiscordError::RateLimited { retry_after }) => {
-                self.rest(bucket, now + retry_after.as_millis() as i64)
-            }
-            _ => {}
-        }
+            }) => wait,
+            Err(DiscordError::RateLimited { retry_after }) => retry_after,
+            _ => return,
+        };
+        let now = self.clock.now();
+        self.resting.rest(bucket, now + *wait, now);
     }
 
     async fn work_one(&self, bucket: &str, job: &Job, work: &Work) {
@@ -261,12 +278,11 @@ impl Worker {
             .await;
             return;
         }
-        let started = now_ms();
+        let started = self.clock.now();
         let result = perform(&self.db, &self.discord, &job.guild_id, work, started).await;
-        let now = now_ms();
         self.note_rate_limits(bucket, &result);
         let outcome = result.map(|_| ());
-        let step = next_step(&outcome, job.attempts as u32, job.created_at, now);
+        let step = self.next_step(job, &outcome);
         tracing::debug!(job = job.id, kind = %job.kind, ?step, "job attempted");
         self.count(&job.kind, &outcome, &step);
         self.settle(job, step).await;
@@ -275,17 +291,25 @@ impl Worker {
     /// Counts an attempt in the metrics; a job held back by a rejected token made none.
     fn count(&self, kind: &str, outcome: &Result<(), DiscordError>, step: &Step) {
         if !matches!(outcome, Err(DiscordError::Unauthorized)) {
-            self.metrics.discord_action(kind, step);
+            self.metrics.discord_action(kind, step.outcome());
         }
     }
 
+    /// The policy's decision for `job` after `outcome`, now.
+    fn next_step(&self, job: &Job, outcome: &Result<(), DiscordError>) -> Step {
+        let queued_at = Timestamp::from_millis(job.created_at);
+        next_step(outcome, job.attempts as u32, queued_at, self.clock.now())
+    }
+
     async fn settle(&self, job: &Job, step: Step) {
-        let now = now_ms();
+        let now = self.clock.now().as_millis();
         let saved = match &step {
             Step::Done => self.db.finish_job(job.id, now).await,
             Step::RetryAt { at, counts, error } => {
                 let attempts = job.attempts + i64::from(*counts);
-                self.db.retry_job(job.id, *at, attempts, error).await
+                self.db
+                    .retry_job(job.id, at.as_millis(), attempts, error)
+                    .await
             }
             Step::Fail(error) => {
                 tracing::warn!(job = job.id, kind = %job.kind, guild = %job.guild_id, %error, "job failed");
@@ -301,21 +325,13 @@ impl Worker {
         }
     }
 
-    fn resting_until(&self, bucket: &str) -> Option<i64> {
-        let resting = self.resting.lock().expect("bucket map poisoned");
-        resting
-            .get(bucket)
-            .copied()
-            .filter(|until| *until > now_ms())
-    }
-
-    fn rest(&self, bucket: &str, until: i64) {
-        let mut resting = self.resting.lock().expect("bucket map poisoned");
-        resting.retain(|_, t| *t > now_ms());
-        resting.insert(bucket.to_string(), until);
+    fn resting_until(&self, bucket: &str) -> Option<Timestamp> {
+        self.resting.until(bucket, self.clock.now())
     }
 }
 
+/// A pause before asking an outside party again (the token check, the database after an
+/// error): real time, not the app's clock, because that party's recovery does not follow it.
 async fn sleep_unless_stopped(duration: Duration, stop: &CancellationToken) {
     tokio::select! {
         _ = tokio::time::sleep(duration) => {}

@@ -12,8 +12,3 @@ pub mod tally;
 pub mod template;
 pub mod time;
 pub mod work;
-
-/// Current time in unix milliseconds.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}

@@ -1,13 +1,15 @@
 //! The one time type: a [`Timestamp`] in unix milliseconds, with every conversion here, and
 //! the [`Clock`] that reads it (the system clock in production, a [`ManualClock`] in tests).
 
+use std::future::Future;
 use std::ops::{Add, Sub};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 
 /// One hour.
 pub const HOUR: Duration = Duration::from_secs(3600);
@@ -89,9 +91,23 @@ impl Sub<Duration> for Timestamp {
     }
 }
 
-/// Where the time comes from. Everything that reads "now" takes it from the app's clock.
+/// A wait on a [`Clock`], owning everything it needs.
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Where the time comes from. Everything that reads "now" or waits for a moment takes it from
+/// the app's clock, so tests can run retries, leases and expiries on a [`ManualClock`].
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> Timestamp;
+
+    /// Resolves once [`Clock::now`] has reached `at` (at once if it already has).
+    fn sleep_until(&self, at: Timestamp) -> Sleep;
+}
+
+impl dyn Clock {
+    /// Resolves once `duration` has passed on this clock.
+    pub fn sleep(&self, duration: Duration) -> Sleep {
+        self.sleep_until(self.now() + duration)
+    }
 }
 
 /// A clock shared across the app.
@@ -101,37 +117,80 @@ pub type SharedClock = Arc<dyn Clock>;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
+impl SystemClock {
+    /// The wall clock, shared.
+    pub fn shared() -> SharedClock {
+        Arc::new(SystemClock)
+    }
+}
+
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Utc::now().into()
     }
+
+    fn sleep_until(&self, at: Timestamp) -> Sleep {
+        Box::pin(async move {
+            // Tokio's timer is monotonic and the wall clock may be stepped: look again.
+            loop {
+                let left = at.since(SystemClock.now());
+                if left.is_zero() {
+                    return;
+                }
+                tokio::time::sleep(left).await;
+            }
+        })
+    }
 }
 
-/// A clock that moves only when told to (tests).
-#[derive(Debug, Default)]
+/// A clock that moves only when told to (tests). Waits on it end when it is moved past them.
+#[derive(Debug)]
 pub struct ManualClock {
-    now: AtomicI64,
+    now: watch::Sender<Timestamp>,
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::starting_at(Timestamp::EPOCH)
+    }
 }
 
 impl ManualClock {
     pub fn starting_at(at: Timestamp) -> Self {
         ManualClock {
-            now: AtomicI64::new(at.as_millis()),
+            now: watch::Sender::new(at),
         }
     }
 
-    pub fn advance(&self, by: Duration) {
-        self.now.fetch_add(millis(by), Ordering::SeqCst);
+    /// Stopped at the wall clock's present moment.
+    pub fn starting_now() -> Self {
+        Self::starting_at(SystemClock.now())
     }
 
+    /// Moves the clock forward, waking every wait that is now over.
+    pub fn advance(&self, by: Duration) {
+        self.now.send_modify(|now| *now = *now + by);
+    }
+
+    /// Moves the clock to `at` (backwards too), waking every wait that is now over.
     pub fn set(&self, at: Timestamp) {
-        self.now.store(at.as_millis(), Ordering::SeqCst);
+        self.now.send_replace(at);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        Timestamp(self.now.load(Ordering::SeqCst))
+        *self.now.borrow()
+    }
+
+    fn sleep_until(&self, at: Timestamp) -> Sleep {
+        let mut now = self.now.subscribe();
+        Box::pin(async move {
+            if now.wait_for(|now| *now >= at).await.is_err() {
+                // The clock is gone, so it will never get there.
+                std::future::pending::<()>().await;
+            }
+        })
     }
 }
 
@@ -154,6 +213,34 @@ mod tests {
         assert_eq!(clock.now(), Timestamp::from_millis(5));
         clock.advance(Duration::from_millis(10));
         assert_eq!(clock.now(), Timestamp::from_millis(15));
+    }
+
+    #[tokio::test]
+    async fn a_wait_on_a_manual_clock_ends_when_the_clock_is_advanced_past_it() {
+        let clock = Arc::new(ManualClock::starting_at(Timestamp::from_millis(0)));
+        let shared: SharedClock = clock.clone();
+        let mut wait = shared.sleep(HOUR);
+        clock.advance(HOUR / 2);
+        assert!(futures_util::poll!(&mut wait).is_pending());
+        clock.advance(HOUR / 2);
+        tokio::time::timeout(Duration::from_secs(1), wait)
+            .await
+            .expect("woken by the advance");
+    }
+
+    #[tokio::test]
+    async fn a_wait_for_a_moment_already_past_ends_at_once() {
+        let clock = ManualClock::starting_at(Timestamp::from_millis(10));
+        tokio::time::timeout(
+            Duration::from_secs(1),
+            clock.sleep_until(Timestamp::from_millis(5)),
+        )
+        .await
+        .expect("already past");
+        let system = SystemClock.sleep_until(SystemClock.now() - HOUR);
+        tokio::time::timeout(Duration::from_secs(1), system)
+            .await
+            .expect("already past");
     }
 
     #[test]

@@ -4,17 +4,19 @@
 use super::{refuse, sanitize};
 use crate::domain::message::{OutgoingMessage, Style, Voter, link_url};
 use crate::domain::template::{self, TemplateValues, render};
+use crate::domain::time::{HOUR, Timestamp};
 use crate::storage::{Db, GuildLink};
 
 /// Longest `/topgg display name`.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 
-/// The announcement a vote by `voter` would post with `template` (sample figures).
+/// The announcement a vote by `voter` would post with `template` at `now` (sample figures).
 pub fn preview(
     link: &GuildLink,
     template: &str,
     style: Style,
     voter: Voter<'_>,
+    now: Timestamp,
 ) -> OutgoingMessage {
     let url = link.vote_url();
     let values = TemplateValues {
@@ -25,7 +27,7 @@ pub fn preview(
         votes: 12,
         streak: 3,
         weight: 1,
-        next_vote_at: chrono::Utc::now().timestamp() + 12 * 3600,
+        next_vote_at: (now + HOUR * 12).as_secs(),
         vote_url: url.as_deref().unwrap_or_default(),
         query: None,
     };

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::discord::Discord;
-use crate::domain::now_ms;
+use crate::domain::time::{SharedClock, Timestamp};
 use crate::storage::Db;
 
 /// A bot's name is read again when older than this.
@@ -22,6 +22,7 @@ pub async fn resolve_bot_name(
     discord: &Discord,
     connection_id: &str,
     bot_user_id: &str,
+    now: Timestamp,
 ) -> Option<String> {
     let lookup = tokio::time::timeout(Duration::from_secs(2), discord.user_name(bot_user_id));
     let name = match lookup.await {
@@ -36,7 +37,7 @@ pub async fn resolve_bot_name(
         }
     };
     if let Err(e) = db
-        .set_project_name(connection_id, name.as_deref(), now_ms())
+        .set_project_name(connection_id, name.as_deref(), now.as_millis())
         .await
     {
         tracing::warn!(error = format!("{e:#}"), "cannot store a project name");
@@ -44,10 +45,10 @@ pub async fn resolve_bot_name(
     name
 }
 
-/// One pass: every linked bot project whose name is older than [`NAME_MAX_AGE`].
-pub async fn refresh_names(db: &Db, discord: &Discord) -> anyhow::Result<usize> {
+/// One pass at `now`: every linked bot project whose name is older than [`NAME_MAX_AGE`].
+pub async fn refresh_names(db: &Db, discord: &Discord, now: Timestamp) -> anyhow::Result<usize> {
     let stale = db
-        .names_to_refresh(now_ms() - NAME_MAX_AGE.as_millis() as i64)
+        .names_to_refresh((now - NAME_MAX_AGE).as_millis())
         .await?;
     for project in &stale {
         resolve_bot_name(
@@ -55,27 +56,33 @@ pub async fn refresh_names(db: &Db, discord: &Discord) -> anyhow::Result<usize> 
             discord,
             &project.connection_id,
             &project.project_platform_id,
+            now,
         )
         .await;
     }
     Ok(stale.len())
 }
 
-/// Refreshes names at start and every hour until `stop`.
-pub async fn run_refresh(db: Db, discord: Discord, stop: CancellationToken) -> anyhow::Result<()> {
+/// Refreshes names at start and every hour of the app's clock until `stop`.
+pub async fn run_refresh(
+    db: Db,
+    discord: Discord,
+    clock: SharedClock,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
     if matches!(discord, Discord::DryRun(_)) {
         stop.cancelled().await;
         return Ok(());
     }
-    let mut every = tokio::time::interval(REFRESH_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut next = clock.now();
     loop {
         tokio::select! {
             _ = stop.cancelled() => return Ok(()),
-            _ = every.tick() => {
-                if let Err(e) = refresh_names(&db, &discord).await {
+            _ = clock.sleep_until(next) => {
+                if let Err(e) = refresh_names(&db, &discord, clock.now()).await {
                     tracing::warn!(error = format!("{e:#}"), "name refresh failed");
                 }
+                next = clock.now() + REFRESH_EVERY;
             }
         }
     }

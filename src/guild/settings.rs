@@ -6,6 +6,7 @@ use super::{UserError, refuse, sanitize};
 use crate::domain::message::{OutgoingMessage, Style, Voter};
 use crate::domain::rewards::RewardRole;
 use crate::domain::template::DEFAULT_TEMPLATE;
+use crate::domain::time::Timestamp;
 use crate::storage::{Db, GuildLink, OwnedConnection};
 
 /// Longest template accepted (a rendered message is clipped to Discord's limits anyway).
@@ -131,6 +132,7 @@ pub async fn set_template(
     template: Option<&str>,
     style: Option<Style>,
     caller: Voter<'_>,
+    now: Timestamp,
 ) -> anyhow::Result<(String, OutgoingMessage)> {
     let template = template.map(str::trim).filter(|t| !t.is_empty());
     if template.is_some_and(|t| t.chars().count() > MAX_TEMPLATE_CHARS) {
@@ -142,7 +144,13 @@ pub async fn set_template(
         .await?;
     let style = style.unwrap_or(link.style());
     db.set_style(guild_id, &link.connection_id, style).await?;
-    let message = preview(link, template.unwrap_or(DEFAULT_TEMPLATE), style, caller);
+    let message = preview(
+        link,
+        template.unwrap_or(DEFAULT_TEMPLATE),
+        style,
+        caller,
+        now,
+    );
     let what = if template.is_some() {
         "Template saved"
     } else {

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue};
 
 use super::error::ApiError;
 use crate::domain::signature;
+use crate::domain::time::Timestamp;
 
 /// Bodies above this answer 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -28,12 +29,13 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
-/// Checks `x-topgg-signature` over `body` with `secret`.
+/// Checks `x-topgg-signature` over `body` with `secret`, at `now`.
 pub fn check_signature(
     headers: &HeaderMap,
     body: &[u8],
     secret: &str,
     tolerance_secs: u64,
+    now: Timestamp,
 ) -> Result<(), ApiError> {
     let header = match headers.get("x-topgg-signature") {
         None => None,
@@ -43,12 +45,11 @@ pub fn check_signature(
                 .map_err(|_| signature::SignatureError::Malformed)?,
         ),
     };
-    let now = chrono::Utc::now().timestamp();
     Ok(signature::verify(
         header,
         body,
         secret,
-        now,
+        now.as_secs(),
         tolerance_secs,
     )?)
 }

@@ -11,7 +11,6 @@ use super::AppState;
 use super::body::{RawBody, check_signature, trace_id};
 use super::error::ApiError;
 use crate::domain::events::{Event, IntegrationCreate};
-use crate::domain::now_ms;
 
 /// The event scopes the bot subscribes to: Top.gg delivers only these, and the dashboard's
 /// test event (`webhook.test`) only when it is subscribed.
@@ -37,6 +36,7 @@ pub async fn configure(
         &body,
         secret,
         state.config.topgg.signature_tolerance_secs,
+        state.clock.now(),
     )?;
     match Event::parse(&body)? {
         Event::IntegrationCreate(create) => {
@@ -67,7 +67,7 @@ async fn connect(state: &AppState, create: &IntegrationCreate) -> Result<Handsha
     validate_connection(create)?;
     state
         .db
-        .upsert_connection(create, now_ms())
+        .upsert_connection(create, state.clock.now().as_millis())
         .await
         .map_err(ApiError::Storage)?;
     state.connections.forget(&create.connection_id);

@@ -51,6 +51,8 @@ pub struct AppState {
     pub connections: ConnectionCache,
     /// The bounded-rate info line about received votes.
     pub vote_log: Arc<VoteLog>,
+    /// Where "now" comes from (the system clock, or a test's).
+    pub clock: crate::domain::time::SharedClock,
 }
 
 /// Every route of the contract.

@@ -9,7 +9,6 @@ use super::body::{RawBody, check_signature, trace_id};
 use super::error::ApiError;
 use super::integration::event_name;
 use crate::domain::events::Event;
-use crate::domain::now_ms;
 use crate::domain::signature::SignatureError;
 use crate::storage::{Connection, VoteOutcome};
 
@@ -27,7 +26,7 @@ pub async fn receive(
             let vote_id = vote.id.clone();
             let outcome = state
                 .votes
-                .record(connection, vote, now_ms())
+                .record(connection, vote, state.clock.now().as_millis())
                 .await
                 .map_err(ApiError::Storage)?;
             match outcome {
@@ -57,7 +56,7 @@ pub async fn receive(
         Event::WebhookTest(test) => {
             let jobs = state
                 .db
-                .queue_test_notice(&connection, &test, now_ms())
+                .queue_test_notice(&connection, &test, state.clock.now().as_millis())
                 .await
                 .map_err(ApiError::Storage)?;
             tracing::info!(%trace, connection = %connection_id, jobs, "webhook.test received");
@@ -91,7 +90,7 @@ async fn verified_connection(
     let tolerance = state.config.topgg.signature_tolerance_secs;
     let check = |connection: &Connection| {
         let secret = connection.webhook_secret.0.expose_secret();
-        check_signature(headers, body, secret, tolerance)
+        check_signature(headers, body, secret, tolerance, state.clock.now())
     };
     let cached = state.connections.get(connection_id).await;
     let connection = cached

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use topgg_bot::app::Application;
 use topgg_bot::config::Config;
 use topgg_bot::domain::signature;
+use topgg_bot::domain::time::{SharedClock, SystemClock};
 use topgg_bot::storage::Db;
 
 pub const INTEGRATION_SECRET: &str = "test-integration-secret";
@@ -29,6 +30,8 @@ pub struct TestApp {
     pub db: Db,
     pub client: reqwest::Client,
     pub database_url: String,
+    /// The app's clock: the system clock unless started with [`TestApp::start_with_clock`].
+    pub clock: SharedClock,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<Server>,
@@ -44,6 +47,15 @@ impl TestApp {
 
     /// Like [`TestApp::start`], letting the test adjust the configuration.
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        Self::start_with_clock(backend, SystemClock::shared(), adjust).await
+    }
+
+    /// Like [`TestApp::start_with`], the app reading the time from `clock` (kept on restart).
+    pub async fn start_with_clock(
+        backend: Backend,
+        clock: SharedClock,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
         let (database_url, postgres_db) = match backend {
             Backend::Sqlite => (
@@ -60,12 +72,13 @@ impl TestApp {
         let mut config = test_config(&database_url, &base);
         config.database.spool_path = spool_path(&dir);
         adjust(&mut config);
-        let (db, stop, server) = serve(config, listener).await;
+        let (db, stop, server) = serve(config, listener, clock.clone()).await;
         Some(TestApp {
             base,
             db,
             client: reqwest::Client::new(),
             database_url,
+            clock,
             _dir: dir,
             stop: Some(stop),
             server: Some(server),
@@ -81,7 +94,7 @@ impl TestApp {
         let mut config = test_config(&self.database_url, &base);
         config.database.spool_path = spool_path(&self._dir);
         adjust(&mut config);
-        let (db, stop, server) = serve(config, listener).await;
+        let (db, stop, server) = serve(config, listener, self.clock.clone()).await;
         TestApp {
             base,
             db,
@@ -128,10 +141,10 @@ impl TestApp {
         (status, response.text().await.unwrap())
     }
 
-    /// POSTs `body` to `path` signed with `secret` now.
+    /// POSTs `body` to `path` signed with `secret` now (on the app's clock).
     pub async fn post_signed(&self, path: &str, secret: &str, body: &Value) -> (u16, String) {
         let body = serde_json::to_vec(body).unwrap();
-        let header = signature::sign(secret, chrono::Utc::now().timestamp(), &body);
+        let header = signature::sign(secret, self.clock.now().as_secs(), &body);
         self.post(path, Some(header), body).await
     }
 
@@ -178,8 +191,11 @@ fn test_config(database_url: &str, base: &str) -> Config {
 async fn serve(
     config: Config,
     listener: TcpListener,
+    clock: SharedClock,
 ) -> (Db, tokio::sync::oneshot::Sender<()>, Server) {
-    let app = Application::with_listener(config, listener).await.unwrap();
+    let app = Application::with_listener_and_clock(config, listener, clock)
+        .await
+        .unwrap();
     let db = app.db().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use sqlx::Connection as _;
+use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::send_test::send_signed;
 
 use crate::common::{
@@ -138,7 +139,7 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
                 && !metrics.contains("topgg_bot_spool_depth 0\n"),
             "{metrics}"
         );
-        let outage_ended_ms = topgg_bot::domain::now_ms();
+        let outage_ended_ms = SystemClock.now().as_millis();
         proxy.accept();
         for _ in 0..10 {
             send(&mut sent).await;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::net::TcpListener;
-use topgg_bot::domain::now_ms;
+use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::Db;
 
 use crate::process::BotProcess;
@@ -114,7 +114,7 @@ async fn work_held_by_a_killed_instance_is_done_by_another_once_its_lease_runs_o
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         a.kill().await;
-        let (killed_at, killed_ms) = (Instant::now(), now_ms());
+        let (killed_at, killed_ms) = (Instant::now(), SystemClock.now().as_millis());
         let lease_end = lease_end_of(&site, &held).await;
 
         let mut settings = site.settings("b");
@@ -154,7 +154,11 @@ async fn wait_for_leases_of(site: &Site, prefix: &str, timeout: Duration) -> Vec
             .jobs()
             .await
             .into_iter()
-            .filter(|j| j.status == "queued" && j.lease_until.is_some_and(|t| t > now_ms()))
+            .filter(|j| {
+                j.status == "queued"
+                    && j.lease_until
+                        .is_some_and(|t| t > SystemClock.now().as_millis())
+            })
             .filter(|j| {
                 j.leased_by
                     .as_deref()

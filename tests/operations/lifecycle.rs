@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Utc};
 use serde_json::{Value, json};
-use topgg_bot::domain::now_ms;
+use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::Db;
 
 use crate::common::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
@@ -109,7 +109,11 @@ async fn retention_prunes_old_votes_but_keeps_totals_streaks_and_leaderboards() 
         assert_eq!(Figures::read(&site.db).await, before);
 
         // Finished jobs past the retention go too; queued work never does.
-        let pruned = site.db.prune(now_ms() + 1).await.unwrap();
+        let pruned = site
+            .db
+            .prune(SystemClock.now().as_millis() + 1)
+            .await
+            .unwrap();
         assert_eq!(pruned.votes, 1);
         assert!(site.jobs().await.iter().all(|j| j.status == "queued"));
         assert_eq!(Figures::read(&site.db).await, before);
@@ -252,7 +256,7 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let before = Figures::read(&app.db).await;
-    let ninety_days_ago = now_ms() - 90 * 24 * 3600 * 1000;
+    let ninety_days_ago = SystemClock.now().as_millis() - 90 * 24 * 3600 * 1000;
     // The app's own start-up pruning may already have removed the old vote.
     let pruned = app.db.prune(ninety_days_ago).await.unwrap();
     assert_eq!(pruned.jobs, 0, "jobs finished just now stay");
@@ -261,7 +265,11 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
         1,
         "only the new vote is left"
     );
-    let pruned = app.db.prune(now_ms() + 1).await.unwrap();
+    let pruned = app
+        .db
+        .prune(SystemClock.now().as_millis() + 1)
+        .await
+        .unwrap();
     assert_eq!((pruned.votes, pruned.jobs), (1, 2));
     assert_eq!(Figures::read(&app.db).await, before);
     app.stop().await;

@@ -1,7 +1,6 @@
 //! `/remind on|off`: a voter's vote reminders, for everyone.
 
-use crate::bot::{Context, Error, autocomplete, guild_id, reply_private};
-use crate::domain::now_ms;
+use crate::bot::{Context, Error, autocomplete, guild_id, now, reply_private};
 use crate::guild::{choose_link, remind_report};
 
 /// DM reminders when you can vote again.
@@ -39,6 +38,6 @@ async fn set(ctx: Context<'_>, project: Option<String>, on: bool) -> Result<(), 
         project.as_deref(),
     )?;
     let voter = ctx.author().id.to_string();
-    let text = remind_report(db, &link, &voter, on, now_ms()).await?;
+    let text = remind_report(db, &link, &voter, on, now(ctx)).await?;
     reply_private(ctx, text).await
 }

@@ -5,10 +5,11 @@ use poise::serenity_prelude as serenity;
 use super::roles::roles;
 use crate::bot::facts::guild_facts;
 use crate::bot::render::reply_showing;
-use crate::bot::{Context, Error, autocomplete, caller_manages_guild, guild_id, reply_private};
+use crate::bot::{
+    Context, Error, autocomplete, caller_manages_guild, guild_id, now, reply_private,
+};
 use crate::discord::DiscordError;
 use crate::domain::message::{Style, Voter};
-use crate::domain::now_ms;
 use crate::domain::template::DEFAULT_TEMPLATE;
 use crate::guild::{self, checks::findings, choose_link};
 use crate::storage::GuildLink;
@@ -46,7 +47,7 @@ async fn status(ctx: Context<'_>) -> Result<(), Error> {
         &guild.to_string(),
         &caller,
         &facts,
-        now_ms(),
+        now(ctx),
     )
     .await?;
     reply_private(ctx, report).await
@@ -70,13 +71,13 @@ async fn link(
         &caller,
         manages,
         connection.as_deref(),
-        now_ms(),
+        now(ctx),
     )
     .await?;
     let name = match chosen.project_type.as_str() {
         "bot" => {
             let (id, bot) = (&chosen.connection_id, &chosen.project_platform_id);
-            guild::names::resolve_bot_name(db, discord, id, bot).await
+            guild::names::resolve_bot_name(db, discord, id, bot, ctx.data().clock.now()).await
         }
         _ => None,
     };
@@ -169,6 +170,7 @@ async fn message(
         template.as_deref(),
         style,
         voter,
+        ctx.data().clock.now(),
     )
     .await?;
     ctx.send(reply_showing(&text, &preview)).await?;
@@ -248,7 +250,8 @@ async fn post_sample(ctx: Context<'_>, link: &GuildLink, channel: &str, guild: &
         name: &author.name,
         avatar_url: Some(&avatar),
     };
-    let mut message = guild::settings_preview(link, template, link.style(), voter);
+    let now = ctx.data().clock.now();
+    let mut message = guild::settings_preview(link, template, link.style(), voter, now);
     message.content = format!("(test) {}", message.content);
     message.allowed_users.clear();
     let posted = ctx

@@ -2,8 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::bot::{Context, Error, autocomplete, guild_id, reply_private, reply_public};
-use crate::domain::now_ms;
+use crate::bot::{Context, Error, autocomplete, guild_id, now, reply_private, reply_public};
 use crate::guild::{self, choose_link};
 
 /// Where to vote, and your (or someone's) votes, streak and next vote.
@@ -23,7 +22,7 @@ pub async fn vote(
     };
     let caller = user.is_none_or(|u| u == ctx.author().id);
     let user = user.unwrap_or(ctx.author().id).to_string();
-    let report = guild::vote_report(&ctx.data().db, &links, &user, now_ms()).await?;
+    let report = guild::vote_report(&ctx.data().db, &links, &user, now(ctx)).await?;
     reply_public(ctx, report).await?;
     if caller {
         // The caller's reminder state is theirs: a private follow-up.
@@ -54,6 +53,6 @@ pub async fn leaderboard(
     let links = ctx.data().db.links_in_guild(&guild_id(ctx)?).await?;
     let link = choose_link(links, project.as_deref())?;
     let all_time = matches!(period, Some(Period::All));
-    let report = guild::leaderboard_report(&ctx.data().db, &link, all_time, now_ms()).await?;
+    let report = guild::leaderboard_report(&ctx.data().db, &link, all_time, now(ctx)).await?;
     reply_public(ctx, report).await
 }
