@@ -5,6 +5,7 @@
 mod common;
 mod standin;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
@@ -14,7 +15,7 @@ use standin::*;
 use tokio::net::TcpListener;
 use topgg_bot::app::Application;
 use topgg_bot::config::Config;
-use topgg_bot::domain::time::{Clock, SystemClock};
+use topgg_bot::domain::time::{Clock, HOUR, ManualClock, SharedClock, Timestamp};
 use topgg_bot::send_test::sample_project;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -35,22 +36,34 @@ fn aim_at(config: &mut Config, url: &str, gateway: bool) {
     config.discord.api_url = url.to_string();
 }
 
+/// Votes in these tests expire this long after they are cast, on the test clock.
+const EXPIRY: Duration = Duration::from_secs(60);
+
 struct Bot {
     app: TestApp,
     discord: DiscordStandIn,
+    /// The app's clock: reminders come due only when a test moves it.
+    clock: Arc<ManualClock>,
 }
 
 impl Bot {
-    /// The app on SQLite, gateway connected to a fresh stand-in, the project linked.
+    /// The app on SQLite and a stopped test clock, gateway connected to a fresh stand-in, the
+    /// project linked.
     async fn start() -> Bot {
         let project_bot = user(PLATFORM_ID.parse().unwrap(), PROJECT_NAME);
         let model = GuildModel::default_guild().with_user(project_bot);
         let discord = DiscordStandIn::builder().guild(model).start().await;
         let url = discord.url();
-        let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url, true))
-            .await
-            .unwrap();
-        let bot = Bot { app, discord };
+        let clock = Arc::new(ManualClock::starting_now());
+        let app =
+            TestApp::start_with_clock(Backend::Sqlite, clock.clone(), |c| aim_at(c, &url, true))
+                .await
+                .unwrap();
+        let bot = Bot {
+            app,
+            discord,
+            clock,
+        };
         let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
         bot.discord
             .wait_for(registered, WAIT)
@@ -68,6 +81,7 @@ impl Bot {
         Bot {
             app,
             discord: self.discord,
+            clock: self.clock,
         }
     }
 
@@ -106,6 +120,12 @@ impl Bot {
         }
     }
 
+    /// Moves the clock to `at` and waits until every job then due has been worked.
+    async fn advance_to(&self, at: Timestamp) {
+        self.clock.set(at);
+        worked(&self.app).await;
+    }
+
     async fn stop(self) {
         self.app.stop().await;
     }
@@ -120,23 +140,19 @@ async fn connect(app: &TestApp, owner: u64) {
     assert_eq!(status, 200, "{text}");
 }
 
-/// Sends a signed vote by `voter` expiring in `expires_in`; returns when it expires.
-async fn vote(
-    app: &TestApp,
-    id: &str,
-    voter: u64,
-    expires_in: Duration,
-) -> chrono::DateTime<chrono::Utc> {
-    let expires = chrono::Utc::now() + chrono::Duration::from_std(expires_in).unwrap();
+/// Sends a signed vote by `voter` expiring in `expires_in` (on the app's clock); returns when
+/// it expires.
+async fn vote(app: &TestApp, id: &str, voter: u64, expires_in: Duration) -> Timestamp {
+    let expires = app.clock.now() + expires_in;
     vote_until(app, id, voter, expires).await;
     expires
 }
 
-/// Sends a signed vote by `voter`, cast now, expiring at `expires`.
-async fn vote_until(app: &TestApp, id: &str, voter: u64, expires: chrono::DateTime<chrono::Utc>) {
+/// Sends a signed vote by `voter`, cast now on the app's clock, expiring at `expires`.
+async fn vote_until(app: &TestApp, id: &str, voter: u64, expires: Timestamp) {
     let body = json!({"type": "vote.create", "data": {
         "id": id, "weight": 1,
-        "created_at": chrono::Utc::now().to_rfc3339(), "expires_at": expires.to_rfc3339(),
+        "created_at": app.clock.now().to_rfc3339(), "expires_at": expires.to_rfc3339(),
         "project": project(),
         "user": {"id": "t", "platform_id": voter.to_string(), "name": "voter", "avatar_url": null},
     }});
@@ -156,9 +172,28 @@ async fn dms(discord: &DiscordStandIn, user: u64, count: usize, within: Duration
     }
 }
 
-/// Long enough for a worker to act on anything due (it wakes at a due time or every 5 s).
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+/// When the queued reminders are due.
+async fn reminders_due(app: &TestApp) -> Vec<Timestamp> {
+    let jobs = app.db.all_jobs().await.unwrap();
+    jobs.iter()
+        .filter(|j| j.kind == "remind" && j.status == "queued")
+        .map(|j| Timestamp::from_millis(j.due_at))
+        .collect()
+}
+
+/// Waits until no job due by now (on the app's clock) is still queued: each was worked, so
+/// nothing more happens until the clock moves.
+async fn worked(app: &TestApp) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let now = app.clock.now().as_millis();
+        let jobs = app.db.all_jobs().await.unwrap();
+        if !jobs.iter().any(|j| j.status == "queued" && j.due_at <= now) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still due: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// `topgg_bot_discord_actions_total{kind="remind",outcome=...}` from `/metrics` (0 if absent).
@@ -197,14 +232,6 @@ fn assert_reminder(dm: &Value) {
     );
 }
 
-fn assert_not_before(expiry: chrono::DateTime<chrono::Utc>) {
-    let early = expiry - chrono::Utc::now();
-    assert!(
-        early < chrono::Duration::milliseconds(50),
-        "the reminder came {early} before the vote expired"
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires() {
     let bot = Bot::start().await;
@@ -221,20 +248,19 @@ async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires(
         "{text}"
     );
 
-    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(3)).await;
-    let got = dms(
-        &bot.discord,
-        PLAIN_USER_ID,
-        1,
-        Duration::from_secs(3) + WAIT,
-    )
-    .await;
-    assert_not_before(expiry);
+    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
+    assert_eq!(
+        reminders_due(&bot.app).await,
+        [expiry],
+        "due when the vote expires"
+    );
+    bot.clock.set(expiry);
+    let got = dms(&bot.discord, PLAIN_USER_ID, 1, WAIT).await;
     assert_eq!(got.len(), 1, "one reminder");
     assert_reminder(&got[0]);
     let open = bot.discord.requests_matching("POST", "/users/@me/channels");
     assert_eq!(open[0].body["recipient_id"], PLAIN_USER_ID.to_string());
-    settle().await;
+    worked(&bot.app).await;
     assert_eq!(bot.discord.dms_to(PLAIN_USER_ID).len(), 1, "exactly one");
     assert_eq!(remind_metric(&bot.app, "done").await, 1);
     let status = bot.command(&["topgg", "status"], ADMIN_USER_ID).await;
@@ -249,22 +275,23 @@ async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remind_on_with_a_live_vote_says_when_and_a_voter_who_did_not_opt_in_gets_nothing() {
     let bot = Bot::start().await;
-    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(2)).await;
-    vote(&bot.app, "v2", ADMIN_USER_ID, Duration::from_secs(3600)).await;
+    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
+    let admin_expiry = vote(&bot.app, "v2", ADMIN_USER_ID, HOUR).await;
     let reply = bot.command(&["remind", "on"], ADMIN_USER_ID).await;
-    let when = format!(
-        "<t:{}:R>",
-        (chrono::Utc::now() + chrono::Duration::hours(1)).timestamp()
-    );
+    let when = format!("<t:{}:R>", admin_expiry.as_secs());
     let text = reply.content().unwrap();
     assert!(
         text.contains("I'll DM you when you can vote") && text.contains("<t:"),
         "{text}"
     );
-    assert!(text[..].contains(&when[..8]), "{text}");
+    assert!(text.contains(&when), "{text}");
+    assert_eq!(
+        reminders_due(&bot.app).await,
+        [admin_expiry],
+        "only the opted-in voter's"
+    );
 
-    tokio::time::sleep((expiry - chrono::Utc::now()).to_std().unwrap_or_default()).await;
-    settle().await;
+    bot.advance_to(expiry).await;
     assert!(
         bot.discord.dms_to(PLAIN_USER_ID).is_empty(),
         "no opt-in, no DM"
@@ -281,25 +308,19 @@ async fn remind_on_with_a_live_vote_says_when_and_a_voter_who_did_not_opt_in_get
 async fn a_new_vote_reschedules_the_reminder_to_its_expiry() {
     let bot = Bot::start().await;
     bot.command(&["remind", "on"], PLAIN_USER_ID).await;
-    let first = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(2)).await;
-    let second = vote(&bot.app, "v2", PLAIN_USER_ID, Duration::from_secs(5)).await;
+    let first = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
+    let second = vote(&bot.app, "v2", PLAIN_USER_ID, EXPIRY * 2).await;
+    assert_eq!(reminders_due(&bot.app).await, [second]);
 
-    tokio::time::sleep((first - chrono::Utc::now()).to_std().unwrap_or_default()).await;
-    settle().await;
+    bot.advance_to(first).await;
     assert!(
         bot.discord.dms_to(PLAIN_USER_ID).is_empty(),
         "not at the first expiry"
     );
-    let got = dms(
-        &bot.discord,
-        PLAIN_USER_ID,
-        1,
-        Duration::from_secs(5) + WAIT,
-    )
-    .await;
-    assert_not_before(second);
+    bot.clock.set(second);
+    let got = dms(&bot.discord, PLAIN_USER_ID, 1, WAIT).await;
     assert_eq!(got.len(), 1);
-    settle().await;
+    worked(&bot.app).await;
     assert_eq!(
         bot.discord.dms_to(PLAIN_USER_ID).len(),
         1,
@@ -312,7 +333,7 @@ async fn a_new_vote_reschedules_the_reminder_to_its_expiry() {
 async fn remind_off_cancels_the_reminder_and_deletes_the_opt_in() {
     let bot = Bot::start().await;
     bot.command(&["remind", "on"], PLAIN_USER_ID).await;
-    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(2)).await;
+    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
     let reply = bot.command(&["remind", "off"], PLAIN_USER_ID).await;
     assert!(reply.ephemeral());
     assert!(
@@ -327,8 +348,8 @@ async fn remind_off_cancels_the_reminder_and_deletes_the_opt_in() {
             .unwrap()
     );
 
-    tokio::time::sleep((expiry - chrono::Utc::now()).to_std().unwrap_or_default()).await;
-    settle().await;
+    assert!(reminders_due(&bot.app).await.is_empty(), "cancelled");
+    bot.advance_to(expiry).await;
     assert!(bot.discord.dms_to(PLAIN_USER_ID).is_empty(), "cancelled");
     let (_, private) = bot.vote_command(PLAIN_USER_ID).await;
     assert!(
@@ -343,7 +364,8 @@ async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() 
     let bot = Bot::start().await;
     bot.discord.refuse_dms(PLAIN_USER_ID, true);
     bot.command(&["remind", "on"], PLAIN_USER_ID).await;
-    vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(1)).await;
+    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
+    bot.clock.set(expiry);
     let refused =
         |r: &RecordedRequest| r.method == "POST" && r.status == 403 && r.response["code"] == 50007;
     bot.discord
@@ -381,9 +403,8 @@ async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() 
         "told once"
     );
 
-    vote(&bot.app, "v2", PLAIN_USER_ID, Duration::from_secs(1)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    settle().await;
+    let expiry = vote(&bot.app, "v2", PLAIN_USER_ID, EXPIRY).await;
+    bot.advance_to(expiry).await;
     let attempts = bot
         .discord
         .requests_matching("POST", "/users/@me/channels")
@@ -397,31 +418,32 @@ async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() 
 async fn a_restart_between_the_vote_and_its_expiry_still_sends_exactly_one() {
     let bot = Bot::start().await;
     bot.command(&["remind", "on"], PLAIN_USER_ID).await;
-    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, Duration::from_secs(4)).await;
+    let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
     let bot = bot.restart().await;
-    let got = dms(
-        &bot.discord,
-        PLAIN_USER_ID,
-        1,
-        Duration::from_secs(4) + WAIT,
-    )
-    .await;
-    assert_not_before(expiry);
+    assert_eq!(reminders_due(&bot.app).await, [expiry]);
+    bot.clock.set(expiry);
+    let got = dms(&bot.discord, PLAIN_USER_ID, 1, WAIT).await;
     assert_eq!(got.len(), 1);
-    settle().await;
+    worked(&bot.app).await;
     assert_eq!(bot.discord.dms_to(PLAIN_USER_ID).len(), 1);
     bot.stop().await;
 }
 
 /// A second instance of the app on `database_url`, delivering to the stand-in.
-async fn second_instance(database_url: &str, discord: &str) -> tokio::sync::oneshot::Sender<()> {
+async fn second_instance(
+    database_url: &str,
+    discord: &str,
+    clock: SharedClock,
+) -> tokio::sync::oneshot::Sender<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut config = Config::default();
     aim_at(&mut config, discord, false);
     config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
     config.database.url = database_url.to_string();
     config.http.public_url = format!("http://{}", listener.local_addr().unwrap());
-    let app = Application::with_listener(config, listener).await.unwrap();
+    let app = Application::with_listener_and_clock(config, listener, clock)
+        .await
+        .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = stopped.await;
@@ -433,13 +455,15 @@ async fn second_instance(database_url: &str, discord: &str) -> tokio::sync::ones
 async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
     let discord = DiscordStandIn::start().await;
     let url = discord.url();
-    let Some(app) = TestApp::start_with(Backend::Postgres, |c| aim_at(c, &url, false)).await else {
+    let clock = Arc::new(ManualClock::starting_now());
+    let aim = |c: &mut Config| aim_at(c, &url, false);
+    let Some(app) = TestApp::start_with_clock(Backend::Postgres, clock.clone(), aim).await else {
         return;
     };
-    let other = second_instance(&app.database_url, &url).await;
+    let other = second_instance(&app.database_url, &url, clock.clone()).await;
     connect(&app, ADMIN_USER_ID).await;
     let voters: Vec<u64> = (0..20).map(|i| 1_600_000_000_000_000_000 + i).collect();
-    let now = SystemClock.now().as_millis();
+    let now = clock.now().as_millis();
     for voter in &voters {
         assert_eq!(
             app.db
@@ -449,15 +473,16 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
             None
         );
     }
+    let expires = clock.now() + EXPIRY;
     for voter in &voters {
-        vote(&app, &format!("v{voter}"), *voter, Duration::from_secs(3)).await;
+        vote_until(&app, &format!("v{voter}"), *voter, expires).await;
     }
+    clock.set(expires);
     for voter in &voters {
-        let got = dms(&discord, *voter, 1, Duration::from_secs(3) + WAIT).await;
+        let got = dms(&discord, *voter, 1, WAIT).await;
         assert_eq!(got.len(), 1, "voter {voter}");
     }
-    settle().await;
-    settle().await;
+    worked(&app).await;
     for voter in &voters {
         assert_eq!(
             discord.dms_to(*voter).len(),
@@ -473,29 +498,32 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
 async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
     let discord = DiscordStandIn::start().await;
     let url = discord.url();
-    let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url, false))
+    let clock = Arc::new(ManualClock::starting_now());
+    let aim = |c: &mut Config| aim_at(c, &url, false);
+    let app = TestApp::start_with_clock(Backend::Sqlite, clock.clone(), aim)
         .await
         .unwrap();
     connect(&app, ADMIN_USER_ID).await;
     let voters: Vec<u64> = (0..120).map(|i| 1_700_000_000_000_000_000 + i).collect();
-    let now = SystemClock.now().as_millis();
+    let now = clock.now().as_millis();
     for voter in &voters {
         app.db
             .remind_on(CONNECTION, &voter.to_string(), now)
             .await
             .unwrap();
     }
-    let expires = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let expires = clock.now() + EXPIRY;
     for voter in &voters {
         vote_until(&app, &format!("b{voter}"), *voter, expires).await;
     }
+    clock.set(expires);
     let all_sent = |r: &RecordedRequest| r.status == 200 && r.path.starts_with("/channels/");
     let deadline = Instant::now() + Duration::from_secs(60);
     while discord.requests().iter().filter(|r| all_sent(r)).count() < voters.len() {
         assert!(Instant::now() < deadline, "not every reminder was sent");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    settle().await;
+    worked(&app).await;
     for voter in &voters {
         assert_eq!(discord.dms_to(*voter).len(), 1, "voter {voter}");
     }
@@ -521,7 +549,7 @@ mod queue {
 
     async fn one_reminder_per_voter_and_project_however_many_guilds_link_it(app: &TestApp) {
         connect(app, ADMIN_USER_ID).await;
-        let now = SystemClock.now().as_millis();
+        let now = app.clock.now().as_millis();
         for guild in ["700000000000000001", "700000000000000002"] {
             app.db.link(guild, CONNECTION, "1", now).await.unwrap();
         }
@@ -532,13 +560,13 @@ mod queue {
         let jobs = app.db.all_jobs().await.unwrap();
         let queued = queued_reminders(&jobs);
         assert_eq!(queued.len(), 1, "{queued:?}");
-        assert_eq!(queued[0].due_at, later.timestamp_millis());
+        assert_eq!(queued[0].due_at, later.as_millis());
     }
 
     async fn integration_delete_removes_opt_ins_and_queued_reminders(app: &TestApp) {
         connect(app, ADMIN_USER_ID).await;
         let voter = PLAIN_USER_ID.to_string();
-        let now = SystemClock.now().as_millis();
+        let now = app.clock.now().as_millis();
         app.db.remind_on(CONNECTION, &voter, now).await.unwrap();
         vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
         assert_eq!(queued_reminders(&app.db.all_jobs().await.unwrap()).len(), 1);
