@@ -180,6 +180,12 @@ impl Bot {
         }
     }
 
+    /// Waits until every job due now has been worked; used before asserting that nothing
+    /// more happened.
+    async fn settled(&self) {
+        self.worked_until(self.app.clock.now()).await;
+    }
+
     fn role_puts(&self, role: u64) -> usize {
         let path = format!("/guilds/{GUILD_ID}/members/{PLAIN_USER_ID}/roles/{role}");
         self.discord.requests_matching("PUT", &path).len()
@@ -188,11 +194,6 @@ impl Bot {
     async fn stop(self) {
         self.app.stop().await;
     }
-}
-
-/// Lets the worker act on anything due; used before asserting that nothing more happened.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(1500)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,7 +232,7 @@ async fn a_vote_posts_one_announcement_mentioning_only_the_voter_and_grants_the_
     assert!(roles().contains(&REWARD_ROLE_ID));
 
     assert_eq!(bot.vote("v1").await, 204, "a redelivery is acknowledged");
-    settle().await;
+    bot.settled().await;
     assert_eq!(
         bot.discord.messages_in(POST_CHANNEL_ID).len(),
         1,
@@ -387,7 +388,7 @@ async fn missing_permissions_are_recorded_and_shown_by_topgg_status() {
         .wait_for(|r| r.path == path && r.status == 403, WAIT)
         .await;
     assert!(refused.is_some());
-    settle().await;
+    bot.settled().await;
     assert_eq!(
         bot.discord.requests_matching("POST", &path).len(),
         1,
@@ -463,7 +464,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     let messages_path = format!("/channels/{POST_CHANNEL_ID}/messages");
 
     assert_eq!(bot.vote("v1").await, 204);
-    settle().await;
+    bot.settled().await;
     assert!(
         bot.discord
             .requests_matching("POST", &messages_path)
@@ -516,7 +517,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     );
     bot.vote("v4").await;
     bot.messages(POST_CHANNEL_ID, 3, WAIT).await;
-    settle().await;
+    bot.settled().await;
     assert_eq!(bot.role_puts(REWARD_ROLE_2_ID), 1);
 
     bot.command(
@@ -528,7 +529,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     bot.command(&["topgg", "channel"], vec![], ADMIN_USER_ID)
         .await;
     bot.vote("v5").await;
-    settle().await;
+    bot.settled().await;
     assert_eq!(
         bot.role_puts(REWARD_ROLE_2_ID),
         1,
