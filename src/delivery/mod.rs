@@ -4,6 +4,7 @@ mod digest;
 mod execute;
 pub mod outcomes;
 pub mod policy;
+mod posting;
 mod reminder;
 mod resting;
 mod worker;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::digest::{Digest, coalesce};
+use super::digest::coalesce;
 use super::execute::{bucket_of, perform};
 use super::policy::{Step, next_step};
 use super::resting::Resting;
@@ -25,15 +25,15 @@ const IDLE_POLL: Duration = Duration::from_secs(5);
 const BATCH: i64 = 64;
 
 pub struct Worker {
-    db: Db,
-    discord: Discord,
+    pub(super) db: Db,
+    pub(super) discord: Discord,
     wake: Arc<Notify>,
     instance: String,
     /// Rate-limit buckets Discord told to rest.
     resting: Resting,
     lease: Duration,
     metrics: Metrics,
-    clock: SharedClock,
+    pub(super) clock: SharedClock,
 }
 
 impl Worker {
@@ -168,91 +168,8 @@ impl Worker {
         }
     }
 
-    /// Posts one digest; every job it stands for shares the outcome.
-    async fn work_digest(&self, bucket: &str, digest: Digest) {
-        let result = match self.resting_until(bucket) {
-            Some(until) => Err(DiscordError::RateLimited {
-                retry_after: until.since(self.clock.now()),
-            }),
-            None => {
-                if let Err(e) = self.record_digest_nonce(&digest).await {
-                    tracing::warn!(
-                        error = format!("{e:#}"),
-                        "cannot record a digest nonce; retrying later"
-                    );
-                    for job in &digest.jobs {
-                        let step = Step::RetryAt {
-                            at: self.clock.now() + Duration::from_secs(1),
-                            counts: false,
-                            error: "database busy".into(),
-                        };
-                        self.settle(job, step).await;
-                    }
-                    return;
-                }
-                let sent = self.discord.post_message(
-                    &digest.channel_id,
-                    &digest.message,
-                    Some(&digest.nonce),
-                );
-                sent.await
-            }
-        };
-        self.note_rate_limits(bucket, &result);
-        if let Some(job) = digest.jobs.first() {
-            super::outcomes::after_digest(&self.db, &job.guild_id, &digest.channel_id, &result)
-                .await;
-        }
-        tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
-        if result.as_ref().is_err_and(|e| !e.may_have_acted()) {
-            // Discord answered, so nothing was posted under this nonce: the jobs may regroup.
-            // After a timeout or a broken connection it may have posted: the nonce stays.
-            if let Err(e) = self.db.set_group_nonce(&digest.job_ids(), None).await {
-                tracing::warn!(error = format!("{e:#}"), "cannot clear a digest nonce");
-            }
-        }
-        let outcome = result.map(|_| ());
-        let mut done = Vec::new();
-        for job in &digest.jobs {
-            let step = self.next_step(job, &outcome);
-            self.count(&job.kind, &outcome, &step);
-            match step {
-                Step::Done => done.push(job.id),
-                step => self.settle(job, step).await,
-            }
-        }
-        self.finish_all(&done).await;
-    }
-
-    /// Marks a digest's delivered jobs done in one transaction (one commit, where one per
-    /// job competed with vote batches for SQLite's write lock).
-    async fn finish_all(&self, ids: &[i64]) {
-        let now = self.clock.now().as_millis();
-        if let Err(e) = self.db.finish_jobs(ids, now).await {
-            tracing::error!(
-                jobs = ids.len(),
-                error = format!("{e:#}"),
-                "cannot record job outcomes; their leases will lapse"
-            );
-        }
-    }
-
-    /// Keeps the digest's nonce with its jobs before posting, unless they carry it already.
-    async fn record_digest_nonce(&self, digest: &Digest) -> anyhow::Result<()> {
-        let recorded = digest
-            .jobs
-            .iter()
-            .all(|j| j.group_nonce.as_deref() == Some(digest.nonce.as_str()));
-        if recorded {
-            return Ok(());
-        }
-        self.db
-            .set_group_nonce(&digest.job_ids(), Some(&digest.nonce))
-            .await
-    }
-
     /// Rests the bucket after a 429, or when Discord says it is exhausted.
-    fn note_rate_limits(&self, bucket: &str, result: &Result<Sent, DiscordError>) {
+    pub(super) fn note_rate_limits(&self, bucket: &str, result: &Result<Sent, DiscordError>) {
         let wait = match result {
             Ok(Sent {
                 bucket_wait: Some(wait),
@@ -289,19 +206,19 @@ impl Worker {
     }
 
     /// Counts an attempt in the metrics; a job held back by a rejected token made none.
-    fn count(&self, kind: &str, outcome: &Result<(), DiscordError>, step: &Step) {
+    pub(super) fn count(&self, kind: &str, outcome: &Result<(), DiscordError>, step: &Step) {
         if !matches!(outcome, Err(DiscordError::Unauthorized)) {
             self.metrics.discord_action(kind, step.outcome());
         }
     }
 
     /// The policy's decision for `job` after `outcome`, now.
-    fn next_step(&self, job: &Job, outcome: &Result<(), DiscordError>) -> Step {
+    pub(super) fn next_step(&self, job: &Job, outcome: &Result<(), DiscordError>) -> Step {
         let queued_at = Timestamp::from_millis(job.created_at);
         next_step(outcome, job.attempts as u32, queued_at, self.clock.now())
     }
 
-    async fn settle(&self, job: &Job, step: Step) {
+    pub(super) async fn settle(&self, job: &Job, step: Step) {
         let now = self.clock.now().as_millis();
         let saved = match &step {
             Step::Done => self.db.finish_job(job.id, now).await,
@@ -325,7 +242,7 @@ impl Worker {
         }
     }
 
-    fn resting_until(&self, bucket: &str) -> Option<Timestamp> {
+    pub(super) fn resting_until(&self, bucket: &str) -> Option<Timestamp> {
         self.resting.until(bucket, self.clock.now())
     }
 }

@@ -1,0 +1,93 @@
+//! Posting a digest: one message standing for several announcements of one channel.
+
+use std::time::Duration;
+
+use super::digest::Digest;
+use super::policy::Step;
+use super::worker::Worker;
+use crate::discord::DiscordError;
+
+impl Worker {
+    /// Posts one digest; every job it stands for shares the outcome.
+    pub(super) async fn work_digest(&self, bucket: &str, digest: Digest) {
+        let result = match self.resting_until(bucket) {
+            Some(until) => Err(DiscordError::RateLimited {
+                retry_after: until.since(self.clock.now()),
+            }),
+            None => {
+                if let Err(e) = self.record_digest_nonce(&digest).await {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        "cannot record a digest nonce; retrying later"
+                    );
+                    for job in &digest.jobs {
+                        let step = Step::RetryAt {
+                            at: self.clock.now() + Duration::from_secs(1),
+                            counts: false,
+                            error: "database busy".into(),
+                        };
+                        self.settle(job, step).await;
+                    }
+                    return;
+                }
+                let sent = self.discord.post_message(
+                    &digest.channel_id,
+                    &digest.message,
+                    Some(&digest.nonce),
+                );
+                sent.await
+            }
+        };
+        self.note_rate_limits(bucket, &result);
+        if let Some(job) = digest.jobs.first() {
+            super::outcomes::after_digest(&self.db, &job.guild_id, &digest.channel_id, &result)
+                .await;
+        }
+        tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
+        if result.as_ref().is_err_and(|e| !e.may_have_acted()) {
+            // Discord answered, so nothing was posted under this nonce: the jobs may regroup.
+            // After a timeout or a broken connection it may have posted: the nonce stays.
+            if let Err(e) = self.db.set_group_nonce(&digest.job_ids(), None).await {
+                tracing::warn!(error = format!("{e:#}"), "cannot clear a digest nonce");
+            }
+        }
+        let outcome = result.map(|_| ());
+        let mut done = Vec::new();
+        for job in &digest.jobs {
+            let step = self.next_step(job, &outcome);
+            self.count(&job.kind, &outcome, &step);
+            match step {
+                Step::Done => done.push(job.id),
+                step => self.settle(job, step).await,
+            }
+        }
+        self.finish_all(&done).await;
+    }
+
+    /// Marks a digest's delivered jobs done in one transaction (one commit, where one per
+    /// job competed with vote batches for SQLite's write lock).
+    async fn finish_all(&self, ids: &[i64]) {
+        let now = self.clock.now().as_millis();
+        if let Err(e) = self.db.finish_jobs(ids, now).await {
+            tracing::error!(
+                jobs = ids.len(),
+                error = format!("{e:#}"),
+                "cannot record job outcomes; their leases will lapse"
+            );
+        }
+    }
+
+    /// Keeps the digest's nonce with its jobs before posting, unless they carry it already.
+    async fn record_digest_nonce(&self, digest: &Digest) -> anyhow::Result<()> {
+        let recorded = digest
+            .jobs
+            .iter()
+            .all(|j| j.group_nonce.as_deref() == Some(digest.nonce.as_str()));
+        if recorded {
+            return Ok(());
+        }
+        self.db
+            .set_group_nonce(&digest.job_ids(), Some(&digest.nonce))
+            .await
+    }
+}
