@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::Context;
-use crate::guild::checks::GuildFacts;
+use crate::guild::checks::{ChannelFacts, GuildFacts, RoleFacts};
 use crate::guild::role_safety::CallerFacts;
 
 /// What the bot can do in `guild_id`, from the cache (filled by GUILD_CREATE and updates).
@@ -23,26 +23,25 @@ pub fn guild_facts(ctx: Context<'_>, guild_id: serenity::GuildId) -> GuildFacts 
         .iter()
         .map(|(id, channel)| {
             let p = guild.user_permissions_in(channel, bot);
-            (
-                id.to_string(),
-                (channel.name.clone(), p.view_channel() && p.send_messages()),
-            )
+            let facts = ChannelFacts {
+                name: channel.name.clone(),
+                can_post: p.view_channel() && p.send_messages(),
+            };
+            (id.get().into(), facts)
         })
         .collect();
     let roles = guild
         .roles
         .iter()
         .map(|(id, role)| {
-            (
-                id.to_string(),
-                (role.name.clone(), role.position, role.managed),
-            )
+            let facts = RoleFacts {
+                name: role.name.clone(),
+                position: role.position,
+                managed: role.managed,
+                permissions: role.permissions.bits(),
+            };
+            (id.get().into(), facts)
         })
-        .collect();
-    let role_permissions = guild
-        .roles
-        .iter()
-        .map(|(id, role)| (id.to_string(), role.permissions.bits()))
         .collect();
     let caller = caller_facts(ctx, &guild);
     GuildFacts {
@@ -51,7 +50,6 @@ pub fn guild_facts(ctx: Context<'_>, guild_id: serenity::GuildId) -> GuildFacts 
         bot_top_position,
         channels,
         roles,
-        role_permissions,
         caller,
     }
 }

@@ -3,7 +3,9 @@
 
 use super::{refuse, sanitize};
 use crate::domain::message::{OutgoingMessage, Style, Voter, link_url};
+use crate::domain::now_ms;
 use crate::domain::template::{self, TemplateValues, render};
+use crate::domain::time::{HOUR, Timestamp};
 use crate::storage::{Db, GuildLink};
 
 /// Longest `/topgg display name`.
@@ -25,7 +27,7 @@ pub fn preview(
         votes: 12,
         streak: 3,
         weight: 1,
-        next_vote_at: chrono::Utc::now().timestamp() + 12 * 3600,
+        next_vote_at: Timestamp::from_millis(now_ms()) + 12 * HOUR,
         vote_url: url.as_deref().unwrap_or_default(),
         query: None,
     };

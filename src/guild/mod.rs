@@ -14,7 +14,8 @@ pub use display::{preview as settings_preview, set_display};
 pub use reminders::{remind_report, status_line as reminder_status_line, vote_reminder_lines};
 pub use reports::{leaderboard_report, status_report, vote_report};
 pub use settings::{
-    add_role, claim, claimed_reply, remove_role, roles_report, set_channel, set_template,
+    add_role, claim, claimed_reply, remove_role, reward_duration, roles_report, set_channel,
+    set_template,
 };
 
 use crate::storage::GuildLink;

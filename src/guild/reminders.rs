@@ -1,6 +1,7 @@
 //! What `/remind` does and what `/vote` and `/topgg status` say about reminders.
 
 use crate::domain::reminder::{off_reply, on_reply, refused_notice};
+use crate::domain::time::Timestamp;
 use crate::storage::{Db, GuildLink};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -19,7 +20,9 @@ pub async fn remind_report(
     let text = if on {
         on_reply(
             &name,
-            db.remind_on(&link.connection_id, voter_id, now).await?,
+            db.remind_on(&link.connection_id, voter_id, now)
+                .await?
+                .map(Timestamp::from_millis),
         )
     } else {
         off_reply(&name, db.remind_off(&link.connection_id, voter_id).await?)

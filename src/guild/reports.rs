@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::checks::{GuildFacts, findings};
 use super::sanitize;
 use super::settings::describe;
+use crate::domain::ids::RoleId;
 use crate::storage::{Db, GuildLink};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -100,12 +101,12 @@ async fn link_status(
     }
     let reminders = super::reminders::status_line(db, &link.connection_id, now).await?;
     let _ = writeln!(out, "{reminders}");
-    let role_ids: Vec<String> = roles
+    let role_ids: Vec<RoleId> = roles
         .into_iter()
         .filter(|r| r.disabled_reason.is_none())
         .map(|r| r.role.role_id)
         .collect();
-    let problems = findings(facts, link.channel_id.as_deref(), &role_ids);
+    let problems = findings(facts, link.channel_id.as_ref(), &role_ids);
     if problems.is_empty() {
         out.push_str("Checks: I can post and give every reward role.\n");
     }

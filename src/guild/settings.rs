@@ -4,14 +4,14 @@ use super::checks::{GuildFacts, role_problem};
 use super::display::preview;
 use super::{UserError, refuse, sanitize};
 use crate::domain::message::{OutgoingMessage, Style, Voter};
-use crate::domain::rewards::RewardRole;
+use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::template::DEFAULT_TEMPLATE;
 use crate::storage::{Db, GuildLink, OwnedConnection};
 
 /// Longest template accepted (a rendered message is clipped to Discord's limits anyway).
 pub const MAX_TEMPLATE_CHARS: usize = 1500;
 /// Longest reward duration: a year.
-pub const MAX_HOURS: i64 = 8760;
+pub const MAX_HOURS: u32 = 8760;
 
 /// `/topgg link`: links one of `caller`'s connections to `guild_id` and returns it. Only the
 /// user who clicked Connect may, and only with Manage Server.
@@ -157,7 +157,24 @@ pub async fn set_template(
     ))
 }
 
-/// `/topgg roles add`. `hours`: `None` until the vote expires, `Some(0)` permanent.
+/// The `/topgg roles add hours:` option: omitted, until the vote expires; 0, permanently;
+/// else that many hours (at most [`MAX_HOURS`]).
+pub fn reward_duration(hours: Option<i64>) -> anyhow::Result<RewardDuration> {
+    Ok(match hours.map(u32::try_from) {
+        None => RewardDuration::UntilVoteExpires,
+        Some(Ok(0)) => RewardDuration::Permanent,
+        Some(Ok(hours)) if hours <= MAX_HOURS => RewardDuration::ForHours(hours),
+        Some(_) => return out_of_limits(),
+    })
+}
+
+fn out_of_limits<T>() -> anyhow::Result<T> {
+    refuse(format!(
+        "`votes` must be at least 1 and `hours` between 0 and {MAX_HOURS}."
+    ))
+}
+
+/// `/topgg roles add`.
 pub async fn add_role(
     db: &Db,
     guild_id: &str,
@@ -165,13 +182,12 @@ pub async fn add_role(
     role: RewardRole,
     facts: &GuildFacts,
 ) -> anyhow::Result<String> {
-    if role.role_id == guild_id {
+    if role.role_id.as_str() == guild_id {
         return refuse("@everyone cannot be a reward role.");
     }
-    if role.votes_required < 1 || role.hours.is_some_and(|h| !(0..=MAX_HOURS).contains(&h)) {
-        return refuse(format!(
-            "`votes` must be at least 1 and `hours` between 0 and {MAX_HOURS}."
-        ));
+    let too_long = matches!(role.duration, RewardDuration::ForHours(h) if h > MAX_HOURS);
+    if role.votes_required < 1 || too_long {
+        return out_of_limits();
     }
     if let Some(reason) = super::role_safety::refusal(facts, &role.role_id) {
         return refuse(reason);
@@ -244,10 +260,10 @@ pub fn describe(role: &RewardRole) -> String {
         1 => "from their first vote".to_string(),
         n => format!("from {n} votes"),
     };
-    let how_long = match role.hours {
-        None => "until their vote expires (about 12 h)".to_string(),
-        Some(0) => "permanently".to_string(),
-        Some(h) => format!("for {h} h after each vote"),
+    let how_long = match role.duration {
+        RewardDuration::UntilVoteExpires => "until their vote expires (about 12 h)".to_string(),
+        RewardDuration::Permanent => "permanently".to_string(),
+        RewardDuration::ForHours(h) => format!("for {h} h after each vote"),
     };
     format!("{from}, {how_long}.")
 }

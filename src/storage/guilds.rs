@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Db, with_pool};
+use crate::domain::ids::{ChannelId, RoleId};
 use crate::domain::message::Style;
 use crate::domain::rewards::RewardRole;
 use crate::domain::template::vote_url;
@@ -27,7 +28,7 @@ pub struct GuildLink {
     pub connected_at: i64,
     pub linked_by: String,
     pub linked_at: i64,
-    pub channel_id: Option<String>,
+    pub channel_id: Option<ChannelId>,
     pub template: Option<String>,
 }
 
@@ -148,7 +149,7 @@ impl Db {
         guild_id: &str,
         connection_id: &str,
     ) -> anyhow::Result<Vec<RoleSetting>> {
-        let rows: Vec<(String, i64, Option<i64>, Option<String>)> = with_pool!(self, pool => {
+        let rows: Vec<(RoleId, i64, Option<i64>, Option<String>)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT role_id, votes_required, hours, disabled_reason FROM reward_roles \
                             WHERE guild_id = $1 AND connection_id = $2 ORDER BY votes_required, role_id")
                 .bind(guild_id).bind(connection_id).fetch_all(pool).await?
@@ -160,7 +161,7 @@ impl Db {
                     role: RewardRole {
                         role_id,
                         votes_required,
-                        hours,
+                        duration: super::links::reward_duration(hours),
                     },
                     disabled_reason,
                 },

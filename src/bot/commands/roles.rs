@@ -41,9 +41,9 @@ async fn add(
         .map(|g| guild_facts(ctx, g))
         .unwrap_or_default();
     let reward = RewardRole {
-        role_id: role.id.to_string(),
+        role_id: role.id.get().into(),
         votes_required: votes.unwrap_or(1),
-        hours,
+        duration: guild::reward_duration(hours)?,
     };
     let reply = guild::add_role(&ctx.data().db, &guild, &link, reward, &facts).await?;
     reply_private(ctx, reply).await

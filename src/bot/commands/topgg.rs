@@ -7,6 +7,7 @@ use crate::bot::facts::guild_facts;
 use crate::bot::render::reply_showing;
 use crate::bot::{Context, Error, autocomplete, caller_manages_guild, guild_id, reply_private};
 use crate::discord::DiscordError;
+use crate::domain::ids::{ChannelId, RoleId, UserId};
 use crate::domain::message::{Style, Voter};
 use crate::domain::now_ms;
 use crate::domain::template::DEFAULT_TEMPLATE;
@@ -115,11 +116,12 @@ async fn channel(
     project: Option<String>,
 ) -> Result<(), Error> {
     let link = target(ctx, project.as_deref()).await?;
-    let channel = channel.map(|c| c.to_string());
-    let mut reply =
-        guild::set_channel(&ctx.data().db, &guild_id(ctx)?, &link, channel.as_deref()).await?;
+    let channel = channel.map(|c| ChannelId::from(c.get()));
+    let db = &ctx.data().db;
+    let channel_text = channel.as_ref().map(ChannelId::as_str);
+    let mut reply = guild::set_channel(db, &guild_id(ctx)?, &link, channel_text).await?;
     if let Some(guild) = ctx.guild_id() {
-        for problem in findings(&guild_facts(ctx, guild), channel.as_deref(), &[]) {
+        for problem in findings(&guild_facts(ctx, guild), channel.as_ref(), &[]) {
             reply.push_str(&format!("\nWarning: {problem}"));
         }
     }
@@ -155,7 +157,7 @@ async fn message(
         StyleChoice::Text => Style::Text,
     });
     let (author, avatar) = (ctx.author(), ctx.author().face());
-    let author_id = author.id.to_string();
+    let author_id = UserId::from(author.id.get());
     let voter = Voter {
         id: &author_id,
         name: &author.name,
@@ -217,9 +219,9 @@ async fn test(
         .ok_or_else(|| anyhow::anyhow!("guild only"))?;
     let mut reply = match &link.channel_id {
         None => "No announcement channel is set: choose one with `/topgg channel`.".to_string(),
-        Some(channel) => post_sample(ctx, &link, channel, &guild.to_string()).await,
+        Some(channel) => post_sample(ctx, &link, channel.as_str(), &guild.to_string()).await,
     };
-    let roles: Vec<String> = ctx
+    let roles: Vec<RoleId> = ctx
         .data()
         .db
         .reward_roles(&guild.to_string(), &link.connection_id)
@@ -227,7 +229,7 @@ async fn test(
         .into_iter()
         .map(|r| r.role_id)
         .collect();
-    let problems = findings(&guild_facts(ctx, guild), link.channel_id.as_deref(), &roles);
+    let problems = findings(&guild_facts(ctx, guild), link.channel_id.as_ref(), &roles);
     if problems.is_empty() {
         reply.push_str("\nChecks: I can post and give every reward role.");
     }
@@ -242,7 +244,7 @@ async fn test(
 async fn post_sample(ctx: Context<'_>, link: &GuildLink, channel: &str, guild: &str) -> String {
     let template = link.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
     let (author, avatar) = (ctx.author(), ctx.author().face());
-    let author_id = author.id.to_string();
+    let author_id = UserId::from(author.id.get());
     let voter = Voter {
         id: &author_id,
         name: &author.name,
