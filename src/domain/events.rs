@@ -215,6 +215,14 @@ mod tests {
     }
 
     #[test]
+    fn a_parsed_event_is_named_by_its_type() {
+        let event = Event::parse(VOTE.as_bytes()).unwrap();
+        assert_eq!(event.name(), names::VOTE_CREATE);
+        let other = Event::parse(br#"{"type":"vote.delete","data":{}}"#).unwrap();
+        assert_eq!(other.name(), "vote.delete");
+    }
+
+    #[test]
     fn unknown_event_types_are_reported_not_rejected() {
         let event = Event::parse(br#"{"type":"vote.delete","data":{"x":1}}"#).unwrap();
         assert_eq!(event, Event::Unknown("vote.delete".into()));

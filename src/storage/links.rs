@@ -209,3 +209,21 @@ impl Db {
         Ok(group_link_rows(rows))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hours_column_maps_null_zero_and_n_to_the_reward_duration_and_back() {
+        let cases = [
+            (None, RewardDuration::UntilVoteExpires),
+            (Some(0), RewardDuration::Permanent),
+            (Some(24), RewardDuration::ForHours(24)),
+        ];
+        for (column, duration) in cases {
+            assert_eq!(reward_duration(column), duration);
+            assert_eq!(hours_column(duration), column);
+        }
+    }
+}
