@@ -178,6 +178,7 @@ pub struct WebhookTest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::time::HOUR;
 
     const VOTE: &str = r#"{"type":"vote.create","data":{"id":"808499215864008704","weight":1,
  "created_at":"2026-02-09T00:47:14.2510149+00:00","expires_at":"2026-02-09T12:47:14.2510149+00:00",
@@ -192,10 +193,7 @@ mod tests {
         };
         assert_eq!(vote.id.as_str(), "808499215864008704");
         assert_eq!(vote.user.platform_id.as_str(), "discord-user-id");
-        assert_eq!(
-            vote.expires_at.timestamp() - vote.created_at.timestamp(),
-            12 * 3600
-        );
+        assert_eq!(vote.expiry().since(vote.cast_at()), 12 * HOUR);
         assert_eq!(vote.query.unwrap()["ref"], "discord");
     }
 
