@@ -4,6 +4,8 @@
 
 pub mod checks;
 mod claim;
+#[cfg(test)]
+mod command_tests;
 mod display;
 pub mod names;
 mod reminders;
