@@ -6,8 +6,12 @@ use super::Context;
 use crate::guild::checks::{ChannelFacts, GuildFacts, RoleFacts};
 use crate::guild::role_safety::CallerFacts;
 
-/// What the bot can do in `guild_id`, from the cache (filled by GUILD_CREATE and updates).
-pub fn guild_facts(ctx: Context<'_>, guild_id: serenity::GuildId) -> GuildFacts {
+/// What the bot can do in the command's guild, from the cache (filled by GUILD_CREATE and
+/// updates); nothing known outside a guild or before the guild is cached.
+pub fn guild_facts(ctx: Context<'_>) -> GuildFacts {
+    let Some(guild_id) = ctx.guild_id() else {
+        return GuildFacts::default();
+    };
     let bot_id = ctx.cache().current_user().id;
     let Some(guild) = ctx.cache().guild(guild_id) else {
         return GuildFacts::default();

@@ -101,6 +101,14 @@ pub fn vote_url(project_type: &str, platform_id: &str) -> Option<String> {
     }
 }
 
+/// How a project is named in replies: its name, or its type and id when no name can be had.
+pub fn project_label(name: Option<&str>, project_type: &str, platform_id: &str) -> String {
+    match name {
+        Some(name) => name.to_string(),
+        None => format!("{project_type} {platform_id}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::LazyLock;

@@ -6,7 +6,7 @@ use super::{Db, with_pool};
 use crate::domain::ids::{ChannelId, RoleId};
 use crate::domain::message::Style;
 use crate::domain::rewards::RewardRole;
-use crate::domain::template::vote_url;
+use crate::domain::template::{project_label, vote_url};
 
 /// A (guild, connection) link with its connection's facts and the link's settings.
 #[derive(Debug, Clone, Default, FromRow)]
@@ -35,10 +35,8 @@ pub struct GuildLink {
 impl GuildLink {
     /// How the project is shown: its name, or its type and id when no name can be had.
     pub fn label(&self) -> String {
-        match &self.project_name {
-            Some(name) => name.clone(),
-            None => format!("{} {}", self.project_type, self.project_platform_id),
-        }
+        let name = self.project_name.as_deref();
+        project_label(name, &self.project_type, &self.project_platform_id)
     }
 
     /// The vote page this guild shows: `/topgg display`, else the known page of the type.
@@ -68,6 +66,14 @@ pub struct OwnedConnection {
     pub project_type: String,
     pub project_platform_id: String,
     pub project_name: Option<String>,
+}
+
+impl OwnedConnection {
+    /// How the project is shown, like [`GuildLink::label`].
+    pub fn label(&self) -> String {
+        let name = self.project_name.as_deref();
+        project_label(name, &self.project_type, &self.project_platform_id)
+    }
 }
 
 /// Delivery and vote figures of one link, for `/topgg status`.

@@ -2,7 +2,7 @@
 
 use crate::bot::{Context, Error, autocomplete, guild_id, reply_private};
 use crate::domain::now_ms;
-use crate::guild::{choose_link, remind_report};
+use crate::guild;
 
 /// DM reminders when you can vote again.
 #[poise::command(slash_command, guild_only, subcommands("on", "off"))]
@@ -33,12 +33,8 @@ pub async fn off(
 }
 
 async fn set(ctx: Context<'_>, project: Option<String>, on: bool) -> Result<(), Error> {
-    let db = &ctx.data().db;
-    let link = choose_link(
-        db.links_in_guild(&guild_id(ctx)?).await?,
-        project.as_deref(),
-    )?;
-    let voter = ctx.author().id.to_string();
-    let text = remind_report(db, &link, &voter, on, now_ms()).await?;
+    let voter = ctx.author().id.get().into();
+    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let text = guild::remind_report(db, &guild, project, &voter, on, now_ms()).await?;
     reply_private(ctx, text).await
 }
