@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 use crate::app::Application;
 use crate::config::Config;
 use crate::discord::{DryRunAction, DryRunSink};
-use crate::domain::rewards::RewardRole;
+use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::time::{SharedClock, Timestamp};
 use crate::send_test::{sample_integration_create, sample_project, sample_vote, send_signed};
 use crate::storage::Db;
@@ -95,7 +95,7 @@ async fn configure_guild(db: &Db, now: Timestamp) -> anyhow::Result<()> {
     let role = RewardRole {
         role_id: ROLE.into(),
         votes_required: 1,
-        hours: None,
+        duration: RewardDuration::UntilVoteExpires,
     };
     db.add_reward_role(GUILD, CONNECTION, &role).await?;
     println!(

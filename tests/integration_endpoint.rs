@@ -192,7 +192,7 @@ async fn a_server_project_links_itself_and_its_votes_queue_work(app: &TestApp) {
     let guild = "700000000000000001";
     app.connect("conn-1", SECRET, &server_project(guild)).await;
     let links = app.db.links_of("conn-1").await.unwrap();
-    assert_eq!(links[0].guild_id, guild);
+    assert_eq!(links[0].guild_id.as_str(), guild);
     app.db
         .set_channel(guild, "conn-1", Some("710000000000000001"))
         .await

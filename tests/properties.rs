@@ -4,10 +4,12 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use topgg_bot::domain::events::Event;
+use topgg_bot::domain::ids::UserId;
 use topgg_bot::domain::signature::{self, SignatureError, SignatureHeader};
 use topgg_bot::domain::template::{TemplateValues, render};
+use topgg_bot::domain::time::Timestamp;
 
-fn values<'a>(name: &'a str, id: &'a str) -> TemplateValues<'a> {
+fn values<'a>(name: &'a str, id: &'a UserId) -> TemplateValues<'a> {
     TemplateValues {
         user_id: id,
         user_name: name,
@@ -16,7 +18,7 @@ fn values<'a>(name: &'a str, id: &'a str) -> TemplateValues<'a> {
         votes: 3,
         streak: 2,
         weight: 1,
-        next_vote_at: 1_770_000_000,
+        next_vote_at: Timestamp::from_millis(1_770_000_000_000),
         vote_url: "https://top.gg/bot/9/vote",
         query: None,
     }
@@ -131,20 +133,20 @@ proptest! {
         let Ok(Event::VoteCreate(vote)) = Event::parse(body.to_string().as_bytes()) else {
             panic!("a valid vote did not parse");
         };
-        prop_assert_eq!(vote.id, id);
-        prop_assert_eq!(vote.user.platform_id, voter);
+        prop_assert_eq!(vote.id.as_str(), id);
+        prop_assert_eq!(vote.user.platform_id.as_str(), voter);
         prop_assert_eq!(vote.user.name, name);
         prop_assert_eq!(vote.weight, weight);
     }
 
     #[test]
     fn rendering_any_template_with_any_values_never_panics(template in ".*", name in ".*", id in ".*") {
-        let _ = render(&template, &values(&name, &id));
+        let _ = render(&template, &values(&name, &UserId::new(id)));
     }
 
     #[test]
     fn a_template_without_braces_renders_as_itself(template in "[^{]*") {
-        prop_assert_eq!(render(&template, &values("Ann", "42")), template);
+        prop_assert_eq!(render(&template, &values("Ann", &UserId::new("42"))), template);
     }
 
     #[test]
@@ -156,11 +158,11 @@ proptest! {
     ) {
         let template: String = parts.iter().map(|(text, (p, _))| format!("{text}{p}")).collect();
         let expected: String = parts.iter().map(|(text, (_, v))| format!("{text}{v}")).collect();
-        prop_assert_eq!(render(&template, &values("Ann", "42")), expected);
+        prop_assert_eq!(render(&template, &values("Ann", &UserId::new("42"))), expected);
     }
 
     #[test]
     fn a_voter_name_is_inserted_verbatim_never_expanded(name in ".*") {
-        prop_assert_eq!(render("{user.name}", &values(&name, "42")), name);
+        prop_assert_eq!(render("{user.name}", &values(&name, &UserId::new("42"))), name);
     }
 }

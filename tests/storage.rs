@@ -5,7 +5,7 @@ mod common;
 
 use common::{Backend, drop_postgres_database, fresh_postgres_database};
 use topgg_bot::domain::events::{Event, Vote};
-use topgg_bot::domain::rewards::RewardRole;
+use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
 use topgg_bot::send_test::{sample_integration_create, sample_project, sample_vote};
 use topgg_bot::storage::{Connection, Db, VoteOutcome};
 
@@ -63,7 +63,7 @@ impl Scratch {
         let role = RewardRole {
             role_id: "r1".into(),
             votes_required: 1,
-            hours: None,
+            duration: RewardDuration::UntilVoteExpires,
         };
         self.db.add_reward_role(GUILD, id, &role).await.unwrap();
         self.db.connection(id).await.unwrap().unwrap()

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use topgg_bot::domain::ids::{GuildId, VoteId};
 use topgg_bot::domain::nonce::announcement_nonce;
 
 use crate::load::{self, Pace};
@@ -47,10 +48,14 @@ pub async fn probe(
         connections: 1,
     };
     let outcome = load::run(addr, pace, duration, count, make).await;
+    let guild = GuildId::new(guild_id);
     let acked: HashMap<String, Instant> = outcome
         .acked
         .iter()
-        .map(|(i, at)| (announcement_nonce(&vote_id(&prefix, *i), guild_id), *at))
+        .map(|(i, at)| {
+            let vote = VoteId::new(vote_id(&prefix, *i));
+            (announcement_nonce(&vote, &guild), *at)
+        })
         .collect();
     let path = format!("/channels/{channel}/messages");
     let deadline = Instant::now() + Duration::from_secs(30);

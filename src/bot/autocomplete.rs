@@ -35,12 +35,7 @@ pub async fn connection(ctx: Context<'_>, partial: &str) -> serenity::CreateAuto
         .unlinked_connections_of(&caller, &guild_id.to_string())
         .await
         .unwrap_or_default();
-    let named = owned.into_iter().map(|c| {
-        let name = c
-            .project_name
-            .unwrap_or_else(|| format!("{} {}", c.project_type, c.project_platform_id));
-        (name, c.connection_id)
-    });
+    let named = owned.into_iter().map(|c| (c.label(), c.connection_id));
     choices(named, partial)
 }
 

@@ -3,11 +3,15 @@
 use poise::serenity_prelude as serenity;
 
 use super::Context;
-use crate::guild::checks::GuildFacts;
+use crate::guild::checks::{ChannelFacts, GuildFacts, RoleFacts};
 use crate::guild::role_safety::CallerFacts;
 
-/// What the bot can do in `guild_id`, from the cache (filled by GUILD_CREATE and updates).
-pub fn guild_facts(ctx: Context<'_>, guild_id: serenity::GuildId) -> GuildFacts {
+/// What the bot can do in the command's guild, from the cache (filled by GUILD_CREATE and
+/// updates); nothing known outside a guild or before the guild is cached.
+pub fn guild_facts(ctx: Context<'_>) -> GuildFacts {
+    let Some(guild_id) = ctx.guild_id() else {
+        return GuildFacts::default();
+    };
     let bot_id = ctx.cache().current_user().id;
     let Some(guild) = ctx.cache().guild(guild_id) else {
         return GuildFacts::default();
@@ -23,26 +27,25 @@ pub fn guild_facts(ctx: Context<'_>, guild_id: serenity::GuildId) -> GuildFacts 
         .iter()
         .map(|(id, channel)| {
             let p = guild.user_permissions_in(channel, bot);
-            (
-                id.to_string(),
-                (channel.name.clone(), p.view_channel() && p.send_messages()),
-            )
+            let facts = ChannelFacts {
+                name: channel.name.clone(),
+                can_post: p.view_channel() && p.send_messages(),
+            };
+            (id.get().into(), facts)
         })
         .collect();
     let roles = guild
         .roles
         .iter()
         .map(|(id, role)| {
-            (
-                id.to_string(),
-                (role.name.clone(), role.position, role.managed),
-            )
+            let facts = RoleFacts {
+                name: role.name.clone(),
+                position: role.position,
+                managed: role.managed,
+                permissions: role.permissions.bits(),
+            };
+            (id.get().into(), facts)
         })
-        .collect();
-    let role_permissions = guild
-        .roles
-        .iter()
-        .map(|(id, role)| (id.to_string(), role.permissions.bits()))
         .collect();
     let caller = caller_facts(ctx, &guild);
     GuildFacts {
@@ -51,7 +54,6 @@ pub fn guild_facts(ctx: Context<'_>, guild_id: serenity::GuildId) -> GuildFacts 
         bot_top_position,
         channels,
         roles,
-        role_permissions,
         caller,
     }
 }

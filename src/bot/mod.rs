@@ -18,7 +18,8 @@ pub use gateway::{GatewayHandle, GatewaySetup, http_client, run_gateway};
 pub use readiness::GatewayStatus;
 
 use crate::discord::Discord;
-use crate::guild::UserError;
+use crate::domain::ids::GuildId;
+use crate::guild::{Caller, GUILD_ONLY, UserError, in_guild};
 use crate::storage::Db;
 
 /// What every command shares.
@@ -32,17 +33,27 @@ pub struct Data {
 pub type Error = anyhow::Error;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
 
-/// Now on the app's clock, in unix ms as the guild functions take it.
+/// The guild a command runs in (a [`UserError`] outside one).
+/// The app clock's time, as the storage layer takes it.
 fn now(ctx: Context<'_>) -> i64 {
     ctx.data().clock.now().as_millis()
 }
 
-/// The guild a command runs in, as the storage layer spells ids.
-fn guild_id(ctx: Context<'_>) -> anyhow::Result<String> {
-    match ctx.guild_id() {
-        Some(id) => Ok(id.to_string()),
-        None => crate::guild::refuse("This command only works in a server."),
-    }
+fn guild_id(ctx: Context<'_>) -> anyhow::Result<GuildId> {
+    in_guild(ctx.guild_id().map(|id| GuildId::from(id.get())))
+}
+
+/// Who runs the command, and in which guild (a [`UserError`] outside one).
+fn caller(ctx: Context<'_>) -> anyhow::Result<Caller> {
+    let author = ctx.author();
+    Ok(Caller {
+        guild_id: guild_id(ctx)?,
+        user_id: author.id.get().into(),
+        name: author.name.clone(),
+        avatar_url: Some(author.face()),
+        manages_guild: caller_manages_guild(ctx),
+        now: ctx.data().clock.now(),
+    })
 }
 
 /// Whether the caller has Manage Server (or Administrator) where they ran the command.
@@ -99,31 +110,60 @@ fn clip(mut text: String) -> String {
     text
 }
 
-/// Sentences for [`UserError`]s; an apology (and a log line) for everything else.
+/// The answer to a command that failed.
+const APOLOGY: &str =
+    "Something went wrong on my side; it has been logged. Please try again later.";
+
+/// What the caller reads when a command fails: a [`UserError`]'s sentence, else the apology.
+fn error_reply(error: &Error) -> &str {
+    match error.downcast_ref::<UserError>() {
+        Some(user_error) => &user_error.0,
+        None => APOLOGY,
+    }
+}
+
+/// Sentences for [`UserError`]s (and poise's own guild-only refusal, in the same words as
+/// ours); an apology (and a log line) for everything else.
 async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
-    match error {
+    let (ctx, text) = match error {
         poise::FrameworkError::Command { error, ctx, .. } => {
-            let text = match error.downcast_ref::<UserError>() {
-                Some(user_error) => user_error.0.clone(),
-                None => {
-                    tracing::error!(command = %ctx.command().qualified_name, error = format!("{error:#}"), "command failed");
-                    "Something went wrong on my side; it has been logged. Please try again later."
-                        .to_string()
-                }
-            };
-            if let Err(e) = reply_private(ctx, text).await {
-                tracing::warn!(error = %e, "cannot send the error reply");
+            if error.downcast_ref::<UserError>().is_none() {
+                tracing::error!(command = %ctx.command().qualified_name, error = format!("{error:#}"), "command failed");
             }
+            (ctx, error_reply(&error).to_string())
         }
+        poise::FrameworkError::GuildOnly { ctx, .. } => (ctx, GUILD_ONLY.to_string()),
         other => {
             if let Err(e) = poise::builtins::on_error(other).await {
                 tracing::warn!(error = %e, "error while handling an error");
             }
+            return;
         }
+    };
+    if let Err(e) = reply_private(ctx, text).await {
+        tracing::warn!(error = %e, "cannot send the error reply");
     }
 }
 
 /// Role and channel mentions in replies never ping.
 fn quiet_mentions() -> serenity::CreateAllowedMentions {
     serenity::CreateAllowedMentions::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guild_only_refusal_reads_as_its_sentence() {
+        let refused = in_guild(None).unwrap_err();
+        assert_eq!(error_reply(&refused), GUILD_ONLY);
+        assert_eq!(GUILD_ONLY, "This command only works in a server.");
+    }
+
+    #[test]
+    fn any_other_failure_reads_as_the_apology() {
+        let failed = anyhow::anyhow!("the database is gone");
+        assert_eq!(error_reply(&failed), APOLOGY);
+    }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::ids::{ChannelId, UserId};
 use crate::domain::message::{EMBED_COLOUR, Embed, OutgoingMessage, clip, limits};
 use crate::domain::nonce::digest_nonce;
 use crate::domain::work::Work;
@@ -22,7 +23,7 @@ const MAX_DIGEST_VOTERS: usize = 80;
 /// Several announcements posted as one message.
 #[derive(Debug, Clone)]
 pub struct Digest {
-    pub channel_id: String,
+    pub channel_id: ChannelId,
     /// The message: every voter's mention, and their lines (in an embed for embed links).
     pub message: OutgoingMessage,
     pub nonce: String,
@@ -122,19 +123,19 @@ fn build(mut merged: Vec<(Job, Work)>) -> Vec<Digest> {
 }
 
 struct DigestBuilder {
-    channel_id: String,
+    channel_id: ChannelId,
     project: String,
     connection_id: Option<String>,
     embedded: bool,
     lines: Vec<String>,
     chars: usize,
-    voter_ids: Vec<String>,
+    voter_ids: Vec<UserId>,
     jobs: Vec<Job>,
 }
 
 impl DigestBuilder {
     fn new(
-        channel_id: String,
+        channel_id: ChannelId,
         project: String,
         connection_id: Option<String>,
         embedded: bool,
@@ -163,7 +164,7 @@ impl DigestBuilder {
             && self.voter_ids.len() < MAX_DIGEST_VOTERS
     }
 
-    fn push(&mut self, job: Job, voter_id: String, line: String) {
+    fn push(&mut self, job: Job, voter_id: UserId, line: String) {
         self.chars += line.chars().count() + 2;
         self.lines.push(line);
         if !self.voter_ids.contains(&voter_id) {
@@ -239,7 +240,7 @@ mod tests {
             Work::Announce {
                 channel_id: "ch".into(),
                 content: format!("<@{id}> voted"),
-                voter_id: id.to_string(),
+                voter_id: id.to_string().into(),
                 nonce: format!("n{id}"),
                 summary: format!("<@{id}> (1 votes)"),
                 project: "Bot".into(),

@@ -28,8 +28,8 @@ async fn paused_channel<'a>(db: &Db, guild_id: &str, work: &'a Work) -> Option<&
     let Work::Announce { channel_id, .. } = work else {
         return None;
     };
-    match db.is_channel_paused(guild_id, channel_id).await {
-        Ok(true) => Some(channel_id),
+    match db.is_channel_paused(guild_id, channel_id.as_str()).await {
+        Ok(true) => Some(channel_id.as_str()),
         Ok(false) => None,
         Err(e) => {
             tracing::warn!(
@@ -61,20 +61,32 @@ async fn attempt(
             let message =
                 announce_message(content, voter_id, embed.as_deref(), button_url.as_deref());
             discord
-                .post_message(channel_id, &message, Some(nonce))
+                .post_message(channel_id.as_str(), &message, Some(nonce))
                 .await
         }
         Work::TestNotice {
             channel_id,
             content,
-        } => discord.create_message(channel_id, content, &[], None).await,
-        Work::GrantRole { user_id, role_id } => discord.add_role(guild_id, user_id, role_id).await,
+        } => {
+            discord
+                .create_message(channel_id.as_str(), content, &[], None)
+                .await
+        }
+        Work::GrantRole { user_id, role_id } => {
+            discord
+                .add_role(guild_id, user_id.as_str(), role_id.as_str())
+                .await
+        }
         Work::Remind {
             user_id,
             connection_id,
             nonce,
-        } => super::reminder::send(db, discord, user_id, connection_id, nonce, now).await,
+        } => {
+            let (user_id, connection_id) = (user_id.as_str(), connection_id.as_str());
+            super::reminder::send(db, discord, user_id, connection_id, nonce, now).await
+        }
         Work::RemoveRole { user_id, role_id } => {
+            let (user_id, role_id) = (user_id.as_str(), role_id.as_str());
             let held = db
                 .release_role_grant(guild_id, user_id, role_id, now.as_millis())
                 .await

@@ -4,6 +4,7 @@
 
 use crate::discord::error::codes;
 use crate::discord::{DiscordError, Sent};
+use crate::domain::ids::ChannelId;
 use crate::domain::work::Work;
 use crate::storage::Db;
 
@@ -29,7 +30,7 @@ pub fn consequence(work: &Work, error: &DiscordError) -> Consequence {
         (Work::Announce { channel_id, .. } | Work::TestNotice { channel_id, .. }, code) => {
             match channel_reason(code) {
                 Some(reason) => Consequence::PauseChannel {
-                    channel_id: channel_id.clone(),
+                    channel_id: channel_id.to_string(),
                     reason: reason.into(),
                 },
                 None => Consequence::None,
@@ -40,7 +41,7 @@ pub fn consequence(work: &Work, error: &DiscordError) -> Consequence {
         }
         (Work::RemoveRole { .. }, codes::UNKNOWN_ROLE) => Consequence::Skip,
         (Work::GrantRole { role_id, .. }, codes::UNKNOWN_ROLE) => Consequence::DisableRole {
-            role_id: role_id.clone(),
+            role_id: role_id.to_string(),
             reason: "the role was deleted (Discord 10011); add another with `/topgg roles add`"
                 .into(),
         },
@@ -100,12 +101,12 @@ pub async fn apply(
 pub async fn after_digest(
     db: &Db,
     guild_id: &str,
-    channel_id: &str,
+    channel_id: &ChannelId,
     result: &Result<Sent, DiscordError>,
 ) {
     if let Err(error) = result {
         let work = Work::TestNotice {
-            channel_id: channel_id.to_string(),
+            channel_id: channel_id.clone(),
             content: String::new(),
         };
         let _ = apply(db, guild_id, &work, Err(error.clone())).await;

@@ -31,7 +31,7 @@ impl Worker {
                     return;
                 }
                 let sent = self.discord.post_message(
-                    &digest.channel_id,
+                    digest.channel_id.as_str(),
                     &digest.message,
                     Some(&digest.nonce),
                 );

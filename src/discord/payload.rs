@@ -102,12 +102,14 @@ impl Discord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::UserId;
     use crate::domain::message::{Style, Voter};
 
     #[test]
     fn an_embed_announcement_body_has_the_mention_the_embed_and_a_link_button() {
+        let voter_id = UserId::new("42");
         let voter = Voter {
-            id: "42",
+            id: &voter_id,
             name: "Ann",
             avatar_url: Some("https://cdn.example/a.png"),
         };

@@ -2,16 +2,18 @@
 //! the voter's digest line.
 
 use super::events::Vote;
+use super::ids::{ChannelId, UserId};
 use super::message::{Embed, OutgoingMessage, Voter, clip};
 use super::nonce::announcement_nonce;
 use super::tally::Tally;
 use super::template::{DEFAULT_TEMPLATE, TemplateValues, render};
+use super::time::Timestamp;
 use super::work::{LinkSettings, PlannedJob, Work};
 
 /// The message an announcement job posts (clipped to Discord's limits).
 pub fn announce_message(
     content: &str,
-    voter_id: &str,
+    voter_id: &UserId,
     embed: Option<&Embed>,
     button_url: Option<&str>,
 ) -> OutgoingMessage {
@@ -19,7 +21,7 @@ pub fn announce_message(
         content: content.to_string(),
         embed: embed.cloned(),
         button_url: button_url.map(String::from),
-        allowed_users: vec![voter_id.to_string()],
+        allowed_users: vec![voter_id.clone()],
     }
     .clipped()
 }
@@ -38,7 +40,7 @@ pub fn vote_values<'a>(
         votes: tally.total,
         streak: tally.streak,
         weight: vote.weight,
-        next_vote_at: vote.expires_at.timestamp(),
+        next_vote_at: vote.expiry(),
         vote_url: link.vote_url.as_deref().unwrap_or_default(),
         query: vote.query.as_ref(),
     }
@@ -48,8 +50,8 @@ pub(super) fn announcement(
     vote: &Vote,
     tally: &Tally,
     link: &LinkSettings,
-    channel_id: &str,
-    now: i64,
+    channel_id: &ChannelId,
+    now: Timestamp,
 ) -> PlannedJob {
     let values = vote_values(vote, tally, link);
     let template = link.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
@@ -68,7 +70,7 @@ pub(super) fn announcement(
     PlannedJob {
         guild_id: link.guild_id.clone(),
         work: Work::Announce {
-            channel_id: channel_id.to_string(),
+            channel_id: channel_id.clone(),
             content: message.content,
             voter_id: vote.user.platform_id.clone(),
             nonce: announcement_nonce(&vote.id, &link.guild_id),

@@ -6,6 +6,17 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::ids::{ConnectionId, UserId, VoteId};
+use super::time::Timestamp;
+
+/// The event types the bot knows, by their wire names (listed here only).
+pub mod names {
+    pub const INTEGRATION_CREATE: &str = "integration.create";
+    pub const INTEGRATION_DELETE: &str = "integration.delete";
+    pub const VOTE_CREATE: &str = "vote.create";
+    pub const WEBHOOK_TEST: &str = "webhook.test";
+}
+
 /// Why a body that passed the signature check cannot be acted on.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {event} payload: {source}")]
@@ -34,16 +45,27 @@ impl Event {
         })?;
         let data = envelope.data;
         let parsed = match envelope.kind.as_str() {
-            "integration.create" => serde_json::from_value(data).map(Event::IntegrationCreate),
-            "integration.delete" => serde_json::from_value(data).map(Event::IntegrationDelete),
-            "vote.create" => serde_json::from_value(data).map(Event::VoteCreate),
-            "webhook.test" => serde_json::from_value(data).map(Event::WebhookTest),
+            names::INTEGRATION_CREATE => serde_json::from_value(data).map(Event::IntegrationCreate),
+            names::INTEGRATION_DELETE => serde_json::from_value(data).map(Event::IntegrationDelete),
+            names::VOTE_CREATE => serde_json::from_value(data).map(Event::VoteCreate),
+            names::WEBHOOK_TEST => serde_json::from_value(data).map(Event::WebhookTest),
             _ => return Ok(Event::Unknown(envelope.kind)),
         };
         parsed.map_err(|source| PayloadError {
             event: envelope.kind,
             source,
         })
+    }
+
+    /// The event's type as sent (`vote.create`, ...).
+    pub fn name(&self) -> &str {
+        match self {
+            Event::IntegrationCreate(_) => names::INTEGRATION_CREATE,
+            Event::IntegrationDelete(_) => names::INTEGRATION_DELETE,
+            Event::VoteCreate(_) => names::VOTE_CREATE,
+            Event::WebhookTest(_) => names::WEBHOOK_TEST,
+            Event::Unknown(kind) => kind,
+        }
     }
 }
 
@@ -77,11 +99,11 @@ impl Project {
     }
 }
 
-/// A Top.gg user; `platform_id` is their Discord user id.
+/// A Top.gg user (`id` is Top.gg's); `platform_id` is their Discord user id.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct User {
     pub id: String,
-    pub platform_id: String,
+    pub platform_id: UserId,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -91,7 +113,7 @@ pub struct User {
 /// `integration.create`: a project owner clicked Connect.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 pub struct IntegrationCreate {
-    pub connection_id: String,
+    pub connection_id: ConnectionId,
     pub webhook_secret: String,
     pub project: Project,
     pub user: User,
@@ -112,13 +134,13 @@ impl std::fmt::Debug for IntegrationCreate {
 /// `integration.delete`: the connection is gone.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct IntegrationDelete {
-    pub connection_id: String,
+    pub connection_id: ConnectionId,
 }
 
 /// `vote.create`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Vote {
-    pub id: String,
+    pub id: VoteId,
     #[serde(default = "one")]
     pub weight: i64,
     pub created_at: DateTime<Utc>,
@@ -128,6 +150,18 @@ pub struct Vote {
     /// The vote page's query parameters (`?ref=...`); absent on older deliveries.
     #[serde(default)]
     pub query: Option<crate::domain::template::Query>,
+}
+
+impl Vote {
+    /// When the vote was cast.
+    pub fn cast_at(&self) -> Timestamp {
+        self.created_at.into()
+    }
+
+    /// When the vote expires (the voter may vote again).
+    pub fn expiry(&self) -> Timestamp {
+        self.expires_at.into()
+    }
 }
 
 fn one() -> i64 {
@@ -144,6 +178,7 @@ pub struct WebhookTest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::time::HOUR;
 
     const VOTE: &str = r#"{"type":"vote.create","data":{"id":"808499215864008704","weight":1,
  "created_at":"2026-02-09T00:47:14.2510149+00:00","expires_at":"2026-02-09T12:47:14.2510149+00:00",
@@ -156,12 +191,9 @@ mod tests {
         let Event::VoteCreate(vote) = Event::parse(VOTE.as_bytes()).unwrap() else {
             panic!("not a vote");
         };
-        assert_eq!(vote.id, "808499215864008704");
-        assert_eq!(vote.user.platform_id, "discord-user-id");
-        assert_eq!(
-            vote.expires_at.timestamp() - vote.created_at.timestamp(),
-            12 * 3600
-        );
+        assert_eq!(vote.id.as_str(), "808499215864008704");
+        assert_eq!(vote.user.platform_id.as_str(), "discord-user-id");
+        assert_eq!(vote.expiry().since(vote.cast_at()), 12 * HOUR);
         assert_eq!(vote.query.unwrap()["ref"], "discord");
     }
 
@@ -181,6 +213,14 @@ mod tests {
     }
 
     #[test]
+    fn a_parsed_event_is_named_by_its_type() {
+        let event = Event::parse(VOTE.as_bytes()).unwrap();
+        assert_eq!(event.name(), names::VOTE_CREATE);
+        let other = Event::parse(br#"{"type":"vote.delete","data":{}}"#).unwrap();
+        assert_eq!(other.name(), "vote.delete");
+    }
+
+    #[test]
     fn unknown_event_types_are_reported_not_rejected() {
         let event = Event::parse(br#"{"type":"vote.delete","data":{"x":1}}"#).unwrap();
         assert_eq!(event, Event::Unknown("vote.delete".into()));
@@ -190,7 +230,7 @@ mod tests {
     fn a_vote_without_an_id_is_invalid() {
         let body = VOTE.replace(r#""id":"808499215864008704","#, "");
         let err = Event::parse(body.as_bytes()).unwrap_err();
-        assert_eq!(err.event, "vote.create");
+        assert_eq!(err.event, names::VOTE_CREATE);
     }
 
     #[test]

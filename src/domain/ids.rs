@@ -69,6 +69,12 @@ impl<K> From<String> for Id<K> {
     }
 }
 
+impl<K> From<&str> for Id<K> {
+    fn from(text: &str) -> Self {
+        Id::new(text)
+    }
+}
+
 impl<K> From<u64> for Id<K> {
     /// A Discord snowflake.
     fn from(snowflake: u64) -> Self {

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::UserId;
+
 /// Discord's limits on a message.
 pub mod limits {
     pub const CONTENT: usize = 2000;
@@ -72,13 +74,13 @@ pub struct OutgoingMessage {
     pub embed: Option<Embed>,
     /// A link button to this URL (the vote page), when there is one.
     pub button_url: Option<String>,
-    pub allowed_users: Vec<String>,
+    pub allowed_users: Vec<UserId>,
 }
 
 /// The voter as an announcement shows them.
 #[derive(Debug, Clone, Copy)]
 pub struct Voter<'a> {
-    pub id: &'a str,
+    pub id: &'a UserId,
     pub name: &'a str,
     pub avatar_url: Option<&'a str>,
 }
@@ -91,7 +93,7 @@ impl OutgoingMessage {
         voter: Voter<'_>,
         vote_url: Option<&str>,
     ) -> Self {
-        let allowed_users = vec![voter.id.to_string()];
+        let allowed_users = vec![voter.id.clone()];
         let button_url = vote_url.and_then(link_url);
         match style {
             Style::Text => OutgoingMessage {
@@ -166,18 +168,20 @@ pub fn link_url(url: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    const ANN: Voter<'static> = Voter {
-        id: "42",
-        name: "Ann",
-        avatar_url: Some("https://cdn.example/a.png"),
-    };
+    fn ann(id: &UserId) -> Voter<'_> {
+        Voter {
+            id,
+            name: "Ann",
+            avatar_url: Some("https://cdn.example/a.png"),
+        }
+    }
 
     #[test]
     fn an_embed_announcement_mentions_the_voter_and_carries_the_text_name_and_avatar() {
         let m = OutgoingMessage::announcement(
             Style::Embed,
             "thanks".into(),
-            ANN,
+            ann(&UserId::new("42")),
             Some("https://top.gg/bot/1/vote"),
         );
         assert_eq!(m.content, "<@42>");
@@ -189,12 +193,17 @@ mod tests {
             Some("https://cdn.example/a.png")
         );
         assert_eq!(m.button_url.as_deref(), Some("https://top.gg/bot/1/vote"));
-        assert_eq!(m.allowed_users, ["42"]);
+        assert_eq!(m.allowed_users, [UserId::new("42")]);
     }
 
     #[test]
     fn a_text_announcement_is_the_rendered_template_and_no_vote_url_means_no_button() {
-        let m = OutgoingMessage::announcement(Style::Text, "thanks".into(), ANN, None);
+        let m = OutgoingMessage::announcement(
+            Style::Text,
+            "thanks".into(),
+            ann(&UserId::new("42")),
+            None,
+        );
         assert_eq!(
             (m.content.as_str(), m.embed, m.button_url),
             ("thanks", None, None)
@@ -204,10 +213,14 @@ mod tests {
     #[test]
     fn over_long_texts_are_clipped_to_discords_limits() {
         let long = "x".repeat(10_000);
-        let text = OutgoingMessage::announcement(Style::Text, long.clone(), ANN, None).clipped();
+        let text =
+            OutgoingMessage::announcement(Style::Text, long.clone(), ann(&UserId::new("42")), None)
+                .clipped();
         assert_eq!(text.content.chars().count(), limits::CONTENT);
         assert!(text.content.ends_with('…'));
-        let embed = OutgoingMessage::announcement(Style::Embed, long, ANN, None).clipped();
+        let embed =
+            OutgoingMessage::announcement(Style::Embed, long, ann(&UserId::new("42")), None)
+                .clipped();
         let description = embed.embed.unwrap().description;
         assert_eq!(description.chars().count(), limits::EMBED_DESCRIPTION);
     }

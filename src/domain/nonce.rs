@@ -2,8 +2,10 @@
 
 use sha2::{Digest, Sha256};
 
+use super::ids::{GuildId, VoteId};
+
 /// A stable nonce for the announcement of `vote_id` in `guild_id`.
-pub fn announcement_nonce(vote_id: &str, guild_id: &str) -> String {
+pub fn announcement_nonce(vote_id: &VoteId, guild_id: &GuildId) -> String {
     let digest = Sha256::digest(format!("{vote_id}:{guild_id}"));
     hex::encode(digest)[..25].to_string()
 }
@@ -21,15 +23,16 @@ mod tests {
 
     #[test]
     fn a_nonce_is_25_characters_stable_and_distinct_per_guild() {
-        let a = announcement_nonce("808499215864008704", "160105994217586689");
+        let vote = VoteId::new("808499215864008704");
+        let a = announcement_nonce(&vote, &GuildId::new("160105994217586689"));
         assert_eq!(a.len(), 25);
         assert_eq!(
             a,
-            announcement_nonce("808499215864008704", "160105994217586689")
+            announcement_nonce(&vote, &GuildId::new("160105994217586689"))
         );
         assert_ne!(
             a,
-            announcement_nonce("808499215864008704", "160105994217586690")
+            announcement_nonce(&vote, &GuildId::new("160105994217586690"))
         );
     }
 }

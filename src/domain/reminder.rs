@@ -4,19 +4,19 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::ids::{ConnectionId, UserId};
 use super::template::vote_url;
+use super::time::Timestamp;
 use super::work::Work;
 
-/// The job kind of a reminder.
-pub const KIND: &str = "remind";
-
-/// The work of the reminder for `voter_id`'s vote on `connection_id` expiring at `due_at`
-/// (unix ms). The nonce is stable for that expiry, so a retried DM is posted once.
-pub fn reminder_work(connection_id: &str, voter_id: &str, due_at: i64) -> Work {
-    let digest = Sha256::digest(format!("remind:{connection_id}:{voter_id}:{due_at}"));
+/// The work of the reminder for `voter_id`'s vote on `connection_id` expiring at `due_at`.
+/// The nonce is stable for that expiry, so a retried DM is posted once.
+pub fn reminder_work(connection_id: &ConnectionId, voter_id: &UserId, due_at: Timestamp) -> Work {
+    let due_ms = due_at.as_millis();
+    let digest = Sha256::digest(format!("remind:{connection_id}:{voter_id}:{due_ms}"));
     Work::Remind {
-        user_id: voter_id.to_string(),
-        connection_id: connection_id.to_string(),
+        user_id: voter_id.clone(),
+        connection_id: connection_id.clone(),
         nonce: hex::encode(digest)[..25].to_string(),
     }
 }
@@ -59,13 +59,13 @@ pub fn reminder_message(project: &ReminderProject, nonce: &str) -> Value {
     body
 }
 
-/// The `/remind on` reply: when the DM will come (`due_at` unix ms), or after the next vote.
-pub fn on_reply(project: &str, due_at: Option<i64>) -> String {
+/// The `/remind on` reply: when the DM will come, or after the next vote.
+pub fn on_reply(project: &str, due_at: Option<Timestamp>) -> String {
     let name = bold_safe(project);
     match due_at {
         Some(due) => format!(
             "I'll DM you when you can vote for **{name}** again: <t:{}:R>.",
-            due / 1000
+            due.as_secs()
         ),
         None => format!(
             "Reminders on: I'll DM you when you can vote for **{name}** again after your next vote."
@@ -108,15 +108,16 @@ mod tests {
 
     #[test]
     fn the_nonce_fits_discord_and_changes_with_the_expiry() {
-        let a = reminder_work("c", "1", 10);
-        let b = reminder_work("c", "1", 11);
+        let (c, u) = (ConnectionId::new("c"), UserId::new("1"));
+        let a = reminder_work(&c, &u, Timestamp::from_millis(10));
+        let b = reminder_work(&c, &u, Timestamp::from_millis(11));
         let nonce = |w: &Work| match w {
             Work::Remind { nonce, .. } => nonce.clone(),
             _ => panic!("not a reminder"),
         };
         assert_eq!(nonce(&a).len(), 25);
         assert_ne!(nonce(&a), nonce(&b));
-        assert_eq!(a.kind(), KIND);
+        assert_eq!(a.kind(), "remind");
     }
 
     #[test]
@@ -138,7 +139,7 @@ mod tests {
 
     #[test]
     fn replies_say_when_or_after_the_next_vote() {
-        assert!(on_reply("X", Some(5_000)).contains("<t:5:R>"));
+        assert!(on_reply("X", Some(Timestamp::from_millis(5_000))).contains("<t:5:R>"));
         assert!(on_reply("X", None).contains("after your next vote"));
         assert!(!on_reply("@everyone", None).contains('@'));
     }

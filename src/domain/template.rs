@@ -2,6 +2,9 @@
 
 use serde_json::{Map, Value};
 
+use super::ids::UserId;
+use super::time::Timestamp;
+
 /// The vote page's query parameters (`data.query`), as Top.gg sends them.
 pub type Query = Map<String, Value>;
 
@@ -15,15 +18,15 @@ pub const DEFAULT_TEMPLATE: &str =
 /// The values a template can refer to.
 #[derive(Debug, Clone)]
 pub struct TemplateValues<'a> {
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub user_name: &'a str,
     pub project_name: Option<&'a str>,
     pub project_id: &'a str,
     pub votes: i64,
     pub streak: i64,
     pub weight: i64,
-    /// When the voter may vote again, unix seconds.
-    pub next_vote_at: i64,
+    /// When the voter may vote again.
+    pub next_vote_at: Timestamp,
     /// Empty when the project's vote page is not known.
     pub vote_url: &'a str,
     /// `data.query` of the vote, for `{query.KEY}`.
@@ -44,7 +47,7 @@ impl TemplateValues<'_> {
             "votes" => self.votes.to_string(),
             "streak" => self.streak.to_string(),
             "weight" => self.weight.to_string(),
-            "next_vote" => format!("<t:{}:R>", self.next_vote_at),
+            "next_vote" => format!("<t:{}:R>", self.next_vote_at.as_secs()),
             "vote_url" => self.vote_url.to_string(),
             _ => return None,
         })
@@ -98,20 +101,32 @@ pub fn vote_url(project_type: &str, platform_id: &str) -> Option<String> {
     }
 }
 
+/// How a project is named in replies: its name, or its type and id when no name can be had.
+pub fn project_label(name: Option<&str>, project_type: &str, platform_id: &str) -> String {
+    match name {
+        Some(name) => name.to_string(),
+        None => format!("{project_type} {platform_id}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::LazyLock;
+
     use super::*;
+
+    static VOTER: LazyLock<UserId> = LazyLock::new(|| UserId::new("42"));
 
     fn values() -> TemplateValues<'static> {
         TemplateValues {
-            user_id: "42",
+            user_id: &VOTER,
             user_name: "Ann",
             project_name: None,
             project_id: "7",
             votes: 3,
             streak: 2,
             weight: 1,
-            next_vote_at: 1_770_000_000,
+            next_vote_at: Timestamp::from_millis(1_770_000_000_000),
             vote_url: "https://top.gg/bot/9/vote",
             query: None,
         }

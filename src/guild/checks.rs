@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::role_safety::CallerFacts;
+use crate::domain::ids::{ChannelId, RoleId};
 
 /// What the bot knows about itself in a guild.
 #[derive(Debug, Clone, Default)]
@@ -13,18 +14,37 @@ pub struct GuildFacts {
     pub manage_roles: bool,
     /// Position of the bot's highest role.
     pub bot_top_position: u16,
-    /// Channel id -> (name, can view and send).
-    pub channels: HashMap<String, (String, bool)>,
-    /// Role id -> (name, position, managed by an integration).
-    pub roles: HashMap<String, (String, u16, bool)>,
-    /// Role id -> its permission bits.
-    pub role_permissions: HashMap<String, u64>,
+    pub channels: HashMap<ChannelId, ChannelFacts>,
+    pub roles: HashMap<RoleId, RoleFacts>,
     /// The member running the command, when known.
     pub caller: Option<CallerFacts>,
 }
 
+/// A channel of the guild as the bot sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelFacts {
+    pub name: String,
+    /// The bot can view the channel and send messages in it.
+    pub can_post: bool,
+}
+
+/// A role of the guild.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleFacts {
+    pub name: String,
+    pub position: u16,
+    /// Managed by an integration (a bot's or a booster role): nobody can give it.
+    pub managed: bool,
+    /// Its permission bits.
+    pub permissions: u64,
+}
+
 /// The sentences that describe problems (empty when all is well).
-pub fn findings(facts: &GuildFacts, channel_id: Option<&str>, role_ids: &[String]) -> Vec<String> {
+pub fn findings(
+    facts: &GuildFacts,
+    channel_id: Option<&ChannelId>,
+    role_ids: &[RoleId],
+) -> Vec<String> {
     if !facts.known {
         return vec![
             "I could not read this server's roles and channels yet; try again in a minute.".into(),
@@ -34,10 +54,10 @@ pub fn findings(facts: &GuildFacts, channel_id: Option<&str>, role_ids: &[String
     if let Some(channel) = channel_id {
         match facts.channels.get(channel) {
             None => found.push(format!("The announcement channel <#{channel}> no longer exists. Pick another with `/topgg channel`.")),
-            Some((_, false)) => found.push(format!(
+            Some(ChannelFacts { can_post: false, .. }) => found.push(format!(
                 "I can't post in <#{channel}>: give me View Channel and Send Messages there."
             )),
-            Some((_, true)) => {}
+            Some(_) => {}
         }
     }
     if !role_ids.is_empty() && !facts.manage_roles {
@@ -51,15 +71,15 @@ pub fn findings(facts: &GuildFacts, channel_id: Option<&str>, role_ids: &[String
 }
 
 /// Why the bot cannot give `role_id`, if it cannot.
-pub fn role_problem(facts: &GuildFacts, role_id: &str) -> Option<String> {
+pub fn role_problem(facts: &GuildFacts, role_id: &RoleId) -> Option<String> {
     match facts.roles.get(role_id) {
         None => Some(format!(
             "The reward role {role_id} no longer exists. Remove it with `/topgg roles remove`."
         )),
-        Some((_, _, true)) => Some(format!(
+        Some(RoleFacts { managed: true, .. }) => Some(format!(
             "I can't give <@&{role_id}>: it is managed by an integration."
         )),
-        Some((_, position, _)) if *position >= facts.bot_top_position => Some(format!(
+        Some(role) if role.position >= facts.bot_top_position => Some(format!(
             "I can't give <@&{role_id}>: my highest role is below it. Move my role above it in \
              Server Settings -> Roles."
         )),
@@ -71,19 +91,31 @@ pub fn role_problem(facts: &GuildFacts, role_id: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn channel(id: &str, name: &str, can_post: bool) -> (ChannelId, ChannelFacts) {
+        let name = name.into();
+        (ChannelId::new(id), ChannelFacts { name, can_post })
+    }
+
+    fn role(id: &str, position: u16, managed: bool) -> (RoleId, RoleFacts) {
+        let facts = RoleFacts {
+            name: id.into(),
+            position,
+            managed,
+            permissions: 0,
+        };
+        (RoleId::new(id), facts)
+    }
+
     fn facts() -> GuildFacts {
         GuildFacts {
             known: true,
             manage_roles: true,
             bot_top_position: 5,
-            channels: HashMap::from([
-                ("c1".into(), ("votes".into(), true)),
-                ("c2".into(), ("locked".into(), false)),
-            ]),
+            channels: HashMap::from([channel("c1", "votes", true), channel("c2", "locked", false)]),
             roles: HashMap::from([
-                ("low".into(), ("Voter".into(), 2, false)),
-                ("high".into(), ("Mod".into(), 7, false)),
-                ("boost".into(), ("Booster".into(), 1, true)),
+                role("low", 2, false),
+                role("high", 7, false),
+                role("boost", 1, true),
             ]),
             ..GuildFacts::default()
         }
@@ -91,12 +123,13 @@ mod tests {
 
     #[test]
     fn all_good_finds_nothing() {
-        assert!(findings(&facts(), Some("c1"), &["low".into()]).is_empty());
+        let found = findings(&facts(), Some(&ChannelId::new("c1")), &[RoleId::new("low")]);
+        assert!(found.is_empty());
     }
 
     #[test]
     fn a_role_above_the_bots_is_explained() {
-        let found = findings(&facts(), None, &["high".into()]);
+        let found = findings(&facts(), None, &[RoleId::new("high")]);
         assert_eq!(found.len(), 1);
         assert!(
             found[0].contains("my highest role is below it"),
@@ -106,7 +139,7 @@ mod tests {
 
     #[test]
     fn a_channel_the_bot_cannot_post_in_is_named() {
-        let found = findings(&facts(), Some("c2"), &[]);
+        let found = findings(&facts(), Some(&ChannelId::new("c2")), &[]);
         assert!(found[0].contains("can't post in <#c2>"), "{found:?}");
     }
 
@@ -114,7 +147,7 @@ mod tests {
     fn missing_manage_roles_and_managed_roles_are_reported() {
         let mut f = facts();
         f.manage_roles = false;
-        let found = findings(&f, None, &["boost".into()]);
+        let found = findings(&f, None, &[RoleId::new("boost")]);
         assert!(found.iter().any(|s| s.contains("Manage Roles")));
         assert!(
             found

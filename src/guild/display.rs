@@ -1,7 +1,8 @@
 //! How a guild shows a project: `/topgg display` overrides, and the rendered preview of an
 //! announcement.
 
-use super::{refuse, sanitize};
+use super::{refuse, sanitize, target};
+use crate::domain::ids::GuildId;
 use crate::domain::message::{OutgoingMessage, Style, Voter, link_url};
 use crate::domain::template::{self, TemplateValues, render};
 use crate::domain::time::{HOUR, Timestamp};
@@ -27,7 +28,7 @@ pub fn preview(
         votes: 12,
         streak: 3,
         weight: 1,
-        next_vote_at: (now + HOUR * 12).as_secs(),
+        next_vote_at: now + 12 * HOUR,
         vote_url: url.as_deref().unwrap_or_default(),
         query: None,
     };
@@ -38,11 +39,12 @@ pub fn preview(
 /// restore the defaults.
 pub async fn set_display(
     db: &Db,
-    guild_id: &str,
-    link: &GuildLink,
+    guild_id: &GuildId,
+    project: Option<&str>,
     name: Option<&str>,
     vote_url: Option<&str>,
 ) -> anyhow::Result<String> {
+    let link = target(db, guild_id, project).await?;
     let name = name.map(str::trim).filter(|n| !n.is_empty());
     let vote_url = vote_url.map(str::trim).filter(|u| !u.is_empty());
     if name.is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME_CHARS) {
@@ -57,7 +59,7 @@ pub async fn set_display(
             None => return refuse("`vote_url` must be an http(s) link of at most 512 characters."),
         },
     };
-    db.set_display(guild_id, &link.connection_id, name, url.as_deref())
+    db.set_display(guild_id.as_str(), &link.connection_id, name, url.as_deref())
         .await?;
     let shown = name
         .map(sanitize)

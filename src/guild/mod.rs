@@ -1,23 +1,66 @@
 //! What admins and voters do in a guild, as plain functions over the database: choosing a
-//! link, claiming a connection, changing settings, and the reports the commands show. The
-//! slash commands in [`crate::bot`] only parse options, call these and send the text.
+//! link, claiming a connection, changing settings, and the reports the commands show. Each
+//! slash command in [`crate::bot`] parses its options, calls ONE of these and sends the reply.
 
 pub mod checks;
+mod claim;
+#[cfg(test)]
+mod command_tests;
 mod display;
 pub mod names;
 mod reminders;
 mod reports;
+mod rewards;
 pub mod role_safety;
+mod sample;
 mod settings;
 
-pub use display::{preview as settings_preview, set_display};
-pub use reminders::{remind_report, status_line as reminder_status_line, vote_reminder_lines};
-pub use reports::{leaderboard_report, status_report, vote_report};
-pub use settings::{
-    add_role, claim, claimed_reply, remove_role, roles_report, set_channel, set_template,
-};
+pub use claim::{link_project, unlink};
+pub use display::set_display;
+pub use reminders::remind_report;
+pub use reports::{VoteReplies, leaderboard_report, status_report, vote_replies};
+pub use rewards::{add_role, remove_role, reward_duration, roles_report};
+pub use sample::test_announcement;
+pub use settings::{Preview, set_channel, set_template};
 
-use crate::storage::GuildLink;
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::message::Voter;
+use crate::storage::{Db, GuildLink};
+
+/// The refusal of a command run outside a server.
+pub const GUILD_ONLY: &str = "This command only works in a server.";
+
+/// Who runs a command, and in which guild, as the bot read it from the interaction.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub guild_id: GuildId,
+    pub user_id: UserId,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    /// Manage Server (or Administrator) where they ran the command.
+    pub manages_guild: bool,
+    /// When the command ran, on the app's clock.
+    pub now: crate::domain::time::Timestamp,
+}
+
+impl Caller {
+    /// The caller as a sample announcement shows them.
+    pub fn voter(&self) -> Voter<'_> {
+        Voter {
+            id: &self.user_id,
+            name: &self.name,
+            avatar_url: self.avatar_url.as_deref(),
+        }
+    }
+}
+
+/// The guild a command runs in, or the [`GUILD_ONLY`] refusal.
+pub fn in_guild(guild_id: Option<GuildId>) -> anyhow::Result<GuildId> {
+    match guild_id {
+        Some(id) => Ok(id),
+        None => refuse(GUILD_ONLY),
+    }
+}
 
 /// A refusal or problem explained in a sentence a server admin understands. Shown to the
 /// caller as is; everything else is logged and answered with a generic apology.
@@ -27,6 +70,15 @@ pub struct UserError(pub String);
 
 pub fn refuse<T>(message: impl Into<String>) -> anyhow::Result<T> {
     Err(UserError(message.into()).into())
+}
+
+/// The link of `guild_id` a command acts on (see [`choose_link`]).
+pub async fn target(
+    db: &Db,
+    guild_id: &GuildId,
+    project: Option<&str>,
+) -> anyhow::Result<GuildLink> {
+    choose_link(db.links_in_guild(guild_id.as_str()).await?, project)
 }
 
 /// The link a command acts on: the one named by `project` (connection id, project id, Discord

@@ -1,25 +1,31 @@
 //! What `/remind` does and what `/vote` and `/topgg status` say about reminders.
 
+use super::target;
+use crate::domain::ids::{GuildId, UserId};
 use crate::domain::reminder::{off_reply, on_reply, refused_notice};
+use crate::domain::time::{DAY, Timestamp};
 use crate::storage::{Db, GuildLink};
 
-const DAY_MS: i64 = 24 * 3600 * 1000;
-
-/// Turns `voter_id`'s reminder for the link's project on or off; the reply says what will
-/// happen, after the refusal notice if Discord refused their last reminder DM.
+/// `/remind on|off`: turns `voter`'s reminder for the project on or off; the reply says what
+/// will happen, after the refusal notice if Discord refused their last reminder DM.
 pub async fn remind_report(
     db: &Db,
-    link: &GuildLink,
-    voter_id: &str,
+    guild_id: &GuildId,
+    project: Option<&str>,
+    voter: &UserId,
     on: bool,
     now: i64,
 ) -> anyhow::Result<String> {
+    let link = target(db, guild_id, project).await?;
+    let voter_id = voter.as_str();
     let notice = db.take_reminder_notice(voter_id).await?;
     let name = link.label();
     let text = if on {
         on_reply(
             &name,
-            db.remind_on(&link.connection_id, voter_id, now).await?,
+            db.remind_on(&link.connection_id, voter_id, now)
+                .await?
+                .map(Timestamp::from_millis),
         )
     } else {
         off_reply(&name, db.remind_off(&link.connection_id, voter_id).await?)
@@ -32,7 +38,7 @@ pub async fn remind_report(
 
 /// The `/vote` lines about the caller's reminders: whether they are on for each project, and
 /// once, why Discord turned them off.
-pub async fn vote_reminder_lines(
+pub(super) async fn vote_reminder_lines(
     db: &Db,
     links: &[GuildLink],
     voter_id: &str,
@@ -54,8 +60,10 @@ pub async fn vote_reminder_lines(
 }
 
 /// The `/topgg status` line: opted-in voters and reminders sent in 24 h.
-pub async fn status_line(db: &Db, connection_id: &str, now: i64) -> anyhow::Result<String> {
-    let figures = db.reminder_figures(connection_id, now - DAY_MS).await?;
+pub(super) async fn status_line(db: &Db, connection_id: &str, now: i64) -> anyhow::Result<String> {
+    let figures = db
+        .reminder_figures(connection_id, now - DAY.as_millis() as i64)
+        .await?;
     Ok(format!(
         "Reminders: {} voter(s) opted in, {} sent in 24 h",
         figures.opted_in, figures.sent_24h

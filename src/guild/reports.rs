@@ -3,21 +3,22 @@
 use std::fmt::Write as _;
 
 use super::checks::{GuildFacts, findings};
-use super::sanitize;
-use super::settings::describe;
+use super::reminders::vote_reminder_lines;
+use super::rewards::describe;
+use super::{Caller, choose_link, sanitize, target};
+use crate::domain::ids::{GuildId, RoleId, UserId};
+use crate::domain::time::DAY;
 use crate::storage::{Db, GuildLink};
-
-const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// `/topgg status`: per link, who connected it, recent votes, settings, delivery health and
 /// live checks; then the caller's connections still waiting to be linked.
 pub async fn status_report(
     db: &Db,
-    guild_id: &str,
-    caller: &str,
+    caller: &Caller,
     facts: &GuildFacts,
     now: i64,
 ) -> anyhow::Result<String> {
+    let (guild_id, caller) = (caller.guild_id.as_str(), caller.user_id.as_str());
     let links = db.links_in_guild(guild_id).await?;
     let mut out = String::new();
     if links.is_empty() {
@@ -30,11 +31,7 @@ pub async fn status_report(
     if !waiting.is_empty() {
         out.push_str("\nYour connections waiting for `/topgg link`:\n");
         for c in waiting {
-            let name = c
-                .project_name
-                .clone()
-                .unwrap_or_else(|| format!("{} {}", c.project_type, c.project_platform_id));
-            let _ = writeln!(out, "- `{}`: {name}", c.connection_id);
+            let _ = writeln!(out, "- `{}`: {}", c.connection_id, c.label());
         }
     }
     Ok(out)
@@ -49,7 +46,7 @@ async fn link_status(
     out: &mut String,
 ) -> anyhow::Result<()> {
     let health = db
-        .link_health(guild_id, &link.connection_id, now - DAY_MS)
+        .link_health(guild_id, &link.connection_id, now - DAY.as_millis() as i64)
         .await?;
     let roles = db.role_settings(guild_id, &link.connection_id).await?;
     let _ = writeln!(
@@ -100,12 +97,12 @@ async fn link_status(
     }
     let reminders = super::reminders::status_line(db, &link.connection_id, now).await?;
     let _ = writeln!(out, "{reminders}");
-    let role_ids: Vec<String> = roles
+    let role_ids: Vec<RoleId> = roles
         .into_iter()
         .filter(|r| r.disabled_reason.is_none())
         .map(|r| r.role.role_id)
         .collect();
-    let problems = findings(facts, link.channel_id.as_deref(), &role_ids);
+    let problems = findings(facts, link.channel_id.as_ref(), &role_ids);
     if problems.is_empty() {
         out.push_str("Checks: I can post and give every reward role.\n");
     }
@@ -116,8 +113,43 @@ async fn link_status(
     Ok(())
 }
 
-/// `/vote`: each project's vote link and `user_id`'s figures for it.
-pub async fn vote_report(
+/// What `/vote` answers: figures everyone in the channel sees, and (when the caller asked
+/// about themselves) their reminder state, for them alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteReplies {
+    pub public: String,
+    pub private: Option<String>,
+}
+
+/// `/vote`: the project's (or, without `project`, every linked project's) vote link and
+/// `user`'s figures (default: the caller's).
+pub async fn vote_replies(
+    db: &Db,
+    guild_id: &GuildId,
+    caller: &UserId,
+    user: Option<&UserId>,
+    project: Option<&str>,
+    now: i64,
+) -> anyhow::Result<VoteReplies> {
+    let links = db.links_in_guild(guild_id.as_str()).await?;
+    let links = match project {
+        Some(_) => vec![choose_link(links, project)?],
+        None if links.is_empty() => vec![choose_link(links, None)?],
+        None => links,
+    };
+    let user = user.unwrap_or(caller);
+    let public = vote_report(db, &links, user.as_str(), now).await?;
+    // The caller's reminder state is theirs: a private follow-up.
+    let private = if user == caller {
+        Some(vote_reminder_lines(db, &links, caller.as_str()).await?)
+    } else {
+        None
+    };
+    Ok(VoteReplies { public, private })
+}
+
+/// Each link's vote link and `user_id`'s figures for it.
+async fn vote_report(
     db: &Db,
     links: &[GuildLink],
     user_id: &str,
@@ -168,10 +200,12 @@ fn voter_label(row: &crate::storage::LeaderboardRow) -> String {
 /// `/leaderboard`: top ten voters of this month (`all_time` false) or of all time.
 pub async fn leaderboard_report(
     db: &Db,
-    link: &GuildLink,
+    guild_id: &GuildId,
+    project: Option<&str>,
     all_time: bool,
     now: i64,
 ) -> anyhow::Result<String> {
+    let link = target(db, guild_id, project).await?;
     let month = chrono::DateTime::from_timestamp_millis(now)
         .unwrap_or_default()
         .format("%Y-%m")

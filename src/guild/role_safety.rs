@@ -2,6 +2,7 @@
 //! and an admin may only make the bot give a role they could give themselves.
 
 use super::checks::GuildFacts;
+use crate::domain::ids::RoleId;
 
 /// Discord permission bits a reward role must not carry, with their names.
 pub const DANGEROUS: [(u64, &str); 8] = [
@@ -26,20 +27,19 @@ pub struct CallerFacts {
 }
 
 /// Why `role_id` cannot be a reward role for this caller, if it cannot.
-pub fn refusal(facts: &GuildFacts, role_id: &str) -> Option<String> {
+pub fn refusal(facts: &GuildFacts, role_id: &RoleId) -> Option<String> {
     if !facts.known {
         return Some(
             "I could not read this server's roles yet, so I cannot check that role; try again in a minute."
                 .into(),
         );
     }
-    let Some(&(_, position, _)) = facts.roles.get(role_id) else {
+    let Some(role) = facts.roles.get(role_id) else {
         return Some(format!("The role {role_id} does not exist in this server."));
     };
-    let permissions = facts.role_permissions.get(role_id).copied().unwrap_or(0);
     let powers: Vec<&str> = DANGEROUS
         .iter()
-        .filter(|(bit, _)| permissions & bit != 0)
+        .filter(|(bit, _)| role.permissions & bit != 0)
         .map(|(_, name)| *name)
         .collect();
     if !powers.is_empty() {
@@ -59,7 +59,7 @@ pub fn refusal(facts: &GuildFacts, role_id: &str) -> Option<String> {
                 .into(),
         );
     }
-    if position >= caller.top_position {
+    if role.position >= caller.top_position {
         return Some(format!(
             "<@&{role_id}> is not below your highest role, so you could not hand it out yourself."
         ));
@@ -72,16 +72,30 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+    use crate::guild::checks::RoleFacts;
+
+    fn role(id: &str, position: u16, permissions: u64) -> (RoleId, RoleFacts) {
+        let facts = RoleFacts {
+            name: id.into(),
+            position,
+            managed: false,
+            permissions,
+        };
+        (RoleId::new(id), facts)
+    }
+
+    fn refusal(facts: &GuildFacts, role_id: &str) -> Option<String> {
+        super::refusal(facts, &RoleId::new(role_id))
+    }
 
     fn facts(caller: CallerFacts) -> GuildFacts {
         GuildFacts {
             known: true,
             roles: HashMap::from([
-                ("low".into(), ("Voter".into(), 1, false)),
-                ("mod".into(), ("Mod".into(), 2, false)),
-                ("high".into(), ("High".into(), 9, false)),
+                role("low", 1, 0),
+                role("mod", 2, 1 << 40),
+                role("high", 9, 0),
             ]),
-            role_permissions: HashMap::from([("mod".into(), 1 << 40)]),
             caller: Some(caller),
             ..GuildFacts::default()
         }

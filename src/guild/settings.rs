@@ -1,117 +1,39 @@
-//! Claiming connections and changing a link's settings.
+//! `/topgg channel` and `/topgg message`: where and how a link's votes are announced.
 
-use super::checks::{GuildFacts, role_problem};
+use super::checks::{GuildFacts, findings};
 use super::display::preview;
-use super::{UserError, refuse, sanitize};
-use crate::domain::message::{OutgoingMessage, Style, Voter};
-use crate::domain::rewards::RewardRole;
+use super::{Caller, refuse, target};
+use crate::domain::ids::{ChannelId, GuildId};
+use crate::domain::message::{OutgoingMessage, Style};
 use crate::domain::template::DEFAULT_TEMPLATE;
-use crate::domain::time::Timestamp;
-use crate::storage::{Db, GuildLink, OwnedConnection};
+use crate::storage::Db;
 
 /// Longest template accepted (a rendered message is clipped to Discord's limits anyway).
 pub const MAX_TEMPLATE_CHARS: usize = 1500;
-/// Longest reward duration: a year.
-pub const MAX_HOURS: i64 = 8760;
 
-/// `/topgg link`: links one of `caller`'s connections to `guild_id` and returns it. Only the
-/// user who clicked Connect may, and only with Manage Server.
-pub async fn claim(
-    db: &Db,
-    guild_id: &str,
-    caller: &str,
-    caller_manages_guild: bool,
-    connection: Option<&str>,
-    now: i64,
-) -> anyhow::Result<OwnedConnection> {
-    if !caller_manages_guild {
-        return refuse("You need the Manage Server permission to link a project to this server.");
-    }
-    let candidates = db.unlinked_connections_of(caller, guild_id).await?;
-    let chosen = match connection.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(wanted) => match candidates.iter().find(|c| c.connection_id == wanted) {
-            Some(found) => found.clone(),
-            None => return refuse(why_not_claimable(db, guild_id, caller, wanted).await?),
-        },
-        None => match candidates.as_slice() {
-            [only] => only.clone(),
-            [] => {
-                return refuse(
-                    "You have no Top.gg connection waiting to be linked. Click Connect on your \
-                     project's Top.gg page first (only the person who connected it can link it).",
-                );
-            }
-            _ => {
-                return refuse(
-                    "You have several connections waiting: choose one with the `connection` option.",
-                );
-            }
-        },
-    };
-    db.link(guild_id, &chosen.connection_id, caller, now)
-        .await?;
-    Ok(chosen)
+/// A reply that shows an announcement as it will be posted.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// What the command did, in a sentence.
+    pub text: String,
+    /// The announcement a vote would post.
+    pub message: OutgoingMessage,
 }
 
-/// The answer to a successful `/topgg link`, naming the project (`name`, else its id).
-pub fn claimed_reply(chosen: &OwnedConnection, name: Option<&str>) -> String {
-    let name = name
-        .or(chosen.project_name.as_deref())
-        .map(String::from)
-        .unwrap_or_else(|| format!("{} {}", chosen.project_type, chosen.project_platform_id));
-    let mut reply = format!(
-        "Linked **{name}** to this server. Next: choose where votes are announced with \
-         `/topgg channel`, and reward voters with `/topgg roles add`."
-    );
-    if crate::domain::template::vote_url(&chosen.project_type, "").is_none() {
-        reply.push_str(
-            "\nTop.gg's vote page for this kind of project is not known to me: set it with \
-             `/topgg display vote_url:` to show a Vote button.",
-        );
-    }
-    reply
-}
-
-async fn why_not_claimable(
-    db: &Db,
-    guild_id: &str,
-    caller: &str,
-    wanted: &str,
-) -> anyhow::Result<String> {
-    let Some(connection) = db.connection(wanted).await? else {
-        return Ok(format!(
-            "There is no Top.gg connection `{}`.",
-            sanitize(wanted)
-        ));
-    };
-    if connection.owner_discord_id != caller {
-        return Ok(format!(
-            "Only the person who clicked Connect on Top.gg (<@{}>) can link this project.",
-            connection.owner_discord_id
-        ));
-    }
-    let linked_here = db
-        .links_in_guild(guild_id)
-        .await?
-        .iter()
-        .any(|l| l.connection_id == wanted);
-    Ok(if linked_here {
-        "That project is already linked to this server.".into()
-    } else {
-        format!("The connection `{}` cannot be linked.", sanitize(wanted))
-    })
-}
-
-/// `/topgg channel`: sets or (with `None`) clears the announcement channel.
+/// `/topgg channel`: sets or (with `None`) clears the announcement channel; warns of what
+/// would keep the bot from posting there.
 pub async fn set_channel(
     db: &Db,
-    guild_id: &str,
-    link: &GuildLink,
-    channel_id: Option<&str>,
+    guild_id: &GuildId,
+    project: Option<&str>,
+    channel_id: Option<&ChannelId>,
+    facts: &GuildFacts,
 ) -> anyhow::Result<String> {
-    db.set_channel(guild_id, &link.connection_id, channel_id)
+    let link = target(db, guild_id, project).await?;
+    let channel = channel_id.map(ChannelId::as_str);
+    db.set_channel(guild_id.as_str(), &link.connection_id, channel)
         .await?;
-    Ok(match channel_id {
+    let mut reply = match channel {
         Some(channel) => format!(
             "Votes for **{}** will be announced in <#{channel}>.",
             link.label()
@@ -120,142 +42,50 @@ pub async fn set_channel(
             "Announcements for **{}** are off. Reward roles still work.",
             link.label()
         ),
-    })
+    };
+    for problem in findings(facts, channel_id, &[]) {
+        reply.push_str(&format!("\nWarning: {problem}"));
+    }
+    Ok(reply)
 }
 
 /// `/topgg message`: sets or restores the template (and the style, when given); answers with
-/// a sentence and the announcement a vote by `caller` would post.
+/// a sentence and the announcement a vote by the caller would post.
 pub async fn set_template(
     db: &Db,
-    guild_id: &str,
-    link: &GuildLink,
+    caller: &Caller,
+    project: Option<&str>,
     template: Option<&str>,
     style: Option<Style>,
-    caller: Voter<'_>,
-    now: Timestamp,
-) -> anyhow::Result<(String, OutgoingMessage)> {
+) -> anyhow::Result<Preview> {
+    let guild_id = &caller.guild_id;
+    let link = target(db, guild_id, project).await?;
     let template = template.map(str::trim).filter(|t| !t.is_empty());
     if template.is_some_and(|t| t.chars().count() > MAX_TEMPLATE_CHARS) {
         return refuse(format!(
             "Templates are limited to {MAX_TEMPLATE_CHARS} characters."
         ));
     }
-    db.set_template(guild_id, &link.connection_id, template)
+    db.set_template(guild_id.as_str(), &link.connection_id, template)
         .await?;
     let style = style.unwrap_or(link.style());
-    db.set_style(guild_id, &link.connection_id, style).await?;
+    db.set_style(guild_id.as_str(), &link.connection_id, style)
+        .await?;
     let message = preview(
-        link,
+        &link,
         template.unwrap_or(DEFAULT_TEMPLATE),
         style,
-        caller,
-        now,
+        caller.voter(),
+        caller.now,
     );
     let what = if template.is_some() {
         "Template saved"
     } else {
         "Default template restored"
     };
-    Ok((
-        format!(
-            "{what} (style `{}`). A vote will look like this:",
-            style.as_str()
-        ),
-        message,
-    ))
-}
-
-/// `/topgg roles add`. `hours`: `None` until the vote expires, `Some(0)` permanent.
-pub async fn add_role(
-    db: &Db,
-    guild_id: &str,
-    link: &GuildLink,
-    role: RewardRole,
-    facts: &GuildFacts,
-) -> anyhow::Result<String> {
-    if role.role_id == guild_id {
-        return refuse("@everyone cannot be a reward role.");
-    }
-    if role.votes_required < 1 || role.hours.is_some_and(|h| !(0..=MAX_HOURS).contains(&h)) {
-        return refuse(format!(
-            "`votes` must be at least 1 and `hours` between 0 and {MAX_HOURS}."
-        ));
-    }
-    if let Some(reason) = super::role_safety::refusal(facts, &role.role_id) {
-        return refuse(reason);
-    }
-    db.add_reward_role(guild_id, &link.connection_id, &role)
-        .await?;
-    let mut reply = format!(
-        "Voters of **{}** get <@&{}> {}",
-        link.label(),
-        role.role_id,
-        describe(&role)
+    let text = format!(
+        "{what} (style `{}`). A vote will look like this:",
+        style.as_str()
     );
-    if let Some(problem) = facts
-        .known
-        .then(|| role_problem(facts, &role.role_id))
-        .flatten()
-    {
-        reply.push_str(&format!("\nWarning: {problem}"));
-    }
-    Ok(reply)
-}
-
-/// `/topgg roles remove`.
-pub async fn remove_role(
-    db: &Db,
-    guild_id: &str,
-    link: &GuildLink,
-    role_id: &str,
-) -> anyhow::Result<String> {
-    if db
-        .remove_reward_role(guild_id, &link.connection_id, role_id)
-        .await?
-    {
-        Ok(format!(
-            "<@&{role_id}> is no longer a reward for **{}**. Members who have it keep it until their grant lapses.",
-            link.label()
-        ))
-    } else {
-        Err(UserError(format!(
-            "<@&{role_id}> is not a reward role of **{}**.",
-            link.label()
-        ))
-        .into())
-    }
-}
-
-/// `/topgg roles list`.
-pub async fn roles_report(db: &Db, guild_id: &str, link: &GuildLink) -> anyhow::Result<String> {
-    let roles = db.reward_roles(guild_id, &link.connection_id).await?;
-    if roles.is_empty() {
-        return Ok(format!(
-            "**{}** has no reward roles. Add one with `/topgg roles add`.",
-            link.label()
-        ));
-    }
-    let lines: Vec<String> = roles
-        .iter()
-        .map(|r| format!("- <@&{}> {}", r.role_id, describe(r)))
-        .collect();
-    Ok(format!(
-        "Reward roles of **{}**:\n{}",
-        link.label(),
-        lines.join("\n")
-    ))
-}
-
-/// "from 5 votes, for 24 h" and the like.
-pub fn describe(role: &RewardRole) -> String {
-    let from = match role.votes_required {
-        1 => "from their first vote".to_string(),
-        n => format!("from {n} votes"),
-    };
-    let how_long = match role.hours {
-        None => "until their vote expires (about 12 h)".to_string(),
-        Some(0) => "permanently".to_string(),
-        Some(h) => format!("for {h} h after each vote"),
-    };
-    format!("{from}, {how_long}.")
+    Ok(Preview { text, message })
 }

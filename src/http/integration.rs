@@ -10,11 +10,11 @@ use serde::Serialize;
 use super::AppState;
 use super::body::{RawBody, check_signature, trace_id};
 use super::error::ApiError;
-use crate::domain::events::{Event, IntegrationCreate};
+use crate::domain::events::{Event, IntegrationCreate, names};
 
 /// The event scopes the bot subscribes to: Top.gg delivers only these, and the dashboard's
 /// test event (`webhook.test`) only when it is subscribed.
-pub const ROUTES: [&str; 2] = ["vote.create", "webhook.test"];
+pub const ROUTES: [&str; 2] = [names::VOTE_CREATE, names::WEBHOOK_TEST];
 
 /// The handshake answer.
 #[derive(Debug, Serialize)]
@@ -48,15 +48,15 @@ pub async fn configure(
         Event::IntegrationDelete(delete) => {
             let existed = state
                 .db
-                .delete_connection(&delete.connection_id)
+                .delete_connection(delete.connection_id.as_str())
                 .await
                 .map_err(ApiError::Storage)?;
-            state.connections.forget(&delete.connection_id);
+            state.connections.forget(delete.connection_id.as_str());
             tracing::info!(%trace, connection = %delete.connection_id, existed, "integration deleted");
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         other => {
-            tracing::info!(%trace, event = ?event_name(&other), "ignored event at the configuration URL");
+            tracing::info!(%trace, event = ?other.name(), "ignored event at the configuration URL");
             Ok(StatusCode::NO_CONTENT.into_response())
         }
     }
@@ -70,7 +70,7 @@ async fn connect(state: &AppState, create: &IntegrationCreate) -> Result<Handsha
         .upsert_connection(create, state.clock.now().as_millis())
         .await
         .map_err(ApiError::Storage)?;
-    state.connections.forget(&create.connection_id);
+    state.connections.forget(create.connection_id.as_str());
     Ok(HandshakeReply {
         webhook_url: format!(
             "{}/topgg/webhooks/{}",
@@ -82,7 +82,7 @@ async fn connect(state: &AppState, create: &IntegrationCreate) -> Result<Handsha
 
 /// A connection id becomes a URL path segment; a secret must exist to verify anything.
 fn validate_connection(create: &IntegrationCreate) -> Result<(), ApiError> {
-    let id = &create.connection_id;
+    let id = create.connection_id.as_str();
     let id_ok = !id.is_empty()
         && id.len() <= 64
         && id
@@ -116,16 +116,6 @@ pub fn public_url_warning(public_url: &str) -> Option<String> {
              so votes will not arrive. Put the bot behind TLS and set http.public_url to its https address."
         )
     })
-}
-
-pub(super) fn event_name(event: &Event) -> &str {
-    match event {
-        Event::IntegrationCreate(_) => "integration.create",
-        Event::IntegrationDelete(_) => "integration.delete",
-        Event::VoteCreate(_) => "vote.create",
-        Event::WebhookTest(_) => "webhook.test",
-        Event::Unknown(kind) => kind,
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use secrecy::ExposeSecret;
 use super::AppState;
 use super::body::{RawBody, check_signature, trace_id};
 use super::error::ApiError;
-use super::integration::event_name;
 use crate::domain::events::Event;
 use crate::domain::signature::SignatureError;
 use crate::storage::{Connection, VoteOutcome};
@@ -23,7 +22,7 @@ pub async fn receive(
     let connection = verified_connection(&state, &connection_id, &headers, &body).await?;
     match Event::parse(&body)? {
         Event::VoteCreate(vote) => {
-            let vote_id = vote.id.clone();
+            let vote_id = vote.id.clone().into_string();
             let outcome = state
                 .votes
                 .record(connection, vote, state.clock.now().as_millis())
@@ -63,7 +62,7 @@ pub async fn receive(
             state.work_queued.notify_one();
         }
         other => {
-            tracing::info!(%trace, connection = %connection_id, event = event_name(&other), "event ignored");
+            tracing::info!(%trace, connection = %connection_id, event = other.name(), "event ignored");
         }
     }
     Ok(StatusCode::NO_CONTENT)

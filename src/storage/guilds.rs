@@ -3,9 +3,10 @@
 use sqlx::FromRow;
 
 use super::{Db, with_pool};
+use crate::domain::ids::{ChannelId, RoleId};
 use crate::domain::message::Style;
 use crate::domain::rewards::RewardRole;
-use crate::domain::template::vote_url;
+use crate::domain::template::{project_label, vote_url};
 
 /// A (guild, connection) link with its connection's facts and the link's settings.
 #[derive(Debug, Clone, Default, FromRow)]
@@ -27,17 +28,15 @@ pub struct GuildLink {
     pub connected_at: i64,
     pub linked_by: String,
     pub linked_at: i64,
-    pub channel_id: Option<String>,
+    pub channel_id: Option<ChannelId>,
     pub template: Option<String>,
 }
 
 impl GuildLink {
     /// How the project is shown: its name, or its type and id when no name can be had.
     pub fn label(&self) -> String {
-        match &self.project_name {
-            Some(name) => name.clone(),
-            None => format!("{} {}", self.project_type, self.project_platform_id),
-        }
+        let name = self.project_name.as_deref();
+        project_label(name, &self.project_type, &self.project_platform_id)
     }
 
     /// The vote page this guild shows: `/topgg display`, else the known page of the type.
@@ -67,6 +66,14 @@ pub struct OwnedConnection {
     pub project_type: String,
     pub project_platform_id: String,
     pub project_name: Option<String>,
+}
+
+impl OwnedConnection {
+    /// How the project is shown, like [`GuildLink::label`].
+    pub fn label(&self) -> String {
+        let name = self.project_name.as_deref();
+        project_label(name, &self.project_type, &self.project_platform_id)
+    }
 }
 
 /// Delivery and vote figures of one link, for `/topgg status`.
@@ -148,7 +155,7 @@ impl Db {
         guild_id: &str,
         connection_id: &str,
     ) -> anyhow::Result<Vec<RoleSetting>> {
-        let rows: Vec<(String, i64, Option<i64>, Option<String>)> = with_pool!(self, pool => {
+        let rows: Vec<(RoleId, i64, Option<i64>, Option<String>)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT role_id, votes_required, hours, disabled_reason FROM reward_roles \
                             WHERE guild_id = $1 AND connection_id = $2 ORDER BY votes_required, role_id")
                 .bind(guild_id).bind(connection_id).fetch_all(pool).await?
@@ -160,7 +167,7 @@ impl Db {
                     role: RewardRole {
                         role_id,
                         votes_required,
-                        hours,
+                        duration: super::links::reward_duration(hours),
                     },
                     disabled_reason,
                 },

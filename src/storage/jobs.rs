@@ -29,13 +29,13 @@ macro_rules! insert_planned {
                 .bind($now)
                 .execute(&mut *$tx)
                 .await?;
-            if let Some((role_id, expires_at)) = &job.grant {
+            if let Some(grant) = &job.grant {
                 sqlx::query($crate::storage::jobs::UPSERT_GRANT)
                     .bind(&job.guild_id)
                     .bind($conn_id)
-                    .bind(role_id)
+                    .bind(&grant.role_id)
                     .bind($user_id)
-                    .bind(*expires_at)
+                    .bind(grant.expires_at)
                     .execute(&mut *$tx)
                     .await?;
             }

@@ -4,8 +4,9 @@ use sqlx::FromRow;
 
 use super::{Db, with_pool};
 
+use crate::domain::ids::{ChannelId, GuildId, RoleId};
 use crate::domain::message::Style;
-use crate::domain::rewards::RewardRole;
+use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::template::vote_url;
 use crate::domain::work::LinkSettings;
 
@@ -23,10 +24,30 @@ pub(super) const LINK_SETTINGS: &str = "SELECT l.guild_id, l.channel_id, l.templ
     WHERE l.connection_id = $1 AND g.gone_at IS NULL \
     ORDER BY l.guild_id, r.votes_required, r.role_id";
 
+/// The `hours` column of `reward_roles` as a duration: NULL until the vote expires, 0
+/// permanent, N hours (a value out of range reads as permanent). Its one reader and, with
+/// [`hours_column`], its one writer.
+pub(super) fn reward_duration(hours: Option<i64>) -> RewardDuration {
+    match hours.map(u32::try_from) {
+        None => RewardDuration::UntilVoteExpires,
+        Some(Ok(0) | Err(_)) => RewardDuration::Permanent,
+        Some(Ok(hours)) => RewardDuration::ForHours(hours),
+    }
+}
+
+/// The `hours` column's value for `duration` (see [`reward_duration`]).
+fn hours_column(duration: RewardDuration) -> Option<i64> {
+    match duration {
+        RewardDuration::UntilVoteExpires => None,
+        RewardDuration::Permanent => Some(0),
+        RewardDuration::ForHours(hours) => Some(i64::from(hours)),
+    }
+}
+
 #[derive(FromRow)]
 pub(super) struct LinkRoleRow {
-    guild_id: String,
-    channel_id: Option<String>,
+    guild_id: GuildId,
+    channel_id: Option<ChannelId>,
     template: Option<String>,
     style: Option<String>,
     paused_reason: Option<String>,
@@ -34,7 +55,7 @@ pub(super) struct LinkRoleRow {
     project_type: String,
     project_platform_id: String,
     project_name: Option<String>,
-    role_id: Option<String>,
+    role_id: Option<RoleId>,
     votes_required: Option<i64>,
     hours: Option<i64>,
 }
@@ -69,7 +90,7 @@ pub(super) fn group_link_rows(rows: Vec<LinkRoleRow>) -> Vec<LinkSettings> {
             link.roles.push(RewardRole {
                 role_id,
                 votes_required,
-                hours: row.hours,
+                duration: reward_duration(row.hours),
             });
         }
     }
@@ -160,7 +181,7 @@ impl Db {
                  DO UPDATE SET votes_required = excluded.votes_required, hours = excluded.hours, \
                  disabled_reason = NULL",
             )
-            .bind(guild_id).bind(connection_id).bind(&role.role_id).bind(role.votes_required).bind(role.hours)
+            .bind(guild_id).bind(connection_id).bind(&role.role_id).bind(role.votes_required).bind(hours_column(role.duration))
             .execute(pool).await?;
         });
         Ok(())
@@ -186,5 +207,23 @@ impl Db {
             sqlx::query_as(LINK_SETTINGS).bind(connection_id).fetch_all(pool).await?
         });
         Ok(group_link_rows(rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hours_column_maps_null_zero_and_n_to_the_reward_duration_and_back() {
+        let cases = [
+            (None, RewardDuration::UntilVoteExpires),
+            (Some(0), RewardDuration::Permanent),
+            (Some(24), RewardDuration::ForHours(24)),
+        ];
+        for (column, duration) in cases {
+            assert_eq!(reward_duration(column), duration);
+            assert_eq!(hours_column(duration), column);
+        }
     }
 }

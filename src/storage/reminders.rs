@@ -23,7 +23,11 @@ const DROP_QUEUED: &str = "DELETE FROM jobs WHERE kind = 'remind' AND status = '
 macro_rules! schedule_reminder {
     ($tx:expr, $conn:expr, $voter:expr, $due:expr, $now:expr) => {{
         use $crate::storage::reminders::{DROP_EARLIER, QUEUE};
-        let work = $crate::domain::reminder::reminder_work($conn, $voter, $due);
+        let work = $crate::domain::reminder::reminder_work(
+            &$crate::domain::ids::ConnectionId::new($conn),
+            &$crate::domain::ids::UserId::new($voter),
+            $crate::domain::time::Timestamp::from_millis($due),
+        );
         sqlx::query(DROP_EARLIER)
             .bind($conn)
             .bind($voter)

@@ -210,16 +210,16 @@ macro_rules! insert_jobs {
             insert.execute(&mut *$tx).await?;
         }
         for (i, job) in $jobs {
-            let Some((role_id, expires_at)) = &job.grant else {
+            let Some(grant) = &job.grant else {
                 continue;
             };
             let w = &$writes[*i];
             sqlx::query(UPSERT_GRANT)
                 .bind(&job.guild_id)
                 .bind(&w.connection.connection_id)
-                .bind(role_id)
+                .bind(&grant.role_id)
                 .bind(&w.vote.user.platform_id)
-                .bind(*expires_at)
+                .bind(grant.expires_at)
                 .execute(&mut *$tx)
                 .await?;
         }

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::votes::{VoteOutcome, VoteWrite};
 use crate::domain::tally::Tally;
+use crate::domain::time::Timestamp;
 use crate::domain::work::{LinkSettings, PlannedJob, plan_vote};
 
 /// A voter of one connection: the key of `voter_totals`.
@@ -28,7 +29,7 @@ pub(super) fn key_order(writes: &[VoteWrite<'_>]) -> Vec<usize> {
 pub(super) fn key_of<'a>(write: &VoteWrite<'a>) -> VoterKey<'a> {
     (
         &write.connection.connection_id,
-        &write.vote.user.platform_id,
+        write.vote.user.platform_id.as_str(),
     )
 }
 
@@ -61,7 +62,7 @@ pub(super) fn tallies<'a>(
     for &i in stored {
         let previous = figures.get(&key_of(&writes[i])).copied().flatten();
         let vote = writes[i].vote;
-        let tally = Tally::after_vote(previous, vote.created_at.timestamp_millis(), vote.weight);
+        let tally = Tally::after_vote(previous, vote.cast_at(), vote.weight);
         figures.insert(key_of(&writes[i]), Some(tally));
         by_write.insert(i, tally);
     }
@@ -144,7 +145,7 @@ pub(super) fn plan_jobs(
     for i in stored {
         let (w, tally) = (&writes[i], tallies[&i]);
         let settings = &links[w.connection.connection_id.as_str()];
-        let planned = plan_vote(w.vote, &tally, settings, w.now);
+        let planned = plan_vote(w.vote, &tally, settings, Timestamp::from_millis(w.now));
         stored_as.insert(i, (tally, planned.len()));
         jobs.extend(planned.into_iter().map(|job| (i, job)));
     }

@@ -19,6 +19,7 @@ use super::vote_plan::{
 use super::{Connection, Db, with_pool};
 use crate::domain::events::{Vote, WebhookTest};
 use crate::domain::tally::Tally;
+use crate::domain::time::Timestamp;
 use crate::domain::work::{PlannedJob, plan_test_notice};
 
 /// What storing a vote did.
@@ -40,7 +41,7 @@ struct TotalsRow {
     voter_id: String,
     total_votes: i64,
     streak: i64,
-    last_vote_at: i64,
+    last_vote_at: Timestamp,
 }
 
 /// One vote to store, with the connection it came through and the time it arrived.
@@ -112,7 +113,7 @@ impl Db {
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let rows = sqlx::query_as(LINK_SETTINGS).bind(conn_id).fetch_all(&mut *tx).await?;
-            let planned: Vec<PlannedJob> = plan_test_notice(test, &group_link_rows(rows), now);
+            let planned: Vec<PlannedJob> = plan_test_notice(test, &group_link_rows(rows), Timestamp::from_millis(now));
             insert_planned!(tx, conn_id, None::<&str>, "", &planned, now);
             tx.commit().await?;
             Ok(planned.len())

@@ -1,7 +1,7 @@
 //! `/remind on|off`: a voter's vote reminders, for everyone.
 
 use crate::bot::{Context, Error, autocomplete, guild_id, now, reply_private};
-use crate::guild::{choose_link, remind_report};
+use crate::guild;
 
 /// DM reminders when you can vote again.
 #[poise::command(slash_command, guild_only, subcommands("on", "off"))]
@@ -32,12 +32,8 @@ pub async fn off(
 }
 
 async fn set(ctx: Context<'_>, project: Option<String>, on: bool) -> Result<(), Error> {
-    let db = &ctx.data().db;
-    let link = choose_link(
-        db.links_in_guild(&guild_id(ctx)?).await?,
-        project.as_deref(),
-    )?;
-    let voter = ctx.author().id.to_string();
-    let text = remind_report(db, &link, &voter, on, now(ctx)).await?;
+    let voter = ctx.author().id.get().into();
+    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let text = guild::remind_report(db, &guild, project, &voter, on, now(ctx)).await?;
     reply_private(ctx, text).await
 }

@@ -2,9 +2,9 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::topgg::target;
 use crate::bot::facts::guild_facts;
 use crate::bot::{Context, Error, autocomplete, guild_id, reply_private};
+use crate::domain::ids::RoleId;
 use crate::domain::rewards::RewardRole;
 use crate::guild;
 
@@ -34,18 +34,13 @@ async fn add(
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let guild = guild_id(ctx)?;
-    let link = target(ctx, project.as_deref()).await?;
-    let facts = ctx
-        .guild_id()
-        .map(|g| guild_facts(ctx, g))
-        .unwrap_or_default();
+    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
     let reward = RewardRole {
-        role_id: role.id.to_string(),
+        role_id: role.id.get().into(),
         votes_required: votes.unwrap_or(1),
-        hours,
+        duration: guild::reward_duration(hours)?,
     };
-    let reply = guild::add_role(&ctx.data().db, &guild, &link, reward, &facts).await?;
+    let reply = guild::add_role(db, &guild, project, reward, &guild_facts(ctx)).await?;
     reply_private(ctx, reply).await
 }
 
@@ -58,9 +53,9 @@ async fn remove(
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let guild = guild_id(ctx)?;
-    let link = target(ctx, project.as_deref()).await?;
-    let reply = guild::remove_role(&ctx.data().db, &guild, &link, &role.id.to_string()).await?;
+    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let role = RoleId::from(role.id.get());
+    let reply = guild::remove_role(db, &guild, project, &role).await?;
     reply_private(ctx, reply).await
 }
 
@@ -72,8 +67,7 @@ async fn list(
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let guild = guild_id(ctx)?;
-    let link = target(ctx, project.as_deref()).await?;
-    let reply = guild::roles_report(&ctx.data().db, &guild, &link).await?;
+    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let reply = guild::roles_report(db, &guild, project).await?;
     reply_private(ctx, reply).await
 }

@@ -5,14 +5,10 @@ use poise::serenity_prelude as serenity;
 use super::roles::roles;
 use crate::bot::facts::guild_facts;
 use crate::bot::render::reply_showing;
-use crate::bot::{
-    Context, Error, autocomplete, caller_manages_guild, guild_id, now, reply_private,
-};
-use crate::discord::DiscordError;
-use crate::domain::message::{Style, Voter};
-use crate::domain::template::DEFAULT_TEMPLATE;
-use crate::guild::{self, checks::findings, choose_link};
-use crate::storage::GuildLink;
+use crate::bot::{Context, Error, autocomplete, caller, guild_id, now, reply_private};
+use crate::domain::ids::ChannelId;
+use crate::domain::message::Style;
+use crate::guild;
 
 /// Set up Top.gg vote announcements and rewards for this server.
 #[poise::command(
@@ -28,28 +24,11 @@ pub async fn topgg(_: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// The link a subcommand targets.
-pub(super) async fn target(ctx: Context<'_>, project: Option<&str>) -> Result<GuildLink, Error> {
-    let links = ctx.data().db.links_in_guild(&guild_id(ctx)?).await?;
-    choose_link(links, project)
-}
-
 /// Show each linked project's health: votes, deliveries, settings and permission checks.
 #[poise::command(slash_command)]
 async fn status(ctx: Context<'_>) -> Result<(), Error> {
-    let guild = ctx
-        .guild_id()
-        .ok_or_else(|| anyhow::anyhow!("guild only"))?;
-    let facts = guild_facts(ctx, guild);
-    let caller = ctx.author().id.to_string();
-    let report = guild::status_report(
-        &ctx.data().db,
-        &guild.to_string(),
-        &caller,
-        &facts,
-        now(ctx),
-    )
-    .await?;
+    let (db, caller) = (&ctx.data().db, caller(ctx)?);
+    let report = guild::status_report(db, &caller, &guild_facts(ctx), now(ctx)).await?;
     reply_private(ctx, report).await
 }
 
@@ -61,27 +40,10 @@ async fn link(
     #[autocomplete = "autocomplete::connection"]
     connection: Option<String>,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let caller = ctx.author().id.to_string();
-    let manages = caller_manages_guild(ctx);
-    let (db, discord) = (&ctx.data().db, &ctx.data().discord);
-    let chosen = guild::claim(
-        db,
-        &guild_id(ctx)?,
-        &caller,
-        manages,
-        connection.as_deref(),
-        now(ctx),
-    )
-    .await?;
-    let name = match chosen.project_type.as_str() {
-        "bot" => {
-            let (id, bot) = (&chosen.connection_id, &chosen.project_platform_id);
-            guild::names::resolve_bot_name(db, discord, id, bot, ctx.data().clock.now()).await
-        }
-        _ => None,
-    };
-    reply_private(ctx, guild::claimed_reply(&chosen, name.as_deref())).await
+    let (db, discord, caller) = (&ctx.data().db, &ctx.data().discord, caller(ctx)?);
+    let connection = connection.as_deref();
+    let reply = guild::link_project(db, discord, &caller, connection, now(ctx)).await?;
+    reply_private(ctx, reply).await
 }
 
 /// Remove a project from this server, with its settings and reward roles.
@@ -92,16 +54,9 @@ async fn unlink(
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let link = target(ctx, project.as_deref()).await?;
-    ctx.data()
-        .db
-        .unlink(&guild_id(ctx)?, &link.connection_id)
-        .await?;
-    reply_private(
-        ctx,
-        format!("Unlinked **{}** from this server.", link.label()),
-    )
-    .await
+    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let reply = guild::unlink(db, &guild, project).await?;
+    reply_private(ctx, reply).await
 }
 
 /// Choose the channel where votes are announced (omit it to turn announcements off).
@@ -115,15 +70,10 @@ async fn channel(
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let link = target(ctx, project.as_deref()).await?;
-    let channel = channel.map(|c| c.to_string());
-    let mut reply =
-        guild::set_channel(&ctx.data().db, &guild_id(ctx)?, &link, channel.as_deref()).await?;
-    if let Some(guild) = ctx.guild_id() {
-        for problem in findings(&guild_facts(ctx, guild), channel.as_deref(), &[]) {
-            reply.push_str(&format!("\nWarning: {problem}"));
-        }
-    }
+    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let channel = channel.map(|c| ChannelId::from(c.get()));
+    let facts = guild_facts(ctx);
+    let reply = guild::set_channel(db, &guild, project, channel.as_ref(), &facts).await?;
     reply_private(ctx, reply).await
 }
 
@@ -150,30 +100,14 @@ async fn message(
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let link = target(ctx, project.as_deref()).await?;
+    let (db, caller, project) = (&ctx.data().db, caller(ctx)?, project.as_deref());
     let style = style.map(|s| match s {
         StyleChoice::Embed => Style::Embed,
         StyleChoice::Text => Style::Text,
     });
-    let (author, avatar) = (ctx.author(), ctx.author().face());
-    let author_id = author.id.to_string();
-    let voter = Voter {
-        id: &author_id,
-        name: &author.name,
-        avatar_url: Some(&avatar),
-    };
-    let db = &ctx.data().db;
-    let (text, preview) = guild::set_template(
-        db,
-        &guild_id(ctx)?,
-        &link,
-        template.as_deref(),
-        style,
-        voter,
-        ctx.data().clock.now(),
-    )
-    .await?;
-    ctx.send(reply_showing(&text, &preview)).await?;
+    let preview = guild::set_template(db, &caller, project, template.as_deref(), style).await?;
+    ctx.send(reply_showing(&preview.text, &preview.message))
+        .await?;
     Ok(())
 }
 
@@ -191,16 +125,9 @@ async fn display(
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let link = target(ctx, project.as_deref()).await?;
-    let db = &ctx.data().db;
-    let reply = guild::set_display(
-        db,
-        &guild_id(ctx)?,
-        &link,
-        name.as_deref(),
-        vote_url.as_deref(),
-    )
-    .await?;
+    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let (name, vote_url) = (name.as_deref(), vote_url.as_deref());
+    let reply = guild::set_display(db, &guild, project, name, vote_url).await?;
     reply_private(ctx, reply).await
 }
 
@@ -212,64 +139,8 @@ async fn test(
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    ctx.defer_ephemeral().await?;
-    let link = target(ctx, project.as_deref()).await?;
-    let guild = ctx
-        .guild_id()
-        .ok_or_else(|| anyhow::anyhow!("guild only"))?;
-    let mut reply = match &link.channel_id {
-        None => "No announcement channel is set: choose one with `/topgg channel`.".to_string(),
-        Some(channel) => post_sample(ctx, &link, channel, &guild.to_string()).await,
-    };
-    let roles: Vec<String> = ctx
-        .data()
-        .db
-        .reward_roles(&guild.to_string(), &link.connection_id)
-        .await?
-        .into_iter()
-        .map(|r| r.role_id)
-        .collect();
-    let problems = findings(&guild_facts(ctx, guild), link.channel_id.as_deref(), &roles);
-    if problems.is_empty() {
-        reply.push_str("\nChecks: I can post and give every reward role.");
-    }
-    for problem in problems {
-        reply.push_str(&format!("\nProblem: {problem}"));
-    }
+    let (db, discord, caller) = (&ctx.data().db, &ctx.data().discord, caller(ctx)?);
+    let (project, facts) = (project.as_deref(), guild_facts(ctx));
+    let reply = guild::test_announcement(db, discord, &caller, project, &facts).await?;
     reply_private(ctx, reply).await
-}
-
-/// Posts the announcement a vote by the caller would post, pinging no one; a success resumes
-/// announcements that were paused.
-async fn post_sample(ctx: Context<'_>, link: &GuildLink, channel: &str, guild: &str) -> String {
-    let template = link.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
-    let (author, avatar) = (ctx.author(), ctx.author().face());
-    let author_id = author.id.to_string();
-    let voter = Voter {
-        id: &author_id,
-        name: &author.name,
-        avatar_url: Some(&avatar),
-    };
-    let now = ctx.data().clock.now();
-    let mut message = guild::settings_preview(link, template, link.style(), voter, now);
-    message.content = format!("(test) {}", message.content);
-    message.allowed_users.clear();
-    let posted = ctx
-        .data()
-        .discord
-        .post_message(channel, &message, None)
-        .await;
-    match posted {
-        Ok(_) => {
-            let resumed = ctx.data().db.pause_channel(guild, channel, None).await;
-            if let Err(e) = resumed {
-                tracing::warn!(error = format!("{e:#}"), "cannot resume announcements");
-            }
-            format!("Posted a sample announcement in <#{channel}>.")
-        }
-        Err(DiscordError::Permanent { message, .. }) => {
-            format!("I couldn't post in <#{channel}>: Discord said \"{message}\".")
-        }
-        Err(e) => format!("I couldn't post in <#{channel}> right now ({e}); try again shortly."),
-    }
 }

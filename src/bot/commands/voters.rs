@@ -3,7 +3,8 @@
 use poise::serenity_prelude as serenity;
 
 use crate::bot::{Context, Error, autocomplete, guild_id, now, reply_private, reply_public};
-use crate::guild::{self, choose_link};
+use crate::domain::ids::UserId;
+use crate::guild;
 
 /// Where to vote, and your (or someone's) votes, streak and next vote.
 #[poise::command(slash_command, guild_only)]
@@ -14,20 +15,14 @@ pub async fn vote(
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let links = ctx.data().db.links_in_guild(&guild_id(ctx)?).await?;
-    let links = match project.as_deref() {
-        Some(_) => vec![choose_link(links, project.as_deref())?],
-        None if links.is_empty() => vec![choose_link(links, None)?],
-        None => links,
-    };
-    let caller = user.is_none_or(|u| u == ctx.author().id);
-    let user = user.unwrap_or(ctx.author().id).to_string();
-    let report = guild::vote_report(&ctx.data().db, &links, &user, now(ctx)).await?;
-    reply_public(ctx, report).await?;
-    if caller {
-        // The caller's reminder state is theirs: a private follow-up.
-        let lines = guild::vote_reminder_lines(&ctx.data().db, &links, &user).await?;
-        reply_private(ctx, lines).await?;
+    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let caller = UserId::from(ctx.author().id.get());
+    let user = user.map(|u| UserId::from(u.get()));
+    let replies =
+        guild::vote_replies(db, &guild, &caller, user.as_ref(), project, now(ctx)).await?;
+    reply_public(ctx, replies.public).await?;
+    if let Some(private) = replies.private {
+        reply_private(ctx, private).await?;
     }
     Ok(())
 }
@@ -50,9 +45,8 @@ pub async fn leaderboard(
     #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let links = ctx.data().db.links_in_guild(&guild_id(ctx)?).await?;
-    let link = choose_link(links, project.as_deref())?;
+    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
     let all_time = matches!(period, Some(Period::All));
-    let report = guild::leaderboard_report(&ctx.data().db, &link, all_time, now(ctx)).await?;
+    let report = guild::leaderboard_report(db, &guild, project, all_time, now(ctx)).await?;
     reply_public(ctx, report).await
 }

@@ -1,0 +1,115 @@
+//! The guild functions the commands call, over a real SQLite database and the dry-run sink
+//! instead of Discord: what a command answers and what it changes.
+
+use super::*;
+use crate::discord::{Discord, DryRunAction, DryRunSink};
+use crate::domain::events::Event;
+use crate::domain::ids::ChannelId;
+use crate::domain::time::Clock as _;
+use crate::send_test::{sample_integration_create, sample_project};
+
+const GUILD: u64 = 700_000_000_000_000_001;
+const OWNER: u64 = 800_000_000_000_000_001;
+const CHANNEL: u64 = 710_000_000_000_000_001;
+
+struct Scratch {
+    db: Db,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh database with a server project connected by [`OWNER`], not linked yet.
+async fn scratch() -> Scratch {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!("sqlite://{}", dir.path().join("g.db").display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let project = sample_project("p1", "game", "123");
+    let body = sample_integration_create("c1", "whs", &project, &OWNER.to_string());
+    let Ok(Event::IntegrationCreate(create)) = Event::parse(&serde_json::to_vec(&body).unwrap())
+    else {
+        panic!("a sample integration.create parses");
+    };
+    db.upsert_connection(&create, 0).await.unwrap();
+    Scratch { db, _dir: dir }
+}
+
+fn owner() -> Caller {
+    Caller {
+        guild_id: GUILD.into(),
+        user_id: OWNER.into(),
+        name: "owner".into(),
+        avatar_url: None,
+        manages_guild: true,
+        now: crate::domain::time::SystemClock.now(),
+    }
+}
+
+fn refusal(result: anyhow::Result<String>) -> String {
+    result.unwrap_err().downcast::<UserError>().unwrap().0
+}
+
+#[tokio::test]
+async fn linking_names_the_project_and_unlinking_says_it_is_gone() {
+    let s = scratch().await;
+    let discord = Discord::DryRun(DryRunSink::default());
+    let linked = link_project(&s.db, &discord, &owner(), None, 1)
+        .await
+        .unwrap();
+    assert!(
+        linked.starts_with("Linked **game 123** to this server."),
+        "{linked}"
+    );
+    let gone = unlink(&s.db, &GUILD.into(), None).await.unwrap();
+    assert_eq!(gone, "Unlinked **game 123** from this server.");
+    let again = unlink(&s.db, &GUILD.into(), None).await;
+    assert!(refusal(again).contains("No Top.gg project is linked"));
+}
+
+#[tokio::test]
+async fn linking_without_manage_server_is_refused_in_a_sentence() {
+    let s = scratch().await;
+    let discord = Discord::DryRun(DryRunSink::default());
+    let caller = Caller {
+        manages_guild: false,
+        now: crate::domain::time::SystemClock.now(),
+        ..owner()
+    };
+    let refused = link_project(&s.db, &discord, &caller, None, 1).await;
+    assert!(refusal(refused).contains("Manage Server permission"));
+}
+
+#[tokio::test]
+async fn the_test_command_posts_a_sample_pinging_no_one_in_the_chosen_channel() {
+    let s = scratch().await;
+    let sink = DryRunSink::default();
+    let discord = Discord::DryRun(sink.clone());
+    link_project(&s.db, &discord, &owner(), None, 1)
+        .await
+        .unwrap();
+    let facts = checks::GuildFacts::default();
+    let channel = ChannelId::from(CHANNEL);
+    let set = set_channel(&s.db, &GUILD.into(), None, Some(&channel), &facts).await;
+    assert!(
+        set.unwrap()
+            .starts_with("Votes for **game 123** will be announced in <#")
+    );
+    let reply = test_announcement(&s.db, &discord, &owner(), None, &facts)
+        .await
+        .unwrap();
+    assert!(reply.starts_with(&format!("Posted a sample announcement in <#{CHANNEL}>.")));
+    let actions = sink.actions();
+    let [DryRunAction::Post { channel_id, body }] = actions.as_slice() else {
+        panic!("one post: {actions:?}");
+    };
+    assert_eq!(channel_id, &CHANNEL.to_string());
+    assert!(
+        body["content"].as_str().unwrap().starts_with("(test) "),
+        "{body}"
+    );
+    assert_eq!(
+        body["allowed_mentions"]["users"],
+        serde_json::json!([]),
+        "{body}"
+    );
+}

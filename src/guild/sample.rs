@@ -1,0 +1,67 @@
+//! `/topgg test`: a sample announcement, and the permission checks.
+
+use super::checks::{GuildFacts, findings};
+use super::display::preview;
+use super::{Caller, target};
+use crate::discord::{Discord, DiscordError};
+use crate::domain::ids::{ChannelId, RoleId};
+use crate::domain::template::DEFAULT_TEMPLATE;
+use crate::storage::{Db, GuildLink};
+
+/// `/topgg test`: posts the announcement a vote by the caller would post (pinging no one),
+/// then reports what would keep votes from being announced or rewarded.
+pub async fn test_announcement(
+    db: &Db,
+    discord: &Discord,
+    caller: &Caller,
+    project: Option<&str>,
+    facts: &GuildFacts,
+) -> anyhow::Result<String> {
+    let guild_id = caller.guild_id.as_str();
+    let link = target(db, &caller.guild_id, project).await?;
+    let mut reply = match &link.channel_id {
+        None => "No announcement channel is set: choose one with `/topgg channel`.".to_string(),
+        Some(channel) => post_sample(db, discord, caller, &link, channel).await,
+    };
+    let roles: Vec<RoleId> = db
+        .reward_roles(guild_id, &link.connection_id)
+        .await?
+        .into_iter()
+        .map(|r| r.role_id)
+        .collect();
+    let problems = findings(facts, link.channel_id.as_ref(), &roles);
+    if problems.is_empty() {
+        reply.push_str("\nChecks: I can post and give every reward role.");
+    }
+    for problem in problems {
+        reply.push_str(&format!("\nProblem: {problem}"));
+    }
+    Ok(reply)
+}
+
+/// Posts the sample in `channel`; a success resumes announcements that were paused there.
+async fn post_sample(
+    db: &Db,
+    discord: &Discord,
+    caller: &Caller,
+    link: &GuildLink,
+    channel: &ChannelId,
+) -> String {
+    let template = link.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
+    let mut message = preview(link, template, link.style(), caller.voter(), caller.now);
+    message.content = format!("(test) {}", message.content);
+    message.allowed_users.clear();
+    match discord.post_message(channel.as_str(), &message, None).await {
+        Ok(_) => {
+            let guild_id = caller.guild_id.as_str();
+            if let Err(e) = db.pause_channel(guild_id, channel.as_str(), None).await {
+                tracing::warn!(error = format!("{e:#}"), "cannot resume announcements");
+            }
+            format!("Posted a sample announcement in <#{channel}>.")
+        }
+        Err(DiscordError::Permanent { message, .. }) => {
+            format!("I couldn't post in <#{channel}>: Discord said \"{message}\".")
+        }
+        Err(e) => format!("I couldn't post in <#{channel}> right now ({e}); try again shortly."),
+    }
+}
