@@ -6,6 +6,7 @@ use tokio::time::{MissedTickBehavior, interval};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::now_ms;
+use crate::domain::time::Timestamp;
 use crate::metrics::Metrics;
 use crate::storage::Db;
 
@@ -42,7 +43,7 @@ pub async fn run(
 
 /// One retention pass; failures are logged and retried at the next pass.
 pub async fn prune_once(db: &Db, metrics: &Metrics, retention_days: u32) {
-    let before = now_ms() - i64::from(retention_days) * DAY_MS;
+    let before = Timestamp::from_millis(now_ms() - i64::from(retention_days) * DAY_MS);
     match db.prune(before).await {
         Ok(pruned) => {
             metrics.pruned("votes", pruned.votes);

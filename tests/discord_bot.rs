@@ -5,6 +5,7 @@ mod common;
 mod standin;
 
 use std::time::{Duration, Instant};
+use topgg_bot::domain::ids::Id;
 
 use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
 use secrecy::SecretString;
@@ -387,7 +388,14 @@ async fn only_the_user_who_clicked_connect_may_link_the_project() {
     );
     let reply = bot.command(&["topgg", "link"], vec![], PLAIN_USER_ID).await;
     assert!(reply.content().unwrap().contains("Manage Server"));
-    assert!(bot.app.db.links_of(CONNECTION).await.unwrap().is_empty());
+    assert!(
+        bot.app
+            .db
+            .links_of(&Id::new(CONNECTION))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     bot.stop().await;
 }
 

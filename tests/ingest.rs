@@ -5,7 +5,9 @@ mod common;
 
 use common::{TestApp, server_project, vote};
 use topgg_bot::domain::events::Event;
+use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::now_ms;
+use topgg_bot::domain::time::Timestamp;
 use topgg_bot::storage::{VoteOutcome, VoteWriter};
 
 const SECRET: &str = "whs_ingest";
@@ -24,7 +26,11 @@ async fn concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals
         .await;
     let channel = "1400000000000000001".to_string();
     app.db
-        .set_channel(GUILD, CONNECTION, Some(&channel))
+        .set_channel(
+            &Id::new(GUILD),
+            &Id::new(CONNECTION),
+            Some(&Id::new(&channel)),
+        )
         .await
         .unwrap();
     let sends = (0..200).map(|n| {
@@ -38,11 +44,11 @@ async fn concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals
     });
     let statuses = futures_util::future::join_all(sends).await;
     assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
-    assert_eq!(app.db.vote_count(CONNECTION).await.unwrap(), 100);
+    assert_eq!(app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(), 100);
     for voter in 0..10 {
         let figures = app
             .db
-            .voter_figures(CONNECTION, &format!("70{voter}"))
+            .voter_figures(&Id::new(CONNECTION), &Id::new(format!("70{voter}")))
             .await
             .unwrap();
         assert_eq!(figures.unwrap().total_votes, 10, "voter 70{voter}");
@@ -53,7 +59,7 @@ async fn concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals
         .await
         .unwrap()
         .iter()
-        .filter(|j| j.kind == "announce")
+        .filter(|j| j.kind() == "announce")
         .count();
     assert_eq!(announcements, 100, "one announcement per stored vote");
 }
@@ -69,7 +75,12 @@ fn parse_vote(id: &str, voter: &str) -> topgg_bot::domain::events::Vote {
 async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(app: &TestApp) {
     app.connect(CONNECTION, SECRET, &server_project(GUILD))
         .await;
-    let good = app.db.connection(CONNECTION).await.unwrap().unwrap();
+    let good = app
+        .db
+        .connection(&Id::new(CONNECTION))
+        .await
+        .unwrap()
+        .unwrap();
     let mut gone = good.clone();
     gone.connection_id = "deleted-meanwhile".into();
     let writer = VoteWriter::start(app.db.clone());
@@ -78,7 +89,11 @@ async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(
         let writer = writer.clone();
         async move {
             writer
-                .record(connection, parse_vote(&format!("w-{i}"), "701"), now_ms())
+                .record(
+                    connection,
+                    parse_vote(&format!("w-{i}"), "701"),
+                    Timestamp::from_millis(now_ms()),
+                )
                 .await
         }
     }))
@@ -96,7 +111,7 @@ async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(
             );
         }
     }
-    assert_eq!(app.db.vote_count(CONNECTION).await.unwrap(), 19);
+    assert_eq!(app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(), 19);
 }
 
 /// Another instance stores the reconnected connection (here: straight into the database), so
@@ -116,7 +131,10 @@ async fn a_secret_changed_by_another_instance_is_accepted_at_once(app: &TestApp)
     else {
         panic!("not an integration.create");
     };
-    app.db.upsert_connection(&create, now_ms()).await.unwrap();
+    app.db
+        .upsert_connection(&create, Timestamp::from_millis(now_ms()))
+        .await
+        .unwrap();
     let second = vote("s-2", &server_project(GUILD), "701");
     assert_eq!(app.webhook(CONNECTION, "whs_new", &second).await.0, 204);
     assert_eq!(

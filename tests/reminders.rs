@@ -6,6 +6,9 @@ mod common;
 mod standin;
 
 use std::time::{Duration, Instant};
+use topgg_bot::domain::ids::Id;
+use topgg_bot::domain::time::Timestamp;
+use topgg_bot::storage::JobStatus;
 
 use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
 use secrecy::SecretString;
@@ -321,7 +324,7 @@ async fn remind_off_cancels_the_reminder_and_deletes_the_opt_in() {
     assert!(
         !bot.app
             .db
-            .reminder_is_on(CONNECTION, &PLAIN_USER_ID.to_string())
+            .reminder_is_on(&Id::new(CONNECTION), &Id::new(PLAIN_USER_ID.to_string()))
             .await
             .unwrap()
     );
@@ -351,7 +354,13 @@ async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() 
         .expect("the DM was attempted and refused");
     let user = PLAIN_USER_ID.to_string();
     let deadline = Instant::now() + WAIT;
-    while bot.app.db.reminder_is_on(CONNECTION, &user).await.unwrap() {
+    while bot
+        .app
+        .db
+        .reminder_is_on(&Id::new(CONNECTION), &Id::new(&user))
+        .await
+        .unwrap()
+    {
         assert!(Instant::now() < deadline, "reminders still on after 50007");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -438,11 +447,11 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
     let other = second_instance(&app.database_url, &url).await;
     connect(&app, ADMIN_USER_ID).await;
     let voters: Vec<u64> = (0..20).map(|i| 1_600_000_000_000_000_000 + i).collect();
-    let now = topgg_bot::domain::now_ms();
+    let now = Timestamp::from_millis(topgg_bot::domain::now_ms());
     for voter in &voters {
         assert_eq!(
             app.db
-                .remind_on(CONNECTION, &voter.to_string(), now)
+                .remind_on(&Id::new(CONNECTION), &Id::new(voter.to_string()), now)
                 .await
                 .unwrap(),
             None
@@ -477,10 +486,10 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
         .unwrap();
     connect(&app, ADMIN_USER_ID).await;
     let voters: Vec<u64> = (0..120).map(|i| 1_700_000_000_000_000_000 + i).collect();
-    let now = topgg_bot::domain::now_ms();
+    let now = Timestamp::from_millis(topgg_bot::domain::now_ms());
     for voter in &voters {
         app.db
-            .remind_on(CONNECTION, &voter.to_string(), now)
+            .remind_on(&Id::new(CONNECTION), &Id::new(voter.to_string()), now)
             .await
             .unwrap();
     }
@@ -514,31 +523,40 @@ mod queue {
 
     fn queued_reminders(jobs: &[topgg_bot::storage::Job]) -> Vec<&topgg_bot::storage::Job> {
         jobs.iter()
-            .filter(|j| j.kind == "remind" && j.status == "queued")
+            .filter(|j| j.kind() == "remind" && j.status == JobStatus::Queued)
             .collect()
     }
 
     async fn one_reminder_per_voter_and_project_however_many_guilds_link_it(app: &TestApp) {
         connect(app, ADMIN_USER_ID).await;
-        let now = topgg_bot::domain::now_ms();
+        let now = Timestamp::from_millis(topgg_bot::domain::now_ms());
         for guild in ["700000000000000001", "700000000000000002"] {
-            app.db.link(guild, CONNECTION, "1", now).await.unwrap();
+            app.db
+                .link(&Id::new(guild), &Id::new(CONNECTION), &Id::new("1"), now)
+                .await
+                .unwrap();
         }
         let voter = PLAIN_USER_ID.to_string();
-        app.db.remind_on(CONNECTION, &voter, now).await.unwrap();
+        app.db
+            .remind_on(&Id::new(CONNECTION), &Id::new(&voter), now)
+            .await
+            .unwrap();
         vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
         let later = vote(app, "v2", PLAIN_USER_ID, Duration::from_secs(900)).await;
         let jobs = app.db.all_jobs().await.unwrap();
         let queued = queued_reminders(&jobs);
         assert_eq!(queued.len(), 1, "{queued:?}");
-        assert_eq!(queued[0].due_at, later.timestamp_millis());
+        assert_eq!(queued[0].due_at, Timestamp::from(later));
     }
 
     async fn integration_delete_removes_opt_ins_and_queued_reminders(app: &TestApp) {
         connect(app, ADMIN_USER_ID).await;
         let voter = PLAIN_USER_ID.to_string();
-        let now = topgg_bot::domain::now_ms();
-        app.db.remind_on(CONNECTION, &voter, now).await.unwrap();
+        let now = Timestamp::from_millis(topgg_bot::domain::now_ms());
+        app.db
+            .remind_on(&Id::new(CONNECTION), &Id::new(&voter), now)
+            .await
+            .unwrap();
         vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
         assert_eq!(queued_reminders(&app.db.all_jobs().await.unwrap()).len(), 1);
         let delete = json!({"type": "integration.delete", "data": {"connection_id": CONNECTION}});
@@ -547,8 +565,17 @@ mod queue {
             .await;
         assert_eq!(status, 204);
         assert!(queued_reminders(&app.db.all_jobs().await.unwrap()).is_empty());
-        assert!(!app.db.reminder_is_on(CONNECTION, &voter).await.unwrap());
-        let figures = app.db.reminder_figures(CONNECTION, 0).await.unwrap();
+        assert!(
+            !app.db
+                .reminder_is_on(&Id::new(CONNECTION), &Id::new(&voter))
+                .await
+                .unwrap()
+        );
+        let figures = app
+            .db
+            .reminder_figures(&Id::new(CONNECTION), Timestamp::from_millis(0))
+            .await
+            .unwrap();
         assert_eq!(figures.opted_in, 0);
     }
 

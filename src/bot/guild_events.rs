@@ -5,23 +5,25 @@
 
 use poise::serenity_prelude as serenity;
 
+use crate::domain::ids::GuildId;
 use crate::domain::now_ms;
+use crate::domain::time::Timestamp;
 use crate::storage::Db;
 
 /// Records what `event` says about a guild; other events are ignored.
 pub async fn on_event(db: &Db, event: &serenity::FullEvent) {
     let result = match event {
         serenity::FullEvent::GuildCreate { guild, .. } => {
-            db.guild_present(&guild.id.to_string(), &guild.name, now_ms())
+            db.guild_present(&guild.id.get().into(), &guild.name, now())
                 .await
         }
         serenity::FullEvent::GuildUpdate { new_data, .. } => {
-            db.guild_present(&new_data.id.to_string(), &new_data.name, now_ms())
+            db.guild_present(&new_data.id.get().into(), &new_data.name, now())
                 .await
         }
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
-            let guild_id = incomplete.id.to_string();
-            match db.guild_gone(&guild_id, now_ms()).await {
+            let guild_id = GuildId::from(incomplete.id.get());
+            match db.guild_gone(&guild_id, now()).await {
                 Ok(dropped) => {
                     tracing::info!(guild = %guild_id, dropped, "removed from a guild; its work stops until it is back");
                     Ok(())
@@ -34,4 +36,8 @@ pub async fn on_event(db: &Db, event: &serenity::FullEvent) {
     if let Err(e) = result {
         tracing::warn!(error = format!("{e:#}"), "cannot record a guild event");
     }
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_millis(now_ms())
 }

@@ -31,9 +31,9 @@ pub type Error = anyhow::Error;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
 
 /// The guild a command runs in, as the storage layer spells ids.
-fn guild_id(ctx: Context<'_>) -> anyhow::Result<String> {
+fn guild_id(ctx: Context<'_>) -> anyhow::Result<crate::domain::ids::GuildId> {
     match ctx.guild_id() {
-        Some(id) => Ok(id.to_string()),
+        Some(id) => Ok(id.get().into()),
         None => crate::guild::refuse("This command only works in a server."),
     }
 }

@@ -2,6 +2,8 @@
 
 use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::announce::announce_message;
+use crate::domain::ids::GuildId;
+use crate::domain::time::Timestamp;
 use crate::domain::work::Work;
 use crate::storage::Db;
 
@@ -27,7 +29,10 @@ async fn paused_channel<'a>(db: &Db, guild_id: &str, work: &'a Work) -> Option<&
     let Work::Announce { channel_id, .. } = work else {
         return None;
     };
-    match db.is_channel_paused(guild_id, channel_id.as_str()).await {
+    match db
+        .is_channel_paused(&GuildId::new(guild_id), channel_id)
+        .await
+    {
         Ok(true) => Some(channel_id.as_str()),
         Ok(false) => None,
         Err(e) => {
@@ -85,11 +90,12 @@ async fn attempt(
             super::reminder::send(db, discord, user_id, connection_id, nonce, now).await
         }
         Work::RemoveRole { user_id, role_id } => {
-            let (user_id, role_id) = (user_id.as_str(), role_id.as_str());
+            let (guild, now) = (GuildId::new(guild_id), Timestamp::from_millis(now));
             let held = db
-                .release_role_grant(guild_id, user_id, role_id, now)
+                .release_role_grant(&guild, user_id, role_id, now)
                 .await
                 .map_err(|e| DiscordError::Transient(format!("database: {e}")))?;
+            let (user_id, role_id) = (user_id.as_str(), role_id.as_str());
             if held {
                 tracing::debug!(
                     guild_id,

@@ -4,7 +4,7 @@
 
 use crate::discord::error::codes;
 use crate::discord::{DiscordError, Sent};
-use crate::domain::ids::ChannelId;
+use crate::domain::ids::{ChannelId, GuildId, RoleId};
 use crate::domain::work::Work;
 use crate::storage::Db;
 
@@ -77,13 +77,15 @@ pub async fn apply(
         Consequence::Skip => return Ok(Sent::default()),
         Consequence::PauseChannel { channel_id, reason } => {
             tracing::warn!(guild = %guild_id, channel = %channel_id, %reason, "announcements paused");
-            db.pause_channel(guild_id, &channel_id, Some(&reason))
+            let channel = ChannelId::new(channel_id.as_str());
+            db.pause_channel(&GuildId::new(guild_id), &channel, Some(&reason))
                 .await
                 .map(|_| ())
         }
         Consequence::DisableRole { role_id, reason } => {
             tracing::warn!(guild = %guild_id, role = %role_id, "reward role disabled: deleted");
-            db.disable_role(guild_id, &role_id, &reason)
+            let role = RoleId::new(role_id.as_str());
+            db.disable_role(&GuildId::new(guild_id), &role, &reason)
                 .await
                 .map(|_| ())
         }

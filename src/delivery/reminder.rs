@@ -2,7 +2,9 @@
 
 use crate::discord::error::codes::CANNOT_DM;
 use crate::discord::{Discord, DiscordError, Sent};
+use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::reminder::{ReminderProject, reminder_message};
+use crate::domain::time::Timestamp;
 use crate::storage::Db;
 
 /// Sends the reminder of `user_id` for `connection_id`, unless the connection is gone or the
@@ -17,11 +19,13 @@ pub async fn send(
     now: i64,
 ) -> Result<Sent, DiscordError> {
     let database = |e: anyhow::Error| DiscordError::Transient(format!("database: {e}"));
+    let (voter, connection_id) = (UserId::new(user_id), ConnectionId::new(connection_id));
+    let connection_id = &connection_id;
     let Some(connection) = db.connection(connection_id).await.map_err(database)? else {
         return Ok(Sent::default());
     };
     if !db
-        .reminder_is_on(connection_id, user_id)
+        .reminder_is_on(connection_id, &voter)
         .await
         .map_err(database)?
     {
@@ -49,7 +53,7 @@ pub async fn send(
             "voter accepts no DMs: their reminders are turned off"
         );
         let reason = "Discord refused the DM (50007)";
-        db.reminders_refused(user_id, reason, now)
+        db.reminders_refused(&voter, reason, Timestamp::from_millis(now))
             .await
             .map_err(database)?;
     }

@@ -13,9 +13,10 @@ use super::execute::{bucket_of, perform};
 use super::policy::{Step, next_step};
 use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::now_ms;
+use crate::domain::time::Timestamp;
 use crate::domain::work::Work;
 use crate::metrics::Metrics;
-use crate::storage::{Db, Job};
+use crate::storage::{Db, Job, JobId};
 
 /// How long a claim holds a job by default (`delivery.lease_secs`); renewed while it runs.
 pub const LEASE: Duration = Duration::from_secs(30);
@@ -71,7 +72,12 @@ impl Worker {
             let lease_until = now + self.lease.as_millis() as i64;
             match self
                 .db
-                .claim_jobs(&self.instance, now, lease_until, BATCH)
+                .claim_jobs(
+                    &self.instance,
+                    Timestamp::from_millis(now),
+                    Timestamp::from_millis(lease_until),
+                    BATCH,
+                )
                 .await
             {
                 Ok(jobs) if jobs.is_empty() => self.idle(&stop).await,
@@ -89,7 +95,9 @@ impl Worker {
 
     async fn idle(&self, stop: &CancellationToken) {
         let wait = match self.db.next_due_at().await {
-            Ok(Some(due)) => Duration::from_millis((due - now_ms()).max(0) as u64).min(IDLE_POLL),
+            Ok(Some(due)) => {
+                Duration::from_millis((due.as_millis() - now_ms()).max(0) as u64).min(IDLE_POLL)
+            }
             _ => IDLE_POLL,
         };
         tokio::select! {
@@ -101,19 +109,14 @@ impl Worker {
 
     /// Works a batch: each rate-limit bucket in order, buckets side by side, leases renewed.
     async fn work_batch(&self, jobs: Vec<Job>, stop: &CancellationToken) {
-        let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+        let ids: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
         let mut buckets: BTreeMap<String, Vec<(Job, Work)>> = BTreeMap::new();
         for job in jobs {
-            match serde_json::from_str::<Work>(&job.payload) {
-                Ok(work) => buckets
-                    .entry(bucket_of(&job.guild_id, &work))
-                    .or_default()
-                    .push((job, work)),
-                Err(e) => {
-                    self.settle(&job, Step::Fail(format!("unreadable job: {e}")))
-                        .await
-                }
-            }
+            let work = job.work.clone();
+            buckets
+                .entry(bucket_of(job.guild_id.as_str(), &work))
+                .or_default()
+                .push((job, work));
         }
         let work = futures_util::future::join_all(
             buckets
@@ -124,6 +127,7 @@ impl Worker {
             loop {
                 tokio::time::sleep(self.lease / 3).await;
                 let until = now_ms() + self.lease.as_millis() as i64;
+                let until = Timestamp::from_millis(until);
                 if let Err(e) = self.db.renew_leases(&self.instance, &ids, until).await {
                     tracing::warn!(error = format!("{e:#}"), "cannot renew leases");
                 }
@@ -183,8 +187,13 @@ impl Worker {
         };
         self.note_rate_limits(bucket, &result);
         if let Some(job) = digest.jobs.first() {
-            super::outcomes::after_digest(&self.db, &job.guild_id, &digest.channel_id, &result)
-                .await;
+            super::outcomes::after_digest(
+                &self.db,
+                job.guild_id.as_str(),
+                &digest.channel_id,
+                &result,
+            )
+            .await;
         }
         tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
         if result.as_ref().is_err_and(|e| !e.may_have_acted()) {
@@ -197,8 +206,9 @@ impl Worker {
         let outcome = result.map(|_| ());
         let mut done = Vec::new();
         for job in &digest.jobs {
-            let step = next_step(&outcome, job.attempts as u32, job.created_at, now_ms());
-            self.count(&job.kind, &outcome, &step);
+            let created_at = job.created_at.as_millis();
+            let step = next_step(&outcome, job.attempts as u32, created_at, now_ms());
+            self.count(job.kind(), &outcome, &step);
             match step {
                 Step::Done => done.push(job.id),
                 step => self.settle(job, step).await,
@@ -209,8 +219,9 @@ impl Worker {
 
     /// Marks a digest's delivered jobs done in one transaction (one commit, where one per
     /// job competed with vote batches for SQLite's write lock).
-    async fn finish_all(&self, ids: &[i64]) {
-        if let Err(e) = self.db.finish_jobs(ids, now_ms()).await {
+    async fn finish_all(&self, ids: &[JobId]) {
+        let now = Timestamp::from_millis(now_ms());
+        if let Err(e) = self.db.finish_jobs(ids, now).await {
             tracing::error!(
                 jobs = ids.len(),
                 error = format!("{e:#}"),
@@ -262,13 +273,15 @@ impl Worker {
             return;
         }
         let started = now_ms();
-        let result = perform(&self.db, &self.discord, &job.guild_id, work, started).await;
+        let guild_id = job.guild_id.as_str();
+        let result = perform(&self.db, &self.discord, guild_id, work, started).await;
         let now = now_ms();
         self.note_rate_limits(bucket, &result);
         let outcome = result.map(|_| ());
-        let step = next_step(&outcome, job.attempts as u32, job.created_at, now);
-        tracing::debug!(job = job.id, kind = %job.kind, ?step, "job attempted");
-        self.count(&job.kind, &outcome, &step);
+        let created_at = job.created_at.as_millis();
+        let step = next_step(&outcome, job.attempts as u32, created_at, now);
+        tracing::debug!(job = %job.id, kind = job.kind(), ?step, "job attempted");
+        self.count(job.kind(), &outcome, &step);
         self.settle(job, step).await;
     }
 
@@ -280,21 +293,22 @@ impl Worker {
     }
 
     async fn settle(&self, job: &Job, step: Step) {
-        let now = now_ms();
+        let now = Timestamp::from_millis(now_ms());
         let saved = match &step {
             Step::Done => self.db.finish_job(job.id, now).await,
             Step::RetryAt { at, counts, error } => {
                 let attempts = job.attempts + i64::from(*counts);
-                self.db.retry_job(job.id, *at, attempts, error).await
+                let at = Timestamp::from_millis(*at);
+                self.db.retry_job(job.id, at, attempts, error).await
             }
             Step::Fail(error) => {
-                tracing::warn!(job = job.id, kind = %job.kind, guild = %job.guild_id, %error, "job failed");
+                tracing::warn!(job = %job.id, kind = job.kind(), guild = %job.guild_id, %error, "job failed");
                 self.db.fail_job(job.id, error, now).await
             }
         };
         if let Err(e) = saved {
             tracing::error!(
-                job = job.id,
+                job = %job.id,
                 error = format!("{e:#}"),
                 "cannot record job outcome; its lease will lapse"
             );

@@ -2,6 +2,7 @@
 //! announcement.
 
 use super::{refuse, sanitize};
+use crate::domain::ids::GuildId;
 use crate::domain::message::{OutgoingMessage, Style, Voter, link_url};
 use crate::domain::now_ms;
 use crate::domain::template::{self, TemplateValues, render};
@@ -38,7 +39,7 @@ pub fn preview(
 /// restore the defaults.
 pub async fn set_display(
     db: &Db,
-    guild_id: &str,
+    guild_id: &GuildId,
     link: &GuildLink,
     name: Option<&str>,
     vote_url: Option<&str>,

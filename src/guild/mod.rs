@@ -53,7 +53,7 @@ pub fn choose_link(links: Vec<GuildLink>, project: Option<&str>) -> anyhow::Resu
 }
 
 fn matches_project(link: &GuildLink, wanted: &str) -> bool {
-    link.connection_id == wanted
+    link.connection_id.as_str() == wanted
         || link.project_id == wanted
         || link.project_platform_id == wanted
         || link
@@ -87,9 +87,9 @@ mod tests {
             paused_reason: None,
             owner_discord_id: "1".into(),
             owner_name: "o".into(),
-            connected_at: 0,
+            connected_at: Default::default(),
             linked_by: "1".into(),
-            linked_at: 0,
+            linked_at: Default::default(),
             channel_id: None,
             template: None,
         }
@@ -105,7 +105,7 @@ mod tests {
             choose_link(vec![link("c1", "9")], None)
                 .unwrap()
                 .connection_id,
-            "c1"
+            "c1".into()
         );
     }
 
@@ -115,13 +115,13 @@ mod tests {
         assert!(message(choose_link(links.clone(), None)).contains("several projects"));
         assert_eq!(
             choose_link(links.clone(), Some("8")).unwrap().connection_id,
-            "c2"
+            "c2".into()
         );
         assert_eq!(
             choose_link(links.clone(), Some("c1"))
                 .unwrap()
                 .connection_id,
-            "c1"
+            "c1".into()
         );
         assert!(message(choose_link(links, Some("@everyone"))).contains("'everyone"));
     }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::discord::Discord;
+use crate::domain::ids::ConnectionId;
 use crate::domain::now_ms;
+use crate::domain::time::Timestamp;
 use crate::storage::Db;
 
 /// A bot's name is read again when older than this.
@@ -20,7 +22,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(3600);
 pub async fn resolve_bot_name(
     db: &Db,
     discord: &Discord,
-    connection_id: &str,
+    connection_id: &ConnectionId,
     bot_user_id: &str,
 ) -> Option<String> {
     let lookup = tokio::time::timeout(Duration::from_secs(2), discord.user_name(bot_user_id));
@@ -36,7 +38,11 @@ pub async fn resolve_bot_name(
         }
     };
     if let Err(e) = db
-        .set_project_name(connection_id, name.as_deref(), now_ms())
+        .set_project_name(
+            connection_id,
+            name.as_deref(),
+            Timestamp::from_millis(now_ms()),
+        )
         .await
     {
         tracing::warn!(error = format!("{e:#}"), "cannot store a project name");
@@ -47,7 +53,7 @@ pub async fn resolve_bot_name(
 /// One pass: every linked bot project whose name is older than [`NAME_MAX_AGE`].
 pub async fn refresh_names(db: &Db, discord: &Discord) -> anyhow::Result<usize> {
     let stale = db
-        .names_to_refresh(now_ms() - NAME_MAX_AGE.as_millis() as i64)
+        .names_to_refresh(Timestamp::from_millis(now_ms()) - NAME_MAX_AGE)
         .await?;
     for project in &stale {
         resolve_bot_name(

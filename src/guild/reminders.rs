@@ -1,5 +1,6 @@
 //! What `/remind` does and what `/vote` and `/topgg status` say about reminders.
 
+use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::reminder::{off_reply, on_reply, refused_notice};
 use crate::domain::time::Timestamp;
 use crate::storage::{Db, GuildLink};
@@ -11,7 +12,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 pub async fn remind_report(
     db: &Db,
     link: &GuildLink,
-    voter_id: &str,
+    voter_id: &UserId,
     on: bool,
     now: i64,
 ) -> anyhow::Result<String> {
@@ -20,9 +21,8 @@ pub async fn remind_report(
     let text = if on {
         on_reply(
             &name,
-            db.remind_on(&link.connection_id, voter_id, now)
-                .await?
-                .map(Timestamp::from_millis),
+            db.remind_on(&link.connection_id, voter_id, Timestamp::from_millis(now))
+                .await?,
         )
     } else {
         off_reply(&name, db.remind_off(&link.connection_id, voter_id).await?)
@@ -38,7 +38,7 @@ pub async fn remind_report(
 pub async fn vote_reminder_lines(
     db: &Db,
     links: &[GuildLink],
-    voter_id: &str,
+    voter_id: &UserId,
 ) -> anyhow::Result<String> {
     let mut lines = Vec::new();
     if db.take_reminder_notice(voter_id).await?.is_some() {
@@ -57,8 +57,13 @@ pub async fn vote_reminder_lines(
 }
 
 /// The `/topgg status` line: opted-in voters and reminders sent in 24 h.
-pub async fn status_line(db: &Db, connection_id: &str, now: i64) -> anyhow::Result<String> {
-    let figures = db.reminder_figures(connection_id, now - DAY_MS).await?;
+pub async fn status_line(
+    db: &Db,
+    connection_id: &ConnectionId,
+    now: i64,
+) -> anyhow::Result<String> {
+    let since = Timestamp::from_millis(now - DAY_MS);
+    let figures = db.reminder_figures(connection_id, since).await?;
     Ok(format!(
         "Reminders: {} voter(s) opted in, {} sent in 24 h",
         figures.opted_in, figures.sent_24h

@@ -6,6 +6,8 @@ use super::checks::{GuildFacts, findings};
 use super::sanitize;
 use super::settings::describe;
 use crate::domain::ids::RoleId;
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::time::Timestamp;
 use crate::storage::{Db, GuildLink};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -14,8 +16,8 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// live checks; then the caller's connections still waiting to be linked.
 pub async fn status_report(
     db: &Db,
-    guild_id: &str,
-    caller: &str,
+    guild_id: &GuildId,
+    caller: &UserId,
     facts: &GuildFacts,
     now: i64,
 ) -> anyhow::Result<String> {
@@ -43,14 +45,18 @@ pub async fn status_report(
 
 async fn link_status(
     db: &Db,
-    guild_id: &str,
+    guild_id: &GuildId,
     link: &GuildLink,
     facts: &GuildFacts,
     now: i64,
     out: &mut String,
 ) -> anyhow::Result<()> {
     let health = db
-        .link_health(guild_id, &link.connection_id, now - DAY_MS)
+        .link_health(
+            guild_id,
+            &link.connection_id,
+            Timestamp::from_millis(now - DAY_MS),
+        )
         .await?;
     let roles = db.role_settings(guild_id, &link.connection_id).await?;
     let _ = writeln!(
@@ -63,11 +69,11 @@ async fn link_status(
         out,
         "Connected by <@{}> <t:{}:R>",
         link.owner_discord_id,
-        link.connected_at / 1000
+        link.connected_at.as_secs()
     );
     let last_vote = health
         .last_vote_at
-        .map_or("never".to_string(), |t| format!("<t:{}:R>", t / 1000));
+        .map_or("never".to_string(), |t| format!("<t:{}:R>", t.as_secs()));
     let _ = writeln!(
         out,
         "Last vote: {last_vote}; votes in 24 h: {}",
@@ -121,7 +127,7 @@ async fn link_status(
 pub async fn vote_report(
     db: &Db,
     links: &[GuildLink],
-    user_id: &str,
+    user_id: &UserId,
     now: i64,
 ) -> anyhow::Result<String> {
     let mut out = String::new();
@@ -136,8 +142,8 @@ pub async fn vote_report(
                 let _ = writeln!(out, "<@{user_id}> has not voted yet.");
             }
             Some(f) => {
-                let again = if f.last_expires_at > now {
-                    format!("can vote again <t:{}:R>", f.last_expires_at / 1000)
+                let again = if f.last_expires_at.as_millis() > now {
+                    format!("can vote again <t:{}:R>", f.last_expires_at.as_secs())
                 } else {
                     "can vote now".to_string()
                 };

@@ -3,9 +3,11 @@
 use super::checks::{GuildFacts, role_problem};
 use super::display::preview;
 use super::{UserError, refuse, sanitize};
+use crate::domain::ids::{ChannelId, ConnectionId, GuildId, RoleId, UserId};
 use crate::domain::message::{OutgoingMessage, Style, Voter};
 use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::template::DEFAULT_TEMPLATE;
+use crate::domain::time::Timestamp;
 use crate::storage::{Db, GuildLink, OwnedConnection};
 
 /// Longest template accepted (a rendered message is clipped to Discord's limits anyway).
@@ -17,8 +19,8 @@ pub const MAX_HOURS: u32 = 8760;
 /// user who clicked Connect may, and only with Manage Server.
 pub async fn claim(
     db: &Db,
-    guild_id: &str,
-    caller: &str,
+    guild_id: &GuildId,
+    caller: &UserId,
     caller_manages_guild: bool,
     connection: Option<&str>,
     now: i64,
@@ -28,7 +30,10 @@ pub async fn claim(
     }
     let candidates = db.unlinked_connections_of(caller, guild_id).await?;
     let chosen = match connection.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(wanted) => match candidates.iter().find(|c| c.connection_id == wanted) {
+        Some(wanted) => match candidates
+            .iter()
+            .find(|c| c.connection_id.as_str() == wanted)
+        {
             Some(found) => found.clone(),
             None => return refuse(why_not_claimable(db, guild_id, caller, wanted).await?),
         },
@@ -47,8 +52,13 @@ pub async fn claim(
             }
         },
     };
-    db.link(guild_id, &chosen.connection_id, caller, now)
-        .await?;
+    db.link(
+        guild_id,
+        &chosen.connection_id,
+        caller,
+        Timestamp::from_millis(now),
+    )
+    .await?;
     Ok(chosen)
 }
 
@@ -73,17 +83,17 @@ pub fn claimed_reply(chosen: &OwnedConnection, name: Option<&str>) -> String {
 
 async fn why_not_claimable(
     db: &Db,
-    guild_id: &str,
-    caller: &str,
+    guild_id: &GuildId,
+    caller: &UserId,
     wanted: &str,
 ) -> anyhow::Result<String> {
-    let Some(connection) = db.connection(wanted).await? else {
+    let Some(connection) = db.connection(&ConnectionId::new(wanted)).await? else {
         return Ok(format!(
             "There is no Top.gg connection `{}`.",
             sanitize(wanted)
         ));
     };
-    if connection.owner_discord_id != caller {
+    if connection.owner_discord_id != *caller {
         return Ok(format!(
             "Only the person who clicked Connect on Top.gg (<@{}>) can link this project.",
             connection.owner_discord_id
@@ -93,7 +103,7 @@ async fn why_not_claimable(
         .links_in_guild(guild_id)
         .await?
         .iter()
-        .any(|l| l.connection_id == wanted);
+        .any(|l| l.connection_id.as_str() == wanted);
     Ok(if linked_here {
         "That project is already linked to this server.".into()
     } else {
@@ -104,9 +114,9 @@ async fn why_not_claimable(
 /// `/topgg channel`: sets or (with `None`) clears the announcement channel.
 pub async fn set_channel(
     db: &Db,
-    guild_id: &str,
+    guild_id: &GuildId,
     link: &GuildLink,
-    channel_id: Option<&str>,
+    channel_id: Option<&ChannelId>,
 ) -> anyhow::Result<String> {
     db.set_channel(guild_id, &link.connection_id, channel_id)
         .await?;
@@ -126,7 +136,7 @@ pub async fn set_channel(
 /// a sentence and the announcement a vote by `caller` would post.
 pub async fn set_template(
     db: &Db,
-    guild_id: &str,
+    guild_id: &GuildId,
     link: &GuildLink,
     template: Option<&str>,
     style: Option<Style>,
@@ -177,12 +187,12 @@ fn out_of_limits<T>() -> anyhow::Result<T> {
 /// `/topgg roles add`.
 pub async fn add_role(
     db: &Db,
-    guild_id: &str,
+    guild_id: &GuildId,
     link: &GuildLink,
     role: RewardRole,
     facts: &GuildFacts,
 ) -> anyhow::Result<String> {
-    if role.role_id.as_str() == guild_id {
+    if role.role_id.as_str() == guild_id.as_str() {
         return refuse("@everyone cannot be a reward role.");
     }
     let too_long = matches!(role.duration, RewardDuration::ForHours(h) if h > MAX_HOURS);
@@ -213,9 +223,9 @@ pub async fn add_role(
 /// `/topgg roles remove`.
 pub async fn remove_role(
     db: &Db,
-    guild_id: &str,
+    guild_id: &GuildId,
     link: &GuildLink,
-    role_id: &str,
+    role_id: &RoleId,
 ) -> anyhow::Result<String> {
     if db
         .remove_reward_role(guild_id, &link.connection_id, role_id)
@@ -235,7 +245,7 @@ pub async fn remove_role(
 }
 
 /// `/topgg roles list`.
-pub async fn roles_report(db: &Db, guild_id: &str, link: &GuildLink) -> anyhow::Result<String> {
+pub async fn roles_report(db: &Db, guild_id: &GuildId, link: &GuildLink) -> anyhow::Result<String> {
     let roles = db.reward_roles(guild_id, &link.connection_id).await?;
     if roles.is_empty() {
         return Ok(format!(

@@ -12,6 +12,7 @@ use super::body::{RawBody, check_signature, trace_id};
 use super::error::ApiError;
 use crate::domain::events::{Event, IntegrationCreate, names};
 use crate::domain::now_ms;
+use crate::domain::time::Timestamp;
 
 /// The event scopes the bot subscribes to: Top.gg delivers only these, and the dashboard's
 /// test event (`webhook.test`) only when it is subscribed.
@@ -48,10 +49,10 @@ pub async fn configure(
         Event::IntegrationDelete(delete) => {
             let existed = state
                 .db
-                .delete_connection(delete.connection_id.as_str())
+                .delete_connection(&delete.connection_id)
                 .await
                 .map_err(ApiError::Storage)?;
-            state.connections.forget(delete.connection_id.as_str());
+            state.connections.forget(&delete.connection_id);
             tracing::info!(%trace, connection = %delete.connection_id, existed, "integration deleted");
             Ok(StatusCode::NO_CONTENT.into_response())
         }
@@ -67,10 +68,10 @@ async fn connect(state: &AppState, create: &IntegrationCreate) -> Result<Handsha
     validate_connection(create)?;
     state
         .db
-        .upsert_connection(create, now_ms())
+        .upsert_connection(create, Timestamp::from_millis(now_ms()))
         .await
         .map_err(ApiError::Storage)?;
-    state.connections.forget(create.connection_id.as_str());
+    state.connections.forget(&create.connection_id);
     Ok(HandshakeReply {
         webhook_url: format!(
             "{}/topgg/webhooks/{}",

@@ -13,6 +13,7 @@ use super::body::trace_of;
 use super::error::Rejection;
 use super::log_limit::LogLimiter;
 use crate::domain::now_ms;
+use crate::domain::time::Timestamp;
 use crate::metrics::Metrics;
 
 /// At most one log line per route and rejection reason in this period.
@@ -36,7 +37,11 @@ impl Tracking {
 
 /// The Prometheus text exposition, with the queue gauges read from the database first.
 pub async fn render(State(state): State<AppState>) -> Response {
-    match state.db.queue_figures(now_ms()).await {
+    match state
+        .db
+        .queue_figures(Timestamp::from_millis(now_ms()))
+        .await
+    {
         Ok(figures) => state.metrics.queue(&figures),
         Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot read queue figures"),
     }

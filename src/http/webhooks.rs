@@ -8,13 +8,15 @@ use super::AppState;
 use super::body::{RawBody, check_signature, trace_id};
 use super::error::ApiError;
 use crate::domain::events::Event;
+use crate::domain::ids::ConnectionId;
 use crate::domain::now_ms;
 use crate::domain::signature::SignatureError;
+use crate::domain::time::Timestamp;
 use crate::storage::{Connection, VoteOutcome};
 
 pub async fn receive(
     State(state): State<AppState>,
-    Path(connection_id): Path<String>,
+    Path(connection_id): Path<ConnectionId>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
@@ -26,7 +28,7 @@ pub async fn receive(
             let vote_id = vote.id.clone().into_string();
             let outcome = state
                 .votes
-                .record(connection, vote, now_ms())
+                .record(connection, vote, Timestamp::from_millis(now_ms()))
                 .await
                 .map_err(ApiError::Storage)?;
             match outcome {
@@ -42,11 +44,11 @@ pub async fn receive(
                     if jobs > 0 {
                         state.work_queued.notify_one();
                     }
-                    log_summary(&state, &trace, &connection_id, &vote_id, true);
+                    log_summary(&state, &trace, connection_id.as_str(), &vote_id, true);
                 }
                 VoteOutcome::Duplicate => {
                     tracing::debug!(%trace, connection = %connection_id, vote = %vote_id, "duplicate vote ignored");
-                    log_summary(&state, &trace, &connection_id, &vote_id, false);
+                    log_summary(&state, &trace, connection_id.as_str(), &vote_id, false);
                 }
                 VoteOutcome::Spooled => {
                     tracing::info!(%trace, connection = %connection_id, vote = %vote_id, "vote spooled");
@@ -56,7 +58,7 @@ pub async fn receive(
         Event::WebhookTest(test) => {
             let jobs = state
                 .db
-                .queue_test_notice(&connection, &test, now_ms())
+                .queue_test_notice(&connection, &test, Timestamp::from_millis(now_ms()))
                 .await
                 .map_err(ApiError::Storage)?;
             tracing::info!(%trace, connection = %connection_id, jobs, "webhook.test received");
@@ -83,7 +85,7 @@ fn log_summary(state: &AppState, trace: &str, connection_id: &str, vote_id: &str
 /// not match is looked up again, in case it was reconnected with a new secret meanwhile.
 async fn verified_connection(
     state: &AppState,
-    connection_id: &str,
+    connection_id: &ConnectionId,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Connection, ApiError> {

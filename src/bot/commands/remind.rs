@@ -38,7 +38,7 @@ async fn set(ctx: Context<'_>, project: Option<String>, on: bool) -> Result<(), 
         db.links_in_guild(&guild_id(ctx)?).await?,
         project.as_deref(),
     )?;
-    let voter = ctx.author().id.to_string();
+    let voter = ctx.author().id.get().into();
     let text = remind_report(db, &link, &voter, on, now_ms()).await?;
     reply_private(ctx, text).await
 }

@@ -60,7 +60,7 @@ async fn remove(
 ) -> Result<(), Error> {
     let guild = guild_id(ctx)?;
     let link = target(ctx, project.as_deref()).await?;
-    let reply = guild::remove_role(&ctx.data().db, &guild, &link, &role.id.to_string()).await?;
+    let reply = guild::remove_role(&ctx.data().db, &guild, &link, &role.id.get().into()).await?;
     reply_private(ctx, reply).await
 }
 

@@ -7,7 +7,7 @@ use crate::bot::facts::guild_facts;
 use crate::bot::render::reply_showing;
 use crate::bot::{Context, Error, autocomplete, caller_manages_guild, guild_id, reply_private};
 use crate::discord::DiscordError;
-use crate::domain::ids::{ChannelId, RoleId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::domain::message::{Style, Voter};
 use crate::domain::now_ms;
 use crate::domain::template::DEFAULT_TEMPLATE;
@@ -41,10 +41,10 @@ async fn status(ctx: Context<'_>) -> Result<(), Error> {
         .guild_id()
         .ok_or_else(|| anyhow::anyhow!("guild only"))?;
     let facts = guild_facts(ctx, guild);
-    let caller = ctx.author().id.to_string();
+    let caller = ctx.author().id.get().into();
     let report = guild::status_report(
         &ctx.data().db,
-        &guild.to_string(),
+        &guild.get().into(),
         &caller,
         &facts,
         now_ms(),
@@ -62,7 +62,7 @@ async fn link(
     connection: Option<String>,
 ) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
-    let caller = ctx.author().id.to_string();
+    let caller = ctx.author().id.get().into();
     let manages = caller_manages_guild(ctx);
     let (db, discord) = (&ctx.data().db, &ctx.data().discord);
     let chosen = guild::claim(
@@ -118,8 +118,7 @@ async fn channel(
     let link = target(ctx, project.as_deref()).await?;
     let channel = channel.map(|c| ChannelId::from(c.get()));
     let db = &ctx.data().db;
-    let channel_text = channel.as_ref().map(ChannelId::as_str);
-    let mut reply = guild::set_channel(db, &guild_id(ctx)?, &link, channel_text).await?;
+    let mut reply = guild::set_channel(db, &guild_id(ctx)?, &link, channel.as_ref()).await?;
     if let Some(guild) = ctx.guild_id() {
         for problem in findings(&guild_facts(ctx, guild), channel.as_ref(), &[]) {
             reply.push_str(&format!("\nWarning: {problem}"));
@@ -219,12 +218,12 @@ async fn test(
         .ok_or_else(|| anyhow::anyhow!("guild only"))?;
     let mut reply = match &link.channel_id {
         None => "No announcement channel is set: choose one with `/topgg channel`.".to_string(),
-        Some(channel) => post_sample(ctx, &link, channel.as_str(), &guild.to_string()).await,
+        Some(channel) => post_sample(ctx, &link, channel, &guild.get().into()).await,
     };
     let roles: Vec<RoleId> = ctx
         .data()
         .db
-        .reward_roles(&guild.to_string(), &link.connection_id)
+        .reward_roles(&guild.get().into(), &link.connection_id)
         .await?
         .into_iter()
         .map(|r| r.role_id)
@@ -241,7 +240,12 @@ async fn test(
 
 /// Posts the announcement a vote by the caller would post, pinging no one; a success resumes
 /// announcements that were paused.
-async fn post_sample(ctx: Context<'_>, link: &GuildLink, channel: &str, guild: &str) -> String {
+async fn post_sample(
+    ctx: Context<'_>,
+    link: &GuildLink,
+    channel: &ChannelId,
+    guild: &GuildId,
+) -> String {
     let template = link.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
     let (author, avatar) = (ctx.author(), ctx.author().face());
     let author_id = UserId::from(author.id.get());
@@ -256,7 +260,7 @@ async fn post_sample(ctx: Context<'_>, link: &GuildLink, channel: &str, guild: &
     let posted = ctx
         .data()
         .discord
-        .post_message(channel, &message, None)
+        .post_message(channel.as_str(), &message, None)
         .await;
     match posted {
         Ok(_) => {

@@ -22,7 +22,7 @@ pub async fn vote(
         None => links,
     };
     let caller = user.is_none_or(|u| u == ctx.author().id);
-    let user = user.unwrap_or(ctx.author().id).to_string();
+    let user = user.unwrap_or(ctx.author().id).get().into();
     let report = guild::vote_report(&ctx.data().db, &links, &user, now_ms()).await?;
     reply_public(ctx, report).await?;
     if caller {
