@@ -7,10 +7,11 @@ use tokio::net::TcpListener;
 use crate::app::Application;
 use crate::config::Config;
 use crate::discord::{DryRunAction, DryRunSink};
+use crate::domain::ids::{ChannelId, ConnectionId, GuildId};
 use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::time::{SharedClock, Timestamp};
 use crate::send_test::{sample_integration_create, sample_project, sample_vote, send_signed};
-use crate::storage::Db;
+use crate::storage::{Db, JobStatus};
 
 const GUILD: &str = "111111111111111111";
 const GUILD_NAME: &str = "Demo Server";
@@ -90,14 +91,16 @@ async fn handshake(client: &reqwest::Client, base: &str) -> anyhow::Result<Strin
 
 /// What the gateway (the guild's name) and `/topgg channel` and `/topgg roles add` would store.
 async fn configure_guild(db: &Db, now: Timestamp) -> anyhow::Result<()> {
-    db.guild_present(GUILD, GUILD_NAME, now.as_millis()).await?;
-    db.set_channel(GUILD, CONNECTION, Some(CHANNEL)).await?;
+    let (guild, connection) = (GuildId::new(GUILD), ConnectionId::new(CONNECTION));
+    db.guild_present(&guild, GUILD_NAME, now).await?;
+    db.set_channel(&guild, &connection, Some(&ChannelId::new(CHANNEL)))
+        .await?;
     let role = RewardRole {
         role_id: ROLE.into(),
         votes_required: 1,
         duration: RewardDuration::UntilVoteExpires,
     };
-    db.add_reward_role(GUILD, CONNECTION, &role).await?;
+    db.add_reward_role(&guild, &connection, &role).await?;
     println!(
         "2. guild {GUILD} ({GUILD_NAME}): announcements in #{CHANNEL} (style embed), reward role {ROLE} from 1 vote until the vote expires"
     );
@@ -149,7 +152,7 @@ async fn send_votes(client: &reqwest::Client, webhook_url: &str) -> anyhow::Resu
 async fn wait_for_delivery(db: &Db, clock: &SharedClock) -> anyhow::Result<()> {
     for _ in 0..200 {
         match db.next_due_at().await? {
-            Some(due) if due <= clock.now().as_millis() => {
+            Some(due) if due <= clock.now() => {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await
             }
             _ => return Ok(()),
@@ -184,15 +187,15 @@ async fn print_scheduled(db: &Db, now: Timestamp) -> anyhow::Result<()> {
         .all_jobs()
         .await?
         .into_iter()
-        .filter(|j| j.status == "queued")
+        .filter(|j| j.status == JobStatus::Queued)
         .collect();
     println!("5. Still scheduled ({}):", scheduled.len());
     for job in scheduled {
-        let payload: Value = serde_json::from_str(&job.payload)?;
-        let hours = (job.due_at - now) as f64 / 3_600_000.0;
+        let payload: Value = serde_json::to_value(&job.work)?;
+        let hours = (job.due_at.as_millis() - now) as f64 / 3_600_000.0;
         println!(
             "   {} of role {} for {} in {hours:.1} h (when the vote expires)",
-            job.kind,
+            job.kind(),
             payload["role_id"].as_str().unwrap_or("?"),
             payload["user_id"].as_str().unwrap_or("?")
         );

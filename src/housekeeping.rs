@@ -43,7 +43,7 @@ pub async fn run(
 
 /// One retention pass at `now`; failures are logged and retried at the next pass.
 pub async fn prune_once(db: &Db, metrics: &Metrics, retention_days: u32, now: Timestamp) {
-    let before = (now - DAY * retention_days).as_millis();
+    let before = now - DAY * retention_days;
     match db.prune(before).await {
         Ok(pruned) => {
             metrics.pruned("votes", pruned.votes);

@@ -4,6 +4,7 @@ mod common;
 mod standin;
 
 use std::process::{Command, Output};
+use topgg_bot::domain::ids::Id;
 
 use common::{Backend, TestApp, bot_project};
 
@@ -128,7 +129,7 @@ async fn send_test_signs_a_sample_vote_that_a_deployment_accepts() {
     let output = run_async(&["send-test", "--url", &url, "--secret", "whs_cli"], &[]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("-> 204"));
-    assert_eq!(app.db.vote_count("conn-cli").await.unwrap(), 1);
+    assert_eq!(app.db.vote_count(&Id::new("conn-cli")).await.unwrap(), 1);
 
     let output = run_async(&["send-test", "--url", &url, "--secret", "whs_wrong"], &[]).await;
     assert_eq!(

@@ -6,6 +6,8 @@ mod standin;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use topgg_bot::domain::ids::Id;
+use topgg_bot::storage::JobStatus;
 
 use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
 use secrecy::SecretString;
@@ -143,9 +145,9 @@ impl Bot {
             let jobs = self.app.db.all_jobs().await.unwrap();
             let retry = jobs
                 .iter()
-                .find(|j| j.status == "queued" && j.attempts == attempts);
+                .find(|j| j.status == JobStatus::Queued && j.attempts == attempts);
             if let Some(job) = retry {
-                return Timestamp::from_millis(job.due_at);
+                return job.due_at;
             }
             assert!(Instant::now() < deadline, "no retry {attempts}: {jobs:?}");
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -157,7 +159,7 @@ impl Bot {
         let deadline = Instant::now() + WAIT;
         loop {
             let jobs = self.app.db.all_jobs().await.unwrap();
-            if jobs.iter().all(|j| j.status != "queued") {
+            if jobs.iter().all(|j| j.status != JobStatus::Queued) {
                 return;
             }
             assert!(Instant::now() < deadline, "still queued: {jobs:?}");
@@ -171,7 +173,7 @@ impl Bot {
         loop {
             let jobs = self.app.db.all_jobs().await.unwrap();
             let due =
-                |j: &&topgg_bot::storage::Job| j.status == "queued" && j.due_at <= at.as_millis();
+                |j: &&topgg_bot::storage::Job| j.status == JobStatus::Queued && j.due_at <= at;
             if !jobs.iter().any(|j| due(&j)) {
                 return;
             }
@@ -302,10 +304,14 @@ async fn a_temporary_role_is_removed_when_the_vote_expires_but_not_while_a_newer
     let removals = bot.app.db.all_jobs().await.unwrap();
     let removals: Vec<_> = removals
         .iter()
-        .filter(|j| j.kind == "remove_role")
+        .filter(|j| j.kind() == "remove_role")
         .collect();
     assert_eq!(removals.len(), 2, "{removals:?}");
-    assert_eq!(removals[0].status, "done", "v1's removal was worked");
+    assert_eq!(
+        removals[0].status,
+        JobStatus::Done,
+        "v1's removal was worked"
+    );
     assert!(
         bot.discord.requests_matching("DELETE", &removal).is_empty(),
         "v2 still holds the role"
@@ -453,7 +459,14 @@ async fn only_the_user_who_clicked_connect_may_link_the_project() {
     );
     let reply = bot.command(&["topgg", "link"], vec![], PLAIN_USER_ID).await;
     assert!(reply.content().unwrap().contains("Manage Server"));
-    assert!(bot.app.db.links_of(CONNECTION).await.unwrap().is_empty());
+    assert!(
+        bot.app
+            .db
+            .links_of(&Id::new(CONNECTION))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     bot.stop().await;
 }
 

@@ -5,6 +5,7 @@ mod common;
 
 use common::{TestApp, server_project, vote};
 use topgg_bot::domain::events::Event;
+use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::{VoteOutcome, VoteWriter};
 
@@ -24,7 +25,11 @@ async fn concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals
         .await;
     let channel = "1400000000000000001".to_string();
     app.db
-        .set_channel(GUILD, CONNECTION, Some(&channel))
+        .set_channel(
+            &Id::new(GUILD),
+            &Id::new(CONNECTION),
+            Some(&Id::new(&channel)),
+        )
         .await
         .unwrap();
     let sends = (0..200).map(|n| {
@@ -38,11 +43,11 @@ async fn concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals
     });
     let statuses = futures_util::future::join_all(sends).await;
     assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
-    assert_eq!(app.db.vote_count(CONNECTION).await.unwrap(), 100);
+    assert_eq!(app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(), 100);
     for voter in 0..10 {
         let figures = app
             .db
-            .voter_figures(CONNECTION, &format!("70{voter}"))
+            .voter_figures(&Id::new(CONNECTION), &Id::new(format!("70{voter}")))
             .await
             .unwrap();
         assert_eq!(figures.unwrap().total_votes, 10, "voter 70{voter}");
@@ -53,7 +58,7 @@ async fn concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals
         .await
         .unwrap()
         .iter()
-        .filter(|j| j.kind == "announce")
+        .filter(|j| j.kind() == "announce")
         .count();
     assert_eq!(announcements, 100, "one announcement per stored vote");
 }
@@ -69,7 +74,12 @@ fn parse_vote(id: &str, voter: &str) -> topgg_bot::domain::events::Vote {
 async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(app: &TestApp) {
     app.connect(CONNECTION, SECRET, &server_project(GUILD))
         .await;
-    let good = app.db.connection(CONNECTION).await.unwrap().unwrap();
+    let good = app
+        .db
+        .connection(&Id::new(CONNECTION))
+        .await
+        .unwrap()
+        .unwrap();
     let mut gone = good.clone();
     gone.connection_id = "deleted-meanwhile".into();
     let writer = VoteWriter::start(app.db.clone());
@@ -81,7 +91,7 @@ async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(
                 .record(
                     connection,
                     parse_vote(&format!("w-{i}"), "701"),
-                    SystemClock.now().as_millis(),
+                    SystemClock.now(),
                 )
                 .await
         }
@@ -100,7 +110,7 @@ async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(
             );
         }
     }
-    assert_eq!(app.db.vote_count(CONNECTION).await.unwrap(), 19);
+    assert_eq!(app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(), 19);
 }
 
 /// Another instance stores the reconnected connection (here: straight into the database), so
@@ -121,7 +131,7 @@ async fn a_secret_changed_by_another_instance_is_accepted_at_once(app: &TestApp)
         panic!("not an integration.create");
     };
     app.db
-        .upsert_connection(&create, SystemClock.now().as_millis())
+        .upsert_connection(&create, SystemClock.now())
         .await
         .unwrap();
     let second = vote("s-2", &server_project(GUILD), "701");

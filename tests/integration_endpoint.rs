@@ -6,6 +6,7 @@ use common::{
     INTEGRATION_SECRET, OWNER_ID, TestApp, bot_project, integration_create, server_project, vote,
 };
 use serde_json::{Value, json};
+use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::signature;
 
 const SECRET: &str = "whs_test_secret";
@@ -27,11 +28,20 @@ async fn handshake_stores_the_connection_and_answers_the_webhook_url(app: &TestA
         reply,
         json!({"webhook_url": format!("{}/topgg/webhooks/conn-1", app.base), "routes": ["vote.create", "webhook.test"]})
     );
-    let stored = app.db.connection("conn-1").await.unwrap().expect("stored");
-    assert_eq!(stored.owner_discord_id, OWNER_ID);
+    let stored = app
+        .db
+        .connection(&Id::new("conn-1"))
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(stored.owner_discord_id.as_str(), OWNER_ID);
     assert_eq!(stored.project_type, "bot");
     assert!(
-        app.db.links_of("conn-1").await.unwrap().is_empty(),
+        app.db
+            .links_of(&Id::new("conn-1"))
+            .await
+            .unwrap()
+            .is_empty(),
         "bot projects wait for /topgg link"
     );
 }
@@ -52,14 +62,26 @@ async fn a_repeated_create_updates_the_secret(app: &TestApp) {
 async fn delete_removes_the_connection_and_later_webhooks_get_404(app: &TestApp) {
     let guild = "700000000000000001";
     app.connect("conn-1", SECRET, &server_project(guild)).await;
-    assert_eq!(app.db.links_of("conn-1").await.unwrap().len(), 1);
+    assert_eq!(app.db.links_of(&Id::new("conn-1")).await.unwrap().len(), 1);
     let delete = json!({"type": "integration.delete", "data": {"connection_id": "conn-1"}});
     let (status, _) = app
         .post_signed("/topgg/integration", INTEGRATION_SECRET, &delete)
         .await;
     assert_eq!(status, 204);
-    assert!(app.db.connection("conn-1").await.unwrap().is_none());
-    assert!(app.db.links_of("conn-1").await.unwrap().is_empty());
+    assert!(
+        app.db
+            .connection(&Id::new("conn-1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        app.db
+            .links_of(&Id::new("conn-1"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let (status, body) = app
         .webhook("conn-1", SECRET, &vote("v1", &server_project(guild), "1"))
         .await;
@@ -77,7 +99,11 @@ async fn a_vote_delivered_three_times_concurrently_is_stored_once(app: &TestApp)
     let guild = "700000000000000001";
     app.connect("conn-1", SECRET, &server_project(guild)).await;
     app.db
-        .set_channel(guild, "conn-1", Some("710000000000000001"))
+        .set_channel(
+            &Id::new(guild),
+            &Id::new("conn-1"),
+            Some(&Id::new("710000000000000001")),
+        )
         .await
         .unwrap();
     let body = vote("v-dup", &server_project(guild), "500000000000000001");
@@ -87,14 +113,14 @@ async fn a_vote_delivered_three_times_concurrently_is_stored_once(app: &TestApp)
         app.webhook("conn-1", SECRET, &body)
     );
     assert_eq!([a.0, b.0, c.0], [204, 204, 204]);
-    assert_eq!(app.db.vote_count("conn-1").await.unwrap(), 1);
+    assert_eq!(app.db.vote_count(&Id::new("conn-1")).await.unwrap(), 1);
     let announcements = app
         .db
         .all_jobs()
         .await
         .unwrap()
         .into_iter()
-        .filter(|j| j.kind == "announce")
+        .filter(|j| j.kind() == "announce")
         .count();
     assert_eq!(announcements, 1);
 }
@@ -162,7 +188,7 @@ async fn every_rejected_webhook_stores_nothing(app: &TestApp) {
             serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: not JSON: {text}"));
         assert!(error["error"].is_string(), "{what}: {text}");
     }
-    assert_eq!(app.db.vote_count("conn-1").await.unwrap(), 0);
+    assert_eq!(app.db.vote_count(&Id::new("conn-1")).await.unwrap(), 0);
     assert!(app.db.all_jobs().await.unwrap().is_empty());
 }
 
@@ -185,16 +211,26 @@ async fn a_rejected_handshake_stores_nothing(app: &TestApp) {
         .post_signed("/topgg/integration", INTEGRATION_SECRET, &bad_id)
         .await;
     assert_eq!(status, 400);
-    assert!(app.db.connection("conn-x").await.unwrap().is_none());
+    assert!(
+        app.db
+            .connection(&Id::new("conn-x"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn a_server_project_links_itself_and_its_votes_queue_work(app: &TestApp) {
     let guild = "700000000000000001";
     app.connect("conn-1", SECRET, &server_project(guild)).await;
-    let links = app.db.links_of("conn-1").await.unwrap();
+    let links = app.db.links_of(&Id::new("conn-1")).await.unwrap();
     assert_eq!(links[0].guild_id.as_str(), guild);
     app.db
-        .set_channel(guild, "conn-1", Some("710000000000000001"))
+        .set_channel(
+            &Id::new(guild),
+            &Id::new("conn-1"),
+            Some(&Id::new("710000000000000001")),
+        )
         .await
         .unwrap();
     let (status, _) = app
@@ -207,7 +243,7 @@ async fn a_server_project_links_itself_and_its_votes_queue_work(app: &TestApp) {
     assert_eq!(status, 204);
     let jobs = app.db.all_jobs().await.unwrap();
     assert_eq!(jobs.len(), 1);
-    let payload: Value = serde_json::from_str(&jobs[0].payload).unwrap();
+    let payload: Value = serde_json::to_value(&jobs[0].work).unwrap();
     assert_eq!(payload["channel_id"], "710000000000000001");
     assert!(
         payload["content"]
@@ -221,7 +257,11 @@ async fn webhook_test_and_unknown_events_are_acknowledged(app: &TestApp) {
     let guild = "700000000000000001";
     app.connect("conn-1", SECRET, &server_project(guild)).await;
     app.db
-        .set_channel(guild, "conn-1", Some("710000000000000001"))
+        .set_channel(
+            &Id::new(guild),
+            &Id::new("conn-1"),
+            Some(&Id::new("710000000000000001")),
+        )
         .await
         .unwrap();
     let test = topgg_bot::send_test::sample_webhook_test(&server_project(guild));
@@ -234,16 +274,16 @@ async fn webhook_test_and_unknown_events_are_acknowledged(app: &TestApp) {
             .0,
         204
     );
-    let kinds: Vec<String> = app
+    let kinds: Vec<&str> = app
         .db
         .all_jobs()
         .await
         .unwrap()
         .into_iter()
-        .map(|j| j.kind)
+        .map(|j| j.kind())
         .collect();
     assert_eq!(kinds, ["test_notice"]);
-    assert_eq!(app.db.vote_count("conn-1").await.unwrap(), 0);
+    assert_eq!(app.db.vote_count(&Id::new("conn-1")).await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@ mod standin;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use topgg_bot::domain::ids::Id;
+use topgg_bot::storage::JobStatus;
 
 use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
 use secrecy::SecretString;
@@ -176,8 +178,8 @@ async fn dms(discord: &DiscordStandIn, user: u64, count: usize, within: Duration
 async fn reminders_due(app: &TestApp) -> Vec<Timestamp> {
     let jobs = app.db.all_jobs().await.unwrap();
     jobs.iter()
-        .filter(|j| j.kind == "remind" && j.status == "queued")
-        .map(|j| Timestamp::from_millis(j.due_at))
+        .filter(|j| j.kind() == "remind" && j.status == JobStatus::Queued)
+        .map(|j| j.due_at)
         .collect()
 }
 
@@ -186,9 +188,12 @@ async fn reminders_due(app: &TestApp) -> Vec<Timestamp> {
 async fn worked(app: &TestApp) {
     let deadline = Instant::now() + WAIT;
     loop {
-        let now = app.clock.now().as_millis();
+        let now = app.clock.now();
         let jobs = app.db.all_jobs().await.unwrap();
-        if !jobs.iter().any(|j| j.status == "queued" && j.due_at <= now) {
+        if !jobs
+            .iter()
+            .any(|j| j.status == JobStatus::Queued && j.due_at <= now)
+        {
             return;
         }
         assert!(Instant::now() < deadline, "still due: {jobs:?}");
@@ -343,7 +348,7 @@ async fn remind_off_cancels_the_reminder_and_deletes_the_opt_in() {
     assert!(
         !bot.app
             .db
-            .reminder_is_on(CONNECTION, &PLAIN_USER_ID.to_string())
+            .reminder_is_on(&Id::new(CONNECTION), &Id::new(PLAIN_USER_ID.to_string()))
             .await
             .unwrap()
     );
@@ -374,7 +379,13 @@ async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() 
         .expect("the DM was attempted and refused");
     let user = PLAIN_USER_ID.to_string();
     let deadline = Instant::now() + WAIT;
-    while bot.app.db.reminder_is_on(CONNECTION, &user).await.unwrap() {
+    while bot
+        .app
+        .db
+        .reminder_is_on(&Id::new(CONNECTION), &Id::new(&user))
+        .await
+        .unwrap()
+    {
         assert!(Instant::now() < deadline, "reminders still on after 50007");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -463,11 +474,11 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
     let other = second_instance(&app.database_url, &url, clock.clone()).await;
     connect(&app, ADMIN_USER_ID).await;
     let voters: Vec<u64> = (0..20).map(|i| 1_600_000_000_000_000_000 + i).collect();
-    let now = clock.now().as_millis();
+    let now = clock.now();
     for voter in &voters {
         assert_eq!(
             app.db
-                .remind_on(CONNECTION, &voter.to_string(), now)
+                .remind_on(&Id::new(CONNECTION), &Id::new(voter.to_string()), now)
                 .await
                 .unwrap(),
             None
@@ -505,10 +516,10 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
         .unwrap();
     connect(&app, ADMIN_USER_ID).await;
     let voters: Vec<u64> = (0..120).map(|i| 1_700_000_000_000_000_000 + i).collect();
-    let now = clock.now().as_millis();
+    let now = clock.now();
     for voter in &voters {
         app.db
-            .remind_on(CONNECTION, &voter.to_string(), now)
+            .remind_on(&Id::new(CONNECTION), &Id::new(voter.to_string()), now)
             .await
             .unwrap();
     }
@@ -543,31 +554,40 @@ mod queue {
 
     fn queued_reminders(jobs: &[topgg_bot::storage::Job]) -> Vec<&topgg_bot::storage::Job> {
         jobs.iter()
-            .filter(|j| j.kind == "remind" && j.status == "queued")
+            .filter(|j| j.kind() == "remind" && j.status == JobStatus::Queued)
             .collect()
     }
 
     async fn one_reminder_per_voter_and_project_however_many_guilds_link_it(app: &TestApp) {
         connect(app, ADMIN_USER_ID).await;
-        let now = app.clock.now().as_millis();
+        let now = app.clock.now();
         for guild in ["700000000000000001", "700000000000000002"] {
-            app.db.link(guild, CONNECTION, "1", now).await.unwrap();
+            app.db
+                .link(&Id::new(guild), &Id::new(CONNECTION), &Id::new("1"), now)
+                .await
+                .unwrap();
         }
         let voter = PLAIN_USER_ID.to_string();
-        app.db.remind_on(CONNECTION, &voter, now).await.unwrap();
+        app.db
+            .remind_on(&Id::new(CONNECTION), &Id::new(&voter), now)
+            .await
+            .unwrap();
         vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
         let later = vote(app, "v2", PLAIN_USER_ID, Duration::from_secs(900)).await;
         let jobs = app.db.all_jobs().await.unwrap();
         let queued = queued_reminders(&jobs);
         assert_eq!(queued.len(), 1, "{queued:?}");
-        assert_eq!(queued[0].due_at, later.as_millis());
+        assert_eq!(queued[0].due_at, later);
     }
 
     async fn integration_delete_removes_opt_ins_and_queued_reminders(app: &TestApp) {
         connect(app, ADMIN_USER_ID).await;
         let voter = PLAIN_USER_ID.to_string();
-        let now = app.clock.now().as_millis();
-        app.db.remind_on(CONNECTION, &voter, now).await.unwrap();
+        let now = app.clock.now();
+        app.db
+            .remind_on(&Id::new(CONNECTION), &Id::new(&voter), now)
+            .await
+            .unwrap();
         vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
         assert_eq!(queued_reminders(&app.db.all_jobs().await.unwrap()).len(), 1);
         let delete = json!({"type": "integration.delete", "data": {"connection_id": CONNECTION}});
@@ -576,8 +596,17 @@ mod queue {
             .await;
         assert_eq!(status, 204);
         assert!(queued_reminders(&app.db.all_jobs().await.unwrap()).is_empty());
-        assert!(!app.db.reminder_is_on(CONNECTION, &voter).await.unwrap());
-        let figures = app.db.reminder_figures(CONNECTION, 0).await.unwrap();
+        assert!(
+            !app.db
+                .reminder_is_on(&Id::new(CONNECTION), &Id::new(&voter))
+                .await
+                .unwrap()
+        );
+        let figures = app
+            .db
+            .reminder_figures(&Id::new(CONNECTION), Timestamp::from_millis(0))
+            .await
+            .unwrap();
         assert_eq!(figures.opted_in, 0);
     }
 

@@ -5,9 +5,11 @@ mod common;
 
 use common::{Backend, drop_postgres_database, fresh_postgres_database};
 use topgg_bot::domain::events::{Event, Vote};
+use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
+use topgg_bot::domain::time::Timestamp;
 use topgg_bot::send_test::{sample_integration_create, sample_project, sample_vote};
-use topgg_bot::storage::{Connection, Db, VoteOutcome};
+use topgg_bot::storage::{Connection, Db, JobId, JobStatus, VoteOutcome};
 
 const GUILD: &str = "700000000000000001";
 
@@ -55,9 +57,16 @@ impl Scratch {
         .unwrap() else {
             unreachable!()
         };
-        self.db.upsert_connection(&create, 0).await.unwrap();
         self.db
-            .set_channel(GUILD, id, Some("710000000000000001"))
+            .upsert_connection(&create, Timestamp::from_millis(0))
+            .await
+            .unwrap();
+        self.db
+            .set_channel(
+                &Id::new(GUILD),
+                &Id::new(id),
+                Some(&Id::new("710000000000000001")),
+            )
             .await
             .unwrap();
         let role = RewardRole {
@@ -65,8 +74,11 @@ impl Scratch {
             votes_required: 1,
             duration: RewardDuration::UntilVoteExpires,
         };
-        self.db.add_reward_role(GUILD, id, &role).await.unwrap();
-        self.db.connection(id).await.unwrap().unwrap()
+        self.db
+            .add_reward_role(&Id::new(GUILD), &Id::new(id), &role)
+            .await
+            .unwrap();
+        self.db.connection(&Id::new(id)).await.unwrap().unwrap()
     }
 }
 
@@ -119,49 +131,81 @@ async fn a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day(s: &Scratch)
     else {
         unreachable!()
     };
-    s.db.upsert_connection(&create, 0).await.unwrap();
-    assert!(
-        s.db.names_to_refresh(10).await.unwrap().is_empty(),
-        "not linked yet"
-    );
-    s.db.link(GUILD, "b1", "1", 0).await.unwrap();
-    let due = s.db.names_to_refresh(10).await.unwrap();
-    assert_eq!(due[0].project_platform_id, "990000000000000001");
-    s.db.set_project_name("b1", Some("Cool Bot"), 100)
+    s.db.upsert_connection(&create, Timestamp::from_millis(0))
         .await
         .unwrap();
-    assert!(s.db.names_to_refresh(50).await.unwrap().is_empty(), "fresh");
+    assert!(
+        s.db.names_to_refresh(Timestamp::from_millis(10))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not linked yet"
+    );
+    s.db.link(
+        &Id::new(GUILD),
+        &Id::new("b1"),
+        &Id::new("1"),
+        Timestamp::from_millis(0),
+    )
+    .await
+    .unwrap();
+    let due =
+        s.db.names_to_refresh(Timestamp::from_millis(10))
+            .await
+            .unwrap();
+    assert_eq!(due[0].project_platform_id, "990000000000000001");
+    s.db.set_project_name(
+        &Id::new("b1"),
+        Some("Cool Bot"),
+        Timestamp::from_millis(100),
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.db.names_to_refresh(Timestamp::from_millis(50))
+            .await
+            .unwrap()
+            .is_empty(),
+        "fresh"
+    );
     assert_eq!(
-        s.db.names_to_refresh(101).await.unwrap().len(),
+        s.db.names_to_refresh(Timestamp::from_millis(101))
+            .await
+            .unwrap()
+            .len(),
         1,
         "stale again"
     );
-    let links = s.db.links_in_guild(GUILD).await.unwrap();
+    let links = s.db.links_in_guild(&Id::new(GUILD)).await.unwrap();
     assert_eq!(links[0].project_name.as_deref(), Some("Cool Bot"));
 }
 
 async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
     let conn = s.connection("c1").await;
-    s.db.record_vote(&conn, &vote("v1", "42"), 1000)
+    s.db.record_vote(&conn, &vote("v1", "42"), Timestamp::from_millis(1000))
         .await
         .unwrap();
-    s.db.guild_gone(GUILD, 2000).await.unwrap();
-    assert!(s.db.is_guild_gone(GUILD).await.unwrap());
+    s.db.guild_gone(&Id::new(GUILD), Timestamp::from_millis(2000))
+        .await
+        .unwrap();
+    assert!(s.db.is_guild_gone(&Id::new(GUILD)).await.unwrap());
     assert!(
         s.db.all_jobs().await.unwrap().is_empty(),
         "queued work dropped"
     );
     let outcome =
-        s.db.record_vote(&conn, &vote("v2", "42"), 3000)
+        s.db.record_vote(&conn, &vote("v2", "42"), Timestamp::from_millis(3000))
             .await
             .unwrap();
     assert!(
         matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }),
         "{outcome:?}"
     );
-    s.db.guild_present(GUILD, "Back", 4000).await.unwrap();
+    s.db.guild_present(&Id::new(GUILD), "Back", Timestamp::from_millis(4000))
+        .await
+        .unwrap();
     let outcome =
-        s.db.record_vote(&conn, &vote("v3", "42"), 5000)
+        s.db.record_vote(&conn, &vote("v3", "42"), Timestamp::from_millis(5000))
             .await
             .unwrap();
     assert!(
@@ -173,43 +217,64 @@ async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
 async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_resumes(s: &Scratch) {
     let conn = s.connection("c1").await;
     let channel = "710000000000000001";
-    s.db.pause_channel(GUILD, channel, Some("deleted"))
+    s.db.pause_channel(&Id::new(GUILD), &Id::new(channel), Some("deleted"))
         .await
         .unwrap();
-    assert!(s.db.is_channel_paused(GUILD, channel).await.unwrap());
-    s.db.disable_role(GUILD, "r1", "deleted").await.unwrap();
+    assert!(
+        s.db.is_channel_paused(&Id::new(GUILD), &Id::new(channel))
+            .await
+            .unwrap()
+    );
+    s.db.disable_role(&Id::new(GUILD), &Id::new("r1"), "deleted")
+        .await
+        .unwrap();
     let outcome =
-        s.db.record_vote(&conn, &vote("v1", "42"), 1000)
+        s.db.record_vote(&conn, &vote("v1", "42"), Timestamp::from_millis(1000))
             .await
             .unwrap();
     assert!(
         matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }),
         "{outcome:?}"
     );
-    let roles = s.db.role_settings(GUILD, "c1").await.unwrap();
+    let roles =
+        s.db.role_settings(&Id::new(GUILD), &Id::new("c1"))
+            .await
+            .unwrap();
     assert_eq!(roles[0].disabled_reason.as_deref(), Some("deleted"));
-    s.db.set_channel(GUILD, "c1", Some(channel)).await.unwrap();
-    assert!(!s.db.is_channel_paused(GUILD, channel).await.unwrap());
+    s.db.set_channel(&Id::new(GUILD), &Id::new("c1"), Some(&Id::new(channel)))
+        .await
+        .unwrap();
+    assert!(
+        !s.db
+            .is_channel_paused(&Id::new(GUILD), &Id::new(channel))
+            .await
+            .unwrap()
+    );
 }
 
 async fn a_server_project_is_named_after_its_guild_unless_display_overrides_it(s: &Scratch) {
     s.connection("c1").await;
     let name = |links: Vec<topgg_bot::storage::GuildLink>| links[0].project_name.clone();
-    assert_eq!(name(s.db.links_in_guild(GUILD).await.unwrap()), None);
-    s.db.guild_present(GUILD, "My Server", 1).await.unwrap();
     assert_eq!(
-        name(s.db.links_in_guild(GUILD).await.unwrap()).as_deref(),
-        Some("My Server")
+        name(s.db.links_in_guild(&Id::new(GUILD)).await.unwrap()),
+        None
     );
-    s.db.set_display(GUILD, "c1", Some("Shown"), None)
+    s.db.guild_present(&Id::new(GUILD), "My Server", Timestamp::from_millis(1))
         .await
         .unwrap();
     assert_eq!(
-        name(s.db.links_in_guild(GUILD).await.unwrap()).as_deref(),
+        name(s.db.links_in_guild(&Id::new(GUILD)).await.unwrap()).as_deref(),
+        Some("My Server")
+    );
+    s.db.set_display(&Id::new(GUILD), &Id::new("c1"), Some("Shown"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        name(s.db.links_in_guild(&Id::new(GUILD)).await.unwrap()).as_deref(),
         Some("Shown")
     );
     assert_eq!(
-        s.db.links_of("c1").await.unwrap()[0]
+        s.db.links_of(&Id::new("c1")).await.unwrap()[0]
             .project_name
             .as_deref(),
         Some("Shown")
@@ -220,60 +285,85 @@ async fn finishing_jobs_together_marks_each_done_and_leaves_the_others_queued(s:
     let conn = s.connection("c1").await;
     for i in 0..3 {
         let v = vote(&format!("v{i}"), &format!("{i}"));
-        s.db.record_vote(&conn, &v, 0).await.unwrap();
+        s.db.record_vote(&conn, &v, Timestamp::from_millis(0))
+            .await
+            .unwrap();
     }
-    let claimed = s.db.claim_jobs("me", 1, 60_000, 100).await.unwrap();
-    let ids: Vec<i64> = claimed.iter().map(|j| j.id).take(4).collect();
-    s.db.finish_jobs(&ids, 5_000).await.unwrap();
-    s.db.finish_jobs(&[], 5_000).await.unwrap();
+    let claimed =
+        s.db.claim_jobs(
+            "me",
+            Timestamp::from_millis(1),
+            Timestamp::from_millis(60_000),
+            100,
+        )
+        .await
+        .unwrap();
+    let ids: Vec<JobId> = claimed.iter().map(|j| j.id).take(4).collect();
+    s.db.finish_jobs(&ids, Timestamp::from_millis(5_000))
+        .await
+        .unwrap();
+    s.db.finish_jobs(&[], Timestamp::from_millis(5_000))
+        .await
+        .unwrap();
     for job in s.db.all_jobs().await.unwrap() {
         let expected = if ids.contains(&job.id) {
-            "done"
+            JobStatus::Done
         } else {
-            "queued"
+            JobStatus::Queued
         };
-        assert_eq!(job.status, expected, "job {} ({})", job.id, job.kind);
+        assert_eq!(job.status, expected, "job {} ({})", job.id, job.kind());
     }
-    assert_eq!(s.db.job_counts().await.unwrap().done, 4);
+    let done = s.db.all_jobs().await.unwrap().into_iter();
+    assert_eq!(done.filter(|j| j.status == JobStatus::Done).count(), 4);
 }
 
 async fn a_vote_queues_an_announcement_a_grant_and_a_removal_at_expiry(s: &Scratch) {
     let conn = s.connection("c1").await;
     let v = vote("v1", "42");
-    let outcome = s.db.record_vote(&conn, &v, 1000).await.unwrap();
+    let outcome =
+        s.db.record_vote(&conn, &v, Timestamp::from_millis(1000))
+            .await
+            .unwrap();
     assert!(
         matches!(outcome, VoteOutcome::Stored { jobs: 3, .. }),
         "{outcome:?}"
     );
     assert_eq!(
-        s.db.record_vote(&conn, &v, 1000).await.unwrap(),
+        s.db.record_vote(&conn, &v, Timestamp::from_millis(1000))
+            .await
+            .unwrap(),
         VoteOutcome::Duplicate
     );
     let jobs = s.db.all_jobs().await.unwrap();
-    let kinds: Vec<&str> = jobs.iter().map(|j| j.kind.as_str()).collect();
+    let kinds: Vec<&str> = jobs.iter().map(|j| j.kind()).collect();
     assert_eq!(kinds, ["announce", "grant_role", "remove_role"]);
-    assert_eq!(jobs[2].due_at, v.expires_at.timestamp_millis());
+    assert_eq!(jobs[2].due_at, Timestamp::from(v.expires_at));
 }
 
 async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals(s: &Scratch) {
     let conn = s.connection("c1").await;
-    s.db.record_vote(&conn, &vote("v1", "42"), 1000)
+    s.db.record_vote(&conn, &vote("v1", "42"), Timestamp::from_millis(1000))
         .await
         .unwrap();
-    assert!(s.db.delete_connection("c1").await.unwrap());
-    let kinds: Vec<String> =
+    assert!(s.db.delete_connection(&Id::new("c1")).await.unwrap());
+    let kinds: Vec<&str> =
         s.db.all_jobs()
             .await
             .unwrap()
             .into_iter()
-            .map(|j| j.kind)
+            .map(|j| j.kind())
             .collect();
     assert_eq!(kinds, ["remove_role"]);
-    assert_eq!(s.db.vote_count("c1").await.unwrap(), 0);
-    assert!(s.db.links_of("c1").await.unwrap().is_empty());
+    assert_eq!(s.db.vote_count(&Id::new("c1")).await.unwrap(), 0);
+    assert!(s.db.links_of(&Id::new("c1")).await.unwrap().is_empty());
     assert!(
         !s.db
-            .release_role_grant(GUILD, "42", "r1", i64::MAX)
+            .release_role_grant(
+                &Id::new(GUILD),
+                &Id::new("42"),
+                &Id::new("r1"),
+                Timestamp::from_millis(i64::MAX)
+            )
             .await
             .unwrap()
     );
@@ -282,16 +372,28 @@ async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals
 async fn concurrent_claimers_never_get_the_same_job(s: &Scratch) {
     let conn = s.connection("c1").await;
     for i in 0..40 {
-        s.db.record_vote(&conn, &vote(&format!("v{i}"), &format!("{i}")), 0)
-            .await
-            .unwrap();
+        s.db.record_vote(
+            &conn,
+            &vote(&format!("v{i}"), &format!("{i}")),
+            Timestamp::from_millis(0),
+        )
+        .await
+        .unwrap();
     }
     let claim = |who: &'static str| {
         let db = s.db.clone();
         async move {
             let mut mine = Vec::new();
             loop {
-                let jobs = db.claim_jobs(who, 1, 60_000, 7).await.unwrap();
+                let jobs = db
+                    .claim_jobs(
+                        who,
+                        Timestamp::from_millis(1),
+                        Timestamp::from_millis(60_000),
+                        7,
+                    )
+                    .await
+                    .unwrap();
                 if jobs.is_empty() {
                     return mine;
                 }
@@ -300,7 +402,7 @@ async fn concurrent_claimers_never_get_the_same_job(s: &Scratch) {
         }
     };
     let (a, b) = tokio::join!(claim("a"), claim("b"));
-    let mut all: Vec<i64> = a.iter().chain(&b).copied().collect();
+    let mut all: Vec<JobId> = a.iter().chain(&b).copied().collect();
     let claimed = all.len();
     all.sort_unstable();
     all.dedup();
@@ -314,23 +416,35 @@ async fn concurrent_claimers_never_get_the_same_job(s: &Scratch) {
 async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch) {
     let first = s.connection("c1").await;
     let second = s.connection("c2").await;
-    s.db.record_vote(&first, &vote("v1", "42"), 0)
+    s.db.record_vote(&first, &vote("v1", "42"), Timestamp::from_millis(0))
         .await
         .unwrap();
     let mut later = vote("v2", "42");
     later.expires_at += chrono::Duration::hours(6);
-    s.db.record_vote(&second, &later, 0).await.unwrap();
+    s.db.record_vote(&second, &later, Timestamp::from_millis(0))
+        .await
+        .unwrap();
     let first_expiry = vote("v1", "42").expires_at.timestamp_millis() + 1000;
     assert!(
-        s.db.release_role_grant(GUILD, "42", "r1", first_expiry)
-            .await
-            .unwrap(),
+        s.db.release_role_grant(
+            &Id::new(GUILD),
+            &Id::new("42"),
+            &Id::new("r1"),
+            Timestamp::from_millis(first_expiry)
+        )
+        .await
+        .unwrap(),
         "c2 still holds it"
     );
     let second_expiry = later.expires_at.timestamp_millis() + 1000;
     assert!(
         !s.db
-            .release_role_grant(GUILD, "42", "r1", second_expiry)
+            .release_role_grant(
+                &Id::new(GUILD),
+                &Id::new("42"),
+                &Id::new("r1"),
+                Timestamp::from_millis(second_expiry)
+            )
             .await
             .unwrap()
     );
@@ -354,8 +468,12 @@ async fn pooled_sqlite_connections_left_inside_a_transaction_are_never_reused() 
     for i in 0..8 {
         let conn = s.connection(&format!("c{i}")).await;
         let outcome =
-            s.db.record_vote(&conn, &vote(&format!("v{i}"), "9"), 1)
-                .await;
+            s.db.record_vote(
+                &conn,
+                &vote(&format!("v{i}"), "9"),
+                Timestamp::from_millis(1),
+            )
+            .await;
         assert!(
             matches!(outcome, Ok(VoteOutcome::Stored { .. })),
             "{outcome:?}"
@@ -365,7 +483,7 @@ async fn pooled_sqlite_connections_left_inside_a_transaction_are_never_reused() 
     let fresh = Db::connect(&url).await.unwrap();
     for i in 0..8 {
         assert_eq!(
-            fresh.vote_count(&format!("c{i}")).await.unwrap(),
+            fresh.vote_count(&Id::new(format!("c{i}"))).await.unwrap(),
             1,
             "committed"
         );
@@ -391,7 +509,7 @@ async fn spooled_votes_are_moved_once_each_past_one_whose_connection_is_gone() {
     let write = |connection, i: usize| VoteWrite {
         connection,
         vote: &votes[i],
-        now: 1_000 + i as i64,
+        now: Timestamp::from_millis(1_000 + i as i64),
     };
     let writes = [write(&conn, 0), write(&gone, 1), write(&conn, 2)];
     spool.push(&writes).await.unwrap();
@@ -414,8 +532,12 @@ async fn spooled_votes_are_moved_once_each_past_one_whose_connection_is_gone() {
     }
     stop.cancel();
     mover.await.unwrap().unwrap();
-    assert_eq!(s.db.vote_count("c1").await.unwrap(), 2);
-    let figures = s.db.voter_figures("c1", "9").await.unwrap().unwrap();
+    assert_eq!(s.db.vote_count(&Id::new("c1")).await.unwrap(), 2);
+    let figures =
+        s.db.voter_figures(&Id::new("c1"), &Id::new("9"))
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(figures.total_votes, 2);
     spool.close().await;
     s.close().await;

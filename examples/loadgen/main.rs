@@ -19,6 +19,7 @@ mod votes;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use topgg_bot::domain::ids::Id;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
@@ -175,8 +176,12 @@ async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyh
     let probe_conn = conns.pop().context("a probe connection")?;
     let db = topgg_bot::storage::Db::connect(&server.database_url).await?;
     let channel = PROBE_CHANNEL.to_string();
-    db.set_channel(&guild, &probe_conn.id, Some(&channel))
-        .await?;
+    db.set_channel(
+        &Id::new(&guild),
+        &Id::new(&probe_conn.id),
+        Some(&Id::new(&channel)),
+    )
+    .await?;
     if args.burst > 0 {
         let timeout = Duration::from_secs(args.burst_timeout);
         let b = discord::burst(
@@ -208,7 +213,8 @@ async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyh
     if !args.no_announce {
         let channel = LOAD_CHANNEL.to_string();
         for c in &conns {
-            db.set_channel(&guild, &c.id, Some(&channel)).await?;
+            db.set_channel(&Id::new(&guild), &Id::new(&c.id), Some(&Id::new(&channel)))
+                .await?;
         }
     }
     db.close().await;

@@ -12,13 +12,13 @@ pub async fn project(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocom
     let links = ctx
         .data()
         .db
-        .links_in_guild(&guild_id.to_string())
+        .links_in_guild(&guild_id.get().into())
         .await
         .unwrap_or_default();
     choices(
         links
             .into_iter()
-            .map(|link| (link.label(), link.connection_id)),
+            .map(|link| (link.label(), link.connection_id.into_string())),
         partial,
     )
 }
@@ -28,14 +28,16 @@ pub async fn connection(ctx: Context<'_>, partial: &str) -> serenity::CreateAuto
     let Some(guild_id) = ctx.guild_id() else {
         return serenity::CreateAutocompleteResponse::new();
     };
-    let caller = ctx.author().id.to_string();
+    let caller = ctx.author().id.get().into();
     let owned = ctx
         .data()
         .db
-        .unlinked_connections_of(&caller, &guild_id.to_string())
+        .unlinked_connections_of(&caller, &guild_id.get().into())
         .await
         .unwrap_or_default();
-    let named = owned.into_iter().map(|c| (c.label(), c.connection_id));
+    let named = owned
+        .into_iter()
+        .map(|c| (c.label(), c.connection_id.into_string()));
     choices(named, partial)
 }
 

@@ -5,23 +5,23 @@
 
 use poise::serenity_prelude as serenity;
 
+use crate::domain::ids::GuildId;
 use crate::domain::time::Timestamp;
 use crate::storage::Db;
 
 /// Records what `event` says about a guild; other events are ignored.
 pub async fn on_event(db: &Db, now: Timestamp, event: &serenity::FullEvent) {
-    let now = now.as_millis();
     let result = match event {
         serenity::FullEvent::GuildCreate { guild, .. } => {
-            db.guild_present(&guild.id.to_string(), &guild.name, now)
+            db.guild_present(&guild.id.get().into(), &guild.name, now)
                 .await
         }
         serenity::FullEvent::GuildUpdate { new_data, .. } => {
-            db.guild_present(&new_data.id.to_string(), &new_data.name, now)
+            db.guild_present(&new_data.id.get().into(), &new_data.name, now)
                 .await
         }
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
-            let guild_id = incomplete.id.to_string();
+            let guild_id = GuildId::from(incomplete.id.get());
             match db.guild_gone(&guild_id, now).await {
                 Ok(dropped) => {
                     tracing::info!(guild = %guild_id, dropped, "removed from a guild; its work stops until it is back");

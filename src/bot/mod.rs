@@ -19,6 +19,7 @@ pub use readiness::GatewayStatus;
 
 use crate::discord::Discord;
 use crate::domain::ids::GuildId;
+use crate::domain::time::Timestamp;
 use crate::guild::{Caller, GUILD_ONLY, UserError, in_guild};
 use crate::storage::Db;
 
@@ -34,9 +35,9 @@ pub type Error = anyhow::Error;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
 
 /// The guild a command runs in (a [`UserError`] outside one).
-/// The app clock's time, as the storage layer takes it.
-fn now(ctx: Context<'_>) -> i64 {
-    ctx.data().clock.now().as_millis()
+/// When the command runs, on the app's clock.
+fn now(ctx: Context<'_>) -> Timestamp {
+    ctx.data().clock.now()
 }
 
 fn guild_id(ctx: Context<'_>) -> anyhow::Result<GuildId> {
@@ -52,7 +53,7 @@ fn caller(ctx: Context<'_>) -> anyhow::Result<Caller> {
         name: author.name.clone(),
         avatar_url: Some(author.face()),
         manages_guild: caller_manages_guild(ctx),
-        now: ctx.data().clock.now(),
+        now: now(ctx),
     })
 }
 

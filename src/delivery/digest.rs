@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::ids::{ChannelId, UserId};
+use crate::domain::ids::{ChannelId, ConnectionId, UserId};
 use crate::domain::message::{EMBED_COLOUR, Embed, OutgoingMessage, clip, limits};
 use crate::domain::nonce::digest_nonce;
 use crate::domain::work::Work;
-use crate::storage::Job;
+use crate::storage::{Job, JobId};
 
 /// More waiting announcements than this in one channel are merged.
 pub const DIGEST_THRESHOLD: usize = 5;
@@ -32,7 +32,7 @@ pub struct Digest {
 }
 
 impl Digest {
-    pub fn job_ids(&self) -> Vec<i64> {
+    pub fn job_ids(&self) -> Vec<JobId> {
         self.jobs.iter().map(|j| j.id).collect()
     }
 }
@@ -80,7 +80,7 @@ fn repost(jobs: Vec<(Job, Work)>) -> Vec<Digest> {
 /// Packs announcements into digests within Discord's limits, grouped by connection.
 fn build(mut merged: Vec<(Job, Work)>) -> Vec<Digest> {
     merged.sort_by(|a, b| {
-        (a.0.connection_id.as_deref(), a.0.id).cmp(&(b.0.connection_id.as_deref(), b.0.id))
+        (a.0.connection_id.as_ref(), a.0.id).cmp(&(b.0.connection_id.as_ref(), b.0.id))
     });
     let mut digests = Vec::new();
     let mut current: Option<DigestBuilder> = None;
@@ -125,7 +125,7 @@ fn build(mut merged: Vec<(Job, Work)>) -> Vec<Digest> {
 struct DigestBuilder {
     channel_id: ChannelId,
     project: String,
-    connection_id: Option<String>,
+    connection_id: Option<ConnectionId>,
     embedded: bool,
     lines: Vec<String>,
     chars: usize,
@@ -137,7 +137,7 @@ impl DigestBuilder {
     fn new(
         channel_id: ChannelId,
         project: String,
-        connection_id: Option<String>,
+        connection_id: Option<ConnectionId>,
         embedded: bool,
     ) -> Self {
         Self {
@@ -207,7 +207,8 @@ impl DigestBuilder {
             message: message.clipped(),
             jobs: self.jobs,
         };
-        digest.nonce = digest_nonce(&digest.job_ids());
+        let ids: Vec<i64> = digest.job_ids().into_iter().map(JobId::get).collect();
+        digest.nonce = digest_nonce(&ids);
         digest
     }
 }
@@ -215,20 +216,20 @@ impl DigestBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::JobStatus;
 
     fn job(id: i64, work: Work) -> (Job, Work) {
         let claimed = Job {
-            id,
-            kind: work.kind().into(),
-            guild_id: "g".into(),
-            connection_id: Some("c".into()),
+            id: id.into(),
+            guild_id: "g".to_string().into(),
+            connection_id: Some("c".to_string().into()),
             vote_id: None,
-            payload: String::new(),
-            status: "queued".into(),
+            work: work.clone(),
+            status: JobStatus::Queued,
             attempts: 0,
-            due_at: 0,
+            due_at: Default::default(),
             last_error: None,
-            created_at: 0,
+            created_at: Default::default(),
             group_nonce: None,
         };
         (claimed, work)
@@ -261,7 +262,11 @@ mod tests {
     #[test]
     fn an_embed_burst_lists_every_voter_within_discords_limits() {
         let (digests, _) = coalesce((1..=300).map(announce_embed).collect());
-        let listed: Vec<i64> = digests.iter().flat_map(|d| d.job_ids()).collect();
+        let listed: Vec<i64> = digests
+            .iter()
+            .flat_map(|d| d.job_ids())
+            .map(JobId::get)
+            .collect();
         assert_eq!(listed, (1..=300).collect::<Vec<_>>());
         for d in &digests {
             let m = &d.message;
@@ -293,7 +298,11 @@ mod tests {
     fn a_burst_becomes_digests_listing_every_voter_once() {
         let (digests, singles) = coalesce((1..=200).map(announce).collect());
         assert!(singles.is_empty());
-        let listed: Vec<i64> = digests.iter().flat_map(|d| d.job_ids()).collect();
+        let listed: Vec<i64> = digests
+            .iter()
+            .flat_map(|d| d.job_ids())
+            .map(JobId::get)
+            .collect();
         assert_eq!(listed, (1..=200).collect::<Vec<_>>());
         for d in &digests {
             let content = &d.message.content;
@@ -320,7 +329,7 @@ mod tests {
         assert_eq!(digests.len(), 1);
         assert_eq!(
             (digests[0].nonce.as_str(), digests[0].job_ids()),
-            ("earlier", vec![1, 2, 3])
+            ("earlier", vec![1.into(), 2.into(), 3.into()])
         );
         assert_eq!(
             singles.len(),
@@ -342,6 +351,6 @@ mod tests {
         let (digests, singles) = coalesce(jobs);
         assert_eq!(digests.iter().map(|d| d.jobs.len()).sum::<usize>(), 10);
         assert_eq!(singles.len(), 1);
-        assert_eq!(singles[0].0.id, 99);
+        assert_eq!(singles[0].0.id, JobId::from(99));
     }
 }

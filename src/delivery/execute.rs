@@ -2,6 +2,7 @@
 
 use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::announce::announce_message;
+use crate::domain::ids::GuildId;
 use crate::domain::time::Timestamp;
 use crate::domain::work::Work;
 use crate::storage::Db;
@@ -11,12 +12,12 @@ use crate::storage::Db;
 pub async fn perform(
     db: &Db,
     discord: &Discord,
-    guild_id: &str,
+    guild_id: &GuildId,
     work: &Work,
     now: Timestamp,
 ) -> Result<Sent, DiscordError> {
     if let Some(channel_id) = paused_channel(db, guild_id, work).await {
-        tracing::debug!(guild_id, channel_id, "announcements paused here; skipped");
+        tracing::debug!(%guild_id, channel_id, "announcements paused here; skipped");
         return Ok(Sent::default());
     }
     let result = attempt(db, discord, guild_id, work, now).await;
@@ -24,11 +25,11 @@ pub async fn perform(
 }
 
 /// The channel of an announcement queued before its link was paused.
-async fn paused_channel<'a>(db: &Db, guild_id: &str, work: &'a Work) -> Option<&'a str> {
+async fn paused_channel<'a>(db: &Db, guild_id: &GuildId, work: &'a Work) -> Option<&'a str> {
     let Work::Announce { channel_id, .. } = work else {
         return None;
     };
-    match db.is_channel_paused(guild_id, channel_id.as_str()).await {
+    match db.is_channel_paused(guild_id, channel_id).await {
         Ok(true) => Some(channel_id.as_str()),
         Ok(false) => None,
         Err(e) => {
@@ -44,7 +45,7 @@ async fn paused_channel<'a>(db: &Db, guild_id: &str, work: &'a Work) -> Option<&
 async fn attempt(
     db: &Db,
     discord: &Discord,
-    guild_id: &str,
+    guild_id: &GuildId,
     work: &Work,
     now: Timestamp,
 ) -> Result<Sent, DiscordError> {
@@ -74,40 +75,39 @@ async fn attempt(
         }
         Work::GrantRole { user_id, role_id } => {
             discord
-                .add_role(guild_id, user_id.as_str(), role_id.as_str())
+                .add_role(guild_id.as_str(), user_id.as_str(), role_id.as_str())
                 .await
         }
         Work::Remind {
             user_id,
             connection_id,
             nonce,
-        } => {
-            let (user_id, connection_id) = (user_id.as_str(), connection_id.as_str());
-            super::reminder::send(db, discord, user_id, connection_id, nonce, now).await
-        }
+        } => super::reminder::send(db, discord, user_id, connection_id, nonce, now).await,
         Work::RemoveRole { user_id, role_id } => {
-            let (user_id, role_id) = (user_id.as_str(), role_id.as_str());
             let held = db
-                .release_role_grant(guild_id, user_id, role_id, now.as_millis())
+                .release_role_grant(guild_id, user_id, role_id, now)
                 .await
                 .map_err(|e| DiscordError::Transient(format!("database: {e}")))?;
+            let (user_id, role_id) = (user_id.as_str(), role_id.as_str());
             if held {
                 tracing::debug!(
-                    guild_id,
+                    %guild_id,
                     user_id,
                     role_id,
                     "role still held by a live grant; kept"
                 );
                 return Ok(Sent::default());
             }
-            discord.remove_role(guild_id, user_id, role_id).await
+            discord
+                .remove_role(guild_id.as_str(), user_id, role_id)
+                .await
         }
     }
 }
 
 /// Discord's per-route rate limits are shared by the jobs of one channel (messages) or one
 /// guild (member roles): delivery serialises each such bucket.
-pub fn bucket_of(guild_id: &str, work: &Work) -> String {
+pub fn bucket_of(guild_id: &GuildId, work: &Work) -> String {
     match work {
         Work::Announce { channel_id, .. } | Work::TestNotice { channel_id, .. } => {
             format!("channel:{channel_id}")

@@ -4,7 +4,7 @@
 
 use crate::discord::error::codes;
 use crate::discord::{DiscordError, Sent};
-use crate::domain::ids::ChannelId;
+use crate::domain::ids::{ChannelId, GuildId, RoleId};
 use crate::domain::work::Work;
 use crate::storage::Db;
 
@@ -16,9 +16,12 @@ pub enum Consequence {
     /// The voter is not in the guild: nothing to do, and not a failure.
     Skip,
     /// The channel is gone or closed to the bot: pause announcements there, for this reason.
-    PauseChannel { channel_id: String, reason: String },
+    PauseChannel {
+        channel_id: ChannelId,
+        reason: String,
+    },
     /// The role is gone: stop granting it, for this reason.
-    DisableRole { role_id: String, reason: String },
+    DisableRole { role_id: RoleId, reason: String },
 }
 
 /// Decides the consequence of `error` for `work`.
@@ -30,7 +33,7 @@ pub fn consequence(work: &Work, error: &DiscordError) -> Consequence {
         (Work::Announce { channel_id, .. } | Work::TestNotice { channel_id, .. }, code) => {
             match channel_reason(code) {
                 Some(reason) => Consequence::PauseChannel {
-                    channel_id: channel_id.to_string(),
+                    channel_id: channel_id.clone(),
                     reason: reason.into(),
                 },
                 None => Consequence::None,
@@ -41,7 +44,7 @@ pub fn consequence(work: &Work, error: &DiscordError) -> Consequence {
         }
         (Work::RemoveRole { .. }, codes::UNKNOWN_ROLE) => Consequence::Skip,
         (Work::GrantRole { role_id, .. }, codes::UNKNOWN_ROLE) => Consequence::DisableRole {
-            role_id: role_id.to_string(),
+            role_id: role_id.clone(),
             reason: "the role was deleted (Discord 10011); add another with `/topgg roles add`"
                 .into(),
         },
@@ -65,7 +68,7 @@ pub fn channel_reason(code: i64) -> Option<&'static str> {
 /// skipped voter counts as done.
 pub async fn apply(
     db: &Db,
-    guild_id: &str,
+    guild_id: &GuildId,
     work: &Work,
     result: Result<Sent, DiscordError>,
 ) -> Result<Sent, DiscordError> {
@@ -100,7 +103,7 @@ pub async fn apply(
 /// A digest refused for its channel pauses that channel like a single announcement would.
 pub async fn after_digest(
     db: &Db,
-    guild_id: &str,
+    guild_id: &GuildId,
     channel_id: &ChannelId,
     result: &Result<Sent, DiscordError>,
 ) {
@@ -143,7 +146,7 @@ mod tests {
     #[test]
     fn a_deleted_role_is_disabled() {
         let c = consequence(&grant(), &refused(codes::UNKNOWN_ROLE));
-        assert!(matches!(c, Consequence::DisableRole { role_id, .. } if role_id == "r"));
+        assert!(matches!(c, Consequence::DisableRole { role_id, .. } if role_id.as_str() == "r"));
     }
 
     #[test]
@@ -158,7 +161,9 @@ mod tests {
             codes::MISSING_PERMISSIONS,
         ] {
             let c = consequence(&notice, &refused(code));
-            assert!(matches!(c, Consequence::PauseChannel { channel_id, .. } if channel_id == "c"));
+            assert!(
+                matches!(c, Consequence::PauseChannel { channel_id, .. } if channel_id.as_str() == "c")
+            );
         }
         let transient = DiscordError::Transient("500".into());
         assert_eq!(consequence(&notice, &transient), Consequence::None);

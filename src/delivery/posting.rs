@@ -6,6 +6,7 @@ use super::digest::Digest;
 use super::policy::Step;
 use super::worker::Worker;
 use crate::discord::DiscordError;
+use crate::storage::JobId;
 
 impl Worker {
     /// Posts one digest; every job it stands for shares the outcome.
@@ -55,7 +56,7 @@ impl Worker {
         let mut done = Vec::new();
         for job in &digest.jobs {
             let step = self.next_step(job, &outcome);
-            self.count(&job.kind, &outcome, &step);
+            self.count(job.kind(), &outcome, &step);
             match step {
                 Step::Done => done.push(job.id),
                 step => self.settle(job, step).await,
@@ -66,8 +67,8 @@ impl Worker {
 
     /// Marks a digest's delivered jobs done in one transaction (one commit, where one per
     /// job competed with vote batches for SQLite's write lock).
-    async fn finish_all(&self, ids: &[i64]) {
-        let now = self.clock.now().as_millis();
+    async fn finish_all(&self, ids: &[JobId]) {
+        let now = self.clock.now();
         if let Err(e) = self.db.finish_jobs(ids, now).await {
             tracing::error!(
                 jobs = ids.len(),

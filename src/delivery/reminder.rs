@@ -2,6 +2,7 @@
 
 use crate::discord::error::codes::CANNOT_DM;
 use crate::discord::{Discord, DiscordError, Sent};
+use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::reminder::{ReminderProject, reminder_message};
 use crate::domain::time::Timestamp;
 use crate::storage::Db;
@@ -12,8 +13,8 @@ use crate::storage::Db;
 pub async fn send(
     db: &Db,
     discord: &Discord,
-    user_id: &str,
-    connection_id: &str,
+    voter: &UserId,
+    connection_id: &ConnectionId,
     nonce: &str,
     now: Timestamp,
 ) -> Result<Sent, DiscordError> {
@@ -22,7 +23,7 @@ pub async fn send(
         return Ok(Sent::default());
     };
     if !db
-        .reminder_is_on(connection_id, user_id)
+        .reminder_is_on(connection_id, voter)
         .await
         .map_err(database)?
     {
@@ -40,17 +41,17 @@ pub async fn send(
         ),
     };
     let result = discord
-        .send_dm(user_id, &reminder_message(&project, nonce))
+        .send_dm(voter.as_str(), &reminder_message(&project, nonce))
         .await;
     if let Err(DiscordError::Permanent { code, .. }) = &result
         && *code == CANNOT_DM
     {
         tracing::info!(
-            user_id,
+            user_id = %voter,
             "voter accepts no DMs: their reminders are turned off"
         );
         let reason = "Discord refused the DM (50007)";
-        db.reminders_refused(user_id, reason, now.as_millis())
+        db.reminders_refused(voter, reason, now)
             .await
             .map_err(database)?;
     }

@@ -16,7 +16,7 @@ use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::time::{SharedClock, SystemClock, Timestamp};
 use crate::domain::work::Work;
 use crate::metrics::Metrics;
-use crate::storage::{Db, Job};
+use crate::storage::{Db, Job, JobId};
 
 /// How long a claim holds a job by default (`delivery.lease_secs`); renewed while it runs.
 pub const LEASE: Duration = Duration::from_secs(30);
@@ -80,12 +80,7 @@ impl Worker {
             let lease_until = now + self.lease;
             match self
                 .db
-                .claim_jobs(
-                    &self.instance,
-                    now.as_millis(),
-                    lease_until.as_millis(),
-                    BATCH,
-                )
+                .claim_jobs(&self.instance, now, lease_until, BATCH)
                 .await
             {
                 Ok(jobs) if jobs.is_empty() => self.idle(&stop).await,
@@ -106,7 +101,7 @@ impl Worker {
     async fn idle(&self, stop: &CancellationToken) {
         let poll = self.clock.now() + IDLE_POLL;
         let wake_at = match self.db.next_due_at().await {
-            Ok(Some(due)) => Timestamp::from_millis(due).min(poll),
+            Ok(Some(due)) => due.min(poll),
             _ => poll,
         };
         tokio::select! {
@@ -118,19 +113,14 @@ impl Worker {
 
     /// Works a batch: each rate-limit bucket in order, buckets side by side, leases renewed.
     async fn work_batch(&self, jobs: Vec<Job>, stop: &CancellationToken) {
-        let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+        let ids: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
         let mut buckets: BTreeMap<String, Vec<(Job, Work)>> = BTreeMap::new();
         for job in jobs {
-            match serde_json::from_str::<Work>(&job.payload) {
-                Ok(work) => buckets
-                    .entry(bucket_of(&job.guild_id, &work))
-                    .or_default()
-                    .push((job, work)),
-                Err(e) => {
-                    self.settle(&job, Step::Fail(format!("unreadable job: {e}")))
-                        .await
-                }
-            }
+            let work = job.work.clone();
+            buckets
+                .entry(bucket_of(&job.guild_id, &work))
+                .or_default()
+                .push((job, work));
         }
         let work = futures_util::future::join_all(
             buckets
@@ -140,7 +130,7 @@ impl Worker {
         let renew = async {
             loop {
                 self.clock.sleep(self.lease / 3).await;
-                let until = (self.clock.now() + self.lease).as_millis();
+                let until = self.clock.now() + self.lease;
                 if let Err(e) = self.db.renew_leases(&self.instance, &ids, until).await {
                     tracing::warn!(error = format!("{e:#}"), "cannot renew leases");
                 }
@@ -200,8 +190,8 @@ impl Worker {
         self.note_rate_limits(bucket, &result);
         let outcome = result.map(|_| ());
         let step = self.next_step(job, &outcome);
-        tracing::debug!(job = job.id, kind = %job.kind, ?step, "job attempted");
-        self.count(&job.kind, &outcome, &step);
+        tracing::debug!(job = %job.id, kind = job.kind(), ?step, "job attempted");
+        self.count(job.kind(), &outcome, &step);
         self.settle(job, step).await;
     }
 
@@ -214,28 +204,30 @@ impl Worker {
 
     /// The policy's decision for `job` after `outcome`, now.
     pub(super) fn next_step(&self, job: &Job, outcome: &Result<(), DiscordError>) -> Step {
-        let queued_at = Timestamp::from_millis(job.created_at);
-        next_step(outcome, job.attempts as u32, queued_at, self.clock.now())
+        next_step(
+            outcome,
+            job.attempts as u32,
+            job.created_at,
+            self.clock.now(),
+        )
     }
 
     pub(super) async fn settle(&self, job: &Job, step: Step) {
-        let now = self.clock.now().as_millis();
+        let now = self.clock.now();
         let saved = match &step {
             Step::Done => self.db.finish_job(job.id, now).await,
             Step::RetryAt { at, counts, error } => {
                 let attempts = job.attempts + i64::from(*counts);
-                self.db
-                    .retry_job(job.id, at.as_millis(), attempts, error)
-                    .await
+                self.db.retry_job(job.id, *at, attempts, error).await
             }
             Step::Fail(error) => {
-                tracing::warn!(job = job.id, kind = %job.kind, guild = %job.guild_id, %error, "job failed");
+                tracing::warn!(job = %job.id, kind = job.kind(), guild = %job.guild_id, %error, "job failed");
                 self.db.fail_job(job.id, error, now).await
             }
         };
         if let Err(e) = saved {
             tracing::error!(
-                job = job.id,
+                job = %job.id,
                 error = format!("{e:#}"),
                 "cannot record job outcome; its lease will lapse"
             );

@@ -3,9 +3,8 @@
 use super::names::resolve_bot_name;
 use super::{Caller, refuse, sanitize, target};
 use crate::discord::Discord;
-use crate::domain::ids::GuildId;
+use crate::domain::ids::{ConnectionId, GuildId};
 use crate::domain::template::{project_label, vote_url};
-use crate::domain::time::Timestamp;
 use crate::storage::{Db, OwnedConnection};
 
 /// `/topgg link`: links one of the caller's connections to their guild and says so, naming a
@@ -16,13 +15,12 @@ pub async fn link_project(
     discord: &Discord,
     caller: &Caller,
     connection: Option<&str>,
-    now: i64,
 ) -> anyhow::Result<String> {
-    let chosen = claim(db, caller, connection, now).await?;
+    let chosen = claim(db, caller, connection).await?;
     let name = match chosen.project_type.as_str() {
         "bot" => {
             let (id, bot) = (&chosen.connection_id, &chosen.project_platform_id);
-            resolve_bot_name(db, discord, id, bot, Timestamp::from_millis(now)).await
+            resolve_bot_name(db, discord, id, bot, caller.now).await
         }
         _ => None,
     };
@@ -32,7 +30,7 @@ pub async fn link_project(
 /// `/topgg unlink`: removes the project from the guild, with its settings and reward roles.
 pub async fn unlink(db: &Db, guild_id: &GuildId, project: Option<&str>) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
-    db.unlink(guild_id.as_str(), &link.connection_id).await?;
+    db.unlink(guild_id, &link.connection_id).await?;
     Ok(format!("Unlinked **{}** from this server.", link.label()))
 }
 
@@ -41,15 +39,17 @@ async fn claim(
     db: &Db,
     caller: &Caller,
     connection: Option<&str>,
-    now: i64,
 ) -> anyhow::Result<OwnedConnection> {
     if !caller.manages_guild {
         return refuse("You need the Manage Server permission to link a project to this server.");
     }
-    let (guild_id, user_id) = (caller.guild_id.as_str(), caller.user_id.as_str());
+    let (guild_id, user_id) = (&caller.guild_id, &caller.user_id);
     let candidates = db.unlinked_connections_of(user_id, guild_id).await?;
     let chosen = match connection.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(wanted) => match candidates.iter().find(|c| c.connection_id == wanted) {
+        Some(wanted) => match candidates
+            .iter()
+            .find(|c| c.connection_id.as_str() == wanted)
+        {
             Some(found) => found.clone(),
             None => return refuse(why_not_claimable(db, caller, wanted).await?),
         },
@@ -68,7 +68,7 @@ async fn claim(
             }
         },
     };
-    db.link(guild_id, &chosen.connection_id, user_id, now)
+    db.link(guild_id, &chosen.connection_id, user_id, caller.now)
         .await?;
     Ok(chosen)
 }
@@ -91,23 +91,23 @@ fn claimed_reply(chosen: &OwnedConnection, name: Option<&str>) -> String {
 }
 
 async fn why_not_claimable(db: &Db, caller: &Caller, wanted: &str) -> anyhow::Result<String> {
-    let Some(connection) = db.connection(wanted).await? else {
+    let Some(connection) = db.connection(&ConnectionId::new(wanted)).await? else {
         return Ok(format!(
             "There is no Top.gg connection `{}`.",
             sanitize(wanted)
         ));
     };
-    if connection.owner_discord_id != caller.user_id.as_str() {
+    if connection.owner_discord_id != caller.user_id {
         return Ok(format!(
             "Only the person who clicked Connect on Top.gg (<@{}>) can link this project.",
             connection.owner_discord_id
         ));
     }
     let linked_here = db
-        .links_in_guild(caller.guild_id.as_str())
+        .links_in_guild(&caller.guild_id)
         .await?
         .iter()
-        .any(|l| l.connection_id == wanted);
+        .any(|l| l.connection_id.as_str() == wanted);
     Ok(if linked_here {
         "That project is already linked to this server.".into()
     } else {

@@ -5,7 +5,7 @@ use super::*;
 use crate::discord::{Discord, DryRunAction, DryRunSink};
 use crate::domain::events::Event;
 use crate::domain::ids::ChannelId;
-use crate::domain::time::Clock as _;
+use crate::domain::time::{Clock as _, Timestamp};
 use crate::send_test::{sample_integration_create, sample_project};
 
 const GUILD: u64 = 700_000_000_000_000_001;
@@ -30,7 +30,9 @@ async fn scratch() -> Scratch {
     else {
         panic!("a sample integration.create parses");
     };
-    db.upsert_connection(&create, 0).await.unwrap();
+    db.upsert_connection(&create, Timestamp::from_millis(0))
+        .await
+        .unwrap();
     Scratch { db, _dir: dir }
 }
 
@@ -53,9 +55,7 @@ fn refusal(result: anyhow::Result<String>) -> String {
 async fn linking_names_the_project_and_unlinking_says_it_is_gone() {
     let s = scratch().await;
     let discord = Discord::DryRun(DryRunSink::default());
-    let linked = link_project(&s.db, &discord, &owner(), None, 1)
-        .await
-        .unwrap();
+    let linked = link_project(&s.db, &discord, &owner(), None).await.unwrap();
     assert!(
         linked.starts_with("Linked **game 123** to this server."),
         "{linked}"
@@ -75,7 +75,7 @@ async fn linking_without_manage_server_is_refused_in_a_sentence() {
         now: crate::domain::time::SystemClock.now(),
         ..owner()
     };
-    let refused = link_project(&s.db, &discord, &caller, None, 1).await;
+    let refused = link_project(&s.db, &discord, &caller, None).await;
     assert!(refusal(refused).contains("Manage Server permission"));
 }
 
@@ -84,9 +84,7 @@ async fn the_test_command_posts_a_sample_pinging_no_one_in_the_chosen_channel() 
     let s = scratch().await;
     let sink = DryRunSink::default();
     let discord = Discord::DryRun(sink.clone());
-    link_project(&s.db, &discord, &owner(), None, 1)
-        .await
-        .unwrap();
+    link_project(&s.db, &discord, &owner(), None).await.unwrap();
     let facts = checks::GuildFacts::default();
     let channel = ChannelId::from(CHANNEL);
     let set = set_channel(&s.db, &GUILD.into(), None, Some(&channel), &facts).await;

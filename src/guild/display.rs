@@ -59,7 +59,7 @@ pub async fn set_display(
             None => return refuse("`vote_url` must be an http(s) link of at most 512 characters."),
         },
     };
-    db.set_display(guild_id.as_str(), &link.connection_id, name, url.as_deref())
+    db.set_display(guild_id, &link.connection_id, name, url.as_deref())
         .await?;
     let shown = name
         .map(sanitize)

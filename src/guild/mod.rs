@@ -78,7 +78,7 @@ pub async fn target(
     guild_id: &GuildId,
     project: Option<&str>,
 ) -> anyhow::Result<GuildLink> {
-    choose_link(db.links_in_guild(guild_id.as_str()).await?, project)
+    choose_link(db.links_in_guild(guild_id).await?, project)
 }
 
 /// The link a command acts on: the one named by `project` (connection id, project id, Discord
@@ -104,7 +104,7 @@ pub fn choose_link(links: Vec<GuildLink>, project: Option<&str>) -> anyhow::Resu
 }
 
 fn matches_project(link: &GuildLink, wanted: &str) -> bool {
-    link.connection_id == wanted
+    link.connection_id.as_str() == wanted
         || link.project_id == wanted
         || link.project_platform_id == wanted
         || link
@@ -138,9 +138,9 @@ mod tests {
             paused_reason: None,
             owner_discord_id: "1".into(),
             owner_name: "o".into(),
-            connected_at: 0,
+            connected_at: Default::default(),
             linked_by: "1".into(),
-            linked_at: 0,
+            linked_at: Default::default(),
             channel_id: None,
             template: None,
         }
@@ -156,7 +156,7 @@ mod tests {
             choose_link(vec![link("c1", "9")], None)
                 .unwrap()
                 .connection_id,
-            "c1"
+            "c1".into()
         );
     }
 
@@ -166,13 +166,13 @@ mod tests {
         assert!(message(choose_link(links.clone(), None)).contains("several projects"));
         assert_eq!(
             choose_link(links.clone(), Some("8")).unwrap().connection_id,
-            "c2"
+            "c2".into()
         );
         assert_eq!(
             choose_link(links.clone(), Some("c1"))
                 .unwrap()
                 .connection_id,
-            "c1"
+            "c1".into()
         );
         assert!(message(choose_link(links, Some("@everyone"))).contains("'everyone"));
     }

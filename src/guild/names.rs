@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::discord::Discord;
+use crate::domain::ids::ConnectionId;
 use crate::domain::time::{SharedClock, Timestamp};
 use crate::storage::Db;
 
@@ -20,7 +21,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(3600);
 pub async fn resolve_bot_name(
     db: &Db,
     discord: &Discord,
-    connection_id: &str,
+    connection_id: &ConnectionId,
     bot_user_id: &str,
     now: Timestamp,
 ) -> Option<String> {
@@ -37,7 +38,7 @@ pub async fn resolve_bot_name(
         }
     };
     if let Err(e) = db
-        .set_project_name(connection_id, name.as_deref(), now.as_millis())
+        .set_project_name(connection_id, name.as_deref(), now)
         .await
     {
         tracing::warn!(error = format!("{e:#}"), "cannot store a project name");
@@ -47,9 +48,7 @@ pub async fn resolve_bot_name(
 
 /// One pass at `now`: every linked bot project whose name is older than [`NAME_MAX_AGE`].
 pub async fn refresh_names(db: &Db, discord: &Discord, now: Timestamp) -> anyhow::Result<usize> {
-    let stale = db
-        .names_to_refresh((now - NAME_MAX_AGE).as_millis())
-        .await?;
+    let stale = db.names_to_refresh(now - NAME_MAX_AGE).await?;
     for project in &stale {
         resolve_bot_name(
             db,

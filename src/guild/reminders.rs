@@ -1,7 +1,7 @@
 //! What `/remind` does and what `/vote` and `/topgg status` say about reminders.
 
 use super::target;
-use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ids::{ConnectionId, GuildId, UserId};
 use crate::domain::reminder::{off_reply, on_reply, refused_notice};
 use crate::domain::time::{DAY, Timestamp};
 use crate::storage::{Db, GuildLink};
@@ -14,21 +14,15 @@ pub async fn remind_report(
     project: Option<&str>,
     voter: &UserId,
     on: bool,
-    now: i64,
+    now: Timestamp,
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
-    let voter_id = voter.as_str();
-    let notice = db.take_reminder_notice(voter_id).await?;
+    let notice = db.take_reminder_notice(voter).await?;
     let name = link.label();
     let text = if on {
-        on_reply(
-            &name,
-            db.remind_on(&link.connection_id, voter_id, now)
-                .await?
-                .map(Timestamp::from_millis),
-        )
+        on_reply(&name, db.remind_on(&link.connection_id, voter, now).await?)
     } else {
-        off_reply(&name, db.remind_off(&link.connection_id, voter_id).await?)
+        off_reply(&name, db.remind_off(&link.connection_id, voter).await?)
     };
     Ok(match notice {
         Some(_) => format!("{}\n{text}", refused_notice()),
@@ -41,7 +35,7 @@ pub async fn remind_report(
 pub(super) async fn vote_reminder_lines(
     db: &Db,
     links: &[GuildLink],
-    voter_id: &str,
+    voter_id: &UserId,
 ) -> anyhow::Result<String> {
     let mut lines = Vec::new();
     if db.take_reminder_notice(voter_id).await?.is_some() {
@@ -60,10 +54,12 @@ pub(super) async fn vote_reminder_lines(
 }
 
 /// The `/topgg status` line: opted-in voters and reminders sent in 24 h.
-pub(super) async fn status_line(db: &Db, connection_id: &str, now: i64) -> anyhow::Result<String> {
-    let figures = db
-        .reminder_figures(connection_id, now - DAY.as_millis() as i64)
-        .await?;
+pub(super) async fn status_line(
+    db: &Db,
+    connection_id: &ConnectionId,
+    now: Timestamp,
+) -> anyhow::Result<String> {
+    let figures = db.reminder_figures(connection_id, now - DAY).await?;
     Ok(format!(
         "Reminders: {} voter(s) opted in, {} sent in 24 h",
         figures.opted_in, figures.sent_24h

@@ -7,18 +7,13 @@ use super::reminders::vote_reminder_lines;
 use super::rewards::describe;
 use super::{Caller, choose_link, sanitize, target};
 use crate::domain::ids::{GuildId, RoleId, UserId};
-use crate::domain::time::DAY;
+use crate::domain::time::{DAY, Timestamp};
 use crate::storage::{Db, GuildLink};
 
 /// `/topgg status`: per link, who connected it, recent votes, settings, delivery health and
 /// live checks; then the caller's connections still waiting to be linked.
-pub async fn status_report(
-    db: &Db,
-    caller: &Caller,
-    facts: &GuildFacts,
-    now: i64,
-) -> anyhow::Result<String> {
-    let (guild_id, caller) = (caller.guild_id.as_str(), caller.user_id.as_str());
+pub async fn status_report(db: &Db, caller: &Caller, facts: &GuildFacts) -> anyhow::Result<String> {
+    let (guild_id, now) = (&caller.guild_id, caller.now);
     let links = db.links_in_guild(guild_id).await?;
     let mut out = String::new();
     if links.is_empty() {
@@ -27,7 +22,9 @@ pub async fn status_report(
     for link in &links {
         link_status(db, guild_id, link, facts, now, &mut out).await?;
     }
-    let waiting = db.unlinked_connections_of(caller, guild_id).await?;
+    let waiting = db
+        .unlinked_connections_of(&caller.user_id, guild_id)
+        .await?;
     if !waiting.is_empty() {
         out.push_str("\nYour connections waiting for `/topgg link`:\n");
         for c in waiting {
@@ -39,14 +36,14 @@ pub async fn status_report(
 
 async fn link_status(
     db: &Db,
-    guild_id: &str,
+    guild_id: &GuildId,
     link: &GuildLink,
     facts: &GuildFacts,
-    now: i64,
+    now: Timestamp,
     out: &mut String,
 ) -> anyhow::Result<()> {
     let health = db
-        .link_health(guild_id, &link.connection_id, now - DAY.as_millis() as i64)
+        .link_health(guild_id, &link.connection_id, now - DAY)
         .await?;
     let roles = db.role_settings(guild_id, &link.connection_id).await?;
     let _ = writeln!(
@@ -59,11 +56,11 @@ async fn link_status(
         out,
         "Connected by <@{}> <t:{}:R>",
         link.owner_discord_id,
-        link.connected_at / 1000
+        link.connected_at.as_secs()
     );
     let last_vote = health
         .last_vote_at
-        .map_or("never".to_string(), |t| format!("<t:{}:R>", t / 1000));
+        .map_or("never".to_string(), |t| format!("<t:{}:R>", t.as_secs()));
     let _ = writeln!(
         out,
         "Last vote: {last_vote}; votes in 24 h: {}",
@@ -129,19 +126,19 @@ pub async fn vote_replies(
     caller: &UserId,
     user: Option<&UserId>,
     project: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> anyhow::Result<VoteReplies> {
-    let links = db.links_in_guild(guild_id.as_str()).await?;
+    let links = db.links_in_guild(guild_id).await?;
     let links = match project {
         Some(_) => vec![choose_link(links, project)?],
         None if links.is_empty() => vec![choose_link(links, None)?],
         None => links,
     };
     let user = user.unwrap_or(caller);
-    let public = vote_report(db, &links, user.as_str(), now).await?;
+    let public = vote_report(db, &links, user, now).await?;
     // The caller's reminder state is theirs: a private follow-up.
     let private = if user == caller {
-        Some(vote_reminder_lines(db, &links, caller.as_str()).await?)
+        Some(vote_reminder_lines(db, &links, caller).await?)
     } else {
         None
     };
@@ -152,8 +149,8 @@ pub async fn vote_replies(
 async fn vote_report(
     db: &Db,
     links: &[GuildLink],
-    user_id: &str,
-    now: i64,
+    user_id: &UserId,
+    now: Timestamp,
 ) -> anyhow::Result<String> {
     let mut out = String::new();
     for link in links {
@@ -168,7 +165,7 @@ async fn vote_report(
             }
             Some(f) => {
                 let again = if f.last_expires_at > now {
-                    format!("can vote again <t:{}:R>", f.last_expires_at / 1000)
+                    format!("can vote again <t:{}:R>", f.last_expires_at.as_secs())
                 } else {
                     "can vote now".to_string()
                 };
@@ -203,13 +200,10 @@ pub async fn leaderboard_report(
     guild_id: &GuildId,
     project: Option<&str>,
     all_time: bool,
-    now: i64,
+    now: Timestamp,
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
-    let month = chrono::DateTime::from_timestamp_millis(now)
-        .unwrap_or_default()
-        .format("%Y-%m")
-        .to_string();
+    let month = now.to_datetime().format("%Y-%m").to_string();
     let rows = db
         .leaderboard(
             &link.connection_id,

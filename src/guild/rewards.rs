@@ -45,7 +45,7 @@ pub async fn add_role(
     if let Some(reason) = role_safety::refusal(facts, &role.role_id) {
         return refuse(reason);
     }
-    db.add_reward_role(guild_id.as_str(), &link.connection_id, &role)
+    db.add_reward_role(guild_id, &link.connection_id, &role)
         .await?;
     let mut reply = format!(
         "Voters of **{}** get <@&{}> {}",
@@ -72,7 +72,7 @@ pub async fn remove_role(
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
     let removed = db
-        .remove_reward_role(guild_id.as_str(), &link.connection_id, role_id.as_str())
+        .remove_reward_role(guild_id, &link.connection_id, role_id)
         .await?;
     if !removed {
         return refuse(format!(
@@ -93,9 +93,7 @@ pub async fn roles_report(
     project: Option<&str>,
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
-    let roles = db
-        .reward_roles(guild_id.as_str(), &link.connection_id)
-        .await?;
+    let roles = db.reward_roles(guild_id, &link.connection_id).await?;
     if roles.is_empty() {
         return Ok(format!(
             "**{}** has no reward roles. Add one with `/topgg roles add`.",

@@ -17,7 +17,7 @@ pub async fn test_announcement(
     project: Option<&str>,
     facts: &GuildFacts,
 ) -> anyhow::Result<String> {
-    let guild_id = caller.guild_id.as_str();
+    let guild_id = &caller.guild_id;
     let link = target(db, &caller.guild_id, project).await?;
     let mut reply = match &link.channel_id {
         None => "No announcement channel is set: choose one with `/topgg channel`.".to_string(),
@@ -53,8 +53,7 @@ async fn post_sample(
     message.allowed_users.clear();
     match discord.post_message(channel.as_str(), &message, None).await {
         Ok(_) => {
-            let guild_id = caller.guild_id.as_str();
-            if let Err(e) = db.pause_channel(guild_id, channel.as_str(), None).await {
+            if let Err(e) = db.pause_channel(&caller.guild_id, channel, None).await {
                 tracing::warn!(error = format!("{e:#}"), "cannot resume announcements");
             }
             format!("Posted a sample announcement in <#{channel}>.")

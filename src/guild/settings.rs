@@ -31,7 +31,7 @@ pub async fn set_channel(
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
     let channel = channel_id.map(ChannelId::as_str);
-    db.set_channel(guild_id.as_str(), &link.connection_id, channel)
+    db.set_channel(guild_id, &link.connection_id, channel_id)
         .await?;
     let mut reply = match channel {
         Some(channel) => format!(
@@ -66,11 +66,10 @@ pub async fn set_template(
             "Templates are limited to {MAX_TEMPLATE_CHARS} characters."
         ));
     }
-    db.set_template(guild_id.as_str(), &link.connection_id, template)
+    db.set_template(guild_id, &link.connection_id, template)
         .await?;
     let style = style.unwrap_or(link.style());
-    db.set_style(guild_id.as_str(), &link.connection_id, style)
-        .await?;
+    db.set_style(guild_id, &link.connection_id, style).await?;
     let message = preview(
         &link,
         template.unwrap_or(DEFAULT_TEMPLATE),

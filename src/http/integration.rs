@@ -48,10 +48,10 @@ pub async fn configure(
         Event::IntegrationDelete(delete) => {
             let existed = state
                 .db
-                .delete_connection(delete.connection_id.as_str())
+                .delete_connection(&delete.connection_id)
                 .await
                 .map_err(ApiError::Storage)?;
-            state.connections.forget(delete.connection_id.as_str());
+            state.connections.forget(&delete.connection_id);
             tracing::info!(%trace, connection = %delete.connection_id, existed, "integration deleted");
             Ok(StatusCode::NO_CONTENT.into_response())
         }
@@ -67,10 +67,10 @@ async fn connect(state: &AppState, create: &IntegrationCreate) -> Result<Handsha
     validate_connection(create)?;
     state
         .db
-        .upsert_connection(create, state.clock.now().as_millis())
+        .upsert_connection(create, state.clock.now())
         .await
         .map_err(ApiError::Storage)?;
-    state.connections.forget(create.connection_id.as_str());
+    state.connections.forget(&create.connection_id);
     Ok(HandshakeReply {
         webhook_url: format!(
             "{}/topgg/webhooks/{}",

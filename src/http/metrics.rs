@@ -35,7 +35,7 @@ impl Tracking {
 
 /// The Prometheus text exposition, with the queue gauges read from the database first.
 pub async fn render(State(state): State<AppState>) -> Response {
-    match state.db.queue_figures(state.clock.now().as_millis()).await {
+    match state.db.queue_figures(state.clock.now()).await {
         Ok(figures) => state.metrics.queue(&figures),
         Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot read queue figures"),
     }

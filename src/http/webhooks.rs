@@ -8,12 +8,13 @@ use super::AppState;
 use super::body::{RawBody, check_signature, trace_id};
 use super::error::ApiError;
 use crate::domain::events::Event;
+use crate::domain::ids::ConnectionId;
 use crate::domain::signature::SignatureError;
 use crate::storage::{Connection, VoteOutcome};
 
 pub async fn receive(
     State(state): State<AppState>,
-    Path(connection_id): Path<String>,
+    Path(connection_id): Path<ConnectionId>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
@@ -25,7 +26,7 @@ pub async fn receive(
             let vote_id = vote.id.clone().into_string();
             let outcome = state
                 .votes
-                .record(connection, vote, state.clock.now().as_millis())
+                .record(connection, vote, state.clock.now())
                 .await
                 .map_err(ApiError::Storage)?;
             match outcome {
@@ -41,11 +42,11 @@ pub async fn receive(
                     if jobs > 0 {
                         state.work_queued.notify_one();
                     }
-                    log_summary(&state, &trace, &connection_id, &vote_id, true);
+                    log_summary(&state, &trace, connection_id.as_str(), &vote_id, true);
                 }
                 VoteOutcome::Duplicate => {
                     tracing::debug!(%trace, connection = %connection_id, vote = %vote_id, "duplicate vote ignored");
-                    log_summary(&state, &trace, &connection_id, &vote_id, false);
+                    log_summary(&state, &trace, connection_id.as_str(), &vote_id, false);
                 }
                 VoteOutcome::Spooled => {
                     tracing::info!(%trace, connection = %connection_id, vote = %vote_id, "vote spooled");
@@ -55,7 +56,7 @@ pub async fn receive(
         Event::WebhookTest(test) => {
             let jobs = state
                 .db
-                .queue_test_notice(&connection, &test, state.clock.now().as_millis())
+                .queue_test_notice(&connection, &test, state.clock.now())
                 .await
                 .map_err(ApiError::Storage)?;
             tracing::info!(%trace, connection = %connection_id, jobs, "webhook.test received");
@@ -82,7 +83,7 @@ fn log_summary(state: &AppState, trace: &str, connection_id: &str, vote_id: &str
 /// not match is looked up again, in case it was reconnected with a new secret meanwhile.
 async fn verified_connection(
     state: &AppState,
-    connection_id: &str,
+    connection_id: &ConnectionId,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Connection, ApiError> {

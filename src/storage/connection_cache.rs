@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::pool::{LOOKUP_DEADLINE, bounded};
 use super::{Connection, Db};
+use crate::domain::ids::ConnectionId;
 
 /// How long a looked-up connection is used without asking the database again.
 pub const CONNECTION_TTL: Duration = Duration::from_secs(5);
@@ -22,7 +23,7 @@ pub const CONNECTION_TTL: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct ConnectionCache {
     db: Db,
-    entries: Arc<Mutex<HashMap<String, (Instant, Connection)>>>,
+    entries: Arc<Mutex<HashMap<ConnectionId, (Instant, Connection)>>>,
 }
 
 impl ConnectionCache {
@@ -34,7 +35,7 @@ impl ConnectionCache {
     }
 
     /// The connection, from memory when looked up less than [`CONNECTION_TTL`] ago.
-    pub async fn get(&self, connection_id: &str) -> anyhow::Result<Option<Connection>> {
+    pub async fn get(&self, connection_id: &ConnectionId) -> anyhow::Result<Option<Connection>> {
         let cached = self.lock().get(connection_id).cloned();
         match cached {
             Some((at, connection)) if at.elapsed() < CONNECTION_TTL => Ok(Some(connection)),
@@ -45,7 +46,10 @@ impl ConnectionCache {
 
     /// The connection as the database has it now (remembered when found); an error when the
     /// database does not answer.
-    pub async fn refresh(&self, connection_id: &str) -> anyhow::Result<Option<Connection>> {
+    pub async fn refresh(
+        &self,
+        connection_id: &ConnectionId,
+    ) -> anyhow::Result<Option<Connection>> {
         self.lookup(connection_id, false).await
     }
 
@@ -53,7 +57,7 @@ impl ConnectionCache {
     /// last-known connection (if any) is used and checked again after [`CONNECTION_TTL`].
     async fn lookup(
         &self,
-        connection_id: &str,
+        connection_id: &ConnectionId,
         fall_back: bool,
     ) -> anyhow::Result<Option<Connection>> {
         let found = match bounded(LOOKUP_DEADLINE, self.db.connection(connection_id)).await {
@@ -64,10 +68,7 @@ impl ConnectionCache {
         let mut entries = self.lock();
         match &found {
             Some(connection) => {
-                entries.insert(
-                    connection_id.to_string(),
-                    (Instant::now(), connection.clone()),
-                );
+                entries.insert(connection_id.clone(), (Instant::now(), connection.clone()));
             }
             None => {
                 entries.remove(connection_id);
@@ -78,7 +79,7 @@ impl ConnectionCache {
 
     fn last_known(
         &self,
-        connection_id: &str,
+        connection_id: &ConnectionId,
         error: anyhow::Error,
     ) -> anyhow::Result<Option<Connection>> {
         let mut entries = self.lock();
@@ -94,11 +95,11 @@ impl ConnectionCache {
     }
 
     /// Drops what is remembered of a connection (after it was stored again or deleted).
-    pub fn forget(&self, connection_id: &str) {
+    pub fn forget(&self, connection_id: &ConnectionId) {
         self.lock().remove(connection_id);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Connection)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ConnectionId, (Instant, Connection)>> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

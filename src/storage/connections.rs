@@ -3,23 +3,25 @@
 use secrecy::SecretString;
 use sqlx::FromRow;
 
-use super::pool::BeginWrite;
-use super::{Db, with_pool};
+use super::Db;
+use super::sql::Sql;
 use crate::domain::events::IntegrationCreate;
+use crate::domain::ids::{ConnectionId, UserId};
+use crate::domain::time::Timestamp;
 
 /// A stored connection. The secret is wrapped so it cannot be printed.
 #[derive(Debug, Clone, FromRow)]
 pub struct Connection {
-    pub connection_id: String,
+    pub connection_id: ConnectionId,
     #[sqlx(try_from = "String")]
     pub webhook_secret: SecretText,
     pub project_id: String,
     pub project_type: String,
     pub project_platform_id: String,
     pub project_name: Option<String>,
-    pub owner_discord_id: String,
+    pub owner_discord_id: UserId,
     pub owner_name: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 /// A secret read from the database.
@@ -35,27 +37,30 @@ impl From<String> for SecretText {
 const SELECT: &str = "SELECT connection_id, webhook_secret, project_id, project_type, \
     project_platform_id, project_name, owner_discord_id, owner_name, created_at FROM connections";
 
+/// A Discord server project is linked to its own guild at once.
+const SELF_LINK: &str = "INSERT INTO links (guild_id, connection_id, linked_by, linked_at) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+
+const UPSERT: &str = "INSERT INTO connections (connection_id, webhook_secret, project_id, \
+    project_type, project_platform, project_platform_id, owner_topgg_id, owner_discord_id, \
+    owner_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+    ON CONFLICT (connection_id) DO UPDATE SET webhook_secret = excluded.webhook_secret, \
+    project_id = excluded.project_id, project_type = excluded.project_type, \
+    project_platform = excluded.project_platform, \
+    project_platform_id = excluded.project_platform_id, \
+    owner_topgg_id = excluded.owner_topgg_id, owner_discord_id = excluded.owner_discord_id, \
+    owner_name = excluded.owner_name, updated_at = excluded.updated_at";
+
 impl Db {
     /// Stores a connection, or updates it (secret, project, owner) when it exists. A Discord
     /// server project is linked to its own guild at once.
-    pub async fn upsert_connection(&self, c: &IntegrationCreate, now: i64) -> anyhow::Result<()> {
-        let self_link = c
-            .project
-            .is_discord_server()
-            .then_some(&c.project.platform_id);
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            sqlx::query(
-                "INSERT INTO connections (connection_id, webhook_secret, project_id, project_type, \
-                 project_platform, project_platform_id, owner_topgg_id, owner_discord_id, owner_name, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
-                 ON CONFLICT (connection_id) DO UPDATE SET webhook_secret = excluded.webhook_secret, \
-                 project_id = excluded.project_id, project_type = excluded.project_type, \
-                 project_platform = excluded.project_platform, \
-                 project_platform_id = excluded.project_platform_id, \
-                 owner_topgg_id = excluded.owner_topgg_id, owner_discord_id = excluded.owner_discord_id, \
-                 owner_name = excluded.owner_name, updated_at = excluded.updated_at",
-            )
+    pub async fn upsert_connection(
+        &self,
+        c: &IntegrationCreate,
+        now: Timestamp,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.begin_write().await?;
+        let upsert = Sql::new(UPSERT)
             .bind(&c.connection_id)
             .bind(&c.webhook_secret)
             .bind(&c.project.id)
@@ -65,56 +70,41 @@ impl Db {
             .bind(&c.user.id)
             .bind(&c.user.platform_id)
             .bind(&c.user.name)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if let Some(guild_id) = self_link {
-                sqlx::query(
-                    "INSERT INTO links (guild_id, connection_id, linked_by, linked_at) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                )
-                .bind(guild_id)
+            .bind(now);
+        tx.execute(upsert).await?;
+        if c.project.is_discord_server() {
+            let link = Sql::new(SELF_LINK)
+                .bind(&c.project.platform_id)
                 .bind(&c.connection_id)
                 .bind(&c.user.platform_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-        });
-        Ok(())
+                .bind(now);
+            tx.execute(link).await?;
+        }
+        tx.commit().await
     }
 
     /// Removes a connection with its links, settings, grants and vote history, and cancels
     /// its pending announcements and grants. Scheduled role removals stay queued. Returns
     /// whether it existed.
-    pub async fn delete_connection(&self, connection_id: &str) -> anyhow::Result<bool> {
-        let deleted = with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            sqlx::query(
-                "DELETE FROM jobs WHERE connection_id = $1 AND status = 'queued' \
-                 AND kind <> 'remove_role'",
-            )
-            .bind(connection_id)
-            .execute(&mut *tx)
-            .await?;
-            let deleted = sqlx::query("DELETE FROM connections WHERE connection_id = $1")
-                .bind(connection_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            tx.commit().await?;
-            deleted
-        });
+    pub async fn delete_connection(&self, connection: &ConnectionId) -> anyhow::Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let cancel = Sql::new(
+            "DELETE FROM jobs WHERE connection_id = $1 AND status = 'queued' \
+             AND kind <> 'remove_role'",
+        );
+        tx.execute(cancel.bind(connection)).await?;
+        let delete = Sql::new("DELETE FROM connections WHERE connection_id = $1");
+        let deleted = tx.execute(delete.bind(connection)).await?;
+        tx.commit().await?;
         Ok(deleted > 0)
     }
 
     /// The connection with this id, if stored.
-    pub async fn connection(&self, connection_id: &str) -> anyhow::Result<Option<Connection>> {
+    pub async fn connection(
+        &self,
+        connection: &ConnectionId,
+    ) -> anyhow::Result<Option<Connection>> {
         let sql = format!("{SELECT} WHERE connection_id = $1");
-        let row = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(connection_id).fetch_optional(pool).await?
-        });
-        Ok(row)
+        self.fetch_optional(Sql::built(sql).bind(connection)).await
     }
 }

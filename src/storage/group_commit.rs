@@ -15,9 +15,10 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::pool::{POSTGRES_ATTEMPT, STORE_DEADLINE, bounded, is_unavailable};
 use super::spool::Spool;
-use super::votes::VoteWrite;
+use super::vote_plan::VoteWrite;
 use super::{Connection, Db, VoteOutcome};
 use crate::domain::events::Vote;
+use crate::domain::time::Timestamp;
 
 /// After a failed vote write, the database counts as not taking writes for this long (unless
 /// a later write succeeds), for /readyz.
@@ -31,7 +32,7 @@ const QUEUE: usize = 4096;
 struct Pending {
     connection: Connection,
     vote: Vote,
-    now: i64,
+    now: Timestamp,
     reply: oneshot::Sender<anyhow::Result<VoteOutcome>>,
 }
 
@@ -102,7 +103,7 @@ impl VoteWriter {
         &self,
         connection: Connection,
         vote: Vote,
-        now: i64,
+        now: Timestamp,
     ) -> anyhow::Result<VoteOutcome> {
         let (reply, answer) = oneshot::channel();
         let pending = Pending {

@@ -2,16 +2,19 @@
 
 use sqlx::FromRow;
 
-use super::{Db, with_pool};
-use crate::domain::ids::{ChannelId, RoleId};
+use super::Db;
+use super::links::reward_role;
+use super::sql::Sql;
+use crate::domain::ids::{ChannelId, ConnectionId, GuildId, RoleId, UserId};
 use crate::domain::message::Style;
 use crate::domain::rewards::RewardRole;
 use crate::domain::template::{project_label, vote_url};
+use crate::domain::time::Timestamp;
 
 /// A (guild, connection) link with its connection's facts and the link's settings.
 #[derive(Debug, Clone, Default, FromRow)]
 pub struct GuildLink {
-    pub connection_id: String,
+    pub connection_id: ConnectionId,
     pub project_id: String,
     pub project_type: String,
     pub project_platform_id: String,
@@ -23,11 +26,11 @@ pub struct GuildLink {
     pub style: Option<String>,
     /// Why announcements are paused (channel deleted or access lost).
     pub paused_reason: Option<String>,
-    pub owner_discord_id: String,
+    pub owner_discord_id: UserId,
     pub owner_name: String,
-    pub connected_at: i64,
-    pub linked_by: String,
-    pub linked_at: i64,
+    pub connected_at: Timestamp,
+    pub linked_by: UserId,
+    pub linked_at: Timestamp,
     pub channel_id: Option<ChannelId>,
     pub template: Option<String>,
 }
@@ -62,7 +65,7 @@ pub struct RoleSetting {
 /// A connection its owner may still link to a guild.
 #[derive(Debug, Clone, FromRow)]
 pub struct OwnedConnection {
-    pub connection_id: String,
+    pub connection_id: ConnectionId,
     pub project_type: String,
     pub project_platform_id: String,
     pub project_name: Option<String>,
@@ -79,7 +82,7 @@ impl OwnedConnection {
 /// Delivery and vote figures of one link, for `/topgg status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkHealth {
-    pub last_vote_at: Option<i64>,
+    pub last_vote_at: Option<Timestamp>,
     pub votes_24h: i64,
     pub queued: i64,
     pub failed: i64,
@@ -91,14 +94,14 @@ pub struct LinkHealth {
 pub struct VoterFigures {
     pub total_votes: i64,
     pub streak: i64,
-    pub last_vote_at: i64,
-    pub last_expires_at: i64,
+    pub last_vote_at: Timestamp,
+    pub last_expires_at: Timestamp,
 }
 
 /// A leaderboard line.
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct LeaderboardRow {
-    pub voter_id: String,
+    pub voter_id: UserId,
     pub voter_name: String,
     pub votes: i64,
 }
@@ -114,34 +117,31 @@ const SHOWN_LINKS: &str = "SELECT c.connection_id, c.project_id, c.project_type,
 
 impl Db {
     /// Every link of a guild, oldest first.
-    pub async fn links_in_guild(&self, guild_id: &str) -> anyhow::Result<Vec<GuildLink>> {
+    pub async fn links_in_guild(&self, guild: &GuildId) -> anyhow::Result<Vec<GuildLink>> {
         let sql =
             format!("{SHOWN_LINKS} WHERE l.guild_id = $1 ORDER BY l.linked_at, c.connection_id");
-        let links = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(guild_id).fetch_all(pool).await?
-        });
-        Ok(links)
+        self.fetch_all(Sql::built(sql).bind(guild)).await
     }
 
     /// The oldest link of a connection, as its guild shows the project (for messages that
     /// belong to no guild, such as reminder DMs).
-    pub async fn first_link_of(&self, connection_id: &str) -> anyhow::Result<Option<GuildLink>> {
+    pub async fn first_link_of(
+        &self,
+        connection: &ConnectionId,
+    ) -> anyhow::Result<Option<GuildLink>> {
         let sql = format!(
             "{SHOWN_LINKS} WHERE l.connection_id = $1 ORDER BY l.linked_at, l.guild_id LIMIT 1"
         );
-        let link = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(connection_id).fetch_optional(pool).await?
-        });
-        Ok(link)
+        self.fetch_optional(Sql::built(sql).bind(connection)).await
     }
 
     /// The active reward roles of one link, lowest threshold first.
     pub async fn reward_roles(
         &self,
-        guild_id: &str,
-        connection_id: &str,
+        guild: &GuildId,
+        connection: &ConnectionId,
     ) -> anyhow::Result<Vec<RewardRole>> {
-        let all = self.role_settings(guild_id, connection_id).await?;
+        let all = self.role_settings(guild, connection).await?;
         Ok(all
             .into_iter()
             .filter(|r| r.disabled_reason.is_none())
@@ -152,103 +152,116 @@ impl Db {
     /// Every reward role of one link, disabled ones with their reason.
     pub async fn role_settings(
         &self,
-        guild_id: &str,
-        connection_id: &str,
+        guild: &GuildId,
+        connection: &ConnectionId,
     ) -> anyhow::Result<Vec<RoleSetting>> {
-        let rows: Vec<(RoleId, i64, Option<i64>, Option<String>)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT role_id, votes_required, hours, disabled_reason FROM reward_roles \
-                            WHERE guild_id = $1 AND connection_id = $2 ORDER BY votes_required, role_id")
-                .bind(guild_id).bind(connection_id).fetch_all(pool).await?
-        });
+        let sql = Sql::new(
+            "SELECT role_id, votes_required, hours, disabled_reason FROM reward_roles \
+             WHERE guild_id = $1 AND connection_id = $2 ORDER BY votes_required, role_id",
+        );
+        let rows: Vec<RoleRow> = self.fetch_all(sql.bind(guild).bind(connection)).await?;
         Ok(rows
             .into_iter()
-            .map(
-                |(role_id, votes_required, hours, disabled_reason)| RoleSetting {
-                    role: RewardRole {
-                        role_id,
-                        votes_required,
-                        duration: super::links::reward_duration(hours),
-                    },
-                    disabled_reason,
-                },
-            )
+            .map(|row| RoleSetting {
+                role: reward_role(row.role_id, row.votes_required, row.hours),
+                disabled_reason: row.disabled_reason,
+            })
             .collect())
     }
 
-    /// Connections `owner` connected on Top.gg that are not linked to `guild_id` yet.
+    /// Connections `owner` connected on Top.gg that are not linked to `guild` yet.
     pub async fn unlinked_connections_of(
         &self,
-        owner: &str,
-        guild_id: &str,
+        owner: &UserId,
+        guild: &GuildId,
     ) -> anyhow::Result<Vec<OwnedConnection>> {
-        let rows = with_pool!(self, pool => {
-            sqlx::query_as("SELECT c.connection_id, c.project_type, c.project_platform_id, c.project_name \
-                            FROM connections c WHERE c.owner_discord_id = $1 AND NOT EXISTS \
-                            (SELECT 1 FROM links l WHERE l.connection_id = c.connection_id AND l.guild_id = $2) \
-                            ORDER BY c.created_at, c.connection_id")
-                .bind(owner).bind(guild_id).fetch_all(pool).await?
-        });
-        Ok(rows)
+        let sql = Sql::new(
+            "SELECT c.connection_id, c.project_type, c.project_platform_id, c.project_name \
+             FROM connections c WHERE c.owner_discord_id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM links l WHERE l.connection_id = c.connection_id AND l.guild_id = $2) \
+             ORDER BY c.created_at, c.connection_id",
+        );
+        self.fetch_all(sql.bind(owner).bind(guild)).await
     }
 
-    /// Vote and delivery figures of one link; `since` bounds "votes in 24 h" (unix ms).
+    /// Vote and delivery figures of one link; `since` bounds "votes in 24 h".
     pub async fn link_health(
         &self,
-        guild_id: &str,
-        connection_id: &str,
-        since: i64,
+        guild: &GuildId,
+        connection: &ConnectionId,
+        since: Timestamp,
     ) -> anyhow::Result<LinkHealth> {
-        with_pool!(self, pool => {
-            let (last_vote_at, votes_24h): (Option<i64>, i64) = sqlx::query_as(
-                "SELECT MAX(created_at), COUNT(*) FILTER (WHERE created_at >= $2) FROM votes \
-                 WHERE connection_id = $1")
-                .bind(connection_id).bind(since).fetch_one(pool).await?;
-            let (queued, failed): (i64, i64) = sqlx::query_as(
-                "SELECT COUNT(*) FILTER (WHERE status = 'queued'), COUNT(*) FILTER (WHERE status = 'failed') \
-                 FROM jobs WHERE guild_id = $1 AND connection_id = $2")
-                .bind(guild_id).bind(connection_id).fetch_one(pool).await?;
-            let last_error: Option<(Option<String>,)> = sqlx::query_as(
-                "SELECT last_error FROM jobs WHERE guild_id = $1 AND connection_id = $2 \
-                 AND last_error IS NOT NULL AND status <> 'done' ORDER BY id DESC LIMIT 1")
-                .bind(guild_id).bind(connection_id).fetch_optional(pool).await?;
-            Ok(LinkHealth { last_vote_at, votes_24h, queued, failed, last_error: last_error.and_then(|r| r.0) })
+        let votes = Sql::new(
+            "SELECT MAX(created_at), COUNT(*) FILTER (WHERE created_at >= $2) FROM votes \
+             WHERE connection_id = $1",
+        );
+        let (last_vote_at, votes_24h) = self.fetch_one(votes.bind(connection).bind(since)).await?;
+        let jobs = Sql::new(
+            "SELECT COUNT(*) FILTER (WHERE status = 'queued'), \
+             COUNT(*) FILTER (WHERE status = 'failed') \
+             FROM jobs WHERE guild_id = $1 AND connection_id = $2",
+        );
+        let (queued, failed) = self.fetch_one(jobs.bind(guild).bind(connection)).await?;
+        let error = Sql::new(
+            "SELECT last_error FROM jobs WHERE guild_id = $1 AND connection_id = $2 \
+             AND last_error IS NOT NULL AND status <> 'done' ORDER BY id DESC LIMIT 1",
+        );
+        let last_error: Option<(Option<String>,)> = self
+            .fetch_optional(error.bind(guild).bind(connection))
+            .await?;
+        Ok(LinkHealth {
+            last_vote_at,
+            votes_24h,
+            queued,
+            failed,
+            last_error: last_error.and_then(|r| r.0),
         })
     }
 
     /// A voter's figures for a connection, if they ever voted.
     pub async fn voter_figures(
         &self,
-        connection_id: &str,
-        voter_id: &str,
+        connection: &ConnectionId,
+        voter: &UserId,
     ) -> anyhow::Result<Option<VoterFigures>> {
-        let row = with_pool!(self, pool => {
-            sqlx::query_as("SELECT total_votes, streak, last_vote_at, last_expires_at FROM voter_totals \
-                            WHERE connection_id = $1 AND voter_id = $2")
-                .bind(connection_id).bind(voter_id).fetch_optional(pool).await?
-        });
-        Ok(row)
+        let sql = Sql::new(
+            "SELECT total_votes, streak, last_vote_at, last_expires_at FROM voter_totals \
+             WHERE connection_id = $1 AND voter_id = $2",
+        );
+        self.fetch_optional(sql.bind(connection).bind(voter)).await
     }
 
     /// Top voters of a month (`"2026-11"`), or of all time with `None`.
     pub async fn leaderboard(
         &self,
-        connection_id: &str,
+        connection: &ConnectionId,
         month: Option<&str>,
         limit: i64,
     ) -> anyhow::Result<Vec<LeaderboardRow>> {
-        let rows = with_pool!(self, pool => {
-            match month {
-                Some(month) => sqlx::query_as(
-                    "SELECT m.voter_id, COALESCE(t.voter_name, '') AS voter_name, m.votes FROM monthly_votes m \
-                     LEFT JOIN voter_totals t ON t.connection_id = m.connection_id AND t.voter_id = m.voter_id \
-                     WHERE m.connection_id = $1 AND m.month = $2 ORDER BY m.votes DESC, m.voter_id LIMIT $3")
-                    .bind(connection_id).bind(month).bind(limit).fetch_all(pool).await?,
-                None => sqlx::query_as(
-                    "SELECT voter_id, voter_name, total_votes AS votes FROM voter_totals \
-                     WHERE connection_id = $1 ORDER BY total_votes DESC, voter_id LIMIT $2")
-                    .bind(connection_id).bind(limit).fetch_all(pool).await?,
-            }
-        });
-        Ok(rows)
+        let sql = match month {
+            Some(month) => Sql::new(
+                "SELECT m.voter_id, COALESCE(t.voter_name, '') AS voter_name, m.votes \
+                 FROM monthly_votes m LEFT JOIN voter_totals t \
+                 ON t.connection_id = m.connection_id AND t.voter_id = m.voter_id \
+                 WHERE m.connection_id = $1 AND m.month = $2 \
+                 ORDER BY m.votes DESC, m.voter_id LIMIT $3",
+            )
+            .bind(connection)
+            .bind(month),
+            None => Sql::new(
+                "SELECT voter_id, voter_name, total_votes AS votes FROM voter_totals \
+                 WHERE connection_id = $1 ORDER BY total_votes DESC, voter_id LIMIT $2",
+            )
+            .bind(connection),
+        };
+        self.fetch_all(sql.bind(limit)).await
     }
+}
+
+#[derive(FromRow)]
+struct RoleRow {
+    role_id: RoleId,
+    votes_required: i64,
+    hours: Option<i64>,
+    disabled_reason: Option<String>,
 }

@@ -2,9 +2,11 @@
 
 use sqlx::FromRow;
 
-use super::{Db, with_pool};
+use super::Db;
+use super::sql::{Sql, WriteTx};
+use crate::domain::ids::{ChannelId, ConnectionId, GuildId, RoleId, UserId};
+use crate::domain::time::Timestamp;
 
-use crate::domain::ids::{ChannelId, GuildId, RoleId};
 use crate::domain::message::Style;
 use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::template::vote_url;
@@ -12,7 +14,7 @@ use crate::domain::work::LinkSettings;
 
 /// The live links of a connection (not in a guild the bot was removed from) joined with
 /// their active reward roles (one row per role, or one row with no role).
-pub(super) const LINK_SETTINGS: &str = "SELECT l.guild_id, l.channel_id, l.template, \
+const LINK_SETTINGS: &str = "SELECT l.guild_id, l.channel_id, l.template, \
     l.style, l.paused_reason, l.display_vote_url, c.project_type, c.project_platform_id, \
     COALESCE(l.display_name, pg.name, c.project_name) AS project_name, \
     r.role_id, r.votes_required, r.hours FROM links l \
@@ -24,10 +26,19 @@ pub(super) const LINK_SETTINGS: &str = "SELECT l.guild_id, l.channel_id, l.templ
     WHERE l.connection_id = $1 AND g.gone_at IS NULL \
     ORDER BY l.guild_id, r.votes_required, r.role_id";
 
+/// A reward role as stored.
+pub(super) fn reward_role(role_id: RoleId, votes_required: i64, hours: Option<i64>) -> RewardRole {
+    RewardRole {
+        role_id,
+        votes_required,
+        duration: reward_duration(hours),
+    }
+}
+
 /// The `hours` column of `reward_roles` as a duration: NULL until the vote expires, 0
 /// permanent, N hours (a value out of range reads as permanent). Its one reader and, with
 /// [`hours_column`], its one writer.
-pub(super) fn reward_duration(hours: Option<i64>) -> RewardDuration {
+fn reward_duration(hours: Option<i64>) -> RewardDuration {
     match hours.map(u32::try_from) {
         None => RewardDuration::UntilVoteExpires,
         Some(Ok(0) | Err(_)) => RewardDuration::Permanent,
@@ -45,7 +56,7 @@ fn hours_column(duration: RewardDuration) -> Option<i64> {
 }
 
 #[derive(FromRow)]
-pub(super) struct LinkRoleRow {
+struct LinkRoleRow {
     guild_id: GuildId,
     channel_id: Option<ChannelId>,
     template: Option<String>,
@@ -79,7 +90,7 @@ impl LinkRoleRow {
 }
 
 /// Folds the joined rows (ordered by guild) into one [`LinkSettings`] per guild.
-pub(super) fn group_link_rows(rows: Vec<LinkRoleRow>) -> Vec<LinkSettings> {
+fn group_link_rows(rows: Vec<LinkRoleRow>) -> Vec<LinkSettings> {
     let mut links: Vec<LinkSettings> = Vec::new();
     for row in rows {
         if links.last().is_none_or(|l| l.guild_id != row.guild_id) {
@@ -87,125 +98,166 @@ pub(super) fn group_link_rows(rows: Vec<LinkRoleRow>) -> Vec<LinkSettings> {
         }
         if let (Some(role_id), Some(votes_required)) = (row.role_id, row.votes_required) {
             let link = links.last_mut().expect("pushed above");
-            link.roles.push(RewardRole {
-                role_id,
-                votes_required,
-                duration: reward_duration(row.hours),
-            });
+            link.roles
+                .push(reward_role(role_id, votes_required, row.hours));
         }
     }
     links
+}
+
+impl WriteTx {
+    /// The live links of `connection` with their settings and active roles.
+    pub(super) async fn link_settings(
+        &mut self,
+        connection: &ConnectionId,
+    ) -> anyhow::Result<Vec<LinkSettings>> {
+        let rows = self
+            .fetch_all(Sql::new(LINK_SETTINGS).bind(connection))
+            .await?;
+        Ok(group_link_rows(rows))
+    }
+}
+
+/// The settings of a link that `/topgg` commands set one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LinkColumn {
+    ChannelId,
+    Template,
+    PausedReason,
+    DisplayName,
+    DisplayVoteUrl,
+    Style,
+}
+
+impl LinkColumn {
+    fn update(self) -> &'static str {
+        match self {
+            LinkColumn::ChannelId => {
+                "UPDATE links SET channel_id = $3 WHERE guild_id = $1 AND connection_id = $2"
+            }
+            LinkColumn::Template => {
+                "UPDATE links SET template = $3 WHERE guild_id = $1 AND connection_id = $2"
+            }
+            LinkColumn::PausedReason => {
+                "UPDATE links SET paused_reason = $3 WHERE guild_id = $1 AND connection_id = $2"
+            }
+            LinkColumn::DisplayName => {
+                "UPDATE links SET display_name = $3 WHERE guild_id = $1 AND connection_id = $2"
+            }
+            LinkColumn::DisplayVoteUrl => {
+                "UPDATE links SET display_vote_url = $3 WHERE guild_id = $1 AND connection_id = $2"
+            }
+            LinkColumn::Style => {
+                "UPDATE links SET style = $3 WHERE guild_id = $1 AND connection_id = $2"
+            }
+        }
+    }
 }
 
 impl Db {
     /// Links a connection to a guild (idempotent).
     pub async fn link(
         &self,
-        guild_id: &str,
-        connection_id: &str,
-        by: &str,
-        now: i64,
+        guild: &GuildId,
+        connection: &ConnectionId,
+        by: &UserId,
+        now: Timestamp,
     ) -> anyhow::Result<()> {
-        with_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO links (guild_id, connection_id, linked_by, linked_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(guild_id).bind(connection_id).bind(by).bind(now)
-            .execute(pool).await?;
-        });
+        let sql = Sql::new(
+            "INSERT INTO links (guild_id, connection_id, linked_by, linked_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        );
+        self.execute(sql.bind(guild).bind(connection).bind(by).bind(now))
+            .await?;
         Ok(())
     }
 
     /// Removes a link with its settings and roles; returns whether it existed.
-    pub async fn unlink(&self, guild_id: &str, connection_id: &str) -> anyhow::Result<bool> {
-        let n = with_pool!(self, pool => {
-            sqlx::query("DELETE FROM links WHERE guild_id = $1 AND connection_id = $2")
-                .bind(guild_id).bind(connection_id).execute(pool).await?.rows_affected()
-        });
-        Ok(n > 0)
+    pub async fn unlink(&self, guild: &GuildId, connection: &ConnectionId) -> anyhow::Result<bool> {
+        let sql = Sql::new("DELETE FROM links WHERE guild_id = $1 AND connection_id = $2");
+        Ok(self.execute(sql.bind(guild).bind(connection)).await? > 0)
     }
 
     /// Sets (or with `None` clears) the announcement channel of a link, and resumes its
     /// announcements if they were paused.
     pub async fn set_channel(
         &self,
-        guild_id: &str,
-        connection_id: &str,
-        channel_id: Option<&str>,
+        guild: &GuildId,
+        connection: &ConnectionId,
+        channel: Option<&ChannelId>,
     ) -> anyhow::Result<bool> {
-        self.update_link("paused_reason", guild_id, connection_id, None)
+        self.update_link(LinkColumn::PausedReason, guild, connection, None)
             .await?;
-        self.update_link("channel_id", guild_id, connection_id, channel_id)
+        let channel = channel.map(ChannelId::as_str);
+        self.update_link(LinkColumn::ChannelId, guild, connection, channel)
             .await
     }
 
     /// Sets (or with `None` restores the default) announcement template of a link.
     pub async fn set_template(
         &self,
-        guild_id: &str,
-        connection_id: &str,
+        guild: &GuildId,
+        connection: &ConnectionId,
         template: Option<&str>,
     ) -> anyhow::Result<bool> {
-        self.update_link("template", guild_id, connection_id, template)
+        self.update_link(LinkColumn::Template, guild, connection, template)
             .await
     }
 
     pub(super) async fn update_link(
         &self,
-        column: &'static str,
-        guild_id: &str,
-        connection_id: &str,
+        column: LinkColumn,
+        guild: &GuildId,
+        connection: &ConnectionId,
         value: Option<&str>,
     ) -> anyhow::Result<bool> {
-        let sql =
-            format!("UPDATE links SET {column} = $3 WHERE guild_id = $1 AND connection_id = $2");
-        let n = with_pool!(self, pool => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(guild_id).bind(connection_id).bind(value)
-                .execute(pool).await?.rows_affected()
-        });
-        Ok(n > 0)
+        let sql = Sql::new(column.update()).bind(guild).bind(connection);
+        Ok(self.execute(sql.bind(value)).await? > 0)
     }
 
     /// Adds or replaces a reward role of a link.
     pub async fn add_reward_role(
         &self,
-        guild_id: &str,
-        connection_id: &str,
+        guild: &GuildId,
+        connection: &ConnectionId,
         role: &RewardRole,
     ) -> anyhow::Result<()> {
-        with_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO reward_roles (guild_id, connection_id, role_id, votes_required, hours) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, connection_id, role_id) \
-                 DO UPDATE SET votes_required = excluded.votes_required, hours = excluded.hours, \
-                 disabled_reason = NULL",
-            )
-            .bind(guild_id).bind(connection_id).bind(&role.role_id).bind(role.votes_required).bind(hours_column(role.duration))
-            .execute(pool).await?;
-        });
+        let sql = Sql::new(
+            "INSERT INTO reward_roles (guild_id, connection_id, role_id, votes_required, hours) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, connection_id, role_id) \
+             DO UPDATE SET votes_required = excluded.votes_required, hours = excluded.hours, \
+             disabled_reason = NULL",
+        )
+        .bind(guild)
+        .bind(connection)
+        .bind(&role.role_id)
+        .bind(role.votes_required)
+        .bind(hours_column(role.duration));
+        self.execute(sql).await?;
         Ok(())
     }
 
     /// Removes a reward role of a link; returns whether it existed.
     pub async fn remove_reward_role(
         &self,
-        guild_id: &str,
-        connection_id: &str,
-        role_id: &str,
+        guild: &GuildId,
+        connection: &ConnectionId,
+        role: &RoleId,
     ) -> anyhow::Result<bool> {
-        let n = with_pool!(self, pool => {
-            sqlx::query("DELETE FROM reward_roles WHERE guild_id = $1 AND connection_id = $2 AND role_id = $3")
-                .bind(guild_id).bind(connection_id).bind(role_id).execute(pool).await?.rows_affected()
-        });
-        Ok(n > 0)
+        let sql = Sql::new(
+            "DELETE FROM reward_roles WHERE guild_id = $1 AND connection_id = $2 AND role_id = $3",
+        );
+        Ok(self
+            .execute(sql.bind(guild).bind(connection).bind(role))
+            .await?
+            > 0)
     }
 
     /// The guilds linked to a connection, with their settings and roles.
-    pub async fn links_of(&self, connection_id: &str) -> anyhow::Result<Vec<LinkSettings>> {
-        let rows = with_pool!(self, pool => {
-            sqlx::query_as(LINK_SETTINGS).bind(connection_id).fetch_all(pool).await?
-        });
+    pub async fn links_of(&self, connection: &ConnectionId) -> anyhow::Result<Vec<LinkSettings>> {
+        let rows = self
+            .fetch_all(Sql::new(LINK_SETTINGS).bind(connection))
+            .await?;
         Ok(group_link_rows(rows))
     }
 }

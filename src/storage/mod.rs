@@ -1,11 +1,13 @@
 //! The only place with SQL. One [`Db`] over SQLite (embedded default) or Postgres, chosen by
 //! URL; each table's queries live in their own file as `impl Db` blocks.
 
+mod bind;
 mod connection_cache;
 mod connections;
 mod group_commit;
 mod guild_state;
 mod guilds;
+mod job;
 mod jobs;
 mod links;
 mod maintenance;
@@ -13,6 +15,7 @@ pub mod pool;
 mod reminders;
 mod spool;
 mod spool_drain;
+mod sql;
 mod vote_batch;
 mod vote_plan;
 mod votes;
@@ -21,6 +24,8 @@ use anyhow::Context;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 
+use sql::Sql;
+
 pub use connection_cache::{CONNECTION_TTL, ConnectionCache};
 pub use connections::Connection;
 pub use group_commit::VoteWriter;
@@ -28,25 +33,13 @@ pub use guild_state::NameToRefresh;
 pub use guilds::{
     GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, RoleSetting, VoterFigures,
 };
-pub use jobs::{Job, JobCounts};
+pub use job::{Job, JobId, JobStatus};
 pub use maintenance::{Pruned, QueueFigures};
 pub use pool::{STORE_DEADLINE, is_unavailable};
 pub use reminders::ReminderFigures;
 pub use spool::Spool;
 pub use spool_drain::drain_spool;
-pub use votes::{VoteOutcome, VoteWrite};
-
-/// Runs `$body` with `$pool` bound to the concrete pool of either backend. The body is
-/// compiled once per backend, so the same query text serves both (`$1` binds in SQLite too).
-macro_rules! with_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::storage::Db::Sqlite($pool) => $body,
-            $crate::storage::Db::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use with_pool;
+pub use vote_plan::{VoteOutcome, VoteWrite};
 
 /// A handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
@@ -76,28 +69,23 @@ impl Db {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
-        with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
+        self.execute(Sql::new("SELECT 1")).await.is_ok()
     }
 
-    /// Whether the database takes a write now: one small committed write (on SQLite the
-    /// header's `user_version` rewritten unchanged, on Postgres a transaction that takes a
-    /// transaction id), bounded in time.
+    /// Whether the database takes a write now: one small committed write, bounded in time.
+    /// The probe differs by backend: SQLite takes its write lock by rewriting the header's
+    /// `user_version` unchanged, Postgres by taking a transaction id.
     pub async fn takes_writes(&self) -> bool {
-        use pool::BeginWrite;
         let probe = async {
-            with_pool!(self, pool => {
-                let mut tx = pool.begin_write().await?;
-                if self.is_postgres() {
-                    sqlx::query("SELECT txid_current()").execute(&mut *tx).await?;
-                } else {
-                    let (version,): (i64,) = sqlx::query_as("PRAGMA user_version")
-                        .fetch_one(&mut *tx).await?;
-                    let sql = format!("PRAGMA user_version = {version}");
-                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-            });
-            Ok(())
+            let mut tx = self.begin_write().await?;
+            if tx.is_postgres() {
+                tx.execute(Sql::new("SELECT txid_current()")).await?;
+            } else {
+                let (version,): (i64,) = tx.fetch_one(Sql::new("PRAGMA user_version")).await?;
+                let rewrite = format!("PRAGMA user_version = {version}");
+                tx.execute(Sql::built(rewrite)).await?;
+            }
+            tx.commit().await
         };
         pool::bounded(pool::LOOKUP_DEADLINE * 2, probe)
             .await
@@ -106,7 +94,10 @@ impl Db {
 
     /// Closes every pooled connection.
     pub async fn close(&self) {
-        with_pool!(self, pool => pool.close().await)
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 
     pub fn is_postgres(&self) -> bool {

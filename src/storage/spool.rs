@@ -16,8 +16,9 @@ use tokio::sync::Notify;
 use super::Connection;
 use super::connections::SecretText;
 use super::pool::{BeginWrite, connect_sqlite};
-use super::votes::VoteWrite;
+use super::vote_plan::VoteWrite;
 use crate::domain::events::Vote;
+use crate::domain::time::Timestamp;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spooled_votes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -33,7 +34,7 @@ pub struct Spooled {
     pub seq: i64,
     pub connection: Connection,
     pub vote: Vote,
-    pub received_at: i64,
+    pub received_at: Timestamp,
 }
 
 /// The spool file; cheap to clone.
@@ -96,7 +97,7 @@ impl Spool {
 
     /// The oldest `limit` spooled votes, in arrival order.
     pub async fn oldest(&self, limit: i64) -> anyhow::Result<Vec<Spooled>> {
-        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        let rows: Vec<(i64, String, String, Timestamp)> = sqlx::query_as(
             "SELECT seq, connection, vote, received_at FROM spooled_votes ORDER BY seq LIMIT $1",
         )
         .bind(limit)
@@ -168,15 +169,15 @@ fn connection_from(v: &Value) -> anyhow::Result<Connection> {
             .with_context(|| format!("spooled connection without {key}"))
     };
     Ok(Connection {
-        connection_id: text("connection_id")?,
+        connection_id: text("connection_id")?.into(),
         webhook_secret: SecretText(SecretString::new(String::new())),
         project_id: text("project_id")?,
         project_type: text("project_type")?,
         project_platform_id: text("project_platform_id")?,
         project_name: v["project_name"].as_str().map(String::from),
-        owner_discord_id: text("owner_discord_id")?,
+        owner_discord_id: text("owner_discord_id")?.into(),
         owner_name: text("owner_name")?,
-        created_at: v["created_at"].as_i64().unwrap_or_default(),
+        created_at: Timestamp::from_millis(v["created_at"].as_i64().unwrap_or_default()),
     })
 }
 
@@ -200,7 +201,7 @@ mod tests {
             project_name: Some("P".into()),
             owner_discord_id: "9".into(),
             owner_name: "o".into(),
-            created_at: 5,
+            created_at: Timestamp::from_millis(5),
         };
         (connection, vote)
     }
@@ -216,7 +217,7 @@ mod tests {
         let write = |vote, now| VoteWrite {
             connection: &connection,
             vote,
-            now,
+            now: Timestamp::from_millis(now),
         };
         spool
             .push(&[write(&vote, 1), write(&second, 2)])
@@ -226,7 +227,10 @@ mod tests {
         assert_eq!(spool.depth(), 2);
         let back = spool.oldest(10).await.unwrap();
         assert_eq!(back[0].vote, vote);
-        assert_eq!((back[1].vote.id.as_str(), back[1].received_at), ("v2", 2));
+        assert_eq!(
+            (back[1].vote.id.as_str(), back[1].received_at.as_millis()),
+            ("v2", 2)
+        );
         assert_eq!(back[0].connection.project_name.as_deref(), Some("P"));
         use secrecy::ExposeSecret;
         assert_eq!(back[0].connection.webhook_secret.0.expose_secret(), "");

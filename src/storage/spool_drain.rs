@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::pool::{POSTGRES_ATTEMPT, bounded, is_unavailable};
 use super::spool::{Spool, Spooled};
-use super::votes::VoteWrite;
+use super::vote_plan::VoteWrite;
 use super::{Db, VoteOutcome};
 
 /// Votes moved per Postgres transaction.

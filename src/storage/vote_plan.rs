@@ -3,20 +3,55 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::votes::{VoteOutcome, VoteWrite};
+use sqlx::FromRow;
+
+use super::Connection;
+use crate::domain::events::Vote;
+use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::tally::Tally;
 use crate::domain::time::Timestamp;
 use crate::domain::work::{LinkSettings, PlannedJob, plan_vote};
 
+/// One vote to store, with the connection it came through and the time it arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct VoteWrite<'a> {
+    pub connection: &'a Connection,
+    pub vote: &'a Vote,
+    pub now: Timestamp,
+}
+
+/// What storing a vote did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoteOutcome {
+    /// First sight of this vote id: stored, totals updated, `jobs` Discord jobs queued.
+    Stored { tally: Tally, jobs: usize },
+    /// Seen before: nothing changed.
+    Duplicate,
+    /// Postgres could not take it: committed to the local spool, to be stored (with the
+    /// effects of [`VoteOutcome::Stored`], or none if it turns out to be a duplicate) as
+    /// soon as Postgres answers.
+    Spooled,
+}
+
 /// A voter of one connection: the key of `voter_totals`.
-pub(super) type VoterKey<'a> = (&'a str, &'a str);
+pub(super) type VoterKey<'a> = (&'a ConnectionId, &'a UserId);
+
+/// A voter's row in `voter_totals` before the batch.
+#[derive(FromRow)]
+pub(super) struct TotalsRow {
+    connection_id: ConnectionId,
+    voter_id: UserId,
+    total_votes: i64,
+    streak: i64,
+    last_vote_at: Timestamp,
+}
 
 /// A voter's row in `voter_totals` after the batch.
 pub(super) struct TotalsUpdate<'a> {
     pub key: VoterKey<'a>,
     pub name: &'a str,
     pub tally: Tally,
-    pub expires_at: i64,
+    pub expires_at: Timestamp,
 }
 
 /// Indices of `writes` in (connection, voter) order, arrival order within a voter.
@@ -29,7 +64,7 @@ pub(super) fn key_order(writes: &[VoteWrite<'_>]) -> Vec<usize> {
 pub(super) fn key_of<'a>(write: &VoteWrite<'a>) -> VoterKey<'a> {
     (
         &write.connection.connection_id,
-        write.vote.user.platform_id.as_str(),
+        &write.vote.user.platform_id,
     )
 }
 
@@ -114,7 +149,7 @@ pub(super) fn totals_updates<'a>(
     let mut updates: Vec<TotalsUpdate<'a>> = Vec::new();
     for &i in stored {
         let (key, vote) = (key_of(&writes[i]), writes[i].vote);
-        let expires_at = vote.expires_at.timestamp_millis();
+        let expires_at = vote.expiry();
         match updates.last_mut().filter(|u| u.key == key) {
             Some(update) => {
                 update.name = &vote.user.name;
@@ -136,7 +171,7 @@ pub(super) fn totals_updates<'a>(
 pub(super) fn plan_jobs(
     writes: &[VoteWrite<'_>],
     tallies: &HashMap<usize, Tally>,
-    links: &HashMap<&str, Vec<LinkSettings>>,
+    links: &HashMap<&ConnectionId, Vec<LinkSettings>>,
     stored_as: &mut HashMap<usize, (Tally, usize)>,
 ) -> Vec<(usize, PlannedJob)> {
     let mut jobs = Vec::new();
@@ -144,10 +179,30 @@ pub(super) fn plan_jobs(
     stored.sort_unstable();
     for i in stored {
         let (w, tally) = (&writes[i], tallies[&i]);
-        let settings = &links[w.connection.connection_id.as_str()];
-        let planned = plan_vote(w.vote, &tally, settings, Timestamp::from_millis(w.now));
+        let settings = &links[&w.connection.connection_id];
+        let planned = plan_vote(w.vote, &tally, settings, w.now);
         stored_as.insert(i, (tally, planned.len()));
         jobs.extend(planned.into_iter().map(|job| (i, job)));
     }
     jobs
+}
+
+/// Each voter's figures before the batch (`None`: no vote counted yet).
+pub(super) fn previous_figures<'a>(
+    keys: &[VoterKey<'a>],
+    rows: &[TotalsRow],
+) -> HashMap<VoterKey<'a>, Option<Tally>> {
+    keys.iter()
+        .map(|key| {
+            let row = rows
+                .iter()
+                .find(|r| (&r.connection_id, &r.voter_id) == *key);
+            let tally = row.filter(|r| r.total_votes > 0).map(|r| Tally {
+                total: r.total_votes,
+                streak: r.streak,
+                last_vote_at: r.last_vote_at,
+            });
+            (*key, tally)
+        })
+        .collect()
 }

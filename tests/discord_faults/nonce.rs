@@ -2,6 +2,7 @@
 //! under its nonce, even when newer votes for the channel are due at the same time.
 
 use std::time::{Duration, Instant};
+use topgg_bot::storage::JobStatus;
 
 use crate::standin::*;
 use crate::{Bot, WAIT, mentions};
@@ -47,7 +48,18 @@ async fn a_digest_whose_response_was_lost_is_posted_exactly_once() {
     let everyone = |m: &[serde_json::Value]| voters.iter().all(|v| mentions(m, *v) >= 1);
     bot.messages_until(Duration::from_secs(30), everyone).await;
     let deadline = Instant::now() + WAIT;
-    while bot.app.db.job_counts().await.unwrap().queued > 0 && Instant::now() < deadline {
+    while bot
+        .app
+        .db
+        .all_jobs()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|j| j.status == JobStatus::Queued)
+        .count()
+        > 0
+        && Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let messages = bot.discord.messages_in(POST_CHANNEL_ID);

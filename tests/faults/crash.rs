@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use topgg_bot::domain::ids::Id;
 
 use sqlx::Connection as _;
 use topgg_bot::send_test::{sample_vote, send_signed};
@@ -81,9 +82,13 @@ async fn connect(bot: &BotProcess, database_url: &str) {
     let db = Db::connect(database_url).await.unwrap();
     let channel = POST_CHANNEL_ID.to_string();
     assert!(
-        db.set_channel(&GUILD_ID.to_string(), CONNECTION, Some(&channel))
-            .await
-            .unwrap()
+        db.set_channel(
+            &Id::new(GUILD_ID.to_string()),
+            &Id::new(CONNECTION),
+            Some(&Id::new(&channel))
+        )
+        .await
+        .unwrap()
     );
     db.close().await;
 }

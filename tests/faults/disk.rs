@@ -4,6 +4,8 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use topgg_bot::domain::ids::Id;
+use topgg_bot::storage::JobStatus;
 
 use sqlx::Connection as _;
 
@@ -109,7 +111,11 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
             .await;
         let channel = POST_CHANNEL_ID.to_string();
         app.db
-            .set_channel(&GUILD_ID.to_string(), CONNECTION, Some(&channel))
+            .set_channel(
+                &Id::new(GUILD_ID.to_string()),
+                &Id::new(CONNECTION),
+                Some(&Id::new(&channel)),
+            )
             .await
             .unwrap();
         let mut acked: HashSet<String> = HashSet::new();
@@ -161,7 +167,7 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
         let lost: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
         assert!(lost.is_empty(), "204 but not stored: {lost:?}");
         assert_eq!(
-            app.db.vote_count(CONNECTION).await.unwrap(),
+            app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(),
             acked.len() as i64
         );
         wait_all_jobs_settled(&app).await;
@@ -175,7 +181,10 @@ async fn wait_all_jobs_settled(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let jobs = app.db.all_jobs().await.unwrap();
-        let queued = jobs.iter().filter(|j| j.status == "queued").count();
+        let queued = jobs
+            .iter()
+            .filter(|j| j.status == JobStatus::Queued)
+            .count();
         if queued == 0 && !jobs.is_empty() {
             return;
         }
@@ -211,7 +220,7 @@ async fn a_write_lock_held_elsewhere_answers_503_within_4_s_then_votes_are_store
         for i in 1..4 {
             assert_eq!(app.webhook(CONNECTION, SECRET, &vote(i)).await.0, 204);
         }
-        assert_eq!(app.db.vote_count(CONNECTION).await.unwrap(), 4);
+        assert_eq!(app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(), 4);
         app.stop().await;
     })
     .await;

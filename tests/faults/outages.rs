@@ -2,6 +2,7 @@
 //! `disk`).
 
 use std::time::Duration;
+use topgg_bot::domain::ids::Id;
 
 use crate::common::{Backend, TestApp, server_project};
 use crate::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
@@ -14,7 +15,11 @@ async fn connect_with_channel(app: &TestApp) {
     let channel = POST_CHANNEL_ID.to_string();
     assert!(
         app.db
-            .set_channel(&GUILD_ID.to_string(), CONNECTION, Some(&channel))
+            .set_channel(
+                &Id::new(GUILD_ID.to_string()),
+                &Id::new(CONNECTION),
+                Some(&Id::new(&channel))
+            )
             .await
             .unwrap()
     );

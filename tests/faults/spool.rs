@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use topgg_bot::domain::ids::Id;
 
 use sqlx::Connection as _;
 use topgg_bot::domain::time::{Clock, SystemClock};
@@ -102,7 +103,11 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
             .await;
         let channel = POST_CHANNEL_ID.to_string();
         app.db
-            .set_channel(&GUILD_ID.to_string(), CONNECTION, Some(&channel))
+            .set_channel(
+                &Id::new(GUILD_ID.to_string()),
+                &Id::new(CONNECTION),
+                Some(&Id::new(&channel)),
+            )
             .await
             .unwrap();
 
@@ -194,9 +199,13 @@ async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
         let db = topgg_bot::storage::Db::connect(&direct_url).await.unwrap();
         let channel = POST_CHANNEL_ID.to_string();
         assert!(
-            db.set_channel(&GUILD_ID.to_string(), CONNECTION, Some(&channel))
-                .await
-                .unwrap()
+            db.set_channel(
+                &Id::new(GUILD_ID.to_string()),
+                &Id::new(CONNECTION),
+                Some(&Id::new(&channel))
+            )
+            .await
+            .unwrap()
         );
         db.close().await;
 

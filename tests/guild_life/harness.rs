@@ -1,6 +1,7 @@
 //! The app on SQLite with its gateway on a stand-in, and the steps the tests share.
 
 use std::time::{Duration, Instant};
+use topgg_bot::domain::ids::Id;
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -186,7 +187,7 @@ impl Bot {
             let links = self
                 .app
                 .db
-                .links_in_guild(&GUILD_ID.to_string())
+                .links_in_guild(&Id::new(GUILD_ID.to_string()))
                 .await
                 .unwrap();
             if links
@@ -209,7 +210,7 @@ impl Bot {
         while self
             .app
             .db
-            .is_guild_gone(&GUILD_ID.to_string())
+            .is_guild_gone(&Id::new(GUILD_ID.to_string()))
             .await
             .unwrap()
             != gone

@@ -2,6 +2,8 @@
 //! are not members.
 
 use serde_json::json;
+use topgg_bot::domain::ids::Id;
+use topgg_bot::storage::JobStatus;
 
 use crate::standin::*;
 use crate::*;
@@ -29,9 +31,17 @@ async fn after_guild_delete_votes_queue_nothing_until_guild_create() {
     );
     assert!(bot.discord.requests_matching("PUT", "/guilds/").is_empty());
     let queued = bot.app.db.all_jobs().await.unwrap();
-    assert!(queued.iter().all(|j| j.status != "queued"), "{queued:?}");
+    assert!(
+        queued.iter().all(|j| j.status != JobStatus::Queued),
+        "{queued:?}"
+    );
     assert_eq!(
-        bot.app.db.links_of(CONNECTION).await.unwrap().len(),
+        bot.app
+            .db
+            .links_of(&Id::new(CONNECTION))
+            .await
+            .unwrap()
+            .len(),
         0,
         "no live link"
     );
@@ -61,7 +71,7 @@ async fn an_unavailable_guild_is_not_treated_as_a_removal() {
     assert!(
         !bot.app
             .db
-            .is_guild_gone(&GUILD_ID.to_string())
+            .is_guild_gone(&Id::new(GUILD_ID.to_string()))
             .await
             .unwrap()
     );

@@ -2,6 +2,7 @@
 
 use crate::standin::*;
 use crate::*;
+use topgg_bot::domain::ids::Id;
 
 const KICK_ROLE_ID: u64 = 1_500_000_000_000_000_009;
 
@@ -17,7 +18,7 @@ async fn stored_roles(bot: &Bot) -> usize {
     let guild = GUILD_ID.to_string();
     bot.app
         .db
-        .reward_roles(&guild, CONNECTION)
+        .reward_roles(&Id::new(guild), &Id::new(CONNECTION))
         .await
         .unwrap()
         .len()

@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use topgg_bot::domain::ids::Id;
 
 use futures_util::StreamExt;
-use serde_json::Value;
 use tokio::net::TcpListener;
 use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::Db;
@@ -53,7 +53,10 @@ async fn two_instances_store_and_announce_each_of_a_thousand_votes_exactly_once(
         let requests = site.announcement_requests();
         let nonces: HashSet<String> = nonces(&requests).into_iter().collect();
         assert_eq!(nonces.len(), requests.len(), "no message posted twice");
-        assert_eq!(site.db.vote_count(CONNECTION).await.unwrap(), VOTES as i64);
+        assert_eq!(
+            site.db.vote_count(&Id::new(CONNECTION)).await.unwrap(),
+            VOTES as i64
+        );
         let jobs = site.jobs().await;
         assert!(jobs.iter().all(|j| j.status == "done"));
         let workers: HashSet<&str> = jobs
@@ -183,8 +186,8 @@ async fn lease_end_of(site: &Site, held: &[i64]) -> i64 {
 /// The voters whose announcements the held jobs carry.
 async fn held_voters(db: &Db, held: &[i64]) -> Vec<String> {
     let jobs = db.all_jobs().await.unwrap();
-    let held_jobs = jobs.iter().filter(|j| held.contains(&j.id));
-    let payloads = held_jobs.map(|j| serde_json::from_str::<Value>(&j.payload).unwrap());
+    let held_jobs = jobs.iter().filter(|j| held.contains(&j.id.get()));
+    let payloads = held_jobs.map(|j| serde_json::to_value(&j.work).unwrap());
     payloads
         .map(|work| work["voter_id"].as_str().unwrap().to_string())
         .collect()

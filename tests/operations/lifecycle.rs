@@ -3,10 +3,12 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use topgg_bot::domain::ids::Id;
+use topgg_bot::storage::JobStatus;
 
 use chrono::{Datelike, Utc};
 use serde_json::{Value, json};
-use topgg_bot::domain::time::{Clock, SystemClock};
+use topgg_bot::domain::time::{Clock, DAY, SystemClock};
 use topgg_bot::storage::Db;
 
 use crate::common::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
@@ -101,7 +103,7 @@ async fn retention_prunes_old_votes_but_keeps_totals_streaks_and_leaderboards() 
         // Retention runs when an instance starts, then hourly.
         let _second = BotProcess::start(&site.settings("ret-2")).await;
         let deadline = Instant::now() + Duration::from_secs(20);
-        while site.db.vote_count(CONNECTION).await.unwrap() > 1 {
+        while site.db.vote_count(&Id::new(CONNECTION)).await.unwrap() > 1 {
             assert!(Instant::now() < deadline, "old votes were not pruned");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -111,7 +113,7 @@ async fn retention_prunes_old_votes_but_keeps_totals_streaks_and_leaderboards() 
         // Finished jobs past the retention go too; queued work never does.
         let pruned = site
             .db
-            .prune(SystemClock.now().as_millis() + 1)
+            .prune(SystemClock.now() + Duration::from_millis(1))
             .await
             .unwrap();
         assert_eq!(pruned.votes, 1);
@@ -136,12 +138,22 @@ impl Figures {
         for days_ago in [100, 97, 0] {
             let day = Utc::now() - chrono::Duration::days(days_ago);
             let month = format!("{}-{:02}", day.year(), day.month());
-            months.push(db.leaderboard(CONNECTION, Some(&month), 10).await.unwrap());
+            months.push(
+                db.leaderboard(&Id::new(CONNECTION), Some(&month), 10)
+                    .await
+                    .unwrap(),
+            );
         }
         Figures {
-            all_time: db.leaderboard(CONNECTION, None, 10).await.unwrap(),
+            all_time: db
+                .leaderboard(&Id::new(CONNECTION), None, 10)
+                .await
+                .unwrap(),
             months,
-            figures_of_x: db.voter_figures(CONNECTION, "1").await.unwrap(),
+            figures_of_x: db
+                .voter_figures(&Id::new(CONNECTION), &Id::new("1"))
+                .await
+                .unwrap(),
         }
     }
 }
@@ -192,7 +204,7 @@ async fn backup_writes_a_consistent_sqlite_copy_while_the_bot_runs() {
             String::from_utf8_lossy(&run.stderr)
         );
         let backup = Db::connect(&format!("sqlite://{copy_arg}")).await.unwrap();
-        assert_eq!(backup.vote_count(CONNECTION).await.unwrap(), 20);
+        assert_eq!(backup.vote_count(&Id::new(CONNECTION)).await.unwrap(), 20);
         backup.close().await;
         let again = settings
             .command(dir.path(), &["backup", copy_arg])
@@ -236,7 +248,7 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
     app.connect(CONNECTION, SECRET, &server_project(&guild))
         .await;
     app.db
-        .set_channel(&guild, CONNECTION, Some("1"))
+        .set_channel(&Id::new(&guild), &Id::new(CONNECTION), Some(&Id::new("1")))
         .await
         .unwrap();
     let old = vote_days_ago("old", "1", 100);
@@ -248,7 +260,16 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
         204
     );
     let deadline = Instant::now() + Duration::from_secs(10);
-    while app.db.job_counts().await.unwrap().done < 2 {
+    while app
+        .db
+        .all_jobs()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|j| j.status == JobStatus::Done)
+        .count()
+        < 2
+    {
         assert!(
             Instant::now() < deadline,
             "the dry-run worker did not finish"
@@ -256,18 +277,18 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let before = Figures::read(&app.db).await;
-    let ninety_days_ago = SystemClock.now().as_millis() - 90 * 24 * 3600 * 1000;
+    let ninety_days_ago = SystemClock.now() - DAY * 90;
     // The app's own start-up pruning may already have removed the old vote.
     let pruned = app.db.prune(ninety_days_ago).await.unwrap();
     assert_eq!(pruned.jobs, 0, "jobs finished just now stay");
     assert_eq!(
-        app.db.vote_count(CONNECTION).await.unwrap(),
+        app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(),
         1,
         "only the new vote is left"
     );
     let pruned = app
         .db
-        .prune(SystemClock.now().as_millis() + 1)
+        .prune(SystemClock.now() + Duration::from_millis(1))
         .await
         .unwrap();
     assert_eq!((pruned.votes, pruned.jobs), (1, 2));

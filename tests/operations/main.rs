@@ -17,6 +17,7 @@ mod vote_log;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
+use topgg_bot::domain::ids::Id;
 
 use serde_json::Value;
 use sqlx::FromRow;
@@ -85,7 +86,11 @@ impl Site {
         let guild = GUILD_ID.to_string();
         let channel = POST_CHANNEL_ID.to_string();
         self.db
-            .set_channel(&guild, CONNECTION, Some(&channel))
+            .set_channel(
+                &Id::new(&guild),
+                &Id::new(CONNECTION),
+                Some(&Id::new(&channel)),
+            )
             .await
             .unwrap();
     }

@@ -5,7 +5,7 @@ use poise::serenity_prelude as serenity;
 use super::roles::roles;
 use crate::bot::facts::guild_facts;
 use crate::bot::render::reply_showing;
-use crate::bot::{Context, Error, autocomplete, caller, guild_id, now, reply_private};
+use crate::bot::{Context, Error, autocomplete, caller, guild_id, reply_private};
 use crate::domain::ids::ChannelId;
 use crate::domain::message::Style;
 use crate::guild;
@@ -28,7 +28,7 @@ pub async fn topgg(_: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command)]
 async fn status(ctx: Context<'_>) -> Result<(), Error> {
     let (db, caller) = (&ctx.data().db, caller(ctx)?);
-    let report = guild::status_report(db, &caller, &guild_facts(ctx), now(ctx)).await?;
+    let report = guild::status_report(db, &caller, &guild_facts(ctx)).await?;
     reply_private(ctx, report).await
 }
 
@@ -42,7 +42,7 @@ async fn link(
 ) -> Result<(), Error> {
     let (db, discord, caller) = (&ctx.data().db, &ctx.data().discord, caller(ctx)?);
     let connection = connection.as_deref();
-    let reply = guild::link_project(db, discord, &caller, connection, now(ctx)).await?;
+    let reply = guild::link_project(db, discord, &caller, connection).await?;
     reply_private(ctx, reply).await
 }
 
