@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{Backend, drop_postgres_database, fresh_postgres_database};
 use topgg_bot::domain::events::{Event, Vote};
 use topgg_bot::domain::ids::Id;
@@ -121,7 +123,35 @@ on_both!(
     a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_resumes,
     a_server_project_is_named_after_its_guild_unless_display_overrides_it,
     a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day,
+    a_job_claimed_again_before_it_was_settled_or_given_back_is_interrupted,
 );
+
+async fn a_job_claimed_again_before_it_was_settled_or_given_back_is_interrupted(s: &Scratch) {
+    let conn = s.connection("c1").await;
+    s.db.record_vote(&conn, &vote("v1", "42"), Timestamp::from_millis(0))
+        .await
+        .unwrap();
+    let claim = |who: &'static str, at: i64| {
+        let at = Timestamp::from_millis(at);
+        s.db.claim_jobs(who, at, at + Duration::from_secs(10), 100)
+    };
+    let first = claim("a", 1).await.unwrap();
+    assert_eq!(first.len(), 2, "the announcement and the grant: {first:?}");
+    assert!(first.iter().all(|j| !j.interrupted));
+    let retried = first[0].id;
+    s.db.retry_job(retried, Timestamp::from_millis(1), 1, "429")
+        .await
+        .unwrap();
+    // "a" stops without a word: its lease lapses and "b" takes the work.
+    let second = claim("b", 20_000).await.unwrap();
+    let mut interrupted: Vec<(JobId, bool)> =
+        second.iter().map(|j| (j.id, j.interrupted)).collect();
+    interrupted.sort();
+    assert_eq!(interrupted, vec![(first[0].id, false), (first[1].id, true)]);
+    s.db.release_leases("b").await.unwrap();
+    let third = claim("c", 20_001).await.unwrap();
+    assert!(third.iter().all(|j| !j.interrupted), "{third:?}");
+}
 
 async fn a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day(s: &Scratch) {
     let project = sample_project("p2", "bot", "990000000000000001");

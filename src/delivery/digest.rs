@@ -39,19 +39,19 @@ impl Digest {
 
 /// Splits a channel's jobs into digests and the jobs still performed one by one, in their
 /// original order. Announcements already posted in a digest (a crash came before they were
-/// marked done) go out again under that digest's nonce, so Discord drops the repeat; the
-/// others are merged when there are more than [`DIGEST_THRESHOLD`].
+/// marked done) go out again under that digest's nonce, so Discord drops the repeat; an
+/// interrupted one outside a digest may have been posted alone, so it goes alone again under
+/// its own nonce. The others are merged when there are more than [`DIGEST_THRESHOLD`].
 pub fn coalesce(jobs: Vec<(Job, Work)>) -> (Vec<Digest>, Vec<(Job, Work)>) {
     let (reposts, jobs): (Vec<_>, Vec<_>) = jobs
         .into_iter()
         .partition(|(job, work)| is_announcement(work) && job.group_nonce.is_some());
     let mut digests = repost(reposts);
-    let announcements = jobs.iter().filter(|(_, w)| is_announcement(w)).count();
-    if announcements <= DIGEST_THRESHOLD {
+    let mergeable = |(job, work): &(Job, Work)| is_announcement(work) && !job.interrupted;
+    if jobs.iter().filter(|j| mergeable(j)).count() <= DIGEST_THRESHOLD {
         return (digests, jobs);
     }
-    let (merged, singles): (Vec<_>, Vec<_>) =
-        jobs.into_iter().partition(|(_, w)| is_announcement(w));
+    let (merged, singles): (Vec<_>, Vec<_>) = jobs.into_iter().partition(mergeable);
     digests.extend(build(merged));
     (digests, singles)
 }
@@ -231,6 +231,7 @@ mod tests {
             last_error: None,
             created_at: Default::default(),
             group_nonce: None,
+            interrupted: false,
         };
         (claimed, work)
     }
@@ -336,6 +337,26 @@ mod tests {
             1,
             "below the threshold the rest go one by one"
         );
+    }
+
+    #[test]
+    fn an_interrupted_announcement_goes_alone_under_its_own_nonce_even_in_a_burst() {
+        let mut jobs: Vec<_> = (1..=20).map(announce).collect();
+        jobs[3].0.interrupted = true;
+        let (digests, singles) = coalesce(jobs);
+        let ids: Vec<i64> = singles.iter().map(|(j, _)| j.id.get()).collect();
+        assert_eq!(
+            ids,
+            vec![4],
+            "it may have been posted alone before the crash"
+        );
+        assert!(
+            digests
+                .iter()
+                .all(|d| !d.job_ids().contains(&JobId::from(4)))
+        );
+        let merged: usize = digests.iter().map(|d| d.jobs.len()).sum();
+        assert_eq!(merged, 19);
     }
 
     #[test]

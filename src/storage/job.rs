@@ -79,6 +79,9 @@ pub struct Job {
     pub created_at: Timestamp,
     /// The nonce of the digest this announcement was last posted in.
     pub group_nonce: Option<String>,
+    /// Claimed before by a run that neither settled nor gave it back (killed, or its lease
+    /// lapsed mid-call): it may already have been posted under its own nonce.
+    pub interrupted: bool,
 }
 
 impl Job {
@@ -103,6 +106,7 @@ pub(super) struct JobRow {
     last_error: Option<String>,
     created_at: Timestamp,
     group_nonce: Option<String>,
+    open_claims: i64,
 }
 
 impl JobRow {
@@ -120,6 +124,7 @@ impl JobRow {
             last_error: self.last_error,
             created_at: self.created_at,
             group_nonce: self.group_nonce,
+            interrupted: self.open_claims > 1,
         })
     }
 }

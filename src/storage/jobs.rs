@@ -9,7 +9,7 @@ use crate::domain::work::PlannedJob;
 
 /// The columns of [`JobRow`], for `SELECT` and `RETURNING`.
 const JOB_COLUMNS: &str = "id, guild_id, connection_id, vote_id, payload, status, attempts, \
-    due_at, last_error, created_at, group_nonce";
+    due_at, last_error, created_at, group_nonce, open_claims";
 
 /// Takes due, unleased jobs. Postgres adds `FOR UPDATE SKIP LOCKED` so concurrent claimers
 /// skip each other's rows; SQLite has one writer at a time and no row locks.
@@ -20,7 +20,8 @@ fn claim_sql(skip_locked: bool) -> String {
         ""
     };
     format!(
-        "UPDATE jobs SET lease_until = $1, leased_by = $2 WHERE id IN \
+        "UPDATE jobs SET lease_until = $1, leased_by = $2, open_claims = open_claims + 1 \
+         WHERE id IN \
          (SELECT id FROM jobs WHERE status = 'queued' AND due_at <= $3 \
          AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at, id LIMIT $4{lock}) \
          RETURNING {JOB_COLUMNS}"
@@ -28,7 +29,7 @@ fn claim_sql(skip_locked: bool) -> String {
 }
 
 const SETTLE_JOB: &str = "UPDATE jobs SET status = $2, last_error = COALESCE($3, last_error), \
-    finished_at = $4, lease_until = NULL WHERE id = $1";
+    finished_at = $4, lease_until = NULL, open_claims = 0 WHERE id = $1";
 
 const UPSERT_GRANT: &str = "INSERT INTO role_grants (guild_id, connection_id, role_id, \
     user_id, expires_at) VALUES ($1, $2, $3, $4, $5) \
@@ -152,8 +153,8 @@ impl Db {
     /// Gives back every lease this instance holds (on shutdown), so others take the work at once.
     pub async fn release_leases(&self, instance: &str) -> anyhow::Result<()> {
         let sql = Sql::new(
-            "UPDATE jobs SET lease_until = NULL, leased_by = NULL WHERE leased_by = $1 \
-             AND status = 'queued'",
+            "UPDATE jobs SET lease_until = NULL, leased_by = NULL, open_claims = 0 \
+             WHERE leased_by = $1 AND status = 'queued'",
         );
         self.execute(sql.bind(instance)).await?;
         Ok(())
@@ -214,7 +215,7 @@ impl Db {
     ) -> anyhow::Result<()> {
         let sql = Sql::new(
             "UPDATE jobs SET due_at = $2, attempts = $3, last_error = $4, \
-             lease_until = NULL, leased_by = NULL WHERE id = $1",
+             lease_until = NULL, leased_by = NULL, open_claims = 0 WHERE id = $1",
         );
         self.execute(sql.bind(id.get()).bind(due_at).bind(attempts).bind(error))
             .await?;
