@@ -3,7 +3,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use secrecy::SecretString;
@@ -16,15 +15,18 @@ use crate::bot;
 use crate::config::Config;
 use crate::delivery::Worker;
 use crate::discord::{Discord, DiscordRest, DryRunSink};
-use crate::domain::time::{Clock, SharedClock, SystemClock};
+use crate::domain::time::{SharedClock, SystemClock};
 use crate::housekeeping;
 use crate::http::{self, AppState, VOTE_LOG_PERIOD, VoteLog};
 use crate::metrics::Metrics;
 use crate::storage::{ConnectionCache, Db, Spool, VoteWriter};
 
-/// How long shutdown waits for in-flight work before giving up on it: the process must end
-/// within 10 s of SIGTERM (the HTTP server itself gives answers in progress 5 s).
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+mod process;
+mod supervise;
+
+use process::instance_id;
+pub use process::shutdown_signal;
+use supervise::supervise;
 
 /// A built application: database migrated, listener bound, not yet serving.
 pub struct Application {
@@ -222,38 +224,6 @@ impl Application {
     }
 }
 
-/// Waits for the shutdown signal or the first task to end, then stops the rest.
-async fn supervise(
-    tasks: &mut JoinSet<(&'static str, anyhow::Result<()>)>,
-    stop: &CancellationToken,
-    shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
-    let mut result = Ok(());
-    tokio::select! {
-        _ = shutdown => {}
-        Some(ended) = tasks.join_next() => {
-            let (name, outcome) = ended.context("a task panicked")?;
-            result = Err(match outcome {
-                Ok(()) => anyhow::anyhow!("{name} stopped unexpectedly"),
-                Err(e) => e.context(format!("{name} stopped")),
-            });
-        }
-    }
-    stop.cancel();
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while let Some(ended) = tasks.join_next().await {
-            if let Ok((name, Err(e))) = ended {
-                tracing::error!(error = format!("{e:#}"), "{name} failed while stopping");
-            }
-        }
-    });
-    if drained.await.is_err() {
-        tracing::warn!("shutdown grace period over; abandoning unfinished tasks");
-        tasks.abort_all();
-    }
-    result
-}
-
 fn discord_client(config: &Config, client: reqwest::Client) -> anyhow::Result<Discord> {
     if config.discord.dry_run {
         return Ok(Discord::DryRun(DryRunSink::default()));
@@ -266,53 +236,4 @@ fn discord_client(config: &Config, client: reqwest::Client) -> anyhow::Result<Di
     let rest = DiscordRest::new(client, &config.discord.api_url, token)
         .with_token_recheck(config.discord.token_recheck());
     Ok(Discord::Rest(rest))
-}
-
-/// This process's name on its leases: `<host>-<pid>-<start ms, hex>`. Unique even where
-/// instances share a host name or a PID (containers all run as PID 1), because releasing
-/// leases by name must never touch another live instance's work. The start is the wall
-/// clock's, not the app's: instances on one test clock must still differ.
-fn instance_id() -> String {
-    let started = SystemClock.now().as_millis();
-    format!("{}-{}-{started:x}", hostname(), std::process::id())
-}
-
-/// `HOSTNAME`, else the kernel's host name (systemd does not export `HOSTNAME`).
-fn hostname() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "topgg-bot".into())
-}
-
-/// Resolves on SIGINT or SIGTERM. The handlers are installed by this call, not on first poll,
-/// so a signal that arrives while the application is still starting is not lost: call it
-/// before [`Application::build`].
-pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    #[cfg(unix)]
-    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
-    async move {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = recv(&mut term) => {},
-            _ = recv(&mut int) => {},
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutdown signal received");
-    }
-}
-
-#[cfg(unix)]
-async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
-    match signal {
-        Some(signal) => {
-            signal.recv().await;
-        }
-        None => std::future::pending::<()>().await,
-    }
 }
