@@ -133,16 +133,10 @@ impl DiscordRest {
         user_id: &str,
         role_id: &str,
     ) -> Result<Sent, DiscordError> {
-        let url = format!(
-            "{}/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
-            self.base
-        );
-        self.send(
-            self.client
-                .put(url)
-                .header("x-audit-log-reason", "Top.gg vote reward"),
-        )
-        .await
+        let url = self.member_role_url(guild_id, user_id, role_id);
+        let request = self.client.put(url);
+        self.send(request.header("x-audit-log-reason", "Top.gg vote reward"))
+            .await
     }
 
     pub async fn remove_role(
@@ -151,16 +145,15 @@ impl DiscordRest {
         user_id: &str,
         role_id: &str,
     ) -> Result<Sent, DiscordError> {
-        let url = format!(
-            "{}/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
-            self.base
-        );
-        self.send(
-            self.client
-                .delete(url)
-                .header("x-audit-log-reason", "Top.gg vote reward expired"),
-        )
-        .await
+        let url = self.member_role_url(guild_id, user_id, role_id);
+        let request = self.client.delete(url);
+        self.send(request.header("x-audit-log-reason", "Top.gg vote reward expired"))
+            .await
+    }
+
+    fn member_role_url(&self, guild_id: &str, user_id: &str, role_id: &str) -> String {
+        let base = &self.base;
+        format!("{base}/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
     }
 
     /// Opens (or finds) the DM channel with `user_id` (`POST /users/@me/channels`) and posts
