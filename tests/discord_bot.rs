@@ -1,17 +1,12 @@
 //! The bot end to end: signed webhooks in, the real serenity/poise client out, against the
 //! Discord stand-in (REST with faults, and a gateway that delivers slash commands).
 
-mod common;
-mod standin;
-
 use std::time::{Duration, Instant};
 
-use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use standin::*;
-use topgg_bot::config::Config;
-use topgg_bot::send_test::sample_project;
+use topgg_bot::samples::sample_project;
+use topgg_testkit::standin::*;
+use topgg_testkit::{Backend, INTEGRATION_SECRET, TestApp, aim_at, integration_create};
 
 const WAIT: Duration = Duration::from_secs(10);
 const SECRET: &str = "whs_bot_test";
@@ -20,13 +15,6 @@ const CONNECTION: &str = "conn-bot";
 struct Bot {
     app: TestApp,
     discord: DiscordStandIn,
-}
-
-fn aim_at(config: &mut Config, url: &str) {
-    config.discord.dry_run = false;
-    config.discord.gateway = true;
-    config.discord.token = Some(SecretString::new(FAKE_TOKEN.into()));
-    config.discord.api_url = url.to_string();
 }
 
 impl Bot {
@@ -117,14 +105,7 @@ impl Bot {
 
     /// Waits until `channel` holds `count` messages.
     async fn messages(&self, channel: u64, count: usize, within: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            let messages = self.discord.messages_in(channel);
-            if messages.len() >= count || Instant::now() > deadline {
-                return messages;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.discord.wait_for_messages(channel, count, within).await
     }
 
     fn role_puts(&self, role: u64) -> usize {
@@ -135,11 +116,6 @@ impl Bot {
     async fn stop(self) {
         self.app.stop().await;
     }
-}
-
-/// Lets the worker act on anything due; used before asserting that nothing more happened.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(1500)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,7 +154,7 @@ async fn a_vote_posts_one_announcement_mentioning_only_the_voter_and_grants_the_
     assert!(roles().contains(&REWARD_ROLE_ID));
 
     assert_eq!(bot.vote("v1").await, 204, "a redelivery is acknowledged");
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(
         bot.discord.messages_in(POST_CHANNEL_ID).len(),
         1,
@@ -285,7 +261,7 @@ async fn discord_failing_five_times_then_recovering_still_posts_exactly_once() {
         .messages(POST_CHANNEL_ID, 1, Duration::from_secs(45))
         .await;
     assert_eq!(messages.len(), 1);
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(bot.discord.messages_in(POST_CHANNEL_ID).len(), 1);
     assert_eq!(bot.discord.requests_matching("POST", &path).len(), 6);
     bot.stop().await;
@@ -322,7 +298,7 @@ async fn missing_permissions_are_recorded_and_shown_by_topgg_status() {
         .wait_for(|r| r.path == path && r.status == 403, WAIT)
         .await;
     assert!(refused.is_some());
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(
         bot.discord.requests_matching("POST", &path).len(),
         1,
@@ -398,7 +374,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     let messages_path = format!("/channels/{POST_CHANNEL_ID}/messages");
 
     assert_eq!(bot.vote("v1").await, 204);
-    settle().await;
+    bot.app.settle().await;
     assert!(
         bot.discord
             .requests_matching("POST", &messages_path)
@@ -451,7 +427,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     );
     bot.vote("v4").await;
     bot.messages(POST_CHANNEL_ID, 3, WAIT).await;
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(bot.role_puts(REWARD_ROLE_2_ID), 1);
 
     bot.command(
@@ -463,7 +439,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     bot.command(&["topgg", "channel"], vec![], ADMIN_USER_ID)
         .await;
     bot.vote("v5").await;
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(
         bot.role_puts(REWARD_ROLE_2_ID),
         1,

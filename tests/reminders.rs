@@ -2,19 +2,18 @@
 //! stand-in's gateway, votes through signed webhooks, reminder DMs through the stand-in's
 //! `POST /users/@me/channels` and DM channel messages.
 
-mod common;
-mod standin;
-
 use std::time::{Duration, Instant};
 
-use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use standin::*;
 use tokio::net::TcpListener;
 use topgg_bot::app::Application;
 use topgg_bot::config::Config;
-use topgg_bot::send_test::sample_project;
+use topgg_bot::samples::sample_project;
+use topgg_testkit::standin::*;
+use topgg_testkit::{
+    Backend, INTEGRATION_SECRET, TestApp, aim_at, aim_rest_at, integration_create,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 const SECRET: &str = "whs_remind_test";
@@ -25,13 +24,6 @@ const PROJECT_NAME: &str = "Remindable Bot";
 
 fn project() -> Value {
     sample_project("900000000000000009", "bot", PLATFORM_ID)
-}
-
-fn aim_at(config: &mut Config, url: &str, gateway: bool) {
-    config.discord.dry_run = false;
-    config.discord.gateway = gateway;
-    config.discord.token = Some(SecretString::new(FAKE_TOKEN.into()));
-    config.discord.api_url = url.to_string();
 }
 
 struct Bot {
@@ -46,7 +38,7 @@ impl Bot {
         let model = GuildModel::default_guild().with_user(project_bot);
         let discord = DiscordStandIn::builder().guild(model).start().await;
         let url = discord.url();
-        let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url, true))
+        let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url))
             .await
             .unwrap();
         let bot = Bot { app, discord };
@@ -63,7 +55,7 @@ impl Bot {
 
     async fn restart(self) -> Bot {
         let url = self.discord.url();
-        let app = self.app.restart(|c| aim_at(c, &url, true)).await;
+        let app = self.app.restart(|c| aim_at(c, &url)).await;
         Bot {
             app,
             discord: self.discord,
@@ -145,19 +137,7 @@ async fn vote_until(app: &TestApp, id: &str, voter: u64, expires: chrono::DateTi
 
 /// Waits until `user` has `count` DMs (or `within` passes); returns them.
 async fn dms(discord: &DiscordStandIn, user: u64, count: usize, within: Duration) -> Vec<Value> {
-    let deadline = Instant::now() + within;
-    loop {
-        let dms = discord.dms_to(user);
-        if dms.len() >= count || Instant::now() > deadline {
-            return dms;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Long enough for a worker to act on anything due (it wakes at a due time or every 5 s).
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    discord.wait_for_dms(user, count, within).await
 }
 
 /// `topgg_bot_discord_actions_total{kind="remind",outcome=...}` from `/metrics` (0 if absent).
@@ -233,7 +213,7 @@ async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires(
     assert_reminder(&got[0]);
     let open = bot.discord.requests_matching("POST", "/users/@me/channels");
     assert_eq!(open[0].body["recipient_id"], PLAIN_USER_ID.to_string());
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(bot.discord.dms_to(PLAIN_USER_ID).len(), 1, "exactly one");
     assert_eq!(remind_metric(&bot.app, "done").await, 1);
     let status = bot.command(&["topgg", "status"], ADMIN_USER_ID).await;
@@ -263,7 +243,7 @@ async fn remind_on_with_a_live_vote_says_when_and_a_voter_who_did_not_opt_in_get
     assert!(text[..].contains(&when[..8]), "{text}");
 
     tokio::time::sleep((expiry - chrono::Utc::now()).to_std().unwrap_or_default()).await;
-    settle().await;
+    bot.app.settle().await;
     assert!(
         bot.discord.dms_to(PLAIN_USER_ID).is_empty(),
         "no opt-in, no DM"
@@ -284,7 +264,7 @@ async fn a_new_vote_reschedules_the_reminder_to_its_expiry() {
     let second = vote(&bot.app, "v2", PLAIN_USER_ID, Duration::from_secs(5)).await;
 
     tokio::time::sleep((first - chrono::Utc::now()).to_std().unwrap_or_default()).await;
-    settle().await;
+    bot.app.settle().await;
     assert!(
         bot.discord.dms_to(PLAIN_USER_ID).is_empty(),
         "not at the first expiry"
@@ -298,7 +278,7 @@ async fn a_new_vote_reschedules_the_reminder_to_its_expiry() {
     .await;
     assert_not_before(second);
     assert_eq!(got.len(), 1);
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(
         bot.discord.dms_to(PLAIN_USER_ID).len(),
         1,
@@ -327,7 +307,7 @@ async fn remind_off_cancels_the_reminder_and_deletes_the_opt_in() {
     );
 
     tokio::time::sleep((expiry - chrono::Utc::now()).to_std().unwrap_or_default()).await;
-    settle().await;
+    bot.app.settle().await;
     assert!(bot.discord.dms_to(PLAIN_USER_ID).is_empty(), "cancelled");
     let (_, private) = bot.vote_command(PLAIN_USER_ID).await;
     assert!(
@@ -382,7 +362,7 @@ async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() 
 
     vote(&bot.app, "v2", PLAIN_USER_ID, Duration::from_secs(1)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    settle().await;
+    bot.app.settle().await;
     let attempts = bot
         .discord
         .requests_matching("POST", "/users/@me/channels")
@@ -407,7 +387,7 @@ async fn a_restart_between_the_vote_and_its_expiry_still_sends_exactly_one() {
     .await;
     assert_not_before(expiry);
     assert_eq!(got.len(), 1);
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(bot.discord.dms_to(PLAIN_USER_ID).len(), 1);
     bot.stop().await;
 }
@@ -416,7 +396,7 @@ async fn a_restart_between_the_vote_and_its_expiry_still_sends_exactly_one() {
 async fn second_instance(database_url: &str, discord: &str) -> tokio::sync::oneshot::Sender<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut config = Config::default();
-    aim_at(&mut config, discord, false);
+    aim_rest_at(&mut config, discord);
     config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
     config.database.url = database_url.to_string();
     config.http.public_url = format!("http://{}", listener.local_addr().unwrap());
@@ -432,7 +412,7 @@ async fn second_instance(database_url: &str, discord: &str) -> tokio::sync::ones
 async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
     let discord = DiscordStandIn::start().await;
     let url = discord.url();
-    let Some(app) = TestApp::start_with(Backend::Postgres, |c| aim_at(c, &url, false)).await else {
+    let Some(app) = TestApp::start_with(Backend::Postgres, |c| aim_rest_at(c, &url)).await else {
         return;
     };
     let other = second_instance(&app.database_url, &url).await;
@@ -455,8 +435,7 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
         let got = dms(&discord, *voter, 1, Duration::from_secs(3) + WAIT).await;
         assert_eq!(got.len(), 1, "voter {voter}");
     }
-    settle().await;
-    settle().await;
+    app.settle().await;
     for voter in &voters {
         assert_eq!(
             discord.dms_to(*voter).len(),
@@ -472,7 +451,7 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
 async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
     let discord = DiscordStandIn::start().await;
     let url = discord.url();
-    let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url, false))
+    let app = TestApp::start_with(Backend::Sqlite, |c| aim_rest_at(c, &url))
         .await
         .unwrap();
     connect(&app, ADMIN_USER_ID).await;
@@ -494,7 +473,7 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
         assert!(Instant::now() < deadline, "not every reminder was sent");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    settle().await;
+    app.settle().await;
     for voter in &voters {
         assert_eq!(discord.dms_to(*voter).len(), 1, "voter {voter}");
     }
@@ -552,7 +531,7 @@ mod queue {
         assert_eq!(figures.opted_in, 0);
     }
 
-    crate::on_both_backends!(
+    topgg_testkit::on_both_backends!(
         one_reminder_per_voter_and_project_however_many_guilds_link_it,
         integration_delete_removes_opt_ins_and_queued_reminders,
     );
