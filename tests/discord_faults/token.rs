@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::standin::*;
 use crate::{Bot, WAIT};
+use topgg_testkit::standin::*;
 
 const RECHECK: Duration = Duration::from_secs(1);
 
