@@ -181,6 +181,9 @@ async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
         let spool_dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::new("spooler", &proxy.url_for(&direct_url), &discord.url());
         settings.spool_path = Some(spool_dir.path().join("spool.db").display().to_string());
+        // The killed instance may hold the first votes' jobs; the restarted one takes them
+        // over when that lease runs out (30 s by default).
+        settings.lease_secs = 3;
         let mut bot = BotProcess::start(&settings).await;
         let client = reqwest::Client::new();
         let create = integration_create(
