@@ -10,7 +10,7 @@ use crate::discord::{DryRunAction, DryRunSink};
 use crate::domain::ids::{ChannelId, ConnectionId, GuildId};
 use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::time::{SharedClock, Timestamp};
-use crate::send_test::{sample_integration_create, sample_project, sample_vote, send_signed};
+use crate::samples::{sample_integration_create, sample_project, sample_vote, send_signed};
 use crate::storage::{Db, JobStatus};
 
 const GUILD: &str = "111111111111111111";

@@ -15,6 +15,7 @@ pub mod guild;
 pub mod housekeeping;
 pub mod http;
 pub mod metrics;
+pub mod samples;
 pub mod send_test;
 pub mod storage;
 pub mod telemetry;

@@ -1,49 +1,17 @@
 //! The binary's commands, run as a user would run them.
 
-mod common;
-mod standin;
-
-use std::process::{Command, Output};
 use topgg_bot::domain::ids::Id;
-
-use common::{Backend, TestApp, bot_project};
-
-const BIN: &str = env!("CARGO_BIN_EXE_topgg-bot");
-
-/// Runs the binary in an empty directory with only the given environment.
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = Command::new(BIN);
-    command.args(args).current_dir(dir.path()).env_clear();
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command.output().unwrap()
-}
-
-/// [`run`] off the async runtime, for tests that also serve something.
-async fn run_async(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        run(&args, &env)
-    })
-    .await
-    .unwrap()
-}
+use topgg_testkit::process::{BotProcess, Settings, run_to_end as run};
+use topgg_testkit::standin::{self, FAKE_TOKEN};
+use topgg_testkit::{Backend, TestApp, bot_project};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-#[test]
-fn a_missing_setting_stops_start_up_with_one_line_naming_the_key_and_no_secret() {
-    let output = run(&["check"], &[("DISCORD_TOKEN", "super-secret-token-value")]);
+#[tokio::test]
+async fn a_missing_setting_stops_start_up_with_one_line_naming_the_key_and_no_secret() {
+    let output = run(&["check"], &[("DISCORD_TOKEN", "super-secret-token-value")]).await;
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -51,14 +19,14 @@ fn a_missing_setting_stops_start_up_with_one_line_naming_the_key_and_no_secret()
     assert!(!stderr.contains("super-secret-token-value"));
 }
 
-#[test]
-fn an_invalid_value_is_named_by_its_key() {
+#[tokio::test]
+async fn an_invalid_value_is_named_by_its_key() {
     let env = [
         ("DISCORD_TOKEN", "t"),
         ("TOPGG_INTEGRATION_SECRET", "s"),
         ("TOPGG_BOT__HTTP__LISTEN", "not-an-address"),
     ];
-    let output = run(&["check"], &env);
+    let output = run(&["check"], &env).await;
     assert_eq!(output.status.code(), Some(1));
     assert!(
         text(&output.stderr).contains("http.listen"),
@@ -67,9 +35,9 @@ fn an_invalid_value_is_named_by_its_key() {
     );
 }
 
-#[test]
-fn the_demo_runs_with_no_config_or_token_and_exits_0() {
-    let output = run(&["demo"], &[]);
+#[tokio::test]
+async fn the_demo_runs_with_no_config_or_token_and_exits_0() {
+    let output = run(&["demo"], &[]).await;
     let stdout = text(&output.stdout);
     assert!(
         output.status.success(),
@@ -102,12 +70,12 @@ async fn check_verifies_the_database_and_the_token_with_discord() {
     let db = format!("sqlite://{}", dir.path().join("check.db").display());
     let url = discord.url();
     let env = [
-        ("DISCORD_TOKEN", standin::FAKE_TOKEN),
+        ("DISCORD_TOKEN", FAKE_TOKEN),
         ("TOPGG_INTEGRATION_SECRET", "s"),
         ("DATABASE_URL", db.as_str()),
         ("TOPGG_BOT__DISCORD__API_URL", url.as_str()),
     ];
-    let output = run_async(&["check"], &env).await;
+    let output = run(&["check"], &env).await;
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
     assert!(
@@ -117,7 +85,7 @@ async fn check_verifies_the_database_and_the_token_with_discord() {
     let asked = discord.requests_matching("GET", "/users/@me");
     assert_eq!(
         asked[0].header("authorization"),
-        Some(format!("Bot {}", standin::FAKE_TOKEN).as_str())
+        Some(format!("Bot {}", FAKE_TOKEN).as_str())
     );
 }
 
@@ -126,12 +94,12 @@ async fn send_test_signs_a_sample_vote_that_a_deployment_accepts() {
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
     app.connect("conn-cli", "whs_cli", &bot_project()).await;
     let url = format!("{}/topgg/webhooks/conn-cli", app.base);
-    let output = run_async(&["send-test", "--url", &url, "--secret", "whs_cli"], &[]).await;
+    let output = run(&["send-test", "--url", &url, "--secret", "whs_cli"], &[]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("-> 204"));
     assert_eq!(app.db.vote_count(&Id::new("conn-cli")).await.unwrap(), 1);
 
-    let output = run_async(&["send-test", "--url", &url, "--secret", "whs_wrong"], &[]).await;
+    let output = run(&["send-test", "--url", &url, "--secret", "whs_wrong"], &[]).await;
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -141,43 +109,26 @@ async fn send_test_signs_a_sample_vote_that_a_deployment_accepts() {
 }
 
 /// Runs `topgg-bot run` (dry run) with `public_url` until it listens; returns its log lines.
-fn start_up_logs(public_url: &str) -> String {
-    use std::io::{BufRead, BufReader};
+async fn start_up_logs(public_url: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("w.db").display());
-    let mut child = Command::new(BIN)
-        .arg("run")
-        .current_dir(dir.path())
-        .env_clear()
-        .envs([
-            ("TOPGG_INTEGRATION_SECRET", "s"),
-            ("TOPGG_BOT__DISCORD__DRY_RUN", "true"),
-            ("TOPGG_BOT__HTTP__LISTEN", "127.0.0.1:0"),
-            ("TOPGG_BOT__HTTP__PUBLIC_URL", public_url),
-            ("DATABASE_URL", db.as_str()),
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut logs = Vec::new();
-    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let listening = line.contains("HTTP server listening");
-        logs.push(line);
-        if listening {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    logs.join("\n")
+    let mut settings = Settings::new("start-up", &db, "http://127.0.0.1:9");
+    settings.extra_env = vec![
+        ("TOPGG_BOT__DISCORD__DRY_RUN".into(), "true".into()),
+        ("TOPGG_BOT__HTTP__PUBLIC_URL".into(), public_url.into()),
+    ];
+    let mut bot = BotProcess::start(&settings).await;
+    let logs = bot.logs();
+    bot.kill().await;
+    logs
 }
 
-#[test]
-fn start_up_warns_when_the_public_url_is_not_https_unless_it_is_loopback() {
-    let logs = start_up_logs("http://bot.example.com");
+#[tokio::test]
+async fn start_up_warns_when_the_public_url_is_not_https_unless_it_is_loopback() {
+    let logs = start_up_logs("http://bot.example.com").await;
     assert!(logs.contains("is not https"), "{logs}");
-    assert!(!start_up_logs("https://bot.example.com").contains("is not https"));
-    assert!(!start_up_logs("http://127.0.0.1:9").contains("is not https"));
+    let https = start_up_logs("https://bot.example.com").await;
+    assert!(!https.contains("is not https"), "{https}");
+    let loopback = start_up_logs("http://127.0.0.1:9").await;
+    assert!(!loopback.contains("is not https"), "{loopback}");
 }

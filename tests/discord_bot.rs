@@ -1,21 +1,17 @@
 //! The bot end to end: signed webhooks in, the real serenity/poise client out, against the
 //! Discord stand-in (REST with faults, and a gateway that delivers slash commands).
 
-mod common;
-mod standin;
-
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use topgg_bot::domain::ids::Id;
 use topgg_bot::storage::JobStatus;
 
-use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use standin::*;
-use topgg_bot::config::Config;
 use topgg_bot::domain::time::{Clock, HOUR, ManualClock, SharedClock, SystemClock, Timestamp};
-use topgg_bot::send_test::sample_project;
+use topgg_bot::samples::sample_project;
+use topgg_bot::storage::Job;
+use topgg_testkit::standin::*;
+use topgg_testkit::{Backend, INTEGRATION_SECRET, TestApp, aim_at, eventually, integration_create};
 
 const WAIT: Duration = Duration::from_secs(10);
 const SECRET: &str = "whs_bot_test";
@@ -24,13 +20,6 @@ const CONNECTION: &str = "conn-bot";
 struct Bot {
     app: TestApp,
     discord: DiscordStandIn,
-}
-
-fn aim_at(config: &mut Config, url: &str) {
-    config.discord.dry_run = false;
-    config.discord.gateway = true;
-    config.discord.token = Some(SecretString::new(FAKE_TOKEN.into()));
-    config.discord.api_url = url.to_string();
 }
 
 impl Bot {
@@ -127,65 +116,45 @@ impl Bot {
 
     /// Waits until `channel` holds `count` messages.
     async fn messages(&self, channel: u64, count: usize, within: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            let messages = self.discord.messages_in(channel);
-            if messages.len() >= count || Instant::now() > deadline {
-                return messages;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.discord.wait_for_messages(channel, count, within).await
     }
 
     /// Waits until the one queued job has been tried and failed `attempts` times; returns when
     /// its retry is due.
     async fn retry_due(&self, attempts: i64) -> Timestamp {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let jobs = self.app.db.all_jobs().await.unwrap();
-            let retry = jobs
+        let retry = self.first_job_state(|jobs| {
+            let job = jobs
                 .iter()
                 .find(|j| j.status == JobStatus::Queued && j.attempts == attempts);
-            if let Some(job) = retry {
-                return job.due_at;
-            }
-            assert!(Instant::now() < deadline, "no retry {attempts}: {jobs:?}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            job.map(|j| j.due_at)
+        });
+        retry.await.unwrap_or_else(|| panic!("no retry {attempts}"))
     }
 
     /// Waits until no job is queued (each one done or failed), so nothing more will happen.
     async fn queue_drained(&self) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let jobs = self.app.db.all_jobs().await.unwrap();
-            if jobs.iter().all(|j| j.status != JobStatus::Queued) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "still queued: {jobs:?}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let drained = self.first_job_state(|jobs| {
+            jobs.iter()
+                .all(|j| j.status != JobStatus::Queued)
+                .then_some(())
+        });
+        drained.await.expect("a job still queued");
     }
 
     /// Waits until every job due by `at` has been worked (done or failed).
     async fn worked_until(&self, at: Timestamp) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let jobs = self.app.db.all_jobs().await.unwrap();
-            let due =
-                |j: &&topgg_bot::storage::Job| j.status == JobStatus::Queued && j.due_at <= at;
-            if !jobs.iter().any(|j| due(&j)) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "still due: {jobs:?}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let due = |j: &Job| j.status == JobStatus::Queued && j.due_at <= at;
+        let worked = self.first_job_state(|jobs| (!jobs.iter().any(due)).then_some(()));
+        worked.await.expect("a job still due");
     }
 
-    /// Waits until every job due now has been worked; used before asserting that nothing
-    /// more happened.
-    async fn settled(&self) {
-        self.worked_until(self.app.clock.now()).await;
+    /// The first `Some` that `check` finds in the job table within [`WAIT`].
+    async fn first_job_state<T>(&self, check: impl Fn(&[Job]) -> Option<T>) -> Option<T> {
+        let check = &check;
+        eventually(WAIT, || async move {
+            check(&self.app.db.all_jobs().await.unwrap())
+        })
+        .await
     }
 
     fn role_puts(&self, role: u64) -> usize {
@@ -234,7 +203,7 @@ async fn a_vote_posts_one_announcement_mentioning_only_the_voter_and_grants_the_
     assert!(roles().contains(&REWARD_ROLE_ID));
 
     assert_eq!(bot.vote("v1").await, 204, "a redelivery is acknowledged");
-    bot.settled().await;
+    bot.app.settle().await;
     assert_eq!(
         bot.discord.messages_in(POST_CHANNEL_ID).len(),
         1,
@@ -394,7 +363,7 @@ async fn missing_permissions_are_recorded_and_shown_by_topgg_status() {
         .wait_for(|r| r.path == path && r.status == 403, WAIT)
         .await;
     assert!(refused.is_some());
-    bot.settled().await;
+    bot.app.settle().await;
     assert_eq!(
         bot.discord.requests_matching("POST", &path).len(),
         1,
@@ -477,7 +446,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     let messages_path = format!("/channels/{POST_CHANNEL_ID}/messages");
 
     assert_eq!(bot.vote("v1").await, 204);
-    bot.settled().await;
+    bot.app.settle().await;
     assert!(
         bot.discord
             .requests_matching("POST", &messages_path)
@@ -530,7 +499,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     );
     bot.vote("v4").await;
     bot.messages(POST_CHANNEL_ID, 3, WAIT).await;
-    bot.settled().await;
+    bot.app.settle().await;
     assert_eq!(bot.role_puts(REWARD_ROLE_2_ID), 1);
 
     bot.command(
@@ -542,7 +511,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     bot.command(&["topgg", "channel"], vec![], ADMIN_USER_ID)
         .await;
     bot.vote("v5").await;
-    bot.settled().await;
+    bot.app.settle().await;
     assert_eq!(
         bot.role_puts(REWARD_ROLE_2_ID),
         1,
@@ -623,13 +592,12 @@ async fn a_burst_for_one_channel_is_announced_in_digests_within_its_rate_limit()
             .filter(|v| text.contains(&format!("<@{v}>")))
             .count()
     };
-    let deadline = Instant::now() + Duration::from_secs(40);
-    while mentioned(&bot.discord.messages_in(POST_CHANNEL_ID)) < voters.len()
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let messages = bot.discord.messages_in(POST_CHANNEL_ID);
+    let all_announced = |m: &[Value]| mentioned(m) >= voters.len();
+    let within = Duration::from_secs(40);
+    let messages = bot
+        .discord
+        .messages_when(POST_CHANNEL_ID, within, all_announced)
+        .await;
     assert_eq!(
         mentioned(&messages),
         voters.len(),
@@ -686,10 +654,10 @@ async fn readiness_follows_the_gateway_while_webhooks_keep_working() {
     bot.connect(ADMIN_USER_ID).await;
 
     bot.discord.set_down(false);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while readiness(&bot.app).await.0 != 200 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let ready = eventually(Duration::from_secs(30), || async {
+        (readiness(&bot.app).await.0 == 200).then_some(())
+    });
+    ready.await;
     let (status, body) = readiness(&bot.app).await;
     assert_eq!((status, body["gateway"].as_str()), (200, Some("connected")));
     bot.stop().await;

@@ -1,13 +1,11 @@
-//! Proves the Discord stand-in (tests/standin) against the real serenity 0.12.5 client.
-
-mod standin;
+//! Proves the Discord stand-in (testkit/src/standin) against the real serenity 0.12.5 client.
 
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use serde_json::json;
-use standin::*;
 use tokio::sync::mpsc;
+use topgg_testkit::standin::{self, *};
 
 const WAIT: Duration = Duration::from_secs(5);
 

@@ -1,19 +1,17 @@
 //! Group commit of votes: concurrent webhooks share transactions without changing what each
 //! vote does, on SQLite and Postgres.
 
-mod common;
-
-use common::{TestApp, server_project, vote};
 use topgg_bot::domain::events::Event;
 use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::{VoteOutcome, VoteWriter};
+use topgg_testkit::{TestApp, server_project, vote};
 
 const SECRET: &str = "whs_ingest";
 const CONNECTION: &str = "conn-ingest";
 const GUILD: &str = "1100000000000000001";
 
-on_both_backends!(
+topgg_testkit::on_both_backends!(
     concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals,
     a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it,
     a_secret_changed_by_another_instance_is_accepted_at_once,
@@ -120,11 +118,11 @@ async fn a_secret_changed_by_another_instance_is_accepted_at_once(app: &TestApp)
         .await;
     let first = vote("s-1", &server_project(GUILD), "701");
     assert_eq!(app.webhook(CONNECTION, "whs_old", &first).await.0, 204);
-    let create = common::integration_create(
+    let create = topgg_testkit::integration_create(
         CONNECTION,
         "whs_new",
         &server_project(GUILD),
-        common::OWNER_ID,
+        topgg_testkit::OWNER_ID,
     );
     let Event::IntegrationCreate(create) = Event::parse(create.to_string().as_bytes()).unwrap()
     else {

@@ -1,17 +1,15 @@
 //! The HTTP side Top.gg talks to, on a real socket, over SQLite and Postgres.
 
-mod common;
-
-use common::{
-    INTEGRATION_SECRET, OWNER_ID, TestApp, bot_project, integration_create, server_project, vote,
-};
 use serde_json::{Value, json};
 use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::signature;
+use topgg_testkit::{
+    INTEGRATION_SECRET, OWNER_ID, TestApp, bot_project, integration_create, server_project, vote,
+};
 
 const SECRET: &str = "whs_test_secret";
 
-on_both_backends!(
+topgg_testkit::on_both_backends!(
     handshake_stores_the_connection_and_answers_the_webhook_url,
     a_repeated_create_updates_the_secret,
     delete_removes_the_connection_and_later_webhooks_get_404,
@@ -264,7 +262,7 @@ async fn webhook_test_and_unknown_events_are_acknowledged(app: &TestApp) {
         )
         .await
         .unwrap();
-    let test = topgg_bot::send_test::sample_webhook_test(&server_project(guild));
+    let test = topgg_bot::samples::sample_webhook_test(&server_project(guild));
     assert_eq!(app.webhook("conn-1", SECRET, &test).await.0, 204);
     let unknown = json!({"type": "vote.delete", "data": {"id": "1"}});
     assert_eq!(app.webhook("conn-1", SECRET, &unknown).await.0, 204);
@@ -288,7 +286,9 @@ async fn webhook_test_and_unknown_events_are_acknowledged(app: &TestApp) {
 
 #[tokio::test]
 async fn health_and_readiness_answer_while_serving() {
-    let app = TestApp::start(common::Backend::Sqlite).await.unwrap();
+    let app = TestApp::start(topgg_testkit::Backend::Sqlite)
+        .await
+        .unwrap();
     let health = app
         .client
         .get(format!("{}/healthz", app.base))

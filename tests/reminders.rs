@@ -2,23 +2,22 @@
 //! stand-in's gateway, votes through signed webhooks, reminder DMs through the stand-in's
 //! `POST /users/@me/channels` and DM channel messages.
 
-mod common;
-mod standin;
-
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use topgg_bot::domain::ids::Id;
 use topgg_bot::storage::JobStatus;
 
-use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use standin::*;
 use tokio::net::TcpListener;
 use topgg_bot::app::Application;
 use topgg_bot::config::Config;
 use topgg_bot::domain::time::{Clock, HOUR, ManualClock, SharedClock, Timestamp};
-use topgg_bot::send_test::sample_project;
+use topgg_bot::samples::sample_project;
+use topgg_testkit::standin::*;
+use topgg_testkit::{
+    Backend, INTEGRATION_SECRET, TestApp, aim_at, aim_rest_at, eventually, integration_create,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 const SECRET: &str = "whs_remind_test";
@@ -29,13 +28,6 @@ const PROJECT_NAME: &str = "Remindable Bot";
 
 fn project() -> Value {
     sample_project("900000000000000009", "bot", PLATFORM_ID)
-}
-
-fn aim_at(config: &mut Config, url: &str, gateway: bool) {
-    config.discord.dry_run = false;
-    config.discord.gateway = gateway;
-    config.discord.token = Some(SecretString::new(FAKE_TOKEN.into()));
-    config.discord.api_url = url.to_string();
 }
 
 /// Votes in these tests expire this long after they are cast, on the test clock.
@@ -57,10 +49,9 @@ impl Bot {
         let discord = DiscordStandIn::builder().guild(model).start().await;
         let url = discord.url();
         let clock = Arc::new(ManualClock::starting_now());
-        let app =
-            TestApp::start_with_clock(Backend::Sqlite, clock.clone(), |c| aim_at(c, &url, true))
-                .await
-                .unwrap();
+        let app = TestApp::start_with_clock(Backend::Sqlite, clock.clone(), |c| aim_at(c, &url))
+            .await
+            .unwrap();
         let bot = Bot {
             app,
             discord,
@@ -79,7 +70,7 @@ impl Bot {
 
     async fn restart(self) -> Bot {
         let url = self.discord.url();
-        let app = self.app.restart(|c| aim_at(c, &url, true)).await;
+        let app = self.app.restart(|c| aim_at(c, &url)).await;
         Bot {
             app,
             discord: self.discord,
@@ -108,24 +99,18 @@ impl Bot {
         let (reply, token) = self.command_with_token(&["vote"], invoker).await;
         let path = format!("/webhooks/{APPLICATION_ID}/{token}");
         let second = |r: &RecordedRequest| r.method == "POST" && r.path == path && r.status == 200;
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let posts: Vec<_> = self.discord.requests().into_iter().filter(second).collect();
-            if posts.len() >= 2 {
-                return (reply, posts[1].body.clone());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no private follow-up to /vote: {posts:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let follow_up = self.discord.wait_until(WAIT, |d| {
+            let posts: Vec<_> = d.requests().into_iter().filter(second).collect();
+            posts.get(1).map(|p| p.body.clone())
+        });
+        let private = follow_up.await.expect("a private follow-up to /vote");
+        (reply, private)
     }
 
     /// Moves the clock to `at` and waits until every job then due has been worked.
     async fn advance_to(&self, at: Timestamp) {
         self.clock.set(at);
-        worked(&self.app).await;
+        self.app.settle().await;
     }
 
     async fn stop(self) {
@@ -164,14 +149,7 @@ async fn vote_until(app: &TestApp, id: &str, voter: u64, expires: Timestamp) {
 
 /// Waits until `user` has `count` DMs (or `within` passes); returns them.
 async fn dms(discord: &DiscordStandIn, user: u64, count: usize, within: Duration) -> Vec<Value> {
-    let deadline = Instant::now() + within;
-    loop {
-        let dms = discord.dms_to(user);
-        if dms.len() >= count || Instant::now() > deadline {
-            return dms;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    discord.wait_for_dms(user, count, within).await
 }
 
 /// When the queued reminders are due.
@@ -181,24 +159,6 @@ async fn reminders_due(app: &TestApp) -> Vec<Timestamp> {
         .filter(|j| j.kind() == "remind" && j.status == JobStatus::Queued)
         .map(|j| j.due_at)
         .collect()
-}
-
-/// Waits until no job due by now (on the app's clock) is still queued: each was worked, so
-/// nothing more happens until the clock moves.
-async fn worked(app: &TestApp) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let now = app.clock.now();
-        let jobs = app.db.all_jobs().await.unwrap();
-        if !jobs
-            .iter()
-            .any(|j| j.status == JobStatus::Queued && j.due_at <= now)
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "still due: {jobs:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// `topgg_bot_discord_actions_total{kind="remind",outcome=...}` from `/metrics` (0 if absent).
@@ -265,7 +225,7 @@ async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires(
     assert_reminder(&got[0]);
     let open = bot.discord.requests_matching("POST", "/users/@me/channels");
     assert_eq!(open[0].body["recipient_id"], PLAIN_USER_ID.to_string());
-    worked(&bot.app).await;
+    bot.app.settle().await;
     assert_eq!(bot.discord.dms_to(PLAIN_USER_ID).len(), 1, "exactly one");
     assert_eq!(remind_metric(&bot.app, "done").await, 1);
     let status = bot.command(&["topgg", "status"], ADMIN_USER_ID).await;
@@ -325,7 +285,7 @@ async fn a_new_vote_reschedules_the_reminder_to_its_expiry() {
     bot.clock.set(second);
     let got = dms(&bot.discord, PLAIN_USER_ID, 1, WAIT).await;
     assert_eq!(got.len(), 1);
-    worked(&bot.app).await;
+    bot.app.settle().await;
     assert_eq!(
         bot.discord.dms_to(PLAIN_USER_ID).len(),
         1,
@@ -378,17 +338,16 @@ async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() 
         .await
         .expect("the DM was attempted and refused");
     let user = PLAIN_USER_ID.to_string();
-    let deadline = Instant::now() + WAIT;
-    while bot
-        .app
-        .db
-        .reminder_is_on(&Id::new(CONNECTION), &Id::new(&user))
-        .await
-        .unwrap()
-    {
-        assert!(Instant::now() < deadline, "reminders still on after 50007");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let off = eventually(WAIT, || async {
+        let on = bot
+            .app
+            .db
+            .reminder_is_on(&Id::new(CONNECTION), &Id::new(&user))
+            .await
+            .unwrap();
+        (!on).then_some(())
+    });
+    off.await.expect("reminders turned off after 50007");
 
     let (public, private) = bot.vote_command(PLAIN_USER_ID).await;
     assert!(
@@ -435,7 +394,7 @@ async fn a_restart_between_the_vote_and_its_expiry_still_sends_exactly_one() {
     bot.clock.set(expiry);
     let got = dms(&bot.discord, PLAIN_USER_ID, 1, WAIT).await;
     assert_eq!(got.len(), 1);
-    worked(&bot.app).await;
+    bot.app.settle().await;
     assert_eq!(bot.discord.dms_to(PLAIN_USER_ID).len(), 1);
     bot.stop().await;
 }
@@ -448,7 +407,7 @@ async fn second_instance(
 ) -> tokio::sync::oneshot::Sender<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut config = Config::default();
-    aim_at(&mut config, discord, false);
+    aim_rest_at(&mut config, discord);
     config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
     config.database.url = database_url.to_string();
     config.http.public_url = format!("http://{}", listener.local_addr().unwrap());
@@ -467,7 +426,7 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
     let discord = DiscordStandIn::start().await;
     let url = discord.url();
     let clock = Arc::new(ManualClock::starting_now());
-    let aim = |c: &mut Config| aim_at(c, &url, false);
+    let aim = |c: &mut Config| aim_rest_at(c, &url);
     let Some(app) = TestApp::start_with_clock(Backend::Postgres, clock.clone(), aim).await else {
         return;
     };
@@ -493,7 +452,7 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
         let got = dms(&discord, *voter, 1, WAIT).await;
         assert_eq!(got.len(), 1, "voter {voter}");
     }
-    worked(&app).await;
+    app.settle().await;
     for voter in &voters {
         assert_eq!(
             discord.dms_to(*voter).len(),
@@ -510,7 +469,7 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
     let discord = DiscordStandIn::start().await;
     let url = discord.url();
     let clock = Arc::new(ManualClock::starting_now());
-    let aim = |c: &mut Config| aim_at(c, &url, false);
+    let aim = |c: &mut Config| aim_rest_at(c, &url);
     let app = TestApp::start_with_clock(Backend::Sqlite, clock.clone(), aim)
         .await
         .unwrap();
@@ -529,12 +488,12 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
     }
     clock.set(expires);
     let all_sent = |r: &RecordedRequest| r.status == 200 && r.path.starts_with("/channels/");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while discord.requests().iter().filter(|r| all_sent(r)).count() < voters.len() {
-        assert!(Instant::now() < deadline, "not every reminder was sent");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    worked(&app).await;
+    let sent = discord.wait_until(Duration::from_secs(60), |d| {
+        let count = d.requests().iter().filter(|r| all_sent(r)).count();
+        (count >= voters.len()).then_some(())
+    });
+    sent.await.expect("every reminder was sent");
+    app.settle().await;
     for voter in &voters {
         assert_eq!(discord.dms_to(*voter).len(), 1, "voter {voter}");
     }
@@ -610,7 +569,7 @@ mod queue {
         assert_eq!(figures.opted_in, 0);
     }
 
-    crate::on_both_backends!(
+    topgg_testkit::on_both_backends!(
         one_reminder_per_voter_and_project_however_many_guilds_link_it,
         integration_delete_removes_opt_ins_and_queued_reminders,
     );

@@ -1,17 +1,16 @@
 //! The storage layer's promises, on a real SQLite file and a real Postgres database, without
 //! a running worker (so queued work stays visible).
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Backend, drop_postgres_database, fresh_postgres_database};
 use topgg_bot::domain::events::{Event, Vote};
 use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
 use topgg_bot::domain::time::Timestamp;
-use topgg_bot::send_test::{sample_integration_create, sample_project, sample_vote};
+use topgg_bot::samples::{sample_integration_create, sample_project, sample_vote};
 use topgg_bot::storage::{Connection, Db, JobId, JobStatus, VoteOutcome};
+use topgg_testkit::postgres::{drop_postgres_database, fresh_postgres_database};
+use topgg_testkit::{Backend, BackendFixture};
 
 const GUILD: &str = "700000000000000001";
 
@@ -21,7 +20,7 @@ struct Scratch {
     postgres: Option<String>,
 }
 
-impl Scratch {
+impl BackendFixture for Scratch {
     async fn open(backend: Backend) -> Option<Scratch> {
         let dir = tempfile::tempdir().unwrap();
         let (url, postgres) = match backend {
@@ -49,7 +48,9 @@ impl Scratch {
             drop_postgres_database(&name).await;
         }
     }
+}
 
+impl Scratch {
     /// A server project linked to GUILD with a channel and a temporary reward role.
     async fn connection(&self, id: &str) -> Connection {
         let project = sample_project("p1", "server", GUILD);
@@ -92,28 +93,8 @@ fn vote(id: &str, voter: &str) -> Vote {
     vote
 }
 
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let s = super::Scratch::open(super::Backend::Sqlite).await.unwrap();
-                super::$case(&s).await;
-                s.close().await;
-            }
-        )* }
-        mod postgres { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let Some(s) = super::Scratch::open(super::Backend::Postgres).await else { return };
-                super::$case(&s).await;
-                s.close().await;
-            }
-        )* }
-    };
-}
+topgg_testkit::on_both_backends!(Scratch;
 
-on_both!(
     a_vote_queues_an_announcement_a_grant_and_a_removal_at_expiry,
     deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals,
     concurrent_claimers_never_get_the_same_job,

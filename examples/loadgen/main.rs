@@ -12,8 +12,6 @@ mod load;
 mod peer;
 mod report;
 mod server;
-#[path = "../../tests/standin/mod.rs"]
-mod standin;
 mod votes;
 
 use std::path::PathBuf;
@@ -27,6 +25,7 @@ use clap::{Parser, ValueEnum};
 use load::{Outcome, Pace};
 use server::{Launch, RssSampler, Server};
 use standin::{DiscordStandIn, GUILD_ID, text_channel};
+use topgg_testkit::standin;
 use votes::Connection;
 
 const INTEGRATION_SECRET: &str = "loadgen-integration-secret";

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use anyhow::ensure;
 use chrono::{Duration, Utc};
 use topgg_bot::domain::signature;
-use topgg_bot::send_test::{sample_integration_create, sample_project};
+use topgg_bot::samples::{sample_integration_create, sample_project};
 
 use crate::client::{self, Conn};
 use crate::load::MakeRequest;

@@ -6,7 +6,7 @@ use crate::discord::{Discord, DryRunAction, DryRunSink};
 use crate::domain::events::Event;
 use crate::domain::ids::ChannelId;
 use crate::domain::time::{Clock as _, Timestamp};
-use crate::send_test::{sample_integration_create, sample_project};
+use crate::samples::{sample_integration_create, sample_project};
 
 const GUILD: u64 = 700_000_000_000_000_001;
 const OWNER: u64 = 800_000_000_000_000_001;

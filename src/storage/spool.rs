@@ -187,8 +187,8 @@ mod tests {
     use crate::domain::events::Event;
 
     fn sample() -> (Connection, Vote) {
-        let project = crate::send_test::sample_project("p", "server", "1");
-        let body = crate::send_test::sample_vote("v1", &project, "42", "name");
+        let project = crate::samples::sample_project("p", "server", "1");
+        let body = crate::samples::sample_vote("v1", &project, "42", "name");
         let Event::VoteCreate(vote) = Event::parse(body.to_string().as_bytes()).unwrap() else {
             panic!("not a vote")
         };

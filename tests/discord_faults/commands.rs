@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection as _;
 
-use crate::standin::*;
 use crate::{Bot, WAIT};
+use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_command_registration_is_retried_while_commands_already_work() {

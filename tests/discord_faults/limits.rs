@@ -6,7 +6,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use topgg_bot::discord::{DiscordError, DiscordRest};
 
-use crate::standin::*;
+use topgg_testkit::standin::*;
 
 fn client(discord: &DiscordStandIn) -> DiscordRest {
     let token = SecretString::new(FAKE_TOKEN.into());

@@ -2,11 +2,6 @@
 //! against the Discord stand-in (gateway loss, command registration failing, a revoked token,
 //! global 429s and the global request rate, lost responses, slow commands).
 
-#[path = "../common/mod.rs"]
-mod common;
-#[path = "../standin/mod.rs"]
-mod standin;
-
 mod commands;
 mod limits;
 mod nonce;
@@ -15,12 +10,11 @@ mod token;
 
 use std::time::{Duration, Instant};
 
-use common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use standin::*;
 use topgg_bot::config::Config;
-use topgg_bot::send_test::sample_project;
+use topgg_bot::samples::sample_project;
+use topgg_testkit::standin::*;
+use topgg_testkit::{Backend, INTEGRATION_SECRET, TestApp, aim_at, integration_create};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 const SECRET: &str = "whs_discord_faults";
@@ -29,14 +23,6 @@ const CONNECTION: &str = "conn-discord-faults";
 pub struct Bot {
     pub app: TestApp,
     pub discord: DiscordStandIn,
-}
-
-/// Points the app at the stand-in, gateway on.
-pub fn aim_at(config: &mut Config, url: &str) {
-    config.discord.dry_run = false;
-    config.discord.gateway = true;
-    config.discord.token = Some(SecretString::new(FAKE_TOKEN.into()));
-    config.discord.api_url = url.to_string();
 }
 
 impl Bot {
@@ -131,14 +117,9 @@ impl Bot {
         within: Duration,
         pred: impl Fn(&[Value]) -> bool,
     ) -> Vec<Value> {
-        let start = Instant::now();
-        loop {
-            let messages = self.discord.messages_in(POST_CHANNEL_ID);
-            if pred(&messages) || start.elapsed() > within {
-                return messages;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.discord
+            .messages_when(POST_CHANNEL_ID, within, pred)
+            .await
     }
 
     pub async fn stop(self) {

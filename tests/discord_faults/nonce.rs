@@ -1,11 +1,10 @@
 //! A digest whose response was lost (Discord posted it, the connection broke) is retried
 //! under its nonce, even when newer votes for the channel are due at the same time.
 
-use std::time::{Duration, Instant};
-use topgg_bot::storage::JobStatus;
+use std::time::Duration;
 
-use crate::standin::*;
 use crate::{Bot, WAIT, mentions};
+use topgg_testkit::standin::*;
 
 const FIRST_VOTER: u64 = 1_700_000_000_000_000_000;
 
@@ -47,21 +46,7 @@ async fn a_digest_whose_response_was_lost_is_posted_exactly_once() {
 
     let everyone = |m: &[serde_json::Value]| voters.iter().all(|v| mentions(m, *v) >= 1);
     bot.messages_until(Duration::from_secs(30), everyone).await;
-    let deadline = Instant::now() + WAIT;
-    while bot
-        .app
-        .db
-        .all_jobs()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|j| j.status == JobStatus::Queued)
-        .count()
-        > 0
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    bot.app.settle().await;
     let messages = bot.discord.messages_in(POST_CHANNEL_ID);
     for voter in &voters {
         assert_eq!(

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 use topgg_bot::storage::JobStatus;
 
-use crate::standin::*;
 use crate::{Bot, WAIT};
+use topgg_testkit::standin::*;
 
 const RECHECK: Duration = Duration::from_secs(1);
 

@@ -2,34 +2,15 @@
 //! bounded, accept errors are survived, rejections cannot flood the logs, and SIGTERM ends
 //! the process promptly. Real sockets; the real binary where logs or signals matter.
 
-#[path = "../common/mod.rs"]
-mod common;
-#[allow(dead_code)]
-#[path = "../operations/process.rs"]
-mod process;
-
-/// What `process` needs of the Discord stand-in: these tests never reach Discord.
-mod standin {
-    pub const FAKE_TOKEN: &str = "stand-in-token";
-}
-
 mod limits;
 mod rejections;
 mod shutdown;
 mod slow_clients;
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// Fails the test instead of letting it hang.
-pub async fn bounded<F: Future<Output = ()>>(limit: Duration, test: F) {
-    tokio::time::timeout(limit, test)
-        .await
-        .unwrap_or_else(|_| panic!("the test did not finish within {limit:?}"));
-}
 
 /// A TCP connection to `base` (`http://host:port`).
 pub async fn connect(base: &str) -> TcpStream {

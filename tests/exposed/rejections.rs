@@ -4,28 +4,21 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use topgg_bot::domain::signature;
+use serde_json::Value;
 
-use crate::common::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project, vote};
-use crate::process::{BotProcess, Settings};
-use crate::{bounded, sample, scrape};
+use crate::{sample, scrape};
+use topgg_testkit::process::{BotProcess, Settings};
+use topgg_testkit::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project, vote};
+use topgg_testkit::{bounded, post_signed};
 
 const CONNECTION: &str = "conn-exposed";
 const SECRET: &str = "whs_exposed";
 const PER_ROUTE: usize = 500;
 
 /// POSTs `body` to `url` signed with `secret`; the status.
-async fn post(client: &reqwest::Client, url: &str, secret: &str, body: &[u8]) -> u16 {
-    let header = signature::sign(secret, chrono::Utc::now().timestamp(), body);
-    let response = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("x-topgg-signature", header)
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("send");
-    response.status().as_u16()
+async fn post(client: &reqwest::Client, url: &str, secret: &str, body: &Value) -> u16 {
+    let (status, _) = post_signed(client, url, secret, body).await.expect("send");
+    status
 }
 
 fn rejections(metrics: &str, route: &str) -> f64 {
@@ -43,12 +36,12 @@ async fn a_thousand_bad_signatures_are_all_counted_but_logged_only_a_few_lines()
         let bot = BotProcess::start(&Settings::new("rej", &url, "http://127.0.0.1:9")).await;
         let client = reqwest::Client::new();
         let project = server_project("1100000000000000001");
-        let create = integration_create(CONNECTION, SECRET, &project, OWNER_ID).to_string();
+        let create = integration_create(CONNECTION, SECRET, &project, OWNER_ID);
         let config_url = format!("{}/topgg/integration", bot.base);
-        let status = post(&client, &config_url, INTEGRATION_SECRET, create.as_bytes()).await;
+        let status = post(&client, &config_url, INTEGRATION_SECRET, &create).await;
         assert_eq!(status, 200);
         let hook = format!("{}/topgg/webhooks/{CONNECTION}", bot.base);
-        let body = vote("bad-1", &project, "1").to_string().into_bytes();
+        let body = vote("bad-1", &project, "1");
         let started = Instant::now();
         let targets = (0..PER_ROUTE).flat_map(|_| [&hook, &config_url]);
         let statuses: Vec<u16> = futures_util::stream::iter(targets)

@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, SqliteConnection};
 use tokio::io::AsyncWriteExt;
-use topgg_bot::domain::signature;
 
-use crate::common::{Backend, TestApp, server_project, vote};
-use crate::process::{BotProcess, Settings};
-use crate::{bounded, connect};
+use crate::connect;
+use topgg_testkit::process::{BotProcess, Settings};
+use topgg_testkit::{Backend, TestApp, server_project, vote};
+use topgg_testkit::{bounded, post_signed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_with_twenty_half_sent_requests_ends_the_process_within_ten_seconds() {
@@ -54,25 +54,22 @@ async fn a_request_being_worked_on_when_shutdown_begins_is_still_answered() {
             .execute(&mut holder)
             .await
             .unwrap();
-        let body = serde_json::to_vec(&vote("drain-1", &project, "1")).unwrap();
-        let header = signature::sign("whs_drain", chrono::Utc::now().timestamp(), &body);
-        let request = app
-            .client
-            .post(format!("{}/topgg/webhooks/conn-drain", app.base))
-            .header("x-topgg-signature", header)
-            .body(body)
-            .send();
-        let answer = tokio::spawn(request);
+        let body = vote("drain-1", &project, "1");
+        let (client, url) = (
+            app.client.clone(),
+            format!("{}/topgg/webhooks/conn-drain", app.base),
+        );
+        let answer =
+            tokio::spawn(async move { post_signed(&client, &url, "whs_drain", &body).await });
         // Time for the server to read the request; too little makes this fail, not pass.
         tokio::time::sleep(Duration::from_secs(1)).await;
         let stopping = tokio::spawn(app.stop());
         tokio::time::sleep(Duration::from_millis(500)).await;
         sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
-        let answer = answer
+        let (status, _) = answer
             .await
             .unwrap()
             .expect("an answer, not a closed connection");
-        let status = answer.status().as_u16();
         assert!(status == 204 || status == 503, "{status}");
         stopping.await.unwrap();
     })

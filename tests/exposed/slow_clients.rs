@@ -6,8 +6,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use topgg_bot::config::Config;
 
-use crate::common::{Backend, TestApp};
-use crate::{bounded, closed_within, connect, sample, scrape, trickle};
+use crate::{closed_within, connect, sample, scrape, trickle};
+use topgg_testkit::bounded;
+use topgg_testkit::{Backend, TestApp};
 
 /// A generous bound for a 1 s timeout on a loaded machine.
 const CUT_OFF_BY: Duration = Duration::from_secs(5);

@@ -7,15 +7,19 @@ use std::time::Duration;
 use topgg_bot::domain::ids::Id;
 
 use sqlx::Connection as _;
-use topgg_bot::send_test::{sample_vote, send_signed};
+use topgg_bot::samples::sample_vote;
 use topgg_bot::storage::Db;
+use topgg_testkit::post_signed;
 
-use crate::common::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
-use crate::process::{BotProcess, Settings};
-use crate::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
-use crate::{CONNECTION, SECRET, bounded, mentions};
+use crate::{CONNECTION, SECRET, mentions};
+use topgg_testkit::process::{BotProcess, Settings};
+use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
+use topgg_testkit::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
+use topgg_testkit::{bounded, eventually};
 
 const SENDERS: usize = 8;
+/// Votes acknowledged before the SIGKILL, which lands while the senders keep sending.
+const LOAD_BEFORE_KILL: usize = 100;
 
 /// Vote `n` of sender `s`; each has its own voter, so a mention names exactly one vote.
 fn crash_vote(s: usize, n: usize) -> (String, String, serde_json::Value) {
@@ -25,9 +29,11 @@ fn crash_vote(s: usize, n: usize) -> (String, String, serde_json::Value) {
     (id, voter, body)
 }
 
-/// Sends votes from `SENDERS` tasks until `stop`; returns (vote id, voter) of each 204.
-async fn send_until(base: String, stop: Arc<AtomicBool>) -> Vec<(String, String)> {
-    let acked = Arc::new(Mutex::new(Vec::new()));
+/// (vote id, voter) of each vote answered 204.
+type Acked = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Sends votes from `SENDERS` tasks until `stop`, adding each 204 to `acked`.
+async fn send_until(base: String, stop: Arc<AtomicBool>, acked: Acked) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
@@ -43,8 +49,7 @@ async fn send_until(base: String, stop: Arc<AtomicBool>) -> Vec<(String, String)
                         break;
                     }
                     let (id, voter, body) = crash_vote(s, n);
-                    let body = serde_json::to_vec(&body).unwrap();
-                    if let Ok((204, _)) = send_signed(&client, &url, SECRET, &body).await {
+                    if let Ok((204, _)) = post_signed(&client, &url, SECRET, &body).await {
                         acked.lock().unwrap().push((id, voter));
                     }
                 }
@@ -54,7 +59,6 @@ async fn send_until(base: String, stop: Arc<AtomicBool>) -> Vec<(String, String)
     for sender in senders {
         sender.await.unwrap();
     }
-    Arc::try_unwrap(acked).unwrap().into_inner().unwrap()
 }
 
 async fn stored_votes(database_url: &str) -> HashMap<String, String> {
@@ -73,9 +77,8 @@ async fn connect(bot: &BotProcess, database_url: &str) {
         &server_project(&GUILD_ID.to_string()),
         OWNER_ID,
     );
-    let body = serde_json::to_vec(&create).unwrap();
     let url = format!("{}/topgg/integration", bot.base);
-    let (status, _) = send_signed(&reqwest::Client::new(), &url, INTEGRATION_SECRET, &body)
+    let (status, _) = post_signed(&reqwest::Client::new(), &url, INTEGRATION_SECRET, &create)
         .await
         .unwrap();
     assert_eq!(status, 200);
@@ -104,16 +107,15 @@ async fn after_sigkill_under_load_and_a_restart_every_acknowledged_vote_is_store
         let mut bot = BotProcess::start(&settings).await;
         connect(&bot, &database_url).await;
         let stop = Arc::new(AtomicBool::new(false));
-        let load = tokio::spawn(send_until(bot.base.clone(), stop.clone()));
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let acked = Acked::default();
+        let load = tokio::spawn(send_until(bot.base.clone(), stop.clone(), acked.clone()));
+        let loaded = || async { (acked.lock().unwrap().len() >= LOAD_BEFORE_KILL).then_some(()) };
+        let under_load = eventually(Duration::from_secs(60), loaded).await;
+        assert!(under_load.is_some(), "the load never got going");
         bot.kill().await;
         stop.store(true, Ordering::Relaxed);
-        let acked = load.await.unwrap();
-        assert!(
-            acked.len() >= 20,
-            "the load was too small to mean anything: {}",
-            acked.len()
-        );
+        load.await.unwrap();
+        let acked = acked.lock().unwrap().clone();
         let _restarted = BotProcess::start(&settings).await;
         let stored = stored_votes(&database_url).await;
         let missing: Vec<_> = acked
@@ -125,13 +127,14 @@ async fn after_sigkill_under_load_and_a_restart_every_acknowledged_vote_is_store
             "acknowledged but not stored: {missing:?}"
         );
         let voters: HashSet<&String> = stored.values().collect();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-        while mentions(&discord, POST_CHANNEL_ID).len() < voters.len()
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        let counts = mentions(&discord, POST_CHANNEL_ID);
+        let all_announced = |d: &DiscordStandIn| {
+            let counts = mentions(d, POST_CHANNEL_ID);
+            (counts.len() >= voters.len()).then_some(counts)
+        };
+        let counts = discord
+            .wait_until(Duration::from_secs(90), all_announced)
+            .await
+            .unwrap_or_else(|| mentions(&discord, POST_CHANNEL_ID));
         let unannounced = voters
             .iter()
             .filter(|v| !counts.contains_key(v.as_str()))

@@ -9,9 +9,10 @@ use topgg_bot::storage::JobStatus;
 
 use sqlx::Connection as _;
 
-use crate::common::{Backend, TestApp, server_project};
-use crate::standin::{GUILD_ID, POST_CHANNEL_ID};
-use crate::{CONNECTION, SECRET, bounded, vote, vote_id};
+use crate::{CONNECTION, SECRET, vote, vote_id};
+use topgg_testkit::bounded;
+use topgg_testkit::standin::{GUILD_ID, POST_CHANNEL_ID};
+use topgg_testkit::{Backend, TestApp, server_project};
 
 /// A tmpfs of `size` mounted on a fresh directory, unmounted when dropped.
 struct Tmpfs {

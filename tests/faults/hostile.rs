@@ -7,10 +7,11 @@ use topgg_bot::domain::ids::Id;
 use chrono::Utc;
 use topgg_bot::domain::signature;
 
-use crate::common::{Backend, INTEGRATION_SECRET, OWNER_ID, TestApp, integration_create};
 use crate::raw;
 use crate::transport::{abandoned, transport_attacks};
-use crate::{CONNECTION, SECRET, bounded, vote};
+use crate::{CONNECTION, SECRET, vote};
+use topgg_testkit::bounded;
+use topgg_testkit::{Backend, INTEGRATION_SECRET, OWNER_ID, TestApp, integration_create};
 
 pub const HOOK: &str = "/topgg/webhooks/conn-faults";
 pub const CONFIG_URL: &str = "/topgg/integration";
@@ -219,7 +220,7 @@ async fn fifty_hostile_requests_get_4xx_and_the_process_stays_healthy() {
         let create = integration_create(
             CONNECTION,
             SECRET,
-            &crate::common::server_project("1100000000000000001"),
+            &topgg_testkit::server_project("1100000000000000001"),
             OWNER_ID,
         );
         assert_eq!(

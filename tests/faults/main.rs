@@ -1,14 +1,6 @@
 //! Faults the service must survive: hostile requests, a Discord outage, a database outage
 //! and SIGKILL under load. Every test is bounded in time.
 
-#[path = "../common/mod.rs"]
-mod common;
-#[allow(dead_code)]
-#[path = "../operations/process.rs"]
-mod process;
-#[path = "../standin/mod.rs"]
-mod standin;
-
 mod crash;
 mod disk;
 mod hostile;
@@ -19,36 +11,18 @@ mod spool;
 mod transport;
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::time::Duration;
 
-use secrecy::SecretString;
-use topgg_bot::config::Config;
+use topgg_testkit::standin;
 
 /// The connection every test makes: a server project, so it links itself to the stand-in's
 /// guild.
 pub const CONNECTION: &str = "conn-faults";
 pub const SECRET: &str = "whs_faults";
 
-/// Fails the test instead of letting it hang.
-pub async fn bounded<F: Future<Output = ()>>(limit: Duration, test: F) {
-    tokio::time::timeout(limit, test)
-        .await
-        .unwrap_or_else(|_| panic!("the test did not finish within {limit:?}"));
-}
-
-/// Real Discord REST calls, to the stand-in at `url`, without a gateway.
-pub fn aim_at(config: &mut Config, url: &str) {
-    config.discord.dry_run = false;
-    config.discord.gateway = false;
-    config.discord.token = Some(SecretString::new(standin::FAKE_TOKEN.into()));
-    config.discord.api_url = url.to_string();
-}
-
 /// `vote.create` number `i` of a test, from its own voter [`voter_id`]`(i)`.
 pub fn vote(i: usize) -> serde_json::Value {
-    let project = common::server_project(&standin::GUILD_ID.to_string());
-    topgg_bot::send_test::sample_vote(&vote_id(i), &project, &voter_id(i), "voter")
+    let project = topgg_testkit::server_project(&standin::GUILD_ID.to_string());
+    topgg_bot::samples::sample_vote(&vote_id(i), &project, &voter_id(i), "voter")
 }
 
 pub fn voter_id(i: usize) -> String {

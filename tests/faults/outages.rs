@@ -4,9 +4,10 @@
 use std::time::Duration;
 use topgg_bot::domain::ids::Id;
 
-use crate::common::{Backend, TestApp, server_project};
-use crate::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
-use crate::{CONNECTION, SECRET, aim_at, bounded, mentions, vote, voter_id};
+use crate::{CONNECTION, SECRET, mentions, vote, voter_id};
+use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID, RecordedRequest};
+use topgg_testkit::{Backend, TestApp, server_project};
+use topgg_testkit::{aim_rest_at, bounded};
 
 /// Connects the test connection (linked to the stand-in's guild) and sets its channel.
 async fn connect_with_channel(app: &TestApp) {
@@ -30,7 +31,7 @@ async fn votes_queued_while_discord_is_down_are_all_announced_once_it_is_back() 
     bounded(Duration::from_secs(90), async {
         let discord = DiscordStandIn::start().await;
         let url = discord.url();
-        let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url))
+        let app = TestApp::start_with(Backend::Sqlite, |c| aim_rest_at(c, &url))
             .await
             .unwrap();
         connect_with_channel(&app).await;
@@ -38,21 +39,20 @@ async fn votes_queued_while_discord_is_down_are_all_announced_once_it_is_back() 
         for i in 0..10 {
             assert_eq!(app.webhook(CONNECTION, SECRET, &vote(i)).await.0, 204);
         }
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        let tried = |r: &RecordedRequest| r.method == "POST" && r.path.starts_with("/channels/");
+        let attempt = discord.wait_for(tried, Duration::from_secs(10)).await;
+        assert!(attempt.is_some(), "it tried");
         assert!(discord.messages_in(POST_CHANNEL_ID).is_empty());
-        assert!(
-            !discord.requests_matching("POST", "/channels/").is_empty(),
-            "it tried"
-        );
         discord.set_down(false);
         let voters: Vec<String> = (0..10).map(voter_id).collect();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while mentions(&discord, POST_CHANNEL_ID).len() < 10
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let counts = mentions(&discord, POST_CHANNEL_ID);
+        let all_announced = |d: &DiscordStandIn| {
+            let counts = mentions(d, POST_CHANNEL_ID);
+            (counts.len() >= 10).then_some(counts)
+        };
+        let counts = discord
+            .wait_until(Duration::from_secs(60), all_announced)
+            .await
+            .unwrap_or_else(|| mentions(&discord, POST_CHANNEL_ID));
         for voter in &voters {
             assert_eq!(
                 counts.get(voter),

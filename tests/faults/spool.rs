@@ -8,25 +8,26 @@ use topgg_bot::domain::ids::Id;
 
 use sqlx::Connection as _;
 use topgg_bot::domain::time::{Clock, SystemClock};
-use topgg_bot::send_test::send_signed;
+use topgg_testkit::post_signed;
 
-use crate::common::{
-    Backend, INTEGRATION_SECRET, OWNER_ID, TestApp, fresh_postgres_database, integration_create,
-    server_project,
-};
-use crate::process::{BotProcess, Settings};
 use crate::proxy::{Proxy, host_port};
-use crate::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
-use crate::{CONNECTION, SECRET, aim_at, bounded, mentions, vote, vote_id, voter_id};
+use crate::{CONNECTION, SECRET, mentions, vote, vote_id, voter_id};
+use topgg_testkit::process::{BotProcess, Settings};
+use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
+use topgg_testkit::{
+    Backend, INTEGRATION_SECRET, OWNER_ID, TestApp, integration_create, server_project,
+};
+use topgg_testkit::{aim_rest_at, bounded};
 
-/// How long Postgres refuses connections: `TOPGG_TEST_SPOOL_OUTAGE_SECS`, default 12 (longer
-/// than Top.gg's ~7 s retry window; nothing in the spool depends on the outage's length, and
-/// the suite shares 2 cores, so 60 s is opt-in).
+/// How long Postgres refuses connections: `TOPGG_TEST_SPOOL_OUTAGE_SECS`, default 4. Nothing
+/// in the spool depends on the outage's length once it outlasts the pool's 1 s acquire timeout
+/// a few times (votes keep arriving, are spooled, then moved); a long outage (say 60 s, past
+/// Top.gg's ~7 s retry window) is opt-in because the suite shares 2 cores.
 fn outage() -> Duration {
     let secs = std::env::var("TOPGG_TEST_SPOOL_OUTAGE_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(12);
+        .unwrap_or(4);
     Duration::from_secs(secs)
 }
 
@@ -59,15 +60,17 @@ async fn wait_stored(database_url: &str, n: usize) -> HashMap<String, i64> {
 
 /// Waits until each of `voters` is announced, then checks each was announced exactly once.
 async fn assert_announced_once(discord: &DiscordStandIn, voters: &[String]) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while voters
-        .iter()
-        .any(|v| !mentions(discord, POST_CHANNEL_ID).contains_key(v))
-    {
-        assert!(Instant::now() < deadline, "not every voter was announced");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let counts = mentions(discord, POST_CHANNEL_ID);
+    let every_voter = |d: &DiscordStandIn| {
+        let counts = mentions(d, POST_CHANNEL_ID);
+        voters
+            .iter()
+            .all(|v| counts.contains_key(v))
+            .then_some(counts)
+    };
+    let counts = discord
+        .wait_until(Duration::from_secs(60), every_voter)
+        .await;
+    let counts = counts.expect("every voter announced");
     for voter in voters {
         assert_eq!(counts.get(voter), Some(&1), "{voter} announced once");
     }
@@ -83,7 +86,7 @@ async fn get_json(client: &reqwest::Client, url: String) -> (u16, serde_json::Va
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_moves_each_once() {
     bounded(Duration::from_secs(240), async {
-        let Some((direct_url, _)) = fresh_postgres_database().await else {
+        let Some((direct_url, _)) = topgg_testkit::postgres::fresh_postgres_database().await else {
             return;
         };
         let proxy = Proxy::start(host_port(&direct_url)).await;
@@ -92,7 +95,7 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
         let spool_dir = tempfile::tempdir().unwrap();
         let spool_path = spool_dir.path().join("spool.db");
         let app = TestApp::start_with(Backend::Postgres, |c| {
-            aim_at(c, &api);
+            aim_rest_at(c, &api);
             c.database.url = proxy.url_for(&c.database.url);
             c.database.spool_path = spool_path.display().to_string();
         })
@@ -174,7 +177,8 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
     bounded(Duration::from_secs(180), async {
-        let Some((direct_url, name)) = fresh_postgres_database().await else {
+        let Some((direct_url, name)) = topgg_testkit::postgres::fresh_postgres_database().await
+        else {
             return;
         };
         let proxy = Proxy::start(host_port(&direct_url)).await;
@@ -182,6 +186,9 @@ async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
         let spool_dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::new("spooler", &proxy.url_for(&direct_url), &discord.url());
         settings.spool_path = Some(spool_dir.path().join("spool.db").display().to_string());
+        // The killed instance may hold the first votes' jobs; the restarted one takes them
+        // over when that lease runs out (30 s by default).
+        settings.lease_secs = 3;
         let mut bot = BotProcess::start(&settings).await;
         let client = reqwest::Client::new();
         let create = integration_create(
@@ -191,8 +198,7 @@ async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
             OWNER_ID,
         );
         let url = format!("{}/topgg/integration", bot.base);
-        let body = serde_json::to_vec(&create).unwrap();
-        let (status, _) = send_signed(&client, &url, INTEGRATION_SECRET, &body)
+        let (status, _) = post_signed(&client, &url, INTEGRATION_SECRET, &create)
             .await
             .unwrap();
         assert_eq!(status, 200);
@@ -211,8 +217,9 @@ async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
 
         let webhook = format!("{}/topgg/webhooks/{CONNECTION}", bot.base);
         let send = async |i: usize| {
-            let body = serde_json::to_vec(&vote(i)).unwrap();
-            let (status, text) = send_signed(&client, &webhook, SECRET, &body).await.unwrap();
+            let (status, text) = post_signed(&client, &webhook, SECRET, &vote(i))
+                .await
+                .unwrap();
             assert_eq!(status, 204, "vote {i}: {text}");
         };
         for i in 0..3 {
@@ -230,7 +237,7 @@ async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
         let voters: Vec<String> = (0..23).map(voter_id).collect();
         assert_announced_once(&discord, &voters).await;
         drop(_restarted);
-        crate::common::drop_postgres_database(&name).await;
+        topgg_testkit::postgres::drop_postgres_database(&name).await;
     })
     .await;
 }

@@ -1,10 +1,10 @@
 //! Hostile requests at the transport level (HTTP framing, sizes, routes), written as raw
 //! bytes; the webhook-level ones are in `hostile`.
 
-use crate::common::INTEGRATION_SECRET;
 use crate::hostile::{CONFIG_URL, HOOK, signed};
 use crate::raw;
 use crate::{SECRET, vote};
+use topgg_testkit::INTEGRATION_SECRET;
 
 /// Requests no HTTP client should send, or that break the routes' limits.
 pub fn transport_attacks() -> Vec<(&'static str, Vec<u8>)> {

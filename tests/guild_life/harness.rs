@@ -3,13 +3,11 @@
 use std::time::{Duration, Instant};
 use topgg_bot::domain::ids::Id;
 
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use topgg_bot::config::Config;
-use topgg_bot::send_test::sample_project;
+use topgg_bot::samples::sample_project;
 
-use crate::common::{Backend, INTEGRATION_SECRET, TestApp, integration_create};
-use crate::standin::*;
+use topgg_testkit::standin::*;
+use topgg_testkit::{Backend, INTEGRATION_SECRET, TestApp, aim_at, integration_create};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 pub const SECRET: &str = "whs_guild_test";
@@ -24,13 +22,6 @@ pub struct Bot {
     pub discord: DiscordStandIn,
     /// The project votes are sent for.
     pub project: Value,
-}
-
-fn aim_at(config: &mut Config, url: &str) {
-    config.discord.dry_run = false;
-    config.discord.gateway = true;
-    config.discord.token = Some(SecretString::new(FAKE_TOKEN.into()));
-    config.discord.api_url = url.to_string();
 }
 
 /// A bot project whose bot user the stand-in knows by name.
@@ -164,14 +155,7 @@ impl Bot {
 
     /// Waits until `channel` holds `count` messages (or the wait ends).
     pub async fn messages(&self, channel: u64, count: usize) -> Vec<Value> {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let messages = self.discord.messages_in(channel);
-            if messages.len() >= count || Instant::now() > deadline {
-                return messages;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.discord.wait_for_messages(channel, count, WAIT).await
     }
 
     /// The bodies of every `POST /channels/{channel}/messages`, answered or refused.
@@ -235,11 +219,6 @@ impl Bot {
     pub async fn stop(self) {
         self.app.stop().await;
     }
-}
-
-/// Lets the worker act on anything due; used before asserting that nothing more happened.
-pub async fn settle() {
-    tokio::time::sleep(Duration::from_millis(1500)).await;
 }
 
 /// The first embed of a posted message.

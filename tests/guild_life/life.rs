@@ -5,8 +5,8 @@ use serde_json::json;
 use topgg_bot::domain::ids::Id;
 use topgg_bot::storage::JobStatus;
 
-use crate::standin::*;
 use crate::*;
+use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_guild_delete_votes_queue_nothing_until_guild_create() {
@@ -24,7 +24,7 @@ async fn after_guild_delete_votes_queue_nothing_until_guild_create() {
     assert_eq!(bot.discord.send_dispatch("GUILD_DELETE", &removed).await, 1);
     bot.wait_for_guild_gone(true).await;
     assert_eq!(bot.vote("v1").await, 204);
-    settle().await;
+    bot.app.settle().await;
     assert!(
         bot.posts(POST_CHANNEL_ID).is_empty(),
         "no call for a guild the bot left"
@@ -94,11 +94,11 @@ async fn a_deleted_channel_pauses_announcements_after_one_failed_call_until_a_te
         .wait_for(|r| r.path == path && r.status == 404, WAIT)
         .await;
     assert!(refused.is_some());
-    settle().await;
+    bot.app.settle().await;
     for id in ["v2", "v3", "v4"] {
         assert_eq!(bot.vote(id).await, 204);
     }
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(
         bot.posts(POST_CHANNEL_ID).len(),
         1,
@@ -146,7 +146,7 @@ async fn a_voter_who_is_not_a_member_is_skipped_and_not_reported_as_failed() {
         .wait_for(|r| r.path == path && r.status == 404, WAIT)
         .await;
     assert!(refused.is_some());
-    settle().await;
+    bot.app.settle().await;
     let status = bot.status().await;
     assert!(status.contains("0 failed"), "{status}");
     assert!(!status.contains("Unknown Member"), "{status}");
@@ -174,9 +174,9 @@ async fn a_deleted_reward_role_is_disabled_and_reported() {
             .await
             .is_some()
     );
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(bot.vote("v2").await, 204);
-    settle().await;
+    bot.app.settle().await;
     assert_eq!(
         bot.discord.requests_matching("PUT", &path).len(),
         1,

@@ -3,11 +3,6 @@
 //! Vote button, Top.gg's weights and query, game projects, the bot removed and re-added,
 //! deleted channels and roles, voters who are not members, and reward-role safety.
 
-#[path = "../common/mod.rs"]
-mod common;
-#[path = "../standin/mod.rs"]
-mod standin;
-
 mod harness;
 mod life;
 mod names;

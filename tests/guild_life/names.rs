@@ -1,10 +1,10 @@
 //! Names everywhere, and announcements as embeds with the voter's avatar and a Vote button.
 
 use serde_json::json;
-use topgg_bot::send_test::sample_project;
+use topgg_bot::samples::sample_project;
 
-use crate::standin::*;
 use crate::*;
+use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_project_is_announced_by_its_guilds_name_in_an_embed_with_avatar_and_vote_button()

@@ -1,10 +1,10 @@
 //! Top.gg's real protocol: weights, query parameters, game projects.
 
 use serde_json::json;
-use topgg_bot::send_test::sample_project;
+use topgg_bot::samples::sample_project;
 
-use crate::standin::*;
 use crate::*;
+use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_weekend_vote_of_weight_two_counts_two_in_votes_thresholds_and_leaderboards() {

@@ -1,8 +1,8 @@
 //! `/topgg roles add` refuses roles that hand out power, and roles the caller could not give.
 
-use crate::standin::*;
 use crate::*;
 use topgg_bot::domain::ids::Id;
+use topgg_testkit::standin::*;
 
 const KICK_ROLE_ID: u64 = 1_500_000_000_000_000_009;
 

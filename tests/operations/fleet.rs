@@ -12,9 +12,10 @@ use tokio::net::TcpListener;
 use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::Db;
 
-use crate::process::BotProcess;
-use crate::standin::RecordedRequest;
-use crate::{CONNECTION, Site, bounded, nonces, voter};
+use crate::{CONNECTION, Site, nonces, voter};
+use topgg_testkit::bounded;
+use topgg_testkit::process::BotProcess;
+use topgg_testkit::standin::RecordedRequest;
 
 const VOTES: usize = 1_000;
 
@@ -40,8 +41,8 @@ async fn two_instances_store_and_announce_each_of_a_thousand_votes_exactly_once(
             started.elapsed()
         );
         assert_eq!(announced.len(), VOTES);
-        // Late duplicates would show up here.
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // Late duplicates would show up once every job is finished.
+        site.settle().await;
         let announced = site.announced_voters();
         let distinct: HashSet<&String> = announced.iter().collect();
         assert_eq!(

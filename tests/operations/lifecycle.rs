@@ -11,9 +11,10 @@ use serde_json::{Value, json};
 use topgg_bot::domain::time::{Clock, DAY, SystemClock};
 use topgg_bot::storage::Db;
 
-use crate::common::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
-use crate::process::{BotProcess, Settings};
-use crate::{CONNECTION, SECRET, Site, bounded, post_signed, vote_body};
+use crate::{CONNECTION, SECRET, Site, vote_body};
+use topgg_testkit::process::{BotProcess, Settings};
+use topgg_testkit::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
+use topgg_testkit::{bounded, post_signed};
 
 const SENDERS: usize = 8;
 const ACKS_BEFORE_SIGTERM: usize = 200;
@@ -180,14 +181,18 @@ async fn backup_writes_a_consistent_sqlite_copy_while_the_bot_runs() {
         assert_eq!(
             post_signed(&client, &url, INTEGRATION_SECRET, &create)
                 .await
-                .unwrap(),
+                .unwrap()
+                .0,
             200
         );
         let webhook = format!("{}/topgg/webhooks/{CONNECTION}", bot.base);
         for i in 0..20 {
-            let vote = crate::common::vote(&format!("b-{i}"), &project, "1");
+            let vote = topgg_testkit::vote(&format!("b-{i}"), &project, "1");
             assert_eq!(
-                post_signed(&client, &webhook, SECRET, &vote).await.unwrap(),
+                post_signed(&client, &webhook, SECRET, &vote)
+                    .await
+                    .unwrap()
+                    .0,
                 204
             );
         }
@@ -241,10 +246,10 @@ async fn backup_of_a_postgres_database_points_to_pg_dump() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
-    let app = crate::common::TestApp::start(crate::common::Backend::Sqlite)
+    let app = topgg_testkit::TestApp::start(topgg_testkit::Backend::Sqlite)
         .await
         .unwrap();
-    let guild = crate::standin::GUILD_ID.to_string();
+    let guild = topgg_testkit::standin::GUILD_ID.to_string();
     app.connect(CONNECTION, SECRET, &server_project(&guild))
         .await;
     app.db

@@ -3,30 +3,24 @@
 //! `/metrics`, retention and backups. Skipped without Postgres unless
 //! `TOPGG_TEST_REQUIRE_POSTGRES=1`.
 
-#[path = "../common/mod.rs"]
-mod common;
-#[path = "../standin/mod.rs"]
-mod standin;
-
 mod fleet;
 mod lifecycle;
 mod metrics;
-mod process;
 mod prometheus;
 mod vote_log;
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use topgg_bot::domain::ids::Id;
 
 use serde_json::Value;
 use sqlx::FromRow;
-use topgg_bot::domain::signature;
 use topgg_bot::storage::Db;
 
-use common::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
-use process::{BotProcess, Settings};
-use standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID, RecordedRequest};
+use topgg_testkit::process::{BotProcess, Settings};
+use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID, RecordedRequest};
+use topgg_testkit::{
+    INTEGRATION_SECRET, OWNER_ID, integration_create, post_signed, server_project,
+};
 
 /// Voter `i`'s Discord id: every vote of a test has its own voter, so announcements (single
 /// or merged into digests) say which votes they carry.
@@ -36,13 +30,6 @@ pub fn voter(i: usize) -> String {
 
 pub const CONNECTION: &str = "conn-ops";
 pub const SECRET: &str = "whs_operations";
-
-/// Fails the test instead of letting it hang: every test runs inside this.
-pub async fn bounded<F: Future<Output = ()>>(limit: Duration, test: F) {
-    tokio::time::timeout(limit, test)
-        .await
-        .unwrap_or_else(|_| panic!("the test did not finish within {limit:?}"));
-}
 
 /// A fresh Postgres database, the Discord stand-in and a client: what the instances share.
 pub struct Site {
@@ -56,7 +43,7 @@ pub struct Site {
 impl Site {
     /// `None` when Postgres is unavailable and not required: the test is skipped.
     pub async fn start() -> Option<Site> {
-        let (database_url, pg_name) = common::fresh_postgres_database().await?;
+        let (database_url, pg_name) = topgg_testkit::postgres::fresh_postgres_database().await?;
         let db = Db::connect(&database_url).await.unwrap();
         db.migrate().await.unwrap();
         Some(Site {
@@ -114,7 +101,9 @@ impl Site {
         secret: &str,
         body: &Value,
     ) -> reqwest::Result<u16> {
-        post_signed(&self.client, &format!("{base}{path}"), secret, body).await
+        let url = format!("{base}{path}");
+        let (status, _) = post_signed(&self.client, &url, secret, body).await?;
+        Ok(status)
     }
 
     /// Every announcement request the stand-in received (retries included).
@@ -137,14 +126,17 @@ impl Site {
 
     /// Waits until `n` voters have been announced; returns them.
     pub async fn wait_for_announced(&self, n: usize, timeout: Duration) -> Vec<String> {
-        let deadline = Instant::now() + timeout;
-        loop {
+        let announced = self.standin.wait_until(timeout, |_| {
             let voters = self.announced_voters();
-            if voters.len() >= n || Instant::now() > deadline {
-                return voters;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            (voters.len() >= n).then_some(voters)
+        });
+        announced.await.unwrap_or_else(|| self.announced_voters())
+    }
+
+    /// Waits until the instances have acted on everything due (see [`topgg_testkit::TestApp::settle`]).
+    pub async fn settle(&self) {
+        let wall = topgg_bot::domain::time::SystemClock::shared();
+        topgg_testkit::app::settled(&self.db, &wall).await;
     }
 
     /// Every job's queue state.
@@ -172,7 +164,7 @@ impl Site {
     /// Drops the test database.
     pub async fn finish(self) {
         self.db.close().await;
-        common::drop_postgres_database(&self.pg_name).await;
+        topgg_testkit::postgres::drop_postgres_database(&self.pg_name).await;
     }
 }
 
@@ -185,29 +177,9 @@ pub struct JobState {
     pub lease_until: Option<i64>,
 }
 
-/// POSTs `body` to `url` signed with `secret` now; the status, or the transport error.
-pub async fn post_signed(
-    client: &reqwest::Client,
-    url: &str,
-    secret: &str,
-    body: &Value,
-) -> reqwest::Result<u16> {
-    let body = serde_json::to_vec(body).unwrap();
-    let header = signature::sign(secret, chrono::Utc::now().timestamp(), &body);
-    let response = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("x-topgg-signature", header)
-        .body(body)
-        .timeout(Duration::from_secs(20))
-        .send()
-        .await?;
-    Ok(response.status().as_u16())
-}
-
 /// A `vote.create` for the site's server project.
 pub fn vote_body(vote_id: &str, voter: &str) -> Value {
-    common::vote(vote_id, &server_project(&GUILD_ID.to_string()), voter)
+    topgg_testkit::vote(vote_id, &server_project(&GUILD_ID.to_string()), voter)
 }
 
 /// The `nonce` of each request body.

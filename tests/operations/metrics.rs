@@ -4,9 +4,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::process::BotProcess;
 use crate::prometheus::{self, Exposition};
-use crate::{CONNECTION, SECRET, Site, bounded};
+use crate::{CONNECTION, SECRET, Site};
+use topgg_testkit::bounded;
+use topgg_testkit::process::BotProcess;
 
 const WEBHOOKS: &str = "/topgg/webhooks/{connection_id}";
 

@@ -2,8 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::process::BotProcess;
-use crate::{Site, bounded, voter};
+use crate::{Site, voter};
+use topgg_testkit::bounded;
+use topgg_testkit::process::BotProcess;
 
 const VOTES: usize = 60;
 

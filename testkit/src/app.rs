@@ -1,22 +1,21 @@
-//! Shared test harness: the real application on a real socket, over a real SQLite file or a
-//! fresh database on the real Postgres server.
-#![allow(dead_code)]
+//! The real application on a real socket, over a real SQLite file or a fresh database on the
+//! real Postgres server.
 
-use std::io::Write;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::future::Future;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::Value;
-use sqlx::Connection as _;
 use tokio::net::TcpListener;
 use topgg_bot::app::Application;
 use topgg_bot::config::Config;
-use topgg_bot::domain::signature;
 use topgg_bot::domain::time::{SharedClock, SystemClock};
+use topgg_bot::samples;
 use topgg_bot::storage::Db;
 
+use crate::postgres::{drop_postgres_database, fresh_postgres_database};
+
 pub const INTEGRATION_SECRET: &str = "test-integration-secret";
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -121,6 +120,12 @@ impl TestApp {
         }
     }
 
+    /// Waits until the worker has acted on everything due (no queued job is due now), so a
+    /// test can assert that nothing more happened. Fails the test after [`SETTLE_LIMIT`].
+    pub async fn settle(&self) {
+        settled(&self.db, &self.clock).await;
+    }
+
     /// POSTs `body` to `path` with the given signature header (or none).
     pub async fn post(
         &self,
@@ -143,9 +148,12 @@ impl TestApp {
 
     /// POSTs `body` to `path` signed with `secret` now (on the app's clock).
     pub async fn post_signed(&self, path: &str, secret: &str, body: &Value) -> (u16, String) {
-        let body = serde_json::to_vec(body).unwrap();
-        let header = signature::sign(secret, self.clock.now().as_secs(), &body);
-        self.post(path, Some(header), body).await
+        let url = format!("{}{path}", self.base);
+        let body = serde_json::to_vec(body).expect("JSON body");
+        let now = self.clock.now().as_secs();
+        samples::send_signed_at(&self.client, &url, secret, &body, now)
+            .await
+            .expect("the app answers")
     }
 
     /// Runs the handshake for a connection; returns the reply JSON.
@@ -168,6 +176,21 @@ impl TestApp {
         self.post_signed(&format!("/topgg/webhooks/{connection_id}"), secret, body)
             .await
     }
+}
+
+/// How long [`TestApp::settle`] waits for the worker before failing the test.
+pub const SETTLE_LIMIT: Duration = Duration::from_secs(30);
+
+/// Waits until no queued job of `db` is due now on `clock` (jobs in progress are still
+/// queued).
+pub async fn settled(db: &Db, clock: &SharedClock) {
+    let idle = crate::eventually(SETTLE_LIMIT, || async {
+        let now = clock.now();
+        let due = db.next_due_at().await.expect("read the queue");
+        due.is_none_or(|at| at > now).then_some(())
+    })
+    .await;
+    assert!(idle.is_some(), "work still due after {SETTLE_LIMIT:?}");
 }
 
 type Server = tokio::task::JoinHandle<anyhow::Result<()>>;
@@ -207,11 +230,11 @@ async fn serve(
 pub const OWNER_ID: &str = "400000000000000001";
 
 pub fn bot_project() -> Value {
-    topgg_bot::send_test::sample_project("800000000000000001", "bot", "810000000000000001")
+    samples::sample_project("800000000000000001", "bot", "810000000000000001")
 }
 
 pub fn server_project(guild_id: &str) -> Value {
-    topgg_bot::send_test::sample_project("800000000000000002", "server", guild_id)
+    samples::sample_project("800000000000000002", "server", guild_id)
 }
 
 pub fn integration_create(
@@ -220,95 +243,26 @@ pub fn integration_create(
     project: &Value,
     owner: &str,
 ) -> Value {
-    topgg_bot::send_test::sample_integration_create(connection_id, secret, project, owner)
+    samples::sample_integration_create(connection_id, secret, project, owner)
 }
 
 pub fn vote(id: &str, project: &Value, voter: &str) -> Value {
-    topgg_bot::send_test::sample_vote(id, project, voter, "voter")
+    samples::sample_vote(id, project, voter, "voter")
 }
 
-fn postgres_admin_url() -> String {
-    std::env::var("TOPGG_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
+/// What [`crate::on_both_backends!`] opens for each case, on each backend, and closes after.
+pub trait BackendFixture: Sized {
+    /// `None` when the backend is unavailable and not required: the case is skipped.
+    fn open(backend: Backend) -> impl Future<Output = Option<Self>>;
+    fn close(self) -> impl Future<Output = ()>;
 }
 
-fn postgres_required() -> bool {
-    std::env::var("TOPGG_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
-}
-
-/// Creates `topgg_test_<pid>_<n>` on the test server; returns its URL and name.
-pub async fn fresh_postgres_database() -> Option<(String, String)> {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let admin = postgres_admin_url();
-    let mut conn = match sqlx::PgConnection::connect(&admin).await {
-        Ok(conn) => conn,
-        Err(e) if !postgres_required() => {
-            announce_skip(&admin, &e);
-            return None;
-        }
-        Err(e) => panic!("Postgres required but unreachable at {admin}: {e}"),
-    };
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = format!("topgg_test_{}_{n}", std::process::id());
-    let sql = format!("DROP DATABASE IF EXISTS {name}");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let sql = format!("CREATE DATABASE {name}");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
-    Some((format!("{base}/{name}"), name))
-}
-
-pub async fn drop_postgres_database(name: &str) {
-    if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await;
+impl BackendFixture for TestApp {
+    async fn open(backend: Backend) -> Option<Self> {
+        TestApp::start(backend).await
     }
-}
 
-/// Says once per test binary, past the test harness's output capture, that Postgres tests
-/// were skipped and how to run them.
-fn announce_skip(url: &str, error: &sqlx::Error) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "\nSKIPPED: the Postgres tests (no server at {url}: {error}). Start PostgreSQL or set \
-             TOPGG_TEST_POSTGRES_URL=postgres://user@host:port/db; TOPGG_TEST_REQUIRE_POSTGRES=1 \
-             makes their absence a failure.\n"
-        );
-    });
-}
-
-/// Declares each listed case as one test on SQLite and one on Postgres.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let app = $crate::common::TestApp::start($crate::common::Backend::Sqlite).await.unwrap();
-                    super::$case(&app).await;
-                    app.stop().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(app) = $crate::common::TestApp::start($crate::common::Backend::Postgres).await else { return };
-                    super::$case(&app).await;
-                    app.stop().await;
-                }
-            )*
-        }
-    };
+    async fn close(self) {
+        self.stop().await;
+    }
 }

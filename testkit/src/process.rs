@@ -1,7 +1,9 @@
 //! The real `topgg-bot` binary as a child process: configured through the environment,
-//! listening on a port it picks, its logs kept for failure reports, killed when dropped.
+//! listening on a port it picks, its logs kept for failure reports, killed when dropped; or run
+//! to its end, as a user runs a command.
 
-use std::process::{ExitStatus, Stdio};
+use std::path::PathBuf;
+use std::process::{ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
-use crate::common::INTEGRATION_SECRET;
+use crate::app::INTEGRATION_SECRET;
 use crate::standin::FAKE_TOKEN;
 
 /// How long a process may take to start listening.
@@ -74,7 +76,7 @@ impl Settings {
 
     /// `topgg-bot ARGS` with this configuration, in an empty directory (no stray config.toml).
     pub fn command(&self, dir: &std::path::Path, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_topgg-bot"));
+        let mut command = Command::new(bot_binary());
         command
             .args(args)
             .env_clear()
@@ -85,6 +87,34 @@ impl Settings {
             .kill_on_drop(true);
         command
     }
+}
+
+/// The `topgg-bot` binary cargo built for the running test: `CARGO_BIN_EXE_topgg-bot` when
+/// set at run time, otherwise next to the test binary's `deps/` directory.
+pub fn bot_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("CARGO_BIN_EXE_topgg-bot") {
+        return path.into();
+    }
+    let test_binary = std::env::current_exe().expect("the test binary's path");
+    let deps = test_binary.parent().expect("the deps directory");
+    let binary = deps.with_file_name(format!("topgg-bot{}", std::env::consts::EXE_SUFFIX));
+    assert!(binary.exists(), "{} is not built", binary.display());
+    binary
+}
+
+/// Runs `topgg-bot ARGS` to its end in an empty directory with only the given environment,
+/// off the async runtime's threads.
+pub async fn run_to_end(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(bot_binary())
+        .args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run topgg-bot")
 }
 
 /// A running instance. Dropping it kills the process (SIGKILL).

@@ -131,6 +131,11 @@ impl State {
         self.shutdown.subscribe()
     }
 
+    /// A receiver that sees every [`State::notify`] from now on.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
     pub fn notify(&self) {
         self.changed.send_modify(|n| *n += 1);
     }

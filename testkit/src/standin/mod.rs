@@ -1,4 +1,3 @@
-#![allow(dead_code, unused_imports)]
 //! A Discord stand-in for integration tests: REST under `/api/v10` and a gateway at
 //! `/gateway`, on one axum server bound to 127.0.0.1:0.
 //!
@@ -15,6 +14,7 @@ pub mod json;
 pub mod reply;
 mod rest;
 mod state;
+mod waits;
 mod writes;
 
 use std::net::SocketAddr;
