@@ -92,7 +92,7 @@ impl Application {
             true => Some(Spool::open(&config.database.spool_path).await?),
             false => None,
         };
-        let votes = VoteWriter::with_spool(db.clone(), spool.clone());
+        let votes = VoteWriter::with_spool(db.clone(), spool.clone(), clock.clone());
         let connections = ConnectionCache::new(db.clone());
         let state = AppState {
             config: Arc::new(config),

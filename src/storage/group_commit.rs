@@ -8,7 +8,6 @@
 //! so votes reach Postgres in arrival order.
 
 use std::sync::{Arc, Mutex as StdMutex};
-use std::time::Instant;
 
 use anyhow::Context;
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -18,10 +17,10 @@ use super::spool::Spool;
 use super::vote_plan::VoteWrite;
 use super::{Connection, Db, VoteOutcome};
 use crate::domain::events::Vote;
-use crate::domain::time::Timestamp;
+use crate::domain::time::{SharedClock, SystemClock, Timestamp};
 
 /// After a failed vote write, the database counts as not taking writes for this long (unless
-/// a later write succeeds), for /readyz.
+/// a later write succeeds), for /readyz. Counted on the app's clock.
 const FAILURE_MEMORY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// At most this many votes share one transaction.
@@ -48,26 +47,29 @@ pub struct VoteWriter {
 struct Shared {
     db: Db,
     spool: Option<Spool>,
+    clock: SharedClock,
     /// When the last vote write failed, cleared by the next one that commits.
-    failed_at: StdMutex<Option<Instant>>,
+    failed_at: StdMutex<Option<Timestamp>>,
 }
 
 impl VoteWriter {
     /// Starts the writer tasks: one on SQLite (it has a single writer anyway), several on
     /// Postgres, so one batch's commit overlaps the next batch's statements.
     pub fn start(db: Db) -> VoteWriter {
-        Self::with_spool(db, None)
+        Self::with_spool(db, None, SystemClock::shared())
     }
 
     /// Like [`VoteWriter::start`]; with Postgres and a spool, votes Postgres cannot take are
-    /// committed to the spool (answered [`VoteOutcome::Spooled`]).
-    pub fn with_spool(db: Db, spool: Option<Spool>) -> VoteWriter {
+    /// committed to the spool (answered [`VoteOutcome::Spooled`]). `clock` times how long a
+    /// failed write keeps [`VoteWriter::failing`] true.
+    pub fn with_spool(db: Db, spool: Option<Spool>, clock: SharedClock) -> VoteWriter {
         let writers = if db.is_postgres() { 4 } else { 1 };
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
         let shared = Arc::new(Shared {
             db,
             spool,
+            clock,
             failed_at: StdMutex::new(None),
         });
         for _ in 0..writers {
@@ -93,7 +95,7 @@ impl VoteWriter {
             .failed_at
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        failed_at.is_some_and(|at| at.elapsed() < FAILURE_MEMORY)
+        failed_at.is_some_and(|at| self.shared.clock.now().since(at) < FAILURE_MEMORY)
     }
 
     /// Stores a vote as [`Db::record_vote`] does, sharing the transaction with the votes that
@@ -239,7 +241,7 @@ impl Shared {
         *failed_at = if committed {
             None
         } else {
-            Some(Instant::now())
+            Some(self.clock.now())
         };
     }
 }

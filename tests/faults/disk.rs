@@ -3,8 +3,10 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use topgg_bot::domain::ids::Id;
+use topgg_bot::domain::time::ManualClock;
 use topgg_bot::storage::JobStatus;
 
 use sqlx::Connection as _;
@@ -105,9 +107,11 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
     bounded(Duration::from_secs(240), async {
         let db_file: PathBuf = disk.path().join("bot.db");
         let url = format!("sqlite://{}", db_file.display());
-        let app = TestApp::start_with(Backend::Sqlite, |c| c.database.url = url)
-            .await
-            .unwrap();
+        let clock = Arc::new(ManualClock::starting_now());
+        let app =
+            TestApp::start_with_clock(Backend::Sqlite, clock.clone(), |c| c.database.url = url)
+                .await
+                .unwrap();
         app.connect(CONNECTION, SECRET, &server_project(&GUILD_ID.to_string()))
             .await;
         let channel = POST_CHANNEL_ID.to_string();
@@ -157,6 +161,8 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
         assert!(lost.is_empty(), "204 but not stored while full: {lost:?}");
 
         std::fs::remove_file(&filler).unwrap();
+        // /readyz remembers the failed write for 10 s (on the app's clock) unless one commits.
+        clock.advance(Duration::from_secs(10));
         wait_ready(&app, "after freeing space").await;
         // Top.gg retries what got 503; new votes arrive too. No restart in between.
         for i in refused.iter().copied().chain(205..225) {
@@ -171,6 +177,9 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
             app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(),
             acked.len() as i64
         );
+        // Jobs whose outcome could not be written on the full disk are retaken once their
+        // lease (30 s on the app's clock) lapses.
+        clock.advance(Duration::from_secs(60));
         wait_all_jobs_settled(&app).await;
         app.stop().await;
     })
