@@ -37,18 +37,19 @@ pub enum Event {
 }
 
 impl Event {
-    /// Parses a raw body; the `type` selects the shape of `data`.
+    /// Parses a raw body; the `type` selects the shape of `data`. The body is read twice,
+    /// once for the type and once straight into the typed `data`: cheaper than building a
+    /// generic JSON tree of it in between.
     pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
         let envelope: Envelope = serde_json::from_slice(body).map_err(|source| PayloadError {
             event: "event".into(),
             source,
         })?;
-        let data = envelope.data;
         let parsed = match envelope.kind.as_str() {
-            names::INTEGRATION_CREATE => serde_json::from_value(data).map(Event::IntegrationCreate),
-            names::INTEGRATION_DELETE => serde_json::from_value(data).map(Event::IntegrationDelete),
-            names::VOTE_CREATE => serde_json::from_value(data).map(Event::VoteCreate),
-            names::WEBHOOK_TEST => serde_json::from_value(data).map(Event::WebhookTest),
+            names::INTEGRATION_CREATE => data_of(body).map(Event::IntegrationCreate),
+            names::INTEGRATION_DELETE => data_of(body).map(Event::IntegrationDelete),
+            names::VOTE_CREATE => data_of(body).map(Event::VoteCreate),
+            names::WEBHOOK_TEST => data_of(body).map(Event::WebhookTest),
             _ => return Ok(Event::Unknown(envelope.kind)),
         };
         parsed.map_err(|source| PayloadError {
@@ -69,12 +70,21 @@ impl Event {
     }
 }
 
+/// The `type` of an event (whatever else the body holds is skipped).
 #[derive(Deserialize)]
 struct Envelope {
     #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
-    data: serde_json::Value,
+}
+
+/// The `data` of an event whose type is known.
+#[derive(Deserialize)]
+struct Data<T> {
+    data: T,
+}
+
+fn data_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice::<Data<T>>(body).map(|d| d.data)
 }
 
 /// The project a connection or vote belongs to.
@@ -258,6 +268,12 @@ mod tests {
             "user":{"id":"u","platform_id":"3","name":"n","avatar_url":"a"}}}"#;
         let event = Event::parse(body).unwrap();
         assert!(!format!("{event:?}").contains("whs_hidden"));
+    }
+
+    #[test]
+    fn a_known_event_without_data_is_invalid() {
+        let err = Event::parse(br#"{"type":"vote.create"}"#).unwrap_err();
+        assert_eq!(err.event, "vote.create");
     }
 
     #[test]

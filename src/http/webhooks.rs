@@ -1,5 +1,7 @@
 //! `POST /topgg/webhooks/{connection_id}`: signed events of one connection.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
@@ -86,9 +88,9 @@ async fn verified_connection(
     connection_id: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Connection, ApiError> {
+) -> Result<Arc<Connection>, ApiError> {
     let tolerance = state.config.topgg.signature_tolerance_secs;
-    let check = |connection: &Connection| {
+    let check = |connection: &Arc<Connection>| {
         let secret = connection.webhook_secret.0.expose_secret();
         check_signature(headers, body, secret, tolerance)
     };

@@ -18,11 +18,14 @@ use super::{Connection, Db};
 /// How long a looked-up connection is used without asking the database again.
 pub const CONNECTION_TTL: Duration = Duration::from_secs(5);
 
+/// A remembered connection and when it was looked up.
+type Entries = HashMap<String, (Instant, Arc<Connection>)>;
+
 /// A cache of found connections (misses are not kept); cheap to clone.
 #[derive(Clone)]
 pub struct ConnectionCache {
     db: Db,
-    entries: Arc<Mutex<HashMap<String, (Instant, Connection)>>>,
+    entries: Arc<Mutex<Entries>>,
 }
 
 impl ConnectionCache {
@@ -33,8 +36,9 @@ impl ConnectionCache {
         }
     }
 
-    /// The connection, from memory when looked up less than [`CONNECTION_TTL`] ago.
-    pub async fn get(&self, connection_id: &str) -> anyhow::Result<Option<Connection>> {
+    /// The connection, from memory when looked up less than [`CONNECTION_TTL`] ago (shared,
+    /// not copied: every webhook takes one).
+    pub async fn get(&self, connection_id: &str) -> anyhow::Result<Option<Arc<Connection>>> {
         let cached = self.lock().get(connection_id).cloned();
         match cached {
             Some((at, connection)) if at.elapsed() < CONNECTION_TTL => Ok(Some(connection)),
@@ -45,7 +49,7 @@ impl ConnectionCache {
 
     /// The connection as the database has it now (remembered when found); an error when the
     /// database does not answer.
-    pub async fn refresh(&self, connection_id: &str) -> anyhow::Result<Option<Connection>> {
+    pub async fn refresh(&self, connection_id: &str) -> anyhow::Result<Option<Arc<Connection>>> {
         self.lookup(connection_id, false).await
     }
 
@@ -55,9 +59,9 @@ impl ConnectionCache {
         &self,
         connection_id: &str,
         fall_back: bool,
-    ) -> anyhow::Result<Option<Connection>> {
+    ) -> anyhow::Result<Option<Arc<Connection>>> {
         let found = match bounded(LOOKUP_DEADLINE, self.db.connection(connection_id)).await {
-            Ok(found) => found,
+            Ok(found) => found.map(Arc::new),
             Err(error) if fall_back => return self.last_known(connection_id, error),
             Err(error) => return Err(error),
         };
@@ -80,7 +84,7 @@ impl ConnectionCache {
         &self,
         connection_id: &str,
         error: anyhow::Error,
-    ) -> anyhow::Result<Option<Connection>> {
+    ) -> anyhow::Result<Option<Arc<Connection>>> {
         let mut entries = self.lock();
         let Some(entry) = entries.get_mut(connection_id) else {
             return Err(error);
@@ -98,7 +102,7 @@ impl ConnectionCache {
         self.lock().remove(connection_id);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Connection)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -29,7 +29,7 @@ const MAX_BATCH: usize = 256;
 const QUEUE: usize = 4096;
 
 struct Pending {
-    connection: Connection,
+    connection: Arc<Connection>,
     vote: Vote,
     now: i64,
     reply: oneshot::Sender<anyhow::Result<VoteOutcome>>,
@@ -100,13 +100,13 @@ impl VoteWriter {
     /// fails after [`STORE_DEADLINE`] whatever happens.
     pub async fn record(
         &self,
-        connection: Connection,
+        connection: impl Into<Arc<Connection>>,
         vote: Vote,
         now: i64,
     ) -> anyhow::Result<VoteOutcome> {
         let (reply, answer) = oneshot::channel();
         let pending = Pending {
-            connection,
+            connection: connection.into(),
             vote,
             now,
             reply,
@@ -136,6 +136,7 @@ async fn write_batches(shared: Arc<Shared>, receiver: Arc<Mutex<mpsc::Receiver<P
         // A request that gave up (answered 503) need not be written: Top.gg sends it again.
         batch.retain(|p: &Pending| !p.reply.is_closed());
         if !batch.is_empty() {
+            tracing::trace!(votes = batch.len(), "committing a batch of votes");
             commit(&shared, std::mem::take(&mut batch)).await;
         }
     }

@@ -39,8 +39,8 @@ pub const POSTGRES_ACQUIRE: Duration = Duration::from_millis(1000);
 pub struct TimedOut(pub Duration);
 
 /// Runs `operation`, failing with [`TimedOut`] after `limit`. Dropping a storage future
-/// part-way is safe: its transaction rolls back and [`healthy`] keeps its connection out of
-/// the pool.
+/// part-way is safe: its transaction rolls back, and a connection left inside one is closed
+/// on release, never pooled again.
 pub async fn bounded<T>(
     limit: Duration,
     operation: impl Future<Output = anyhow::Result<T>>,
@@ -83,23 +83,20 @@ pub fn is_unavailable(error: &anyhow::Error) -> bool {
     }
 }
 
-/// The after-release check: a connection comes back to the pool only when it is outside any
-/// transaction. The ping first lets a queued ROLLBACK run, so a cleanly rolled-back
-/// connection is kept; one whose COMMIT and ROLLBACK both failed (SQLite after SQLITE_FULL)
-/// still counts as inside one and is closed.
-async fn healthy<C: sqlx::Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
-    conn.ping().await?;
-    Ok(!conn.is_in_transaction())
-}
-
-/// [`healthy`], and on SQLite also asked of SQLite itself: a `BEGIN` that fails means the
-/// connection is inside a transaction sqlx does not know about; it is closed.
+/// The after-release check on SQLite, asked of SQLite itself: a connection inside a
+/// transaction (one sqlx knows about, or one it does not, as after a `BEGIN` sent as raw SQL)
+/// is closed. Locking the handle first lets whatever is queued on the connection's thread (a
+/// dropped transaction's ROLLBACK) run; then `sqlite3_get_autocommit` answers without a
+/// statement. One round trip to that thread, where a ping and a `BEGIN; ROLLBACK` took two
+/// and parsed SQL, on every release.
 async fn sqlite_healthy(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
-    if !healthy(conn).await? {
-        return Ok(false);
-    }
-    sqlx::raw_sql("BEGIN; ROLLBACK").execute(conn).await?;
-    Ok(true)
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is an open connection, and its thread waits for the lock we hold
+    // until `handle` is dropped, so nothing else uses it meanwhile.
+    let autocommit =
+        unsafe { libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) };
+    drop(handle);
+    Ok(autocommit != 0 && !conn.is_in_transaction())
 }
 
 fn checked<DB: Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
