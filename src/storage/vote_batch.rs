@@ -1,122 +1,105 @@
-//! The statements that record a batch of votes, one per step (not per vote): with group
-//! commit, the cost of a webhook is then mostly its share of a few statements. Each step runs
-//! inside the batch's transaction; the planning between the steps is pure code in
-//! `vote_plan`. Their text depends on the batch size, so they are not kept prepared.
+//! The statements that record a batch of votes, a few per batch (not per vote): with group
+//! commit, the cost of a webhook is then mostly its share of them. Their text is fixed (see
+//! `vote_sql`): the rows go as JSON arrays, built here from the plan of `vote_plan`.
 
 use std::collections::{HashMap, HashSet};
 
 use super::sql::{Sql, WriteTx};
-use super::vote_plan::{TotalsRow, TotalsUpdate, VoteWrite, VoterKey};
-use crate::domain::ids::ConnectionId;
+use super::vote_plan::{TotalsUpdate, VoteWrite, VoterKey, VoterRow, first_sightings, key_of};
+use super::vote_sql::{
+    POSTGRES_ENSURE_TOTALS, POSTGRES_INSERT_VOTES, POSTGRES_LOCK_TOTALS, POSTGRES_WRITE,
+    SQLITE_READ, SQLITE_WRITE,
+};
+use crate::domain::ids::{ConnectionId, GuildId, RoleId, UserId, VoteId};
 use crate::domain::time::Timestamp;
-use crate::domain::work::LinkSettings;
+use crate::domain::work::{LinkSettings, PlannedJob};
 
 /// Votes per (connection, month, voter), counted in weight.
 pub(super) type MonthCount<'a> = (VoterKey<'a>, String, i64);
 
+/// What a batch found before writing: the writes that first store their vote id (in key
+/// order) and the figures of their voters.
+pub(super) struct BatchRead {
+    pub new: Vec<usize>,
+    pub voters: Vec<VoterRow>,
+}
+
+/// The rows a batch writes besides its votes, each a JSON array for one statement.
+pub(super) struct BatchRows {
+    pub totals: String,
+    pub months: String,
+    pub jobs: String,
+    pub grants: String,
+}
+
 impl WriteTx {
-    /// Inserts every write (in `order`); returns the vote ids actually inserted.
-    pub(super) async fn insert_votes(
+    /// Finds which writes are new and reads their voters' figures. SQLite only reads (one
+    /// writer: nothing can change before this transaction's write); Postgres inserts the
+    /// votes here and locks the voters' totals rows.
+    pub(super) async fn read_batch(
         &mut self,
         writes: &[VoteWrite<'_>],
         order: &[usize],
-    ) -> anyhow::Result<HashSet<String>> {
-        let text = format!(
-            "INSERT INTO votes (vote_id, connection_id, project_id, voter_topgg_id, voter_id, \
-             voter_name, weight, created_at, expires_at, received_at) VALUES {} \
-             ON CONFLICT (vote_id) DO NOTHING RETURNING vote_id",
-            self.params().rows(order.len(), 10)
-        );
-        let mut insert = Sql::once(text, order.len() * 10);
-        for &i in order {
-            let (w, v) = (&writes[i], writes[i].vote);
-            insert.push(&v.id);
-            insert.push(&w.connection.connection_id);
-            insert.push(&v.project.id);
-            insert.push(&v.user.id);
-            insert.push(&v.user.platform_id);
-            insert.push(&v.user.name);
-            insert.push(v.weight);
-            insert.push(Timestamp::from(v.created_at));
-            insert.push(Timestamp::from(v.expires_at));
-            insert.push(w.now);
+        votes: &str,
+    ) -> anyhow::Result<BatchRead> {
+        if self.is_postgres() {
+            return self.read_batch_postgres(writes, order, votes).await;
         }
-        let rows: Vec<(String,)> = self.fetch_all(insert).await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        let keys = keys_json(writes, order)?;
+        let read = Sql::new(SQLITE_READ).bind(votes).bind(keys);
+        let (stored, voters): (String, String) = self.fetch_one(read).await?;
+        let stored: HashSet<String> = serde_json::from_str(&stored)?;
+        let inserted = order
+            .iter()
+            .map(|&i| writes[i].vote.id.as_str())
+            .filter(|id| !stored.contains(*id))
+            .map(str::to_owned)
+            .collect();
+        Ok(BatchRead {
+            new: first_sightings(writes, order, &inserted),
+            voters: serde_json::from_str(&voters)?,
+        })
     }
 
-    /// Makes sure each voter has a totals row and reads them all; on Postgres they are
-    /// locked (`FOR UPDATE`, in key order, so concurrent batches cannot deadlock on them),
-    /// SQLite's write transaction holds the whole database already.
-    pub(super) async fn lock_totals(
+    async fn read_batch_postgres(
         &mut self,
-        keys: &[VoterKey<'_>],
-    ) -> anyhow::Result<Vec<TotalsRow>> {
-        let params = self.params();
-        let ensure = format!(
-            "INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, streak, \
-             last_vote_at, last_expires_at) VALUES {} \
-             ON CONFLICT (connection_id, voter_id) DO NOTHING",
-            params.rows_with(keys.len(), 2, ", '', 0, 0, 0, 0")
-        );
-        self.execute(bind_keys(Sql::once(ensure, keys.len() * 2), keys))
+        writes: &[VoteWrite<'_>],
+        order: &[usize],
+        votes: &str,
+    ) -> anyhow::Result<BatchRead> {
+        let rows: Vec<(String,)> = self
+            .fetch_all(Sql::new(POSTGRES_INSERT_VOTES).bind(votes))
             .await?;
-        let lock = if self.is_postgres() {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
-        let select = format!(
-            "SELECT connection_id, voter_id, total_votes, streak, last_vote_at FROM voter_totals \
-             WHERE (connection_id, voter_id) IN (VALUES {}) ORDER BY connection_id, voter_id{lock}",
-            params.rows(keys.len(), 2),
-        );
-        self.fetch_all(bind_keys(Sql::once(select, keys.len() * 2), keys))
-            .await
+        let inserted = rows.into_iter().map(|(id,)| id).collect();
+        let new = first_sightings(writes, order, &inserted);
+        if new.is_empty() {
+            return Ok(BatchRead {
+                new,
+                voters: Vec::new(),
+            });
+        }
+        let keys = keys_json(writes, &new)?;
+        self.execute(Sql::new(POSTGRES_ENSURE_TOTALS).bind(keys.as_str()))
+            .await?;
+        let voters = self
+            .fetch_all(Sql::new(POSTGRES_LOCK_TOTALS).bind(keys))
+            .await?;
+        Ok(BatchRead { new, voters })
     }
 
-    /// Writes each voter's totals and adds the batch's votes to their months.
-    pub(super) async fn write_totals(
-        &mut self,
-        updates: &[TotalsUpdate<'_>],
-        months: &[MonthCount<'_>],
-    ) -> anyhow::Result<()> {
-        let params = self.params();
-        let text = format!(
-            "INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, streak, \
-             last_vote_at, last_expires_at) VALUES {} ON CONFLICT (connection_id, voter_id) \
-             DO UPDATE SET voter_name = excluded.voter_name, \
-             total_votes = excluded.total_votes, streak = excluded.streak, \
-             last_vote_at = excluded.last_vote_at, last_expires_at = CASE \
-             WHEN voter_totals.last_expires_at > excluded.last_expires_at \
-             THEN voter_totals.last_expires_at ELSE excluded.last_expires_at END",
-            params.rows(updates.len(), 7)
-        );
-        let mut upsert = Sql::once(text, updates.len() * 7);
-        for u in updates {
-            upsert.push(u.key.0);
-            upsert.push(u.key.1);
-            upsert.push(u.name);
-            upsert.push(u.tally.total);
-            upsert.push(u.tally.streak);
-            upsert.push(u.tally.last_vote_at);
-            upsert.push(u.expires_at);
-        }
-        self.execute(upsert).await?;
-        let text = format!(
-            "INSERT INTO monthly_votes (connection_id, month, voter_id, votes) VALUES {} \
-             ON CONFLICT (connection_id, month, voter_id) \
-             DO UPDATE SET votes = monthly_votes.votes + excluded.votes",
-            params.rows(months.len(), 4)
-        );
-        let mut bump = Sql::once(text, months.len() * 4);
-        for ((connection, voter), month, n) in months {
-            bump.push(*connection);
-            bump.push(month.as_str());
-            bump.push(*voter);
-            bump.push(*n);
-        }
-        self.execute(bump).await?;
+    /// Writes the batch: on SQLite the votes too, in the same round trip.
+    pub(super) async fn write_batch(&mut self, votes: &str, rows: &BatchRows) -> anyhow::Result<()> {
+        let write = if self.is_postgres() {
+            Sql::new(POSTGRES_WRITE)
+        } else {
+            Sql::new(SQLITE_WRITE).bind(votes)
+        };
+        let write = write
+            .bind(rows.totals.as_str())
+            .bind(rows.months.as_str())
+            .bind(rows.jobs.as_str())
+            .bind(rows.grants.as_str());
+        self.execute(write).await?;
         Ok(())
     }
 
@@ -137,10 +120,104 @@ impl WriteTx {
     }
 }
 
-fn bind_keys<'a>(mut sql: Sql<'a>, keys: &[VoterKey<'a>]) -> Sql<'a> {
-    for (connection, voter) in keys {
-        sql.push(*connection);
-        sql.push(*voter);
+/// The `votes` rows of the writes (in `order`).
+pub(super) fn votes_json(writes: &[VoteWrite<'_>], order: &[usize]) -> serde_json::Result<String> {
+    let rows: Vec<_> = order
+        .iter()
+        .map(|&i| {
+            let (w, v) = (&writes[i], writes[i].vote);
+            (
+                &v.id,
+                &w.connection.connection_id,
+                &v.project.id,
+                &v.user.id,
+                &v.user.platform_id,
+                &v.user.name,
+                v.weight,
+                v.cast_at(),
+                v.expiry(),
+                w.now,
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows)
+}
+
+/// The distinct voters of the writes at `indices` (which come in key order).
+fn keys_json(writes: &[VoteWrite<'_>], indices: &[usize]) -> serde_json::Result<String> {
+    let mut keys: Vec<VoterKey<'_>> = indices.iter().map(|&i| key_of(&writes[i])).collect();
+    keys.dedup();
+    serde_json::to_string(&keys)
+}
+
+/// A job to queue, with the vote it came from.
+pub(super) struct JobRow<'a> {
+    pub connection: &'a ConnectionId,
+    pub vote: &'a VoteId,
+    pub voter: &'a UserId,
+    pub planned: &'a PlannedJob,
+    pub now: Timestamp,
+}
+
+/// The JSON rows of a batch's totals, months, jobs and grants.
+pub(super) fn batch_rows(
+    updates: &[TotalsUpdate<'_>],
+    months: &[MonthCount<'_>],
+    jobs: &[JobRow<'_>],
+) -> anyhow::Result<BatchRows> {
+    let totals: Vec<_> = updates
+        .iter()
+        .map(|u| {
+            let t = &u.tally;
+            (u.key.0, u.key.1, u.name, t.total, t.streak, t.last_vote_at, u.expires_at)
+        })
+        .collect();
+    let months: Vec<_> = months.iter().map(|((c, v), m, n)| (c, m, v, n)).collect();
+    let mut queued = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let work = &job.planned.work;
+        queued.push((
+            work.kind(),
+            &job.planned.guild_id,
+            job.connection,
+            job.vote,
+            serde_json::to_string(work)?,
+            job.planned.due_at,
+            job.now,
+        ));
     }
-    sql
+    Ok(BatchRows {
+        totals: serde_json::to_string(&totals)?,
+        months: serde_json::to_string(&months)?,
+        jobs: serde_json::to_string(&queued)?,
+        grants: serde_json::to_string(&merged_grants(jobs))?,
+    })
+}
+
+/// A live grant: (guild, connection, role, user) and when it lapses.
+type GrantRow<'a> = (
+    &'a GuildId,
+    &'a ConnectionId,
+    &'a RoleId,
+    &'a UserId,
+    Option<Timestamp>,
+);
+
+/// The grants of the jobs, one per (guild, connection, role, user): a grant that never lapses
+/// wins, else the latest (as the upsert would leave them one by one; Postgres refuses to
+/// upsert a row twice in one statement).
+fn merged_grants<'a>(jobs: &[JobRow<'a>]) -> Vec<GrantRow<'a>> {
+    let mut grants: Vec<GrantRow<'a>> = Vec::new();
+    for job in jobs {
+        let Some(grant) = &job.planned.grant else {
+            continue;
+        };
+        let key = (&job.planned.guild_id, job.connection, &grant.role_id, job.voter);
+        let same = |g: &&mut GrantRow<'a>| (g.0, g.1, g.2, g.3) == key;
+        match grants.iter_mut().find(same) {
+            Some(row) => row.4 = row.4.zip(grant.expires_at).map(|(a, b)| a.max(b)),
+            None => grants.push((key.0, key.1, key.2, key.3, grant.expires_at)),
+        }
+    }
+    grants
 }
