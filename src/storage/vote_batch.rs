@@ -3,6 +3,11 @@
 //! `vote_sql`): the rows go as JSON arrays, built here from the plan of `vote_plan`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use sqlx::FromRow;
+
+use super::links::{LINK_SETTINGS, LinkRoleRow, group_link_rows};
 
 use super::sql::{Sql, WriteTx};
 use super::vote_plan::{TotalsUpdate, VoteWrite, VoterKey, VoterRow, first_sightings, key_of};
@@ -103,22 +108,66 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The link settings of each connection among the stored writes.
+    /// The link settings of each connection among the stored writes, in one statement.
     pub(super) async fn links_of_writes<'a>(
         &mut self,
         writes: &[VoteWrite<'a>],
         stored: &[usize],
     ) -> anyhow::Result<HashMap<&'a ConnectionId, Vec<LinkSettings>>> {
-        let mut links = HashMap::new();
+        let mut links: HashMap<&'a ConnectionId, Vec<LinkSettings>> = HashMap::new();
         for &i in stored {
-            let connection = &writes[i].connection.connection_id;
-            if !links.contains_key(connection) {
-                links.insert(connection, self.link_settings(connection).await?);
+            links.entry(&writes[i].connection.connection_id).or_default();
+        }
+        let ids: Vec<&ConnectionId> = links.keys().copied().collect();
+        let text = if self.is_postgres() {
+            &POSTGRES_LINKS
+        } else {
+            &SQLITE_LINKS
+        };
+        let sql = Sql::new(text.as_str()).bind(serde_json::to_string(&ids)?);
+        let rows: Vec<BatchLinkRow> = self.fetch_all(sql).await?;
+        let mut rows = rows.into_iter().peekable();
+        while let Some(first) = rows.next() {
+            let connection = first.batch_connection;
+            let mut of_connection = vec![first.row];
+            while let Some(next) = rows.next_if(|r| r.batch_connection == connection) {
+                of_connection.push(next.row);
+            }
+            if let Some(settings) = links.get_mut(&connection) {
+                *settings = group_link_rows(of_connection);
             }
         }
         Ok(links)
     }
 }
+
+/// A row of [`LINK_SETTINGS`] with the connection it belongs to.
+#[derive(FromRow)]
+struct BatchLinkRow {
+    batch_connection: ConnectionId,
+    #[sqlx(flatten)]
+    row: LinkRoleRow,
+}
+
+/// [`LINK_SETTINGS`] for the connections of a JSON array, ordered by connection.
+fn links_of_connections(ids: &str) -> String {
+    let from = [
+        ("SELECT l.guild_id", "SELECT l.connection_id AS batch_connection, l.guild_id"),
+        ("l.connection_id = $1", ids),
+        ("ORDER BY l.guild_id", "ORDER BY l.connection_id, l.guild_id"),
+    ];
+    from.iter().fold(LINK_SETTINGS.to_string(), |text, (was, is)| {
+        assert!(text.contains(was), "LINK_SETTINGS no longer holds {was:?}");
+        text.replace(was, is)
+    })
+}
+
+static SQLITE_LINKS: LazyLock<String> = LazyLock::new(|| {
+    links_of_connections("l.connection_id IN (SELECT value FROM jsonb_each($1))")
+});
+static POSTGRES_LINKS: LazyLock<String> = LazyLock::new(|| {
+    links_of_connections("l.connection_id IN (SELECT jsonb_array_elements_text($1::text::jsonb))")
+});
 
 /// The `votes` rows of the writes (in `order`).
 pub(super) fn votes_json(writes: &[VoteWrite<'_>], order: &[usize]) -> serde_json::Result<String> {

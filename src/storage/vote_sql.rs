@@ -1,5 +1,5 @@
 //! The fixed text of the batched vote statements. A batch's rows travel as one JSON array
-//! parameter (one inner array per row), read with `json_each` on SQLite and
+//! parameter (one inner array per row), read with `jsonb_each` on SQLite and
 //! `jsonb_array_elements` on Postgres, so the text never depends on the batch size and each
 //! statement stays prepared on its connection.
 //!
@@ -12,10 +12,10 @@
 /// totals with whether they opted in to reminders ($2: `[connection, voter]` pairs).
 pub(super) const SQLITE_READ: &str = "SELECT \
     (SELECT json_group_array(vote_id) FROM votes \
-     WHERE vote_id IN (SELECT value->>0 FROM json_each($1))) AS stored, \
+     WHERE vote_id IN (SELECT value->>0 FROM jsonb_each($1))) AS stored, \
     (SELECT json_group_array(json_array(k.value->>0, k.value->>1, t.total_votes, t.streak, \
      t.last_vote_at, json(CASE WHEN o.voter_id IS NULL THEN 'false' ELSE 'true' END))) \
-     FROM json_each($2) k \
+     FROM jsonb_each($2) k \
      LEFT JOIN voter_totals t ON t.connection_id = k.value->>0 AND t.voter_id = k.value->>1 \
      LEFT JOIN reminder_optins o ON o.connection_id = k.value->>0 \
      AND o.voter_id = k.value->>1) AS voters";
@@ -25,25 +25,25 @@ pub(super) const SQLITE_READ: &str = "SELECT \
 pub(super) const SQLITE_WRITE: &str = "INSERT INTO votes (vote_id, connection_id, project_id, \
     voter_topgg_id, voter_id, voter_name, weight, created_at, expires_at, received_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
-    value->>7, value->>8, value->>9 FROM json_each($1) WHERE true \
+    value->>7, value->>8, value->>9 FROM jsonb_each($1) WHERE true \
     ON CONFLICT (vote_id) DO NOTHING; \
     INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, streak, \
     last_vote_at, last_expires_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
-    FROM json_each($2) WHERE true ON CONFLICT (connection_id, voter_id) DO UPDATE SET \
+    FROM jsonb_each($2) WHERE true ON CONFLICT (connection_id, voter_id) DO UPDATE SET \
     voter_name = excluded.voter_name, total_votes = excluded.total_votes, \
     streak = excluded.streak, last_vote_at = excluded.last_vote_at, last_expires_at = CASE \
     WHEN voter_totals.last_expires_at > excluded.last_expires_at \
     THEN voter_totals.last_expires_at ELSE excluded.last_expires_at END; \
     INSERT INTO monthly_votes (connection_id, month, voter_id, votes) \
-    SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each($3) WHERE true \
+    SELECT value->>0, value->>1, value->>2, value->>3 FROM jsonb_each($3) WHERE true \
     ON CONFLICT (connection_id, month, voter_id) \
     DO UPDATE SET votes = monthly_votes.votes + excluded.votes; \
     INSERT INTO jobs (kind, guild_id, connection_id, vote_id, payload, due_at, created_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
-    FROM json_each($4) ORDER BY key; \
+    FROM jsonb_each($4) ORDER BY key; \
     INSERT INTO role_grants (guild_id, connection_id, role_id, user_id, expires_at) \
-    SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each($5) WHERE true \
+    SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM jsonb_each($5) WHERE true \
     ON CONFLICT (guild_id, connection_id, role_id, user_id) DO UPDATE SET expires_at = CASE \
     WHEN role_grants.expires_at IS NULL OR excluded.expires_at IS NULL THEN NULL \
     WHEN excluded.expires_at > role_grants.expires_at THEN excluded.expires_at \
