@@ -93,7 +93,11 @@ impl WriteTx {
     }
 
     /// Writes the batch: on SQLite the votes too, in the same round trip.
-    pub(super) async fn write_batch(&mut self, votes: &str, rows: &BatchRows) -> anyhow::Result<()> {
+    pub(super) async fn write_batch(
+        &mut self,
+        votes: &str,
+        rows: &BatchRows,
+    ) -> anyhow::Result<()> {
         let write = if self.is_postgres() {
             Sql::new(POSTGRES_WRITE)
         } else {
@@ -116,7 +120,9 @@ impl WriteTx {
     ) -> anyhow::Result<HashMap<&'a ConnectionId, Vec<LinkSettings>>> {
         let mut links: HashMap<&'a ConnectionId, Vec<LinkSettings>> = HashMap::new();
         for &i in stored {
-            links.entry(&writes[i].connection.connection_id).or_default();
+            links
+                .entry(&writes[i].connection.connection_id)
+                .or_default();
         }
         let ids: Vec<&ConnectionId> = links.keys().copied().collect();
         let text = if self.is_postgres() {
@@ -152,19 +158,25 @@ struct BatchLinkRow {
 /// [`LINK_SETTINGS`] for the connections of a JSON array, ordered by connection.
 fn links_of_connections(ids: &str) -> String {
     let from = [
-        ("SELECT l.guild_id", "SELECT l.connection_id AS batch_connection, l.guild_id"),
+        (
+            "SELECT l.guild_id",
+            "SELECT l.connection_id AS batch_connection, l.guild_id",
+        ),
         ("l.connection_id = $1", ids),
-        ("ORDER BY l.guild_id", "ORDER BY l.connection_id, l.guild_id"),
+        (
+            "ORDER BY l.guild_id",
+            "ORDER BY l.connection_id, l.guild_id",
+        ),
     ];
-    from.iter().fold(LINK_SETTINGS.to_string(), |text, (was, is)| {
-        assert!(text.contains(was), "LINK_SETTINGS no longer holds {was:?}");
-        text.replace(was, is)
-    })
+    from.iter()
+        .fold(LINK_SETTINGS.to_string(), |text, (was, is)| {
+            assert!(text.contains(was), "LINK_SETTINGS no longer holds {was:?}");
+            text.replace(was, is)
+        })
 }
 
-static SQLITE_LINKS: LazyLock<String> = LazyLock::new(|| {
-    links_of_connections("l.connection_id IN (SELECT value FROM jsonb_each($1))")
-});
+static SQLITE_LINKS: LazyLock<String> =
+    LazyLock::new(|| links_of_connections("l.connection_id IN (SELECT value FROM jsonb_each($1))"));
 static POSTGRES_LINKS: LazyLock<String> = LazyLock::new(|| {
     links_of_connections("l.connection_id IN (SELECT jsonb_array_elements_text($1::text::jsonb))")
 });
@@ -218,7 +230,15 @@ pub(super) fn batch_rows(
         .iter()
         .map(|u| {
             let t = &u.tally;
-            (u.key.0, u.key.1, u.name, t.total, t.streak, t.last_vote_at, u.expires_at)
+            (
+                u.key.0,
+                u.key.1,
+                u.name,
+                t.total,
+                t.streak,
+                t.last_vote_at,
+                u.expires_at,
+            )
         })
         .collect();
     let months: Vec<_> = months.iter().map(|((c, v), m, n)| (c, m, v, n)).collect();
@@ -261,7 +281,12 @@ fn merged_grants<'a>(jobs: &[JobRow<'a>]) -> Vec<GrantRow<'a>> {
         let Some(grant) = &job.planned.grant else {
             continue;
         };
-        let key = (&job.planned.guild_id, job.connection, &grant.role_id, job.voter);
+        let key = (
+            &job.planned.guild_id,
+            job.connection,
+            &grant.role_id,
+            job.voter,
+        );
         let same = |g: &&mut GrantRow<'a>| (g.0, g.1, g.2, g.3) == key;
         match grants.iter_mut().find(same) {
             Some(row) => row.4 = row.4.zip(grant.expires_at).map(|(a, b)| a.max(b)),
