@@ -1,6 +1,6 @@
 //! The statements that record a batch of votes, a few per batch (not per vote): with group
 //! commit, the cost of a webhook is then mostly its share of them. Their text is fixed (see
-//! `vote_sql`): the rows go as JSON arrays, built here from the plan of `vote_plan`.
+//! `vote_sql`): the rows go as JSON arrays, built in `vote_rows`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -8,33 +8,21 @@ use std::sync::LazyLock;
 use sqlx::FromRow;
 
 use super::links::{LINK_SETTINGS, LinkRoleRow, group_link_rows};
-
 use super::sql::{Sql, WriteTx};
-use super::vote_plan::{TotalsUpdate, VoteWrite, VoterKey, VoterRow, first_sightings, key_of};
+use super::vote_plan::{VoteWrite, VoterRow, first_sightings};
+use super::vote_rows::{BatchRows, keys_json};
 use super::vote_sql::{
     POSTGRES_ENSURE_TOTALS, POSTGRES_INSERT_VOTES, POSTGRES_LOCK_TOTALS, POSTGRES_WRITE,
     SQLITE_READ, SQLITE_WRITE,
 };
-use crate::domain::ids::{ConnectionId, GuildId, RoleId, UserId, VoteId};
-use crate::domain::time::Timestamp;
-use crate::domain::work::{LinkSettings, PlannedJob};
-
-/// Votes per (connection, month, voter), counted in weight.
-pub(super) type MonthCount<'a> = (VoterKey<'a>, String, i64);
+use crate::domain::ids::ConnectionId;
+use crate::domain::work::LinkSettings;
 
 /// What a batch found before writing: the writes that first store their vote id (in key
 /// order) and the figures of their voters.
 pub(super) struct BatchRead {
     pub new: Vec<usize>,
     pub voters: Vec<VoterRow>,
-}
-
-/// The rows a batch writes besides its votes, each a JSON array for one statement.
-pub(super) struct BatchRows {
-    pub totals: String,
-    pub months: String,
-    pub jobs: String,
-    pub grants: String,
 }
 
 impl WriteTx {
@@ -180,118 +168,3 @@ static SQLITE_LINKS: LazyLock<String> =
 static POSTGRES_LINKS: LazyLock<String> = LazyLock::new(|| {
     links_of_connections("l.connection_id IN (SELECT jsonb_array_elements_text($1::text::jsonb))")
 });
-
-/// The `votes` rows of the writes (in `order`).
-pub(super) fn votes_json(writes: &[VoteWrite<'_>], order: &[usize]) -> serde_json::Result<String> {
-    let rows: Vec<_> = order
-        .iter()
-        .map(|&i| {
-            let (w, v) = (&writes[i], writes[i].vote);
-            (
-                &v.id,
-                &w.connection.connection_id,
-                &v.project.id,
-                &v.user.id,
-                &v.user.platform_id,
-                &v.user.name,
-                v.weight,
-                v.cast_at(),
-                v.expiry(),
-                w.now,
-            )
-        })
-        .collect();
-    serde_json::to_string(&rows)
-}
-
-/// The distinct voters of the writes at `indices` (which come in key order).
-fn keys_json(writes: &[VoteWrite<'_>], indices: &[usize]) -> serde_json::Result<String> {
-    let mut keys: Vec<VoterKey<'_>> = indices.iter().map(|&i| key_of(&writes[i])).collect();
-    keys.dedup();
-    serde_json::to_string(&keys)
-}
-
-/// A job to queue, with the vote it came from.
-pub(super) struct JobRow<'a> {
-    pub connection: &'a ConnectionId,
-    pub vote: &'a VoteId,
-    pub voter: &'a UserId,
-    pub planned: &'a PlannedJob,
-    pub now: Timestamp,
-}
-
-/// The JSON rows of a batch's totals, months, jobs and grants.
-pub(super) fn batch_rows(
-    updates: &[TotalsUpdate<'_>],
-    months: &[MonthCount<'_>],
-    jobs: &[JobRow<'_>],
-) -> anyhow::Result<BatchRows> {
-    let totals: Vec<_> = updates
-        .iter()
-        .map(|u| {
-            let t = &u.tally;
-            (
-                u.key.0,
-                u.key.1,
-                u.name,
-                t.total,
-                t.streak,
-                t.last_vote_at,
-                u.expires_at,
-            )
-        })
-        .collect();
-    let months: Vec<_> = months.iter().map(|((c, v), m, n)| (c, m, v, n)).collect();
-    let mut queued = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let work = &job.planned.work;
-        queued.push((
-            work.kind(),
-            &job.planned.guild_id,
-            job.connection,
-            job.vote,
-            serde_json::to_string(work)?,
-            job.planned.due_at,
-            job.now,
-        ));
-    }
-    Ok(BatchRows {
-        totals: serde_json::to_string(&totals)?,
-        months: serde_json::to_string(&months)?,
-        jobs: serde_json::to_string(&queued)?,
-        grants: serde_json::to_string(&merged_grants(jobs))?,
-    })
-}
-
-/// A live grant: (guild, connection, role, user) and when it lapses.
-type GrantRow<'a> = (
-    &'a GuildId,
-    &'a ConnectionId,
-    &'a RoleId,
-    &'a UserId,
-    Option<Timestamp>,
-);
-
-/// The grants of the jobs, one per (guild, connection, role, user): a grant that never lapses
-/// wins, else the latest (as the upsert would leave them one by one; Postgres refuses to
-/// upsert a row twice in one statement).
-fn merged_grants<'a>(jobs: &[JobRow<'a>]) -> Vec<GrantRow<'a>> {
-    let mut grants: Vec<GrantRow<'a>> = Vec::new();
-    for job in jobs {
-        let Some(grant) = &job.planned.grant else {
-            continue;
-        };
-        let key = (
-            &job.planned.guild_id,
-            job.connection,
-            &grant.role_id,
-            job.voter,
-        );
-        let same = |g: &&mut GrantRow<'a>| (g.0, g.1, g.2, g.3) == key;
-        match grants.iter_mut().find(same) {
-            Some(row) => row.4 = row.4.zip(grant.expires_at).map(|(a, b)| a.max(b)),
-            None => grants.push((key.0, key.1, key.2, key.3, grant.expires_at)),
-        }
-    }
-    grants
-}

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use super::jobs::NewJob;
 use super::sql::Sql;
-use super::vote_batch::{JobRow, batch_rows, votes_json};
 use super::vote_plan::{
     VoteOutcome, VoteWrite, key_order, month_counts, opted_in, outcomes, plan_jobs,
     previous_figures, tallies, totals_updates, voter_keys,
 };
+use super::vote_rows::{JobRow, batch_rows, votes_json};
 use super::{Connection, Db};
 use crate::domain::events::{Vote, WebhookTest};
 use crate::domain::ids::{ConnectionId, UserId};
