@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use crate::client::Conn;
+use crate::server::{cpu_time, own_cpu_time};
 
 /// Builds request number `i` (a complete HTTP/1.1 request).
 pub type MakeRequest = Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>;
@@ -37,6 +38,10 @@ pub struct Outcome {
     pub latency_us: Histogram<u64>,
     /// When each request number got a 2xx answer.
     pub acked: Vec<(u64, Instant)>,
+    /// CPU time the process under test used during the run (`None`: not measured).
+    pub target_cpu: Option<Duration>,
+    /// CPU time the load generator itself used during the run.
+    pub own_cpu: Option<Duration>,
 }
 
 impl Outcome {
@@ -74,8 +79,29 @@ impl Outcome {
             late: 0,
             latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds"),
             acked: Vec::new(),
+            target_cpu: None,
+            own_cpu: None,
         }
     }
+}
+
+/// [`run`], with the CPU time process `pid` (the server or the peer) and the generator use
+/// meanwhile.
+pub async fn run_watched(
+    pid: u32,
+    addr: SocketAddr,
+    pace: Pace,
+    duration: Duration,
+    max_requests: u64,
+    make: MakeRequest,
+) -> Outcome {
+    let before = (cpu_time(pid), own_cpu_time());
+    let mut outcome = run(addr, pace, duration, max_requests, make).await;
+    let after = (cpu_time(pid), own_cpu_time());
+    let spent = |a: Option<Duration>, b: Option<Duration>| Some(b?.saturating_sub(a?));
+    outcome.target_cpu = spent(before.0, after.0);
+    outcome.own_cpu = spent(before.1, after.1);
+    outcome
 }
 
 /// Offers requests to `addr` at `pace` for `duration`, at most `max_requests`.

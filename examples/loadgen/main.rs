@@ -261,7 +261,8 @@ async fn loads(
     let duration = Duration::from_secs(args.duration);
     let health_request = Arc::new(client::get("/healthz"));
     let make_health: load::MakeRequest = Arc::new(move |_| health_request.to_vec());
-    let health = load::run(
+    let health = load::run_watched(
+        server.pid(),
         server.addr,
         args.pace(),
         duration,
@@ -272,7 +273,8 @@ async fn loads(
     let prefix = format!("vote-{}", std::process::id());
     let make_votes = votes::vote_requests(conns, guild.to_string(), prefix, args.voters);
     let sampler = RssSampler::start(server.pid());
-    let votes = load::run(
+    let votes = load::run_watched(
+        server.pid(),
         server.addr,
         args.pace(),
         duration,
@@ -294,7 +296,8 @@ async fn peer_load(args: &Args, dir: &std::path::Path) -> Option<(Outcome, u64)>
         }
     };
     let sampler = RssSampler::start(peer.pid());
-    let outcome = load::run(
+    let outcome = load::run_watched(
+        peer.pid(),
         peer.addr,
         args.pace(),
         Duration::from_secs(args.duration),

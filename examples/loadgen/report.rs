@@ -28,6 +28,14 @@ pub fn outcome(title: &str, o: &Outcome) {
         o.ok()
     );
     println!("  ack latency  {}", percentiles(&o.latency_us));
+    if let (Some(target), Some(own)) = (o.target_cpu, o.own_cpu) {
+        let per = |cpu: std::time::Duration| cpu.as_secs_f64() * 1e6 / o.answered().max(1) as f64;
+        println!(
+            "  CPU per request: {:.1} us in the process under test, {:.1} us in the generator",
+            per(target),
+            per(own)
+        );
+    }
     let statuses: Vec<String> = o
         .statuses
         .iter()

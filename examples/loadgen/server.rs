@@ -149,6 +149,27 @@ pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// CPU time (user + system, all threads) process `pid` has used so far; `None` when it is
+/// gone. Clock ticks of 10 ms: enough over a run of seconds.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    cpu_time_in(&format!("/proc/{pid}/stat"))
+}
+
+/// [`cpu_time`] of the load generator itself.
+pub fn own_cpu_time() -> Option<Duration> {
+    cpu_time_in("/proc/self/stat")
+}
+
+fn cpu_time_in(path: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // After the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let mut next = || fields.next().and_then(|f| f.parse::<u64>().ok());
+    let ticks = next()? + next()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// Samples VmRSS every 100 ms while running; `peak()` is the highest sample.
 pub struct RssSampler {
     peak: Arc<AtomicU64>,

@@ -139,6 +139,7 @@ async fn write_batches(shared: Arc<Shared>, receiver: Arc<Mutex<mpsc::Receiver<P
         // A request that gave up (answered 503) need not be written: Top.gg sends it again.
         batch.retain(|p: &Pending| !p.reply.is_closed());
         if !batch.is_empty() {
+            tracing::trace!(votes = batch.len(), "committing a batch of votes");
             commit(&shared, std::mem::take(&mut batch)).await;
         }
     }

@@ -14,7 +14,7 @@ use crate::domain::work::LinkSettings;
 
 /// The live links of a connection (not in a guild the bot was removed from) joined with
 /// their active reward roles (one row per role, or one row with no role).
-const LINK_SETTINGS: &str = "SELECT l.guild_id, l.channel_id, l.template, \
+pub(super) const LINK_SETTINGS: &str = "SELECT l.guild_id, l.channel_id, l.template, \
     l.style, l.paused_reason, l.display_vote_url, c.project_type, c.project_platform_id, \
     COALESCE(l.display_name, pg.name, c.project_name) AS project_name, \
     r.role_id, r.votes_required, r.hours FROM links l \
@@ -56,7 +56,7 @@ fn hours_column(duration: RewardDuration) -> Option<i64> {
 }
 
 #[derive(FromRow)]
-struct LinkRoleRow {
+pub(super) struct LinkRoleRow {
     guild_id: GuildId,
     channel_id: Option<ChannelId>,
     template: Option<String>,
@@ -90,7 +90,7 @@ impl LinkRoleRow {
 }
 
 /// Folds the joined rows (ordered by guild) into one [`LinkSettings`] per guild.
-fn group_link_rows(rows: Vec<LinkRoleRow>) -> Vec<LinkSettings> {
+pub(super) fn group_link_rows(rows: Vec<LinkRoleRow>) -> Vec<LinkSettings> {
     let mut links: Vec<LinkSettings> = Vec::new();
     for row in rows {
         if links.last().is_none_or(|l| l.guild_id != row.guild_id) {

@@ -18,6 +18,8 @@ mod spool_drain;
 mod sql;
 mod vote_batch;
 mod vote_plan;
+mod vote_rows;
+mod vote_sql;
 mod votes;
 
 use anyhow::Context;

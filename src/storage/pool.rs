@@ -39,8 +39,8 @@ pub const POSTGRES_ACQUIRE: Duration = Duration::from_millis(1000);
 pub struct TimedOut(pub Duration);
 
 /// Runs `operation`, failing with [`TimedOut`] after `limit`. Dropping a storage future
-/// part-way is safe: its transaction rolls back and [`healthy`] keeps its connection out of
-/// the pool.
+/// part-way is safe: its transaction rolls back and [`sqlite_healthy`] (or the Postgres
+/// release check) keeps its connection out of the pool.
 pub async fn bounded<T>(
     limit: Duration,
     operation: impl Future<Output = anyhow::Result<T>>,
@@ -83,23 +83,14 @@ pub fn is_unavailable(error: &anyhow::Error) -> bool {
     }
 }
 
-/// The after-release check: a connection comes back to the pool only when it is outside any
-/// transaction. The ping first lets a queued ROLLBACK run, so a cleanly rolled-back
-/// connection is kept; one whose COMMIT and ROLLBACK both failed (SQLite after SQLITE_FULL)
-/// still counts as inside one and is closed.
-async fn healthy<C: sqlx::Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
-    conn.ping().await?;
-    Ok(!conn.is_in_transaction())
-}
-
-/// [`healthy`], and on SQLite also asked of SQLite itself: a `BEGIN` that fails means the
-/// connection is inside a transaction sqlx does not know about; it is closed.
+/// The after-release check on SQLite, in one round trip to the connection's thread: a raw
+/// `BEGIN; ROLLBACK` runs after whatever is queued there (a dropped transaction's ROLLBACK)
+/// and fails when SQLite itself is inside a transaction (one whose COMMIT and ROLLBACK both
+/// failed, as after SQLITE_FULL, or one sqlx does not know about): the connection is then
+/// closed, as it is when sqlx still counts it inside one.
 async fn sqlite_healthy(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
-    if !healthy(conn).await? {
-        return Ok(false);
-    }
-    sqlx::raw_sql("BEGIN; ROLLBACK").execute(conn).await?;
-    Ok(true)
+    sqlx::raw_sql("BEGIN; ROLLBACK").execute(&mut *conn).await?;
+    Ok(!conn.is_in_transaction())
 }
 
 fn checked<DB: Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {

@@ -56,24 +56,12 @@ impl WriteTx {
     pub(super) async fn schedule_reminders(
         &mut self,
         updates: &[TotalsUpdate<'_>],
+        opted: &HashSet<(&ConnectionId, &UserId)>,
         now: Timestamp,
     ) -> anyhow::Result<()> {
-        let text = format!(
-            "SELECT connection_id, voter_id FROM reminder_optins \
-             WHERE (connection_id, voter_id) IN (VALUES {})",
-            self.params().rows(updates.len(), 2)
-        );
-        let mut select = Sql::once(text, updates.len() * 2);
         for u in updates {
-            select.push(u.key.0);
-            select.push(u.key.1);
-        }
-        let opted: HashSet<(ConnectionId, UserId)> =
-            self.fetch_all(select).await?.into_iter().collect();
-        for u in updates {
-            let (connection, voter) = u.key;
-            if u.expires_at > now && opted.contains(&(connection.clone(), voter.clone())) {
-                self.schedule_reminder(connection, voter, u.expires_at, now)
+            if u.expires_at > now && opted.contains(&u.key) {
+                self.schedule_reminder(u.key.0, u.key.1, u.expires_at, now)
                     .await?;
             }
         }

@@ -1,146 +1,170 @@
-//! The statements that record a batch of votes, one per step (not per vote): with group
-//! commit, the cost of a webhook is then mostly its share of a few statements. Each step runs
-//! inside the batch's transaction; the planning between the steps is pure code in
-//! `vote_plan`. Their text depends on the batch size, so they are not kept prepared.
+//! The statements that record a batch of votes, a few per batch (not per vote): with group
+//! commit, the cost of a webhook is then mostly its share of them. Their text is fixed (see
+//! `vote_sql`): the rows go as JSON arrays, built in `vote_rows`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
+use sqlx::FromRow;
+
+use super::links::{LINK_SETTINGS, LinkRoleRow, group_link_rows};
 use super::sql::{Sql, WriteTx};
-use super::vote_plan::{TotalsRow, TotalsUpdate, VoteWrite, VoterKey};
+use super::vote_plan::{VoteWrite, VoterRow, first_sightings};
+use super::vote_rows::{BatchRows, keys_json};
+use super::vote_sql::{
+    POSTGRES_ENSURE_TOTALS, POSTGRES_INSERT_VOTES, POSTGRES_LOCK_TOTALS, POSTGRES_WRITE,
+    SQLITE_READ, SQLITE_WRITE,
+};
 use crate::domain::ids::ConnectionId;
-use crate::domain::time::Timestamp;
 use crate::domain::work::LinkSettings;
 
-/// Votes per (connection, month, voter), counted in weight.
-pub(super) type MonthCount<'a> = (VoterKey<'a>, String, i64);
+/// What a batch found before writing: the writes that first store their vote id (in key
+/// order) and the figures of their voters.
+pub(super) struct BatchRead {
+    pub new: Vec<usize>,
+    pub voters: Vec<VoterRow>,
+}
 
 impl WriteTx {
-    /// Inserts every write (in `order`); returns the vote ids actually inserted.
-    pub(super) async fn insert_votes(
+    /// Finds which writes are new and reads their voters' figures. SQLite only reads (one
+    /// writer: nothing can change before this transaction's write); Postgres inserts the
+    /// votes here and locks the voters' totals rows.
+    pub(super) async fn read_batch(
         &mut self,
         writes: &[VoteWrite<'_>],
         order: &[usize],
-    ) -> anyhow::Result<HashSet<String>> {
-        let text = format!(
-            "INSERT INTO votes (vote_id, connection_id, project_id, voter_topgg_id, voter_id, \
-             voter_name, weight, created_at, expires_at, received_at) VALUES {} \
-             ON CONFLICT (vote_id) DO NOTHING RETURNING vote_id",
-            self.params().rows(order.len(), 10)
-        );
-        let mut insert = Sql::once(text, order.len() * 10);
-        for &i in order {
-            let (w, v) = (&writes[i], writes[i].vote);
-            insert.push(&v.id);
-            insert.push(&w.connection.connection_id);
-            insert.push(&v.project.id);
-            insert.push(&v.user.id);
-            insert.push(&v.user.platform_id);
-            insert.push(&v.user.name);
-            insert.push(v.weight);
-            insert.push(Timestamp::from(v.created_at));
-            insert.push(Timestamp::from(v.expires_at));
-            insert.push(w.now);
+        votes: &str,
+    ) -> anyhow::Result<BatchRead> {
+        if self.is_postgres() {
+            return self.read_batch_postgres(writes, order, votes).await;
         }
-        let rows: Vec<(String,)> = self.fetch_all(insert).await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        let keys = keys_json(writes, order)?;
+        let read = Sql::new(SQLITE_READ).bind(votes).bind(keys);
+        let (stored, voters): (String, String) = self.fetch_one(read).await?;
+        let stored: HashSet<String> = serde_json::from_str(&stored)?;
+        let inserted = order
+            .iter()
+            .map(|&i| writes[i].vote.id.as_str())
+            .filter(|id| !stored.contains(*id))
+            .map(str::to_owned)
+            .collect();
+        Ok(BatchRead {
+            new: first_sightings(writes, order, &inserted),
+            voters: serde_json::from_str(&voters)?,
+        })
     }
 
-    /// Makes sure each voter has a totals row and reads them all; on Postgres they are
-    /// locked (`FOR UPDATE`, in key order, so concurrent batches cannot deadlock on them),
-    /// SQLite's write transaction holds the whole database already.
-    pub(super) async fn lock_totals(
+    async fn read_batch_postgres(
         &mut self,
-        keys: &[VoterKey<'_>],
-    ) -> anyhow::Result<Vec<TotalsRow>> {
-        let params = self.params();
-        let ensure = format!(
-            "INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, streak, \
-             last_vote_at, last_expires_at) VALUES {} \
-             ON CONFLICT (connection_id, voter_id) DO NOTHING",
-            params.rows_with(keys.len(), 2, ", '', 0, 0, 0, 0")
-        );
-        self.execute(bind_keys(Sql::once(ensure, keys.len() * 2), keys))
+        writes: &[VoteWrite<'_>],
+        order: &[usize],
+        votes: &str,
+    ) -> anyhow::Result<BatchRead> {
+        let rows: Vec<(String,)> = self
+            .fetch_all(Sql::new(POSTGRES_INSERT_VOTES).bind(votes))
             .await?;
-        let lock = if self.is_postgres() {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
-        let select = format!(
-            "SELECT connection_id, voter_id, total_votes, streak, last_vote_at FROM voter_totals \
-             WHERE (connection_id, voter_id) IN (VALUES {}) ORDER BY connection_id, voter_id{lock}",
-            params.rows(keys.len(), 2),
-        );
-        self.fetch_all(bind_keys(Sql::once(select, keys.len() * 2), keys))
-            .await
+        let inserted = rows.into_iter().map(|(id,)| id).collect();
+        let new = first_sightings(writes, order, &inserted);
+        if new.is_empty() {
+            return Ok(BatchRead {
+                new,
+                voters: Vec::new(),
+            });
+        }
+        let keys = keys_json(writes, &new)?;
+        self.execute(Sql::new(POSTGRES_ENSURE_TOTALS).bind(keys.as_str()))
+            .await?;
+        let voters = self
+            .fetch_all(Sql::new(POSTGRES_LOCK_TOTALS).bind(keys))
+            .await?;
+        Ok(BatchRead { new, voters })
     }
 
-    /// Writes each voter's totals and adds the batch's votes to their months.
-    pub(super) async fn write_totals(
+    /// Writes the batch: on SQLite the votes too, in the same round trip.
+    pub(super) async fn write_batch(
         &mut self,
-        updates: &[TotalsUpdate<'_>],
-        months: &[MonthCount<'_>],
+        votes: &str,
+        rows: &BatchRows,
     ) -> anyhow::Result<()> {
-        let params = self.params();
-        let text = format!(
-            "INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, streak, \
-             last_vote_at, last_expires_at) VALUES {} ON CONFLICT (connection_id, voter_id) \
-             DO UPDATE SET voter_name = excluded.voter_name, \
-             total_votes = excluded.total_votes, streak = excluded.streak, \
-             last_vote_at = excluded.last_vote_at, last_expires_at = CASE \
-             WHEN voter_totals.last_expires_at > excluded.last_expires_at \
-             THEN voter_totals.last_expires_at ELSE excluded.last_expires_at END",
-            params.rows(updates.len(), 7)
-        );
-        let mut upsert = Sql::once(text, updates.len() * 7);
-        for u in updates {
-            upsert.push(u.key.0);
-            upsert.push(u.key.1);
-            upsert.push(u.name);
-            upsert.push(u.tally.total);
-            upsert.push(u.tally.streak);
-            upsert.push(u.tally.last_vote_at);
-            upsert.push(u.expires_at);
-        }
-        self.execute(upsert).await?;
-        let text = format!(
-            "INSERT INTO monthly_votes (connection_id, month, voter_id, votes) VALUES {} \
-             ON CONFLICT (connection_id, month, voter_id) \
-             DO UPDATE SET votes = monthly_votes.votes + excluded.votes",
-            params.rows(months.len(), 4)
-        );
-        let mut bump = Sql::once(text, months.len() * 4);
-        for ((connection, voter), month, n) in months {
-            bump.push(*connection);
-            bump.push(month.as_str());
-            bump.push(*voter);
-            bump.push(*n);
-        }
-        self.execute(bump).await?;
+        let write = if self.is_postgres() {
+            Sql::new(POSTGRES_WRITE)
+        } else {
+            Sql::new(SQLITE_WRITE).bind(votes)
+        };
+        let write = write
+            .bind(rows.totals.as_str())
+            .bind(rows.months.as_str())
+            .bind(rows.jobs.as_str())
+            .bind(rows.grants.as_str());
+        self.execute(write).await?;
         Ok(())
     }
 
-    /// The link settings of each connection among the stored writes.
+    /// The link settings of each connection among the stored writes, in one statement.
     pub(super) async fn links_of_writes<'a>(
         &mut self,
         writes: &[VoteWrite<'a>],
         stored: &[usize],
     ) -> anyhow::Result<HashMap<&'a ConnectionId, Vec<LinkSettings>>> {
-        let mut links = HashMap::new();
+        let mut links: HashMap<&'a ConnectionId, Vec<LinkSettings>> = HashMap::new();
         for &i in stored {
-            let connection = &writes[i].connection.connection_id;
-            if !links.contains_key(connection) {
-                links.insert(connection, self.link_settings(connection).await?);
+            links
+                .entry(&writes[i].connection.connection_id)
+                .or_default();
+        }
+        let ids: Vec<&ConnectionId> = links.keys().copied().collect();
+        let text = if self.is_postgres() {
+            &POSTGRES_LINKS
+        } else {
+            &SQLITE_LINKS
+        };
+        let sql = Sql::new(text.as_str()).bind(serde_json::to_string(&ids)?);
+        let rows: Vec<BatchLinkRow> = self.fetch_all(sql).await?;
+        let mut rows = rows.into_iter().peekable();
+        while let Some(first) = rows.next() {
+            let connection = first.batch_connection;
+            let mut of_connection = vec![first.row];
+            while let Some(next) = rows.next_if(|r| r.batch_connection == connection) {
+                of_connection.push(next.row);
+            }
+            if let Some(settings) = links.get_mut(&connection) {
+                *settings = group_link_rows(of_connection);
             }
         }
         Ok(links)
     }
 }
 
-fn bind_keys<'a>(mut sql: Sql<'a>, keys: &[VoterKey<'a>]) -> Sql<'a> {
-    for (connection, voter) in keys {
-        sql.push(*connection);
-        sql.push(*voter);
-    }
-    sql
+/// A row of [`LINK_SETTINGS`] with the connection it belongs to.
+#[derive(FromRow)]
+struct BatchLinkRow {
+    batch_connection: ConnectionId,
+    #[sqlx(flatten)]
+    row: LinkRoleRow,
 }
+
+/// [`LINK_SETTINGS`] for the connections of a JSON array, ordered by connection.
+fn links_of_connections(ids: &str) -> String {
+    let from = [
+        (
+            "SELECT l.guild_id",
+            "SELECT l.connection_id AS batch_connection, l.guild_id",
+        ),
+        ("l.connection_id = $1", ids),
+        (
+            "ORDER BY l.guild_id",
+            "ORDER BY l.connection_id, l.guild_id",
+        ),
+    ];
+    from.iter()
+        .fold(LINK_SETTINGS.to_string(), |text, (was, is)| {
+            assert!(text.contains(was), "LINK_SETTINGS no longer holds {was:?}");
+            text.replace(was, is)
+        })
+}
+
+static SQLITE_LINKS: LazyLock<String> =
+    LazyLock::new(|| links_of_connections("l.connection_id IN (SELECT value FROM jsonb_each($1))"));
+static POSTGRES_LINKS: LazyLock<String> = LazyLock::new(|| {
+    links_of_connections("l.connection_id IN (SELECT jsonb_array_elements_text($1::text::jsonb))")
+});

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::Deserialize;
 use sqlx::FromRow;
 
 use super::Connection;
@@ -36,14 +37,16 @@ pub enum VoteOutcome {
 /// A voter of one connection: the key of `voter_totals`.
 pub(super) type VoterKey<'a> = (&'a ConnectionId, &'a UserId);
 
-/// A voter's row in `voter_totals` before the batch.
-#[derive(FromRow)]
-pub(super) struct TotalsRow {
+/// A voter's row in `voter_totals` before the batch (no figures: no row yet), and whether
+/// they opted in to reminders. Read as a row (Postgres) or a JSON array (SQLite).
+#[derive(FromRow, Deserialize)]
+pub(super) struct VoterRow {
     connection_id: ConnectionId,
     voter_id: UserId,
-    total_votes: i64,
-    streak: i64,
-    last_vote_at: Timestamp,
+    total_votes: Option<i64>,
+    streak: Option<i64>,
+    last_vote_at: Option<Timestamp>,
+    opted: bool,
 }
 
 /// A voter's row in `voter_totals` after the batch.
@@ -190,19 +193,29 @@ pub(super) fn plan_jobs(
 /// Each voter's figures before the batch (`None`: no vote counted yet).
 pub(super) fn previous_figures<'a>(
     keys: &[VoterKey<'a>],
-    rows: &[TotalsRow],
+    rows: &[VoterRow],
 ) -> HashMap<VoterKey<'a>, Option<Tally>> {
     keys.iter()
         .map(|key| {
             let row = rows
                 .iter()
                 .find(|r| (&r.connection_id, &r.voter_id) == *key);
-            let tally = row.filter(|r| r.total_votes > 0).map(|r| Tally {
-                total: r.total_votes,
-                streak: r.streak,
-                last_vote_at: r.last_vote_at,
+            let tally = row.and_then(|r| {
+                Some(Tally {
+                    total: r.total_votes.filter(|t| *t > 0)?,
+                    streak: r.streak?,
+                    last_vote_at: r.last_vote_at?,
+                })
             });
             (*key, tally)
         })
+        .collect()
+}
+
+/// The voters among `rows` who opted in to reminders.
+pub(super) fn opted_in(rows: &[VoterRow]) -> HashSet<(&ConnectionId, &UserId)> {
+    rows.iter()
+        .filter(|r| r.opted)
+        .map(|r| (&r.connection_id, &r.voter_id))
         .collect()
 }

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use super::jobs::NewJob;
 use super::sql::Sql;
 use super::vote_plan::{
-    VoteOutcome, VoteWrite, first_sightings, key_order, month_counts, outcomes, plan_jobs,
+    VoteOutcome, VoteWrite, key_order, month_counts, opted_in, outcomes, plan_jobs,
     previous_figures, tallies, totals_updates, voter_keys,
 };
+use super::vote_rows::{JobRow, batch_rows, votes_json};
 use super::{Connection, Db};
 use crate::domain::events::{Vote, WebhookTest};
 use crate::domain::ids::{ConnectionId, UserId};
@@ -35,38 +36,39 @@ impl Db {
     }
 
     /// Stores several votes as [`Db::record_vote`] does, all in one transaction (group
-    /// commit) with one statement per step: either every vote is stored or none. Outcomes
-    /// come back in input order; votes of one voter count in arrival order.
+    /// commit) with a few fixed statements per batch: either every vote is stored or none.
+    /// Outcomes come back in input order; votes of one voter count in arrival order.
     pub async fn record_votes(&self, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
         let order = key_order(writes);
+        let votes = votes_json(writes, &order)?;
         let mut stored: HashMap<usize, (Tally, usize)> = HashMap::new();
         let mut tx = self.begin_write().await?;
-        let inserted = tx.insert_votes(writes, &order).await?;
-        let new = first_sightings(writes, &order, &inserted);
+        let read = tx.read_batch(writes, &order, &votes).await?;
+        let new = read.new;
         if !new.is_empty() {
             let keys = voter_keys(writes, &new);
-            let rows = tx.lock_totals(&keys).await?;
-            let (tallies, finals) = tallies(writes, &new, previous_figures(&keys, &rows));
+            let (tallies, finals) = tallies(writes, &new, previous_figures(&keys, &read.voters));
             let updates = totals_updates(writes, &new, &finals);
-            tx.write_totals(&updates, &month_counts(writes, &new))
-                .await?;
-            tx.schedule_reminders(&updates, writes[0].now).await?;
             let links = tx.links_of_writes(writes, &new).await?;
             let planned = plan_jobs(writes, &tallies, &links, &mut stored);
-            let jobs: Vec<NewJob> = planned
+            let jobs: Vec<JobRow> = planned
                 .iter()
                 .map(|(i, job)| {
                     let w = &writes[*i];
-                    NewJob {
+                    JobRow {
                         connection: &w.connection.connection_id,
-                        vote: Some(&w.vote.id),
+                        vote: &w.vote.id,
                         voter: &w.vote.user.platform_id,
                         planned: job,
                         now: w.now,
                     }
                 })
                 .collect();
-            tx.insert_jobs(&jobs).await?;
+            let rows = batch_rows(&updates, &month_counts(writes, &new), &jobs)?;
+            tx.write_batch(&votes, &rows).await?;
+            let opted = opted_in(&read.voters);
+            tx.schedule_reminders(&updates, &opted, writes[0].now)
+                .await?;
         }
         tx.commit().await?;
         Ok(outcomes(writes.len(), &stored))

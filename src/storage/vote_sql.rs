@@ -1,0 +1,101 @@
+//! The fixed text of the batched vote statements. A batch's rows travel as one JSON array
+//! parameter (one inner array per row), read with `jsonb_each` on SQLite and
+//! `jsonb_array_elements` on Postgres, so the text never depends on the batch size and each
+//! statement stays prepared on its connection.
+//!
+//! SQLite runs a batch in two statements (read, then write) and a multi-statement text
+//! shares its `$n` parameters; Postgres, with several writers at once, inserts the votes
+//! first (its `RETURNING` tells which are new), locks the voters' totals, then writes the rest
+//! in one statement of data-modifying CTEs.
+
+/// SQLite, one row: the batch's vote ids already stored ($1: the vote rows), and each voter's
+/// totals with whether they opted in to reminders ($2: `[connection, voter]` pairs).
+pub(super) const SQLITE_READ: &str = "SELECT \
+    (SELECT json_group_array(vote_id) FROM votes \
+     WHERE vote_id IN (SELECT value->>0 FROM jsonb_each($1))) AS stored, \
+    (SELECT json_group_array(json_array(k.value->>0, k.value->>1, t.total_votes, t.streak, \
+     t.last_vote_at, json(CASE WHEN o.voter_id IS NULL THEN 'false' ELSE 'true' END))) \
+     FROM jsonb_each($2) k \
+     LEFT JOIN voter_totals t ON t.connection_id = k.value->>0 AND t.voter_id = k.value->>1 \
+     LEFT JOIN reminder_optins o ON o.connection_id = k.value->>0 \
+     AND o.voter_id = k.value->>1) AS voters";
+
+/// SQLite: everything a batch writes, in one round trip. $1 votes, $2 totals, $3 months,
+/// $4 jobs, $5 role grants.
+pub(super) const SQLITE_WRITE: &str = "INSERT INTO votes (vote_id, connection_id, project_id, \
+    voter_topgg_id, voter_id, voter_name, weight, created_at, expires_at, received_at) \
+    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
+    value->>7, value->>8, value->>9 FROM jsonb_each($1) WHERE true \
+    ON CONFLICT (vote_id) DO NOTHING; \
+    INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, streak, \
+    last_vote_at, last_expires_at) \
+    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
+    FROM jsonb_each($2) WHERE true ON CONFLICT (connection_id, voter_id) DO UPDATE SET \
+    voter_name = excluded.voter_name, total_votes = excluded.total_votes, \
+    streak = excluded.streak, last_vote_at = excluded.last_vote_at, last_expires_at = CASE \
+    WHEN voter_totals.last_expires_at > excluded.last_expires_at \
+    THEN voter_totals.last_expires_at ELSE excluded.last_expires_at END; \
+    INSERT INTO monthly_votes (connection_id, month, voter_id, votes) \
+    SELECT value->>0, value->>1, value->>2, value->>3 FROM jsonb_each($3) WHERE true \
+    ON CONFLICT (connection_id, month, voter_id) \
+    DO UPDATE SET votes = monthly_votes.votes + excluded.votes; \
+    INSERT INTO jobs (kind, guild_id, connection_id, vote_id, payload, due_at, created_at) \
+    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
+    FROM jsonb_each($4) ORDER BY key; \
+    INSERT INTO role_grants (guild_id, connection_id, role_id, user_id, expires_at) \
+    SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM jsonb_each($5) WHERE true \
+    ON CONFLICT (guild_id, connection_id, role_id, user_id) DO UPDATE SET expires_at = CASE \
+    WHEN role_grants.expires_at IS NULL OR excluded.expires_at IS NULL THEN NULL \
+    WHEN excluded.expires_at > role_grants.expires_at THEN excluded.expires_at \
+    ELSE role_grants.expires_at END";
+
+/// Postgres: inserts the vote rows ($1) and returns the ids actually inserted.
+pub(super) const POSTGRES_INSERT_VOTES: &str = "INSERT INTO votes (vote_id, connection_id, \
+    project_id, voter_topgg_id, voter_id, voter_name, weight, created_at, expires_at, \
+    received_at) \
+    SELECT e->>0, e->>1, e->>2, e->>3, e->>4, e->>5, (e->>6)::bigint, (e->>7)::bigint, \
+    (e->>8)::bigint, (e->>9)::bigint FROM jsonb_array_elements($1::text::jsonb) e \
+    ON CONFLICT (vote_id) DO NOTHING RETURNING vote_id";
+
+/// Postgres: gives each voter ($1: `[connection, voter]` pairs) a totals row to lock.
+pub(super) const POSTGRES_ENSURE_TOTALS: &str = "INSERT INTO voter_totals (connection_id, \
+    voter_id, voter_name, total_votes, streak, last_vote_at, last_expires_at) \
+    SELECT e->>0, e->>1, '', 0, 0, 0, 0 FROM jsonb_array_elements($1::text::jsonb) e \
+    ON CONFLICT (connection_id, voter_id) DO NOTHING";
+
+/// Postgres: the voters' totals ($1), locked in key order (concurrent batches cannot
+/// deadlock on them), with whether each voter opted in to reminders.
+pub(super) const POSTGRES_LOCK_TOTALS: &str = "SELECT t.connection_id, t.voter_id, \
+    t.total_votes, t.streak, t.last_vote_at, o.voter_id IS NOT NULL AS opted \
+    FROM voter_totals t \
+    JOIN (SELECT e->>0 AS c, e->>1 AS v FROM jsonb_array_elements($1::text::jsonb) e) k \
+    ON t.connection_id = k.c AND t.voter_id = k.v \
+    LEFT JOIN reminder_optins o ON o.connection_id = t.connection_id \
+    AND o.voter_id = t.voter_id \
+    ORDER BY t.connection_id, t.voter_id FOR UPDATE OF t";
+
+/// Postgres: the rest of a batch in one statement: $1 totals, $2 months, $3 jobs (queued in
+/// row order), $4 role grants.
+pub(super) const POSTGRES_WRITE: &str = "WITH totals AS (INSERT INTO voter_totals \
+    (connection_id, voter_id, voter_name, total_votes, streak, last_vote_at, last_expires_at) \
+    SELECT e->>0, e->>1, e->>2, (e->>3)::bigint, (e->>4)::bigint, (e->>5)::bigint, \
+    (e->>6)::bigint FROM jsonb_array_elements($1::text::jsonb) e \
+    ON CONFLICT (connection_id, voter_id) DO UPDATE SET \
+    voter_name = excluded.voter_name, total_votes = excluded.total_votes, \
+    streak = excluded.streak, last_vote_at = excluded.last_vote_at, last_expires_at = CASE \
+    WHEN voter_totals.last_expires_at > excluded.last_expires_at \
+    THEN voter_totals.last_expires_at ELSE excluded.last_expires_at END), \
+    months AS (INSERT INTO monthly_votes (connection_id, month, voter_id, votes) \
+    SELECT e->>0, e->>1, e->>2, (e->>3)::bigint FROM jsonb_array_elements($2::text::jsonb) e \
+    ON CONFLICT (connection_id, month, voter_id) \
+    DO UPDATE SET votes = monthly_votes.votes + excluded.votes), \
+    grants AS (INSERT INTO role_grants (guild_id, connection_id, role_id, user_id, expires_at) \
+    SELECT e->>0, e->>1, e->>2, e->>3, (e->>4)::bigint \
+    FROM jsonb_array_elements($4::text::jsonb) e \
+    ON CONFLICT (guild_id, connection_id, role_id, user_id) DO UPDATE SET expires_at = CASE \
+    WHEN role_grants.expires_at IS NULL OR excluded.expires_at IS NULL THEN NULL \
+    WHEN excluded.expires_at > role_grants.expires_at THEN excluded.expires_at \
+    ELSE role_grants.expires_at END) \
+    INSERT INTO jobs (kind, guild_id, connection_id, vote_id, payload, due_at, created_at) \
+    SELECT e->>0, e->>1, e->>2, e->>3, e->>4, (e->>5)::bigint, (e->>6)::bigint \
+    FROM jsonb_array_elements($3::text::jsonb) WITH ORDINALITY AS r(e, n) ORDER BY n";
