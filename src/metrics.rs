@@ -4,7 +4,7 @@
 //! a process-global one: the figures on `/metrics` are exactly this app's, several apps in one
 //! process (tests, the demo) never mix, and nothing depends on installation order.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
@@ -126,15 +126,19 @@ impl Metrics {
         self.recorder.handle().run_upkeep();
     }
 
-    /// One answered request: its latency, and for the Top.gg routes its outcome.
+    /// One answered request: its latency, and for the Top.gg routes its outcome. The HTTP
+    /// layer keeps a [`RouteFigures`] per route instead, which skips the look-up.
     pub fn http_request(&self, route: &str, status: u16, elapsed: Duration) {
-        let route_label = || vec![Label::new("route", route.to_string())];
-        self.histogram(REQUEST_DURATION, route_label())
-            .record(elapsed.as_secs_f64());
-        if route.starts_with("/topgg/") {
-            let mut labels = route_label();
-            labels.push(Label::new("outcome", outcome_of(status)));
-            self.counter(WEBHOOK_REQUESTS, labels).increment(1);
+        self.route(route).record(status, elapsed);
+    }
+
+    /// The figures of requests to `route` (a template, or `unmatched`), to keep and record into.
+    pub fn route(&self, route: &str) -> RouteFigures {
+        RouteFigures {
+            metrics: self.clone(),
+            route: route.into(),
+            duration: OnceLock::new(),
+            outcomes: Default::default(),
         }
     }
 
@@ -289,17 +293,68 @@ impl Metrics {
     }
 }
 
+/// The `outcome` label values of [`WEBHOOK_REQUESTS`], indexed by [`outcome_index`].
+const OUTCOMES: [&str; 7] = [
+    "accepted",
+    "bad_request",
+    "unauthorized",
+    "not_found",
+    "too_large",
+    "unavailable",
+    "error",
+];
+
 /// A Top.gg request's outcome from its status: `accepted`, `unauthorized`, `bad_request`,
 /// `not_found`, `too_large`, `unavailable` (storage down, retry), or `error`.
 pub fn outcome_of(status: u16) -> &'static str {
+    OUTCOMES[outcome_index(status)]
+}
+
+fn outcome_index(status: u16) -> usize {
     match status {
-        200..=299 => "accepted",
-        400 => "bad_request",
-        401 => "unauthorized",
-        404 => "not_found",
-        413 => "too_large",
-        503 => "unavailable",
-        _ => "error",
+        200..=299 => 0,
+        400 => 1,
+        401 => 2,
+        404 => 3,
+        413 => 4,
+        503 => 5,
+        _ => 6,
+    }
+}
+
+/// The request figures of one route. Each series is registered on its first request (so
+/// `/metrics` shows the same series as before) and its handle kept: recording a request then
+/// builds no labels and looks nothing up.
+pub struct RouteFigures {
+    metrics: Metrics,
+    route: Arc<str>,
+    duration: OnceLock<Histogram>,
+    outcomes: [OnceLock<Counter>; OUTCOMES.len()],
+}
+
+impl RouteFigures {
+    /// The route this records for.
+    pub fn route(&self) -> &str {
+        &self.route
+    }
+
+    /// One answered request: its latency, and for the Top.gg routes its outcome.
+    pub fn record(&self, status: u16, elapsed: Duration) {
+        let route_label = || Label::new("route", self.route.to_string());
+        self.duration
+            .get_or_init(|| {
+                self.metrics
+                    .histogram(REQUEST_DURATION, vec![route_label()])
+            })
+            .record(elapsed.as_secs_f64());
+        if self.route.starts_with("/topgg/") {
+            let index = outcome_index(status);
+            let counter = self.outcomes[index].get_or_init(|| {
+                let labels = vec![route_label(), Label::new("outcome", OUTCOMES[index])];
+                self.metrics.counter(WEBHOOK_REQUESTS, labels)
+            });
+            counter.increment(1);
+        }
     }
 }
 
@@ -338,6 +393,28 @@ mod tests {
         );
         assert!(text.contains(line), "{text}");
         assert!(!text.contains(r#"webhook_requests_total{route="/healthz""#));
+        assert!(
+            text.contains(r#"topgg_bot_http_request_duration_seconds_count{route="/healthz"} 1"#)
+        );
+    }
+
+    #[test]
+    fn kept_route_figures_add_to_the_same_series_and_show_only_what_was_seen() {
+        let m = Metrics::new();
+        let webhooks = m.route("/topgg/webhooks/{connection_id}");
+        let healthz = m.route("/healthz");
+        assert!(!m.render().contains("route="), "nothing recorded yet");
+        webhooks.record(204, Duration::from_millis(2));
+        webhooks.record(204, Duration::from_millis(2));
+        m.http_request(webhooks.route(), 204, Duration::from_millis(2));
+        healthz.record(200, Duration::from_millis(1));
+        let text = m.render();
+        let line = concat!(
+            r#"topgg_bot_webhook_requests_total{route="/topgg/webhooks/{connection_id}","#,
+            r#"outcome="accepted"} 3"#
+        );
+        assert!(text.contains(line), "{text}");
+        assert!(!text.contains(r#"outcome="unauthorized""#), "{text}");
         assert!(
             text.contains(r#"topgg_bot_http_request_duration_seconds_count{route="/healthz"} 1"#)
         );

@@ -55,19 +55,24 @@ pub struct AppState {
     pub clock: crate::domain::time::SharedClock,
 }
 
+const INTEGRATION: &str = "/topgg/integration";
+const WEBHOOKS: &str = "/topgg/webhooks/{connection_id}";
+const HEALTHZ: &str = "/healthz";
+const READYZ: &str = "/readyz";
+const METRICS: &str = "/metrics";
+
 /// Every route of the contract.
 pub fn router(state: AppState) -> Router {
+    let routes = [INTEGRATION, WEBHOOKS, HEALTHZ, READYZ, METRICS];
+    let tracking = metrics::Tracking::new(state.metrics.clone(), &routes);
     Router::new()
-        .route("/topgg/integration", post(integration::configure))
-        .route("/topgg/webhooks/{connection_id}", post(webhooks::receive))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::render))
+        .route(INTEGRATION, post(integration::configure))
+        .route(WEBHOOKS, post(webhooks::receive))
+        .route(HEALTHZ, get(health::healthz))
+        .route(READYZ, get(health::readyz))
+        .route(METRICS, get(metrics::render))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(from_fn_with_state(
-            metrics::Tracking::new(state.metrics.clone()),
-            metrics::track,
-        ))
+        .layer(from_fn_with_state(tracking, metrics::track))
         .with_state(state)
 }
