@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::body::trace_of;
+use super::body::Trace;
 use super::error::Rejection;
 use super::log_limit::LogLimiter;
 use crate::metrics::{Metrics, RouteFigures};
@@ -50,7 +50,7 @@ impl Tracking {
 }
 
 /// The Prometheus text exposition, with the queue gauges read from the database first.
-pub async fn render(State(state): State<AppState>) -> Response {
+pub async fn render(State(state): State<Arc<AppState>>) -> Response {
     match state.db.queue_figures(state.clock.now()).await {
         Ok(figures) => state.metrics.queue(&figures),
         Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot read queue figures"),
@@ -86,7 +86,7 @@ pub async fn track(State(tracking): State<Tracking>, request: Request, next: Nex
         };
         tracking.metrics.http_rejection(route, reason);
         if let Some(suppressed) = tracking.log.admit(&format!("{route} {reason}")) {
-            let trace = trace_of(trace.as_ref());
+            let trace = Trace(trace.as_ref());
             log_rejection(status.as_u16(), route, reason, detail, &trace, suppressed);
         }
     }
@@ -95,7 +95,7 @@ pub async fn track(State(tracking): State<Tracking>, request: Request, next: Nex
 
 /// One line for a rejected request (and the ones suppressed before it): an error for a
 /// storage failure, a warning for what a client did.
-fn log_rejection(status: u16, route: &str, reason: &str, detail: &str, trace: &str, n: u64) {
+fn log_rejection(status: u16, route: &str, reason: &str, detail: &str, trace: &Trace, n: u64) {
     if status >= 500 {
         tracing::error!(status, route, reason, error = detail, %trace, suppressed = n,
             "storage failed; answering 503 (one line per route every 10 s)");

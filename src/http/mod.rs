@@ -31,7 +31,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::storage::{ConnectionCache, Db, VoteWriter};
 
-/// What every handler shares.
+/// What every handler shares (behind one `Arc`: a request clones one pointer, not each field).
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
@@ -74,5 +74,5 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(from_fn_with_state(tracking, metrics::track))
-        .with_state(state)
+        .with_state(Arc::new(state))
 }
