@@ -4,13 +4,17 @@
 //! a process-global one: the figures on `/metrics` are exactly this app's, several apps in one
 //! process (tests, the demo) never mix, and nothing depends on installation order.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 
+pub use route::RouteFigures;
+
 use crate::storage::QueueFigures;
+
+mod route;
 
 /// Requests to the two Top.gg routes, by `route` and `outcome` (see [`outcome_of`]).
 pub const WEBHOOK_REQUESTS: &str = "topgg_bot_webhook_requests_total";
@@ -134,12 +138,7 @@ impl Metrics {
 
     /// The figures of requests to `route` (a template, or `unmatched`), to keep and record into.
     pub fn route(&self, route: &str) -> RouteFigures {
-        RouteFigures {
-            metrics: self.clone(),
-            route: route.into(),
-            duration: OnceLock::new(),
-            outcomes: Default::default(),
-        }
+        RouteFigures::new(self.clone(), route)
     }
 
     /// A `vote.create` handled: first sight (`stored`) or a duplicate.
@@ -322,42 +321,6 @@ fn outcome_index(status: u16) -> usize {
     }
 }
 
-/// The request figures of one route. Each series is registered on its first request (so
-/// `/metrics` shows the same series as before) and its handle kept: recording a request then
-/// builds no labels and looks nothing up.
-pub struct RouteFigures {
-    metrics: Metrics,
-    route: Arc<str>,
-    duration: OnceLock<Histogram>,
-    outcomes: [OnceLock<Counter>; OUTCOMES.len()],
-}
-
-impl RouteFigures {
-    /// The route this records for.
-    pub fn route(&self) -> &str {
-        &self.route
-    }
-
-    /// One answered request: its latency, and for the Top.gg routes its outcome.
-    pub fn record(&self, status: u16, elapsed: Duration) {
-        let route_label = || Label::new("route", self.route.to_string());
-        self.duration
-            .get_or_init(|| {
-                self.metrics
-                    .histogram(REQUEST_DURATION, vec![route_label()])
-            })
-            .record(elapsed.as_secs_f64());
-        if self.route.starts_with("/topgg/") {
-            let index = outcome_index(status);
-            let counter = self.outcomes[index].get_or_init(|| {
-                let labels = vec![route_label(), Label::new("outcome", OUTCOMES[index])];
-                self.metrics.counter(WEBHOOK_REQUESTS, labels)
-            });
-            counter.increment(1);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,28 +356,6 @@ mod tests {
         );
         assert!(text.contains(line), "{text}");
         assert!(!text.contains(r#"webhook_requests_total{route="/healthz""#));
-        assert!(
-            text.contains(r#"topgg_bot_http_request_duration_seconds_count{route="/healthz"} 1"#)
-        );
-    }
-
-    #[test]
-    fn kept_route_figures_add_to_the_same_series_and_show_only_what_was_seen() {
-        let m = Metrics::new();
-        let webhooks = m.route("/topgg/webhooks/{connection_id}");
-        let healthz = m.route("/healthz");
-        assert!(!m.render().contains("route="), "nothing recorded yet");
-        webhooks.record(204, Duration::from_millis(2));
-        webhooks.record(204, Duration::from_millis(2));
-        m.http_request(webhooks.route(), 204, Duration::from_millis(2));
-        healthz.record(200, Duration::from_millis(1));
-        let text = m.render();
-        let line = concat!(
-            r#"topgg_bot_webhook_requests_total{route="/topgg/webhooks/{connection_id}","#,
-            r#"outcome="accepted"} 3"#
-        );
-        assert!(text.contains(line), "{text}");
-        assert!(!text.contains(r#"outcome="unauthorized""#), "{text}");
         assert!(
             text.contains(r#"topgg_bot_http_request_duration_seconds_count{route="/healthz"} 1"#)
         );
