@@ -10,7 +10,11 @@ use std::time::Duration;
 use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 
+pub use route::RouteFigures;
+
 use crate::storage::QueueFigures;
+
+mod route;
 
 /// Requests to the two Top.gg routes, by `route` and `outcome` (see [`outcome_of`]).
 pub const WEBHOOK_REQUESTS: &str = "topgg_bot_webhook_requests_total";
@@ -126,16 +130,15 @@ impl Metrics {
         self.recorder.handle().run_upkeep();
     }
 
-    /// One answered request: its latency, and for the Top.gg routes its outcome.
+    /// One answered request: its latency, and for the Top.gg routes its outcome. The HTTP
+    /// layer keeps a [`RouteFigures`] per route instead, which skips the look-up.
     pub fn http_request(&self, route: &str, status: u16, elapsed: Duration) {
-        let route_label = || vec![Label::new("route", route.to_string())];
-        self.histogram(REQUEST_DURATION, route_label())
-            .record(elapsed.as_secs_f64());
-        if route.starts_with("/topgg/") {
-            let mut labels = route_label();
-            labels.push(Label::new("outcome", outcome_of(status)));
-            self.counter(WEBHOOK_REQUESTS, labels).increment(1);
-        }
+        self.route(route).record(status, elapsed);
+    }
+
+    /// The figures of requests to `route` (a template, or `unmatched`), to keep and record into.
+    pub fn route(&self, route: &str) -> RouteFigures {
+        RouteFigures::new(self.clone(), route)
     }
 
     /// A `vote.create` handled: first sight (`stored`) or a duplicate.
@@ -289,17 +292,32 @@ impl Metrics {
     }
 }
 
+/// The `outcome` label values of [`WEBHOOK_REQUESTS`], indexed by [`outcome_index`].
+const OUTCOMES: [&str; 7] = [
+    "accepted",
+    "bad_request",
+    "unauthorized",
+    "not_found",
+    "too_large",
+    "unavailable",
+    "error",
+];
+
 /// A Top.gg request's outcome from its status: `accepted`, `unauthorized`, `bad_request`,
 /// `not_found`, `too_large`, `unavailable` (storage down, retry), or `error`.
 pub fn outcome_of(status: u16) -> &'static str {
+    OUTCOMES[outcome_index(status)]
+}
+
+fn outcome_index(status: u16) -> usize {
     match status {
-        200..=299 => "accepted",
-        400 => "bad_request",
-        401 => "unauthorized",
-        404 => "not_found",
-        413 => "too_large",
-        503 => "unavailable",
-        _ => "error",
+        200..=299 => 0,
+        400 => 1,
+        401 => 2,
+        404 => 3,
+        413 => 4,
+        503 => 5,
+        _ => 6,
     }
 }
 

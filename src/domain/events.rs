@@ -37,22 +37,22 @@ pub enum Event {
 }
 
 impl Event {
-    /// Parses a raw body; the `type` selects the shape of `data`.
+    /// Parses a raw body; the `type` selects the shape of `data`, which is read straight into
+    /// that type (no intermediate JSON tree).
     pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
-        let envelope: Envelope = serde_json::from_slice(body).map_err(|source| PayloadError {
+        let kind: Kind = serde_json::from_slice(body).map_err(|source| PayloadError {
             event: "event".into(),
             source,
         })?;
-        let data = envelope.data;
-        let parsed = match envelope.kind.as_str() {
-            names::INTEGRATION_CREATE => serde_json::from_value(data).map(Event::IntegrationCreate),
-            names::INTEGRATION_DELETE => serde_json::from_value(data).map(Event::IntegrationDelete),
-            names::VOTE_CREATE => serde_json::from_value(data).map(Event::VoteCreate),
-            names::WEBHOOK_TEST => serde_json::from_value(data).map(Event::WebhookTest),
-            _ => return Ok(Event::Unknown(envelope.kind)),
+        let parsed = match kind.kind.as_ref() {
+            names::INTEGRATION_CREATE => data_of(body).map(Event::IntegrationCreate),
+            names::INTEGRATION_DELETE => data_of(body).map(Event::IntegrationDelete),
+            names::VOTE_CREATE => data_of(body).map(Event::VoteCreate),
+            names::WEBHOOK_TEST => data_of(body).map(Event::WebhookTest),
+            _ => return Ok(Event::Unknown(kind.kind.into_owned())),
         };
         parsed.map_err(|source| PayloadError {
-            event: envelope.kind,
+            event: kind.kind.into_owned(),
             source,
         })
     }
@@ -69,12 +69,21 @@ impl Event {
     }
 }
 
+/// The envelope's `type` (`data` is skipped without being kept).
 #[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    data: serde_json::Value,
+struct Kind<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+}
+
+/// The envelope's `data` as `T` (`type` is skipped).
+#[derive(Deserialize)]
+struct Data<T> {
+    data: T,
+}
+
+fn data_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice::<Data<T>>(body).map(|envelope| envelope.data)
 }
 
 /// The project a connection or vote belongs to.
@@ -258,6 +267,15 @@ mod tests {
             "user":{"id":"u","platform_id":"3","name":"n","avatar_url":"a"}}}"#;
         let event = Event::parse(body).unwrap();
         assert!(!format!("{event:?}").contains("whs_hidden"));
+    }
+
+    #[test]
+    fn a_known_event_without_data_is_invalid_and_an_escaped_type_is_read() {
+        let err = Event::parse(br#"{"type":"vote.create"}"#).unwrap_err();
+        assert_eq!(err.event, names::VOTE_CREATE);
+        let escaped = VOTE.replace(r#""type":"vote.create""#, r#""type":"vote\u002ecreate""#);
+        let event = Event::parse(escaped.as_bytes()).unwrap();
+        assert_eq!(event.name(), names::VOTE_CREATE);
     }
 
     #[test]

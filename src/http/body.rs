@@ -29,6 +29,24 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
+/// A signed request's headers and raw body, the headers moved out of the request rather
+/// than copied (as a separate `HeaderMap` extractor would).
+pub struct Signed {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let headers = std::mem::take(&mut parts.headers);
+        let RawBody(body) = RawBody::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(Signed { headers, body })
+    }
+}
+
 /// Checks `x-topgg-signature` over `body` with `secret`, at `now`.
 pub fn check_signature(
     headers: &HeaderMap,
@@ -55,14 +73,33 @@ pub fn check_signature(
 }
 
 /// Top.gg's `x-topgg-trace`, for the logs (bounded, printable).
-pub fn trace_id(headers: &HeaderMap) -> String {
-    trace_of(headers.get("x-topgg-trace"))
+pub fn trace_id(headers: &HeaderMap) -> Trace<'_> {
+    Trace(headers.get("x-topgg-trace"))
 }
 
-/// [`trace_id`] from the header's value.
-pub fn trace_of(value: Option<&HeaderValue>) -> String {
-    value
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.chars().take(128).collect())
-        .unwrap_or_else(|| "-".into())
+/// A trace header as logged: its first 128 characters, or `-` when it is missing or not
+/// printable. Formatted only when a line is written.
+pub struct Trace<'a>(pub Option<&'a HeaderValue>);
+
+impl std::fmt::Display for Trace<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.and_then(|v| v.to_str().ok()) {
+            Some(v) => f.write_str(v.char_indices().nth(128).map_or(v, |(end, _)| &v[..end])),
+            None => f.write_str("-"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trace_is_cut_to_128_characters_and_a_missing_one_is_a_dash() {
+        let long = HeaderValue::from_str(&"a".repeat(200)).unwrap();
+        assert_eq!(Trace(Some(&long)).to_string(), "a".repeat(128));
+        let short = HeaderValue::from_static("abc");
+        assert_eq!(Trace(Some(&short)).to_string(), "abc");
+        assert_eq!(Trace(None).to_string(), "-");
+    }
 }

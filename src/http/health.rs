@@ -1,5 +1,7 @@
 //! `GET /healthz` and `GET /readyz`.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,7 +17,7 @@ pub async fn healthz() -> &'static str {
 /// lately; with Postgres down, the spool taking them counts), Discord accepts the token and,
 /// where this instance runs a gateway, every shard it runs is connected. Otherwise 503 with
 /// the reasons.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Value>) {
     let mut reasons = Vec::new();
     let (database_ok, database) = database_state(&state).await;
     if !database_ok {

@@ -1,14 +1,16 @@
 //! `POST /topgg/integration`: Top.gg's configuration URL (the connection handshake).
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use super::AppState;
-use super::body::{RawBody, check_signature, trace_id};
+use super::body::{Signed, check_signature, trace_id};
 use super::error::ApiError;
 use crate::domain::events::{Event, IntegrationCreate, names};
 
@@ -24,9 +26,8 @@ pub struct HandshakeReply {
 }
 
 pub async fn configure(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawBody(body): RawBody,
+    State(state): State<Arc<AppState>>,
+    Signed { headers, body }: Signed,
 ) -> Result<Response, ApiError> {
     let trace = trace_id(&headers);
     let secret = state.integration_secret.expose_secret();

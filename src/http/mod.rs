@@ -31,7 +31,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::storage::{ConnectionCache, Db, VoteWriter};
 
-/// What every handler shares.
+/// What every handler shares (behind one `Arc`: a request clones one pointer, not each field).
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
@@ -55,19 +55,24 @@ pub struct AppState {
     pub clock: crate::domain::time::SharedClock,
 }
 
+const INTEGRATION: &str = "/topgg/integration";
+const WEBHOOKS: &str = "/topgg/webhooks/{connection_id}";
+const HEALTHZ: &str = "/healthz";
+const READYZ: &str = "/readyz";
+const METRICS: &str = "/metrics";
+
 /// Every route of the contract.
 pub fn router(state: AppState) -> Router {
+    let routes = [INTEGRATION, WEBHOOKS, HEALTHZ, READYZ, METRICS];
+    let tracking = metrics::Tracking::new(state.metrics.clone(), &routes);
     Router::new()
-        .route("/topgg/integration", post(integration::configure))
-        .route("/topgg/webhooks/{connection_id}", post(webhooks::receive))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::render))
+        .route(INTEGRATION, post(integration::configure))
+        .route(WEBHOOKS, post(webhooks::receive))
+        .route(HEALTHZ, get(health::healthz))
+        .route(READYZ, get(health::readyz))
+        .route(METRICS, get(metrics::render))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(from_fn_with_state(
-            metrics::Tracking::new(state.metrics.clone()),
-            metrics::track,
-        ))
-        .with_state(state)
+        .layer(from_fn_with_state(tracking, metrics::track))
+        .with_state(Arc::new(state))
 }

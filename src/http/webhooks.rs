@@ -1,11 +1,13 @@
 //! `POST /topgg/webhooks/{connection_id}`: signed events of one connection.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 
 use super::AppState;
-use super::body::{RawBody, check_signature, trace_id};
+use super::body::{Signed, Trace, check_signature, trace_id};
 use super::error::ApiError;
 use crate::domain::events::Event;
 use crate::domain::ids::ConnectionId;
@@ -13,10 +15,9 @@ use crate::domain::signature::SignatureError;
 use crate::storage::{Connection, VoteOutcome};
 
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(connection_id): Path<ConnectionId>,
-    headers: HeaderMap,
-    RawBody(body): RawBody,
+    Signed { headers, body }: Signed,
 ) -> Result<StatusCode, ApiError> {
     let trace = trace_id(&headers);
     // Rejections are counted and logged (at a bounded rate) by the tracking layer.
@@ -71,7 +72,7 @@ pub async fn receive(
 
 /// Counts a stored (or duplicate) vote and, at most once per period, writes the info line
 /// that sums up the votes since the last one.
-fn log_summary(state: &AppState, trace: &str, connection_id: &str, vote_id: &str, stored: bool) {
+fn log_summary(state: &AppState, trace: &Trace, connection_id: &str, vote_id: &str, stored: bool) {
     if let Some(since) = state.vote_log.note(stored) {
         tracing::info!(%trace, connection = %connection_id, last_vote = %vote_id,
             stored = since.stored, duplicates = since.duplicates,
