@@ -7,13 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
+use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 
 pub use route::RouteFigures;
 
 use crate::storage::QueueFigures;
 
+mod describe;
 mod route;
 
 /// Requests to the two Top.gg routes, by `route` and `outcome` (see [`outcome_of`]).
@@ -228,67 +229,6 @@ impl Metrics {
     fn histogram(&self, name: &'static str, labels: Vec<Label>) -> Histogram {
         let key = Key::from_parts(name, labels);
         self.recorder.register_histogram(&key, &METADATA)
-    }
-
-    fn describe(&self) {
-        let r = &self.recorder;
-        let counters = [
-            (
-                WEBHOOK_REQUESTS,
-                "Requests to the Top.gg routes by route and outcome",
-            ),
-            (VOTES_STORED, "Votes stored for the first time"),
-            (VOTES_DUPLICATE, "Votes received again and ignored"),
-            (
-                VOTES_SPOOLED,
-                "Votes committed to the local spool while Postgres could not take them",
-            ),
-            (
-                DISCORD_ACTIONS,
-                "Discord actions attempted, by job kind and outcome",
-            ),
-            (PRUNED_ROWS, "Rows removed by retention, by table"),
-            (
-                HTTP_REJECTIONS,
-                "Requests answered with an error, by route and reason",
-            ),
-            (
-                HTTP_CONNECTIONS_REFUSED,
-                "Connections closed at once because http.max_connections were open",
-            ),
-            (
-                HTTP_CONNECTIONS_TIMED_OUT,
-                "Connections closed for a slow or silent client, by phase",
-            ),
-            (
-                HTTP_ACCEPT_ERRORS,
-                "Failed accepts (such as out of file descriptors)",
-            ),
-        ];
-        for (name, help) in counters {
-            r.describe_counter(name.into(), None, help.into());
-        }
-        let gauges = [
-            (QUEUE_DEPTH, "Queued Discord jobs (whole database)"),
-            (SPOOL_DEPTH, "Votes in the local spool waiting for Postgres"),
-            (
-                QUEUE_FAILED,
-                "Discord jobs that failed for good (whole database)",
-            ),
-            (
-                QUEUE_OLDEST_DUE_AGE,
-                "Seconds the most overdue queued job has waited",
-            ),
-            (HTTP_CONNECTIONS_OPEN, "HTTP connections open now"),
-        ];
-        for (name, help) in gauges {
-            r.describe_gauge(name.into(), None, help.into());
-        }
-        r.describe_histogram(
-            REQUEST_DURATION.into(),
-            Some(Unit::Seconds),
-            "Time to answer an HTTP request, by route".into(),
-        );
     }
 }
 
