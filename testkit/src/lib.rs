@@ -108,3 +108,16 @@ macro_rules! on_both_backends {
         $crate::on_both_backends!(@fixture $crate::TestApp; $($case),*);
     };
 }
+
+/// Waits until at least `n` jobs of `db` are done; how many are, or `None` past `within`.
+pub async fn jobs_done(db: &topgg_bot::storage::Db, n: usize, within: Duration) -> Option<usize> {
+    eventually(within, || async {
+        let jobs = db.all_jobs().await.unwrap();
+        let done = jobs
+            .iter()
+            .filter(|j| j.status == topgg_bot::storage::JobStatus::Done)
+            .count();
+        (done >= n).then_some(done)
+    })
+    .await
+}

@@ -230,3 +230,31 @@ fn listening_addr(line: &str) -> Option<String> {
         .then(|| fields["addr"].as_str().map(String::from))
         .flatten()
 }
+
+impl BotProcess {
+    /// Connects `connection` (a server project in the stand-in's guild) through the handshake
+    /// route and points its announcements at the stand-in's channel, straight in the database
+    /// at `database_url` (as `/topgg channel` would).
+    pub async fn connect_announcing(&self, database_url: &str, connection: &str, secret: &str) {
+        use topgg_bot::domain::ids::Id;
+
+        use crate::standin::{GUILD_ID, POST_CHANNEL_ID};
+        let project = crate::server_project(&GUILD_ID.to_string());
+        let create = crate::integration_create(connection, secret, &project, crate::OWNER_ID);
+        let url = format!("{}/topgg/integration", self.base);
+        let client = reqwest::Client::new();
+        let (status, _) = crate::post_signed(&client, &url, INTEGRATION_SECRET, &create)
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "the handshake failed");
+        let db = topgg_bot::storage::Db::connect(database_url).await.unwrap();
+        let (guild, channel) = (Id::from(GUILD_ID), Id::from(POST_CHANNEL_ID));
+        let connection = Id::new(connection);
+        let set = db.set_channel(&guild, &connection, Some(&channel));
+        assert!(
+            set.await.unwrap(),
+            "the connection is not linked to the guild"
+        );
+        db.close().await;
+    }
+}

@@ -2,9 +2,9 @@
 //! the token is checked again at most once per interval, and delivery resumes when it works.
 
 use std::time::{Duration, Instant};
-use topgg_bot::storage::JobStatus;
 
 use crate::{Bot, WAIT};
+use topgg_testkit::jobs_done;
 use topgg_testkit::standin::*;
 
 const RECHECK: Duration = Duration::from_secs(1);
@@ -87,32 +87,8 @@ async fn a_revoked_token_stops_delivery_keeps_the_jobs_and_resumes_when_it_works
         "every vote announced once the token works"
     );
     assert!(bot.readiness_becomes(200, WAIT).await.is_some());
-    let deadline = Instant::now() + WAIT;
-    while bot
-        .app
-        .db
-        .all_jobs()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|j| j.status == JobStatus::Done)
-        .count()
-        < 6
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        bot.app
-            .db
-            .all_jobs()
-            .await
-            .unwrap()
-            .iter()
-            .filter(|j| j.status == JobStatus::Done)
-            .count(),
-        6
-    );
+    let done = jobs_done(&bot.app.db, 6, WAIT).await;
+    assert_eq!(done, Some(6), "the 3 announcements and 3 role grants");
     for r in bot.discord.requests() {
         let agent = r.header("user-agent").unwrap_or_default();
         assert!(

@@ -4,17 +4,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use topgg_bot::domain::ids::Id;
 
 use sqlx::Connection as _;
 use topgg_bot::samples::sample_vote;
-use topgg_bot::storage::Db;
 use topgg_testkit::post_signed;
 
 use crate::{CONNECTION, SECRET, mentions};
 use topgg_testkit::process::{BotProcess, Settings};
+use topgg_testkit::server_project;
 use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
-use topgg_testkit::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
 use topgg_testkit::{bounded, eventually};
 
 const SENDERS: usize = 8;
@@ -70,32 +68,6 @@ async fn stored_votes(database_url: &str) -> HashMap<String, String> {
     rows.into_iter().collect()
 }
 
-async fn connect(bot: &BotProcess, database_url: &str) {
-    let create = integration_create(
-        CONNECTION,
-        SECRET,
-        &server_project(&GUILD_ID.to_string()),
-        OWNER_ID,
-    );
-    let url = format!("{}/topgg/integration", bot.base);
-    let (status, _) = post_signed(&reqwest::Client::new(), &url, INTEGRATION_SECRET, &create)
-        .await
-        .unwrap();
-    assert_eq!(status, 200);
-    let db = Db::connect(database_url).await.unwrap();
-    let channel = POST_CHANNEL_ID.to_string();
-    assert!(
-        db.set_channel(
-            &Id::new(GUILD_ID.to_string()),
-            &Id::new(CONNECTION),
-            Some(&Id::new(&channel))
-        )
-        .await
-        .unwrap()
-    );
-    db.close().await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_sigkill_under_load_and_a_restart_every_acknowledged_vote_is_stored_and_announced_once()
  {
@@ -105,7 +77,8 @@ async fn after_sigkill_under_load_and_a_restart_every_acknowledged_vote_is_store
         let discord = DiscordStandIn::start().await;
         let settings = Settings::new("crash", &database_url, &discord.url());
         let mut bot = BotProcess::start(&settings).await;
-        connect(&bot, &database_url).await;
+        bot.connect_announcing(&database_url, CONNECTION, SECRET)
+            .await;
         let stop = Arc::new(AtomicBool::new(false));
         let acked = Acked::default();
         let load = tokio::spawn(send_until(bot.base.clone(), stop.clone(), acked.clone()));

@@ -14,9 +14,7 @@ use crate::proxy::{Proxy, host_port};
 use crate::{CONNECTION, SECRET, mentions, vote, vote_id, voter_id};
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
-use topgg_testkit::{
-    Backend, INTEGRATION_SECRET, OWNER_ID, TestApp, integration_create, server_project,
-};
+use topgg_testkit::{Backend, TestApp, server_project};
 use topgg_testkit::{aim_rest_at, bounded};
 
 /// How long Postgres refuses connections: `TOPGG_TEST_SPOOL_OUTAGE_SECS`, default 4. Nothing
@@ -191,29 +189,8 @@ async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
         settings.lease_secs = 3;
         let mut bot = BotProcess::start(&settings).await;
         let client = reqwest::Client::new();
-        let create = integration_create(
-            CONNECTION,
-            SECRET,
-            &server_project(&GUILD_ID.to_string()),
-            OWNER_ID,
-        );
-        let url = format!("{}/topgg/integration", bot.base);
-        let (status, _) = post_signed(&client, &url, INTEGRATION_SECRET, &create)
-            .await
-            .unwrap();
-        assert_eq!(status, 200);
-        let db = topgg_bot::storage::Db::connect(&direct_url).await.unwrap();
-        let channel = POST_CHANNEL_ID.to_string();
-        assert!(
-            db.set_channel(
-                &Id::new(GUILD_ID.to_string()),
-                &Id::new(CONNECTION),
-                Some(&Id::new(&channel))
-            )
-            .await
-            .unwrap()
-        );
-        db.close().await;
+        bot.connect_announcing(&direct_url, CONNECTION, SECRET)
+            .await;
 
         let webhook = format!("{}/topgg/webhooks/{CONNECTION}", bot.base);
         let send = async |i: usize| {

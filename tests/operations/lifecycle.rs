@@ -4,7 +4,6 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use topgg_bot::domain::ids::Id;
-use topgg_bot::storage::JobStatus;
 
 use chrono::{Datelike, Utc};
 use serde_json::{Value, json};
@@ -14,7 +13,7 @@ use topgg_bot::storage::Db;
 use crate::{CONNECTION, SECRET, Site, vote_body};
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
-use topgg_testkit::{bounded, post_signed};
+use topgg_testkit::{bounded, jobs_done, post_signed};
 
 const SENDERS: usize = 8;
 const ACKS_BEFORE_SIGTERM: usize = 200;
@@ -264,23 +263,8 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
             .0,
         204
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app
-        .db
-        .all_jobs()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|j| j.status == JobStatus::Done)
-        .count()
-        < 2
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the dry-run worker did not finish"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let worked = jobs_done(&app.db, 2, Duration::from_secs(10)).await;
+    assert!(worked.is_some(), "the dry-run worker did not finish");
     let before = Figures::read(&app.db).await;
     let ninety_days_ago = SystemClock.now() - DAY * 90;
     // The app's own start-up pruning may already have removed the old vote.
