@@ -63,16 +63,19 @@ pub(super) const POSTGRES_ENSURE_TOTALS: &str = "INSERT INTO voter_totals (conne
     SELECT e->>0, e->>1, '', 0, 0, 0, 0 FROM jsonb_array_elements($1::text::jsonb) e \
     ON CONFLICT (connection_id, voter_id) DO NOTHING";
 
-/// Postgres: the voters' totals ($1), locked in key order (concurrent batches cannot
-/// deadlock on them), with whether each voter opted in to reminders.
+/// Postgres: the voters' totals ($1, in key order), each locked in that order (concurrent
+/// batches cannot deadlock on them), with whether each voter opted in to reminders. Each pair
+/// is looked up by the primary key from the outside in (`LATERAL`), whatever the table's
+/// statistics say: a plan made while the table was small would otherwise hash the whole table
+/// for every batch (8 ms a batch at 40,000 voters, against 0.2 ms).
 pub(super) const POSTGRES_LOCK_TOTALS: &str = "SELECT t.connection_id, t.voter_id, \
-    t.total_votes, t.streak, t.last_vote_at, o.voter_id IS NOT NULL AS opted \
-    FROM voter_totals t \
-    JOIN (SELECT e->>0 AS c, e->>1 AS v FROM jsonb_array_elements($1::text::jsonb) e) k \
-    ON t.connection_id = k.c AND t.voter_id = k.v \
-    LEFT JOIN reminder_optins o ON o.connection_id = t.connection_id \
-    AND o.voter_id = t.voter_id \
-    ORDER BY t.connection_id, t.voter_id FOR UPDATE OF t";
+    t.total_votes, t.streak, t.last_vote_at, t.opted \
+    FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS k(e, n) \
+    CROSS JOIN LATERAL (SELECT v.connection_id, v.voter_id, v.total_votes, v.streak, \
+    v.last_vote_at, EXISTS (SELECT 1 FROM reminder_optins o \
+    WHERE o.connection_id = v.connection_id AND o.voter_id = v.voter_id) AS opted \
+    FROM voter_totals v WHERE v.connection_id = k.e->>0 AND v.voter_id = k.e->>1 \
+    FOR UPDATE) t ORDER BY k.n";
 
 /// Postgres: the rest of a batch in one statement: $1 totals, $2 months, $3 jobs (queued in
 /// row order), $4 role grants.
