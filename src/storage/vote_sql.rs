@@ -102,3 +102,51 @@ pub(super) const POSTGRES_WRITE: &str = "WITH totals AS (INSERT INTO voter_total
     INSERT INTO jobs (kind, guild_id, connection_id, vote_id, payload, due_at, created_at) \
     SELECT e->>0, e->>1, e->>2, e->>3, e->>4, (e->>5)::bigint, (e->>6)::bigint \
     FROM jsonb_array_elements($3::text::jsonb) WITH ORDINALITY AS r(e, n) ORDER BY n";
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection as _;
+    use topgg_testkit::postgres::{drop_postgres_database, fresh_postgres_database};
+
+    use super::POSTGRES_LOCK_TOTALS;
+    use crate::storage::Db;
+
+    /// Postgres keeps a prepared statement's generic plan, made from whatever statistics the
+    /// table had: a join it may turn into a hash of the whole table once that table is large.
+    #[tokio::test]
+    async fn postgres_locks_each_voters_totals_by_primary_key_whatever_the_statistics() {
+        let Some((url, name)) = fresh_postgres_database().await else {
+            return;
+        };
+        let db = Db::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        db.close().await;
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        let setup = format!(
+            "INSERT INTO connections (connection_id, webhook_secret, project_id, project_type, \
+             project_platform, project_platform_id, owner_topgg_id, owner_discord_id, \
+             owner_name, created_at, updated_at) \
+             VALUES ('c0', 's', 'p', 'bot', 'discord', '1', 'o', '1', 'n', 0, 0); \
+             INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, \
+             streak, last_vote_at, last_expires_at) \
+             SELECT 'c0', 'v' || i, 'n', 1, 1, 1, 1 FROM generate_series(1, 20000) i; \
+             SET plan_cache_mode = force_generic_plan; \
+             PREPARE lock_totals(text) AS {POSTGRES_LOCK_TOTALS}"
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(setup))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let explain = r#"EXPLAIN EXECUTE lock_totals('[["c0","v1"],["c0","v2"]]')"#;
+        let lines: Vec<(String,)> = sqlx::query_as(explain).fetch_all(&mut conn).await.unwrap();
+        let plan: String = lines.into_iter().map(|(l,)| l + "\n").collect();
+        conn.close().await.unwrap();
+        drop_postgres_database(&name).await;
+        assert!(
+            plan.contains("Index Scan using voter_totals_pkey"),
+            "{plan}"
+        );
+        assert!(!plan.contains("Seq Scan on voter_totals"), "{plan}");
+        assert!(!plan.contains("Hash"), "{plan}");
+    }
+}
