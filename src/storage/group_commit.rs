@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 use anyhow::Context;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use super::kept::KeptConnection;
 use super::pool::{POSTGRES_ATTEMPT, STORE_DEADLINE, bounded, is_unavailable};
 use super::spool::Spool;
 use super::vote_plan::VoteWrite;
@@ -129,9 +130,15 @@ impl VoteWriter {
 /// Takes whatever is queued (up to [`MAX_BATCH`]) and commits it, until the queue closes.
 async fn write_batches(shared: Arc<Shared>, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    // SQLite: the connection of the last batch, kept while more votes wait.
+    let mut kept = None;
     loop {
         {
             let mut receiver = receiver.lock().await;
+            if receiver.is_empty() {
+                // Idle: the pool gets its connection back (and can close it at shutdown).
+                kept = None;
+            }
             if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
                 return;
             }
@@ -140,21 +147,21 @@ async fn write_batches(shared: Arc<Shared>, receiver: Arc<Mutex<mpsc::Receiver<P
         batch.retain(|p: &Pending| !p.reply.is_closed());
         if !batch.is_empty() {
             tracing::trace!(votes = batch.len(), "committing a batch of votes");
-            commit(&shared, std::mem::take(&mut batch)).await;
+            commit(&shared, &mut kept, std::mem::take(&mut batch)).await;
         }
     }
 }
 
 /// Commits a batch and answers each request. When the shared transaction fails, each vote
 /// is retried alone, so one bad vote cannot fail the others.
-async fn commit(shared: &Shared, batch: Vec<Pending>) {
+async fn commit(shared: &Shared, kept: &mut Option<KeptConnection>, batch: Vec<Pending>) {
     let writes: Vec<VoteWrite> = batch.iter().map(write_of).collect();
     if let Some(spool) = shared.spool.as_ref().filter(|s| s.depth() > 0) {
         // Older votes wait in the spool: these go behind them.
         let result = spool_batch(shared, spool, &writes).await;
         return answer_all(batch, result);
     }
-    let result = store(shared, &writes).await;
+    let result = store(shared, kept, &writes).await;
     match result {
         Ok(outcomes) => {
             for (pending, outcome) in batch.into_iter().zip(outcomes) {
@@ -168,7 +175,7 @@ async fn commit(shared: &Shared, batch: Vec<Pending>) {
                 "group commit failed; storing each vote alone"
             );
             for pending in batch {
-                let outcome = store(shared, &[write_of(&pending)]).await;
+                let outcome = store(shared, kept, &[write_of(&pending)]).await;
                 let _ = pending.reply.send(outcome.map(|mut o| o.remove(0)));
             }
         }
@@ -177,10 +184,14 @@ async fn commit(shared: &Shared, batch: Vec<Pending>) {
 }
 
 /// Stores in the database; with a spool, what the database cannot take goes to the spool.
-async fn store(shared: &Shared, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
+async fn store(
+    shared: &Shared,
+    kept: &mut Option<KeptConnection>,
+    writes: &[VoteWrite<'_>],
+) -> anyhow::Result<Vec<VoteOutcome>> {
     let stored = match &shared.spool {
         Some(_) => bounded(POSTGRES_ATTEMPT, shared.db.record_votes(writes)).await,
-        None => shared.db.record_votes(writes).await,
+        None => shared.db.record_votes_kept(kept, writes).await,
     };
     match (stored, &shared.spool) {
         (Ok(outcomes), _) => {

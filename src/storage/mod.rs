@@ -9,6 +9,7 @@ mod guild_state;
 mod guilds;
 mod job;
 mod jobs;
+mod kept;
 mod links;
 mod maintenance;
 pub mod pool;

@@ -119,7 +119,8 @@ pub async fn connect_sqlite(url: &str, max: u32) -> anyhow::Result<SqlitePool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT);
+        .busy_timeout(BUSY_TIMEOUT)
+        .pragma("temp_store", "memory");
     checked(SqlitePoolOptions::new())
         .after_release(|conn, _| Box::pin(sqlite_healthy(conn)))
         .max_connections(max)

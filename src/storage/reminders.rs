@@ -51,22 +51,31 @@ impl WriteTx {
         Ok(())
     }
 
-    /// For a batch of votes: the reminders of the opted-in voters among `updates` (their
-    /// latest expiry), when it is still ahead of `now`.
+    /// Queues the reminders of a batch of votes (see [`reminders_due`]).
     pub(super) async fn schedule_reminders(
         &mut self,
-        updates: &[TotalsUpdate<'_>],
-        opted: &HashSet<(&ConnectionId, &UserId)>,
+        due: &[&TotalsUpdate<'_>],
         now: Timestamp,
     ) -> anyhow::Result<()> {
-        for u in updates {
-            if u.expires_at > now && opted.contains(&u.key) {
-                self.schedule_reminder(u.key.0, u.key.1, u.expires_at, now)
-                    .await?;
-            }
+        for u in due {
+            self.schedule_reminder(u.key.0, u.key.1, u.expires_at, now)
+                .await?;
         }
         Ok(())
     }
+}
+
+/// For a batch of votes: the totals updates of the opted-in voters whose latest expiry is
+/// still ahead of `now`, each of which queues a reminder.
+pub(super) fn reminders_due<'u, 'a>(
+    updates: &'u [TotalsUpdate<'a>],
+    opted: &HashSet<(&ConnectionId, &UserId)>,
+    now: Timestamp,
+) -> Vec<&'u TotalsUpdate<'a>> {
+    updates
+        .iter()
+        .filter(|u| u.expires_at > now && opted.contains(&u.key))
+        .collect()
 }
 
 /// Reminder figures of one connection for `/topgg status`.

@@ -80,24 +80,18 @@ impl WriteTx {
         Ok(BatchRead { new, voters })
     }
 
-    /// Writes the batch: on SQLite the votes too, in the same round trip.
-    pub(super) async fn write_batch(
-        &mut self,
-        votes: &str,
-        rows: &BatchRows,
-    ) -> anyhow::Result<()> {
+    /// The statement that writes the batch: on SQLite the votes too.
+    pub(super) fn batch_write<'q>(&self, votes: &'q str, rows: &'q BatchRows) -> Sql<'q> {
         let write = if self.is_postgres() {
             Sql::new(POSTGRES_WRITE)
         } else {
             Sql::new(SQLITE_WRITE).bind(votes)
         };
-        let write = write
+        write
             .bind(rows.totals.as_str())
             .bind(rows.months.as_str())
             .bind(rows.jobs.as_str())
-            .bind(rows.grants.as_str());
-        self.execute(write).await?;
-        Ok(())
+            .bind(rows.grants.as_str())
     }
 
     /// The link settings of each connection among the stored writes, in one statement.

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use super::jobs::NewJob;
+use super::kept::{KeptConnection, KeptTx};
+use super::reminders::reminders_due;
 use super::sql::Sql;
+use super::sql::WriteTx;
 use super::vote_plan::{
     VoteOutcome, VoteWrite, key_order, month_counts, opted_in, outcomes, plan_jobs,
     previous_figures, tallies, totals_updates, voter_keys,
@@ -39,39 +42,28 @@ impl Db {
     /// commit) with a few fixed statements per batch: either every vote is stored or none.
     /// Outcomes come back in input order; votes of one voter count in arrival order.
     pub async fn record_votes(&self, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
-        let order = key_order(writes);
-        let votes = votes_json(writes, &order)?;
-        let mut stored: HashMap<usize, (Tally, usize)> = HashMap::new();
-        let mut tx = self.begin_write().await?;
-        let read = tx.read_batch(writes, &order, &votes).await?;
-        let new = read.new;
-        if !new.is_empty() {
-            let keys = voter_keys(writes, &new);
-            let (tallies, finals) = tallies(writes, &new, previous_figures(&keys, &read.voters));
-            let updates = totals_updates(writes, &new, &finals);
-            let links = tx.links_of_writes(writes, &new).await?;
-            let planned = plan_jobs(writes, &tallies, &links, &mut stored);
-            let jobs: Vec<JobRow> = planned
-                .iter()
-                .map(|(i, job)| {
-                    let w = &writes[*i];
-                    JobRow {
-                        connection: &w.connection.connection_id,
-                        vote: &w.vote.id,
-                        voter: &w.vote.user.platform_id,
-                        planned: job,
-                        now: w.now,
-                    }
-                })
-                .collect();
-            let rows = batch_rows(&updates, &month_counts(writes, &new), &jobs)?;
-            tx.write_batch(&votes, &rows).await?;
-            let opted = opted_in(&read.voters);
-            tx.schedule_reminders(&updates, &opted, writes[0].now)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(outcomes(writes.len(), &stored))
+        let tx = self.begin_write().await?;
+        Ok(record_batch(tx, writes).await?.0)
+    }
+
+    /// Like [`Db::record_votes`]. On SQLite it runs on the connection in `kept` (taken from
+    /// the pool when there is none), which is put back there once the batch committed, for
+    /// the next batch: see [`KeptTx`].
+    pub(super) async fn record_votes_kept(
+        &self,
+        kept: &mut Option<KeptConnection>,
+        writes: &[VoteWrite<'_>],
+    ) -> anyhow::Result<Vec<VoteOutcome>> {
+        let Db::Sqlite(pool) = self else {
+            return self.record_votes(writes).await;
+        };
+        let conn = match kept.take() {
+            Some(conn) => conn,
+            None => pool.acquire().await?,
+        };
+        let (outcomes, conn) = record_batch(WriteTx::Kept(KeptTx::on(conn)), writes).await?;
+        *kept = conn;
+        Ok(outcomes)
     }
 
     /// Queues the test notice of `webhook.test` in every linked channel; returns how many.
@@ -106,4 +98,50 @@ impl Db {
         let (count,): (i64,) = self.fetch_one(sql.bind(connection)).await?;
         Ok(count)
     }
+}
+
+/// Records a batch in `tx` and commits it; gives back a kept connection.
+async fn record_batch(
+    mut tx: WriteTx,
+    writes: &[VoteWrite<'_>],
+) -> anyhow::Result<(Vec<VoteOutcome>, Option<KeptConnection>)> {
+    let order = key_order(writes);
+    let votes = votes_json(writes, &order)?;
+    let mut stored: HashMap<usize, (Tally, usize)> = HashMap::new();
+    let read = tx.read_batch(writes, &order, &votes).await?;
+    let new = read.new;
+    if new.is_empty() {
+        let kept = tx.commit_kept().await?;
+        return Ok((outcomes(writes.len(), &stored), kept));
+    }
+    let keys = voter_keys(writes, &new);
+    let (tallies, finals) = tallies(writes, &new, previous_figures(&keys, &read.voters));
+    let updates = totals_updates(writes, &new, &finals);
+    let links = tx.links_of_writes(writes, &new).await?;
+    let planned = plan_jobs(writes, &tallies, &links, &mut stored);
+    let jobs: Vec<JobRow> = planned
+        .iter()
+        .map(|(i, job)| {
+            let w = &writes[*i];
+            JobRow {
+                connection: &w.connection.connection_id,
+                vote: &w.vote.id,
+                voter: &w.vote.user.platform_id,
+                planned: job,
+                now: w.now,
+            }
+        })
+        .collect();
+    let rows = batch_rows(&updates, &month_counts(writes, &new), &jobs)?;
+    let write = tx.batch_write(&votes, &rows);
+    let opted = opted_in(&read.voters);
+    let reminders = reminders_due(&updates, &opted, writes[0].now);
+    let kept = if reminders.is_empty() {
+        tx.commit_after(write).await?
+    } else {
+        tx.execute(write).await?;
+        tx.schedule_reminders(&reminders, writes[0].now).await?;
+        tx.commit_kept().await?
+    };
+    Ok((outcomes(writes.len(), &stored), kept))
 }
