@@ -1,5 +1,6 @@
 //! `links` and `reward_roles`: which guilds linked a connection, and their settings.
 
+use serde::Deserialize;
 use sqlx::FromRow;
 
 use super::Db;
@@ -55,7 +56,8 @@ fn hours_column(duration: RewardDuration) -> Option<i64> {
     }
 }
 
-#[derive(FromRow)]
+/// A row of [`LINK_SETTINGS`]: read as a row, or as a JSON array (SQLite's batch read).
+#[derive(FromRow, Deserialize)]
 pub(super) struct LinkRoleRow {
     guild_id: GuildId,
     channel_id: Option<ChannelId>,

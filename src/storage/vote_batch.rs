@@ -23,7 +23,12 @@ use crate::domain::work::LinkSettings;
 pub(super) struct BatchRead {
     pub new: Vec<usize>,
     pub voters: Vec<VoterRow>,
+    /// SQLite: the link rows of the batch's connections (Postgres reads them later).
+    pub links: Option<Vec<ConnectionLinkRow>>,
 }
+
+/// A row of [`LINK_SETTINGS`] and the connection it belongs to.
+pub(super) type ConnectionLinkRow = (ConnectionId, LinkRoleRow);
 
 impl WriteTx {
     /// Finds which writes are new and reads their voters' figures. SQLite only reads (one
@@ -40,7 +45,7 @@ impl WriteTx {
         }
         let keys = keys_json(writes, order)?;
         let read = Sql::new(SQLITE_READ).bind(votes).bind(keys);
-        let (stored, voters): (String, String) = self.fetch_one(read).await?;
+        let (stored, voters, links): (String, String, String) = self.fetch_one(read).await?;
         let stored: HashSet<String> = serde_json::from_str(&stored)?;
         let inserted = order
             .iter()
@@ -51,6 +56,7 @@ impl WriteTx {
         Ok(BatchRead {
             new: first_sightings(writes, order, &inserted),
             voters: serde_json::from_str(&voters)?,
+            links: Some(serde_json::from_str(&links)?),
         })
     }
 
@@ -69,6 +75,7 @@ impl WriteTx {
             return Ok(BatchRead {
                 new,
                 voters: Vec::new(),
+                links: None,
             });
         }
         let keys = keys_json(writes, &new)?;
@@ -77,7 +84,11 @@ impl WriteTx {
         let voters = self
             .fetch_all(Sql::new(POSTGRES_LOCK_TOTALS).bind(keys))
             .await?;
-        Ok(BatchRead { new, voters })
+        Ok(BatchRead {
+            new,
+            voters,
+            links: None,
+        })
     }
 
     /// The statement that writes the batch: on SQLite the votes too.
@@ -94,11 +105,13 @@ impl WriteTx {
             .bind(rows.grants.as_str())
     }
 
-    /// The link settings of each connection among the stored writes, in one statement.
+    /// The link settings of each connection among the stored writes: from the batch's read
+    /// (SQLite), or read here in one statement (Postgres).
     pub(super) async fn links_of_writes<'a>(
         &mut self,
         writes: &[VoteWrite<'a>],
         stored: &[usize],
+        read: Option<Vec<ConnectionLinkRow>>,
     ) -> anyhow::Result<HashMap<&'a ConnectionId, Vec<LinkSettings>>> {
         let mut links: HashMap<&'a ConnectionId, Vec<LinkSettings>> = HashMap::new();
         for &i in stored {
@@ -106,20 +119,22 @@ impl WriteTx {
                 .entry(&writes[i].connection.connection_id)
                 .or_default();
         }
-        let ids: Vec<&ConnectionId> = links.keys().copied().collect();
-        let text = if self.is_postgres() {
-            &POSTGRES_LINKS
-        } else {
-            &SQLITE_LINKS
+        let rows = match read {
+            Some(rows) => rows,
+            None => {
+                let ids: Vec<&ConnectionId> = links.keys().copied().collect();
+                let sql = Sql::new(POSTGRES_LINKS.as_str()).bind(serde_json::to_string(&ids)?);
+                let rows: Vec<BatchLinkRow> = self.fetch_all(sql).await?;
+                rows.into_iter()
+                    .map(|r| (r.batch_connection, r.row))
+                    .collect()
+            }
         };
-        let sql = Sql::new(text.as_str()).bind(serde_json::to_string(&ids)?);
-        let rows: Vec<BatchLinkRow> = self.fetch_all(sql).await?;
         let mut rows = rows.into_iter().peekable();
-        while let Some(first) = rows.next() {
-            let connection = first.batch_connection;
-            let mut of_connection = vec![first.row];
-            while let Some(next) = rows.next_if(|r| r.batch_connection == connection) {
-                of_connection.push(next.row);
+        while let Some((connection, first)) = rows.next() {
+            let mut of_connection = vec![first];
+            while let Some((_, next)) = rows.next_if(|(c, _)| *c == connection) {
+                of_connection.push(next);
             }
             if let Some(settings) = links.get_mut(&connection) {
                 *settings = group_link_rows(of_connection);
@@ -157,8 +172,6 @@ fn links_of_connections(ids: &str) -> String {
         })
 }
 
-static SQLITE_LINKS: LazyLock<String> =
-    LazyLock::new(|| links_of_connections("l.connection_id IN (SELECT value FROM jsonb_each($1))"));
 static POSTGRES_LINKS: LazyLock<String> = LazyLock::new(|| {
     links_of_connections("l.connection_id IN (SELECT jsonb_array_elements_text($1::text::jsonb))")
 });

@@ -8,8 +8,10 @@
 //! first (its `RETURNING` tells which are new), locks the voters' totals, then writes the rest
 //! in one statement of data-modifying CTEs.
 
-/// SQLite, one row: the batch's vote ids already stored ($1: the vote rows), and each voter's
-/// totals with whether they opted in to reminders ($2: `[connection, voter]` pairs).
+/// SQLite, one row: the batch's vote ids already stored ($1: the vote rows); each voter's
+/// totals with whether they opted in to reminders ($2: `[connection, voter]` pairs); and the
+/// link settings of the batch's connections, as `[connection, row]` pairs where a row is one of
+/// `links::LINK_SETTINGS` (same joins, same order), so they cost no round trip of their own.
 pub(super) const SQLITE_READ: &str = "SELECT \
     (SELECT json_group_array(vote_id) FROM votes \
      WHERE vote_id IN (SELECT value->>0 FROM jsonb_each($1))) AS stored, \
@@ -18,7 +20,19 @@ pub(super) const SQLITE_READ: &str = "SELECT \
      FROM jsonb_each($2) k \
      LEFT JOIN voter_totals t ON t.connection_id = k.value->>0 AND t.voter_id = k.value->>1 \
      LEFT JOIN reminder_optins o ON o.connection_id = k.value->>0 \
-     AND o.voter_id = k.value->>1) AS voters";
+     AND o.voter_id = k.value->>1) AS voters, \
+    (SELECT json_group_array(json_array(l.connection_id, json_array(l.guild_id, l.channel_id, \
+     l.template, l.style, l.paused_reason, l.display_vote_url, c.project_type, \
+     c.project_platform_id, COALESCE(l.display_name, pg.name, c.project_name), r.role_id, \
+     r.votes_required, r.hours)) ORDER BY l.connection_id, l.guild_id, r.votes_required, \
+     r.role_id) FROM links l \
+     JOIN connections c ON c.connection_id = l.connection_id \
+     LEFT JOIN guilds pg ON pg.guild_id = c.project_platform_id AND c.project_type = 'server' \
+     LEFT JOIN guilds g ON g.guild_id = l.guild_id \
+     LEFT JOIN reward_roles r ON r.guild_id = l.guild_id \
+     AND r.connection_id = l.connection_id AND r.disabled_reason IS NULL \
+     WHERE l.connection_id IN (SELECT value->>1 FROM jsonb_each($1)) AND g.gone_at IS NULL) \
+     AS links";
 
 /// SQLite: everything a batch writes, in one round trip. $1 votes, $2 totals, $3 months,
 /// $4 jobs, $5 role grants.

@@ -117,7 +117,7 @@ async fn record_batch(
     let keys = voter_keys(writes, &new);
     let (tallies, finals) = tallies(writes, &new, previous_figures(&keys, &read.voters));
     let updates = totals_updates(writes, &new, &finals);
-    let links = tx.links_of_writes(writes, &new).await?;
+    let links = tx.links_of_writes(writes, &new, read.links).await?;
     let planned = plan_jobs(writes, &tallies, &links, &mut stored);
     let jobs: Vec<JobRow> = planned
         .iter()
