@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex as StdMutex};
 use anyhow::Context;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::kept::KeptConnection;
 use super::pool::{POSTGRES_ATTEMPT, STORE_DEADLINE, bounded, is_unavailable};
 use super::spool::Spool;
 use super::vote_plan::VoteWrite;
+use super::vote_thread::SqliteVotes;
 use super::{Connection, Db, VoteOutcome};
 use crate::domain::events::Vote;
 use crate::domain::time::{SharedClock, SystemClock, Timestamp};
@@ -24,6 +24,8 @@ use crate::domain::time::{SharedClock, SystemClock, Timestamp};
 /// a later write succeeds), for /readyz. Counted on the app's clock.
 const FAILURE_MEMORY: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Postgres writer tasks (SQLite has one writer thread).
+const POSTGRES_WRITERS: usize = 4;
 /// At most this many votes share one transaction.
 const MAX_BATCH: usize = 256;
 /// Votes waiting for a writer; beyond this, senders wait (backpressure).
@@ -54,8 +56,9 @@ struct Shared {
 }
 
 impl VoteWriter {
-    /// Starts the writer tasks: one on SQLite (it has a single writer anyway), several on
-    /// Postgres, so one batch's commit overlaps the next batch's statements.
+    /// Starts the writers: on SQLite one thread of its own (SQLite has a single writer
+    /// anyway, see [`vote_thread`](super::vote_thread)), on Postgres several tasks, so one
+    /// batch's commit overlaps the next batch's statements.
     pub fn start(db: Db) -> VoteWriter {
         Self::with_spool(db, None, SystemClock::shared())
     }
@@ -64,17 +67,31 @@ impl VoteWriter {
     /// committed to the spool (answered [`VoteOutcome::Spooled`]). `clock` times how long a
     /// failed write keeps [`VoteWriter::failing`] true.
     pub fn with_spool(db: Db, spool: Option<Spool>, clock: SharedClock) -> VoteWriter {
-        let writers = if db.is_postgres() { 4 } else { 1 };
         let (queue, receiver) = mpsc::channel(QUEUE);
-        let receiver = Arc::new(Mutex::new(receiver));
+        let sqlite_file = match &db {
+            Db::Sqlite(pool) => Some(pool.connect_options().get_filename().to_owned()),
+            Db::Postgres(_) => None,
+        };
         let shared = Arc::new(Shared {
             db,
             spool,
             clock,
             failed_at: StdMutex::new(None),
         });
-        for _ in 0..writers {
-            tokio::spawn(write_batches(shared.clone(), receiver.clone()));
+        match sqlite_file {
+            Some(path) => {
+                let shared = shared.clone();
+                std::thread::Builder::new()
+                    .name("vote-writer".into())
+                    .spawn(move || write_on_thread(&shared, receiver, SqliteVotes::new(&path)))
+                    .expect("cannot start the vote writer thread");
+            }
+            None => {
+                let receiver = Arc::new(Mutex::new(receiver));
+                for _ in 0..POSTGRES_WRITERS {
+                    tokio::spawn(write_batches(shared.clone(), receiver.clone()));
+                }
+            }
         }
         VoteWriter { queue, shared }
     }
@@ -127,18 +144,46 @@ impl VoteWriter {
     }
 }
 
-/// Takes whatever is queued (up to [`MAX_BATCH`]) and commits it, until the queue closes.
+/// SQLite: takes whatever is queued (up to [`MAX_BATCH`]) and commits it on this thread,
+/// until the queue closes.
+fn write_on_thread(shared: &Shared, mut receiver: mpsc::Receiver<Pending>, mut votes: SqliteVotes) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = receiver.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            let Ok(next) = receiver.try_recv() else {
+                break;
+            };
+            batch.push(next);
+        }
+        batch.retain(|p: &Pending| !p.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
+        tracing::trace!(votes = batch.len(), "committing a batch of votes");
+        let writes: Vec<VoteWrite> = batch.iter().map(write_of).collect();
+        let result = shared.noted(votes.record(&writes));
+        drop(writes);
+        match result {
+            Err(error) if batch.len() > 1 && !is_unavailable(&error) => {
+                warn_alone(&error, batch.len());
+                for pending in batch.drain(..) {
+                    let outcome = shared.noted(votes.record(&[write_of(&pending)]));
+                    let _ = pending.reply.send(outcome.map(|mut o| o.remove(0)));
+                }
+            }
+            result => answer_all(std::mem::take(&mut batch), result),
+        }
+    }
+}
+
+/// Postgres: takes whatever is queued (up to [`MAX_BATCH`]) and commits it, until the queue
+/// closes.
 async fn write_batches(shared: Arc<Shared>, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    // SQLite: the connection of the last batch, kept while more votes wait.
-    let mut kept = None;
     loop {
         {
             let mut receiver = receiver.lock().await;
-            if receiver.is_empty() {
-                // Idle: the pool gets its connection back (and can close it at shutdown).
-                kept = None;
-            }
             if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
                 return;
             }
@@ -147,21 +192,21 @@ async fn write_batches(shared: Arc<Shared>, receiver: Arc<Mutex<mpsc::Receiver<P
         batch.retain(|p: &Pending| !p.reply.is_closed());
         if !batch.is_empty() {
             tracing::trace!(votes = batch.len(), "committing a batch of votes");
-            commit(&shared, &mut kept, std::mem::take(&mut batch)).await;
+            commit(&shared, std::mem::take(&mut batch)).await;
         }
     }
 }
 
 /// Commits a batch and answers each request. When the shared transaction fails, each vote
 /// is retried alone, so one bad vote cannot fail the others.
-async fn commit(shared: &Shared, kept: &mut Option<KeptConnection>, batch: Vec<Pending>) {
+async fn commit(shared: &Shared, batch: Vec<Pending>) {
     let writes: Vec<VoteWrite> = batch.iter().map(write_of).collect();
     if let Some(spool) = shared.spool.as_ref().filter(|s| s.depth() > 0) {
         // Older votes wait in the spool: these go behind them.
         let result = spool_batch(shared, spool, &writes).await;
         return answer_all(batch, result);
     }
-    let result = store(shared, kept, &writes).await;
+    let result = store(shared, &writes).await;
     match result {
         Ok(outcomes) => {
             for (pending, outcome) in batch.into_iter().zip(outcomes) {
@@ -169,13 +214,9 @@ async fn commit(shared: &Shared, kept: &mut Option<KeptConnection>, batch: Vec<P
             }
         }
         Err(error) if batch.len() > 1 && !is_unavailable(&error) => {
-            tracing::warn!(
-                error = format!("{error:#}"),
-                votes = batch.len(),
-                "group commit failed; storing each vote alone"
-            );
+            warn_alone(&error, batch.len());
             for pending in batch {
-                let outcome = store(shared, kept, &[write_of(&pending)]).await;
+                let outcome = store(shared, &[write_of(&pending)]).await;
                 let _ = pending.reply.send(outcome.map(|mut o| o.remove(0)));
             }
         }
@@ -183,15 +224,19 @@ async fn commit(shared: &Shared, kept: &mut Option<KeptConnection>, batch: Vec<P
     }
 }
 
+fn warn_alone(error: &anyhow::Error, votes: usize) {
+    tracing::warn!(
+        error = format!("{error:#}"),
+        votes,
+        "group commit failed; storing each vote alone"
+    );
+}
+
 /// Stores in the database; with a spool, what the database cannot take goes to the spool.
-async fn store(
-    shared: &Shared,
-    kept: &mut Option<KeptConnection>,
-    writes: &[VoteWrite<'_>],
-) -> anyhow::Result<Vec<VoteOutcome>> {
+async fn store(shared: &Shared, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
     let stored = match &shared.spool {
         Some(_) => bounded(POSTGRES_ATTEMPT, shared.db.record_votes(writes)).await,
-        None => shared.db.record_votes_kept(kept, writes).await,
+        None => shared.db.record_votes(writes).await,
     };
     match (stored, &shared.spool) {
         (Ok(outcomes), _) => {
@@ -247,6 +292,16 @@ fn answer_all(batch: Vec<Pending>, result: anyhow::Result<Vec<VoteOutcome>>) {
 }
 
 impl Shared {
+    /// Remembers whether a write committed, or failed for want of a database.
+    fn noted<T>(&self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+        match &result {
+            Ok(_) => self.note(true),
+            Err(error) if is_unavailable(error) => self.note(false),
+            Err(_) => {}
+        }
+        result
+    }
+
     /// Remembers whether the last vote write committed.
     fn note(&self, committed: bool) {
         let mut failed_at = self.failed_at.lock().unwrap_or_else(|p| p.into_inner());

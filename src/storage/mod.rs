@@ -9,7 +9,6 @@ mod guild_state;
 mod guilds;
 mod job;
 mod jobs;
-mod kept;
 mod links;
 mod maintenance;
 pub mod pool;
@@ -21,6 +20,7 @@ mod vote_batch;
 mod vote_plan;
 mod vote_rows;
 mod vote_sql;
+mod vote_thread;
 mod votes;
 
 use anyhow::Context;

@@ -58,6 +58,11 @@ pub fn is_unavailable(error: &anyhow::Error) -> bool {
     if error.downcast_ref::<TimedOut>().is_some() {
         return true;
     }
+    if let Some(rusqlite::Error::SqliteFailure(failure, _)) = error.downcast_ref() {
+        // The vote thread's SQLite: a constraint failure is this write's; full, I/O, busy
+        // and the rest are the database's.
+        return failure.code != rusqlite::ErrorCode::ConstraintViolation;
+    }
     match error.downcast_ref::<sqlx::Error>() {
         Some(sqlx::Error::Database(db)) => {
             let code = db.code().unwrap_or_default();
@@ -173,6 +178,12 @@ mod tests {
         ));
         assert!(!is_unavailable(&sqlx::Error::RowNotFound.into()));
         assert!(!is_unavailable(&anyhow::anyhow!("something else")));
+        let sqlite = |code| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        assert!(is_unavailable(&sqlite(rusqlite::ffi::SQLITE_FULL).into()));
+        assert!(is_unavailable(&sqlite(rusqlite::ffi::SQLITE_BUSY).into()));
+        assert!(!is_unavailable(
+            &sqlite(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY).into()
+        ));
     }
 
     #[tokio::test]

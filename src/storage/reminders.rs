@@ -14,9 +14,9 @@ use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::reminder::reminder_work;
 use crate::domain::time::Timestamp;
 
-const DROP_EARLIER: &str = "DELETE FROM jobs WHERE kind = 'remind' \
+pub(super) const DROP_EARLIER: &str = "DELETE FROM jobs WHERE kind = 'remind' \
     AND status = 'queued' AND connection_id = $1 AND remind_voter = $2 AND due_at < $3";
-const QUEUE: &str = "INSERT INTO jobs (kind, guild_id, connection_id, payload, \
+pub(super) const QUEUE: &str = "INSERT INTO jobs (kind, guild_id, connection_id, payload, \
     due_at, created_at, remind_voter) VALUES ($1, '', $2, $3, $4, $5, $6) \
     ON CONFLICT (connection_id, remind_voter) WHERE status = 'queued' \
     AND remind_voter IS NOT NULL DO NOTHING";
@@ -54,27 +54,39 @@ impl WriteTx {
     /// Queues the reminders of a batch of votes (see [`reminders_due`]).
     pub(super) async fn schedule_reminders(
         &mut self,
-        due: &[&TotalsUpdate<'_>],
+        due: &[DueReminder<'_>],
         now: Timestamp,
     ) -> anyhow::Result<()> {
-        for u in due {
-            self.schedule_reminder(u.key.0, u.key.1, u.expires_at, now)
+        for r in due {
+            self.schedule_reminder(r.connection, r.voter, r.due, now)
                 .await?;
         }
         Ok(())
     }
 }
 
-/// For a batch of votes: the totals updates of the opted-in voters whose latest expiry is
-/// still ahead of `now`, each of which queues a reminder.
-pub(super) fn reminders_due<'u, 'a>(
-    updates: &'u [TotalsUpdate<'a>],
+/// A reminder a batch of votes queues: `voter`'s next chance to vote for `connection`.
+pub(super) struct DueReminder<'a> {
+    pub connection: &'a ConnectionId,
+    pub voter: &'a UserId,
+    pub due: Timestamp,
+}
+
+/// For a batch of votes: the reminders of the opted-in voters among `updates` (their latest
+/// expiry), when it is still ahead of `now`.
+pub(super) fn reminders_due<'a>(
+    updates: &[TotalsUpdate<'a>],
     opted: &HashSet<(&ConnectionId, &UserId)>,
     now: Timestamp,
-) -> Vec<&'u TotalsUpdate<'a>> {
+) -> Vec<DueReminder<'a>> {
     updates
         .iter()
         .filter(|u| u.expires_at > now && opted.contains(&u.key))
+        .map(|u| DueReminder {
+            connection: u.key.0,
+            voter: u.key.1,
+            due: u.expires_at,
+        })
         .collect()
 }
 

@@ -10,7 +10,6 @@ use sqlx::{
 
 use super::Db;
 use super::bind::Arg;
-use super::kept::{KeptConnection, KeptTx};
 use super::pool::BeginWrite;
 
 /// A statement and its arguments, not yet run.
@@ -60,7 +59,7 @@ impl<'a> Sql<'a> {
     }
 
     /// The text and the encoded arguments for backend `DB`.
-    pub(super) fn split<DB: Database>(self) -> Result<(SqlStr, DB::Arguments, bool), sqlx::Error>
+    fn split<DB: Database>(self) -> Result<(SqlStr, DB::Arguments, bool), sqlx::Error>
     where
         for<'q> Arg<'a>: Encode<'q, DB> + Type<DB>,
     {
@@ -118,8 +117,6 @@ impl<T> FromRows for T where
 pub(super) enum WriteTx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
-    /// SQLite on the vote writer's kept connection (see [`KeptTx`]).
-    Kept(KeptTx),
 }
 
 impl Db {
@@ -198,7 +195,7 @@ impl WriteTx {
     /// How batch statements write their parameters on this backend.
     pub(super) fn params(&self) -> Params {
         match self {
-            WriteTx::Sqlite(_) | WriteTx::Kept(_) => Params::Positional,
+            WriteTx::Sqlite(_) => Params::Positional,
             WriteTx::Postgres(_) => Params::Numbered,
         }
     }
@@ -207,30 +204,8 @@ impl WriteTx {
         match self {
             WriteTx::Sqlite(tx) => tx.commit().await?,
             WriteTx::Postgres(tx) => tx.commit().await?,
-            WriteTx::Kept(tx) => drop(tx.commit().await?),
         }
         Ok(())
-    }
-
-    /// Commits; gives back a kept connection.
-    pub(super) async fn commit_kept(self) -> anyhow::Result<Option<KeptConnection>> {
-        match self {
-            WriteTx::Kept(tx) => Ok(Some(tx.commit().await?)),
-            tx => tx.commit().await.map(|()| None),
-        }
-    }
-
-    /// Runs the transaction's last statement, then commits: on a kept connection in one round
-    /// trip, and gives the connection back.
-    pub(super) async fn commit_after(self, sql: Sql<'_>) -> anyhow::Result<Option<KeptConnection>> {
-        match self {
-            WriteTx::Kept(tx) => Ok(Some(tx.commit_after(sql).await?)),
-            mut tx => {
-                tx.execute(sql).await?;
-                tx.commit().await?;
-                Ok(None)
-            }
-        }
     }
 
     /// Runs a statement; returns how many rows it changed.
@@ -246,7 +221,6 @@ impl WriteTx {
                 let query = sqlx::query_with(text, args).persistent(keep);
                 query.execute(&mut **tx).await?.rows_affected()
             }
-            WriteTx::Kept(tx) => tx.execute(sql).await?,
         };
         Ok(done)
     }
@@ -263,7 +237,6 @@ impl WriteTx {
                 let query = sqlx::query_as_with(text, args).persistent(keep);
                 query.fetch_all(&mut **tx).await?
             }
-            WriteTx::Kept(tx) => tx.fetch_all(sql).await?,
         };
         Ok(rows)
     }
@@ -283,7 +256,6 @@ impl WriteTx {
                 let query = sqlx::query_as_with(text, args).persistent(keep);
                 query.fetch_optional(&mut **tx).await?
             }
-            WriteTx::Kept(tx) => tx.fetch_optional(sql).await?,
         };
         Ok(row)
     }

@@ -45,19 +45,8 @@ impl WriteTx {
         }
         let keys = keys_json(writes, order)?;
         let read = Sql::new(SQLITE_READ).bind(votes).bind(keys);
-        let (stored, voters, links): (String, String, String) = self.fetch_one(read).await?;
-        let stored: HashSet<String> = serde_json::from_str(&stored)?;
-        let inserted = order
-            .iter()
-            .map(|&i| writes[i].vote.id.as_str())
-            .filter(|id| !stored.contains(*id))
-            .map(str::to_owned)
-            .collect();
-        Ok(BatchRead {
-            new: first_sightings(writes, order, &inserted),
-            voters: serde_json::from_str(&voters)?,
-            links: Some(serde_json::from_str(&links)?),
-        })
+        let columns: (String, String, String) = self.fetch_one(read).await?;
+        sqlite_batch_read(writes, order, columns)
     }
 
     async fn read_batch_postgres(
@@ -96,7 +85,7 @@ impl WriteTx {
         let write = if self.is_postgres() {
             Sql::new(POSTGRES_WRITE)
         } else {
-            Sql::new(SQLITE_WRITE).bind(votes)
+            Sql::new(SQLITE_WRITE.as_str()).bind(votes)
         };
         write
             .bind(rows.totals.as_str())
@@ -113,16 +102,13 @@ impl WriteTx {
         stored: &[usize],
         read: Option<Vec<ConnectionLinkRow>>,
     ) -> anyhow::Result<HashMap<&'a ConnectionId, Vec<LinkSettings>>> {
-        let mut links: HashMap<&'a ConnectionId, Vec<LinkSettings>> = HashMap::new();
-        for &i in stored {
-            links
-                .entry(&writes[i].connection.connection_id)
-                .or_default();
-        }
         let rows = match read {
             Some(rows) => rows,
             None => {
-                let ids: Vec<&ConnectionId> = links.keys().copied().collect();
+                let ids: HashSet<&ConnectionId> = stored
+                    .iter()
+                    .map(|&i| &writes[i].connection.connection_id)
+                    .collect();
                 let sql = Sql::new(POSTGRES_LINKS.as_str()).bind(serde_json::to_string(&ids)?);
                 let rows: Vec<BatchLinkRow> = self.fetch_all(sql).await?;
                 rows.into_iter()
@@ -130,18 +116,54 @@ impl WriteTx {
                     .collect()
             }
         };
-        let mut rows = rows.into_iter().peekable();
-        while let Some((connection, first)) = rows.next() {
-            let mut of_connection = vec![first];
-            while let Some((_, next)) = rows.next_if(|(c, _)| *c == connection) {
-                of_connection.push(next);
-            }
-            if let Some(settings) = links.get_mut(&connection) {
-                *settings = group_link_rows(of_connection);
-            }
-        }
-        Ok(links)
+        Ok(links_by_connection(writes, stored, rows))
     }
+}
+
+/// SQLite's batch read ([`SQLITE_READ`]'s three columns) as a [`BatchRead`].
+pub(super) fn sqlite_batch_read(
+    writes: &[VoteWrite<'_>],
+    order: &[usize],
+    (stored, voters, links): (String, String, String),
+) -> anyhow::Result<BatchRead> {
+    let stored: HashSet<String> = serde_json::from_str(&stored)?;
+    let inserted = order
+        .iter()
+        .map(|&i| writes[i].vote.id.as_str())
+        .filter(|id| !stored.contains(*id))
+        .map(str::to_owned)
+        .collect();
+    Ok(BatchRead {
+        new: first_sightings(writes, order, &inserted),
+        voters: serde_json::from_str(&voters)?,
+        links: Some(serde_json::from_str(&links)?),
+    })
+}
+
+/// The link settings of each connection among the stored writes, from link rows ordered by
+/// connection (rows of other connections are left out).
+pub(super) fn links_by_connection<'a>(
+    writes: &[VoteWrite<'a>],
+    stored: &[usize],
+    rows: Vec<ConnectionLinkRow>,
+) -> HashMap<&'a ConnectionId, Vec<LinkSettings>> {
+    let mut links: HashMap<&'a ConnectionId, Vec<LinkSettings>> = HashMap::new();
+    for &i in stored {
+        links
+            .entry(&writes[i].connection.connection_id)
+            .or_default();
+    }
+    let mut rows = rows.into_iter().peekable();
+    while let Some((connection, first)) = rows.next() {
+        let mut of_connection = vec![first];
+        while let Some((_, next)) = rows.next_if(|(c, _)| *c == connection) {
+            of_connection.push(next);
+        }
+        if let Some(settings) = links.get_mut(&connection) {
+            *settings = group_link_rows(of_connection);
+        }
+    }
+    links
 }
 
 /// A row of [`LINK_SETTINGS`] with the connection it belongs to.

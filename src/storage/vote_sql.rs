@@ -8,6 +8,8 @@
 //! first (its `RETURNING` tells which are new), locks the voters' totals, then writes the rest
 //! in one statement of data-modifying CTEs.
 
+use std::sync::LazyLock;
+
 /// SQLite, one row: the batch's vote ids already stored ($1: the vote rows); each voter's
 /// totals with whether they opted in to reminders ($2: `[connection, voter]` pairs); and the
 /// link settings of the batch's connections, as `[connection, row]` pairs where a row is one of
@@ -34,34 +36,40 @@ pub(super) const SQLITE_READ: &str = "SELECT \
      WHERE l.connection_id IN (SELECT value->>1 FROM jsonb_each($1)) AND g.gone_at IS NULL) \
      AS links";
 
-/// SQLite: everything a batch writes, in one round trip. $1 votes, $2 totals, $3 months,
-/// $4 jobs, $5 role grants.
-pub(super) const SQLITE_WRITE: &str = "INSERT INTO votes (vote_id, connection_id, project_id, \
+/// SQLite: everything a batch writes, one statement per table, each with one parameter: $1
+/// votes, $2 totals, $3 months, $4 jobs, $5 role grants. sqlx runs them as one text
+/// ([`SQLITE_WRITE`]); the vote thread runs them one by one.
+pub(super) const SQLITE_WRITES: [&str; 5] = [
+    "INSERT INTO votes (vote_id, connection_id, project_id, \
     voter_topgg_id, voter_id, voter_name, weight, created_at, expires_at, received_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
     value->>7, value->>8, value->>9 FROM jsonb_each($1) WHERE true \
-    ON CONFLICT (vote_id) DO NOTHING; \
-    INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, streak, \
+    ON CONFLICT (vote_id) DO NOTHING",
+    "INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, streak, \
     last_vote_at, last_expires_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
     FROM jsonb_each($2) WHERE true ON CONFLICT (connection_id, voter_id) DO UPDATE SET \
     voter_name = excluded.voter_name, total_votes = excluded.total_votes, \
     streak = excluded.streak, last_vote_at = excluded.last_vote_at, last_expires_at = CASE \
     WHEN voter_totals.last_expires_at > excluded.last_expires_at \
-    THEN voter_totals.last_expires_at ELSE excluded.last_expires_at END; \
-    INSERT INTO monthly_votes (connection_id, month, voter_id, votes) \
+    THEN voter_totals.last_expires_at ELSE excluded.last_expires_at END",
+    "INSERT INTO monthly_votes (connection_id, month, voter_id, votes) \
     SELECT value->>0, value->>1, value->>2, value->>3 FROM jsonb_each($3) WHERE true \
     ON CONFLICT (connection_id, month, voter_id) \
-    DO UPDATE SET votes = monthly_votes.votes + excluded.votes; \
-    INSERT INTO jobs (kind, guild_id, connection_id, vote_id, payload, due_at, created_at) \
+    DO UPDATE SET votes = monthly_votes.votes + excluded.votes",
+    "INSERT INTO jobs (kind, guild_id, connection_id, vote_id, payload, due_at, created_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
-    FROM jsonb_each($4) ORDER BY key; \
-    INSERT INTO role_grants (guild_id, connection_id, role_id, user_id, expires_at) \
+    FROM jsonb_each($4) ORDER BY key",
+    "INSERT INTO role_grants (guild_id, connection_id, role_id, user_id, expires_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM jsonb_each($5) WHERE true \
     ON CONFLICT (guild_id, connection_id, role_id, user_id) DO UPDATE SET expires_at = CASE \
     WHEN role_grants.expires_at IS NULL OR excluded.expires_at IS NULL THEN NULL \
     WHEN excluded.expires_at > role_grants.expires_at THEN excluded.expires_at \
-    ELSE role_grants.expires_at END";
+    ELSE role_grants.expires_at END",
+];
+
+/// [`SQLITE_WRITES`] as one text, in one round trip to sqlx's connection thread.
+pub(super) static SQLITE_WRITE: LazyLock<String> = LazyLock::new(|| SQLITE_WRITES.join("; "));
 
 /// Postgres: inserts the vote rows ($1) and returns the ids actually inserted.
 pub(super) const POSTGRES_INSERT_VOTES: &str = "INSERT INTO votes (vote_id, connection_id, \

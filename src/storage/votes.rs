@@ -4,21 +4,20 @@
 use std::collections::HashMap;
 
 use super::jobs::NewJob;
-use super::kept::{KeptConnection, KeptTx};
-use super::reminders::reminders_due;
+use super::reminders::{DueReminder, reminders_due};
 use super::sql::Sql;
 use super::sql::WriteTx;
 use super::vote_plan::{
-    VoteOutcome, VoteWrite, key_order, month_counts, opted_in, outcomes, plan_jobs,
+    VoteOutcome, VoteWrite, VoterRow, key_order, month_counts, opted_in, outcomes, plan_jobs,
     previous_figures, tallies, totals_updates, voter_keys,
 };
-use super::vote_rows::{JobRow, batch_rows, votes_json};
+use super::vote_rows::{BatchRows, JobRow, batch_rows, votes_json};
 use super::{Connection, Db};
 use crate::domain::events::{Vote, WebhookTest};
 use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::tally::Tally;
 use crate::domain::time::Timestamp;
-use crate::domain::work::plan_test_notice;
+use crate::domain::work::{LinkSettings, plan_test_notice};
 
 impl Db {
     /// Stores a vote once (keyed by its id), updates the voter's totals, streak and month, and
@@ -43,27 +42,7 @@ impl Db {
     /// Outcomes come back in input order; votes of one voter count in arrival order.
     pub async fn record_votes(&self, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
         let tx = self.begin_write().await?;
-        Ok(record_batch(tx, writes).await?.0)
-    }
-
-    /// Like [`Db::record_votes`]. On SQLite it runs on the connection in `kept` (taken from
-    /// the pool when there is none), which is put back there once the batch committed, for
-    /// the next batch: see [`KeptTx`].
-    pub(super) async fn record_votes_kept(
-        &self,
-        kept: &mut Option<KeptConnection>,
-        writes: &[VoteWrite<'_>],
-    ) -> anyhow::Result<Vec<VoteOutcome>> {
-        let Db::Sqlite(pool) = self else {
-            return self.record_votes(writes).await;
-        };
-        let conn = match kept.take() {
-            Some(conn) => conn,
-            None => pool.acquire().await?,
-        };
-        let (outcomes, conn) = record_batch(WriteTx::Kept(KeptTx::on(conn)), writes).await?;
-        *kept = conn;
-        Ok(outcomes)
+        record_batch(tx, writes).await
     }
 
     /// Queues the test notice of `webhook.test` in every linked channel; returns how many.
@@ -100,25 +79,49 @@ impl Db {
     }
 }
 
-/// Records a batch in `tx` and commits it; gives back a kept connection.
+/// Records a batch in `tx` and commits it.
 async fn record_batch(
     mut tx: WriteTx,
     writes: &[VoteWrite<'_>],
-) -> anyhow::Result<(Vec<VoteOutcome>, Option<KeptConnection>)> {
+) -> anyhow::Result<Vec<VoteOutcome>> {
     let order = key_order(writes);
     let votes = votes_json(writes, &order)?;
-    let mut stored: HashMap<usize, (Tally, usize)> = HashMap::new();
     let read = tx.read_batch(writes, &order, &votes).await?;
-    let new = read.new;
-    if new.is_empty() {
-        let kept = tx.commit_kept().await?;
-        return Ok((outcomes(writes.len(), &stored), kept));
+    if read.new.is_empty() {
+        tx.commit().await?;
+        return Ok(outcomes(writes.len(), &HashMap::new()));
     }
-    let keys = voter_keys(writes, &new);
-    let (tallies, finals) = tallies(writes, &new, previous_figures(&keys, &read.voters));
-    let updates = totals_updates(writes, &new, &finals);
-    let links = tx.links_of_writes(writes, &new, read.links).await?;
-    let planned = plan_jobs(writes, &tallies, &links, &mut stored);
+    let links = tx.links_of_writes(writes, &read.new, read.links).await?;
+    let plan = plan_batch(writes, &read.new, &read.voters, &links)?;
+    let write = tx.batch_write(&votes, &plan.rows);
+    tx.execute(write).await?;
+    tx.schedule_reminders(&plan.reminders, writes[0].now)
+        .await?;
+    tx.commit().await?;
+    Ok(outcomes(writes.len(), &plan.stored))
+}
+
+/// What a batch writes, planned from what it read: the same on both backends.
+pub(super) struct BatchPlan<'a> {
+    pub rows: BatchRows,
+    pub reminders: Vec<DueReminder<'a>>,
+    /// The tally and queued jobs of each stored write, by index.
+    pub stored: HashMap<usize, (Tally, usize)>,
+}
+
+/// Plans the writes of the `new` votes (indices into `writes`), given their voters' figures
+/// and the link settings of their connections.
+pub(super) fn plan_batch<'a>(
+    writes: &[VoteWrite<'a>],
+    new: &[usize],
+    voters: &[VoterRow],
+    links: &HashMap<&'a ConnectionId, Vec<LinkSettings>>,
+) -> anyhow::Result<BatchPlan<'a>> {
+    let mut stored = HashMap::new();
+    let keys = voter_keys(writes, new);
+    let (tallies, finals) = tallies(writes, new, previous_figures(&keys, voters));
+    let updates = totals_updates(writes, new, &finals);
+    let planned = plan_jobs(writes, &tallies, links, &mut stored);
     let jobs: Vec<JobRow> = planned
         .iter()
         .map(|(i, job)| {
@@ -132,16 +135,11 @@ async fn record_batch(
             }
         })
         .collect();
-    let rows = batch_rows(&updates, &month_counts(writes, &new), &jobs)?;
-    let write = tx.batch_write(&votes, &rows);
-    let opted = opted_in(&read.voters);
-    let reminders = reminders_due(&updates, &opted, writes[0].now);
-    let kept = if reminders.is_empty() {
-        tx.commit_after(write).await?
-    } else {
-        tx.execute(write).await?;
-        tx.schedule_reminders(&reminders, writes[0].now).await?;
-        tx.commit_kept().await?
-    };
-    Ok((outcomes(writes.len(), &stored), kept))
+    let rows = batch_rows(&updates, &month_counts(writes, new), &jobs)?;
+    let reminders = reminders_due(&updates, &opted_in(voters), writes[0].now);
+    Ok(BatchPlan {
+        rows,
+        reminders,
+        stored,
+    })
 }
