@@ -15,7 +15,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::pool::{POSTGRES_ATTEMPT, STORE_DEADLINE, bounded, is_unavailable};
 use super::spool::Spool;
 use super::vote_plan::VoteWrite;
-use super::vote_thread::SqliteVotes;
+use super::vote_thread::{SqliteVotes, write_on_thread};
 use super::{Connection, Db, VoteOutcome};
 use crate::domain::events::Vote;
 use crate::domain::time::{SharedClock, SystemClock, Timestamp};
@@ -27,15 +27,16 @@ const FAILURE_MEMORY: std::time::Duration = std::time::Duration::from_secs(10);
 /// Postgres writer tasks (SQLite has one writer thread).
 const POSTGRES_WRITERS: usize = 4;
 /// At most this many votes share one transaction.
-const MAX_BATCH: usize = 256;
+pub(super) const MAX_BATCH: usize = 256;
 /// Votes waiting for a writer; beyond this, senders wait (backpressure).
 const QUEUE: usize = 4096;
 
-struct Pending {
+/// A vote waiting for its batch, answered through `reply` once the batch committed.
+pub(super) struct Pending {
     connection: Connection,
     vote: Vote,
     now: Timestamp,
-    reply: oneshot::Sender<anyhow::Result<VoteOutcome>>,
+    pub(super) reply: oneshot::Sender<anyhow::Result<VoteOutcome>>,
 }
 
 /// The handle webhooks store votes through; cheap to clone. Its writer tasks end when the
@@ -47,7 +48,7 @@ pub struct VoteWriter {
 }
 
 /// What the writer tasks share with the handles.
-struct Shared {
+pub(super) struct Shared {
     db: Db,
     spool: Option<Spool>,
     clock: SharedClock,
@@ -144,39 +145,6 @@ impl VoteWriter {
     }
 }
 
-/// SQLite: takes whatever is queued (up to [`MAX_BATCH`]) and commits it on this thread,
-/// until the queue closes.
-fn write_on_thread(shared: &Shared, mut receiver: mpsc::Receiver<Pending>, mut votes: SqliteVotes) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = receiver.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            let Ok(next) = receiver.try_recv() else {
-                break;
-            };
-            batch.push(next);
-        }
-        batch.retain(|p: &Pending| !p.reply.is_closed());
-        if batch.is_empty() {
-            continue;
-        }
-        tracing::trace!(votes = batch.len(), "committing a batch of votes");
-        let writes: Vec<VoteWrite> = batch.iter().map(write_of).collect();
-        let result = shared.noted(votes.record(&writes));
-        drop(writes);
-        match result {
-            Err(error) if batch.len() > 1 && !is_unavailable(&error) => {
-                warn_alone(&error, batch.len());
-                for pending in batch.drain(..) {
-                    let outcome = shared.noted(votes.record(&[write_of(&pending)]));
-                    let _ = pending.reply.send(outcome.map(|mut o| o.remove(0)));
-                }
-            }
-            result => answer_all(std::mem::take(&mut batch), result),
-        }
-    }
-}
-
 /// Postgres: takes whatever is queued (up to [`MAX_BATCH`]) and commits it, until the queue
 /// closes.
 async fn write_batches(shared: Arc<Shared>, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
@@ -224,7 +192,7 @@ async fn commit(shared: &Shared, batch: Vec<Pending>) {
     }
 }
 
-fn warn_alone(error: &anyhow::Error, votes: usize) {
+pub(super) fn warn_alone(error: &anyhow::Error, votes: usize) {
     tracing::warn!(
         error = format!("{error:#}"),
         votes,
@@ -275,7 +243,7 @@ async fn spool_batch(
 }
 
 /// Answers every request of a batch with the same result.
-fn answer_all(batch: Vec<Pending>, result: anyhow::Result<Vec<VoteOutcome>>) {
+pub(super) fn answer_all(batch: Vec<Pending>, result: anyhow::Result<Vec<VoteOutcome>>) {
     match result {
         Ok(outcomes) => {
             for (pending, outcome) in batch.into_iter().zip(outcomes) {
@@ -293,7 +261,7 @@ fn answer_all(batch: Vec<Pending>, result: anyhow::Result<Vec<VoteOutcome>>) {
 
 impl Shared {
     /// Remembers whether a write committed, or failed for want of a database.
-    fn noted<T>(&self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+    pub(super) fn noted<T>(&self, result: anyhow::Result<T>) -> anyhow::Result<T> {
         match &result {
             Ok(_) => self.note(true),
             Err(error) if is_unavailable(error) => self.note(false),
@@ -313,7 +281,7 @@ impl Shared {
     }
 }
 
-fn write_of(pending: &Pending) -> VoteWrite<'_> {
+pub(super) fn write_of(pending: &Pending) -> VoteWrite<'_> {
     VoteWrite {
         connection: &pending.connection,
         vote: &pending.vote,

@@ -3,10 +3,11 @@
 //! `jsonb_array_elements` on Postgres, so the text never depends on the batch size and each
 //! statement stays prepared on its connection.
 //!
-//! SQLite runs a batch in two statements (read, then write) and a multi-statement text
-//! shares its `$n` parameters; Postgres, with several writers at once, inserts the votes
-//! first (its `RETURNING` tells which are new), locks the voters' totals, then writes the rest
-//! in one statement of data-modifying CTEs.
+//! SQLite reads a batch in one statement (stored ids, voters' totals, link settings), then
+//! writes it with one statement per table (the vote thread runs them one by one, sqlx as one
+//! text); Postgres, with several writers at once, inserts the votes first (its `RETURNING`
+//! tells which are new), locks the voters' totals, then writes the rest in one statement of
+//! data-modifying CTEs.
 
 use std::sync::LazyLock;
 

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::pool::BUSY_TIMEOUT;
+use tokio::sync::mpsc;
+
+use super::group_commit::{MAX_BATCH, Pending, Shared, answer_all, warn_alone, write_of};
+use super::pool::{BUSY_TIMEOUT, is_unavailable};
 use super::reminders::{DROP_EARLIER, DueReminder, QUEUE};
 use super::vote_batch::{links_by_connection, sqlite_batch_read};
 use super::vote_plan::{VoteOutcome, VoteWrite, key_order, outcomes};
@@ -50,6 +53,43 @@ impl SqliteVotes {
             self.conn = None;
         }
         result
+    }
+}
+
+/// SQLite: takes whatever is queued (up to [`MAX_BATCH`]) and commits it on this thread,
+/// until the queue closes.
+pub(super) fn write_on_thread(
+    shared: &Shared,
+    mut receiver: mpsc::Receiver<Pending>,
+    mut votes: SqliteVotes,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = receiver.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            let Ok(next) = receiver.try_recv() else {
+                break;
+            };
+            batch.push(next);
+        }
+        batch.retain(|p: &Pending| !p.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
+        tracing::trace!(votes = batch.len(), "committing a batch of votes");
+        let writes: Vec<VoteWrite> = batch.iter().map(write_of).collect();
+        let result = shared.noted(votes.record(&writes));
+        drop(writes);
+        match result {
+            Err(error) if batch.len() > 1 && !is_unavailable(&error) => {
+                warn_alone(&error, batch.len());
+                for pending in batch.drain(..) {
+                    let outcome = shared.noted(votes.record(&[write_of(&pending)]));
+                    let _ = pending.reply.send(outcome.map(|mut o| o.remove(0)));
+                }
+            }
+            result => answer_all(std::mem::take(&mut batch), result),
+        }
     }
 }
 
@@ -108,4 +148,64 @@ fn queue_reminder(tx: &Connection, r: &DueReminder<'_>, now: Timestamp) -> anyho
         voter,
     ])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::events::Event;
+    use crate::domain::ids::Id;
+    use crate::samples::{sample_integration_create, sample_project, sample_vote};
+    use crate::storage::Db;
+
+    fn parsed(value: serde_json::Value) -> Event {
+        Event::parse(&serde_json::to_vec(&value).unwrap()).unwrap()
+    }
+
+    /// A failure that leaves the connection inside a transaction (both its statement and its
+    /// rollback failed) must not fail every later batch: the next one gets a fresh connection.
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_replaced_for_the_next_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("votes.db");
+        let db = Db::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let project = sample_project("p1", "server", "700000000000000001");
+        let Event::IntegrationCreate(create) =
+            parsed(sample_integration_create("c1", "whs", &project, "1"))
+        else {
+            unreachable!()
+        };
+        db.upsert_connection(&create, Timestamp::from_millis(0))
+            .await
+            .unwrap();
+        let connection = db.connection(&Id::new("c1")).await.unwrap().unwrap();
+        let write = |vote| VoteWrite {
+            connection: &connection,
+            vote,
+            now: Timestamp::from_millis(1),
+        };
+        let Event::VoteCreate(first) = parsed(sample_vote("v1", &project, "701", "a")) else {
+            unreachable!()
+        };
+        let Event::VoteCreate(second) = parsed(sample_vote("v2", &project, "702", "b")) else {
+            unreachable!()
+        };
+
+        let mut votes = SqliteVotes::new(&file);
+        votes.record(&[write(&first)]).unwrap();
+        let stuck = votes.conn.as_ref().unwrap();
+        stuck.execute_batch("BEGIN").unwrap();
+        assert!(
+            votes.record(&[write(&second)]).is_err(),
+            "BEGIN inside BEGIN"
+        );
+        let outcome = votes.record(&[write(&second)]).unwrap();
+
+        assert!(matches!(outcome[..], [VoteOutcome::Stored { .. }]));
+        assert_eq!(db.vote_count(&Id::new("c1")).await.unwrap(), 2);
+        db.close().await;
+    }
 }
