@@ -167,10 +167,8 @@ impl DiscordStandIn {
 
     /// Waits until a session has been sent READY (and GUILD_CREATE).
     pub async fn wait_for_ready(&self, timeout: Duration) -> bool {
-        self.state
-            .wait(timeout, |inner| (!inner.sessions.is_empty()).then_some(()))
-            .await
-            .is_some()
+        let ready = |s: &Self| (!s.state.lock().sessions.is_empty()).then_some(());
+        self.wait_until(timeout, ready).await.is_some()
     }
 
     /// Sends a dispatch to every session (waiting up to 5 s for one); returns how many got it.
@@ -224,7 +222,10 @@ impl DiscordStandIn {
 
     /// Waits until `n` IDENTIFYs were received and a session is live.
     pub async fn wait_for_identify(&self, n: usize, timeout: Duration) -> bool {
-        let done = |i: &Inner| (i.identify_count >= n && !i.sessions.is_empty()).then_some(());
-        self.state.wait(timeout, done).await.is_some()
+        let done = |s: &Self| {
+            let i = s.state.lock();
+            (i.identify_count >= n && !i.sessions.is_empty()).then_some(())
+        };
+        self.wait_until(timeout, done).await.is_some()
     }
 }

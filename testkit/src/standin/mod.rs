@@ -181,11 +181,11 @@ impl DiscordStandIn {
         predicate: impl Fn(&RecordedRequest) -> bool,
         timeout: Duration,
     ) -> Option<RecordedRequest> {
-        self.state
-            .wait(timeout, |inner| {
-                inner.requests.iter().find(|r| predicate(r)).cloned()
-            })
-            .await
+        let found = |s: &Self| {
+            let inner = s.state.lock();
+            inner.requests.iter().find(|r| predicate(r)).cloned()
+        };
+        self.wait_until(timeout, found).await
     }
 
     pub fn clear_requests(&self) {

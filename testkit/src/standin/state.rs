@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::ws::Message as WsMessage;
 use serde_json::{Value, json};
@@ -138,27 +138,5 @@ impl State {
 
     pub fn notify(&self) {
         self.changed.send_modify(|n| *n += 1);
-    }
-
-    /// Polls `check` after every change until it yields a value or `timeout` passes.
-    pub async fn wait<T>(
-        &self,
-        timeout: Duration,
-        mut check: impl FnMut(&Inner) -> Option<T>,
-    ) -> Option<T> {
-        let mut rx = self.changed.subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            rx.mark_unchanged();
-            if let Some(found) = check(&self.lock()) {
-                return Some(found);
-            }
-            if tokio::time::timeout_at(deadline, rx.changed())
-                .await
-                .is_err()
-            {
-                return None;
-            }
-        }
     }
 }
