@@ -9,7 +9,7 @@ use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
 use topgg_bot::domain::time::Timestamp;
 use topgg_bot::samples::{sample_integration_create, sample_project, sample_vote};
 use topgg_bot::storage::{Connection, Db, JobId, JobStatus, VoteOutcome};
-use topgg_testkit::postgres::{drop_postgres_database, fresh_postgres_database};
+use topgg_testkit::postgres::drop_postgres_database;
 use topgg_testkit::{Backend, BackendFixture};
 
 const GUILD: &str = "700000000000000001";
@@ -23,16 +23,7 @@ struct Scratch {
 impl BackendFixture for Scratch {
     async fn open(backend: Backend) -> Option<Scratch> {
         let dir = tempfile::tempdir().unwrap();
-        let (url, postgres) = match backend {
-            Backend::Sqlite => (
-                format!("sqlite://{}", dir.path().join("s.db").display()),
-                None,
-            ),
-            Backend::Postgres => {
-                let (url, name) = fresh_postgres_database().await?;
-                (url, Some(name))
-            }
-        };
+        let (url, postgres) = backend.fresh_database(dir.path(), "s.db").await?;
         let db = Db::connect(&url).await.unwrap();
         db.migrate().await.unwrap();
         Some(Scratch {

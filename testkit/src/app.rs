@@ -23,6 +23,25 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The URL of a fresh database on this backend (a file `name` in `dir` for SQLite), and
+    /// the Postgres database's name to drop afterwards; `None` when Postgres is unavailable
+    /// and not required.
+    pub async fn fresh_database(
+        self,
+        dir: &std::path::Path,
+        name: &str,
+    ) -> Option<(String, Option<String>)> {
+        match self {
+            Backend::Sqlite => Some((format!("sqlite://{}", dir.join(name).display()), None)),
+            Backend::Postgres => {
+                let (url, name) = fresh_postgres_database().await?;
+                Some((url, Some(name)))
+            }
+        }
+    }
+}
+
 /// A running application and what a test needs to talk to it.
 pub struct TestApp {
     pub base: String,
@@ -56,16 +75,7 @@ impl TestApp {
         adjust: impl FnOnce(&mut Config),
     ) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
-        let (database_url, postgres_db) = match backend {
-            Backend::Sqlite => (
-                format!("sqlite://{}", dir.path().join("test.db").display()),
-                None,
-            ),
-            Backend::Postgres => {
-                let (url, name) = fresh_postgres_database().await?;
-                (url, Some(name))
-            }
-        };
+        let (database_url, postgres_db) = backend.fresh_database(dir.path(), "test.db").await?;
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = test_config(&database_url, &base);
