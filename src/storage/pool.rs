@@ -9,10 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
-use sqlx::sqlite::{
-    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Connection as _, Database, Transaction};
 
 /// The longest a webhook waits for its vote to commit (queue, lock, fsync) before it is
@@ -115,17 +112,28 @@ pub async fn connect_postgres(url: &str) -> anyhow::Result<PgPool> {
         .context("cannot connect to the Postgres database")
 }
 
-/// Opens a SQLite pool (created if missing, WAL, foreign keys on) with bounded waits and
+/// The pragmas of every SQLite connection, sqlx's pool and the vote thread alike: WAL, an
+/// fsync at every commit (a vote is answered only once it is on disk), foreign keys, and
+/// statement journals in memory rather than in files.
+pub(super) const SQLITE_PRAGMAS: [(&str, &str); 4] = [
+    ("journal_mode", "WAL"),
+    ("synchronous", "FULL"),
+    ("foreign_keys", "ON"),
+    ("temp_store", "MEMORY"),
+];
+
+/// Opens a SQLite pool (created if missing, [`SQLITE_PRAGMAS`]) with bounded waits and
 /// checked connections.
 pub async fn connect_sqlite(url: &str, max: u32) -> anyhow::Result<SqlitePool> {
     let options = SqliteConnectOptions::from_str(url)
         .context("database.url is not a valid sqlite:// URL")?
         .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT)
-        .pragma("temp_store", "memory");
+        .busy_timeout(BUSY_TIMEOUT);
+    let options = SQLITE_PRAGMAS
+        .iter()
+        .fold(options, |options, &(name, value)| {
+            options.pragma(name, value)
+        });
     checked(SqlitePoolOptions::new())
         .after_release(|conn, _| Box::pin(sqlite_healthy(conn)))
         .max_connections(max)

@@ -4,8 +4,8 @@
 //! load (see docs/performance.md). The statements and the planning are the ones sqlx runs in
 //! [`Db::record_votes`](super::Db::record_votes); only how they are run differs.
 //!
-//! The connection is opened as sqlx opens its own (WAL, `synchronous=FULL`, foreign keys, the
-//! same busy timeout), and one left inside a transaction by a failure is closed and opened
+//! The connection is opened as sqlx opens its own (the same `SQLITE_PRAGMAS` and busy timeout),
+//! and one left inside a transaction by a failure is closed and opened
 //! again for the next batch.
 
 use std::collections::HashMap;
@@ -16,7 +16,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::mpsc;
 
 use super::group_commit::{MAX_BATCH, Pending, Shared, answer_all, warn_alone, write_of};
-use super::pool::{BUSY_TIMEOUT, is_unavailable};
+use super::pool::{BUSY_TIMEOUT, SQLITE_PRAGMAS, is_unavailable};
 use super::reminders::{DROP_EARLIER, DueReminder, QUEUE};
 use super::vote_batch::{links_by_connection, sqlite_batch_read};
 use super::vote_plan::{VoteOutcome, VoteWrite, key_order, outcomes};
@@ -96,10 +96,9 @@ pub(super) fn write_on_thread(
 fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-         PRAGMA temp_store = MEMORY;",
-    )?;
+    for (name, value) in SQLITE_PRAGMAS {
+        conn.pragma_update(None, name, value)?;
+    }
     Ok(conn)
 }
 
@@ -160,6 +159,24 @@ mod tests {
 
     fn parsed(value: serde_json::Value) -> Event {
         Event::parse(&serde_json::to_vec(&value).unwrap()).unwrap()
+    }
+
+    /// A vote is answered once its batch is on disk: the vote thread's connection must fsync
+    /// at every commit, like sqlx's.
+    #[test]
+    fn the_vote_connection_syncs_every_commit_to_the_write_ahead_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("votes.db")).unwrap();
+        let pragma = |name: &str| -> String {
+            conn.query_row(&format!("SELECT * FROM pragma_{name}"), [], |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+                    .map(|v| format!("{v:?}"))
+            })
+            .unwrap()
+        };
+        assert_eq!(pragma("journal_mode"), r#"Text("wal")"#);
+        assert_eq!(pragma("synchronous"), "Integer(2)", "2 is FULL");
+        assert_eq!(pragma("foreign_keys"), "Integer(1)");
     }
 
     /// A failure that leaves the connection inside a transaction (both its statement and its
