@@ -69,6 +69,19 @@ where
     }
 }
 
+/// The vote thread's connection (rusqlite) binds the same values.
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Arg::Int(v) => ToSqlOutput::from(*v),
+            Arg::OptInt(None) | Arg::OptText(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Arg::OptInt(Some(v)) => ToSqlOutput::from(*v),
+            Arg::Text(v) | Arg::OptText(Some(v)) => ToSqlOutput::from(v.as_ref()),
+        })
+    }
+}
+
 impl From<i64> for Arg<'_> {
     fn from(v: i64) -> Self {
         Arg::Int(v)

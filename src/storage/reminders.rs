@@ -14,9 +14,9 @@ use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::reminder::reminder_work;
 use crate::domain::time::Timestamp;
 
-pub(super) const DROP_EARLIER: &str = "DELETE FROM jobs WHERE kind = 'remind' \
+const DROP_EARLIER: &str = "DELETE FROM jobs WHERE kind = 'remind' \
     AND status = 'queued' AND connection_id = $1 AND remind_voter = $2 AND due_at < $3";
-pub(super) const QUEUE: &str = "INSERT INTO jobs (kind, guild_id, connection_id, payload, \
+const QUEUE: &str = "INSERT INTO jobs (kind, guild_id, connection_id, payload, \
     due_at, created_at, remind_voter) VALUES ($1, '', $2, $3, $4, $5, $6) \
     ON CONFLICT (connection_id, remind_voter) WHERE status = 'queued' \
     AND remind_voter IS NOT NULL DO NOTHING";
@@ -34,20 +34,9 @@ impl WriteTx {
         due: Timestamp,
         now: Timestamp,
     ) -> anyhow::Result<()> {
-        let work = reminder_work(connection, voter, due);
-        let drop = Sql::new(DROP_EARLIER)
-            .bind(connection)
-            .bind(voter)
-            .bind(due);
-        self.execute(drop).await?;
-        let queue = Sql::new(QUEUE)
-            .bind(work.kind())
-            .bind(connection)
-            .bind(serde_json::to_string(&work)?)
-            .bind(due)
-            .bind(due.max(now))
-            .bind(voter);
-        self.execute(queue).await?;
+        for statement in reminder_statements(connection, voter, due, now)? {
+            self.execute(statement).await?;
+        }
         Ok(())
     }
 
@@ -63,6 +52,29 @@ impl WriteTx {
         }
         Ok(())
     }
+}
+
+/// The statements that queue `voter`'s reminder for `connection` at `due`, replacing a queued
+/// earlier one (see [`WriteTx::schedule_reminder`]); the vote thread runs them too.
+pub(super) fn reminder_statements<'a>(
+    connection: &'a ConnectionId,
+    voter: &'a UserId,
+    due: Timestamp,
+    now: Timestamp,
+) -> anyhow::Result<[Sql<'a>; 2]> {
+    let work = reminder_work(connection, voter, due);
+    let drop = Sql::new(DROP_EARLIER)
+        .bind(connection)
+        .bind(voter)
+        .bind(due);
+    let queue = Sql::new(QUEUE)
+        .bind(work.kind())
+        .bind(connection)
+        .bind(serde_json::to_string(&work)?)
+        .bind(due)
+        .bind(due.max(now))
+        .bind(voter);
+    Ok([drop, queue])
 }
 
 /// A reminder a batch of votes queues: `voter`'s next chance to vote for `connection`.

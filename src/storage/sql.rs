@@ -58,6 +58,13 @@ impl<'a> Sql<'a> {
         self.args.push(arg.into());
     }
 
+    /// Runs the statement on a rusqlite connection (the vote thread's), kept prepared there;
+    /// its `$n` parameters are bound in order, so each must first appear in that order.
+    pub fn execute_on(self, conn: &rusqlite::Connection) -> rusqlite::Result<usize> {
+        let mut statement = conn.prepare_cached(self.text.as_str())?;
+        statement.execute(rusqlite::params_from_iter(self.args))
+    }
+
     /// The text and the encoded arguments for backend `DB`.
     fn split<DB: Database>(self) -> Result<(SqlStr, DB::Arguments, bool), sqlx::Error>
     where

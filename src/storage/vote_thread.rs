@@ -11,20 +11,19 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior};
 
 use tokio::sync::mpsc;
 
 use super::group_commit::{MAX_BATCH, Pending, Shared, answer_all, warn_alone, write_of};
 use super::pool::{BUSY_TIMEOUT, SQLITE_PRAGMAS, is_unavailable};
-use super::reminders::{DROP_EARLIER, DueReminder, QUEUE};
+use super::reminders::reminder_statements;
+use super::sql::Sql;
 use super::vote_batch::{links_by_connection, sqlite_batch_read};
 use super::vote_plan::{VoteOutcome, VoteWrite, key_order, outcomes};
 use super::vote_rows::{keys_json, votes_json};
 use super::vote_sql::{SQLITE_READ, SQLITE_WRITES};
 use super::votes::plan_batch;
-use crate::domain::reminder::reminder_work;
-use crate::domain::time::Timestamp;
 
 /// The vote thread's connection, opened on first use and again after a failure left it
 /// unusable.
@@ -122,31 +121,16 @@ fn record_batch(
     let plan = plan_batch(writes, &read.new, &read.voters, &links)?;
     let rows = &plan.rows;
     let params = [&votes, &rows.totals, &rows.months, &rows.jobs, &rows.grants];
-    for (text, param) in SQLITE_WRITES.iter().zip(params) {
-        tx.prepare_cached(text)?.execute([param])?;
+    for (text, param) in SQLITE_WRITES.into_iter().zip(params) {
+        Sql::new(text).bind(param).execute_on(&tx)?;
     }
-    for reminder in &plan.reminders {
-        queue_reminder(&tx, reminder, writes[0].now)?;
+    for r in &plan.reminders {
+        for statement in reminder_statements(r.connection, r.voter, r.due, writes[0].now)? {
+            statement.execute_on(&tx)?;
+        }
     }
     tx.commit()?;
     Ok(outcomes(writes.len(), &plan.stored))
-}
-
-/// As `WriteTx::schedule_reminder`: queues the reminder, replacing a queued earlier one.
-fn queue_reminder(tx: &Connection, r: &DueReminder<'_>, now: Timestamp) -> anyhow::Result<()> {
-    let (connection, voter) = (r.connection.as_str(), r.voter.as_str());
-    let work = reminder_work(r.connection, r.voter, r.due);
-    tx.prepare_cached(DROP_EARLIER)?
-        .execute(params![connection, voter, r.due.as_millis()])?;
-    tx.prepare_cached(QUEUE)?.execute(params![
-        work.kind(),
-        connection,
-        serde_json::to_string(&work)?,
-        r.due.as_millis(),
-        r.due.max(now).as_millis(),
-        voter,
-    ])?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -154,6 +138,7 @@ mod tests {
     use super::*;
     use crate::domain::events::Event;
     use crate::domain::ids::Id;
+    use crate::domain::time::Timestamp;
     use crate::samples::{sample_integration_create, sample_project, sample_vote};
     use crate::storage::Db;
 
