@@ -238,8 +238,12 @@ async fn a_voter_named_everyone_pings_no_one() {
     let messages = bot.messages(POST_CHANNEL_ID, 1, WAIT).await;
     let content = messages[0]["embeds"][0]["description"].as_str().unwrap();
     assert!(
-        content.starts_with("@everyone @here <@&1> voted"),
+        topgg_bot::domain::text::as_shown(content).starts_with("@everyone @here <@&1> voted"),
         "{content}"
+    );
+    assert!(
+        !content.contains(" @here"),
+        "shown as text, not as a mention: {content}"
     );
     let post = &bot.discord.requests_matching("POST", "/channels/")[0];
     assert_eq!(post.body["allowed_mentions"]["parse"], json!([]));

@@ -7,6 +7,7 @@ use topgg_bot::domain::events::Event;
 use topgg_bot::domain::ids::UserId;
 use topgg_bot::domain::signature::{self, SignatureError, SignatureHeader};
 use topgg_bot::domain::template::{TemplateValues, render};
+use topgg_bot::domain::text;
 use topgg_bot::domain::time::Timestamp;
 
 fn values<'a>(name: &'a str, id: &'a UserId) -> TemplateValues<'a> {
@@ -162,7 +163,8 @@ proptest! {
     }
 
     #[test]
-    fn a_voter_name_is_inserted_verbatim_never_expanded(name in ".*") {
-        prop_assert_eq!(render("{user.name}", &values(&name, &UserId::new("42"))), name);
+    fn a_voter_name_is_shown_verbatim_never_expanded_or_formatted(name in ".*") {
+        let rendered = render("{user.name}", &values(&name, &UserId::new("42")));
+        prop_assert_eq!(text::as_shown(&rendered), text::plain(&name));
     }
 }

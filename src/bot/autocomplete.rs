@@ -3,6 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::Context;
+use crate::domain::text::as_shown;
 
 /// The projects linked to this guild.
 pub async fn project(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
@@ -18,7 +19,7 @@ pub async fn project(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocom
     choices(
         links
             .into_iter()
-            .map(|link| (link.label(), link.connection_id.into_string())),
+            .map(|link| (as_shown(&link.label()), link.connection_id.into_string())),
         partial,
     )
 }
@@ -37,7 +38,7 @@ pub async fn connection(ctx: Context<'_>, partial: &str) -> serenity::CreateAuto
         .unwrap_or_default();
     let named = owned
         .into_iter()
-        .map(|c| (c.label(), c.connection_id.into_string()));
+        .map(|c| (as_shown(&c.label()), c.connection_id.into_string()));
     choices(named, partial)
 }
 

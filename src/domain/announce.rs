@@ -7,6 +7,7 @@ use super::message::{Embed, OutgoingMessage, Voter, clip};
 use super::nonce::announcement_nonce;
 use super::tally::Tally;
 use super::template::{DEFAULT_TEMPLATE, TemplateValues, render};
+use super::text::{literal, plain};
 use super::time::Timestamp;
 use super::work::{LinkSettings, PlannedJob, Work};
 
@@ -77,7 +78,7 @@ pub(super) fn announcement(
             embed: message.embed.map(Box::new),
             button_url: message.button_url,
             summary: summary_line(vote, tally),
-            project: values.project_name.unwrap_or(values.project_id).to_string(),
+            project: literal(values.project_name.unwrap_or(values.project_id)),
         },
         due_at: now,
         grant: None,
@@ -86,10 +87,7 @@ pub(super) fn announcement(
 
 /// The voter's line in a digest: mention, name, total.
 fn summary_line(vote: &Vote, tally: &Tally) -> String {
-    let name = clip(
-        &vote.user.name.replace(['*', '_', '`', '~', '|', '\\'], ""),
-        40,
-    );
+    let name = literal(&clip(&plain(&vote.user.name), 40));
     if name.is_empty() {
         format!("<@{}> ({} votes)", vote.user.platform_id, tally.total)
     } else {

@@ -107,7 +107,7 @@ impl OutgoingMessage {
                 embed: Some(Embed {
                     title: None,
                     description: rendered,
-                    author_name: Some(voter.name.to_string()).filter(|n| !n.is_empty()),
+                    author_name: Some(super::text::plain(voter.name)).filter(|n| !n.is_empty()),
                     author_icon: voter.avatar_url.and_then(link_url),
                     colour: EMBED_COLOUR,
                 }),

@@ -10,5 +10,6 @@ pub mod rewards;
 pub mod signature;
 pub mod tally;
 pub mod template;
+pub mod text;
 pub mod time;
 pub mod work;

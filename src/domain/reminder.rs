@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::ids::{ConnectionId, UserId};
-use super::template::vote_url;
+use super::template::{project_label, vote_url};
 use super::time::Timestamp;
 use super::work::Work;
 
@@ -34,7 +34,7 @@ impl ReminderProject {
     pub fn from_connection(kind: &str, platform_id: &str, name: Option<&str>) -> Self {
         let vote_url = vote_url(kind, platform_id).unwrap_or_default();
         Self {
-            name: name.map_or_else(|| format!("{kind} {platform_id}"), str::to_string),
+            name: project_label(name, kind, platform_id),
             vote_url,
         }
     }
@@ -42,7 +42,7 @@ impl ReminderProject {
 
 /// The body of the reminder DM: names the project, a link button to vote, no pings.
 pub fn reminder_message(project: &ReminderProject, nonce: &str) -> Value {
-    let name = bold_safe(&project.name);
+    let name = &project.name;
     let mut body = json!({
         "content": format!(
             "You can vote for **{name}** on Top.gg again! (`/remind off` in its server stops these reminders.)"
@@ -60,8 +60,7 @@ pub fn reminder_message(project: &ReminderProject, nonce: &str) -> Value {
 }
 
 /// The `/remind on` reply: when the DM will come, or after the next vote.
-pub fn on_reply(project: &str, due_at: Option<Timestamp>) -> String {
-    let name = bold_safe(project);
+pub fn on_reply(name: &str, due_at: Option<Timestamp>) -> String {
     match due_at {
         Some(due) => format!(
             "I'll DM you when you can vote for **{name}** again: <t:{}:R>.",
@@ -74,8 +73,7 @@ pub fn on_reply(project: &str, due_at: Option<Timestamp>) -> String {
 }
 
 /// The `/remind off` reply.
-pub fn off_reply(project: &str, was_on: bool) -> String {
-    let name = bold_safe(project);
+pub fn off_reply(name: &str, was_on: bool) -> String {
     if was_on {
         format!("Reminders off: I won't DM you about voting for **{name}**; I forgot your opt-in.")
     } else {
@@ -90,21 +88,10 @@ pub fn refused_notice() -> &'static str {
      again."
 }
 
-/// A name safe inside `**…**`: no markdown emphasis breaks, no mentions.
-fn bold_safe(name: &str) -> String {
-    name.chars()
-        .take(100)
-        .map(|c| match c {
-            '*' | '_' | '`' | '~' | '|' => ' ',
-            '@' => '\'',
-            c => c,
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::text::as_shown;
 
     #[test]
     fn the_nonce_fits_discord_and_changes_with_the_expiry() {
@@ -124,7 +111,9 @@ mod tests {
     fn a_bot_reminder_names_it_and_carries_a_vote_button() {
         let project = ReminderProject::from_connection("bot", "99", Some("Cool *Bot*"));
         let body = reminder_message(&project, "n");
-        assert!(body["content"].as_str().unwrap().contains("**Cool  Bot **"));
+        let content = body["content"].as_str().unwrap();
+        assert!(content.contains("**Cool \\*Bot\\***"), "{content}");
+        assert!(as_shown(content).contains("Cool *Bot*"), "{content}");
         let button = &body["components"][0]["components"][0];
         assert_eq!(button["url"], "https://top.gg/bot/99/vote");
         assert_eq!(button["style"], 5);
@@ -141,6 +130,7 @@ mod tests {
     fn replies_say_when_or_after_the_next_vote() {
         assert!(on_reply("X", Some(Timestamp::from_millis(5_000))).contains("<t:5:R>"));
         assert!(on_reply("X", None).contains("after your next vote"));
-        assert!(!on_reply("@everyone", None).contains('@'));
+        let name = project_label(Some("@everyone"), "bot", "1");
+        assert!(!on_reply(&name, None).contains(" @everyone"));
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::ids::UserId;
+use super::text::literal;
 use super::time::Timestamp;
 
 /// The vote page's query parameters (`data.query`), as Top.gg sends them.
@@ -40,9 +41,9 @@ impl TemplateValues<'_> {
         }
         Some(match name {
             "user" => format!("<@{}>", self.user_id),
-            "user.name" => self.user_name.to_string(),
+            "user.name" => literal(self.user_name),
             "user.id" => self.user_id.to_string(),
-            "project" => self.project_name.unwrap_or(self.project_id).to_string(),
+            "project" => literal(self.project_name.unwrap_or(self.project_id)),
             "project.id" => self.project_id.to_string(),
             "votes" => self.votes.to_string(),
             "streak" => self.streak.to_string(),
@@ -53,14 +54,14 @@ impl TemplateValues<'_> {
         })
     }
 
-    /// `{query.KEY}`: the parameter's text, empty when absent.
+    /// `{query.KEY}`: the parameter's text (shown as written), empty when absent.
     fn query_value(&self, key: &str) -> String {
         let text = match self.query.and_then(|q| q.get(key)) {
             None | Some(Value::Null) => String::new(),
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
         };
-        text.chars().take(MAX_QUERY_VALUE_CHARS).collect()
+        literal(&text.chars().take(MAX_QUERY_VALUE_CHARS).collect::<String>())
     }
 }
 
@@ -101,11 +102,20 @@ pub fn vote_url(project_type: &str, platform_id: &str) -> Option<String> {
     }
 }
 
-/// How a project is named in replies: its name, or its type and id when no name can be had.
+/// Longest project name shown in a message.
+const MAX_PROJECT_NAME_CHARS: usize = 100;
+
+/// How a project is named in messages and replies, ready for markdown (shown as written): its
+/// name, or its type and id when no name can be had.
 pub fn project_label(name: Option<&str>, project_type: &str, platform_id: &str) -> String {
     match name {
-        Some(name) => name.to_string(),
-        None => format!("{project_type} {platform_id}"),
+        Some(name) => literal(
+            &name
+                .chars()
+                .take(MAX_PROJECT_NAME_CHARS)
+                .collect::<String>(),
+        ),
+        None => literal(&format!("{project_type} {platform_id}")),
     }
 }
 
@@ -166,7 +176,8 @@ mod tests {
             user_name: "{votes} @everyone",
             ..values()
         };
-        assert_eq!(render("{user.name}", &v), "{votes} @everyone");
+        let out = render("{user.name}", &v);
+        assert_eq!(crate::domain::text::as_shown(&out), "{votes} @everyone");
     }
 
     #[test]
@@ -199,5 +210,36 @@ mod tests {
             "[discord|3|]"
         );
         assert_eq!(render("[{query.ref}]", &values()), "[]");
+    }
+
+    #[test]
+    fn a_masked_link_in_a_query_value_is_shown_as_text_and_not_rendered() {
+        let query: Query =
+            serde_json::from_str(r#"{"ref":"[Free Nitro](https://evil.example)"}"#).unwrap();
+        let v = TemplateValues {
+            query: Some(&query),
+            ..values()
+        };
+        let out = render("from {query.ref}", &v);
+        assert!(!out.contains("[Free Nitro]("), "{out}");
+        assert_eq!(
+            crate::domain::text::as_shown(&out),
+            "from [Free Nitro](https://evil.example)"
+        );
+    }
+
+    #[test]
+    fn voter_and_project_names_are_shown_as_written_and_format_nothing() {
+        let v = TemplateValues {
+            user_name: "voter_4 # big\u{202E}",
+            project_name: Some("||spoiler||"),
+            ..values()
+        };
+        let out = render("{user.name} {project}", &v);
+        assert_eq!(out, "voter\\_4 \\# big \\|\\|spoiler\\|\\|");
+        assert_eq!(
+            crate::domain::text::as_shown(&out),
+            "voter_4 # big ||spoiler||"
+        );
     }
 }

@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 use super::checks::{GuildFacts, findings};
 use super::reminders::vote_reminder_lines;
 use super::rewards::describe;
-use super::{Caller, choose_link, sanitize, target};
+use super::{Caller, choose_link, target};
 use crate::domain::ids::{GuildId, RoleId, UserId};
+use crate::domain::text;
 use crate::domain::time::{DAY, Timestamp};
 use crate::storage::{Db, GuildLink};
 
@@ -180,17 +181,13 @@ async fn vote_report(
     Ok(out)
 }
 
-/// A voter as a leaderboard shows them: the name Top.gg sent (markdown-neutral), else a
+/// A voter as a leaderboard shows them: the name Top.gg sent (shown as written), else a
 /// mention (replies never ping).
 fn voter_label(row: &crate::storage::LeaderboardRow) -> String {
-    let name: String = sanitize(&row.voter_name)
-        .chars()
-        .filter(|c| !matches!(c, '*' | '_' | '~' | '|' | '\\' | '<' | '>' | '#'))
-        .take(32)
-        .collect();
+    let name: String = text::plain(&row.voter_name).chars().take(32).collect();
     match name.trim() {
         "" => format!("<@{}>", row.voter_id),
-        name => format!("**{name}**"),
+        name => format!("**{}**", text::literal(name)),
     }
 }
 

@@ -20,7 +20,8 @@ async fn a_server_project_is_announced_by_its_guilds_name_in_an_embed_with_avata
     let message = &messages[0];
     assert_eq!(message["content"], format!("<@{PLAIN_USER_ID}>"));
     let description = embed(message)["description"].as_str().unwrap();
-    assert!(description.contains("**Stand-in Guild**"), "{description}");
+    let shown = topgg_bot::domain::text::as_shown(description);
+    assert!(shown.contains("**Stand-in Guild**"), "{description}");
     assert!(
         !description.contains(&GUILD_ID.to_string()),
         "{description}"
@@ -37,7 +38,8 @@ async fn a_server_project_is_announced_by_its_guilds_name_in_an_embed_with_avata
         json!({"parse": [], "users": [PLAIN_USER_ID.to_string()]})
     );
     let status = bot.status().await;
-    assert!(status.contains("**Stand-in Guild**"), "{status}");
+    let shown = topgg_bot::domain::text::as_shown(&status);
+    assert!(shown.contains("**Stand-in Guild**"), "{status}");
     bot.stop().await;
 }
 
@@ -123,5 +125,34 @@ async fn style_text_posts_the_rendered_template_as_content() {
         format!("<@{PLAIN_USER_ID}> voted for Cool Bot")
     );
     assert_eq!(messages[0]["embeds"], json!([]));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_from_outside_is_shown_as_written_and_forms_no_link_heading_or_spoiler() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    bot.set_channel(POST_CHANNEL_ID).await;
+    bot.set_template("{user.name} came from {query.ref}", true)
+        .await;
+
+    let query = json!({"query": {"ref": "[Free Nitro](https://evil.example)"}});
+    let name = "voter_4\u{202E}";
+    assert_eq!(bot.vote_with("v1", PLAIN_USER_ID, name, query).await, 204);
+    let messages = bot.messages(POST_CHANNEL_ID, 1).await;
+    let content = messages[0]["content"].as_str().unwrap();
+    assert!(!content.contains("[Free Nitro]("), "{content}");
+    assert!(!content.contains('\u{202E}'), "{content}");
+    assert_eq!(
+        topgg_bot::domain::text::as_shown(content),
+        "voter_4 came from [Free Nitro](https://evil.example)"
+    );
+
+    let board = bot.command(&["leaderboard"], vec![], PLAIN_USER_ID).await;
+    let board = board.content().unwrap();
+    assert!(
+        topgg_bot::domain::text::as_shown(board).contains("1. **voter_4**: 1 votes"),
+        "{board}"
+    );
     bot.stop().await;
 }
