@@ -6,7 +6,7 @@ use std::path::Path;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// A setting that cannot be used, named by its key. Never carries a secret's value.
@@ -224,11 +224,8 @@ impl Config {
                 "required (set DISCORD_TOKEN) unless discord.dry_run = true",
             ));
         }
-        if self.topgg.integration_secret.is_none() {
-            return Err(ConfigError::new(
-                "topgg.integration_secret",
-                "required (set TOPGG_INTEGRATION_SECRET): Top.gg issues it when you register the integration",
-            ));
+        if let Some(secret) = &self.topgg.integration_secret {
+            check_integration_secret(secret)?;
         }
         self.http.public_url = http_url("http.public_url", &self.http.public_url)?;
         self.discord.api_url = http_url("discord.api_url", &self.discord.api_url)?;
@@ -274,6 +271,26 @@ impl Config {
             .as_deref()
             .and_then(|s| ShardRange::parse(s).ok())
     }
+}
+
+/// Shortest integration secret accepted: an empty or short one protects nothing (anyone could
+/// sign an `integration.create` over an existing connection and take its guilds' rewards).
+pub const MIN_INTEGRATION_SECRET_CHARS: usize = 16;
+
+fn check_integration_secret(secret: &SecretString) -> Result<(), ConfigError> {
+    let length = secret.expose_secret().trim().chars().count();
+    if length < MIN_INTEGRATION_SECRET_CHARS {
+        let what = if length == 0 { "empty" } else { "too short" };
+        return Err(ConfigError::new(
+            "topgg.integration_secret",
+            format!(
+                "{what}: use the secret Top.gg issued for the integration (at least \
+                 {MIN_INTEGRATION_SECRET_CHARS} characters), or leave the key unset to run \
+                 without an integration (projects connect with /topgg webhook)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn env_overrides() -> Figment {
@@ -346,7 +363,8 @@ mod tests {
         Config::from_figment(Figment::new().merge(Toml::string(toml)))
     }
 
-    const MINIMAL: &str = "[discord]\ntoken = \"tok\"\n[topgg]\nintegration_secret = \"sek\"\n";
+    const MINIMAL: &str =
+        "[discord]\ntoken = \"tok\"\n[topgg]\nintegration_secret = \"0123456789abcdef\"\n";
 
     #[test]
     fn defaults_match_the_contract() {
@@ -385,15 +403,27 @@ mod tests {
 
     #[test]
     fn a_missing_token_is_named_unless_dry_run() {
-        let err = from_toml("[topgg]\nintegration_secret = \"s\"").unwrap_err();
+        let err = from_toml("[topgg]\nintegration_secret = \"0123456789abcdef\"").unwrap_err();
         assert_eq!(err.key, "discord.token");
-        from_toml("[discord]\ndry_run = true\n[topgg]\nintegration_secret = \"s\"").unwrap();
+        from_toml("[discord]\ndry_run = true\n[topgg]\nintegration_secret = \"0123456789abcdef\"")
+            .unwrap();
     }
 
     #[test]
-    fn a_missing_integration_secret_is_named() {
-        let err = from_toml("[discord]\ntoken = \"t\"").unwrap_err();
-        assert_eq!(err.key, "topgg.integration_secret");
+    fn without_an_integration_secret_the_bot_runs_in_webhook_mode() {
+        let c = from_toml("[discord]\ntoken = \"t\"").unwrap();
+        assert!(c.topgg.integration_secret.is_none());
+    }
+
+    #[test]
+    fn an_empty_or_short_integration_secret_stops_start_up_naming_the_key() {
+        for secret in ["", "   ", "short-secret"] {
+            let toml =
+                format!("[discord]\ntoken = \"t\"\n[topgg]\nintegration_secret = \"{secret}\"");
+            let err = from_toml(&toml).unwrap_err();
+            assert_eq!(err.key, "topgg.integration_secret", "{secret:?}");
+            assert!(secret.trim().is_empty() || !err.to_string().contains(secret));
+        }
     }
 
     #[test]
@@ -412,12 +442,16 @@ mod tests {
 
     #[test]
     fn a_secret_never_appears_in_errors_or_debug_output() {
-        let err = from_toml("[discord]\ntoken = 12345678\n[topgg]\nintegration_secret = \"s\"")
-            .unwrap_err();
+        let err = from_toml(
+            "[discord]\ntoken = 12345678\n[topgg]\nintegration_secret = \"0123456789abcdef\"",
+        )
+        .unwrap_err();
         assert_eq!(err.key, "discord.token");
         assert!(!err.to_string().contains("12345678"), "{err}");
-        let c = from_toml("[discord]\ntoken = \"hunter2\"\n[topgg]\nintegration_secret = \"s\"")
-            .unwrap();
+        let c = from_toml(
+            "[discord]\ntoken = \"hunter2\"\n[topgg]\nintegration_secret = \"0123456789abcdef\"",
+        )
+        .unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
         assert_eq!(c.discord.token.unwrap().expose_secret(), "hunter2");
     }

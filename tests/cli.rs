@@ -11,19 +11,32 @@ fn text(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn a_missing_setting_stops_start_up_with_one_line_naming_the_key_and_no_secret() {
-    let output = run(&["check"], &[("DISCORD_TOKEN", "super-secret-token-value")]).await;
+    let env = [("TOPGG_INTEGRATION_SECRET", "super-secret-integration-value")];
+    let output = run(&["check"], &env).await;
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("topgg.integration_secret"), "{stderr}");
-    assert!(!stderr.contains("super-secret-token-value"));
+    assert!(stderr.contains("discord.token"), "{stderr}");
+    assert!(!stderr.contains("super-secret-integration-value"));
+}
+
+#[tokio::test]
+async fn an_empty_or_short_integration_secret_stops_start_up_naming_the_key() {
+    for secret in ["", "too-short"] {
+        let env = [("DISCORD_TOKEN", "t"), ("TOPGG_INTEGRATION_SECRET", secret)];
+        let output = run(&["check"], &env).await;
+        assert_eq!(output.status.code(), Some(1), "{secret:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("topgg.integration_secret"), "{stderr}");
+        assert!(secret.is_empty() || !stderr.contains(secret), "{stderr}");
+    }
 }
 
 #[tokio::test]
 async fn an_invalid_value_is_named_by_its_key() {
     let env = [
         ("DISCORD_TOKEN", "t"),
-        ("TOPGG_INTEGRATION_SECRET", "s"),
+        ("TOPGG_INTEGRATION_SECRET", "0123456789abcdef"),
         ("TOPGG_BOT__HTTP__LISTEN", "not-an-address"),
     ];
     let output = run(&["check"], &env).await;
@@ -71,7 +84,7 @@ async fn check_verifies_the_database_and_the_token_with_discord() {
     let url = discord.url();
     let env = [
         ("DISCORD_TOKEN", FAKE_TOKEN),
-        ("TOPGG_INTEGRATION_SECRET", "s"),
+        ("TOPGG_INTEGRATION_SECRET", "0123456789abcdef"),
         ("DATABASE_URL", db.as_str()),
         ("TOPGG_BOT__DISCORD__API_URL", url.as_str()),
     ];

@@ -314,3 +314,25 @@ async fn health_and_readiness_answer_while_serving() {
     assert_eq!(missing.status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn without_an_integration_secret_the_configuration_url_answers_404_and_stores_nothing() {
+    let app = TestApp::start_with(topgg_testkit::Backend::Sqlite, |config| {
+        config.topgg.integration_secret = None;
+    })
+    .await
+    .unwrap();
+    // Signed with what an attacker would try when no secret is set: the empty key.
+    let create = integration_create("conn-1", SECRET, &bot_project(), OWNER_ID);
+    let (status, body) = app.post_signed("/topgg/integration", "", &create).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("\"error\""), "{body}");
+    assert!(
+        app.db
+            .connection(&Id::new("conn-1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    app.stop().await;
+}

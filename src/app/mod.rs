@@ -80,11 +80,12 @@ impl Application {
             (Some(token), true) => Some((token.clone(), client)),
             _ => None,
         };
-        let integration_secret = config
-            .topgg
-            .integration_secret
-            .clone()
-            .unwrap_or_else(|| SecretString::new(String::new()));
+        let integration_secret = config.topgg.integration_secret.clone().map(Arc::new);
+        if integration_secret.is_none() {
+            tracing::info!(
+                "no topgg.integration_secret: the configuration URL answers 404; projects connect with /topgg webhook"
+            );
+        }
         if let Some(warning) = http::integration::public_url_warning(&config.http.public_url) {
             tracing::warn!("{warning}");
         }
@@ -97,7 +98,7 @@ impl Application {
         let state = AppState {
             config: Arc::new(config),
             db,
-            integration_secret: Arc::new(integration_secret),
+            integration_secret,
             work_queued: Arc::new(Notify::new()),
             gateway: gateway.as_ref().map(|_| bot::GatewayStatus::default()),
             discord: discord.clone(),

@@ -28,6 +28,9 @@ pub enum ApiError {
     UnknownConnection,
     #[error("not found")]
     NotFound,
+    /// The configuration URL of an instance with no integration secret (webhook mode).
+    #[error("no Top.gg integration is configured on this bot: connect with /topgg webhook")]
+    NoIntegration,
     #[error("body larger than 64 KiB")]
     PayloadTooLarge,
     /// The database could not take the write: the sender should retry.
@@ -46,7 +49,9 @@ impl ApiError {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::UnknownConnection | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::UnknownConnection | ApiError::NotFound | ApiError::NoIntegration => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -62,6 +67,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::UnknownConnection => "unknown_connection",
             ApiError::NotFound => "not_found",
+            ApiError::NoIntegration => "no_integration",
             ApiError::PayloadTooLarge => "too_large",
             ApiError::Storage(_) => "storage_unavailable",
         }

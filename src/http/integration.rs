@@ -30,7 +30,10 @@ pub async fn configure(
     Signed { headers, body }: Signed,
 ) -> Result<Response, ApiError> {
     let trace = trace_id(&headers);
-    let secret = state.integration_secret.expose_secret();
+    let Some(secret) = &state.integration_secret else {
+        return Err(ApiError::NoIntegration);
+    };
+    let secret = secret.expose_secret();
     // A rejection is counted and logged (at a bounded rate) by the tracking layer.
     check_signature(
         &headers,

@@ -36,7 +36,8 @@ use crate::storage::{ConnectionCache, Db, VoteWriter};
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
-    pub integration_secret: Arc<SecretString>,
+    /// `None` without an approved integration: the configuration URL then answers 404.
+    pub integration_secret: Option<Arc<SecretString>>,
     /// Woken whenever Discord work is queued.
     pub work_queued: Arc<Notify>,
     /// `Some` where this instance runs a gateway: its shards' connection state.
