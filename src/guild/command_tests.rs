@@ -5,6 +5,7 @@ use super::*;
 use crate::discord::{Discord, DryRunAction, DryRunSink};
 use crate::domain::events::Event;
 use crate::domain::ids::ChannelId;
+use crate::domain::message::Style;
 use crate::domain::time::{Clock as _, Timestamp};
 use crate::samples::{sample_integration_create, sample_project};
 
@@ -110,4 +111,48 @@ async fn the_test_command_posts_a_sample_pinging_no_one_in_the_chosen_channel() 
         serde_json::json!([]),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn changing_only_the_style_keeps_a_custom_template_and_nothing_restores_the_default() {
+    let s = scratch().await;
+    let discord = Discord::DryRun(DryRunSink::default());
+    link_project(&s.db, &discord, &owner(), None).await.unwrap();
+    let template = Some("{user} is a star");
+    set_template(&s.db, &owner(), None, template, None)
+        .await
+        .unwrap();
+    set_template(&s.db, &owner(), None, None, Some(Style::Text))
+        .await
+        .unwrap();
+    let link = target(&s.db, &GUILD.into(), None).await.unwrap();
+    assert_eq!(link.template.as_deref(), Some("{user} is a star"));
+    assert_eq!(link.style(), Style::Text);
+
+    set_template(&s.db, &owner(), None, None, None)
+        .await
+        .unwrap();
+    let link = target(&s.db, &GUILD.into(), None).await.unwrap();
+    assert_eq!(link.template, None);
+}
+
+#[tokio::test]
+async fn setting_only_the_vote_url_keeps_a_custom_name_and_nothing_restores_both() {
+    let s = scratch().await;
+    let discord = Discord::DryRun(DryRunSink::default());
+    link_project(&s.db, &discord, &owner(), None).await.unwrap();
+    let guild = GuildId::from(GUILD);
+    set_display(&s.db, &guild, None, Some("Our Game"), None)
+        .await
+        .unwrap();
+    let url = Some("https://example.com/vote");
+    let reply = set_display(&s.db, &guild, None, None, url).await.unwrap();
+    assert!(reply.contains("**Our Game**"), "{reply}");
+    let link = target(&s.db, &guild, None).await.unwrap();
+    assert_eq!(link.display_name.as_deref(), Some("Our Game"));
+    assert_eq!(link.display_vote_url.as_deref(), url);
+
+    set_display(&s.db, &guild, None, None, None).await.unwrap();
+    let link = target(&s.db, &guild, None).await.unwrap();
+    assert_eq!((link.display_name, link.display_vote_url), (None, None));
 }

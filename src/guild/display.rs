@@ -59,6 +59,14 @@ pub async fn set_display(
             None => return refuse("`vote_url` must be an http(s) link of at most 512 characters."),
         },
     };
+    // One option given: the other keeps its value; both omitted: the defaults come back.
+    let (name, url) = match (name, url) {
+        (None, None) => (None, None),
+        (name, url) => (
+            name.or(link.display_name.as_deref()),
+            url.or_else(|| link.display_vote_url.clone()),
+        ),
+    };
     db.set_display(guild_id, &link.connection_id, name, url.as_deref())
         .await?;
     let shown = name

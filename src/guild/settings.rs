@@ -60,12 +60,15 @@ pub async fn set_template(
 ) -> anyhow::Result<Preview> {
     let guild_id = &caller.guild_id;
     let link = target(db, guild_id, project).await?;
-    let template = template.map(str::trim).filter(|t| !t.is_empty());
-    if template.is_some_and(|t| t.chars().count() > MAX_TEMPLATE_CHARS) {
+    let given = template.map(str::trim).filter(|t| !t.is_empty());
+    if given.is_some_and(|t| t.chars().count() > MAX_TEMPLATE_CHARS) {
         return refuse(format!(
             "Templates are limited to {MAX_TEMPLATE_CHARS} characters."
         ));
     }
+    // Only `style` given: the template stays; nothing given: the default is restored.
+    let kept = (given.is_none() && style.is_some()).then_some(link.template.as_deref());
+    let template = kept.flatten().or(given);
     db.set_template(guild_id, &link.connection_id, template)
         .await?;
     let style = style.unwrap_or(link.style());
