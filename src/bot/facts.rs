@@ -4,7 +4,7 @@ use poise::serenity_prelude as serenity;
 
 use super::Context;
 use crate::guild::checks::{ChannelFacts, GuildFacts, RoleFacts};
-use crate::guild::role_safety::CallerFacts;
+use crate::guild::role_safety::{CallerFacts, MANAGE_ROLES, grants, guild_permissions};
 
 /// What the bot can do in the command's guild, from the cache (filled by GUILD_CREATE and
 /// updates); nothing known outside a guild or before the guild is cached.
@@ -58,16 +58,22 @@ pub fn guild_facts(ctx: Context<'_>) -> GuildFacts {
     }
 }
 
-/// The command's caller: owner or not, Manage Roles (from the interaction's resolved
-/// permissions), and their highest role's position (from the cache's roles).
+/// The command's caller: owner or not, Manage Roles in the guild, and their highest role's
+/// position (from the cache's roles). The interaction's `member.permissions` are not used:
+/// they are the caller's permissions in the channel, overwrites included, where the same bit
+/// means Manage Permissions of that channel.
 fn caller_facts(ctx: Context<'_>, guild: &serenity::Guild) -> Option<CallerFacts> {
     let poise::Context::Application(app) = ctx else {
         return None;
     };
     let member = app.interaction.member.as_ref()?;
-    let manage_roles = member
-        .permissions
-        .is_some_and(|p| p.manage_roles() || p.administrator());
+    let everyone = serenity::RoleId::new(guild.id.get());
+    let role_bits = |id: &serenity::RoleId| guild.roles.get(id).map(|r| r.permissions.bits());
+    let permissions = guild_permissions(
+        role_bits(&everyone).unwrap_or(0),
+        member.roles.iter().filter_map(role_bits),
+    );
+    let manage_roles = grants(permissions, MANAGE_ROLES);
     let top_position = member
         .roles
         .iter()

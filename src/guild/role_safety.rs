@@ -4,8 +4,9 @@
 use super::checks::GuildFacts;
 use crate::domain::ids::RoleId;
 
-/// Discord permission bits a reward role must not carry, with their names.
-pub const DANGEROUS: [(u64, &str); 8] = [
+/// Discord permission bits a reward role must not carry, with their names: every power over
+/// other members, their messages or the server.
+pub const DANGEROUS: [(u64, &str); 18] = [
     (1 << 3, "Administrator"),
     (1 << 5, "Manage Server"),
     (1 << 28, "Manage Roles"),
@@ -14,7 +15,32 @@ pub const DANGEROUS: [(u64, &str); 8] = [
     (1 << 1, "Kick Members"),
     (1 << 2, "Ban Members"),
     (1 << 40, "Moderate Members"),
+    (1 << 17, "Mention Everyone"),
+    (1 << 13, "Manage Messages"),
+    (1 << 34, "Manage Threads"),
+    (1 << 27, "Manage Nicknames"),
+    (1 << 22, "Mute Members"),
+    (1 << 23, "Deafen Members"),
+    (1 << 24, "Move Members"),
+    (1 << 33, "Manage Events"),
+    (1 << 30, "Manage Expressions"),
+    (1 << 7, "View Audit Log"),
 ];
+
+/// The Manage Roles permission bit.
+pub const MANAGE_ROLES: u64 = 1 << 28;
+const ADMINISTRATOR: u64 = 1 << 3;
+
+/// A member's permissions in the guild (no channel overwrites): the `@everyone` role's and
+/// those of each of their roles, together.
+pub fn guild_permissions(everyone: u64, roles: impl IntoIterator<Item = u64>) -> u64 {
+    roles.into_iter().fold(everyone, |all, bits| all | bits)
+}
+
+/// Whether `permissions` give `bit` (Administrator gives every permission).
+pub fn grants(permissions: u64, bit: u64) -> bool {
+    permissions & (bit | ADMINISTRATOR) != 0
+}
 
 /// What the bot knows of the member running the command.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,6 +63,12 @@ pub fn refusal(facts: &GuildFacts, role_id: &RoleId) -> Option<String> {
     let Some(role) = facts.roles.get(role_id) else {
         return Some(format!("The role {role_id} does not exist in this server."));
     };
+    if role.managed {
+        return Some(format!(
+            "<@&{role_id}> is managed by Discord (an integration's or the booster role): \
+             nobody can hand it out. Choose another role."
+        ));
+    }
     let powers: Vec<&str> = DANGEROUS
         .iter()
         .filter(|(bit, _)| role.permissions & bit != 0)
@@ -106,6 +138,73 @@ mod tests {
         manage_roles: true,
         top_position: 5,
     };
+
+    #[test]
+    fn every_dangerous_bit_is_the_permission_it_is_named_after() {
+        use poise::serenity_prelude::Permissions as P;
+        let expected = [
+            P::ADMINISTRATOR,
+            P::MANAGE_GUILD,
+            P::MANAGE_ROLES,
+            P::MANAGE_CHANNELS,
+            P::MANAGE_WEBHOOKS,
+            P::KICK_MEMBERS,
+            P::BAN_MEMBERS,
+            P::MODERATE_MEMBERS,
+            P::MENTION_EVERYONE,
+            P::MANAGE_MESSAGES,
+            P::MANAGE_THREADS,
+            P::MANAGE_NICKNAMES,
+            P::MUTE_MEMBERS,
+            P::DEAFEN_MEMBERS,
+            P::MOVE_MEMBERS,
+            P::MANAGE_EVENTS,
+            P::MANAGE_GUILD_EXPRESSIONS,
+            P::VIEW_AUDIT_LOG,
+        ];
+        let bits: Vec<u64> = DANGEROUS.iter().map(|(bit, _)| *bit).collect();
+        let expected: Vec<u64> = expected.iter().map(|p| p.bits()).collect();
+        assert_eq!(bits, expected);
+    }
+
+    #[test]
+    fn roles_that_mention_everyone_or_manage_messages_are_refused_and_named() {
+        let mut f = facts(MANAGER);
+        f.roles
+            .extend([role("ping", 1, 1 << 17), role("mm", 1, 1 << 13)]);
+        let reason = refusal(&f, "ping").unwrap();
+        assert!(reason.contains("Mention Everyone"), "{reason}");
+        assert!(refusal(&f, "mm").unwrap().contains("Manage Messages"));
+    }
+
+    #[test]
+    fn a_managed_role_is_refused_even_for_the_owner() {
+        let owner = CallerFacts {
+            is_owner: true,
+            ..MANAGER
+        };
+        let mut f = facts(owner);
+        let (id, mut booster) = role("booster", 1, 0);
+        booster.managed = true;
+        f.roles.insert(id, booster);
+        let reason = refusal(&f, "booster").unwrap();
+        assert!(reason.contains("managed"), "{reason}");
+    }
+
+    #[test]
+    fn manage_roles_comes_from_the_members_roles_or_administrator() {
+        let everyone = 1 << 10;
+        assert!(!grants(
+            guild_permissions(everyone, [1 << 11]),
+            MANAGE_ROLES
+        ));
+        assert!(grants(
+            guild_permissions(everyone, [MANAGE_ROLES]),
+            MANAGE_ROLES
+        ));
+        assert!(grants(guild_permissions(everyone, [1 << 3]), MANAGE_ROLES));
+        assert!(grants(guild_permissions(MANAGE_ROLES, []), MANAGE_ROLES));
+    }
 
     #[test]
     fn a_plain_role_below_a_role_manager_is_accepted() {

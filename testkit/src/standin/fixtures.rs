@@ -43,6 +43,7 @@ pub mod perms {
     pub const EMBED_LINKS: u64 = 1 << 14;
     pub const READ_MESSAGE_HISTORY: u64 = 1 << 16;
     pub const MANAGE_ROLES: u64 = 1 << 28;
+    pub const MENTION_EVERYONE: u64 = 1 << 17;
     pub const USE_APPLICATION_COMMANDS: u64 = 1 << 31;
     pub const EVERYONE: u64 =
         VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY | USE_APPLICATION_COMMANDS;
