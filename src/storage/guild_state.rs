@@ -49,6 +49,18 @@ impl Db {
         Ok(dropped)
     }
 
+    /// The guilds the bot is taken to be in: those it saw (not removed since) and those that
+    /// link a project.
+    pub async fn present_guilds(&self) -> anyhow::Result<Vec<GuildId>> {
+        let sql = Sql::new(
+            "SELECT guild_id FROM guilds WHERE gone_at IS NULL UNION \
+             SELECT guild_id FROM links WHERE guild_id NOT IN \
+             (SELECT guild_id FROM guilds WHERE gone_at IS NOT NULL)",
+        );
+        let rows: Vec<(GuildId,)> = self.fetch_all(sql).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Whether the bot was removed from this guild (and has not come back).
     pub async fn is_guild_gone(&self, guild: &GuildId) -> anyhow::Result<bool> {
         let sql = Sql::new("SELECT gone_at FROM guilds WHERE guild_id = $1");

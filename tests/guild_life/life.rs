@@ -209,3 +209,42 @@ async fn topgg_test_posts_the_real_announcement_pinging_no_one() {
     );
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guild_missing_from_ready_is_treated_as_removed_until_guild_create() {
+    let bot = Bot::start().await;
+    bot.connect_and_link().await;
+    bot.set_channel(POST_CHANNEL_ID).await;
+    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
+    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
+        .await;
+
+    // Removed while the session was down: no GUILD_DELETE, the next READY just omits it.
+    bot.discord.set_removed_from_guild(true);
+    let identified = bot.discord.identify_count();
+    bot.discord.disconnect_gateway(4000);
+    assert!(bot.discord.wait_for_identify(identified + 1, WAIT).await);
+    bot.wait_for_guild_gone(true).await;
+    let before = bot.discord.requests().len();
+    for id in ["v1", "v2", "v3"] {
+        assert_eq!(bot.vote(id).await, 204);
+    }
+    bot.app.settle().await;
+    let calls: Vec<String> = bot.discord.requests()[before..]
+        .iter()
+        .filter(|r| r.path.contains(&GUILD_ID.to_string()) || r.path.contains("/channels/"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        calls.is_empty(),
+        "no call for a guild the bot is not in: {calls:?}"
+    );
+
+    bot.discord.set_removed_from_guild(false);
+    let guild = json::guild_create(&bot.discord.guild(), &json::now_timestamp());
+    assert_eq!(bot.discord.send_dispatch("GUILD_CREATE", &guild).await, 1);
+    bot.wait_for_guild_gone(false).await;
+    assert_eq!(bot.vote("v4").await, 204);
+    assert_eq!(bot.messages(POST_CHANNEL_ID, 1).await.len(), 1);
+    bot.stop().await;
+}

@@ -120,7 +120,7 @@ fn identify(inner: &mut Inner, d: &Value, tx: &mpsc::UnboundedSender<WsMessage>,
         seq: Arc::new(AtomicU64::new(0)),
     };
     session.dispatch("READY", &ready(inner, d, session_id));
-    if d["intents"].as_u64().unwrap_or(0) & INTENT_GUILDS != 0 {
+    if d["intents"].as_u64().unwrap_or(0) & INTENT_GUILDS != 0 && !inner.removed_from_guild {
         session.dispatch(
             "GUILD_CREATE",
             &json::guild_create(&inner.model, &inner.joined_at),
@@ -139,8 +139,12 @@ fn ready(inner: &Inner, identify: &Value, session_id: u64) -> Value {
         .get("shard")
         .cloned()
         .unwrap_or_else(|| json!([0, 1]));
+    let guilds = match inner.removed_from_guild {
+        true => json!([]),
+        false => json!([{ "id": model.id.to_string(), "unavailable": true }]),
+    };
     json!({
-        "v": 10, "user": user, "guilds": [{ "id": model.id.to_string(), "unavailable": true }],
+        "v": 10, "user": user, "guilds": guilds,
         "session_id": format!("standin-{session_id}"),
         "resume_gateway_url": format!("{}/gateway", inner.base_url.replacen("http://", "ws://", 1)),
         "shard": shard, "application": { "id": model.bot.id.to_string(), "flags": 0 },
@@ -218,6 +222,12 @@ impl DiscordStandIn {
         if refused {
             self.disconnect_gateway(4000);
         }
+    }
+
+    /// Takes the bot out of (or back into) the guild for the next sessions: READY then lists
+    /// no guild and no GUILD_CREATE follows, as for a bot removed while it was offline.
+    pub fn set_removed_from_guild(&self, removed: bool) {
+        self.state.lock().removed_from_guild = removed;
     }
 
     /// Waits until `n` IDENTIFYs were received and a session is live.

@@ -72,6 +72,7 @@ impl StandInBuilder {
             down: false,
             gateway_refused: false,
             token_revoked: false,
+            removed_from_guild: false,
             limiter: None,
             backoff: Default::default(),
             commands: Default::default(),

@@ -88,6 +88,9 @@ pub struct Inner {
     pub gateway_refused: bool,
     /// While set, every REST call answers 401 (a revoked token).
     pub token_revoked: bool,
+    /// While set, the bot is no longer in the guild: READY does not list it and no
+    /// GUILD_CREATE follows (what a bot removed while offline sees).
+    pub removed_from_guild: bool,
     pub limiter: Option<ChannelLimiter>,
     pub backoff: Backoff,
     pub commands: HashMap<Option<u64>, Vec<Value>>,
