@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 use topgg_bot::domain::ids::Id;
-use topgg_bot::domain::time::Clock;
 use topgg_bot::storage::{LetterSource, NewDeadLetter};
 use topgg_testkit::process::run_to_end;
 use topgg_testkit::{Backend, TestApp, bot_project, vote};
