@@ -1,7 +1,6 @@
 //! The command line: `topgg-bot [--config PATH]
 //! [run|demo|migrate|check|send-test|backup|dead-letters]`.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -141,7 +140,10 @@ async fn dead_letters(database: &DatabaseConfig, action: DeadLetterAction) -> an
     db.migrate().await?;
     match action {
         DeadLetterAction::List => {
-            print!("{}", crate::dead_letters::render_list(&db.dead_letters().await?));
+            print!(
+                "{}",
+                crate::dead_letters::render_list(&db.dead_letters().await?)
+            );
         }
         DeadLetterAction::Replay => {
             let done = crate::dead_letters::replay(&db, SystemClock.now()).await?;
@@ -178,14 +180,19 @@ fn load_database(path: Option<PathBuf>) -> anyhow::Result<DatabaseConfig> {
 }
 
 /// Warns when the configuration file, which may hold the token and secrets, is readable by
-/// users other than its owner.
+/// others, or by a group other than the bot's own (`root:topgg-bot 0640`, as
+/// docs/operations.md installs it, is fine).
 fn warn_if_readable(path: Option<&Path>) {
+    use std::os::unix::fs::MetadataExt;
     let path = path.unwrap_or(Path::new("config.toml"));
     let Ok(metadata) = std::fs::metadata(path) else {
         return;
     };
-    let mode = metadata.permissions().mode() & 0o777;
-    if mode & 0o044 != 0 {
+    let mode = metadata.mode() & 0o777;
+    // /proc/self belongs to the process's effective user and group.
+    let own_group = std::fs::metadata("/proc/self").map(|m| m.gid()).ok();
+    let group_reads = mode & 0o040 != 0 && own_group != Some(metadata.gid());
+    if mode & 0o004 != 0 || group_reads {
         tracing::warn!(file = %path.display(), mode = format!("{mode:03o}"),
             "the configuration file is readable by other users and may hold secrets: chmod 600 it");
     }

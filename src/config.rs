@@ -484,7 +484,10 @@ mod tests {
             jail.set_env("DATABASE_URL", "postgres://bot:pw@127.0.0.1/db");
             let database = Config::load_database(None).expect("loads");
             assert_eq!(database.url.expose(), "postgres://bot:pw@127.0.0.1/db");
-            assert!(Config::load(None).is_err(), "the whole config needs the token");
+            assert!(
+                Config::load(None).is_err(),
+                "the whole config needs the token"
+            );
             jail.set_env("DATABASE_URL", "mysql://x");
             let err = Config::load_database(None).unwrap_err();
             assert_eq!(err.key, "database.url");

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::domain::events::Event;
 use crate::domain::time::Timestamp;
-use crate::storage::{DeadLetter, Db, VoteOutcome, is_unavailable};
+use crate::storage::{Db, DeadLetter, VoteOutcome, is_unavailable};
 
 /// Characters of a body shown by `list`.
 const EXCERPT_CHARS: usize = 160;
@@ -103,7 +103,8 @@ async fn apply(db: &Db, letter: &DeadLetter, now: Timestamp) -> anyhow::Result<O
                 return Ok(None);
             }
             if let Err(error) = db.queue_test_notice(&connection, &test, now).await {
-                db.keep_dead_letter(letter.id, &format!("{error:#}")).await?;
+                db.keep_dead_letter(letter.id, &format!("{error:#}"))
+                    .await?;
                 return Err(error);
             }
             return Ok(Some(note.into()));
@@ -134,7 +135,10 @@ fn redact(json: &mut Value, secrets: &mut Vec<String>) {
         Value::Object(map) => {
             for (key, value) in map.iter_mut() {
                 let key = key.to_ascii_lowercase();
-                if ["secret", "token", "password"].iter().any(|k| key.contains(k)) {
+                if ["secret", "token", "password"]
+                    .iter()
+                    .any(|k| key.contains(k))
+                {
                     secrets.push(value.as_str().map_or(value.to_string(), String::from));
                     *value = Value::String(REDACTED.into());
                 } else {
@@ -149,7 +153,9 @@ fn redact(json: &mut Value, secrets: &mut Vec<String>) {
 
 fn mask(text: &str, secrets: &[String]) -> String {
     let secrets = secrets.iter().filter(|s| !s.is_empty());
-    secrets.fold(text.to_string(), |text, secret| text.replace(secret, REDACTED))
+    secrets.fold(text.to_string(), |text, secret| {
+        text.replace(secret, REDACTED)
+    })
 }
 
 /// Control characters shown escaped, so a letter cannot rewrite the terminal.
@@ -180,9 +186,15 @@ mod tests {
         let body = serde_json::json!({"type": "integration.create", "data": {
             "webhook_secret": "whs_hidden", "nested": [{"api_token": "t0k"}], "x": "y".repeat(500)}});
         let (shown, secrets) = excerpt(body.to_string().as_bytes());
-        assert!(!shown.contains("whs_hidden") && !shown.contains("t0k"), "{shown}");
+        assert!(
+            !shown.contains("whs_hidden") && !shown.contains("t0k"),
+            "{shown}"
+        );
         assert!(shown.chars().count() <= EXCERPT_CHARS + 3, "{shown}");
-        assert_eq!(mask("bad value whs_hidden", &secrets), "bad value [REDACTED]");
+        assert_eq!(
+            mask("bad value whs_hidden", &secrets),
+            "bad value [REDACTED]"
+        );
         let (raw, _) = excerpt(b"not json\x1b[2J\n");
         assert_eq!(raw, "not json\\u{1b}[2J\\n");
     }

@@ -30,7 +30,14 @@ async fn dead_letters(app: &TestApp, action: &str) -> String {
 
 async fn metrics(app: &TestApp) -> String {
     let url = format!("{}/metrics", app.base);
-    app.client.get(url).send().await.unwrap().text().await.unwrap()
+    app.client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,17 +51,28 @@ async fn an_unreadable_signed_vote_is_answered_202_kept_counted_and_listed() {
     let letters = app.db.dead_letters().await.unwrap();
     assert_eq!(letters.len(), 1);
     let letter = &letters[0];
-    assert_eq!(letter.body(), serde_json::to_vec(&body).unwrap(), "the raw body");
+    assert_eq!(
+        letter.body(),
+        serde_json::to_vec(&body).unwrap(),
+        "the raw body"
+    );
     assert_eq!(letter.connection_id.as_str(), CONNECTION);
     assert!(letter.signature.as_deref().unwrap().contains("v1="));
-    assert!(letter.reason.contains("missing field `id`"), "{}", letter.reason);
+    assert!(
+        letter.reason.contains("missing field `id`"),
+        "{}",
+        letter.reason
+    );
     assert_eq!(app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(), 0);
     let counted = r#"topgg_bot_dead_letters_total{source="webhook"} 1"#;
     assert!(metrics(&app).await.contains(counted));
 
     let listed = dead_letters(&app, "list").await;
     assert!(listed.contains(&format!("#{} ", letter.id)), "{listed}");
-    assert!(listed.contains(CONNECTION) && listed.contains("waiting"), "{listed}");
+    assert!(
+        listed.contains(CONNECTION) && listed.contains("waiting"),
+        "{listed}"
+    );
     assert!(listed.contains("missing field `id`"), "{listed}");
     app.stop().await;
 }
@@ -101,8 +119,14 @@ async fn replay_applies_a_readable_letter_once_and_keeps_an_unreadable_one_with_
     let letters = app.db.dead_letters().await.unwrap();
     assert!(letters[0].replayed_at.is_some(), "{letters:?}");
     assert!(letters[1].replayed_at.is_none(), "{letters:?}");
-    assert!(letters[1].reason.contains("missing field `id`"), "{letters:?}");
+    assert!(
+        letters[1].reason.contains("missing field `id`"),
+        "{letters:?}"
+    );
     let listed = dead_letters(&app, "list").await;
-    assert!(listed.contains("replayed") && listed.contains("waiting"), "{listed}");
+    assert!(
+        listed.contains("replayed") && listed.contains("waiting"),
+        "{listed}"
+    );
     app.stop().await;
 }

@@ -102,12 +102,19 @@ mod tests {
     #[test]
     fn a_password_parameter_and_a_password_with_an_at_sign_are_masked() {
         let url = DatabaseUrl::from("postgresql://bot:p@ss@h/db?user=bot&password=s3cret");
-        assert_eq!(url.to_string(), "postgresql://bot:***@h/db?user=bot&password=***");
+        assert_eq!(
+            url.to_string(),
+            "postgresql://bot:***@h/db?user=bot&password=***"
+        );
     }
 
     #[test]
     fn urls_without_a_password_are_shown_as_they_are() {
-        for plain in ["sqlite://topgg-bot.db", "postgres://bot@h/db", "sqlite:x.db?mode=rwc"] {
+        for plain in [
+            "sqlite://topgg-bot.db",
+            "postgres://bot@h/db",
+            "sqlite:x.db?mode=rwc",
+        ] {
             assert_eq!(DatabaseUrl::from(plain).to_string(), plain);
         }
     }

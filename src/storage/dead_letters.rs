@@ -141,7 +141,11 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_text_is_kept_byte_for_byte() {
-        for body in [&b"{\"type\":1}"[..], b"\xff\xfe\x00binary", b"nul\x00inside"] {
+        for body in [
+            &b"{\"type\":1}"[..],
+            b"\xff\xfe\x00binary",
+            b"nul\x00inside",
+        ] {
             let (stored, body_encoding) = encode_body(body);
             let letter = DeadLetter {
                 id: 1,

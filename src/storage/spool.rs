@@ -229,7 +229,10 @@ mod tests {
         assert_eq!(spool.depth(), 2);
         for file in ["spool.db", "spool.db-wal", "spool.db-shm"] {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{file} is readable by its owner only");
         }
         assert_eq!(spool.oldest_age(Timestamp::from_millis(10)).as_millis(), 9);
@@ -261,7 +264,9 @@ mod tests {
     #[tokio::test]
     async fn a_damaged_row_comes_back_as_corrupt_in_its_place_with_what_is_left_of_it() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::open(dir.path().join("s.db").to_str().unwrap()).await.unwrap();
+        let spool = Spool::open(dir.path().join("s.db").to_str().unwrap())
+            .await
+            .unwrap();
         let (connection, vote) = sample();
         let votes: Vec<Vote> = (0..3)
             .map(|i| Vote {
@@ -278,7 +283,8 @@ mod tests {
             })
             .collect();
         spool.push(&writes).await.unwrap();
-        let damage = "UPDATE spooled_votes SET vote = x'ff00', received_at = 'x' WHERE vote_id = 'v1'";
+        let damage =
+            "UPDATE spooled_votes SET vote = x'ff00', received_at = 'x' WHERE vote_id = 'v1'";
         sqlx::query(damage).execute(&spool.pool).await.unwrap();
         let rows = spool.oldest(10).await.unwrap();
         assert!(matches!(rows[0], SpoolRow::Ready(_)) && matches!(rows[2], SpoolRow::Ready(_)));
@@ -288,6 +294,10 @@ mod tests {
         assert_eq!(corrupt.body, b"\xff\x00");
         assert_eq!(corrupt.connection_id.as_deref(), Some("c"));
         assert_eq!(corrupt.seq, rows[1].seq());
-        assert!(corrupt.reason.contains("no arrival time"), "{}", corrupt.reason);
+        assert!(
+            corrupt.reason.contains("no arrival time"),
+            "{}",
+            corrupt.reason
+        );
     }
 }

@@ -251,7 +251,10 @@ async fn fifty_hostile_requests_get_4xx_or_become_dead_letters_and_the_process_s
                 wrong.push(format!("{name}: {status}"));
             }
         }
-        assert!(wrong.is_empty(), "signed payloads answered other than 202: {wrong:?}");
+        assert!(
+            wrong.is_empty(),
+            "signed payloads answered other than 202: {wrong:?}"
+        );
         let letters = app.db.dead_letters().await.unwrap();
         assert_eq!(letters.len(), payloads.len());
         for bytes in abandoned() {

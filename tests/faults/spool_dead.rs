@@ -25,13 +25,22 @@ fn damage(spool: &std::path::Path) {
 
 async fn metrics(app: &TestApp) -> String {
     let url = format!("{}/metrics", app.base);
-    app.client.get(url).send().await.unwrap().text().await.unwrap()
+    app.client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// The ids of the votes stored in the app's database.
 async fn stored_ids(app: &TestApp) -> Vec<String> {
     use sqlx::Connection as _;
-    let mut conn = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&app.database_url)
+        .await
+        .unwrap();
     sqlx::query_scalar("SELECT vote_id FROM votes ORDER BY vote_id")
         .fetch_all(&mut conn)
         .await
@@ -60,7 +69,10 @@ async fn a_corrupt_spool_row_does_not_block_the_others_and_becomes_a_dead_letter
         damage(&spool);
         let spooling = metrics(&app).await;
         assert!(spooling.contains("topgg_bot_spool_depth 5\n"), "{spooling}");
-        assert!(spooling.contains("topgg_bot_spool_oldest_age_seconds "), "{spooling}");
+        assert!(
+            spooling.contains("topgg_bot_spool_oldest_age_seconds "),
+            "{spooling}"
+        );
         proxy.accept();
 
         let connection = Id::new(CONNECTION);
@@ -69,7 +81,9 @@ async fn a_corrupt_spool_row_does_not_block_the_others_and_becomes_a_dead_letter
             let votes = app.db.vote_count(&connection).await.ok()?;
             (letters.len() == 2 && votes == 4).then_some(letters)
         });
-        let letters = moved.await.expect("the good votes moved and two dead letters");
+        let letters = moved
+            .await
+            .expect("the good votes moved and two dead letters");
         let expected: Vec<String> = [0, 1, 3, 5].map(vote_id).to_vec();
         assert_eq!(stored_ids(&app).await, expected);
         assert!(letters.iter().all(|l| l.source == "spool"), "{letters:?}");
@@ -81,7 +95,10 @@ async fn a_corrupt_spool_row_does_not_block_the_others_and_becomes_a_dead_letter
         assert_eq!(refused["data"]["id"], vote_id(4), "kept whole: {refused}");
         let after = metrics(&app).await;
         assert!(after.contains("topgg_bot_spool_depth 0\n"), "{after}");
-        assert!(after.contains("topgg_bot_spool_oldest_age_seconds 0\n"), "{after}");
+        assert!(
+            after.contains("topgg_bot_spool_oldest_age_seconds 0\n"),
+            "{after}"
+        );
         let counted = r#"topgg_bot_dead_letters_total{source="spool"} 2"#;
         assert!(after.contains(counted), "{after}");
         app.stop().await;
