@@ -255,7 +255,7 @@ mod tests {
 
     fn ready(rows: Vec<SpoolRow>) -> Vec<Spooled> {
         let ready = |row| match row {
-            SpoolRow::Ready(spooled) => spooled,
+            SpoolRow::Ready(spooled) => *spooled,
             SpoolRow::Corrupt(corrupt) => panic!("{corrupt:?}"),
         };
         rows.into_iter().map(ready).collect()

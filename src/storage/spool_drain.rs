@@ -74,7 +74,7 @@ async fn move_oldest(db: &Db, spool: &Spool) -> anyhow::Result<usize> {
     let ready: Vec<&Spooled> = rows
         .iter()
         .map_while(|row| match row {
-            SpoolRow::Ready(spooled) => Some(spooled),
+            SpoolRow::Ready(spooled) => Some(spooled.as_ref()),
             SpoolRow::Corrupt(_) => None,
         })
         .collect();

@@ -42,7 +42,7 @@ pub struct Corrupt {
 /// One row of the spool, in arrival order.
 #[derive(Debug, Clone)]
 pub enum SpoolRow {
-    Ready(Spooled),
+    Ready(Box<Spooled>),
     Corrupt(Corrupt),
 }
 
@@ -73,7 +73,7 @@ impl SpoolRow {
             })
         })();
         Ok(match parsed {
-            Ok(spooled) => SpoolRow::Ready(spooled),
+            Ok(spooled) => SpoolRow::Ready(Box::new(spooled)),
             Err(error) => SpoolRow::Corrupt(Corrupt {
                 seq,
                 connection_id: connection.and_then(|c| c["connection_id"].as_str().map(Into::into)),
