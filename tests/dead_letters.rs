@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 use topgg_bot::domain::ids::Id;
+use topgg_bot::samples::sample_webhook_test;
 use topgg_bot::storage::{LetterSource, NewDeadLetter};
 use topgg_testkit::process::run_to_end;
-use topgg_testkit::{Backend, TestApp, bot_project, vote};
+use topgg_testkit::{Backend, TestApp, bot_project, server_project, vote};
 
 const CONNECTION: &str = "conn-dead";
 const SECRET: &str = "whs_dead_letter_secret";
@@ -128,5 +129,38 @@ async fn replay_applies_a_readable_letter_once_and_keeps_an_unreadable_one_with_
         listed.contains("replayed") && listed.contains("waiting"),
         "{listed}"
     );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_webhook_test_queues_its_notice_once() {
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let guild = "1100000000000000001";
+    let project = server_project(guild);
+    app.connect(CONNECTION, SECRET, &project).await;
+    let connection = Id::new(CONNECTION);
+    let channel = Id::new("1400000000000000001");
+    let guild = Id::new(guild);
+    let linked = app.db.set_channel(&guild, &connection, Some(&channel));
+    assert!(linked.await.unwrap());
+    let body = serde_json::to_vec(&sample_webhook_test(&project)).unwrap();
+    let letter = NewDeadLetter {
+        connection: &connection,
+        source: LetterSource::Webhook,
+        body: &body,
+        signature: None,
+        trace: None,
+        reason: "an older version could not read this",
+        received_at: app.clock.now(),
+    };
+    app.db.store_dead_letter(&letter).await.unwrap();
+
+    let first = dead_letters(&app, "replay").await;
+    assert!(first.contains("test notice queued"), "{first}");
+    let second = dead_letters(&app, "replay").await;
+    assert!(second.contains("0 applied, 0 kept"), "{second}");
+    let jobs = app.db.all_jobs().await.unwrap();
+    let notices = jobs.iter().filter(|j| j.kind() == "test_notice").count();
+    assert_eq!(notices, 1, "{jobs:?}");
     app.stop().await;
 }
