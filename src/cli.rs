@@ -1,12 +1,15 @@
-//! The command line: `topgg-bot [--config PATH] [run|demo|migrate|check|send-test|backup]`.
+//! The command line: `topgg-bot [--config PATH]
+//! [run|demo|migrate|check|send-test|backup|dead-letters]`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::{Application, shutdown_signal};
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, DatabaseConfig, DatabaseUrl, LogFormat};
+use crate::domain::time::{Clock, SystemClock};
 use crate::send_test::SampleEvent;
 use crate::storage::Db;
 use crate::telemetry;
@@ -52,6 +55,21 @@ enum Command {
         /// Where to write the copy; must not exist yet.
         path: PathBuf,
     },
+    /// The signed events the bot could not read (and spooled votes it could not move):
+    /// list them (the default) or replay them. Needs only the database settings.
+    DeadLetters {
+        #[command(subcommand)]
+        action: Option<DeadLetterAction>,
+    },
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum DeadLetterAction {
+    /// Show each letter: id, time, connection, why, and an excerpt of its body (no secrets).
+    List,
+    /// Read each waiting letter with this version and apply it as if just received (each at
+    /// most once); a letter still unreadable stays, with the new reason.
+    Replay,
 }
 
 /// Parses the command line, runs the command and maps failure to exit code 1 with one line.
@@ -89,32 +107,93 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let config = load(cli.config)?;
-            Db::connect(&config.database.url).await?.migrate().await?;
+            open_database(&config.database.url).await?.migrate().await?;
             println!("migrations applied");
             Ok(())
         }
         Command::Check => {
             let config = load(cli.config)?;
-            let db = Db::connect(&config.database.url).await?;
+            let db = open_database(&config.database.url).await?;
             db.migrate().await?;
-            println!("config: ok\ndatabase: ok");
+            println!("config: ok\ndatabase: ok ({})", config.database.url);
             println!("discord: {}", crate::discord::check_token(&config).await?);
             Ok(())
         }
         Command::Backup { path } => {
             let config = load(cli.config)?;
-            Db::connect(&config.database.url)
+            open_database(&config.database.url)
                 .await?
                 .backup_to(&path)
                 .await?;
             println!("backup written to {}", path.display());
             Ok(())
         }
+        Command::DeadLetters { action } => {
+            let database = load_database(cli.config)?;
+            dead_letters(&database, action.unwrap_or(DeadLetterAction::List)).await
+        }
     }
+}
+
+async fn dead_letters(database: &DatabaseConfig, action: DeadLetterAction) -> anyhow::Result<()> {
+    let db = open_database(&database.url).await?;
+    db.migrate().await?;
+    match action {
+        DeadLetterAction::List => {
+            print!(
+                "{}",
+                crate::dead_letters::render_list(&db.dead_letters().await?)
+            );
+        }
+        DeadLetterAction::Replay => {
+            let done = crate::dead_letters::replay(&db, SystemClock.now()).await?;
+            for line in &done.lines {
+                println!("{line}");
+            }
+            println!("replayed: {} applied, {} kept", done.applied, done.kept);
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+/// Connects to `url`; a failure names the database with its password masked.
+async fn open_database(url: &DatabaseUrl) -> anyhow::Result<Db> {
+    Db::connect(url.expose())
+        .await
+        .with_context(|| format!("database {url}"))
 }
 
 fn load(path: Option<PathBuf>) -> anyhow::Result<Config> {
     let config = Config::load(path.as_deref())?;
     telemetry::init(config.log.format, telemetry::DEFAULT_FILTER);
+    warn_if_readable(path.as_deref());
     Ok(config)
+}
+
+/// Only the database settings (no token or integration secret needed).
+fn load_database(path: Option<PathBuf>) -> anyhow::Result<DatabaseConfig> {
+    let database = Config::load_database(path.as_deref())?;
+    telemetry::init(LogFormat::Text, telemetry::DEFAULT_FILTER);
+    warn_if_readable(path.as_deref());
+    Ok(database)
+}
+
+/// Warns when the configuration file, which may hold the token and secrets, is readable by
+/// others, or by a group other than the bot's own (`root:topgg-bot 0640`, as
+/// docs/operations.md installs it, is fine).
+fn warn_if_readable(path: Option<&Path>) {
+    use std::os::unix::fs::MetadataExt;
+    let path = path.unwrap_or(Path::new("config.toml"));
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = metadata.mode() & 0o777;
+    // /proc/self belongs to the process's effective user and group.
+    let own_group = std::fs::metadata("/proc/self").map(|m| m.gid()).ok();
+    let group_reads = mode & 0o040 != 0 && own_group != Some(metadata.gid());
+    if mode & 0o004 != 0 || group_reads {
+        tracing::warn!(file = %path.display(), mode = format!("{mode:03o}"),
+            "the configuration file is readable by other users and may hold secrets: chmod 600 it");
+    }
 }

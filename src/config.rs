@@ -9,6 +9,10 @@ use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub use database_url::DatabaseUrl;
+
+mod database_url;
+
 /// A setting that cannot be used, named by its key. Never carries a secret's value.
 #[derive(Debug, thiserror::Error)]
 #[error("config: {key}: {reason}")]
@@ -85,7 +89,8 @@ pub struct TopggConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
-    pub url: String,
+    /// A secret: a Postgres URL may carry a password (shown masked, see [`DatabaseUrl`]).
+    pub url: DatabaseUrl,
     pub retention_days: u32,
     /// With Postgres: the local SQLite file that holds votes acknowledged while Postgres
     /// cannot take them (relative paths are from the working directory).
@@ -183,31 +188,54 @@ impl Default for TopggConfig {
 impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
-            url: "sqlite://topgg-bot.db".into(),
+            url: DatabaseUrl::from("sqlite://topgg-bot.db"),
             retention_days: 90,
             spool_path: "topgg-bot-spool.db".into(),
         }
     }
 }
 
+impl DatabaseConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.url.expose();
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| url.starts_with(p))
+        {
+            return Err(ConfigError::new(
+                "database.url",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        if self.spool_path.trim().is_empty() {
+            return Err(ConfigError::new(
+                "database.spool_path",
+                "must be a file path",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Config {
     /// Loads `path` (or `./config.toml` when present), then the environment, then validates.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let file = match path {
-            Some(path) if !path.exists() => {
-                return Err(ConfigError::new(
-                    "--config",
-                    format!("{} not found", path.display()),
-                ));
+        Self::from_figment(sources(path)?)
+    }
+
+    /// Loads only the `[database]` settings, as [`Config::load`] reads them: for commands
+    /// that need nothing else (`dead-letters`), so they run without the Discord token or the
+    /// integration secret.
+    pub fn load_database(path: Option<&Path>) -> Result<DatabaseConfig, ConfigError> {
+        let figment = sources(path)?.focus("database");
+        let database: DatabaseConfig = figment.extract().map_err(|mut e| {
+            if e.path.first().is_none_or(|first| first != "database") {
+                e.path.insert(0, "database".into());
             }
-            Some(path) => Some(path),
-            None => Some(Path::new("config.toml")).filter(|p| p.exists()),
-        };
-        let mut figment = Figment::new();
-        if let Some(file) = file {
-            figment = figment.merge(Toml::file(file));
-        }
-        Self::from_figment(figment.merge(env_overrides()))
+            describe(e)
+        })?;
+        database.validate()?;
+        Ok(database)
     }
 
     /// Extracts and validates a configuration from any figment (tests pass TOML strings).
@@ -229,22 +257,7 @@ impl Config {
         }
         self.http.public_url = http_url("http.public_url", &self.http.public_url)?;
         self.discord.api_url = http_url("discord.api_url", &self.discord.api_url)?;
-        let url = &self.database.url;
-        if !["sqlite:", "postgres://", "postgresql://"]
-            .iter()
-            .any(|p| url.starts_with(p))
-        {
-            return Err(ConfigError::new(
-                "database.url",
-                "must start with sqlite: or postgres://",
-            ));
-        }
-        if self.database.spool_path.trim().is_empty() {
-            return Err(ConfigError::new(
-                "database.spool_path",
-                "must be a file path",
-            ));
-        }
+        self.database.validate()?;
         if self.delivery.lease_secs == 0 {
             return Err(ConfigError::new(
                 "delivery.lease_secs",
@@ -291,6 +304,25 @@ fn check_integration_secret(secret: &SecretString) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
+}
+
+/// `path` (or `./config.toml` when present) with the environment over it.
+fn sources(path: Option<&Path>) -> Result<Figment, ConfigError> {
+    let file = match path {
+        Some(path) if !path.exists() => {
+            return Err(ConfigError::new(
+                "--config",
+                format!("{} not found", path.display()),
+            ));
+        }
+        Some(path) => Some(path),
+        None => Some(Path::new("config.toml")).filter(|p| p.exists()),
+    };
+    let mut figment = Figment::new();
+    if let Some(file) = file {
+        figment = figment.merge(Toml::file(file));
+    }
+    Ok(figment.merge(env_overrides()))
 }
 
 fn env_overrides() -> Figment {
@@ -372,7 +404,7 @@ mod tests {
         assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.http.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.discord.api_url, "https://discord.com");
-        assert_eq!(c.database.url, "sqlite://topgg-bot.db");
+        assert_eq!(c.database.url.expose(), "sqlite://topgg-bot.db");
         assert_eq!(
             (c.topgg.signature_tolerance_secs, c.database.retention_days),
             (300, 90)
@@ -474,9 +506,34 @@ mod tests {
             jail.set_env("DATABASE_URL", "postgres://x@127.0.0.1/db");
             let c = Config::load(Some(Path::new("c.toml"))).expect("loads");
             assert_eq!(c.http.listen.to_string(), "127.0.0.1:9999");
-            assert_eq!(c.database.url, "postgres://x@127.0.0.1/db");
+            assert_eq!(c.database.url.expose(), "postgres://x@127.0.0.1/db");
             Ok(())
         });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn the_database_settings_load_without_the_token_or_the_integration_secret() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "postgres://bot:pw@127.0.0.1/db");
+            let database = Config::load_database(None).expect("loads");
+            assert_eq!(database.url.expose(), "postgres://bot:pw@127.0.0.1/db");
+            assert!(
+                Config::load(None).is_err(),
+                "the whole config needs the token"
+            );
+            jail.set_env("DATABASE_URL", "mysql://x");
+            let err = Config::load_database(None).unwrap_err();
+            assert_eq!(err.key, "database.url");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_database_password_never_appears_in_debug_output() {
+        let toml = format!("{MINIMAL}[database]\nurl = \"postgres://u:hunter3@h/db\"");
+        let c = from_toml(&toml).unwrap();
+        assert!(!format!("{c:?}").contains("hunter3"), "{c:?}");
     }
 
     #[test]

@@ -61,7 +61,7 @@ fn demo_config(db_path: &std::path::Path, base: &str) -> Config {
     config.discord.dry_run = true;
     config.discord.gateway = false;
     config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
-    config.database.url = format!("sqlite://{}", db_path.display());
+    config.database.url = format!("sqlite://{}", db_path.display()).into();
     config.http.public_url = base.to_string();
     config
 }

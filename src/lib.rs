@@ -7,6 +7,7 @@ pub mod app;
 pub mod bot;
 pub mod cli;
 pub mod config;
+pub mod dead_letters;
 pub mod delivery;
 pub mod demo;
 pub mod discord;

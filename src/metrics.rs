@@ -29,6 +29,11 @@ pub const VOTES_DUPLICATE: &str = "topgg_bot_votes_duplicate_total";
 pub const VOTES_SPOOLED: &str = "topgg_bot_votes_spooled_total";
 /// Votes in the local spool waiting for Postgres, refreshed on each scrape.
 pub const SPOOL_DEPTH: &str = "topgg_bot_spool_depth";
+/// How long the oldest vote in the spool has waited, refreshed on each scrape.
+pub const SPOOL_OLDEST_AGE: &str = "topgg_bot_spool_oldest_age_seconds";
+/// Dead letters kept, by `source`: `webhook` (a signed body this version cannot read) or
+/// `spool` (a spooled vote that could not be moved).
+pub const DEAD_LETTERS: &str = "topgg_bot_dead_letters_total";
 /// Discord actions attempted by delivery, by `kind` and `outcome`.
 pub const DISCORD_ACTIONS: &str = "topgg_bot_discord_actions_total";
 /// Queued Discord jobs in the database (all instances), refreshed on each scrape.
@@ -113,6 +118,11 @@ impl Metrics {
         metrics.counter(VOTES_DUPLICATE, vec![]).absolute(0);
         metrics.counter(VOTES_SPOOLED, vec![]).absolute(0);
         metrics.gauge(SPOOL_DEPTH).set(0.0);
+        metrics.gauge(SPOOL_OLDEST_AGE).set(0.0);
+        for source in ["webhook", "spool"] {
+            let labels = vec![Label::new("source", source)];
+            metrics.counter(DEAD_LETTERS, labels).absolute(0);
+        }
         metrics
             .counter(HTTP_CONNECTIONS_REFUSED, vec![])
             .absolute(0);
@@ -160,6 +170,20 @@ impl Metrics {
     /// Votes in the spool now.
     pub fn spool_depth(&self, depth: i64) {
         self.gauge(SPOOL_DEPTH).set(depth as f64);
+    }
+
+    /// The spool now: how long its oldest vote has waited, and how many of its votes went to
+    /// the dead letters since start-up.
+    pub fn spool(&self, oldest_age: Duration, dead_lettered: u64) {
+        self.gauge(SPOOL_OLDEST_AGE).set(oldest_age.as_secs_f64());
+        let labels = vec![Label::new("source", "spool")];
+        self.counter(DEAD_LETTERS, labels).absolute(dead_lettered);
+    }
+
+    /// A dead letter kept from `source` (`webhook`).
+    pub fn dead_letter(&self, source: &'static str) {
+        let labels = vec![Label::new("source", source)];
+        self.counter(DEAD_LETTERS, labels).increment(1);
     }
 
     /// One Discord attempt of a job of `kind`, and what became of it.

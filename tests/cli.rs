@@ -145,3 +145,92 @@ async fn start_up_warns_when_the_public_url_is_not_https_unless_it_is_loopback()
     let loopback = start_up_logs("http://127.0.0.1:9").await;
     assert!(!loopback.contains("is not https"), "{loopback}");
 }
+
+/// An integration secret long enough for any start-up check.
+const LONG_SECRET: &str = "an-integration-secret-of-32-chars";
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    metadata.permissions().mode() & 0o777
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_its_wal_and_shm_and_a_backup_are_readable_by_their_owner_only() {
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    app.connect("conn-modes", "whs_modes", &bot_project()).await;
+    let file = app.database_url.trim_start_matches("sqlite://").to_string();
+    for suffix in ["", "-wal", "-shm"] {
+        let path = std::path::PathBuf::from(format!("{file}{suffix}"));
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("backup.db");
+    let env = [
+        ("TOPGG_INTEGRATION_SECRET", LONG_SECRET),
+        ("TOPGG_BOT__DISCORD__DRY_RUN", "true"),
+        ("DATABASE_URL", app.database_url.as_str()),
+    ];
+    let output = run(&["backup", backup.to_str().unwrap()], &env).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(mode(&backup), 0o600);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn start_up_warns_when_the_config_file_is_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let db = format!("sqlite://{}", dir.path().join("w.db").display());
+    let toml = format!(
+        "[discord]\ndry_run = true\n[topgg]\nintegration_secret = \"{LONG_SECRET}\"\n\
+         [database]\nurl = \"{db}\"\n"
+    );
+    std::fs::write(&config, toml).unwrap();
+    let args = ["--config", config.to_str().unwrap(), "migrate"];
+    // The file's group is the test's own group, which the bot runs as: 0640 is fine.
+    for (mode, warned) in [(0o644, true), (0o604, true), (0o640, false), (0o600, false)] {
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(mode)).unwrap();
+        let output = run(&args, &[]).await;
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        let warning = stderr.contains("readable by other users");
+        assert_eq!(warning, warned, "mode {mode:o}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn the_database_password_is_absent_from_a_connection_error_and_from_check() {
+    let unreachable = "postgres://bot:pw-never-shown@127.0.0.1:1/votes";
+    let env = [
+        ("TOPGG_INTEGRATION_SECRET", LONG_SECRET),
+        ("TOPGG_BOT__DISCORD__DRY_RUN", "true"),
+        ("DATABASE_URL", unreachable),
+    ];
+    let output = run(&["check"], &env).await;
+    assert_eq!(output.status.code(), Some(1));
+    let shown = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(!shown.contains("pw-never-shown"), "{shown}");
+    assert!(
+        shown.contains("postgres://bot:***@127.0.0.1:1/votes"),
+        "{shown}"
+    );
+
+    // Postgres here trusts local users, so a URL with any password connects.
+    let Some((url, name)) = topgg_testkit::postgres::fresh_postgres_database().await else {
+        return;
+    };
+    let with_password = url.replacen("://postgres@", "://postgres:pw-never-shown@", 1);
+    assert_ne!(with_password, url, "{url}");
+    let env = [env[0], env[1], ("DATABASE_URL", with_password.as_str())];
+    let output = run(&["check"], &env).await;
+    let shown = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{shown}");
+    assert!(
+        shown.contains("database: ok (postgres://postgres:***@"),
+        "{shown}"
+    );
+    assert!(!shown.contains("pw-never-shown"), "{shown}");
+    topgg_testkit::postgres::drop_postgres_database(&name).await;
+}

@@ -409,7 +409,7 @@ async fn second_instance(
     let mut config = Config::default();
     aim_rest_at(&mut config, discord);
     config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
-    config.database.url = database_url.to_string();
+    config.database.url = database_url.into();
     config.http.public_url = format!("http://{}", listener.local_addr().unwrap());
     let app = Application::with_listener_and_clock(config, listener, clock)
         .await

@@ -67,7 +67,9 @@ impl Application {
         listener: TcpListener,
         clock: SharedClock,
     ) -> anyhow::Result<Application> {
-        let db = Db::connect(&config.database.url).await?;
+        let db = Db::connect(config.database.url.expose())
+            .await
+            .with_context(|| format!("database {}", config.database.url))?;
         db.migrate().await?;
         if !db.is_postgres() {
             db.clear_all_leases().await?;

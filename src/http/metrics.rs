@@ -56,6 +56,10 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Response {
         Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot read queue figures"),
     }
     state.metrics.spool_depth(state.votes.spool_depth());
+    if let Some(spool) = state.votes.spool() {
+        let age = spool.oldest_age(state.clock.now());
+        state.metrics.spool(age, spool.dead_lettered());
+    }
     let content_type = [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")];
     (content_type, state.metrics.render()).into_response()
 }

@@ -2,6 +2,7 @@
 
 mod body;
 mod conn;
+mod dead_letter;
 mod error;
 mod health;
 pub mod integration;

@@ -22,7 +22,13 @@ pub async fn receive(
     let trace = trace_id(&headers);
     // Rejections are counted and logged (at a bounded rate) by the tracking layer.
     let connection = verified_connection(&state, &connection_id, &headers, &body).await?;
-    match Event::parse(&body)? {
+    let event = match Event::parse(&body) {
+        Ok(event) => event,
+        Err(error) => {
+            return super::dead_letter::keep(&state, &connection_id, &headers, &body, error).await;
+        }
+    };
+    match event {
         Event::VoteCreate(vote) => {
             let vote_id = vote.id.clone().into_string();
             let outcome = state

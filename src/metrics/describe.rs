@@ -3,10 +3,10 @@
 use metrics::{Recorder, Unit};
 
 use super::{
-    DISCORD_ACTIONS, HTTP_ACCEPT_ERRORS, HTTP_CONNECTIONS_OPEN, HTTP_CONNECTIONS_REFUSED,
-    HTTP_CONNECTIONS_TIMED_OUT, HTTP_REJECTIONS, Metrics, PRUNED_ROWS, QUEUE_DEPTH, QUEUE_FAILED,
-    QUEUE_OLDEST_DUE_AGE, REQUEST_DURATION, SPOOL_DEPTH, VOTES_DUPLICATE, VOTES_SPOOLED,
-    VOTES_STORED, WEBHOOK_REQUESTS,
+    DEAD_LETTERS, DISCORD_ACTIONS, HTTP_ACCEPT_ERRORS, HTTP_CONNECTIONS_OPEN,
+    HTTP_CONNECTIONS_REFUSED, HTTP_CONNECTIONS_TIMED_OUT, HTTP_REJECTIONS, Metrics, PRUNED_ROWS,
+    QUEUE_DEPTH, QUEUE_FAILED, QUEUE_OLDEST_DUE_AGE, REQUEST_DURATION, SPOOL_DEPTH,
+    SPOOL_OLDEST_AGE, VOTES_DUPLICATE, VOTES_SPOOLED, VOTES_STORED, WEBHOOK_REQUESTS,
 };
 
 impl Metrics {
@@ -28,6 +28,10 @@ impl Metrics {
                 "Discord actions attempted, by job kind and outcome",
             ),
             (PRUNED_ROWS, "Rows removed by retention, by table"),
+            (
+                DEAD_LETTERS,
+                "Signed bodies that could not be read and spooled votes that could not be moved, kept as dead letters, by source",
+            ),
             (
                 HTTP_REJECTIONS,
                 "Requests answered with an error, by route and reason",
@@ -51,6 +55,10 @@ impl Metrics {
         let gauges = [
             (QUEUE_DEPTH, "Queued Discord jobs (whole database)"),
             (SPOOL_DEPTH, "Votes in the local spool waiting for Postgres"),
+            (
+                SPOOL_OLDEST_AGE,
+                "Seconds the oldest vote in the local spool has waited",
+            ),
             (
                 QUEUE_FAILED,
                 "Discord jobs that failed for good (whole database)",

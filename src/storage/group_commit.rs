@@ -102,6 +102,11 @@ impl VoteWriter {
         self.shared.spool.as_ref().map_or(0, Spool::depth)
     }
 
+    /// The spool votes Postgres cannot take go to, if any.
+    pub fn spool(&self) -> Option<&Spool> {
+        self.shared.spool.as_ref()
+    }
+
     /// Whether votes Postgres cannot take go to a spool.
     pub fn has_spool(&self) -> bool {
         self.shared.spool.is_some()

@@ -86,9 +86,13 @@ impl Db {
         let target = path
             .to_str()
             .context("the backup path is not valid UTF-8")?;
-        self.execute(Sql::new("VACUUM INTO $1").bind(target))
-            .await
-            .with_context(|| format!("cannot write the backup to {}", path.display()))?;
+        // VACUUM INTO writes into an empty file it finds, keeping its mode (0600).
+        super::files::create_private(path)?;
+        let written = self.execute(Sql::new("VACUUM INTO $1").bind(target)).await;
+        if let Err(error) = written {
+            let _ = std::fs::remove_file(path);
+            return Err(error.context(format!("cannot write the backup to {}", path.display())));
+        }
         Ok(())
     }
 }

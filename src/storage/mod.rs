@@ -4,6 +4,8 @@
 mod bind;
 mod connection_cache;
 mod connections;
+mod dead_letters;
+mod files;
 mod group_commit;
 mod guild_state;
 mod guilds;
@@ -15,6 +17,7 @@ pub mod pool;
 mod reminders;
 mod spool;
 mod spool_drain;
+mod spool_rows;
 mod sql;
 mod vote_batch;
 mod vote_plan;
@@ -31,6 +34,8 @@ use sql::Sql;
 
 pub use connection_cache::{CONNECTION_TTL, ConnectionCache};
 pub use connections::Connection;
+pub use dead_letters::{DeadLetter, LetterSource, NewDeadLetter};
+pub use files::{PRIVATE_MODE, create_private};
 pub use group_commit::VoteWriter;
 pub use guild_state::NameToRefresh;
 pub use guilds::{

@@ -122,8 +122,8 @@ pub(super) const SQLITE_PRAGMAS: [(&str, &str); 4] = [
     ("temp_store", "MEMORY"),
 ];
 
-/// Opens a SQLite pool (created if missing, [`SQLITE_PRAGMAS`]) with bounded waits and
-/// checked connections.
+/// Opens a SQLite pool (created if missing, mode 0600, [`SQLITE_PRAGMAS`]) with bounded waits
+/// and checked connections.
 pub async fn connect_sqlite(url: &str, max: u32) -> anyhow::Result<SqlitePool> {
     let options = SqliteConnectOptions::from_str(url)
         .context("database.url is not a valid sqlite:// URL")?
@@ -134,6 +134,9 @@ pub async fn connect_sqlite(url: &str, max: u32) -> anyhow::Result<SqlitePool> {
         .fold(options, |options, &(name, value)| {
             options.pragma(name, value)
         });
+    if let Some(file) = super::files::sqlite_file(options.get_filename()) {
+        super::files::create_private(file)?;
+    }
     checked(SqlitePoolOptions::new())
         .after_release(|conn, _| Box::pin(sqlite_healthy(conn)))
         .max_connections(max)

@@ -5,20 +5,19 @@
 //! vote, the connection it came through (without its secret) and its arrival time.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
 
 use anyhow::Context;
-use secrecy::SecretString;
-use serde_json::{Value, json};
 use sqlx::SqlitePool;
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, Notify};
 
-use super::Connection;
-use super::connections::SecretText;
 use super::pool::{BeginWrite, connect_sqlite};
+use super::spool_rows::{SELECT_OLDEST, connection_json, vote_json};
 use super::vote_plan::VoteWrite;
-use crate::domain::events::Vote;
 use crate::domain::time::Timestamp;
+
+pub use super::spool_rows::{Corrupt, SpoolRow, Spooled};
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spooled_votes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -28,44 +27,74 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spooled_votes (
     received_at INTEGER NOT NULL
 )";
 
-/// A spooled vote, as read back for moving.
-#[derive(Debug, Clone)]
-pub struct Spooled {
-    pub seq: i64,
-    pub connection: Connection,
-    pub vote: Vote,
-    pub received_at: Timestamp,
-}
+/// The arrival time of the oldest row (by `seq`): one index step, not a scan. A row whose
+/// time is damaged is passed over.
+const OLDEST_ARRIVAL: &str = "SELECT received_at FROM spooled_votes \
+    WHERE typeof(received_at) = 'integer' ORDER BY seq LIMIT 1";
+
+/// [`Spool::oldest_at`] when the spool is empty.
+const NONE: i64 = i64::MIN;
 
 /// The spool file; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Spool {
     pool: SqlitePool,
+    /// Held across each write and the update of the figures after it, so the figures of a
+    /// push and a removal cannot interleave.
+    writing: Arc<Mutex<()>>,
+    /// Rows in the file, kept in step with each commit (counted once, at open).
     depth: Arc<AtomicI64>,
+    /// Arrival (unix ms) of the oldest row, or [`NONE`].
+    oldest_at: Arc<AtomicI64>,
+    /// Rows sent to the dead letters since the spool was opened.
+    dead_lettered: Arc<AtomicU64>,
     /// Woken whenever votes are spooled.
     pushed: Arc<Notify>,
 }
 
 impl Spool {
-    /// Opens (creating if missing) the spool at `path`.
+    /// Opens (creating if missing, mode 0600) the spool at `path`.
     pub async fn open(path: &str) -> anyhow::Result<Spool> {
         let url = format!("sqlite://{path}");
         let pool = connect_sqlite(&url, 2)
             .await
             .with_context(|| format!("cannot open the spool {path} (database.spool_path)"))?;
         sqlx::query(SCHEMA).execute(&pool).await?;
-        let spool = Spool {
+        let (depth,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM spooled_votes")
+            .fetch_one(&pool)
+            .await?;
+        let oldest: Option<(i64,)> = sqlx::query_as(OLDEST_ARRIVAL).fetch_optional(&pool).await?;
+        Ok(Spool {
             pool,
-            depth: Arc::default(),
+            writing: Arc::default(),
+            depth: Arc::new(AtomicI64::new(depth)),
+            oldest_at: Arc::new(AtomicI64::new(oldest.map_or(NONE, |(at,)| at))),
+            dead_lettered: Arc::default(),
             pushed: Arc::default(),
-        };
-        spool.recount().await?;
-        Ok(spool)
+        })
     }
 
     /// Votes waiting to be moved.
     pub fn depth(&self) -> i64 {
         self.depth.load(Ordering::Relaxed)
+    }
+
+    /// How long the oldest waiting vote has waited at `now` (zero when none waits).
+    pub fn oldest_age(&self, now: Timestamp) -> Duration {
+        match self.oldest_at.load(Ordering::Relaxed) {
+            NONE => Duration::ZERO,
+            at => now.since(Timestamp::from_millis(at)),
+        }
+    }
+
+    /// Spooled votes sent to the dead letters since the spool was opened.
+    pub fn dead_lettered(&self) -> u64 {
+        self.dead_lettered.load(Ordering::Relaxed)
+    }
+
+    /// Counts a row sent to the dead letters.
+    pub(super) fn count_dead_letter(&self) {
+        self.dead_lettered.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Resolves when votes were spooled since the last call (or just before it).
@@ -76,9 +105,12 @@ impl Spool {
     /// Commits `writes` to the spool in their order (a vote id already spooled is kept
     /// once); returns once the commit is on disk.
     pub async fn push(&self, writes: &[VoteWrite<'_>]) -> anyhow::Result<()> {
+        let _writing = self.writing.lock().await;
         let mut tx = self.pool.begin_write().await?;
+        let mut first_added = None;
+        let mut added = 0;
         for w in writes {
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO spooled_votes (vote_id, connection, vote, received_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (vote_id) DO NOTHING",
             )
@@ -87,104 +119,74 @@ impl Spool {
             .bind(vote_json(w.vote).to_string())
             .bind(w.now)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if inserted > 0 {
+                first_added.get_or_insert(w.now);
+                added += inserted as i64;
+            }
         }
         tx.commit().await?;
-        self.recount().await?;
+        self.depth.fetch_add(added, Ordering::Relaxed);
+        if let Some(at) = first_added {
+            let _ = self.oldest_at.compare_exchange(
+                NONE,
+                at.as_millis(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
         self.pushed.notify_one();
         Ok(())
     }
 
-    /// The oldest `limit` spooled votes, in arrival order.
-    pub async fn oldest(&self, limit: i64) -> anyhow::Result<Vec<Spooled>> {
-        let rows: Vec<(i64, String, String, Timestamp)> = sqlx::query_as(
-            "SELECT seq, connection, vote, received_at FROM spooled_votes ORDER BY seq LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(seq, connection, vote, received_at)| {
-                Ok(Spooled {
-                    seq,
-                    connection: connection_from(&serde_json::from_str(&connection)?)?,
-                    vote: serde_json::from_str(&vote)?,
-                    received_at,
-                })
-            })
-            .collect()
+    /// The oldest `limit` spooled rows, in arrival order; a row that cannot be read comes
+    /// back as [`SpoolRow::Corrupt`] in its place.
+    pub async fn oldest(&self, limit: i64) -> anyhow::Result<Vec<SpoolRow>> {
+        let rows = sqlx::query(SELECT_OLDEST)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(SpoolRow::read).collect()
     }
 
     /// Forgets moved votes (by `seq`).
     pub async fn remove(&self, seqs: &[i64]) -> anyhow::Result<()> {
+        let _writing = self.writing.lock().await;
         let mut tx = self.pool.begin_write().await?;
+        let mut removed = 0;
         for seq in seqs {
-            sqlx::query("DELETE FROM spooled_votes WHERE seq = $1")
+            removed += sqlx::query("DELETE FROM spooled_votes WHERE seq = $1")
                 .bind(seq)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected() as i64;
         }
+        let oldest: Option<(i64,)> = sqlx::query_as(OLDEST_ARRIVAL)
+            .fetch_optional(&mut *tx)
+            .await?;
         tx.commit().await?;
-        self.recount().await
+        self.depth.fetch_sub(removed, Ordering::Relaxed);
+        let oldest = oldest.map_or(NONE, |(at,)| at);
+        self.oldest_at.store(oldest, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Closes the file.
     pub async fn close(&self) {
         self.pool.close().await
     }
-
-    async fn recount(&self) -> anyhow::Result<()> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM spooled_votes")
-            .fetch_one(&self.pool)
-            .await?;
-        self.depth.store(n, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-/// The vote as Top.gg sent its `data` (what [`Vote`] deserializes from), every field kept.
-fn vote_json(v: &Vote) -> Value {
-    serde_json::to_value(v).expect("a vote serializes")
-}
-
-/// The connection without its secret (storing a vote does not need it).
-fn connection_json(c: &Connection) -> Value {
-    json!({
-        "connection_id": c.connection_id,
-        "project_id": c.project_id,
-        "project_type": c.project_type,
-        "project_platform_id": c.project_platform_id,
-        "project_name": c.project_name,
-        "owner_discord_id": c.owner_discord_id,
-        "owner_name": c.owner_name,
-        "created_at": c.created_at,
-    })
-}
-
-fn connection_from(v: &Value) -> anyhow::Result<Connection> {
-    let text = |key: &str| -> anyhow::Result<String> {
-        v[key]
-            .as_str()
-            .map(String::from)
-            .with_context(|| format!("spooled connection without {key}"))
-    };
-    Ok(Connection {
-        connection_id: text("connection_id")?.into(),
-        webhook_secret: SecretText(SecretString::new(String::new())),
-        project_id: text("project_id")?,
-        project_type: text("project_type")?,
-        project_platform_id: text("project_platform_id")?,
-        project_name: v["project_name"].as_str().map(String::from),
-        owner_discord_id: text("owner_discord_id")?.into(),
-        owner_name: text("owner_name")?,
-        created_at: Timestamp::from_millis(v["created_at"].as_i64().unwrap_or_default()),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::events::Event;
+
+    use super::super::Connection;
+    use super::super::connections::SecretText;
+    use crate::domain::events::Vote;
+    use secrecy::SecretString;
 
     fn sample() -> (Connection, Vote) {
         let project = crate::samples::sample_project("p", "server", "1");
@@ -225,7 +227,16 @@ mod tests {
             .unwrap();
         spool.push(&[write(&vote, 3)]).await.unwrap();
         assert_eq!(spool.depth(), 2);
-        let back = spool.oldest(10).await.unwrap();
+        for file in ["spool.db", "spool.db-wal", "spool.db-shm"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file} is readable by its owner only");
+        }
+        assert_eq!(spool.oldest_age(Timestamp::from_millis(10)).as_millis(), 9);
+        let back: Vec<Spooled> = ready(spool.oldest(10).await.unwrap());
         assert_eq!(back[0].vote, vote);
         assert_eq!(
             (back[1].vote.id.as_str(), back[1].received_at.as_millis()),
@@ -236,8 +247,57 @@ mod tests {
         assert_eq!(back[0].connection.webhook_secret.0.expose_secret(), "");
         spool.remove(&[back[0].seq]).await.unwrap();
         assert_eq!(spool.depth(), 1);
+        assert_eq!(spool.oldest_age(Timestamp::from_millis(10)).as_millis(), 8);
         spool.close().await;
         let reopened = Spool::open(path.to_str().unwrap()).await.unwrap();
         assert_eq!(reopened.depth(), 1);
+    }
+
+    fn ready(rows: Vec<SpoolRow>) -> Vec<Spooled> {
+        let ready = |row| match row {
+            SpoolRow::Ready(spooled) => *spooled,
+            SpoolRow::Corrupt(corrupt) => panic!("{corrupt:?}"),
+        };
+        rows.into_iter().map(ready).collect()
+    }
+
+    #[tokio::test]
+    async fn a_damaged_row_comes_back_as_corrupt_in_its_place_with_what_is_left_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().join("s.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let (connection, vote) = sample();
+        let votes: Vec<Vote> = (0..3)
+            .map(|i| Vote {
+                id: format!("v{i}").into(),
+                ..vote.clone()
+            })
+            .collect();
+        let writes: Vec<VoteWrite> = votes
+            .iter()
+            .map(|vote| VoteWrite {
+                connection: &connection,
+                vote,
+                now: Timestamp::from_millis(1),
+            })
+            .collect();
+        spool.push(&writes).await.unwrap();
+        let damage =
+            "UPDATE spooled_votes SET vote = x'ff00', received_at = 'x' WHERE vote_id = 'v1'";
+        sqlx::query(damage).execute(&spool.pool).await.unwrap();
+        let rows = spool.oldest(10).await.unwrap();
+        assert!(matches!(rows[0], SpoolRow::Ready(_)) && matches!(rows[2], SpoolRow::Ready(_)));
+        let SpoolRow::Corrupt(corrupt) = &rows[1] else {
+            panic!("{:?}", rows[1])
+        };
+        assert_eq!(corrupt.body, b"\xff\x00");
+        assert_eq!(corrupt.connection_id.as_deref(), Some("c"));
+        assert_eq!(corrupt.seq, rows[1].seq());
+        assert!(
+            corrupt.reason.contains("no arrival time"),
+            "{}",
+            corrupt.reason
+        );
     }
 }

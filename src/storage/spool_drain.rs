@@ -2,7 +2,8 @@
 //! stored by [`Db::record_votes`] with the time it arrived, so totals, streaks and queued
 //! Discord work are what they would have been; a vote is forgotten by the spool only after
 //! Postgres committed it. A crash between the two moves it again, which Postgres ignores as a
-//! duplicate vote id: each vote takes effect exactly once.
+//! duplicate vote id: each vote takes effect exactly once. A row that cannot be read, or that
+//! Postgres refuses, goes to the dead letters; no row is ever dropped.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +12,12 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::pool::{POSTGRES_ATTEMPT, bounded, is_unavailable};
-use super::spool::{Spool, Spooled};
+use super::spool::{Corrupt, Spool, SpoolRow, Spooled};
+use super::spool_rows::vote_body;
 use super::vote_plan::VoteWrite;
-use super::{Db, VoteOutcome};
+use super::{Db, LetterSource, NewDeadLetter, VoteOutcome};
+use crate::domain::ids::ConnectionId;
+use crate::domain::time::{Clock, SystemClock};
 
 /// Votes moved per Postgres transaction.
 const MOVE_BATCH: i64 = 256;
@@ -62,10 +66,31 @@ pub async fn drain_spool(
     }
 }
 
-/// Moves the oldest batch; returns how many votes were stored for the first time.
+/// Moves the oldest rows; returns how many votes were stored for the first time. The ready
+/// rows before the first damaged one go as one batch; a damaged row at the head goes to the
+/// dead letters, so it never holds up the rows behind it.
 async fn move_oldest(db: &Db, spool: &Spool) -> anyhow::Result<usize> {
-    let batch = spool.oldest(MOVE_BATCH).await?;
-    let writes: Vec<VoteWrite> = batch.iter().map(write_of).collect();
+    let rows = spool.oldest(MOVE_BATCH).await?;
+    let ready: Vec<&Spooled> = rows
+        .iter()
+        .map_while(|row| match row {
+            SpoolRow::Ready(spooled) => Some(spooled.as_ref()),
+            SpoolRow::Corrupt(_) => None,
+        })
+        .collect();
+    match rows.first() {
+        Some(SpoolRow::Corrupt(corrupt)) => {
+            dead_letter(db, spool, corrupt).await?;
+            Ok(0)
+        }
+        _ if ready.is_empty() => Ok(0),
+        _ => move_batch(db, spool, &ready).await,
+    }
+}
+
+/// Moves `batch` in one transaction, or each vote alone when the batch is refused.
+async fn move_batch(db: &Db, spool: &Spool, batch: &[&Spooled]) -> anyhow::Result<usize> {
+    let writes: Vec<VoteWrite> = batch.iter().map(|s| write_of(s)).collect();
     match bounded(POSTGRES_ATTEMPT * 2, db.record_votes(&writes)).await {
         Ok(outcomes) => {
             let seqs: Vec<i64> = batch.iter().map(|s| s.seq).collect();
@@ -80,29 +105,63 @@ async fn move_oldest(db: &Db, spool: &Spool) -> anyhow::Result<usize> {
             Ok(stored)
         }
         Err(error) if is_unavailable(&error) => Err(error),
-        Err(_) => move_one_by_one(db, spool, &batch).await,
+        Err(_) => move_one_by_one(db, spool, batch).await,
     }
 }
 
-/// A batch that failed for a reason of its own: each vote alone, in order. A vote that can
-/// never be stored (its connection was deleted meanwhile) is dropped with an error line
-/// rather than blocking every vote behind it.
-async fn move_one_by_one(db: &Db, spool: &Spool, batch: &[Spooled]) -> anyhow::Result<usize> {
+/// A batch that was refused for a reason of its own: each vote alone, in order. A vote the
+/// database refuses (its connection was deleted meanwhile, a constraint) goes to the dead
+/// letters rather than blocking every vote behind it; an unreachable database stops the
+/// pass with every vote left in the spool.
+async fn move_one_by_one(db: &Db, spool: &Spool, batch: &[&Spooled]) -> anyhow::Result<usize> {
     let mut stored = 0;
     for spooled in batch {
         match bounded(POSTGRES_ATTEMPT * 2, db.record_votes(&[write_of(spooled)])).await {
-            Ok(outcomes) => stored += count_stored(&outcomes),
+            Ok(outcomes) => {
+                stored += count_stored(&outcomes);
+                spool.remove(&[spooled.seq]).await?;
+            }
             Err(error) if is_unavailable(&error) => return Err(error),
-            Err(error) => tracing::error!(
-                error = format!("{error:#}"),
-                vote = %spooled.vote.id,
-                connection = %spooled.connection.connection_id,
-                "a spooled vote cannot be stored (its connection is gone?); dropped"
-            ),
+            Err(error) => {
+                let refused = refused(spooled, &error);
+                dead_letter(db, spool, &refused).await?;
+            }
         }
-        spool.remove(&[spooled.seq]).await?;
     }
     Ok(stored)
+}
+
+/// A vote the database refused, as a dead letter.
+fn refused(spooled: &Spooled, error: &anyhow::Error) -> Corrupt {
+    let vote = serde_json::to_vec(&spooled.vote).expect("a vote serializes");
+    Corrupt {
+        seq: spooled.seq,
+        connection_id: Some(spooled.connection.connection_id.as_str().to_string()),
+        body: vote_body(&vote),
+        received_at: Some(spooled.received_at),
+        reason: format!("a spooled vote the database refused: {error:#}"),
+    }
+}
+
+/// Keeps `row` as a dead letter, then forgets it: a letter that cannot be stored leaves the
+/// row in the spool (the pass fails and is retried).
+async fn dead_letter(db: &Db, spool: &Spool, row: &Corrupt) -> anyhow::Result<()> {
+    let connection = ConnectionId::new(row.connection_id.as_deref().unwrap_or("unknown"));
+    let letter = NewDeadLetter {
+        connection: &connection,
+        source: LetterSource::Spool,
+        body: &row.body,
+        signature: None,
+        trace: None,
+        reason: &row.reason,
+        received_at: row.received_at.unwrap_or_else(|| SystemClock.now()),
+    };
+    let id = bounded(POSTGRES_ATTEMPT * 2, db.store_dead_letter(&letter)).await?;
+    spool.remove(&[row.seq]).await?;
+    spool.count_dead_letter();
+    tracing::error!(dead_letter = id, connection = %connection, reason = %row.reason,
+        "a spooled vote could not be moved; kept as a dead letter (topgg-bot dead-letters list)");
+    Ok(())
 }
 
 fn count_stored(outcomes: &[VoteOutcome]) -> usize {

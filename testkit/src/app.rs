@@ -216,7 +216,7 @@ fn test_config(database_url: &str, base: &str) -> Config {
     config.discord.dry_run = true;
     config.discord.gateway = false;
     config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
-    config.database.url = database_url.to_string();
+    config.database.url = database_url.into();
     config.http.public_url = base.to_string();
     config
 }

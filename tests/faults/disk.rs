@@ -108,10 +108,11 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
         let db_file: PathBuf = disk.path().join("bot.db");
         let url = format!("sqlite://{}", db_file.display());
         let clock = Arc::new(ManualClock::starting_now());
-        let app =
-            TestApp::start_with_clock(Backend::Sqlite, clock.clone(), |c| c.database.url = url)
-                .await
-                .unwrap();
+        let app = TestApp::start_with_clock(Backend::Sqlite, clock.clone(), |c| {
+            c.database.url = url.into()
+        })
+        .await
+        .unwrap();
         app.connect(CONNECTION, SECRET, &server_project(&GUILD_ID.to_string()))
             .await;
         let channel = POST_CHANNEL_ID.to_string();

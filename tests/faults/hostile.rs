@@ -214,7 +214,7 @@ fn payload_attacks() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fifty_hostile_requests_get_4xx_and_the_process_stays_healthy() {
+async fn fifty_hostile_requests_get_4xx_or_become_dead_letters_and_the_process_stays_healthy() {
     bounded(Duration::from_secs(120), async {
         let app = TestApp::start(Backend::Sqlite).await.unwrap();
         let create = integration_create(
@@ -229,9 +229,13 @@ async fn fifty_hostile_requests_get_4xx_and_the_process_stays_healthy() {
                 .0,
             200
         );
-        let attacks: Vec<_> =
-            [signature_attacks(), payload_attacks(), transport_attacks()].concat();
-        assert!(attacks.len() >= 50, "only {} requests", attacks.len());
+        let attacks: Vec<_> = [signature_attacks(), transport_attacks()].concat();
+        let payloads = payload_attacks();
+        assert!(
+            attacks.len() + payloads.len() >= 50,
+            "only {} requests",
+            attacks.len() + payloads.len()
+        );
         let mut wrong = Vec::new();
         for (name, bytes) in &attacks {
             let status = raw::status_of(&app.base, bytes, false).await;
@@ -240,6 +244,19 @@ async fn fifty_hostile_requests_get_4xx_and_the_process_stays_healthy() {
             }
         }
         assert!(wrong.is_empty(), "answered other than 4xx: {wrong:?}");
+        // Correctly signed but unreadable: kept as dead letters and answered 202.
+        for (name, bytes) in &payloads {
+            let status = raw::status_of(&app.base, bytes, false).await;
+            if status != 202 {
+                wrong.push(format!("{name}: {status}"));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "signed payloads answered other than 202: {wrong:?}"
+        );
+        let letters = app.db.dead_letters().await.unwrap();
+        assert_eq!(letters.len(), payloads.len());
         for bytes in abandoned() {
             let status = raw::status_of(&app.base, &bytes, true).await;
             assert!(status == 0 || (400..500).contains(&status), "{status}");

@@ -8,6 +8,7 @@ mod outages;
 mod proxy;
 mod raw;
 mod spool;
+mod spool_dead;
 mod transport;
 
 use std::collections::HashMap;

@@ -94,7 +94,7 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
         let spool_path = spool_dir.path().join("spool.db");
         let app = TestApp::start_with(Backend::Postgres, |c| {
             aim_rest_at(c, &api);
-            c.database.url = proxy.url_for(&c.database.url);
+            c.database.url = proxy.url_for(c.database.url.expose()).into();
             c.database.spool_path = spool_path.display().to_string();
         })
         .await

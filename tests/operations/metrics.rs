@@ -34,9 +34,11 @@ async fn metrics_parse_as_prometheus_text_and_count_what_was_sent() {
                 &[("route", WEBHOOKS), ("outcome", outcome)],
             )
         };
-        assert_eq!(webhook("accepted"), Some(7.0), "5 votes and 2 duplicates");
+        let accepted = "5 votes, 2 duplicates and a dead letter";
+        assert_eq!(webhook("accepted"), Some(8.0), "{accepted}");
         assert_eq!(webhook("unauthorized"), Some(3.0));
-        assert_eq!(webhook("bad_request"), Some(1.0));
+        let dead = [("source", "webhook")];
+        assert_eq!(m.value("topgg_bot_dead_letters_total", &dead), Some(1.0));
         assert_eq!(webhook("not_found"), Some(1.0));
         let handshake = [("route", "/topgg/integration"), ("outcome", "accepted")];
         assert_eq!(
@@ -91,7 +93,7 @@ async fn send_mixed_traffic(site: &Site, base: &str) {
         assert_eq!(status, 401);
     }
     let malformed = json!({"type": "vote.create", "data": {}});
-    assert_eq!(site.webhook(base, &malformed).await.unwrap(), 400);
+    assert_eq!(site.webhook(base, &malformed).await.unwrap(), 202);
     let unknown = site.post(base, "/topgg/webhooks/nope", SECRET, &vote);
     assert_eq!(unknown.await.unwrap(), 404);
 }
