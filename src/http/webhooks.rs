@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 use super::AppState;
 use super::body::{Signed, Trace, fresh_signature, trace_id};
 use super::error::ApiError;
-use crate::domain::events::Event;
+use crate::domain::events::{Event, WebhookTest};
 use crate::domain::ids::ConnectionId;
 use crate::domain::signature::SignatureError;
 use crate::storage::{Connection, VoteOutcome};
@@ -59,13 +59,7 @@ pub async fn receive(
             }
         }
         Event::WebhookTest(test) => {
-            let now = state.clock.now();
-            let window = Duration::from_secs(2 * state.config.topgg.signature_tolerance_secs);
-            let queued = state
-                .db
-                .queue_test_notice(&connection, &test, &signature, now - window, now)
-                .await
-                .map_err(ApiError::Storage)?;
+            let queued = queue_test_notice(&state, &connection, &test, &signature).await?;
             match queued {
                 Some(jobs) => {
                     tracing::info!(%trace, connection = %connection_id, jobs, "webhook.test received");
@@ -81,6 +75,24 @@ pub async fn receive(
         }
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Queues a `webhook.test`'s notice unless this delivery (`signature`) was seen already. A
+/// replay is accepted for `signature_tolerance_secs` either side of its `t`, so a delivery is
+/// remembered for twice that.
+async fn queue_test_notice(
+    state: &AppState,
+    connection: &Connection,
+    test: &WebhookTest,
+    signature: &str,
+) -> Result<Option<usize>, ApiError> {
+    let now = state.clock.now();
+    let window = Duration::from_secs(2 * state.config.topgg.signature_tolerance_secs);
+    let queued = state
+        .db
+        .queue_test_notice(connection, test, signature, now - window, now)
+        .await;
+    queued.map_err(ApiError::Storage)
 }
 
 /// Counts a stored (or duplicate) vote and, at most once per period, writes the info line
