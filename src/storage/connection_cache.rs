@@ -7,9 +7,11 @@
 //! fingerprint of the table (count, newest and summed `updated_at`) is compared and the table
 //! reloaded only when it changed ([`ConnectionCache::run_sync`]); and a signature that does not
 //! match a known connection's secret rereads that one row, at most once per
-//! [`RECHECK_EVERY`]. An id not in memory is unknown: the set is checked again for it (one
-//! fingerprint query, shared by every request meanwhile) at most once per [`UNKNOWN_FOR`], so
-//! a flood of made-up ids costs the database almost nothing.
+//! [`RECHECK_EVERY`]. An id not in memory waits for a check of the set that starts after it
+//! arrived (so a connection just made on another instance is found), shared by every request
+//! that missed meanwhile and made at most once per [`MISS_CHECK_EVERY`]: a flood of made-up ids
+//! costs the database one fingerprint query a second, whatever its size. An id found unknown
+//! is then answered at once for [`UNKNOWN_FOR`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,8 +28,12 @@ use crate::domain::ids::ConnectionId;
 
 /// How often the whole set is checked against the database in the background.
 pub const SYNC_EVERY: Duration = Duration::from_secs(5);
-/// How long an id missing from the set is answered unknown without asking the database.
-pub const UNKNOWN_FOR: Duration = Duration::from_secs(2);
+/// How long an id found unknown is answered so without asking the database.
+pub const UNKNOWN_FOR: Duration = Duration::from_secs(5);
+/// The least time between two checks of the set made for ids not in memory.
+pub const MISS_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// At most this many unknown ids are remembered (made-up ids must not fill the memory).
+const MAX_UNKNOWN: usize = 10_000;
 /// How often a wrong MAC on one known id may reread that connection.
 pub const RECHECK_EVERY: Duration = Duration::from_secs(5);
 /// The longest a full reload of the table may take.
@@ -47,8 +53,10 @@ pub struct ConnectionCache {
 struct Known {
     connections: HashMap<ConnectionId, Entry>,
     fingerprint: Option<Fingerprint>,
-    /// When the set was last checked, and whether the database answered.
+    /// When the last check of the set started, and whether the database answered it.
     checked: Option<(Instant, bool)>,
+    /// Ids a check found unknown, and when.
+    unknown: HashMap<ConnectionId, Instant>,
     /// Bumped by this instance's own changes: a table read that started before one is stale.
     changes: u64,
 }
@@ -71,25 +79,43 @@ impl ConnectionCache {
         Ok(cache)
     }
 
-    /// The connection, from memory. An id not in memory is looked for in the database only
-    /// when the set was not checked in the last [`UNKNOWN_FOR`]; an error when that check
-    /// could not be made (the database is down and the id is not known).
+    /// The connection, from memory. An id not in memory waits for a check of the set that
+    /// started after it arrived (see the module); an error when that check could not be made
+    /// (the database is down and the id is not known).
     pub async fn get(&self, connection_id: &ConnectionId) -> anyhow::Result<Option<Connection>> {
+        let arrived = Instant::now();
         if let Some(found) = self.in_memory(connection_id) {
             return Ok(Some(found));
         }
-        if !self.checked_within(UNKNOWN_FOR) {
-            let _one_at_a_time = self.syncing.lock().await;
-            if !self.checked_within(UNKNOWN_FOR) {
-                let _ = self.sync_now().await;
+        if self.recently_unknown(connection_id) {
+            return Ok(None);
+        }
+        self.check_since(arrived).await;
+        let mut known = self.lock();
+        if let Some(entry) = known.connections.get(connection_id) {
+            return Ok(Some(entry.connection.clone()));
+        }
+        match known.checked {
+            Some((_, true)) => {
+                known.remember_unknown(connection_id);
+                Ok(None)
             }
+            _ => Err(anyhow!("the connections could not be read")),
         }
-        let known = self.lock();
-        match (known.connections.get(connection_id), known.checked) {
-            (Some(entry), _) => Ok(Some(entry.connection.clone())),
-            (None, Some((_, true))) => Ok(None),
-            (None, _) => Err(anyhow!("the connections could not be read")),
+    }
+
+    /// Waits for a check of the set that started at or after `arrived`: one another request
+    /// started meanwhile, or one made now, [`MISS_CHECK_EVERY`] after the previous one.
+    async fn check_since(&self, arrived: Instant) {
+        let _one_at_a_time = self.syncing.lock().await;
+        let last = self.lock().checked.map(|(at, _)| at);
+        if last.is_some_and(|at| at >= arrived) {
+            return;
         }
+        if let Some(last) = last {
+            tokio::time::sleep_until((last + MISS_CHECK_EVERY).into()).await;
+        }
+        let _ = self.sync_now().await;
     }
 
     /// After a signature did not match `connection_id`'s secret: the connection as the
@@ -123,6 +149,7 @@ impl ConnectionCache {
         let mut known = self.lock();
         match &found {
             Some(connection) => {
+                known.unknown.remove(connection_id);
                 let rechecked_at = known
                     .connections
                     .get(connection_id)
@@ -189,10 +216,10 @@ impl ConnectionCache {
     /// Reads the table's fingerprint and, when it changed, the whole table. The outcome is
     /// remembered either way, so a failing database is not asked again for every request.
     async fn sync_now(&self) -> anyhow::Result<()> {
-        let changes = self.lock().changes;
+        let (started, changes) = (Instant::now(), self.lock().changes);
         let result = self.read_if_changed().await;
         let mut known = self.lock();
-        known.checked = Some((Instant::now(), result.is_ok()));
+        known.checked = Some((started, result.is_ok()));
         if known.changes != changes {
             // Read before this instance's own change: reload on the next check instead.
             known.fingerprint = None;
@@ -237,15 +264,27 @@ impl ConnectionCache {
             .map(|e| e.connection.clone())
     }
 
-    fn checked_within(&self, period: Duration) -> bool {
-        self.lock()
-            .checked
-            .is_some_and(|(at, _)| at.elapsed() < period)
+    fn recently_unknown(&self, connection_id: &ConnectionId) -> bool {
+        let known = self.lock();
+        let since = known.unknown.get(connection_id);
+        since.is_some_and(|at| at.elapsed() < UNKNOWN_FOR)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
         self.known
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Known {
+    fn remember_unknown(&mut self, connection_id: &ConnectionId) {
+        if self.unknown.len() >= MAX_UNKNOWN {
+            self.unknown.retain(|_, at| at.elapsed() < UNKNOWN_FOR);
+            if self.unknown.len() >= MAX_UNKNOWN {
+                self.unknown.clear();
+            }
+        }
+        self.unknown.insert(connection_id.clone(), Instant::now());
     }
 }

@@ -29,7 +29,9 @@ use sqlx::sqlite::SqlitePool;
 
 use sql::Sql;
 
-pub use connection_cache::{ConnectionCache, RECHECK_EVERY, SYNC_EVERY, UNKNOWN_FOR};
+pub use connection_cache::{
+    ConnectionCache, MISS_CHECK_EVERY, RECHECK_EVERY, SYNC_EVERY, UNKNOWN_FOR,
+};
 pub use connections::Connection;
 pub use connections::Fingerprint;
 pub use group_commit::VoteWriter;
