@@ -102,7 +102,11 @@ async fn apply(db: &Db, letter: &DeadLetter, now: Timestamp) -> anyhow::Result<O
             if !db.mark_dead_letter_replayed(letter.id, now, note).await? {
                 return Ok(None);
             }
-            if let Err(error) = db.queue_test_notice(&connection, &test, now).await {
+            // Marked first (one notice even if two replays race); the key is the letter's.
+            let key = format!("dead-letter:{}", letter.id);
+            let keep_all = Timestamp::from_millis(0);
+            let queued = db.queue_test_notice(&connection, &test, &key, keep_all, now);
+            if let Err(error) = queued.await {
                 db.keep_dead_letter(letter.id, &format!("{error:#}"))
                     .await?;
                 return Err(error);

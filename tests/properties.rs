@@ -104,7 +104,7 @@ proptest! {
             parts.reverse();
         }
         let parsed = SignatureHeader::parse(&parts.join(",")).unwrap();
-        prop_assert_eq!(parsed, SignatureHeader { timestamp: t, mac });
+        prop_assert_eq!(parsed, SignatureHeader { timestamp: t, macs: vec![mac] });
     }
 
     #[test]

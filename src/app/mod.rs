@@ -96,7 +96,7 @@ impl Application {
             false => None,
         };
         let votes = VoteWriter::with_spool(db.clone(), spool.clone(), clock.clone());
-        let connections = ConnectionCache::new(db.clone());
+        let connections = ConnectionCache::load(db.clone()).await?;
         let state = AppState {
             config: Arc::new(config),
             db,
@@ -129,6 +129,11 @@ impl Application {
 
     pub fn db(&self) -> &Db {
         &self.state.db
+    }
+
+    /// Every connection this application knows, as the webhook route reads them.
+    pub fn connections(&self) -> &ConnectionCache {
+        &self.state.connections
     }
 
     /// The clock this application reads the time from.
@@ -182,6 +187,8 @@ impl Application {
             stop.clone(),
         );
         tasks.spawn(async move { ("housekeeping", housekeeping.await) });
+        let sync = self.state.connections.clone().run_sync(stop.clone());
+        tasks.spawn(async move { ("connection sync", sync.await) });
         if let Some(spool) = self.spool.clone() {
             let drain = crate::storage::drain_spool(
                 self.state.db.clone(),

@@ -21,18 +21,23 @@ pub enum SignatureError {
     Mismatch,
 }
 
-/// The parts of a parsed `x-topgg-signature` header.
+/// At most this many `v1=` parts are checked: a rotation sends two, and each part costs an
+/// HMAC, so a header stuffed with hundreds is refused as malformed.
+pub const MAX_V1_PARTS: usize = 8;
+
+/// The parts of a parsed `x-topgg-signature` header: its time and every `v1=` MAC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureHeader {
     pub timestamp: i64,
-    pub mac: Vec<u8>,
+    pub macs: Vec<Vec<u8>>,
 }
 
 impl SignatureHeader {
-    /// Parses `t=<digits>,v1=<hex>`; parts may come in any order, unknown parts are ignored.
+    /// Parses `t=<digits>,v1=<hex>[,v1=<hex>...]`; parts may come in any order, unknown
+    /// parts are ignored.
     pub fn parse(header: &str) -> Result<Self, SignatureError> {
         let mut timestamp = None;
-        let mut mac = None;
+        let mut macs = Vec::new();
         for part in header.split(',') {
             let (key, value) = part
                 .trim()
@@ -40,14 +45,42 @@ impl SignatureHeader {
                 .ok_or(SignatureError::Malformed)?;
             match key {
                 "t" => timestamp = Some(parse_timestamp(value)?),
-                "v1" => mac = Some(hex::decode(value).map_err(|_| SignatureError::Malformed)?),
+                "v1" if macs.len() < MAX_V1_PARTS => {
+                    macs.push(hex::decode(value).map_err(|_| SignatureError::Malformed)?)
+                }
+                "v1" => return Err(SignatureError::Malformed),
                 _ => {}
             }
         }
-        match (timestamp, mac) {
-            (Some(timestamp), Some(mac)) => Ok(Self { timestamp, mac }),
+        match timestamp {
+            Some(timestamp) if !macs.is_empty() => Ok(Self { timestamp, macs }),
             _ => Err(SignatureError::Malformed),
         }
+    }
+
+    /// The first half of a check, which needs no secret (so it runs before any lookup): the
+    /// header is present, well formed, and its time within `tolerance_secs` of `now`.
+    pub fn fresh(
+        header: Option<&str>,
+        now: i64,
+        tolerance_secs: u64,
+    ) -> Result<Self, SignatureError> {
+        let header = Self::parse(header.ok_or(SignatureError::Missing)?)?;
+        if now.abs_diff(header.timestamp) > tolerance_secs {
+            return Err(SignatureError::Stale);
+        }
+        Ok(header)
+    }
+
+    /// The second half: the first `v1` MAC that `secret` makes for `body` (compared in
+    /// constant time), or [`SignatureError::Mismatch`] when none does.
+    pub fn matching_mac(&self, body: &[u8], secret: &str) -> Result<&[u8], SignatureError> {
+        let expected = mac_for(secret, self.timestamp, body);
+        self.macs
+            .iter()
+            .find(|mac| expected.clone().verify_slice(mac).is_ok())
+            .map(Vec::as_slice)
+            .ok_or(SignatureError::Mismatch)
     }
 }
 
@@ -58,8 +91,8 @@ fn parse_timestamp(value: &str) -> Result<i64, SignatureError> {
     value.parse().map_err(|_| SignatureError::Malformed)
 }
 
-/// Checks a delivery: header present and well formed, timestamp within `tolerance_secs` of
-/// `now` (either direction), HMAC equal in constant time.
+/// Checks a delivery in one go: [`SignatureHeader::fresh`], then
+/// [`SignatureHeader::matching_mac`].
 pub fn verify(
     header: Option<&str>,
     body: &[u8],
@@ -67,13 +100,9 @@ pub fn verify(
     now: i64,
     tolerance_secs: u64,
 ) -> Result<(), SignatureError> {
-    let header = SignatureHeader::parse(header.ok_or(SignatureError::Missing)?)?;
-    if now.abs_diff(header.timestamp) > tolerance_secs {
-        return Err(SignatureError::Stale);
-    }
-    mac_for(secret, header.timestamp, body)
-        .verify_slice(&header.mac)
-        .map_err(|_| SignatureError::Mismatch)
+    SignatureHeader::fresh(header, now, tolerance_secs)?
+        .matching_mac(body, secret)
+        .map(|_| ())
 }
 
 /// The header value Top.gg would send for `body` at time `timestamp`.
@@ -192,6 +221,49 @@ mod tests {
         assert_eq!(
             verify(Some(&header), BODY.as_bytes(), "whs_abce", T, 300),
             Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn any_one_of_several_v1_parts_matching_is_accepted() {
+        let other = "ab".repeat(32);
+        for header in [
+            format!("t={T},v1={other},v1={V1}"),
+            format!("t={T},v1={V1},v1={other}"),
+        ] {
+            assert_eq!(check(&header, BODY, T), Ok(()), "{header}");
+        }
+        let none = format!("t={T},v1={other},v1={}", "cd".repeat(32));
+        assert_eq!(check(&none, BODY, T), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn the_matching_part_is_the_one_returned() {
+        let header = SignatureHeader::parse(&format!("t={T},v1=00,v1={V1}")).unwrap();
+        let mac = header.matching_mac(BODY.as_bytes(), SECRET).unwrap();
+        assert_eq!(hex::encode(mac), V1);
+    }
+
+    #[test]
+    fn more_v1_parts_than_the_limit_are_malformed() {
+        let parts = vec![format!("v1={V1}"); MAX_V1_PARTS + 1].join(",");
+        assert_eq!(
+            check(&format!("t={T},{parts}"), BODY, T),
+            Err(SignatureError::Malformed)
+        );
+    }
+
+    #[test]
+    fn freshness_is_checked_without_a_secret() {
+        let header = format!("t={T},v1={V1}");
+        assert!(SignatureHeader::fresh(Some(&header), T + 300, 300).is_ok());
+        assert_eq!(
+            SignatureHeader::fresh(Some(&header), T + 301, 300),
+            Err(SignatureError::Stale)
+        );
+        assert_eq!(
+            SignatureHeader::fresh(None, T, 300),
+            Err(SignatureError::Missing)
         );
     }
 

@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue};
 
 use super::error::ApiError;
-use crate::domain::signature;
+use crate::domain::signature::{SignatureError, SignatureHeader};
 use crate::domain::time::Timestamp;
 
 /// Bodies above this answer 413.
@@ -47,26 +47,20 @@ impl<S: Send + Sync> FromRequest<S> for Signed {
     }
 }
 
-/// Checks `x-topgg-signature` over `body` with `secret`, at `now`.
-pub fn check_signature(
+/// The first half of the signature check, before anything is looked up:
+/// `x-topgg-signature` present, well formed and within `tolerance_secs` of `now`. The MAC is
+/// checked with [`SignatureHeader::matching_mac`] once the secret is known.
+pub fn fresh_signature(
     headers: &HeaderMap,
-    body: &[u8],
-    secret: &str,
     tolerance_secs: u64,
     now: Timestamp,
-) -> Result<(), ApiError> {
+) -> Result<SignatureHeader, ApiError> {
     let header = match headers.get("x-topgg-signature") {
         None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .map_err(|_| signature::SignatureError::Malformed)?,
-        ),
+        Some(value) => Some(value.to_str().map_err(|_| SignatureError::Malformed)?),
     };
-    Ok(signature::verify(
+    Ok(SignatureHeader::fresh(
         header,
-        body,
-        secret,
         now.as_secs(),
         tolerance_secs,
     )?)

@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use super::AppState;
-use super::body::{Signed, check_signature, trace_id};
+use super::body::{Signed, fresh_signature, trace_id};
 use super::error::ApiError;
 use crate::domain::events::{Event, IntegrationCreate, names};
 
@@ -33,15 +33,10 @@ pub async fn configure(
     let Some(secret) = &state.integration_secret else {
         return Err(ApiError::NoIntegration);
     };
-    let secret = secret.expose_secret();
     // A rejection is counted and logged (at a bounded rate) by the tracking layer.
-    check_signature(
-        &headers,
-        &body,
-        secret,
-        state.config.topgg.signature_tolerance_secs,
-        state.clock.now(),
-    )?;
+    let tolerance = state.config.topgg.signature_tolerance_secs;
+    fresh_signature(&headers, tolerance, state.clock.now())?
+        .matching_mac(&body, secret.expose_secret())?;
     match Event::parse(&body)? {
         Event::IntegrationCreate(create) => {
             let reply = connect(&state, &create).await?;
@@ -74,7 +69,11 @@ async fn connect(state: &AppState, create: &IntegrationCreate) -> Result<Handsha
         .upsert_connection(create, state.clock.now())
         .await
         .map_err(ApiError::Storage)?;
-    state.connections.forget(&create.connection_id);
+    // Known at once here; other instances learn it at their next check.
+    if let Err(error) = state.connections.reload(&create.connection_id).await {
+        tracing::warn!(error = format!("{error:#}"), connection = %create.connection_id,
+            "stored connection not reread; it is picked up at the next check");
+    }
     Ok(HandshakeReply {
         webhook_url: format!(
             "{}/topgg/webhooks/{}",

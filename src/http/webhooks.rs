@@ -7,12 +7,13 @@ use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 
 use super::AppState;
-use super::body::{Signed, Trace, check_signature, trace_id};
+use super::body::{Signed, Trace, fresh_signature, trace_id};
 use super::error::ApiError;
-use crate::domain::events::Event;
+use crate::domain::events::{Event, WebhookTest};
 use crate::domain::ids::ConnectionId;
 use crate::domain::signature::SignatureError;
 use crate::storage::{Connection, VoteOutcome};
+use std::time::Duration;
 
 pub async fn receive(
     State(state): State<Arc<AppState>>,
@@ -21,7 +22,10 @@ pub async fn receive(
 ) -> Result<StatusCode, ApiError> {
     let trace = trace_id(&headers);
     // Rejections are counted and logged (at a bounded rate) by the tracking layer.
-    let connection = verified_connection(&state, &connection_id, &headers, &body).await?;
+    let Verified {
+        connection,
+        signature,
+    } = verified_connection(&state, &connection_id, &headers, &body).await?;
     let event = match Event::parse(&body) {
         Ok(event) => event,
         Err(error) => {
@@ -61,19 +65,40 @@ pub async fn receive(
             }
         }
         Event::WebhookTest(test) => {
-            let jobs = state
-                .db
-                .queue_test_notice(&connection, &test, state.clock.now())
-                .await
-                .map_err(ApiError::Storage)?;
-            tracing::info!(%trace, connection = %connection_id, jobs, "webhook.test received");
-            state.work_queued.notify_one();
+            let queued = queue_test_notice(&state, &connection, &test, &signature).await?;
+            match queued {
+                Some(jobs) => {
+                    tracing::info!(%trace, connection = %connection_id, jobs, "webhook.test received");
+                    state.work_queued.notify_one();
+                }
+                None => {
+                    tracing::info!(%trace, connection = %connection_id, "webhook.test replayed; no second notice");
+                }
+            }
         }
         other => {
             tracing::info!(%trace, connection = %connection_id, event = other.name(), "event ignored");
         }
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Queues a `webhook.test`'s notice unless this delivery (`signature`) was seen already. A
+/// replay is accepted for `signature_tolerance_secs` either side of its `t`, so a delivery is
+/// remembered for twice that.
+async fn queue_test_notice(
+    state: &AppState,
+    connection: &Connection,
+    test: &WebhookTest,
+    signature: &str,
+) -> Result<Option<usize>, ApiError> {
+    let now = state.clock.now();
+    let window = Duration::from_secs(2 * state.config.topgg.signature_tolerance_secs);
+    let queued = state
+        .db
+        .queue_test_notice(connection, test, signature, now - window, now)
+        .await;
+    queued.map_err(ApiError::Storage)
 }
 
 /// Counts a stored (or duplicate) vote and, at most once per period, writes the info line
@@ -86,31 +111,45 @@ fn log_summary(state: &AppState, trace: &Trace, connection_id: &str, vote_id: &s
     }
 }
 
-/// The connection whose secret signed this request. A cached connection whose secret does
-/// not match is looked up again, in case it was reconnected with a new secret meanwhile.
+/// A request whose signature one connection's secret made.
+struct Verified {
+    connection: Connection,
+    /// The signature's `t` and matching MAC: what makes this delivery the same one again.
+    signature: String,
+}
+
+/// The connection whose secret signed this request. The header's form and time are checked
+/// before anything is looked up; a known connection whose secret does not match is reread
+/// (at most once every few seconds), in case it was reconnected with a new secret meanwhile.
 async fn verified_connection(
     state: &AppState,
     connection_id: &ConnectionId,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Connection, ApiError> {
+) -> Result<Verified, ApiError> {
     let tolerance = state.config.topgg.signature_tolerance_secs;
-    let check = |connection: &Connection| {
+    let header = fresh_signature(headers, tolerance, state.clock.now())?;
+    let verified = |connection: Connection| {
         let secret = connection.webhook_secret.0.expose_secret();
-        check_signature(headers, body, secret, tolerance, state.clock.now())
+        let mac = header.matching_mac(body, secret)?;
+        let signature = format!("{}:{}", header.timestamp, hex::encode(mac));
+        Ok::<_, SignatureError>(Verified {
+            connection,
+            signature,
+        })
     };
-    let cached = state.connections.get(connection_id).await;
-    let connection = cached
+    let known = state.connections.get(connection_id).await;
+    let known = known
         .map_err(ApiError::Storage)?
         .ok_or(ApiError::UnknownConnection)?;
-    match check(&connection) {
-        Err(ApiError::Unauthorized(SignatureError::Mismatch)) => {
-            let fresh = state.connections.refresh(connection_id).await;
+    match verified(known) {
+        Err(SignatureError::Mismatch) => {
+            let fresh = state.connections.recheck(connection_id).await;
             let fresh = fresh
                 .map_err(ApiError::Storage)?
-                .ok_or(ApiError::UnknownConnection)?;
-            check(&fresh).map(|()| fresh)
+                .ok_or(SignatureError::Mismatch)?;
+            Ok(verified(fresh)?)
         }
-        checked => checked.map(|()| connection),
+        checked => Ok(checked?),
     }
 }

@@ -24,6 +24,15 @@ pub struct Connection {
     pub created_at: Timestamp,
 }
 
+/// What [`Db::connections_fingerprint`] reads: equal fingerprints mean, short of two changes
+/// in the same millisecond that cancel out, an unchanged table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    count: i64,
+    newest: i64,
+    sum: i64,
+}
+
 /// A secret read from the database.
 #[derive(Debug, Clone)]
 pub struct SecretText(pub SecretString);
@@ -97,6 +106,23 @@ impl Db {
         let deleted = tx.execute(delete.bind(connection)).await?;
         tx.commit().await?;
         Ok(deleted > 0)
+    }
+
+    /// Every stored connection.
+    pub async fn all_connections(&self) -> anyhow::Result<Vec<Connection>> {
+        self.fetch_all(Sql::new(SELECT)).await
+    }
+
+    /// A cheap summary of the table that changes whenever a connection is created, deleted
+    /// or stored again (each sets `updated_at`): one scan of one column, no rows sent.
+    pub async fn connections_fingerprint(&self) -> anyhow::Result<Fingerprint> {
+        // The sum is taken modulo a prime so it cannot overflow on either backend.
+        let sql = Sql::new(
+            "SELECT COUNT(*), CAST(COALESCE(MAX(updated_at), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM connections",
+        );
+        let (count, newest, sum): (i64, i64, i64) = self.fetch_one(sql).await?;
+        Ok(Fingerprint { count, newest, sum })
     }
 
     /// The connection with this id, if stored.

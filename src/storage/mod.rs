@@ -32,8 +32,11 @@ use sqlx::sqlite::SqlitePool;
 
 use sql::Sql;
 
-pub use connection_cache::{CONNECTION_TTL, ConnectionCache};
+pub use connection_cache::{
+    ConnectionCache, MISS_CHECK_EVERY, RECHECK_EVERY, SYNC_EVERY, UNKNOWN_FOR,
+};
 pub use connections::Connection;
+pub use connections::Fingerprint;
 pub use dead_letters::{DeadLetter, LetterSource, NewDeadLetter};
 pub use files::{PRIVATE_MODE, create_private};
 pub use group_commit::VoteWriter;

@@ -45,14 +45,30 @@ impl Db {
         record_batch(tx, writes).await
     }
 
-    /// Queues the test notice of `webhook.test` in every linked channel; returns how many.
+    /// Queues the test notice of `webhook.test` in every linked channel; returns how many,
+    /// or `None` when this delivery (`signature`: its signature's `t` and MAC) was seen
+    /// already: a replay within the signature window posts nothing more. Deliveries seen
+    /// before `seen_since` are forgotten.
     pub async fn queue_test_notice(
         &self,
         connection: &Connection,
         test: &WebhookTest,
+        signature: &str,
+        seen_since: Timestamp,
         now: Timestamp,
-    ) -> anyhow::Result<usize> {
+    ) -> anyhow::Result<Option<usize>> {
         let mut tx = self.begin_write().await?;
+        let forget = Sql::new("DELETE FROM test_deliveries WHERE seen_at < $1");
+        tx.execute(forget.bind(seen_since)).await?;
+        let seen = Sql::new(
+            "INSERT INTO test_deliveries (connection_id, signature, seen_at) \
+             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        );
+        let seen = seen.bind(&connection.connection_id).bind(signature);
+        if tx.execute(seen.bind(now)).await? == 0 {
+            tx.commit().await?;
+            return Ok(None);
+        }
         let links = tx.link_settings(&connection.connection_id).await?;
         let planned = plan_test_notice(test, &links, now);
         let nobody = UserId::default();
@@ -68,7 +84,7 @@ impl Db {
             .collect();
         tx.insert_jobs(&jobs).await?;
         tx.commit().await?;
-        Ok(planned.len())
+        Ok(Some(planned.len()))
     }
 
     /// How many votes are stored for a connection (all time, before retention).

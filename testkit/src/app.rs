@@ -11,7 +11,7 @@ use topgg_bot::app::Application;
 use topgg_bot::config::Config;
 use topgg_bot::domain::time::{SharedClock, SystemClock};
 use topgg_bot::samples;
-use topgg_bot::storage::Db;
+use topgg_bot::storage::{ConnectionCache, Db};
 
 use crate::postgres::{drop_postgres_database, fresh_postgres_database};
 
@@ -46,6 +46,8 @@ impl Backend {
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    /// The connections the app knows (and how many queries it made to know them).
+    pub connections: ConnectionCache,
     pub client: reqwest::Client,
     pub database_url: String,
     /// The app's clock: the system clock unless started with [`TestApp::start_with_clock`].
@@ -81,10 +83,11 @@ impl TestApp {
         let mut config = test_config(&database_url, &base);
         config.database.spool_path = spool_path(&dir);
         adjust(&mut config);
-        let (db, stop, server) = serve(config, listener, clock.clone()).await;
+        let (db, connections, stop, server) = serve(config, listener, clock.clone()).await;
         Some(TestApp {
             base,
             db,
+            connections,
             client: reqwest::Client::new(),
             database_url,
             clock,
@@ -103,10 +106,11 @@ impl TestApp {
         let mut config = test_config(&self.database_url, &base);
         config.database.spool_path = spool_path(&self._dir);
         adjust(&mut config);
-        let (db, stop, server) = serve(config, listener, self.clock.clone()).await;
+        let (db, connections, stop, server) = serve(config, listener, self.clock.clone()).await;
         TestApp {
             base,
             db,
+            connections,
             stop: Some(stop),
             server: Some(server),
             ..self
@@ -225,16 +229,22 @@ async fn serve(
     config: Config,
     listener: TcpListener,
     clock: SharedClock,
-) -> (Db, tokio::sync::oneshot::Sender<()>, Server) {
+) -> (
+    Db,
+    ConnectionCache,
+    tokio::sync::oneshot::Sender<()>,
+    Server,
+) {
     let app = Application::with_listener_and_clock(config, listener, clock)
         .await
         .unwrap();
     let db = app.db().clone();
+    let connections = app.connections().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
-    (db, stop, server)
+    (db, connections, stop, server)
 }
 
 pub const OWNER_ID: &str = "400000000000000001";

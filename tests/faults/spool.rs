@@ -218,3 +218,45 @@ async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
     })
     .await;
 }
+
+/// The outage that lost 40 of 40 votes: a restart (the new process has seen no vote of the
+/// connection), then Postgres gone. Every vote is verified with the secret loaded at start-up,
+/// spooled and acknowledged, and reaches Postgres once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_then_a_postgres_outage_spools_the_votes_of_a_connection_that_has_not_voted_since()
+ {
+    bounded(Duration::from_secs(180), async {
+        let Some((direct_url, name)) = topgg_testkit::postgres::fresh_postgres_database().await
+        else {
+            return;
+        };
+        let proxy = Proxy::start(host_port(&direct_url)).await;
+        let through_proxy = |c: &mut topgg_bot::config::Config| {
+            c.database.url = proxy.url_for(c.database.url.expose()).into();
+        };
+        let app = TestApp::start_with(Backend::Postgres, through_proxy)
+            .await
+            .unwrap();
+        let direct = app.database_url.clone();
+        app.connect(CONNECTION, SECRET, &server_project(&GUILD_ID.to_string()))
+            .await;
+        let app = app.restart(through_proxy).await;
+        proxy.refuse();
+        for i in 0..10 {
+            let (status, body) = app.webhook(CONNECTION, SECRET, &vote(i)).await;
+            assert_eq!(status, 204, "vote {i} during the outage: {body}");
+        }
+        let (wrong, _) = app.webhook(CONNECTION, "whs_wrong", &vote(10)).await;
+        assert!(
+            wrong == 401 || wrong == 503,
+            "a wrong secret is never spooled: {wrong}"
+        );
+        proxy.accept();
+        let votes = wait_stored(&direct, 10).await;
+        assert_eq!(votes.len(), 10);
+        assert!(!votes.contains_key(&vote_id(10)));
+        app.stop().await;
+        topgg_testkit::postgres::drop_postgres_database(&name).await;
+    })
+    .await;
+}
