@@ -12,8 +12,9 @@ use crate::storage::{Job, JobId};
 
 /// More waiting announcements than this in one channel are merged.
 pub const DIGEST_THRESHOLD: usize = 5;
-/// Text digests: Discord allows 2,000 characters of content; leave room for the header.
-const MAX_DIGEST_CHARS: usize = 1900;
+/// Room a text digest's header takes besides the project's name (`**99999 new votes for
+/// {project}!**` and the line break).
+const TEXT_HEADER_CHARS: usize = 32;
 /// Embed digests: the embed description allows 4,096 characters.
 const MAX_EMBED_DIGEST_CHARS: usize = 4000;
 /// Discord accepts at most 100 ids in `allowed_mentions.users`; the mentions of an embed
@@ -156,7 +157,9 @@ impl DigestBuilder {
         let budget = if self.embedded {
             MAX_EMBED_DIGEST_CHARS
         } else {
-            MAX_DIGEST_CHARS
+            // The header names the project: a long name leaves less room, so that no voter's
+            // line is ever clipped off the end of the message.
+            limits::CONTENT.saturating_sub(TEXT_HEADER_CHARS + self.project.chars().count())
         };
         self.connection_id == job.connection_id
             && self.project == project
@@ -285,6 +288,39 @@ mod tests {
                     .iter()
                     .all(|v| embed.description.contains(&format!("<@{v}>")))
             );
+        }
+    }
+
+    #[test]
+    fn a_text_digest_with_a_long_project_name_stays_within_discords_limit_with_every_line_whole() {
+        let project = "P".repeat(200);
+        let burst = (1..=300).map(|id| {
+            let (job, mut work) = announce(id);
+            if let Work::Announce {
+                project: name,
+                summary,
+                ..
+            } = &mut work
+            {
+                *name = project.clone();
+                *summary = format!("<@{id}> voter with a rather long name {id} (1 votes)");
+            }
+            (job, work)
+        });
+        let (digests, _) = coalesce(burst.collect());
+        assert!(digests.len() > 1);
+        for d in &digests {
+            let content = &d.message.content;
+            assert!(
+                content.chars().count() <= limits::CONTENT,
+                "{}",
+                content.len()
+            );
+            for job in &d.jobs {
+                let id = job.id.get();
+                let line = format!("<@{id}> voter with a rather long name {id} (1 votes)");
+                assert!(content.contains(&line), "line {id} cut: {content}");
+            }
         }
     }
 
