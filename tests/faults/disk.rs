@@ -22,7 +22,9 @@ struct Tmpfs {
 }
 
 impl Tmpfs {
-    /// `None` (with the reason printed) where mounting is not permitted.
+    /// `None` (with the reason printed) where mounting is not permitted; a failure instead
+    /// when `TOPGG_TEST_REQUIRE_TMPFS=1` (CI runs as root and sets it, so the test cannot
+    /// skip there unseen).
     fn mount(size: &str) -> Option<Tmpfs> {
         let dir = tempfile::tempdir().unwrap();
         let output = std::process::Command::new("mount")
@@ -31,6 +33,9 @@ impl Tmpfs {
             .output();
         match output {
             Ok(out) if out.status.success() => Some(Tmpfs { dir }),
+            other if std::env::var("TOPGG_TEST_REQUIRE_TMPFS").is_ok_and(|v| v == "1") => {
+                panic!("TOPGG_TEST_REQUIRE_TMPFS=1 but `mount -t tmpfs` failed: {other:?}")
+            }
             other => {
                 let _ = writeln!(
                     std::io::stderr().lock(),
