@@ -106,8 +106,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Application::build(config).await?.run_until(shutdown).await
         }
         Command::Migrate => {
-            let config = load(cli.config)?;
-            open_database(&config.database.url).await?.migrate().await?;
+            let database = load_database(cli.config)?;
+            open_database(&database.url).await?.migrate().await?;
             println!("migrations applied");
             Ok(())
         }
@@ -120,8 +120,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { path } => {
-            let config = load(cli.config)?;
-            open_database(&config.database.url)
+            let database = load_database(cli.config)?;
+            open_database(&database.url)
                 .await?
                 .backup_to(&path)
                 .await?;

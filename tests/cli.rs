@@ -234,3 +234,18 @@ async fn the_database_password_is_absent_from_a_connection_error_and_from_check(
     assert!(!shown.contains("pw-never-shown"), "{shown}");
     topgg_testkit::postgres::drop_postgres_database(&name).await;
 }
+
+#[tokio::test]
+async fn migrate_and_backup_need_only_the_database_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("only.db").display());
+    let backup = dir.path().join("only-backup.db");
+    // No token, no dry run, no integration secret: what docs/operations.md's service has
+    // outside its secrets.env.
+    let env = [("DATABASE_URL", db.as_str())];
+    let output = run(&["migrate"], &env).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = run(&["backup", backup.to_str().unwrap()], &env).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(backup.exists());
+}
