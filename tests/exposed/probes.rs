@@ -138,3 +138,33 @@ async fn readyz_waits_for_no_database_lock_and_turns_503_when_the_database_stops
     })
     .await;
 }
+
+/// The transaction ids Postgres has handed out so far (`txid_current` takes one itself).
+async fn transaction_ids(database_url: &str) -> i64 {
+    let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
+    let (id,): (i64,) = sqlx::query_as("SELECT txid_current()")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_readyz_requests_take_no_transaction_ids_on_postgres() {
+    bounded(Duration::from_secs(60), async {
+        let Some(app) = TestApp::start(Backend::Postgres).await else {
+            return;
+        };
+        assert_eq!(readyz(&app).await, 200);
+        let before = transaction_ids(&app.database_url).await;
+        for _ in 0..1000 {
+            assert_eq!(readyz(&app).await, 200);
+        }
+        let taken = transaction_ids(&app.database_url).await - before;
+        // The background check takes one a second; a write per request would take 1,000.
+        assert!(taken < 100, "{taken} transaction ids for 1,000 requests");
+        app.stop().await;
+    })
+    .await;
+}
