@@ -61,7 +61,10 @@ fn start(args: &Args, addr: SocketAddr, db: &std::path::Path) -> anyhow::Result<
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "warn")
         .env("DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("TOPGG_INTEGRATION_SECRET", "trickle-integration-secret-0123456789")
+        .env(
+            "TOPGG_INTEGRATION_SECRET",
+            "trickle-integration-secret-0123456789",
+        )
         .env("TOPGG_BOT__DISCORD__DRY_RUN", "true")
         .env("TOPGG_BOT__DISCORD__GATEWAY", "false")
         .env("TOPGG_BOT__HTTP__LISTEN", addr.to_string())

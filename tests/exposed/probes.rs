@@ -168,3 +168,34 @@ async fn a_thousand_readyz_requests_take_no_transaction_ids_on_postgres() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metrics_scrape_waits_for_no_lock_on_the_queue_on_postgres() {
+    bounded(Duration::from_secs(60), async {
+        let Some(app) = TestApp::start(Backend::Postgres).await else {
+            return;
+        };
+        let mut holder = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+        sqlx::query("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        // Counting the queue per scrape would wait for the lock as long as it is held.
+        let scrape = app.client.get(format!("{}/metrics", app.base)).send();
+        let answered = tokio::time::timeout(Duration::from_secs(3), scrape).await;
+        let text = answered.expect("/metrics waited for the lock").unwrap();
+        assert!(
+            text.text()
+                .await
+                .unwrap()
+                .contains("topgg_bot_votes_stored_total")
+        );
+        sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+        holder.close().await.unwrap();
+        app.stop().await;
+    })
+    .await;
+}
