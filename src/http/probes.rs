@@ -91,13 +91,22 @@ async fn check_readiness(probes: Probes, db: Db, gateway: Option<GatewayStatus>)
         tick.tick().await;
         let takes_writes = db.takes_writes().await;
         let gateway = match &gateway {
-            Some(status) => Some(status.check().await),
+            Some(status) => Some(shards(status).await),
             None => None,
         };
         probes.publish(Checked {
             takes_writes,
             gateway,
         });
+    }
+}
+
+/// The shards' state, read under serenity's lock on its runners: bounded, so a lock held
+/// long cannot freeze readiness at its last answer.
+async fn shards(status: &GatewayStatus) -> Result<(), String> {
+    match tokio::time::timeout(READINESS_EVERY * 2, status.check()).await {
+        Ok(checked) => checked,
+        Err(_) => Err("shard state unreadable (the shard manager is busy)".into()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! bounded, accept errors are survived, rejections cannot flood the logs, and SIGTERM ends
 //! the process promptly. Real sockets; the real binary where logs or signals matter.
 
+mod buffers;
 mod crowds;
 mod limits;
 mod probes;
