@@ -77,6 +77,9 @@ pub struct HttpConfig {
     pub idle_timeout_secs: u64,
     /// Connections open at once; new ones beyond this are closed at once.
     pub max_connections: usize,
+    /// Connections one client address may hold open; 0 turns the limit off (behind a proxy
+    /// every client has the proxy's address).
+    pub max_connections_per_ip: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +160,7 @@ impl Default for HttpConfig {
             body_timeout_secs: 10,
             idle_timeout_secs: 60,
             max_connections: 4096,
+            max_connections_per_ip: 256,
         }
     }
 }
@@ -506,6 +510,10 @@ mod tests {
             jail.set_env("DATABASE_URL", "postgres://x@127.0.0.1/db");
             let c = Config::load(Some(Path::new("c.toml"))).expect("loads");
             assert_eq!(c.http.listen.to_string(), "127.0.0.1:9999");
+            assert_eq!(c.http.max_connections_per_ip, 256);
+            jail.set_env("TOPGG_BOT__HTTP__MAX_CONNECTIONS_PER_IP", "0");
+            let c = Config::load(Some(Path::new("c.toml"))).expect("loads");
+            assert_eq!(c.http.max_connections_per_ip, 0, "0 turns the limit off");
             assert_eq!(c.database.url.expose(), "postgres://x@127.0.0.1/db");
             Ok(())
         });

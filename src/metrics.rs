@@ -10,10 +10,12 @@ use std::time::Duration;
 use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 
+pub use crowd::{HTTP_CONNECTIONS_REFUSED_PER_IP, HTTP_IDLE_CONNECTIONS_CLOSED};
 pub use route::RouteFigures;
 
 use crate::storage::QueueFigures;
 
+mod crowd;
 mod describe;
 mod route;
 
@@ -36,11 +38,11 @@ pub const SPOOL_OLDEST_AGE: &str = "topgg_bot_spool_oldest_age_seconds";
 pub const DEAD_LETTERS: &str = "topgg_bot_dead_letters_total";
 /// Discord actions attempted by delivery, by `kind` and `outcome`.
 pub const DISCORD_ACTIONS: &str = "topgg_bot_discord_actions_total";
-/// Queued Discord jobs in the database (all instances), refreshed on each scrape.
+/// Queued Discord jobs in the database (all instances), refreshed every few seconds.
 pub const QUEUE_DEPTH: &str = "topgg_bot_queue_depth";
-/// Jobs that failed for good (kept for `/topgg status`), refreshed on each scrape.
+/// Jobs that failed for good (kept for `/topgg status`), refreshed every few seconds.
 pub const QUEUE_FAILED: &str = "topgg_bot_queue_failed_jobs";
-/// How long the most overdue queued job has been due, refreshed on each scrape.
+/// How long the most overdue queued job has been due, refreshed every few seconds.
 pub const QUEUE_OLDEST_DUE_AGE: &str = "topgg_bot_queue_oldest_due_age_seconds";
 /// Rows removed by retention, by `table`.
 pub const PRUNED_ROWS: &str = "topgg_bot_pruned_rows_total";
@@ -114,6 +116,7 @@ impl Metrics {
             recorder: Arc::new(recorder),
         };
         metrics.describe();
+        metrics.describe_crowd();
         metrics.counter(VOTES_STORED, vec![]).absolute(0);
         metrics.counter(VOTES_DUPLICATE, vec![]).absolute(0);
         metrics.counter(VOTES_SPOOLED, vec![]).absolute(0);

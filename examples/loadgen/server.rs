@@ -54,6 +54,8 @@ impl Server {
             .env("TOPGG_BOT__DISCORD__GATEWAY", "false")
             .env("TOPGG_BOT__HTTP__LISTEN", addr.to_string())
             .env("TOPGG_BOT__HTTP__PUBLIC_URL", format!("http://{addr}"))
+            // Every load connection comes from 127.0.0.1, as from a proxy.
+            .env("TOPGG_BOT__HTTP__MAX_CONNECTIONS_PER_IP", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

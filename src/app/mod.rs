@@ -109,6 +109,7 @@ impl Application {
             connections,
             vote_log: Arc::new(VoteLog::new(VOTE_LOG_PERIOD)),
             clock,
+            probes: http::Probes::new(),
         };
         let instance = instance_id();
         Ok(Application {
@@ -168,6 +169,8 @@ impl Application {
             stop.clone(),
         );
         tasks.spawn(async move { ("HTTP server", served.await) });
+        let (probed, probe_stop) = (self.state.clone(), stop.clone());
+        tasks.spawn(async move { ("probes", http::run_probes(&probed, probe_stop).await) });
         let worker = Worker::new(
             self.state.db.clone(),
             self.discord.clone(),

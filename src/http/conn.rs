@@ -17,7 +17,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{OwnedSemaphorePermit, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tower_service::Service;
@@ -41,26 +41,65 @@ enum Phase {
 
 type PhaseTx = Arc<watch::Sender<Phase>>;
 
-/// Serves `stream` until it closes, a limit of `limits` is overstayed, or `stop` is
-/// cancelled: then a request the application is working on is finished and answered, and
-/// anything else is closed at once. `_permit` is the connection's place under
-/// `http.max_connections`, given back when this ends.
+/// Read buffer per connection: hyper's minimum, enough for the few KiB of headers Top.gg and
+/// a proxy send (a body streams through it), so thousands of connections stay small.
+const MAX_BUF_BYTES: usize = 8 * 1024;
+/// Headers per request; more is answered 431.
+const MAX_HEADERS: usize = 64;
+
+/// The accept loop's view of one connection: whether it is idle between requests, and a way
+/// to close it.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    phase: PhaseTx,
+    close: CancellationToken,
+}
+
+impl Handle {
+    /// A connection just opened, closed when `stop` is cancelled too.
+    pub fn new(stop: &CancellationToken) -> Self {
+        Self {
+            phase: Arc::new(watch::channel(Phase::Headers(Instant::now())).0),
+            close: stop.child_token(),
+        }
+    }
+
+    /// Closes the connection as shutdown does: a request being worked on is answered first,
+    /// anything else is closed at once.
+    pub fn close(&self) {
+        self.close.cancel();
+    }
+}
+
+impl super::crowd::Held for Handle {
+    fn idle_since(&self) -> Option<Instant> {
+        match *self.phase.borrow() {
+            Phase::Idle(since) => Some(since),
+            _ => None,
+        }
+    }
+}
+
+/// Serves `stream` until it closes, a limit of `limits` is overstayed, or `handle` is closed
+/// (by shutdown, or to make room): then a request the application is working on is finished
+/// and answered, and anything else is closed at once.
 pub async fn run(
     stream: TcpStream,
     router: Router,
     limits: Arc<ServeLimits>,
     metrics: Metrics,
-    stop: CancellationToken,
-    _permit: OwnedSemaphorePermit,
+    handle: Handle,
 ) {
     let _ = stream.set_nodelay(true);
-    let phase: PhaseTx = Arc::new(watch::channel(Phase::Headers(Instant::now())).0);
+    let Handle { phase, close } = handle;
     let io = TokioIo::new(Watched {
         inner: stream,
         phase: phase.clone(),
     });
     let conn = http1::Builder::new()
         .header_read_timeout(None)
+        .max_buf_size(MAX_BUF_BYTES)
+        .max_headers(MAX_HEADERS)
         .serve_connection(
             io,
             AppService {
@@ -83,7 +122,7 @@ pub async fn run(
         tokio::select! {
             _ = conn.as_mut() => return,
             _ = seen.changed() => {}
-            () = stop.cancelled(), if !draining => draining = true,
+            () = close.cancelled(), if !draining => draining = true,
             () = sleep_until(deadline) => {
                 if let Some((_, phase)) = deadline {
                     metrics.http_connection_timed_out(phase);

@@ -49,12 +49,9 @@ impl Tracking {
     }
 }
 
-/// The Prometheus text exposition, with the queue gauges read from the database first.
+/// The Prometheus text exposition. Touches no database: the queue gauges are kept fresh by
+/// the background task of [`super::probes`].
 pub async fn render(State(state): State<Arc<AppState>>) -> Response {
-    match state.db.queue_figures(state.clock.now()).await {
-        Ok(figures) => state.metrics.queue(&figures),
-        Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot read queue figures"),
-    }
     state.metrics.spool_depth(state.votes.spool_depth());
     if let Some(spool) = state.votes.spool() {
         let age = spool.oldest_age(state.clock.now());

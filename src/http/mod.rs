@@ -2,12 +2,14 @@
 
 mod body;
 mod conn;
+mod crowd;
 mod dead_letter;
 mod error;
 mod health;
 pub mod integration;
 mod log_limit;
 mod metrics;
+mod probes;
 mod serve;
 mod vote_log;
 mod webhooks;
@@ -25,6 +27,7 @@ pub use body::MAX_BODY_BYTES;
 pub use error::ApiError;
 pub use integration::HandshakeReply;
 pub use log_limit::LogLimiter;
+pub use probes::{Probes, run as run_probes};
 pub use serve::{ServeLimits, serve};
 pub use vote_log::{VOTE_LOG_PERIOD, VoteLog};
 
@@ -55,6 +58,8 @@ pub struct AppState {
     pub vote_log: Arc<VoteLog>,
     /// Where "now" comes from (the system clock, or a test's).
     pub clock: crate::domain::time::SharedClock,
+    /// What `/readyz` shows, checked in the background (see [`run_probes`]).
+    pub probes: Probes,
 }
 
 const INTEGRATION: &str = "/topgg/integration";

@@ -3,16 +3,17 @@
 //! that answers what is being worked on and closes everything else at once.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::task::{self, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::conn;
+use super::conn::{self, Handle};
+use super::crowd::{Admission, Client, Crowd, Limit};
 use super::log_limit::LogLimiter;
 use crate::config::HttpConfig;
 use crate::metrics::Metrics;
@@ -29,6 +30,8 @@ pub struct ServeLimits {
     pub body_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: usize,
+    /// Connections one client address may hold; 0: no limit.
+    pub max_connections_per_ip: usize,
     /// How long shutdown waits for requests being worked on before closing them.
     pub drain: Duration,
 }
@@ -41,6 +44,7 @@ impl ServeLimits {
             body_timeout: Duration::from_secs(http.body_timeout_secs),
             idle_timeout: Duration::from_secs(http.idle_timeout_secs),
             max_connections: http.max_connections,
+            max_connections_per_ip: http.max_connections_per_ip,
             drain: Duration::from_secs(5),
         }
     }
@@ -52,7 +56,7 @@ struct Acceptor {
     limits: Arc<ServeLimits>,
     metrics: Metrics,
     stop: CancellationToken,
-    permits: Arc<Semaphore>,
+    crowd: Crowd<task::Id, Handle>,
     log: LogLimiter,
     connections: JoinSet<()>,
 }
@@ -68,7 +72,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let mut acceptor = Acceptor {
         router,
-        permits: Arc::new(Semaphore::new(limits.max_connections)),
+        crowd: Crowd::new(limits.max_connections, limits.max_connections_per_ip),
         limits: Arc::new(limits),
         metrics,
         stop: stop.clone(),
@@ -78,9 +82,9 @@ pub async fn serve(
     loop {
         tokio::select! {
             () = stop.cancelled() => break,
-            Some(_) = acceptor.connections.join_next() => acceptor.count_open(),
+            Some(ended) = acceptor.connections.join_next_with_id() => acceptor.ended(ended),
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => acceptor.admit(stream),
+                Ok((stream, peer)) => acceptor.admit(stream, peer),
                 Err(e) => acceptor.accept_failed(e).await,
             },
         }
@@ -91,38 +95,75 @@ pub async fn serve(
 }
 
 impl Acceptor {
-    /// Serves `stream` if there is room, else closes it at once.
-    fn admit(&mut self, stream: TcpStream) {
-        match Arc::clone(&self.permits).try_acquire_owned() {
-            Ok(permit) => {
-                self.connections.spawn(conn::run(
-                    stream,
-                    self.router.clone(),
-                    Arc::clone(&self.limits),
-                    self.metrics.clone(),
-                    self.stop.clone(),
-                    permit,
-                ));
-                self.count_open();
+    /// Serves `stream` if there is room (made by closing an idle connection if need be),
+    /// else closes it at once.
+    fn admit(&mut self, stream: TcpStream, peer: SocketAddr) {
+        let client = Client::of(peer.ip());
+        match self.crowd.admit(client) {
+            Admission::Admit => {}
+            Admission::AdmitClosing(idle, limit) => {
+                idle.close();
+                self.metrics.http_idle_connection_closed(limit.label());
+                self.log_limit(limit, peer);
             }
-            Err(_) => {
+            Admission::Refuse(limit) => {
                 drop(stream);
-                self.metrics.http_connection_refused();
-                if let Some(suppressed) = self.log.admit("over limit") {
-                    tracing::warn!(
-                        max_connections = self.limits.max_connections,
-                        suppressed,
-                        "http.max_connections connections open: closing new ones at once \
-                         (one line a minute; all counted in /metrics)"
-                    );
+                match limit {
+                    Limit::Total => self.metrics.http_connection_refused(),
+                    Limit::PerClient => self.metrics.http_connection_refused_per_ip(),
                 }
+                self.log_limit(limit, peer);
+                return;
             }
+        }
+        let handle = Handle::new(&self.stop);
+        let served = conn::run(
+            stream,
+            self.router.clone(),
+            Arc::clone(&self.limits),
+            self.metrics.clone(),
+            handle.clone(),
+        );
+        let id = self.connections.spawn(served).id();
+        self.crowd.insert(id, client, handle);
+        self.count_open();
+    }
+
+    /// Forgets a connection that ended, however it ended.
+    fn ended(&mut self, ended: Result<(task::Id, ()), task::JoinError>) {
+        let id = match ended {
+            Ok((id, ())) => id,
+            Err(e) => e.id(),
+        };
+        self.crowd.remove(&id);
+        self.count_open();
+    }
+
+    /// One line a minute per limit: a crowd can cause these.
+    fn log_limit(&self, limit: Limit, peer: SocketAddr) {
+        let Some(suppressed) = self.log.admit(limit.label()) else {
+            return;
+        };
+        match limit {
+            Limit::Total => tracing::warn!(
+                max_connections = self.limits.max_connections,
+                suppressed,
+                "http.max_connections connections open: closing idle keep-alive ones to make \
+                 room, else new ones at once (one line a minute; all counted in /metrics)"
+            ),
+            Limit::PerClient => tracing::warn!(
+                max_connections_per_ip = self.limits.max_connections_per_ip,
+                client = %peer.ip(),
+                suppressed,
+                "http.max_connections_per_ip connections open from one address: closing its \
+                 idle keep-alive ones to make room, else new ones at once (behind a proxy, \
+                 raise it or set 0; one line a minute; all counted in /metrics)"
+            ),
         }
     }
 
     fn count_open(&self) {
-        let open = self.limits.max_connections - self.permits.available_permits();
-        self.metrics.http_connections_open(open);
+        self.metrics.http_connections_open(self.crowd.len());
     }
 
     /// Logs (at a bounded rate) and pauses briefly: out of file descriptors, accepting again

@@ -2,7 +2,10 @@
 //! bounded, accept errors are survived, rejections cannot flood the logs, and SIGTERM ends
 //! the process promptly. Real sockets; the real binary where logs or signals matter.
 
+mod buffers;
+mod crowds;
 mod limits;
+mod probes;
 mod rejections;
 mod shutdown;
 mod slow_clients;

@@ -66,8 +66,10 @@ async fn metrics_parse_as_prometheus_text_and_count_what_was_sent() {
         site.standin.set_down(true);
         assert_eq!(site.vote(&bot.base, "m-late", "1").await.unwrap(), 204);
         let retry = [("kind", "announce"), ("outcome", "retry")];
+        // The queue gauges are read in the background every few seconds.
         let m = scrape_until(&site, &bot.base, |m| {
             m.value("topgg_bot_discord_actions_total", &retry).is_some()
+                && m.value("topgg_bot_queue_depth", &[]) == Some(1.0)
         })
         .await;
         assert_eq!(m.value("topgg_bot_queue_depth", &[]), Some(1.0));
