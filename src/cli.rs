@@ -121,10 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { path } => {
             let database = load_database(cli.config)?;
-            open_database(&database.url)
-                .await?
-                .backup_to(&path)
-                .await?;
+            open_database(&database.url).await?.backup_to(&path).await?;
             println!("backup written to {}", path.display());
             Ok(())
         }
