@@ -6,8 +6,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ConnectionId, UserId, VoteId};
+use super::ids::{ConnectionId, GuildId, UserId, VoteId, VoterId, bounded_text};
 use super::time::Timestamp;
+
+mod wire;
 
 /// The event types the bot knows, by their wire names (listed here only).
 pub mod names {
@@ -86,8 +88,10 @@ fn data_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json:
     serde_json::from_slice::<Data<T>>(body).map(|envelope| envelope.data)
 }
 
-/// The project a connection or vote belongs to.
+/// The project a connection or vote belongs to. The platform id of a Discord project is a
+/// snowflake (a body with anything else there is not read); other platforms' ids are text.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "wire::Project")]
 pub struct Project {
     pub id: String,
     #[serde(rename = "type")]
@@ -106,17 +110,36 @@ impl Project {
     pub fn is_discord_bot(&self) -> bool {
         self.kind == "bot" && self.platform == "discord"
     }
+
+    /// The guild a Discord server project is.
+    pub fn guild_id(&self) -> Option<GuildId> {
+        self.is_discord_server()
+            .then(|| GuildId::parse(&self.platform_id).ok())
+            .flatten()
+    }
 }
 
-/// A Top.gg user (`id` is Top.gg's); `platform_id` is their Discord user id.
+/// A voter, or whoever sent a test: `id` is Top.gg's, `platform_id` their id on the project's
+/// platform (see [`Vote::discord_voter`]).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct User {
+    #[serde(deserialize_with = "bounded_text")]
     pub id: String,
-    pub platform_id: UserId,
-    #[serde(default)]
+    pub platform_id: VoterId,
+    #[serde(default, deserialize_with = "wire::text_or_null")]
     pub name: String,
     #[serde(default)]
     pub avatar_url: Option<String>,
+}
+
+/// The Discord user who clicked Connect: `platform_id` must be a Discord user id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Connector {
+    #[serde(deserialize_with = "bounded_text")]
+    pub id: String,
+    pub platform_id: UserId,
+    #[serde(default, deserialize_with = "wire::text_or_null")]
+    pub name: String,
 }
 
 /// `integration.create`: a project owner clicked Connect.
@@ -125,7 +148,7 @@ pub struct IntegrationCreate {
     pub connection_id: ConnectionId,
     pub webhook_secret: String,
     pub project: Project,
-    pub user: User,
+    pub user: Connector,
 }
 
 /// Never prints the webhook secret.
@@ -146,18 +169,18 @@ pub struct IntegrationDelete {
     pub connection_id: ConnectionId,
 }
 
-/// `vote.create`.
+/// `vote.create`, read leniently (see [`wire::Vote`]): `weight` defaults to 1, `expires_at`
+/// to 12 h after `created_at`, `query` may be an object or a query string.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(from = "wire::Vote")]
 pub struct Vote {
     pub id: VoteId,
-    #[serde(default = "one")]
     pub weight: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub project: Project,
     pub user: User,
     /// The vote page's query parameters (`?ref=...`); absent on older deliveries.
-    #[serde(default)]
     pub query: Option<crate::domain::template::Query>,
 }
 
@@ -171,10 +194,14 @@ impl Vote {
     pub fn expiry(&self) -> Timestamp {
         self.expires_at.into()
     }
-}
 
-fn one() -> i64 {
-    1
+    /// The voter as a Discord user: only for a Discord project, and only when their platform
+    /// id is a snowflake. Anyone else is counted but never mentioned, DMed or given a role.
+    pub fn discord_voter(&self) -> Option<UserId> {
+        (self.project.platform == "discord")
+            .then(|| UserId::parse(self.user.platform_id.as_str()).ok())
+            .flatten()
+    }
 }
 
 /// `webhook.test`.
@@ -193,7 +220,7 @@ mod tests {
  "created_at":"2026-02-09T00:47:14.2510149+00:00","expires_at":"2026-02-09T12:47:14.2510149+00:00",
  "project":{"id":"803190510032756736","type":"bot","platform":"discord","platform_id":"160105994217586689"},
  "query":{"ref":"discord"},
- "user":{"id":"topgg-user-id","platform_id":"discord-user-id","name":"username","avatar_url":"https://x"}}}"#;
+ "user":{"id":"topgg-user-id","platform_id":"160105994217586690","name":"username","avatar_url":"https://x"}}}"#;
 
     #[test]
     fn the_spec_vote_parses_with_seven_fractional_digits() {
@@ -201,7 +228,7 @@ mod tests {
             panic!("not a vote");
         };
         assert_eq!(vote.id.as_str(), "808499215864008704");
-        assert_eq!(vote.user.platform_id.as_str(), "discord-user-id");
+        assert_eq!(vote.discord_voter(), Some(UserId::from(160105994217586690)));
         assert_eq!(vote.expiry().since(vote.cast_at()), 12 * HOUR);
         assert_eq!(vote.query.unwrap()["ref"], "discord");
     }
@@ -255,7 +282,7 @@ mod tests {
         assert_eq!(
             event,
             Event::IntegrationDelete(IntegrationDelete {
-                connection_id: "7".into()
+                connection_id: ConnectionId::from(7)
             })
         );
     }
@@ -282,5 +309,71 @@ mod tests {
     fn a_body_that_is_not_json_is_invalid() {
         assert!(Event::parse(b"not json").is_err());
         assert!(Event::parse(br#"{"data":{}}"#).is_err());
+    }
+
+    fn vote(body: &str) -> Vote {
+        match Event::parse(body.as_bytes()) {
+            Ok(Event::VoteCreate(vote)) => vote,
+            other => panic!("not a vote: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_query_string_is_read_as_its_percent_decoded_parameters() {
+        for query in [r#""ref=a%20b&n=3""#, r#""?ref=a%20b&n=3""#, r#""ref=a+b&n=3&ref=x""#] {
+            let body = VOTE.replace(r#"{"ref":"discord"}"#, query);
+            let read = vote(&body).query.expect("a query");
+            assert_eq!((read["ref"].as_str(), read["n"].as_str()), (Some("a b"), Some("3")));
+        }
+    }
+
+    #[test]
+    fn a_missing_expires_at_is_twelve_hours_after_created_at() {
+        let body = VOTE.replace(r#""expires_at":"2026-02-09T12:47:14.2510149+00:00","#, "");
+        let read = vote(&body);
+        assert_eq!(read.expiry().since(read.cast_at()), 12 * HOUR);
+    }
+
+    #[test]
+    fn weight_name_avatar_and_query_may_be_missing_and_unknown_fields_are_ignored() {
+        let body = r#"{"type":"vote.create","extra":1,"data":{"id":"9","created_at":"2026-02-09T00:47:14Z",
+            "project":{"id":"1","type":"bot","platform":"discord","platform_id":"2","new":true},
+            "user":{"id":"u","platform_id":"3","name":null},"later":{"x":[1]}}}"#;
+        let read = vote(body);
+        assert_eq!((read.weight, read.user.name.as_str()), (1, ""));
+        assert_eq!((read.user.avatar_url, read.query), (None, None));
+    }
+
+    #[test]
+    fn a_voter_whose_platform_id_is_not_a_snowflake_is_read_but_not_a_discord_voter() {
+        let crafted = VOTE.replace("160105994217586690", "../../guilds/1/members/2/roles/3?x=");
+        let read = vote(&crafted);
+        assert_eq!(read.user.platform_id.as_str(), "../../guilds/1/members/2/roles/3?x=");
+        assert_eq!(read.discord_voter(), None);
+    }
+
+    #[test]
+    fn a_roblox_voter_is_never_a_discord_voter_even_when_numeric() {
+        let body = VOTE.replace(r#""platform":"discord""#, r#""platform":"roblox""#);
+        assert_eq!(vote(&body).discord_voter(), None);
+    }
+
+    #[test]
+    fn a_discord_project_whose_platform_id_is_not_a_snowflake_is_invalid() {
+        let body = VOTE.replace(r#""platform_id":"160105994217586689""#, r#""platform_id":"../1""#);
+        assert!(Event::parse(body.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn a_connector_must_be_a_discord_user_and_a_connection_id_of_topggs_shape() {
+        let create = |connection: &str, owner: &str| {
+            let body = format!(r#"{{"type":"integration.create","data":{{"connection_id":"{connection}",
+                "webhook_secret":"whs_x","project":{{"id":"1","type":"bot","platform":"discord","platform_id":"2"}},
+                "user":{{"id":"u","platform_id":"{owner}"}}}}}}"#);
+            Event::parse(body.as_bytes())
+        };
+        assert!(create("112402021105124", "3").is_ok());
+        assert!(create("112402021105124", "discord-user-id").is_err());
+        assert!(create("../x", "3").is_err());
     }
 }

@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn the_nonce_fits_discord_and_changes_with_the_expiry() {
-        let (c, u) = (ConnectionId::new("c"), UserId::new("1"));
+        let (c, u) = (ConnectionId::parse("c").unwrap(), UserId::from(1));
         let a = reminder_work(&c, &u, Timestamp::from_millis(10));
         let b = reminder_work(&c, &u, Timestamp::from_millis(11));
         let nonce = |w: &Work| match w {

@@ -18,7 +18,8 @@ pub const DEFAULT_TEMPLATE: &str =
 /// The values a template can refer to.
 #[derive(Debug, Clone)]
 pub struct TemplateValues<'a> {
-    pub user_id: &'a UserId,
+    /// The voter as a Discord user; `None` for a voter who is not one (named, never mentioned).
+    pub user_id: Option<&'a UserId>,
     pub user_name: &'a str,
     pub project_name: Option<&'a str>,
     pub project_id: &'a str,
@@ -39,9 +40,12 @@ impl TemplateValues<'_> {
             return Some(self.query_value(key));
         }
         Some(match name {
-            "user" => format!("<@{}>", self.user_id),
+            "user" => match self.user_id {
+                Some(id) => format!("<@{id}>"),
+                None => self.plain_name(),
+            },
             "user.name" => self.user_name.to_string(),
-            "user.id" => self.user_id.to_string(),
+            "user.id" => self.user_id.map(ToString::to_string).unwrap_or_default(),
             "project" => self.project_name.unwrap_or(self.project_id).to_string(),
             "project.id" => self.project_id.to_string(),
             "votes" => self.votes.to_string(),
@@ -51,6 +55,14 @@ impl TemplateValues<'_> {
             "vote_url" => self.vote_url.to_string(),
             _ => return None,
         })
+    }
+
+    /// `{user}` of a voter who is not a Discord user: their name, else "Someone".
+    fn plain_name(&self) -> String {
+        match self.user_name {
+            "" => "Someone".to_string(),
+            name => name.to_string(),
+        }
     }
 
     /// `{query.KEY}`: the parameter's text, empty when absent.
@@ -115,11 +127,11 @@ mod tests {
 
     use super::*;
 
-    static VOTER: LazyLock<UserId> = LazyLock::new(|| UserId::new("42"));
+    static VOTER: LazyLock<UserId> = LazyLock::new(|| UserId::from(42));
 
     fn values() -> TemplateValues<'static> {
         TemplateValues {
-            user_id: &VOTER,
+            user_id: Some(&VOTER),
             user_name: "Ann",
             project_name: None,
             project_id: "7",
@@ -142,6 +154,17 @@ mod tests {
             out,
             "<@42> Ann 42 7 7 3 2 1 <t:1770000000:R> https://top.gg/bot/9/vote"
         );
+    }
+
+    #[test]
+    fn a_voter_who_is_not_a_discord_user_is_named_not_mentioned() {
+        let v = TemplateValues {
+            user_id: None,
+            ..values()
+        };
+        assert_eq!(render("{user}|{user.id}|{user.name}", &v), "Ann||Ann");
+        let nameless = TemplateValues { user_name: "", ..v };
+        assert_eq!(render("{user} voted", &nameless), "Someone voted");
     }
 
     #[test]

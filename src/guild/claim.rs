@@ -91,16 +91,22 @@ fn claimed_reply(chosen: &OwnedConnection, name: Option<&str>) -> String {
 }
 
 async fn why_not_claimable(db: &Db, caller: &Caller, wanted: &str) -> anyhow::Result<String> {
-    let Some(connection) = db.connection(&ConnectionId::new(wanted)).await? else {
+    let found = match ConnectionId::parse(wanted) {
+        Ok(id) => db.connection(&id).await?,
+        Err(_) => None,
+    };
+    let Some(connection) = found else {
         return Ok(format!(
             "There is no Top.gg connection `{}`.",
             sanitize(wanted)
         ));
     };
-    if connection.owner_discord_id != caller.user_id {
+    if connection.owner_discord_id.as_ref() != Some(&caller.user_id) {
         return Ok(format!(
-            "Only the person who clicked Connect on Top.gg (<@{}>) can link this project.",
-            connection.owner_discord_id
+            "Only the person who clicked Connect on Top.gg ({}) can link this project.",
+            connection
+                .owner_discord_id
+                .map_or(connection.owner_name, |id| format!("<@{id}>"))
         ));
     }
     let linked_here = db

@@ -52,10 +52,13 @@ async fn link_status(
         link.label(),
         link.connection_id
     );
+    let owner = link
+        .owner_discord_id
+        .as_ref()
+        .map_or_else(|| link.owner_name.clone(), |id| format!("<@{id}>"));
     let _ = writeln!(
         out,
-        "Connected by <@{}> <t:{}:R>",
-        link.owner_discord_id,
+        "Connected by {owner} <t:{}:R>",
         link.connected_at.as_secs()
     );
     let last_vote = health
@@ -189,7 +192,10 @@ fn voter_label(row: &crate::storage::LeaderboardRow) -> String {
         .take(32)
         .collect();
     match name.trim() {
-        "" => format!("<@{}>", row.voter_id),
+        "" => match UserId::parse(row.voter_id.as_str()) {
+            Ok(id) => format!("<@{id}>"),
+            Err(_) => "(unnamed voter)".into(),
+        },
         name => format!("**{name}**"),
     }
 }

@@ -6,7 +6,7 @@ use sqlx::FromRow;
 use super::Db;
 use super::sql::Sql;
 use crate::domain::events::IntegrationCreate;
-use crate::domain::ids::{ConnectionId, UserId};
+use crate::domain::ids::{ConnectionId, Lenient, User, UserId};
 use crate::domain::time::Timestamp;
 
 /// A stored connection. The secret is wrapped so it cannot be printed.
@@ -19,7 +19,9 @@ pub struct Connection {
     pub project_type: String,
     pub project_platform_id: String,
     pub project_name: Option<String>,
-    pub owner_discord_id: UserId,
+    /// Who clicked Connect; `None` when an older version stored an id that is not Discord's.
+    #[sqlx(try_from = "Lenient<User>")]
+    pub owner_discord_id: Option<UserId>,
     pub owner_name: String,
     pub created_at: Timestamp,
 }
@@ -72,9 +74,9 @@ impl Db {
             .bind(&c.user.name)
             .bind(now);
         tx.execute(upsert).await?;
-        if c.project.is_discord_server() {
+        if let Some(guild) = c.project.guild_id() {
             let link = Sql::new(SELF_LINK)
-                .bind(&c.project.platform_id)
+                .bind(&guild)
                 .bind(&c.connection_id)
                 .bind(&c.user.platform_id)
                 .bind(now);

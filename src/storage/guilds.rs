@@ -5,14 +5,14 @@ use sqlx::FromRow;
 use super::Db;
 use super::links::reward_role;
 use super::sql::Sql;
-use crate::domain::ids::{ChannelId, ConnectionId, GuildId, RoleId, UserId};
+use crate::domain::ids::{ChannelId, ConnectionId, GuildId, Lenient, RoleId, User, UserId, VoterId};
 use crate::domain::message::Style;
 use crate::domain::rewards::RewardRole;
 use crate::domain::template::{project_label, vote_url};
 use crate::domain::time::Timestamp;
 
 /// A (guild, connection) link with its connection's facts and the link's settings.
-#[derive(Debug, Clone, Default, FromRow)]
+#[derive(Debug, Clone, FromRow)]
 pub struct GuildLink {
     pub connection_id: ConnectionId,
     pub project_id: String,
@@ -26,10 +26,13 @@ pub struct GuildLink {
     pub style: Option<String>,
     /// Why announcements are paused (channel deleted or access lost).
     pub paused_reason: Option<String>,
-    pub owner_discord_id: UserId,
+    /// `None` when an older version stored an id that is not Discord's (also `linked_by`).
+    #[sqlx(try_from = "Lenient<User>")]
+    pub owner_discord_id: Option<UserId>,
     pub owner_name: String,
     pub connected_at: Timestamp,
-    pub linked_by: UserId,
+    #[sqlx(try_from = "Lenient<User>")]
+    pub linked_by: Option<UserId>,
     pub linked_at: Timestamp,
     pub channel_id: Option<ChannelId>,
     pub template: Option<String>,
@@ -101,7 +104,7 @@ pub struct VoterFigures {
 /// A leaderboard line.
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct LeaderboardRow {
-    pub voter_id: UserId,
+    pub voter_id: VoterId,
     pub voter_name: String,
     pub votes: i64,
 }

@@ -190,8 +190,8 @@ impl Db {
     ) -> anyhow::Result<bool> {
         self.update_link(LinkColumn::PausedReason, guild, connection, None)
             .await?;
-        let channel = channel.map(ChannelId::as_str);
-        self.update_link(LinkColumn::ChannelId, guild, connection, channel)
+        let channel = channel.map(ChannelId::to_string);
+        self.update_link(LinkColumn::ChannelId, guild, connection, channel.as_deref())
             .await
     }
 

@@ -18,6 +18,7 @@ use super::connections::SecretText;
 use super::pool::{BeginWrite, connect_sqlite};
 use super::vote_plan::VoteWrite;
 use crate::domain::events::Vote;
+use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::time::Timestamp;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spooled_votes (
@@ -169,13 +170,15 @@ fn connection_from(v: &Value) -> anyhow::Result<Connection> {
             .with_context(|| format!("spooled connection without {key}"))
     };
     Ok(Connection {
-        connection_id: text("connection_id")?.into(),
+        connection_id: ConnectionId::parse(&text("connection_id")?)?,
         webhook_secret: SecretText(SecretString::new(String::new())),
         project_id: text("project_id")?,
         project_type: text("project_type")?,
         project_platform_id: text("project_platform_id")?,
         project_name: v["project_name"].as_str().map(String::from),
-        owner_discord_id: text("owner_discord_id")?.into(),
+        owner_discord_id: v["owner_discord_id"]
+            .as_str()
+            .and_then(|id| UserId::parse(id).ok()),
         owner_name: text("owner_name")?,
         created_at: Timestamp::from_millis(v["created_at"].as_i64().unwrap_or_default()),
     })
@@ -193,13 +196,13 @@ mod tests {
             panic!("not a vote")
         };
         let connection = Connection {
-            connection_id: "c".into(),
+            connection_id: ConnectionId::parse("c").unwrap(),
             webhook_secret: SecretText(SecretString::new("s".into())),
             project_id: "p".into(),
             project_type: "server".into(),
             project_platform_id: "1".into(),
             project_name: Some("P".into()),
-            owner_discord_id: "9".into(),
+            owner_discord_id: Some(UserId::from(9)),
             owner_name: "o".into(),
             created_at: Timestamp::from_millis(5),
         };
@@ -213,7 +216,7 @@ mod tests {
         let spool = Spool::open(path.to_str().unwrap()).await.unwrap();
         let (connection, vote) = sample();
         let mut second = vote.clone();
-        second.id = "v2".into();
+        second.id = crate::domain::ids::VoteId::parse("v2").unwrap();
         let write = |vote, now| VoteWrite {
             connection: &connection,
             vote,
