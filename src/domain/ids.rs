@@ -75,6 +75,14 @@ impl<K: IdKind> Snowflake<K> {
     }
 }
 
+impl<K: IdKind> std::str::FromStr for Snowflake<K> {
+    type Err = IdError;
+
+    fn from_str(text: &str) -> Result<Self, IdError> {
+        Self::parse(text)
+    }
+}
+
 impl<K> Snowflake<K> {
     /// The id's value.
     pub fn get(&self) -> u64 {

@@ -79,6 +79,14 @@ impl<K: TextKind> Id<K> {
     }
 }
 
+impl<K: TextKind> std::str::FromStr for Id<K> {
+    type Err = IdError;
+
+    fn from_str(text: &str) -> Result<Self, IdError> {
+        Self::parse(text)
+    }
+}
+
 impl<K> Id<K> {
     fn unchecked(text: String) -> Self {
         Id {
