@@ -96,7 +96,13 @@ async fn send_test_signs_a_sample_vote_that_a_deployment_accepts() {
     let output = run(&["send-test", "--url", &url, "--secret", "whs_cli"], &[]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("-> 204"));
-    assert_eq!(app.db.vote_count(&"conn-cli".parse().unwrap()).await.unwrap(), 1);
+    assert_eq!(
+        app.db
+            .vote_count(&"conn-cli".parse().unwrap())
+            .await
+            .unwrap(),
+        1
+    );
 
     let output = run(&["send-test", "--url", &url, "--secret", "whs_wrong"], &[]).await;
     assert_eq!(

@@ -45,14 +45,21 @@ async fn concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals
     // On Postgres a batch slower than its attempt limit (a loaded machine) is committed to the
     // spool and moved in the background: count once every acknowledged vote got there.
     let stored = eventually(Duration::from_secs(15), || async {
-        let n = app.db.vote_count(&CONNECTION.parse().unwrap()).await.unwrap();
+        let n = app
+            .db
+            .vote_count(&CONNECTION.parse().unwrap())
+            .await
+            .unwrap();
         (n >= 100).then_some(n)
     });
     assert_eq!(stored.await, Some(100));
     for voter in 0..10 {
         let figures = app
             .db
-            .voter_figures(&CONNECTION.parse().unwrap(), &(format!("70{voter}")).parse().unwrap())
+            .voter_figures(
+                &CONNECTION.parse().unwrap(),
+                &(format!("70{voter}")).parse().unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(figures.unwrap().total_votes, 10, "voter 70{voter}");
@@ -115,7 +122,13 @@ async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(
             );
         }
     }
-    assert_eq!(app.db.vote_count(&CONNECTION.parse().unwrap()).await.unwrap(), 19);
+    assert_eq!(
+        app.db
+            .vote_count(&CONNECTION.parse().unwrap())
+            .await
+            .unwrap(),
+        19
+    );
 }
 
 /// Another instance stores the reconnected connection (here: straight into the database), so

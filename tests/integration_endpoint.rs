@@ -31,7 +31,10 @@ async fn handshake_stores_the_connection_and_answers_the_webhook_url(app: &TestA
         .await
         .unwrap()
         .expect("stored");
-    assert_eq!(stored.owner_discord_id.map(|id| id.to_string()).as_deref(), Some(OWNER_ID));
+    assert_eq!(
+        stored.owner_discord_id.map(|id| id.to_string()).as_deref(),
+        Some(OWNER_ID)
+    );
     assert_eq!(stored.project_type, "bot");
     assert!(
         app.db
@@ -59,7 +62,14 @@ async fn a_repeated_create_updates_the_secret(app: &TestApp) {
 async fn delete_removes_the_connection_and_later_webhooks_get_404(app: &TestApp) {
     let guild = "700000000000000001";
     app.connect("conn-1", SECRET, &server_project(guild)).await;
-    assert_eq!(app.db.links_of(&"conn-1".parse().unwrap()).await.unwrap().len(), 1);
+    assert_eq!(
+        app.db
+            .links_of(&"conn-1".parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let delete = json!({"type": "integration.delete", "data": {"connection_id": "conn-1"}});
     let (status, _) = app
         .post_signed("/topgg/integration", INTEGRATION_SECRET, &delete)
@@ -110,7 +120,10 @@ async fn a_vote_delivered_three_times_concurrently_is_stored_once(app: &TestApp)
         app.webhook("conn-1", SECRET, &body)
     );
     assert_eq!([a.0, b.0, c.0], [204, 204, 204]);
-    assert_eq!(app.db.vote_count(&"conn-1".parse().unwrap()).await.unwrap(), 1);
+    assert_eq!(
+        app.db.vote_count(&"conn-1".parse().unwrap()).await.unwrap(),
+        1
+    );
     let announcements = app
         .db
         .all_jobs()
@@ -185,7 +198,10 @@ async fn every_rejected_webhook_stores_nothing(app: &TestApp) {
             serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: not JSON: {text}"));
         assert!(error["error"].is_string(), "{what}: {text}");
     }
-    assert_eq!(app.db.vote_count(&"conn-1".parse().unwrap()).await.unwrap(), 0);
+    assert_eq!(
+        app.db.vote_count(&"conn-1".parse().unwrap()).await.unwrap(),
+        0
+    );
     assert!(app.db.all_jobs().await.unwrap().is_empty());
 }
 
@@ -280,7 +296,10 @@ async fn webhook_test_and_unknown_events_are_acknowledged(app: &TestApp) {
         .map(|j| j.kind())
         .collect();
     assert_eq!(kinds, ["test_notice"]);
-    assert_eq!(app.db.vote_count(&"conn-1".parse().unwrap()).await.unwrap(), 0);
+    assert_eq!(
+        app.db.vote_count(&"conn-1".parse().unwrap()).await.unwrap(),
+        0
+    );
 }
 
 #[tokio::test]

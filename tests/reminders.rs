@@ -307,7 +307,10 @@ async fn remind_off_cancels_the_reminder_and_deletes_the_opt_in() {
     assert!(
         !bot.app
             .db
-            .reminder_is_on(&CONNECTION.parse().unwrap(), &(PLAIN_USER_ID.to_string()).parse().unwrap())
+            .reminder_is_on(
+                &CONNECTION.parse().unwrap(),
+                &(PLAIN_USER_ID.to_string()).parse().unwrap()
+            )
             .await
             .unwrap()
     );
@@ -436,7 +439,11 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
     for voter in &voters {
         assert_eq!(
             app.db
-                .remind_on(&CONNECTION.parse().unwrap(), &(voter.to_string()).parse().unwrap(), now)
+                .remind_on(
+                    &CONNECTION.parse().unwrap(),
+                    &(voter.to_string()).parse().unwrap(),
+                    now
+                )
                 .await
                 .unwrap(),
             None
@@ -477,7 +484,11 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
     let now = clock.now();
     for voter in &voters {
         app.db
-            .remind_on(&CONNECTION.parse().unwrap(), &(voter.to_string()).parse().unwrap(), now)
+            .remind_on(
+                &CONNECTION.parse().unwrap(),
+                &(voter.to_string()).parse().unwrap(),
+                now,
+            )
             .await
             .unwrap();
     }
@@ -521,7 +532,12 @@ mod queue {
         let now = app.clock.now();
         for guild in ["700000000000000001", "700000000000000002"] {
             app.db
-                .link(&guild.parse().unwrap(), &CONNECTION.parse().unwrap(), &"1".parse().unwrap(), now)
+                .link(
+                    &guild.parse().unwrap(),
+                    &CONNECTION.parse().unwrap(),
+                    &"1".parse().unwrap(),
+                    now,
+                )
                 .await
                 .unwrap();
         }

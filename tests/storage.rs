@@ -72,7 +72,11 @@ impl Scratch {
             .add_reward_role(&GUILD.parse().unwrap(), &id.parse().unwrap(), &role)
             .await
             .unwrap();
-        self.db.connection(&id.parse().unwrap()).await.unwrap().unwrap()
+        self.db
+            .connection(&id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
     }
 }
 
@@ -203,9 +207,13 @@ async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
         matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }),
         "{outcome:?}"
     );
-    s.db.guild_present(&GUILD.parse().unwrap(), "Back", Timestamp::from_millis(4000))
-        .await
-        .unwrap();
+    s.db.guild_present(
+        &GUILD.parse().unwrap(),
+        "Back",
+        Timestamp::from_millis(4000),
+    )
+    .await
+    .unwrap();
     let outcome =
         s.db.record_vote(&conn, &vote("v3", "42"), Timestamp::from_millis(5000))
             .await
@@ -219,9 +227,13 @@ async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
 async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_resumes(s: &Scratch) {
     let conn = s.connection("c1").await;
     let channel = "710000000000000001";
-    s.db.pause_channel(&GUILD.parse().unwrap(), &channel.parse().unwrap(), Some("deleted"))
-        .await
-        .unwrap();
+    s.db.pause_channel(
+        &GUILD.parse().unwrap(),
+        &channel.parse().unwrap(),
+        Some("deleted"),
+    )
+    .await
+    .unwrap();
     assert!(
         s.db.is_channel_paused(&GUILD.parse().unwrap(), &channel.parse().unwrap())
             .await
@@ -243,9 +255,13 @@ async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_re
             .await
             .unwrap();
     assert_eq!(roles[0].disabled_reason.as_deref(), Some("deleted"));
-    s.db.set_channel(&GUILD.parse().unwrap(), &"c1".parse().unwrap(), Some(&channel.parse().unwrap()))
-        .await
-        .unwrap();
+    s.db.set_channel(
+        &GUILD.parse().unwrap(),
+        &"c1".parse().unwrap(),
+        Some(&channel.parse().unwrap()),
+    )
+    .await
+    .unwrap();
     assert!(
         !s.db
             .is_channel_paused(&GUILD.parse().unwrap(), &channel.parse().unwrap())
@@ -261,16 +277,25 @@ async fn a_server_project_is_named_after_its_guild_unless_display_overrides_it(s
         name(s.db.links_in_guild(&GUILD.parse().unwrap()).await.unwrap()),
         None
     );
-    s.db.guild_present(&GUILD.parse().unwrap(), "My Server", Timestamp::from_millis(1))
-        .await
-        .unwrap();
+    s.db.guild_present(
+        &GUILD.parse().unwrap(),
+        "My Server",
+        Timestamp::from_millis(1),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         name(s.db.links_in_guild(&GUILD.parse().unwrap()).await.unwrap()).as_deref(),
         Some("My Server")
     );
-    s.db.set_display(&GUILD.parse().unwrap(), &"c1".parse().unwrap(), Some("Shown"), None)
-        .await
-        .unwrap();
+    s.db.set_display(
+        &GUILD.parse().unwrap(),
+        &"c1".parse().unwrap(),
+        Some("Shown"),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         name(s.db.links_in_guild(&GUILD.parse().unwrap()).await.unwrap()).as_deref(),
         Some("Shown")
@@ -347,7 +372,11 @@ async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals
     s.db.record_vote(&conn, &vote("v1", "42"), Timestamp::from_millis(1000))
         .await
         .unwrap();
-    assert!(s.db.delete_connection(&"c1".parse().unwrap()).await.unwrap());
+    assert!(
+        s.db.delete_connection(&"c1".parse().unwrap())
+            .await
+            .unwrap()
+    );
     let kinds: Vec<&str> =
         s.db.all_jobs()
             .await
@@ -357,7 +386,12 @@ async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals
             .collect();
     assert_eq!(kinds, ["remove_role"]);
     assert_eq!(s.db.vote_count(&"c1".parse().unwrap()).await.unwrap(), 0);
-    assert!(s.db.links_of(&"c1".parse().unwrap()).await.unwrap().is_empty());
+    assert!(
+        s.db.links_of(&"c1".parse().unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         !s.db
             .release_role_grant(
@@ -485,7 +519,10 @@ async fn pooled_sqlite_connections_left_inside_a_transaction_are_never_reused() 
     let fresh = Db::connect(&url).await.unwrap();
     for i in 0..8 {
         assert_eq!(
-            fresh.vote_count(&(format!("c{i}")).parse().unwrap()).await.unwrap(),
+            fresh
+                .vote_count(&(format!("c{i}")).parse().unwrap())
+                .await
+                .unwrap(),
             1,
             "committed"
         );

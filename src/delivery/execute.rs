@@ -40,11 +40,7 @@ pub async fn perform(
 }
 
 /// The channel of an announcement queued before its link was paused.
-async fn paused_channel<'a>(
-    db: &Db,
-    guild_id: &GuildId,
-    work: &'a Work,
-) -> Option<&'a ChannelId> {
+async fn paused_channel<'a>(db: &Db, guild_id: &GuildId, work: &'a Work) -> Option<&'a ChannelId> {
     let Work::Announce { channel_id, .. } = work else {
         return None;
     };
@@ -91,14 +87,8 @@ async fn attempt(
         Work::TestNotice {
             channel_id,
             content,
-        } => {
-            discord
-                .create_message(channel_id, content, &[], None)
-                .await
-        }
-        Work::GrantRole { user_id, role_id } => {
-            discord.add_role(guild_id, user_id, role_id).await
-        }
+        } => discord.create_message(channel_id, content, &[], None).await,
+        Work::GrantRole { user_id, role_id } => discord.add_role(guild_id, user_id, role_id).await,
         Work::Remind {
             user_id,
             connection_id,

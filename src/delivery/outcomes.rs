@@ -147,7 +147,9 @@ mod tests {
     #[test]
     fn a_deleted_role_is_disabled() {
         let c = consequence(&grant(), &refused(codes::UNKNOWN_ROLE));
-        assert!(matches!(c, Consequence::DisableRole { role_id, .. } if role_id == RoleId::from(2)));
+        assert!(
+            matches!(c, Consequence::DisableRole { role_id, .. } if role_id == RoleId::from(2))
+        );
     }
 
     #[test]

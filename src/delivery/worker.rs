@@ -186,7 +186,14 @@ impl Worker {
             return;
         }
         let started = self.clock.now();
-        let result = perform(&self.db, &self.discord, job.guild_id.as_ref(), work, started).await;
+        let result = perform(
+            &self.db,
+            &self.discord,
+            job.guild_id.as_ref(),
+            work,
+            started,
+        )
+        .await;
         self.note_rate_limits(bucket, &result);
         let outcome = result.map(|_| ());
         let step = self.next_step(job, &outcome);

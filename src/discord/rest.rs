@@ -171,7 +171,9 @@ impl DiscordRest {
             .json(&json!({ "recipient_id": user_id }));
         let (_, answer) = self.execute(request, Purpose::Call).await?;
         let channel: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
-        let Some(channel_id) = channel["id"].as_str().and_then(|id| ChannelId::parse(id).ok())
+        let Some(channel_id) = channel["id"]
+            .as_str()
+            .and_then(|id| ChannelId::parse(id).ok())
         else {
             return Err(DiscordError::Transient(
                 "Discord sent no DM channel id".into(),

@@ -62,7 +62,8 @@ snowflake_kinds! {
 
 /// Whether `text` is a snowflake: 1-20 ASCII digits whose value fits in a u64.
 pub fn parse_snowflake(text: &str) -> Option<u64> {
-    let digits_only = !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit());
+    let digits_only =
+        !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit());
     digits_only.then(|| text.parse().ok()).flatten()
 }
 

@@ -231,9 +231,8 @@ mod tests {
                 .clipped();
         assert_eq!(text.content.chars().count(), limits::CONTENT);
         assert!(text.content.ends_with('…'));
-        let embed =
-            OutgoingMessage::announcement(Style::Embed, long, ann(&UserId::from(42)), None)
-                .clipped();
+        let embed = OutgoingMessage::announcement(Style::Embed, long, ann(&UserId::from(42)), None)
+            .clipped();
         let description = embed.embed.unwrap().description;
         assert_eq!(description.chars().count(), limits::EMBED_DESCRIPTION);
     }

@@ -117,7 +117,10 @@ mod tests {
             known: true,
             manage_roles: true,
             bot_top_position: 5,
-            channels: HashMap::from([channel(VOTES, "votes", true), channel(LOCKED, "locked", false)]),
+            channels: HashMap::from([
+                channel(VOTES, "votes", true),
+                channel(LOCKED, "locked", false),
+            ]),
             roles: HashMap::from([
                 role(LOW, "low", 2, false),
                 role(HIGH, "high", 7, false),
@@ -129,7 +132,11 @@ mod tests {
 
     #[test]
     fn all_good_finds_nothing() {
-        let found = findings(&facts(), Some(&ChannelId::from(VOTES)), &[RoleId::from(LOW)]);
+        let found = findings(
+            &facts(),
+            Some(&ChannelId::from(VOTES)),
+            &[RoleId::from(LOW)],
+        );
         assert!(found.is_empty());
     }
 

@@ -5,7 +5,9 @@ use sqlx::FromRow;
 use super::Db;
 use super::links::reward_role;
 use super::sql::Sql;
-use crate::domain::ids::{ChannelId, ConnectionId, GuildId, Lenient, RoleId, User, UserId, VoterId};
+use crate::domain::ids::{
+    ChannelId, ConnectionId, GuildId, Lenient, RoleId, User, UserId, VoterId,
+};
 use crate::domain::message::Style;
 use crate::domain::rewards::RewardRole;
 use crate::domain::template::{project_label, vote_url};

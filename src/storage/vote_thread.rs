@@ -183,7 +183,11 @@ mod tests {
         db.upsert_connection(&create, Timestamp::from_millis(0))
             .await
             .unwrap();
-        let connection = db.connection(&ConnectionId::parse("c1").unwrap()).await.unwrap().unwrap();
+        let connection = db
+            .connection(&ConnectionId::parse("c1").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         let write = |vote| VoteWrite {
             connection: &connection,
             vote,
@@ -207,7 +211,12 @@ mod tests {
         let outcome = votes.record(&[write(&second)]).unwrap();
 
         assert!(matches!(outcome[..], [VoteOutcome::Stored { .. }]));
-        assert_eq!(db.vote_count(&ConnectionId::parse("c1").unwrap()).await.unwrap(), 2);
+        assert_eq!(
+            db.vote_count(&ConnectionId::parse("c1").unwrap())
+                .await
+                .unwrap(),
+            2
+        );
         db.close().await;
     }
 }

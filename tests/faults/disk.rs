@@ -173,7 +173,10 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
         let lost: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
         assert!(lost.is_empty(), "204 but not stored: {lost:?}");
         assert_eq!(
-            app.db.vote_count(&CONNECTION.parse().unwrap()).await.unwrap(),
+            app.db
+                .vote_count(&CONNECTION.parse().unwrap())
+                .await
+                .unwrap(),
             acked.len() as i64
         );
         // Jobs whose outcome could not be written on the full disk are retaken once their
@@ -229,7 +232,13 @@ async fn a_write_lock_held_elsewhere_answers_503_within_4_s_then_votes_are_store
         for i in 1..4 {
             assert_eq!(app.webhook(CONNECTION, SECRET, &vote(i)).await.0, 204);
         }
-        assert_eq!(app.db.vote_count(&CONNECTION.parse().unwrap()).await.unwrap(), 4);
+        assert_eq!(
+            app.db
+                .vote_count(&CONNECTION.parse().unwrap())
+                .await
+                .unwrap(),
+            4
+        );
         app.stop().await;
     })
     .await;

@@ -252,7 +252,10 @@ async fn fifty_hostile_requests_get_4xx_and_the_process_stays_healthy() {
         assert_eq!(health.status(), 200);
         assert_eq!(app.webhook(CONNECTION, SECRET, &vote(9)).await.0, 204);
         assert_eq!(
-            app.db.vote_count(&CONNECTION.parse().unwrap()).await.unwrap(),
+            app.db
+                .vote_count(&CONNECTION.parse().unwrap())
+                .await
+                .unwrap(),
             1,
             "only the good vote is stored"
         );

@@ -9,8 +9,8 @@ use topgg_bot::domain::ids::{ConnectionId, GuildId, UserId};
 use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
 use topgg_bot::domain::time::Timestamp;
 use topgg_bot::samples::sample_vote;
-use topgg_testkit::standin::*;
 use topgg_testkit::app::SETTLE_LIMIT;
+use topgg_testkit::standin::*;
 use topgg_testkit::{Backend, OWNER_ID, TestApp, aim_rest_at, bounded, jobs_done};
 
 use crate::{CONNECTION, SECRET};
@@ -36,13 +36,21 @@ async fn linked_app(project: &Value) -> (DiscordStandIn, TestApp) {
         .await
         .unwrap();
     let channel = topgg_bot::domain::ids::ChannelId::from(POST_CHANNEL_ID);
-    assert!(app.db.set_channel(&guild, &connection, Some(&channel)).await.unwrap());
+    assert!(
+        app.db
+            .set_channel(&guild, &connection, Some(&channel))
+            .await
+            .unwrap()
+    );
     let role = RewardRole {
         role_id: topgg_bot::domain::ids::RoleId::from(REWARD_ROLE_ID),
         votes_required: 1,
         duration: RewardDuration::Permanent,
     };
-    app.db.add_reward_role(&guild, &connection, &role).await.unwrap();
+    app.db
+        .add_reward_role(&guild, &connection, &role)
+        .await
+        .unwrap();
     (discord, app)
 }
 
@@ -82,9 +90,15 @@ async fn a_crafted_voter_id_reaches_no_discord_route_but_is_stored_and_counted()
             .iter()
             .filter(|(m, p)| !(m == "POST" && *p == message) && !(m == "PUT" && *p == grant))
             .collect();
-        assert!(unexpected.is_empty(), "unexpected Discord calls: {unexpected:?}");
+        assert!(
+            unexpected.is_empty(),
+            "unexpected Discord calls: {unexpected:?}"
+        );
         assert_eq!(routes.iter().filter(|(m, _)| m == "PUT").count(), 1);
-        assert_eq!(discord.member_roles(GUILD_ID, ADMIN_USER_ID), Some(vec![ADMIN_ROLE_ID]));
+        assert_eq!(
+            discord.member_roles(GUILD_ID, ADMIN_USER_ID),
+            Some(vec![ADMIN_ROLE_ID])
+        );
 
         assert_eq!(app.db.vote_count(&connection()).await.unwrap(), 2);
         let board = app.db.leaderboard(&connection(), None, 10).await.unwrap();
@@ -106,7 +120,14 @@ async fn a_voter_of_a_roblox_game_gets_no_role_and_no_mention_even_with_a_numeri
         assert_eq!(app.webhook(CONNECTION, SECRET, &vote).await.0, 204);
         assert_eq!(jobs_done(&app.db, 1, SETTLE_LIMIT).await, Some(1));
 
-        let kinds: Vec<_> = app.db.all_jobs().await.unwrap().iter().map(|j| j.kind()).collect();
+        let kinds: Vec<_> = app
+            .db
+            .all_jobs()
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.kind())
+            .collect();
         assert_eq!(kinds, ["announce"]);
         let posted = discord.messages_in(POST_CHANNEL_ID);
         assert_eq!(posted.len(), 1);
@@ -129,7 +150,12 @@ async fn a_vote_with_a_query_string_and_no_expires_at_is_read_and_announced() {
         let (discord, app) = linked_app(&discord_project()).await;
         let template = Some("{user.name} came from {query.ref}");
         let (guild, connection) = (GuildId::from(GUILD_ID), connection());
-        assert!(app.db.set_template(&guild, &connection, template).await.unwrap());
+        assert!(
+            app.db
+                .set_template(&guild, &connection, template)
+                .await
+                .unwrap()
+        );
         let voter = PLAIN_USER_ID.to_string();
         let mut vote = sample_vote("lenient", &discord_project(), &voter, "Pat");
         let data = vote["data"].as_object_mut().unwrap();
@@ -142,9 +168,28 @@ async fn a_vote_with_a_query_string_and_no_expires_at_is_read_and_announced() {
         let text = posted[0]["embeds"][0]["description"].as_str().unwrap();
         assert_eq!(text, "Pat came from news letter");
         let user = UserId::from(PLAIN_USER_ID);
-        let figures = app.db.voter_figures(&connection, &user).await.unwrap().unwrap();
+        let figures = app
+            .db
+            .voter_figures(&connection, &user)
+            .await
+            .unwrap()
+            .unwrap();
         let twelve_hours = 12 * topgg_bot::domain::time::HOUR;
         assert_eq!(figures.last_expires_at, figures.last_vote_at + twelve_hours);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_id_not_of_topggs_shape_is_answered_404() {
+    bounded(Duration::from_secs(60), async {
+        let app = TestApp::start(Backend::Sqlite).await.unwrap();
+        let vote = crate::vote(1);
+        let long = "1".repeat(65);
+        for id in ["a%20b", "a%2Fb", "%2E%2E", "caf%C3%A9", long.as_str()] {
+            assert_eq!(app.webhook(id, SECRET, &vote).await.0, 404, "{id}");
+        }
         app.stop().await;
     })
     .await;

@@ -102,7 +102,13 @@ async fn retention_prunes_old_votes_but_keeps_totals_streaks_and_leaderboards() 
         // Retention runs when an instance starts, then hourly.
         let _second = BotProcess::start(&site.settings("ret-2")).await;
         let deadline = Instant::now() + Duration::from_secs(20);
-        while site.db.vote_count(&CONNECTION.parse().unwrap()).await.unwrap() > 1 {
+        while site
+            .db
+            .vote_count(&CONNECTION.parse().unwrap())
+            .await
+            .unwrap()
+            > 1
+        {
             assert!(Instant::now() < deadline, "old votes were not pruned");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -207,7 +213,13 @@ async fn backup_writes_a_consistent_sqlite_copy_while_the_bot_runs() {
             String::from_utf8_lossy(&run.stderr)
         );
         let backup = Db::connect(&format!("sqlite://{copy_arg}")).await.unwrap();
-        assert_eq!(backup.vote_count(&CONNECTION.parse().unwrap()).await.unwrap(), 20);
+        assert_eq!(
+            backup
+                .vote_count(&CONNECTION.parse().unwrap())
+                .await
+                .unwrap(),
+            20
+        );
         backup.close().await;
         let again = settings
             .command(dir.path(), &["backup", copy_arg])
@@ -251,7 +263,11 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
     app.connect(CONNECTION, SECRET, &server_project(&guild))
         .await;
     app.db
-        .set_channel(&guild.parse().unwrap(), &CONNECTION.parse().unwrap(), Some(&"1".parse().unwrap()))
+        .set_channel(
+            &guild.parse().unwrap(),
+            &CONNECTION.parse().unwrap(),
+            Some(&"1".parse().unwrap()),
+        )
         .await
         .unwrap();
     let old = vote_days_ago("old", "1", 100);
@@ -270,7 +286,10 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
     let pruned = app.db.prune(ninety_days_ago).await.unwrap();
     assert_eq!(pruned.jobs, 0, "jobs finished just now stay");
     assert_eq!(
-        app.db.vote_count(&CONNECTION.parse().unwrap()).await.unwrap(),
+        app.db
+            .vote_count(&CONNECTION.parse().unwrap())
+            .await
+            .unwrap(),
         1,
         "only the new vote is left"
     );

@@ -85,7 +85,11 @@ fn query<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Query>, D::Error> {
         None | Some(Value::Null) => None,
         Some(Value::Object(map)) => Some(map),
         Some(Value::String(text)) => Some(parse_query_string(&text)),
-        Some(_) => return Err(serde::de::Error::custom("query is neither an object nor text")),
+        Some(_) => {
+            return Err(serde::de::Error::custom(
+                "query is neither an object nor text",
+            ));
+        }
     })
 }
 

@@ -2,9 +2,15 @@ use super::*;
 
 #[test]
 fn a_snowflake_is_one_to_twenty_ascii_digits_that_fit_a_u64() {
-    assert_eq!(GuildId::parse("160105994217586689"), Ok(GuildId::from(160105994217586689)));
+    assert_eq!(
+        GuildId::parse("160105994217586689"),
+        Ok(GuildId::from(160105994217586689))
+    );
     assert_eq!(UserId::parse("0"), Ok(UserId::from(0)));
-    assert_eq!(UserId::parse("18446744073709551615"), Ok(UserId::from(u64::MAX)));
+    assert_eq!(
+        UserId::parse("18446744073709551615"),
+        Ok(UserId::from(u64::MAX))
+    );
 }
 
 #[test]
@@ -26,7 +32,9 @@ fn twenty_digits_above_u64_max_are_not_a_snowflake() {
 
 #[test]
 fn signs_spaces_and_unicode_digits_are_not_a_snowflake() {
-    for text in ["+42", "-42", " 42", "42 ", "4 2", "42\n", "٤٢", "４２", "4.2", "0x2a"] {
+    for text in [
+        "+42", "-42", " 42", "42 ", "4 2", "42\n", "٤٢", "４２", "4.2", "0x2a",
+    ] {
         assert!(RoleId::parse(text).is_err(), "{text:?} was accepted");
     }
 }
@@ -40,7 +48,10 @@ fn a_path_is_not_a_snowflake_and_the_error_does_not_repeat_it() {
 #[test]
 fn a_snowflake_serializes_as_its_decimal_text_and_reads_only_from_text() {
     let id = GuildId::from(160105994217586689);
-    assert_eq!(serde_json::to_string(&id).unwrap(), "\"160105994217586689\"");
+    assert_eq!(
+        serde_json::to_string(&id).unwrap(),
+        "\"160105994217586689\""
+    );
     let back: GuildId = serde_json::from_str("\"160105994217586689\"").unwrap();
     assert_eq!(back, id);
     assert!(serde_json::from_str::<GuildId>("160105994217586689").is_err());

@@ -69,7 +69,11 @@ fn a_link_with_a_channel_gets_one_rendered_announcement_with_a_nonce() {
     };
     assert_eq!(
         (content.as_str(), voter_id, channel_id),
-        ("<@42> 2", &Some(UserId::from(42)), &ChannelId::from(CHANNEL))
+        (
+            "<@42> 2",
+            &Some(UserId::from(42)),
+            &ChannelId::from(CHANNEL)
+        )
     );
     assert_eq!(
         nonce,
@@ -126,14 +130,23 @@ fn a_voter_who_is_not_a_discord_user_is_announced_by_name_with_no_role_and_no_me
         votes_required: 1,
         duration: RewardDuration::Permanent,
     };
-    for (platform, voter) in [("discord", "../../guilds/1/members/2/roles/3?x="), ("roblox", "42")] {
+    for (platform, voter) in [
+        ("discord", "../../guilds/1/members/2/roles/3?x="),
+        ("roblox", "42"),
+    ] {
         let mut v = vote();
         v.project.platform = platform.into();
         v.user.platform_id = VoterId::parse(voter).unwrap();
         let jobs = plan_vote(&v, &TALLY, &[link(Some(CHANNEL), vec![role.clone()])], NOW);
         let kinds: Vec<_> = jobs.iter().map(|j| j.work.kind()).collect();
         assert_eq!(kinds, ["announce"], "{platform}");
-        let Work::Announce { content, voter_id, summary, .. } = &jobs[0].work else {
+        let Work::Announce {
+            content,
+            voter_id,
+            summary,
+            ..
+        } = &jobs[0].work
+        else {
             unreachable!()
         };
         assert_eq!((content.as_str(), voter_id), ("Ann 2", &None));
@@ -214,7 +227,11 @@ fn every_kind_is_the_serde_tag_of_its_variant() {
             channel_id: ChannelId::from(CHANNEL),
             content: String::new(),
         },
-        crate::domain::reminder::reminder_work(&ConnectionId::parse("c").unwrap(), &UserId::from(1), NOW),
+        crate::domain::reminder::reminder_work(
+            &ConnectionId::parse("c").unwrap(),
+            &UserId::from(1),
+            NOW,
+        ),
     ];
     for work in all {
         let json = serde_json::to_value(&work).unwrap();
