@@ -35,7 +35,7 @@ async fn handshake_stores_the_connection_and_answers_the_webhook_url(app: &TestA
         stored.owner_discord_id.map(|id| id.to_string()).as_deref(),
         Some(OWNER_ID)
     );
-    assert_eq!(stored.project_type, "bot");
+    assert_eq!(stored.project_type.as_str(), "bot");
     assert!(
         app.db
             .links_of(&"conn-1".parse().unwrap())

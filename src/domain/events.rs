@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::ids::{ConnectionId, GuildId, UserId, VoteId, VoterId, bounded_text};
 use super::time::Timestamp;
 
+mod kind;
 mod wire;
+
+pub use kind::ProjectKind;
 
 /// The event types the bot knows, by their wire names (listed here only).
 pub mod names {
@@ -95,7 +98,7 @@ fn data_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json:
 pub struct Project {
     pub id: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ProjectKind,
     pub platform: String,
     pub platform_id: String,
 }
@@ -103,12 +106,12 @@ pub struct Project {
 impl Project {
     /// Server projects link themselves to the guild they are.
     pub fn is_discord_server(&self) -> bool {
-        self.kind == "server" && self.platform == "discord"
+        self.kind == ProjectKind::Server && self.platform == "discord"
     }
 
     /// Bot projects: their name is the bot user's name on Discord.
     pub fn is_discord_bot(&self) -> bool {
-        self.kind == "bot" && self.platform == "discord"
+        self.kind == ProjectKind::Bot && self.platform == "discord"
     }
 
     /// The guild a Discord server project is.

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::events::ProjectKind;
 use super::ids::{ConnectionId, UserId};
 use super::template::vote_url;
 use super::time::Timestamp;
@@ -31,7 +32,7 @@ pub struct ReminderProject {
 
 impl ReminderProject {
     /// From a connection's stored facts: its name (else type and Discord id) and vote page.
-    pub fn from_connection(kind: &str, platform_id: &str, name: Option<&str>) -> Self {
+    pub fn from_connection(kind: &ProjectKind, platform_id: &str, name: Option<&str>) -> Self {
         let vote_url = vote_url(kind, platform_id).unwrap_or_default();
         Self {
             name: name.map_or_else(|| format!("{kind} {platform_id}"), str::to_string),
@@ -122,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_bot_reminder_names_it_and_carries_a_vote_button() {
-        let project = ReminderProject::from_connection("bot", "99", Some("Cool *Bot*"));
+        let project = ReminderProject::from_connection(&ProjectKind::Bot, "99", Some("Cool *Bot*"));
         let body = reminder_message(&project, "n");
         assert!(body["content"].as_str().unwrap().contains("**Cool  Bot **"));
         let button = &body["components"][0]["components"][0];
@@ -133,7 +134,7 @@ mod tests {
 
     #[test]
     fn a_project_without_a_vote_page_gets_no_button() {
-        let project = ReminderProject::from_connection("game", "5", None);
+        let project = ReminderProject::from_connection(&ProjectKind::Game, "5", None);
         assert!(reminder_message(&project, "n").get("components").is_none());
     }
 

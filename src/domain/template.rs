@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use super::events::ProjectKind;
 use super::ids::UserId;
 use super::time::Timestamp;
 
@@ -105,16 +106,16 @@ pub fn render(template: &str, values: &TemplateValues) -> String {
 
 /// The public vote page of a project, for the types whose page is known (bots and servers);
 /// other types (games, future kinds) have one only when `/topgg display` set it.
-pub fn vote_url(project_type: &str, platform_id: &str) -> Option<String> {
+pub fn vote_url(project_type: &ProjectKind, platform_id: &str) -> Option<String> {
     match project_type {
-        "server" => Some(format!("https://top.gg/discord/servers/{platform_id}/vote")),
-        "bot" => Some(format!("https://top.gg/bot/{platform_id}/vote")),
+        ProjectKind::Server => Some(format!("https://top.gg/discord/servers/{platform_id}/vote")),
+        ProjectKind::Bot => Some(format!("https://top.gg/bot/{platform_id}/vote")),
         _ => None,
     }
 }
 
 /// How a project is named in replies: its name, or its type and id when no name can be had.
-pub fn project_label(name: Option<&str>, project_type: &str, platform_id: &str) -> String {
+pub fn project_label(name: Option<&str>, project_type: &ProjectKind, platform_id: &str) -> String {
     match name {
         Some(name) => name.to_string(),
         None => format!("{project_type} {platform_id}"),
@@ -202,12 +203,15 @@ mod tests {
 
     #[test]
     fn vote_urls_differ_for_bots_and_servers() {
-        assert_eq!(vote_url("bot", "1").unwrap(), "https://top.gg/bot/1/vote");
         assert_eq!(
-            vote_url("server", "1").unwrap(),
+            vote_url(&ProjectKind::Bot, "1").unwrap(),
+            "https://top.gg/bot/1/vote"
+        );
+        assert_eq!(
+            vote_url(&ProjectKind::Server, "1").unwrap(),
             "https://top.gg/discord/servers/1/vote"
         );
-        assert_eq!(vote_url("game", "1"), None);
+        assert_eq!(vote_url(&ProjectKind::Game, "1"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use super::names::resolve_bot_name;
 use super::{Caller, refuse, sanitize, target};
 use crate::discord::Discord;
+use crate::domain::events::ProjectKind;
 use crate::domain::ids::{ConnectionId, GuildId};
 use crate::domain::template::{project_label, vote_url};
 use crate::storage::{Db, OwnedConnection};
@@ -17,8 +18,8 @@ pub async fn link_project(
     connection: Option<&str>,
 ) -> anyhow::Result<String> {
     let chosen = claim(db, caller, connection).await?;
-    let name = match chosen.project_type.as_str() {
-        "bot" => {
+    let name = match chosen.project_type {
+        ProjectKind::Bot => {
             let (id, bot) = (&chosen.connection_id, &chosen.project_platform_id);
             resolve_bot_name(db, discord, id, bot, caller.now).await
         }

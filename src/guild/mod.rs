@@ -130,7 +130,7 @@ mod tests {
         GuildLink {
             connection_id: ConnectionId::parse(connection_id).unwrap(),
             project_id: format!("p{connection_id}"),
-            project_type: "bot".into(),
+            project_type: crate::domain::events::ProjectKind::Bot,
             project_platform_id: platform_id.into(),
             project_name: None,
             display_name: None,

@@ -6,6 +6,7 @@ use sqlx::FromRow;
 use super::Db;
 use super::sql::Sql;
 use crate::domain::events::IntegrationCreate;
+use crate::domain::events::ProjectKind;
 use crate::domain::ids::{ConnectionId, Lenient, User, UserId};
 use crate::domain::time::Timestamp;
 
@@ -16,7 +17,8 @@ pub struct Connection {
     #[sqlx(try_from = "String")]
     pub webhook_secret: SecretText,
     pub project_id: String,
-    pub project_type: String,
+    #[sqlx(try_from = "String")]
+    pub project_type: ProjectKind,
     pub project_platform_id: String,
     pub project_name: Option<String>,
     /// Who clicked Connect; `None` when an older version stored an id that is not Discord's.
@@ -66,7 +68,7 @@ impl Db {
             .bind(&c.connection_id)
             .bind(&c.webhook_secret)
             .bind(&c.project.id)
-            .bind(&c.project.kind)
+            .bind(c.project.kind.as_str())
             .bind(&c.project.platform)
             .bind(&c.project.platform_id)
             .bind(&c.user.id)

@@ -5,6 +5,7 @@ use sqlx::FromRow;
 use super::Db;
 use super::links::reward_role;
 use super::sql::Sql;
+use crate::domain::events::ProjectKind;
 use crate::domain::ids::{
     ChannelId, ConnectionId, GuildId, Lenient, RoleId, User, UserId, VoterId,
 };
@@ -18,7 +19,8 @@ use crate::domain::time::Timestamp;
 pub struct GuildLink {
     pub connection_id: ConnectionId,
     pub project_id: String,
-    pub project_type: String,
+    #[sqlx(try_from = "String")]
+    pub project_type: ProjectKind,
     pub project_platform_id: String,
     /// How this guild names the project: `/topgg display`, else the guild's name (server
     /// projects) or the bot's username (bot projects); `None` when no name is known.
@@ -71,7 +73,8 @@ pub struct RoleSetting {
 #[derive(Debug, Clone, FromRow)]
 pub struct OwnedConnection {
     pub connection_id: ConnectionId,
-    pub project_type: String,
+    #[sqlx(try_from = "String")]
+    pub project_type: ProjectKind,
     pub project_platform_id: String,
     pub project_name: Option<String>,
 }

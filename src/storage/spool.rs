@@ -173,7 +173,7 @@ fn connection_from(v: &Value) -> anyhow::Result<Connection> {
         connection_id: ConnectionId::parse(&text("connection_id")?)?,
         webhook_secret: SecretText(SecretString::new(String::new())),
         project_id: text("project_id")?,
-        project_type: text("project_type")?,
+        project_type: text("project_type")?.into(),
         project_platform_id: text("project_platform_id")?,
         project_name: v["project_name"].as_str().map(String::from),
         owner_discord_id: v["owner_discord_id"]

@@ -28,8 +28,8 @@ fn a_game_project_vote_is_accepted() {
         panic!("not a vote");
     };
     assert_eq!(
-        (vote.project.kind.as_str(), vote.project.platform.as_str()),
-        ("game", "roblox")
+        (&vote.project.kind, vote.project.platform.as_str()),
+        (&ProjectKind::Game, "roblox")
     );
 }
 

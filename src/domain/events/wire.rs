@@ -16,7 +16,7 @@ pub(super) struct Project {
     #[serde(deserialize_with = "bounded_text")]
     id: String,
     #[serde(rename = "type")]
-    kind: String,
+    kind: super::ProjectKind,
     platform: String,
     #[serde(deserialize_with = "bounded_text")]
     platform_id: String,
