@@ -112,3 +112,39 @@ impl Db {
         self.fetch_optional(Sql::built(sql).bind(connection)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_owner_or_linker_stored_before_ids_were_parsed_reads_as_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        let old = Sql::new(
+            "INSERT INTO connections (connection_id, webhook_secret, project_id, project_type, \
+             project_platform, project_platform_id, owner_topgg_id, owner_discord_id, owner_name, \
+             created_at, updated_at) VALUES ('c1', 's', 'p', 'server', 'discord', '7', 't', \
+             'discord-user-id', 'Ann', 0, 0)",
+        );
+        db.execute(old).await.unwrap();
+        let link = "INSERT INTO links (guild_id, connection_id, linked_by, linked_at) \
+                    VALUES ('7', 'c1', '../x', 0)";
+        db.execute(Sql::new(link)).await.unwrap();
+
+        let id = ConnectionId::parse("c1").unwrap();
+        let read = db.connection(&id).await.unwrap().expect("still readable");
+        assert_eq!(
+            (read.owner_discord_id, read.owner_name.as_str()),
+            (None, "Ann")
+        );
+        let links = db
+            .links_in_guild(&crate::domain::ids::GuildId::from(7))
+            .await
+            .unwrap();
+        assert_eq!((links.len(), links[0].linked_by.clone()), (1, None));
+        db.close().await;
+    }
+}
