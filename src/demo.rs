@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 use crate::app::Application;
 use crate::config::Config;
 use crate::discord::{DryRunAction, DryRunSink};
-use crate::domain::ids::{ChannelId, ConnectionId, GuildId};
+use crate::domain::ids::{ChannelId, ConnectionId, GuildId, RoleId};
 use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::time::{SharedClock, Timestamp};
 use crate::samples::{sample_integration_create, sample_project, sample_vote, send_signed};
@@ -91,12 +91,12 @@ async fn handshake(client: &reqwest::Client, base: &str) -> anyhow::Result<Strin
 
 /// What the gateway (the guild's name) and `/topgg channel` and `/topgg roles add` would store.
 async fn configure_guild(db: &Db, now: Timestamp) -> anyhow::Result<()> {
-    let (guild, connection) = (GuildId::new(GUILD), ConnectionId::new(CONNECTION));
+    let (guild, connection) = (GuildId::parse(GUILD)?, ConnectionId::parse(CONNECTION)?);
     db.guild_present(&guild, GUILD_NAME, now).await?;
-    db.set_channel(&guild, &connection, Some(&ChannelId::new(CHANNEL)))
+    db.set_channel(&guild, &connection, Some(&ChannelId::parse(CHANNEL)?))
         .await?;
     let role = RewardRole {
-        role_id: ROLE.into(),
+        role_id: RoleId::parse(ROLE)?,
         votes_required: 1,
         duration: RewardDuration::UntilVoteExpires,
     };

@@ -1,6 +1,5 @@
 //! The binary's commands, run as a user would run them.
 
-use topgg_bot::domain::ids::Id;
 use topgg_testkit::process::{BotProcess, Settings, run_to_end as run};
 use topgg_testkit::standin::{self, FAKE_TOKEN};
 use topgg_testkit::{Backend, TestApp, bot_project};
@@ -110,7 +109,13 @@ async fn send_test_signs_a_sample_vote_that_a_deployment_accepts() {
     let output = run(&["send-test", "--url", &url, "--secret", "whs_cli"], &[]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("-> 204"));
-    assert_eq!(app.db.vote_count(&Id::new("conn-cli")).await.unwrap(), 1);
+    assert_eq!(
+        app.db
+            .vote_count(&"conn-cli".parse().unwrap())
+            .await
+            .unwrap(),
+        1
+    );
 
     let output = run(&["send-test", "--url", &url, "--secret", "whs_wrong"], &[]).await;
     assert_eq!(

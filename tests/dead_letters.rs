@@ -3,7 +3,6 @@
 //! run as real processes with nothing but the database URL.
 
 use serde_json::Value;
-use topgg_bot::domain::ids::Id;
 use topgg_bot::samples::sample_webhook_test;
 use topgg_bot::storage::{LetterSource, NewDeadLetter};
 use topgg_testkit::process::run_to_end;
@@ -64,7 +63,13 @@ async fn an_unreadable_signed_vote_is_answered_202_kept_counted_and_listed() {
         "{}",
         letter.reason
     );
-    assert_eq!(app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(), 0);
+    assert_eq!(
+        app.db
+            .vote_count(&CONNECTION.parse().unwrap())
+            .await
+            .unwrap(),
+        0
+    );
     let counted = r#"topgg_bot_dead_letters_total{source="webhook"} 1"#;
     assert!(metrics(&app).await.contains(counted));
 
@@ -96,7 +101,7 @@ async fn replay_applies_a_readable_letter_once_and_keeps_an_unreadable_one_with_
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
     app.connect(CONNECTION, SECRET, &bot_project()).await;
     let readable = serde_json::to_vec(&vote("upgraded", &bot_project(), "42")).unwrap();
-    let connection = Id::new(CONNECTION);
+    let connection = CONNECTION.parse().unwrap();
     let letter = NewDeadLetter {
         connection: &connection,
         source: LetterSource::Webhook,
@@ -138,9 +143,9 @@ async fn a_replayed_webhook_test_queues_its_notice_once() {
     let guild = "1100000000000000001";
     let project = server_project(guild);
     app.connect(CONNECTION, SECRET, &project).await;
-    let connection = Id::new(CONNECTION);
-    let channel = Id::new("1400000000000000001");
-    let guild = Id::new(guild);
+    let connection = CONNECTION.parse().unwrap();
+    let channel = "1400000000000000001".parse().unwrap();
+    let guild = guild.parse().unwrap();
     let linked = app.db.set_channel(&guild, &connection, Some(&channel));
     assert!(linked.await.unwrap());
     let body = serde_json::to_vec(&sample_webhook_test(&project)).unwrap();

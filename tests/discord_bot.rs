@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use topgg_bot::domain::ids::Id;
 use topgg_bot::storage::JobStatus;
 
 use serde_json::{Value, json};
@@ -435,7 +434,7 @@ async fn only_the_user_who_clicked_connect_may_link_the_project() {
     assert!(
         bot.app
             .db
-            .links_of(&Id::new(CONNECTION))
+            .links_of(&CONNECTION.parse().unwrap())
             .await
             .unwrap()
             .is_empty()

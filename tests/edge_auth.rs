@@ -7,7 +7,6 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 use topgg_bot::domain::events::Event;
-use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::signature;
 use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::SYNC_EVERY;
@@ -43,7 +42,11 @@ fn mac(secret: &str, t: i64, body: &[u8]) -> String {
 async fn connect_announcing(app: &TestApp, connection: &str) {
     app.connect(connection, SECRET, &server_project(GUILD))
         .await;
-    let (guild, conn, channel) = (Id::new(GUILD), Id::new(connection), Id::new(CHANNEL));
+    let (guild, conn, channel) = (
+        GUILD.parse().unwrap(),
+        connection.parse().unwrap(),
+        CHANNEL.parse().unwrap(),
+    );
     app.db
         .set_channel(&guild, &conn, Some(&channel))
         .await
@@ -75,7 +78,10 @@ async fn a_header_with_two_v1_parts_is_accepted_when_either_matches(app: &TestAp
         mac("whs_b", t, &body)
     );
     assert_eq!(app.post(path, Some(neither), body).await.0, 401);
-    assert_eq!(app.db.vote_count(&Id::new("conn-1")).await.unwrap(), 2);
+    assert_eq!(
+        app.db.vote_count(&"conn-1".parse().unwrap()).await.unwrap(),
+        2
+    );
 }
 
 /// An unknown connection would answer 404: a 401 shows the header was judged first.
@@ -194,7 +200,10 @@ async fn connections_stored_and_deleted_by_another_instance_are_picked_up(app: &
     assert!(learnt.await.is_some(), "not learnt within {within:?}");
     let vote = vote("v-2", &server_project(GUILD), "701");
     assert_eq!(app.webhook("conn-2", SECRET, &vote).await.0, 204);
-    app.db.delete_connection(&Id::new("conn-2")).await.unwrap();
+    app.db
+        .delete_connection(&"conn-2".parse().unwrap())
+        .await
+        .unwrap();
     let forgotten = eventually(within, || async {
         (app.connections.len() == known_before).then_some(())
     });

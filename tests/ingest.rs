@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use topgg_bot::domain::events::Event;
-use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::{VoteOutcome, VoteWriter};
 use topgg_testkit::{TestApp, eventually, server_project, vote};
@@ -26,9 +25,9 @@ async fn concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals
     let channel = "1400000000000000001".to_string();
     app.db
         .set_channel(
-            &Id::new(GUILD),
-            &Id::new(CONNECTION),
-            Some(&Id::new(&channel)),
+            &GUILD.parse().unwrap(),
+            &CONNECTION.parse().unwrap(),
+            Some(&channel.parse().unwrap()),
         )
         .await
         .unwrap();
@@ -46,14 +45,21 @@ async fn concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals
     // On Postgres a batch slower than its attempt limit (a loaded machine) is committed to the
     // spool and moved in the background: count once every acknowledged vote got there.
     let stored = eventually(Duration::from_secs(15), || async {
-        let n = app.db.vote_count(&Id::new(CONNECTION)).await.unwrap();
+        let n = app
+            .db
+            .vote_count(&CONNECTION.parse().unwrap())
+            .await
+            .unwrap();
         (n >= 100).then_some(n)
     });
     assert_eq!(stored.await, Some(100));
     for voter in 0..10 {
         let figures = app
             .db
-            .voter_figures(&Id::new(CONNECTION), &Id::new(format!("70{voter}")))
+            .voter_figures(
+                &CONNECTION.parse().unwrap(),
+                &(format!("70{voter}")).parse().unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(figures.unwrap().total_votes, 10, "voter 70{voter}");
@@ -82,12 +88,12 @@ async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(
         .await;
     let good = app
         .db
-        .connection(&Id::new(CONNECTION))
+        .connection(&CONNECTION.parse().unwrap())
         .await
         .unwrap()
         .unwrap();
     let mut gone = good.clone();
-    gone.connection_id = "deleted-meanwhile".into();
+    gone.connection_id = "deleted-meanwhile".parse().unwrap();
     let writer = VoteWriter::start(app.db.clone());
     let results = futures_util::future::join_all((0..20).map(|i| {
         let connection = if i == 7 { gone.clone() } else { good.clone() };
@@ -116,7 +122,13 @@ async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(
             );
         }
     }
-    assert_eq!(app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(), 19);
+    assert_eq!(
+        app.db
+            .vote_count(&CONNECTION.parse().unwrap())
+            .await
+            .unwrap(),
+        19
+    );
 }
 
 /// Another instance stores the reconnected connection (here: straight into the database), so

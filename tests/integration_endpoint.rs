@@ -1,7 +1,6 @@
 //! The HTTP side Top.gg talks to, on a real socket, over SQLite and Postgres.
 
 use serde_json::{Value, json};
-use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::signature;
 use topgg_testkit::{
     INTEGRATION_SECRET, OWNER_ID, TestApp, bot_project, integration_create, server_project, vote,
@@ -28,15 +27,18 @@ async fn handshake_stores_the_connection_and_answers_the_webhook_url(app: &TestA
     );
     let stored = app
         .db
-        .connection(&Id::new("conn-1"))
+        .connection(&"conn-1".parse().unwrap())
         .await
         .unwrap()
         .expect("stored");
-    assert_eq!(stored.owner_discord_id.as_str(), OWNER_ID);
-    assert_eq!(stored.project_type, "bot");
+    assert_eq!(
+        stored.owner_discord_id.map(|id| id.to_string()).as_deref(),
+        Some(OWNER_ID)
+    );
+    assert_eq!(stored.project_type.as_str(), "bot");
     assert!(
         app.db
-            .links_of(&Id::new("conn-1"))
+            .links_of(&"conn-1".parse().unwrap())
             .await
             .unwrap()
             .is_empty(),
@@ -60,7 +62,14 @@ async fn a_repeated_create_updates_the_secret(app: &TestApp) {
 async fn delete_removes_the_connection_and_later_webhooks_get_404(app: &TestApp) {
     let guild = "700000000000000001";
     app.connect("conn-1", SECRET, &server_project(guild)).await;
-    assert_eq!(app.db.links_of(&Id::new("conn-1")).await.unwrap().len(), 1);
+    assert_eq!(
+        app.db
+            .links_of(&"conn-1".parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let delete = json!({"type": "integration.delete", "data": {"connection_id": "conn-1"}});
     let (status, _) = app
         .post_signed("/topgg/integration", INTEGRATION_SECRET, &delete)
@@ -68,14 +77,14 @@ async fn delete_removes_the_connection_and_later_webhooks_get_404(app: &TestApp)
     assert_eq!(status, 204);
     assert!(
         app.db
-            .connection(&Id::new("conn-1"))
+            .connection(&"conn-1".parse().unwrap())
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         app.db
-            .links_of(&Id::new("conn-1"))
+            .links_of(&"conn-1".parse().unwrap())
             .await
             .unwrap()
             .is_empty()
@@ -98,9 +107,9 @@ async fn a_vote_delivered_three_times_concurrently_is_stored_once(app: &TestApp)
     app.connect("conn-1", SECRET, &server_project(guild)).await;
     app.db
         .set_channel(
-            &Id::new(guild),
-            &Id::new("conn-1"),
-            Some(&Id::new("710000000000000001")),
+            &guild.parse().unwrap(),
+            &"conn-1".parse().unwrap(),
+            Some(&"710000000000000001".parse().unwrap()),
         )
         .await
         .unwrap();
@@ -111,7 +120,10 @@ async fn a_vote_delivered_three_times_concurrently_is_stored_once(app: &TestApp)
         app.webhook("conn-1", SECRET, &body)
     );
     assert_eq!([a.0, b.0, c.0], [204, 204, 204]);
-    assert_eq!(app.db.vote_count(&Id::new("conn-1")).await.unwrap(), 1);
+    assert_eq!(
+        app.db.vote_count(&"conn-1".parse().unwrap()).await.unwrap(),
+        1
+    );
     let announcements = app
         .db
         .all_jobs()
@@ -180,7 +192,10 @@ async fn every_rejected_webhook_stores_nothing(app: &TestApp) {
         assert_eq!(status, 202, "{text}");
     }
     assert_eq!(app.db.dead_letters().await.unwrap().len(), 2);
-    assert_eq!(app.db.vote_count(&Id::new("conn-1")).await.unwrap(), 0);
+    assert_eq!(
+        app.db.vote_count(&"conn-1".parse().unwrap()).await.unwrap(),
+        0
+    );
     assert!(app.db.all_jobs().await.unwrap().is_empty());
 }
 
@@ -205,7 +220,7 @@ async fn a_rejected_handshake_stores_nothing(app: &TestApp) {
     assert_eq!(status, 400);
     assert!(
         app.db
-            .connection(&Id::new("conn-x"))
+            .connection(&"conn-x".parse().unwrap())
             .await
             .unwrap()
             .is_none()
@@ -215,13 +230,13 @@ async fn a_rejected_handshake_stores_nothing(app: &TestApp) {
 async fn a_server_project_links_itself_and_its_votes_queue_work(app: &TestApp) {
     let guild = "700000000000000001";
     app.connect("conn-1", SECRET, &server_project(guild)).await;
-    let links = app.db.links_of(&Id::new("conn-1")).await.unwrap();
-    assert_eq!(links[0].guild_id.as_str(), guild);
+    let links = app.db.links_of(&"conn-1".parse().unwrap()).await.unwrap();
+    assert_eq!(links[0].guild_id.to_string(), guild);
     app.db
         .set_channel(
-            &Id::new(guild),
-            &Id::new("conn-1"),
-            Some(&Id::new("710000000000000001")),
+            &guild.parse().unwrap(),
+            &"conn-1".parse().unwrap(),
+            Some(&"710000000000000001".parse().unwrap()),
         )
         .await
         .unwrap();
@@ -250,9 +265,9 @@ async fn webhook_test_and_unknown_events_are_acknowledged(app: &TestApp) {
     app.connect("conn-1", SECRET, &server_project(guild)).await;
     app.db
         .set_channel(
-            &Id::new(guild),
-            &Id::new("conn-1"),
-            Some(&Id::new("710000000000000001")),
+            &guild.parse().unwrap(),
+            &"conn-1".parse().unwrap(),
+            Some(&"710000000000000001".parse().unwrap()),
         )
         .await
         .unwrap();
@@ -275,7 +290,10 @@ async fn webhook_test_and_unknown_events_are_acknowledged(app: &TestApp) {
         .map(|j| j.kind())
         .collect();
     assert_eq!(kinds, ["test_notice"]);
-    assert_eq!(app.db.vote_count(&Id::new("conn-1")).await.unwrap(), 0);
+    assert_eq!(
+        app.db.vote_count(&"conn-1".parse().unwrap()).await.unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -323,7 +341,7 @@ async fn without_an_integration_secret_the_configuration_url_answers_404_and_sto
     assert!(body.contains("\"error\""), "{body}");
     assert!(
         app.db
-            .connection(&Id::new("conn-1"))
+            .connection(&"conn-1".parse().unwrap())
             .await
             .unwrap()
             .is_none()

@@ -12,7 +12,7 @@ use topgg_bot::domain::time::Timestamp;
 
 fn values<'a>(name: &'a str, id: &'a UserId) -> TemplateValues<'a> {
     TemplateValues {
-        user_id: id,
+        user_id: Some(id),
         user_name: name,
         project_name: None,
         project_id: "7",
@@ -121,7 +121,7 @@ proptest! {
 
     #[test]
     fn a_vote_with_any_ids_and_names_parses_back_to_the_same_fields(
-        id in ".{1,30}", voter in ".{1,20}", name in ".{0,40}", weight in 1i64..3,
+        id in "[^\\p{Cc}]{1,30}", voter in "[^\\p{Cc}]{1,20}", name in ".{0,40}", weight in 1i64..3,
     ) {
         let body = json!({"type": "vote.create", "data": {
             "id": id, "weight": weight,
@@ -141,13 +141,13 @@ proptest! {
     }
 
     #[test]
-    fn rendering_any_template_with_any_values_never_panics(template in ".*", name in ".*", id in ".*") {
-        let _ = render(&template, &values(&name, &UserId::new(id)));
+    fn rendering_any_template_with_any_values_never_panics(template in ".*", name in ".*", id in any::<u64>()) {
+        let _ = render(&template, &values(&name, &UserId::from(id)));
     }
 
     #[test]
     fn a_template_without_braces_renders_as_itself(template in "[^{]*") {
-        prop_assert_eq!(render(&template, &values("Ann", &UserId::new("42"))), template);
+        prop_assert_eq!(render(&template, &values("Ann", &UserId::from(42))), template);
     }
 
     #[test]
@@ -159,12 +159,12 @@ proptest! {
     ) {
         let template: String = parts.iter().map(|(text, (p, _))| format!("{text}{p}")).collect();
         let expected: String = parts.iter().map(|(text, (_, v))| format!("{text}{v}")).collect();
-        prop_assert_eq!(render(&template, &values("Ann", &UserId::new("42"))), expected);
+        prop_assert_eq!(render(&template, &values("Ann", &UserId::from(42))), expected);
     }
 
     #[test]
     fn a_voter_name_is_shown_verbatim_never_expanded_or_formatted(name in ".*") {
-        let rendered = render("{user.name}", &values(&name, &UserId::new("42")));
+        let rendered = render("{user.name}", &values(&name, &UserId::from(42)));
         prop_assert_eq!(text::as_shown(&rendered), text::plain(&name));
     }
 }

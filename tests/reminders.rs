@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use topgg_bot::domain::ids::Id;
 use topgg_bot::storage::JobStatus;
 
 use secrecy::SecretString;
@@ -308,7 +307,10 @@ async fn remind_off_cancels_the_reminder_and_deletes_the_opt_in() {
     assert!(
         !bot.app
             .db
-            .reminder_is_on(&Id::new(CONNECTION), &Id::new(PLAIN_USER_ID.to_string()))
+            .reminder_is_on(
+                &CONNECTION.parse().unwrap(),
+                &(PLAIN_USER_ID.to_string()).parse().unwrap()
+            )
             .await
             .unwrap()
     );
@@ -342,7 +344,7 @@ async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() 
         let on = bot
             .app
             .db
-            .reminder_is_on(&Id::new(CONNECTION), &Id::new(&user))
+            .reminder_is_on(&CONNECTION.parse().unwrap(), &user.parse().unwrap())
             .await
             .unwrap();
         (!on).then_some(())
@@ -437,7 +439,11 @@ async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
     for voter in &voters {
         assert_eq!(
             app.db
-                .remind_on(&Id::new(CONNECTION), &Id::new(voter.to_string()), now)
+                .remind_on(
+                    &CONNECTION.parse().unwrap(),
+                    &(voter.to_string()).parse().unwrap(),
+                    now
+                )
                 .await
                 .unwrap(),
             None
@@ -478,7 +484,11 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
     let now = clock.now();
     for voter in &voters {
         app.db
-            .remind_on(&Id::new(CONNECTION), &Id::new(voter.to_string()), now)
+            .remind_on(
+                &CONNECTION.parse().unwrap(),
+                &(voter.to_string()).parse().unwrap(),
+                now,
+            )
             .await
             .unwrap();
     }
@@ -522,13 +532,18 @@ mod queue {
         let now = app.clock.now();
         for guild in ["700000000000000001", "700000000000000002"] {
             app.db
-                .link(&Id::new(guild), &Id::new(CONNECTION), &Id::new("1"), now)
+                .link(
+                    &guild.parse().unwrap(),
+                    &CONNECTION.parse().unwrap(),
+                    &"1".parse().unwrap(),
+                    now,
+                )
                 .await
                 .unwrap();
         }
         let voter = PLAIN_USER_ID.to_string();
         app.db
-            .remind_on(&Id::new(CONNECTION), &Id::new(&voter), now)
+            .remind_on(&CONNECTION.parse().unwrap(), &voter.parse().unwrap(), now)
             .await
             .unwrap();
         vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
@@ -544,7 +559,7 @@ mod queue {
         let voter = PLAIN_USER_ID.to_string();
         let now = app.clock.now();
         app.db
-            .remind_on(&Id::new(CONNECTION), &Id::new(&voter), now)
+            .remind_on(&CONNECTION.parse().unwrap(), &voter.parse().unwrap(), now)
             .await
             .unwrap();
         vote(app, "v1", PLAIN_USER_ID, Duration::from_secs(600)).await;
@@ -557,13 +572,13 @@ mod queue {
         assert!(queued_reminders(&app.db.all_jobs().await.unwrap()).is_empty());
         assert!(
             !app.db
-                .reminder_is_on(&Id::new(CONNECTION), &Id::new(&voter))
+                .reminder_is_on(&CONNECTION.parse().unwrap(), &voter.parse().unwrap())
                 .await
                 .unwrap()
         );
         let figures = app
             .db
-            .reminder_figures(&Id::new(CONNECTION), Timestamp::from_millis(0))
+            .reminder_figures(&CONNECTION.parse().unwrap(), Timestamp::from_millis(0))
             .await
             .unwrap();
         assert_eq!(figures.opted_in, 0);

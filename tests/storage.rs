@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use topgg_bot::domain::events::{Event, Vote};
-use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
 use topgg_bot::domain::time::Timestamp;
 use topgg_bot::samples::{sample_integration_create, sample_project, sample_vote};
@@ -13,6 +12,7 @@ use topgg_testkit::postgres::drop_postgres_database;
 use topgg_testkit::{Backend, BackendFixture};
 
 const GUILD: &str = "700000000000000001";
+const ROLE: &str = "720000000000000001";
 
 struct Scratch {
     db: Db,
@@ -57,22 +57,26 @@ impl Scratch {
             .unwrap();
         self.db
             .set_channel(
-                &Id::new(GUILD),
-                &Id::new(id),
-                Some(&Id::new("710000000000000001")),
+                &GUILD.parse().unwrap(),
+                &id.parse().unwrap(),
+                Some(&"710000000000000001".parse().unwrap()),
             )
             .await
             .unwrap();
         let role = RewardRole {
-            role_id: "r1".into(),
+            role_id: ROLE.parse().unwrap(),
             votes_required: 1,
             duration: RewardDuration::UntilVoteExpires,
         };
         self.db
-            .add_reward_role(&Id::new(GUILD), &Id::new(id), &role)
+            .add_reward_role(&GUILD.parse().unwrap(), &id.parse().unwrap(), &role)
             .await
             .unwrap();
-        self.db.connection(&Id::new(id)).await.unwrap().unwrap()
+        self.db
+            .connection(&id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
     }
 }
 
@@ -144,9 +148,9 @@ async fn a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day(s: &Scratch)
         "not linked yet"
     );
     s.db.link(
-        &Id::new(GUILD),
-        &Id::new("b1"),
-        &Id::new("1"),
+        &GUILD.parse().unwrap(),
+        &"b1".parse().unwrap(),
+        &"1".parse().unwrap(),
         Timestamp::from_millis(0),
     )
     .await
@@ -157,7 +161,7 @@ async fn a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day(s: &Scratch)
             .unwrap();
     assert_eq!(due[0].project_platform_id, "990000000000000001");
     s.db.set_project_name(
-        &Id::new("b1"),
+        &"b1".parse().unwrap(),
         Some("Cool Bot"),
         Timestamp::from_millis(100),
     )
@@ -178,7 +182,7 @@ async fn a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day(s: &Scratch)
         1,
         "stale again"
     );
-    let links = s.db.links_in_guild(&Id::new(GUILD)).await.unwrap();
+    let links = s.db.links_in_guild(&GUILD.parse().unwrap()).await.unwrap();
     assert_eq!(links[0].project_name.as_deref(), Some("Cool Bot"));
 }
 
@@ -187,10 +191,10 @@ async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
     s.db.record_vote(&conn, &vote("v1", "42"), Timestamp::from_millis(1000))
         .await
         .unwrap();
-    s.db.guild_gone(&Id::new(GUILD), Timestamp::from_millis(2000))
+    s.db.guild_gone(&GUILD.parse().unwrap(), Timestamp::from_millis(2000))
         .await
         .unwrap();
-    assert!(s.db.is_guild_gone(&Id::new(GUILD)).await.unwrap());
+    assert!(s.db.is_guild_gone(&GUILD.parse().unwrap()).await.unwrap());
     assert!(
         s.db.all_jobs().await.unwrap().is_empty(),
         "queued work dropped"
@@ -203,9 +207,13 @@ async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
         matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }),
         "{outcome:?}"
     );
-    s.db.guild_present(&Id::new(GUILD), "Back", Timestamp::from_millis(4000))
-        .await
-        .unwrap();
+    s.db.guild_present(
+        &GUILD.parse().unwrap(),
+        "Back",
+        Timestamp::from_millis(4000),
+    )
+    .await
+    .unwrap();
     let outcome =
         s.db.record_vote(&conn, &vote("v3", "42"), Timestamp::from_millis(5000))
             .await
@@ -219,15 +227,19 @@ async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
 async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_resumes(s: &Scratch) {
     let conn = s.connection("c1").await;
     let channel = "710000000000000001";
-    s.db.pause_channel(&Id::new(GUILD), &Id::new(channel), Some("deleted"))
-        .await
-        .unwrap();
+    s.db.pause_channel(
+        &GUILD.parse().unwrap(),
+        &channel.parse().unwrap(),
+        Some("deleted"),
+    )
+    .await
+    .unwrap();
     assert!(
-        s.db.is_channel_paused(&Id::new(GUILD), &Id::new(channel))
+        s.db.is_channel_paused(&GUILD.parse().unwrap(), &channel.parse().unwrap())
             .await
             .unwrap()
     );
-    s.db.disable_role(&Id::new(GUILD), &Id::new("r1"), "deleted")
+    s.db.disable_role(&GUILD.parse().unwrap(), &ROLE.parse().unwrap(), "deleted")
         .await
         .unwrap();
     let outcome =
@@ -239,16 +251,20 @@ async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_re
         "{outcome:?}"
     );
     let roles =
-        s.db.role_settings(&Id::new(GUILD), &Id::new("c1"))
+        s.db.role_settings(&GUILD.parse().unwrap(), &"c1".parse().unwrap())
             .await
             .unwrap();
     assert_eq!(roles[0].disabled_reason.as_deref(), Some("deleted"));
-    s.db.set_channel(&Id::new(GUILD), &Id::new("c1"), Some(&Id::new(channel)))
-        .await
-        .unwrap();
+    s.db.set_channel(
+        &GUILD.parse().unwrap(),
+        &"c1".parse().unwrap(),
+        Some(&channel.parse().unwrap()),
+    )
+    .await
+    .unwrap();
     assert!(
         !s.db
-            .is_channel_paused(&Id::new(GUILD), &Id::new(channel))
+            .is_channel_paused(&GUILD.parse().unwrap(), &channel.parse().unwrap())
             .await
             .unwrap()
     );
@@ -258,25 +274,34 @@ async fn a_server_project_is_named_after_its_guild_unless_display_overrides_it(s
     s.connection("c1").await;
     let name = |links: Vec<topgg_bot::storage::GuildLink>| links[0].project_name.clone();
     assert_eq!(
-        name(s.db.links_in_guild(&Id::new(GUILD)).await.unwrap()),
+        name(s.db.links_in_guild(&GUILD.parse().unwrap()).await.unwrap()),
         None
     );
-    s.db.guild_present(&Id::new(GUILD), "My Server", Timestamp::from_millis(1))
-        .await
-        .unwrap();
+    s.db.guild_present(
+        &GUILD.parse().unwrap(),
+        "My Server",
+        Timestamp::from_millis(1),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        name(s.db.links_in_guild(&Id::new(GUILD)).await.unwrap()).as_deref(),
+        name(s.db.links_in_guild(&GUILD.parse().unwrap()).await.unwrap()).as_deref(),
         Some("My Server")
     );
-    s.db.set_display(&Id::new(GUILD), &Id::new("c1"), Some("Shown"), None)
-        .await
-        .unwrap();
+    s.db.set_display(
+        &GUILD.parse().unwrap(),
+        &"c1".parse().unwrap(),
+        Some("Shown"),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        name(s.db.links_in_guild(&Id::new(GUILD)).await.unwrap()).as_deref(),
+        name(s.db.links_in_guild(&GUILD.parse().unwrap()).await.unwrap()).as_deref(),
         Some("Shown")
     );
     assert_eq!(
-        s.db.links_of(&Id::new("c1")).await.unwrap()[0]
+        s.db.links_of(&"c1".parse().unwrap()).await.unwrap()[0]
             .project_name
             .as_deref(),
         Some("Shown")
@@ -347,7 +372,11 @@ async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals
     s.db.record_vote(&conn, &vote("v1", "42"), Timestamp::from_millis(1000))
         .await
         .unwrap();
-    assert!(s.db.delete_connection(&Id::new("c1")).await.unwrap());
+    assert!(
+        s.db.delete_connection(&"c1".parse().unwrap())
+            .await
+            .unwrap()
+    );
     let kinds: Vec<&str> =
         s.db.all_jobs()
             .await
@@ -356,14 +385,19 @@ async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals
             .map(|j| j.kind())
             .collect();
     assert_eq!(kinds, ["remove_role"]);
-    assert_eq!(s.db.vote_count(&Id::new("c1")).await.unwrap(), 0);
-    assert!(s.db.links_of(&Id::new("c1")).await.unwrap().is_empty());
+    assert_eq!(s.db.vote_count(&"c1".parse().unwrap()).await.unwrap(), 0);
+    assert!(
+        s.db.links_of(&"c1".parse().unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         !s.db
             .release_role_grant(
-                &Id::new(GUILD),
-                &Id::new("42"),
-                &Id::new("r1"),
+                &GUILD.parse().unwrap(),
+                &"42".parse().unwrap(),
+                &ROLE.parse().unwrap(),
                 Timestamp::from_millis(i64::MAX)
             )
             .await
@@ -429,9 +463,9 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
     let first_expiry = vote("v1", "42").expires_at.timestamp_millis() + 1000;
     assert!(
         s.db.release_role_grant(
-            &Id::new(GUILD),
-            &Id::new("42"),
-            &Id::new("r1"),
+            &GUILD.parse().unwrap(),
+            &"42".parse().unwrap(),
+            &ROLE.parse().unwrap(),
             Timestamp::from_millis(first_expiry)
         )
         .await
@@ -442,9 +476,9 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
     assert!(
         !s.db
             .release_role_grant(
-                &Id::new(GUILD),
-                &Id::new("42"),
-                &Id::new("r1"),
+                &GUILD.parse().unwrap(),
+                &"42".parse().unwrap(),
+                &ROLE.parse().unwrap(),
                 Timestamp::from_millis(second_expiry)
             )
             .await
@@ -485,7 +519,10 @@ async fn pooled_sqlite_connections_left_inside_a_transaction_are_never_reused() 
     let fresh = Db::connect(&url).await.unwrap();
     for i in 0..8 {
         assert_eq!(
-            fresh.vote_count(&Id::new(format!("c{i}"))).await.unwrap(),
+            fresh
+                .vote_count(&(format!("c{i}")).parse().unwrap())
+                .await
+                .unwrap(),
             1,
             "committed"
         );
@@ -504,7 +541,7 @@ async fn spooled_votes_are_moved_once_each_past_one_whose_connection_is_gone() {
     };
     let conn = s.connection("c1").await;
     let mut gone = conn.clone();
-    gone.connection_id = "deleted-meanwhile".into();
+    gone.connection_id = "deleted-meanwhile".parse().unwrap();
     let spool_file = s._dir.path().join("spool.db");
     let spool = Spool::open(spool_file.to_str().unwrap()).await.unwrap();
     let votes: Vec<Vote> = (0..3).map(|i| vote(&format!("sv{i}"), "9")).collect();
@@ -534,9 +571,9 @@ async fn spooled_votes_are_moved_once_each_past_one_whose_connection_is_gone() {
     }
     stop.cancel();
     mover.await.unwrap().unwrap();
-    assert_eq!(s.db.vote_count(&Id::new("c1")).await.unwrap(), 2);
+    assert_eq!(s.db.vote_count(&"c1".parse().unwrap()).await.unwrap(), 2);
     let figures =
-        s.db.voter_figures(&Id::new("c1"), &Id::new("9"))
+        s.db.voter_figures(&"c1".parse().unwrap(), &"9".parse().unwrap())
             .await
             .unwrap()
             .unwrap();

@@ -48,12 +48,12 @@ pub async fn probe(
         connections: 1,
     };
     let outcome = load::run(addr, pace, duration, count, make).await;
-    let guild = GuildId::new(guild_id);
+    let guild = GuildId::parse(guild_id).expect("a guild id");
     let acked: HashMap<String, Instant> = outcome
         .acked
         .iter()
         .map(|(i, at)| {
-            let vote = VoteId::new(vote_id(&prefix, *i));
+            let vote = VoteId::parse(&vote_id(&prefix, *i)).expect("a vote id");
             (announcement_nonce(&vote, &guild), *at)
         })
         .collect();

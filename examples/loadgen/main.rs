@@ -17,7 +17,6 @@ mod votes;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use topgg_bot::domain::ids::Id;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
@@ -176,9 +175,9 @@ async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyh
     let db = topgg_bot::storage::Db::connect(&server.database_url).await?;
     let channel = PROBE_CHANNEL.to_string();
     db.set_channel(
-        &Id::new(&guild),
-        &Id::new(&probe_conn.id),
-        Some(&Id::new(&channel)),
+        &guild.parse()?,
+        &probe_conn.id.parse()?,
+        Some(&channel.parse()?),
     )
     .await?;
     if args.burst > 0 {
@@ -212,7 +211,7 @@ async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyh
     if !args.no_announce {
         let channel = LOAD_CHANNEL.to_string();
         for c in &conns {
-            db.set_channel(&Id::new(&guild), &Id::new(&c.id), Some(&Id::new(&channel)))
+            db.set_channel(&guild.parse()?, &c.id.parse()?, Some(&channel.parse()?))
                 .await?;
         }
     }

@@ -67,10 +67,7 @@ fn absent_from_ready(
     let total = u64::from(total.max(1));
     known
         .iter()
-        .filter(|id| match id.as_str().parse::<u64>() {
-            Ok(id) => (id >> 22) % total == u64::from(shard) && !listed.contains(&id),
-            Err(_) => false,
-        })
+        .filter(|id| (id.get() >> 22) % total == u64::from(shard) && !listed.contains(&id.get()))
         .cloned()
         .collect()
 }
@@ -81,16 +78,16 @@ mod tests {
 
     #[test]
     fn a_known_guild_of_this_shard_missing_from_ready_is_absent() {
-        let on_shard = |shard: u64| (shard << 22).to_string();
+        let on_shard = |shard: u64| shard << 22;
         let known: Vec<GuildId> = [on_shard(1), on_shard(2), on_shard(3), on_shard(5)]
             .into_iter()
-            .map(GuildId::new)
+            .map(GuildId::from)
             .collect();
         let listed = HashSet::from([1 << 22]);
         let absent = absent_from_ready(&known, &listed, 1, 2);
         assert_eq!(
             absent,
-            vec![GuildId::new(on_shard(3)), GuildId::new(on_shard(5))]
+            vec![GuildId::from(on_shard(3)), GuildId::from(on_shard(5))]
         );
         assert_eq!(absent_from_ready(&known, &listed, 0, 1).len(), 3);
         assert!(absent_from_ready(&known, &HashSet::new(), 0, 2).contains(&known[1]));

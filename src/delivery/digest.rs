@@ -97,10 +97,10 @@ fn build(mut merged: Vec<(Job, Work)>) -> Vec<Digest> {
         else {
             continue;
         };
-        let line = if summary.is_empty() {
-            format!("<@{voter_id}>")
-        } else {
-            summary
+        let line = match (summary.is_empty(), &voter_id) {
+            (true, Some(voter_id)) => format!("<@{voter_id}>"),
+            (true, None) => "Someone".into(),
+            (false, _) => summary,
         };
         let fits = current
             .as_ref()
@@ -167,10 +167,10 @@ impl DigestBuilder {
             && self.voter_ids.len() < MAX_DIGEST_VOTERS
     }
 
-    fn push(&mut self, job: Job, voter_id: UserId, line: String) {
+    fn push(&mut self, job: Job, voter_id: Option<UserId>, line: String) {
         self.chars += line.chars().count() + 2;
         self.lines.push(line);
-        if !self.voter_ids.contains(&voter_id) {
+        if let Some(voter_id) = voter_id.filter(|v| !self.voter_ids.contains(v)) {
             self.voter_ids.push(voter_id);
         }
         self.jobs.push(job);
@@ -219,13 +219,14 @@ impl DigestBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::GuildId;
     use crate::storage::JobStatus;
 
     fn job(id: i64, work: Work) -> (Job, Work) {
         let claimed = Job {
             id: id.into(),
-            guild_id: "g".to_string().into(),
-            connection_id: Some("c".to_string().into()),
+            guild_id: Some(GuildId::from(1)),
+            connection_id: Some(ConnectionId::from(2)),
             vote_id: None,
             work: work.clone(),
             status: JobStatus::Queued,
@@ -243,9 +244,9 @@ mod tests {
         job(
             id,
             Work::Announce {
-                channel_id: "ch".into(),
+                channel_id: ChannelId::from(3),
                 content: format!("<@{id}> voted"),
-                voter_id: id.to_string().into(),
+                voter_id: Some(UserId::from(id as u64)),
                 nonce: format!("n{id}"),
                 summary: format!("<@{id}> (1 votes)"),
                 project: "Bot".into(),
@@ -401,8 +402,8 @@ mod tests {
         jobs.push(job(
             99,
             Work::GrantRole {
-                user_id: "1".into(),
-                role_id: "r".into(),
+                user_id: UserId::from(1),
+                role_id: crate::domain::ids::RoleId::from(4),
             },
         ));
         let (digests, singles) = coalesce(jobs);

@@ -119,6 +119,7 @@ pub async fn after_digest(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::UserId;
 
     fn refused(code: i64) -> DiscordError {
         DiscordError::Permanent {
@@ -130,8 +131,8 @@ mod tests {
 
     fn grant() -> Work {
         Work::GrantRole {
-            user_id: "u".into(),
-            role_id: "r".into(),
+            user_id: UserId::from(1),
+            role_id: RoleId::from(2),
         }
     }
 
@@ -146,13 +147,15 @@ mod tests {
     #[test]
     fn a_deleted_role_is_disabled() {
         let c = consequence(&grant(), &refused(codes::UNKNOWN_ROLE));
-        assert!(matches!(c, Consequence::DisableRole { role_id, .. } if role_id.as_str() == "r"));
+        assert!(
+            matches!(c, Consequence::DisableRole { role_id, .. } if role_id == RoleId::from(2))
+        );
     }
 
     #[test]
     fn a_deleted_or_closed_channel_pauses_and_a_server_error_does_not() {
         let notice = Work::TestNotice {
-            channel_id: "c".into(),
+            channel_id: ChannelId::from(3),
             content: "t".into(),
         };
         for code in [
@@ -162,7 +165,7 @@ mod tests {
         ] {
             let c = consequence(&notice, &refused(code));
             assert!(
-                matches!(c, Consequence::PauseChannel { channel_id, .. } if channel_id.as_str() == "c")
+                matches!(c, Consequence::PauseChannel { channel_id, .. } if channel_id == ChannelId::from(3))
             );
         }
         let transient = DiscordError::Transient("500".into());

@@ -32,7 +32,7 @@ impl Worker {
                     return;
                 }
                 let sent = self.discord.post_message(
-                    digest.channel_id.as_str(),
+                    &digest.channel_id,
                     &digest.message,
                     Some(&digest.nonce),
                 );
@@ -40,9 +40,8 @@ impl Worker {
             }
         };
         self.note_rate_limits(bucket, &result);
-        if let Some(job) = digest.jobs.first() {
-            super::outcomes::after_digest(&self.db, &job.guild_id, &digest.channel_id, &result)
-                .await;
+        if let Some(guild_id) = digest.jobs.first().and_then(|j| j.guild_id.as_ref()) {
+            super::outcomes::after_digest(&self.db, guild_id, &digest.channel_id, &result).await;
         }
         tracing::info!(channel = %digest.channel_id, votes = digest.jobs.len(), ok = result.is_ok(), "digest posted");
         if result.as_ref().is_err_and(|e| !e.may_have_acted()) {

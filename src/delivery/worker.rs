@@ -118,7 +118,7 @@ impl Worker {
         for job in jobs {
             let work = job.work.clone();
             buckets
-                .entry(bucket_of(&job.guild_id, &work))
+                .entry(bucket_of(job.guild_id.as_ref(), &work))
                 .or_default()
                 .push((job, work));
         }
@@ -186,7 +186,14 @@ impl Worker {
             return;
         }
         let started = self.clock.now();
-        let result = perform(&self.db, &self.discord, &job.guild_id, work, started).await;
+        let result = perform(
+            &self.db,
+            &self.discord,
+            job.guild_id.as_ref(),
+            work,
+            started,
+        )
+        .await;
         self.note_rate_limits(bucket, &result);
         let outcome = result.map(|_| ());
         let step = self.next_step(job, &outcome);
@@ -221,7 +228,7 @@ impl Worker {
                 self.db.retry_job(job.id, *at, attempts, error).await
             }
             Step::Fail(error) => {
-                tracing::warn!(job = %job.id, kind = job.kind(), guild = %job.guild_id, %error, "job failed");
+                tracing::warn!(job = %job.id, kind = job.kind(), guild = ?job.guild_id, %error, "job failed");
                 self.db.fail_job(job.id, error, now).await
             }
         };

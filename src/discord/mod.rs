@@ -13,6 +13,8 @@ pub use limiter::MAX_CALLS_PER_SECOND;
 pub use rest::{DiscordRest, Sent};
 pub use token_state::RECHECK_EVERY;
 
+use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
+
 /// Where delivery sends its actions.
 #[derive(Clone)]
 pub enum Discord {
@@ -47,9 +49,9 @@ impl Discord {
 
     pub async fn create_message(
         &self,
-        channel_id: &str,
+        channel_id: &ChannelId,
         content: &str,
-        allowed_users: &[&str],
+        allowed_users: &[UserId],
         nonce: Option<&str>,
     ) -> Result<Sent, DiscordError> {
         match self {
@@ -59,7 +61,7 @@ impl Discord {
             }
             Discord::DryRun(sink) => {
                 sink.record(DryRunAction::Message {
-                    channel_id: channel_id.into(),
+                    channel_id: channel_id.to_string(),
                     content: content.into(),
                     allowed_users: allowed_users.iter().map(|u| u.to_string()).collect(),
                 });
@@ -72,7 +74,7 @@ impl Discord {
     /// as a message in channel `dm:<user_id>`.
     pub async fn send_dm(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         body: &serde_json::Value,
     ) -> Result<Sent, DiscordError> {
         match self {
@@ -90,17 +92,17 @@ impl Discord {
 
     pub async fn add_role(
         &self,
-        guild_id: &str,
-        user_id: &str,
-        role_id: &str,
+        guild_id: &GuildId,
+        user_id: &UserId,
+        role_id: &RoleId,
     ) -> Result<Sent, DiscordError> {
         match self {
             Discord::Rest(rest) => rest.add_role(guild_id, user_id, role_id).await,
             Discord::DryRun(sink) => {
                 sink.record(DryRunAction::AddRole {
-                    guild_id: guild_id.into(),
-                    user_id: user_id.into(),
-                    role_id: role_id.into(),
+                    guild_id: guild_id.to_string(),
+                    user_id: user_id.to_string(),
+                    role_id: role_id.to_string(),
                 });
                 Ok(Sent::default())
             }
@@ -109,17 +111,17 @@ impl Discord {
 
     pub async fn remove_role(
         &self,
-        guild_id: &str,
-        user_id: &str,
-        role_id: &str,
+        guild_id: &GuildId,
+        user_id: &UserId,
+        role_id: &RoleId,
     ) -> Result<Sent, DiscordError> {
         match self {
             Discord::Rest(rest) => rest.remove_role(guild_id, user_id, role_id).await,
             Discord::DryRun(sink) => {
                 sink.record(DryRunAction::RemoveRole {
-                    guild_id: guild_id.into(),
-                    user_id: user_id.into(),
-                    role_id: role_id.into(),
+                    guild_id: guild_id.to_string(),
+                    user_id: user_id.to_string(),
+                    role_id: role_id.to_string(),
                 });
                 Ok(Sent::default())
             }

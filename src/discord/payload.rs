@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::rest::{DiscordRest, Purpose, Sent};
 use super::{Discord, DiscordError, DryRunAction};
+use crate::domain::ids::{ChannelId, UserId};
 use crate::domain::message::{Embed, OutgoingMessage, VOTE_BUTTON_LABEL};
 
 /// `POST /channels/{id}/messages` body: content, the embed, the link button, mentions limited
@@ -48,7 +49,7 @@ impl DiscordRest {
     /// Posts a full message (content, embed, button).
     pub async fn post_message(
         &self,
-        channel_id: &str,
+        channel_id: &ChannelId,
         message: &OutgoingMessage,
         nonce: Option<&str>,
     ) -> Result<Sent, DiscordError> {
@@ -58,7 +59,7 @@ impl DiscordRest {
     }
 
     /// A Discord user's name (global display name, else username): names bot projects.
-    pub async fn user_name(&self, user_id: &str) -> Result<Option<String>, DiscordError> {
+    pub async fn user_name(&self, user_id: &UserId) -> Result<Option<String>, DiscordError> {
         let url = format!("{}/users/{user_id}", self.base);
         let (_, body) = self.execute(self.client.get(url), Purpose::Call).await?;
         let user: Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -74,7 +75,7 @@ impl Discord {
     /// Posts `message` (only its `allowed_users` may be pinged).
     pub async fn post_message(
         &self,
-        channel_id: &str,
+        channel_id: &ChannelId,
         message: &OutgoingMessage,
         nonce: Option<&str>,
     ) -> Result<Sent, DiscordError> {
@@ -82,7 +83,7 @@ impl Discord {
             Discord::Rest(rest) => rest.post_message(channel_id, message, nonce).await,
             Discord::DryRun(sink) => {
                 sink.record(DryRunAction::Post {
-                    channel_id: channel_id.into(),
+                    channel_id: channel_id.to_string(),
                     body: message_body(message, None),
                 });
                 Ok(Sent::default())
@@ -91,7 +92,7 @@ impl Discord {
     }
 
     /// A Discord user's name; `None` in dry run or when Discord has none.
-    pub async fn user_name(&self, user_id: &str) -> Result<Option<String>, DiscordError> {
+    pub async fn user_name(&self, user_id: &UserId) -> Result<Option<String>, DiscordError> {
         match self {
             Discord::Rest(rest) => rest.user_name(user_id).await,
             Discord::DryRun(_) => Ok(None),
@@ -102,14 +103,13 @@ impl Discord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::UserId;
     use crate::domain::message::{Style, Voter};
 
     #[test]
     fn an_embed_announcement_body_has_the_mention_the_embed_and_a_link_button() {
-        let voter_id = UserId::new("42");
+        let voter_id = UserId::from(42);
         let voter = Voter {
-            id: &voter_id,
+            id: Some(&voter_id),
             name: "Ann",
             avatar_url: Some("https://cdn.example/a.png"),
         };

@@ -14,6 +14,7 @@ use serde_json::json;
 use super::error::{DiscordError, classify, exhausted_bucket_wait, is_global_limit};
 use super::limiter::GlobalLimiter;
 use super::token_state::{Admission, RECHECK_EVERY, TokenState};
+use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 
 /// A successful call, and how long its rate-limit bucket now needs to rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -110,9 +111,9 @@ impl DiscordRest {
     /// Posts `content` that may mention only `allowed_users`; `nonce` makes a retry post once.
     pub async fn create_message(
         &self,
-        channel_id: &str,
+        channel_id: &ChannelId,
         content: &str,
-        allowed_users: &[&str],
+        allowed_users: &[UserId],
         nonce: Option<&str>,
     ) -> Result<Sent, DiscordError> {
         let mut body = json!({
@@ -129,9 +130,9 @@ impl DiscordRest {
 
     pub async fn add_role(
         &self,
-        guild_id: &str,
-        user_id: &str,
-        role_id: &str,
+        guild_id: &GuildId,
+        user_id: &UserId,
+        role_id: &RoleId,
     ) -> Result<Sent, DiscordError> {
         let url = self.member_role_url(guild_id, user_id, role_id);
         let request = self.client.put(url);
@@ -141,9 +142,9 @@ impl DiscordRest {
 
     pub async fn remove_role(
         &self,
-        guild_id: &str,
-        user_id: &str,
-        role_id: &str,
+        guild_id: &GuildId,
+        user_id: &UserId,
+        role_id: &RoleId,
     ) -> Result<Sent, DiscordError> {
         let url = self.member_role_url(guild_id, user_id, role_id);
         let request = self.client.delete(url);
@@ -151,7 +152,7 @@ impl DiscordRest {
             .await
     }
 
-    fn member_role_url(&self, guild_id: &str, user_id: &str, role_id: &str) -> String {
+    fn member_role_url(&self, guild_id: &GuildId, user_id: &UserId, role_id: &RoleId) -> String {
         let base = &self.base;
         format!("{base}/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
     }
@@ -160,7 +161,7 @@ impl DiscordRest {
     /// `body` there. Discord answers 403 code 50007 when the user accepts no DMs.
     pub async fn send_dm(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         body: &serde_json::Value,
     ) -> Result<Sent, DiscordError> {
         let url = format!("{}/users/@me/channels", self.base);
@@ -170,7 +171,10 @@ impl DiscordRest {
             .json(&json!({ "recipient_id": user_id }));
         let (_, answer) = self.execute(request, Purpose::Call).await?;
         let channel: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
-        let Some(channel_id) = channel["id"].as_str() else {
+        let Some(channel_id) = channel["id"]
+            .as_str()
+            .and_then(|id| ChannelId::parse(id).ok())
+        else {
             return Err(DiscordError::Transient(
                 "Discord sent no DM channel id".into(),
             ));

@@ -14,7 +14,7 @@ use super::work::{LinkSettings, PlannedJob, Work};
 /// The message an announcement job posts (clipped to Discord's limits).
 pub fn announce_message(
     content: &str,
-    voter_id: &UserId,
+    voter_id: Option<&UserId>,
     embed: Option<&Embed>,
     button_url: Option<&str>,
 ) -> OutgoingMessage {
@@ -22,19 +22,21 @@ pub fn announce_message(
         content: content.to_string(),
         embed: embed.cloned(),
         button_url: button_url.map(String::from),
-        allowed_users: vec![voter_id.clone()],
+        allowed_users: voter_id.into_iter().cloned().collect(),
     }
     .clipped()
 }
 
-/// The template values of a vote as `link` shows it.
+/// The template values of a vote as `link` shows it; `voter` is the vote's Discord voter
+/// ([`Vote::discord_voter`]).
 pub fn vote_values<'a>(
     vote: &'a Vote,
+    voter: Option<&'a UserId>,
     tally: &Tally,
     link: &'a LinkSettings,
 ) -> TemplateValues<'a> {
     TemplateValues {
-        user_id: &vote.user.platform_id,
+        user_id: voter,
         user_name: &vote.user.name,
         project_name: link.project_name.as_deref(),
         project_id: &vote.project.platform_id,
@@ -54,10 +56,11 @@ pub(super) fn announcement(
     channel_id: &ChannelId,
     now: Timestamp,
 ) -> PlannedJob {
-    let values = vote_values(vote, tally, link);
+    let discord_voter = vote.discord_voter();
+    let values = vote_values(vote, discord_voter.as_ref(), tally, link);
     let template = link.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
     let voter = Voter {
-        id: &vote.user.platform_id,
+        id: discord_voter.as_ref(),
         name: &vote.user.name,
         avatar_url: vote.user.avatar_url.as_deref(),
     };
@@ -73,11 +76,11 @@ pub(super) fn announcement(
         work: Work::Announce {
             channel_id: channel_id.clone(),
             content: message.content,
-            voter_id: vote.user.platform_id.clone(),
+            voter_id: discord_voter.clone(),
             nonce: announcement_nonce(&vote.id, &link.guild_id),
             embed: message.embed.map(Box::new),
             button_url: message.button_url,
-            summary: summary_line(vote, tally),
+            summary: summary_line(vote, discord_voter.as_ref(), tally),
             project: literal(values.project_name.unwrap_or(values.project_id)),
         },
         due_at: now,
@@ -85,15 +88,14 @@ pub(super) fn announcement(
     }
 }
 
-/// The voter's line in a digest: mention, name, total.
-fn summary_line(vote: &Vote, tally: &Tally) -> String {
+/// The voter's line in a digest: mention (Discord voters only), name (shown as written), total.
+fn summary_line(vote: &Vote, voter: Option<&UserId>, tally: &Tally) -> String {
     let name = literal(&clip(&plain(&vote.user.name), 40));
-    if name.is_empty() {
-        format!("<@{}> ({} votes)", vote.user.platform_id, tally.total)
-    } else {
-        format!(
-            "<@{}> {name} ({} votes)",
-            vote.user.platform_id, tally.total
-        )
-    }
+    let who = match (voter, name.is_empty()) {
+        (Some(id), true) => format!("<@{id}>"),
+        (Some(id), false) => format!("<@{id}> {name}"),
+        (None, true) => "Someone".to_string(),
+        (None, false) => name,
+    };
+    format!("{who} ({} votes)", tally.total)
 }

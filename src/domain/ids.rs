@@ -1,30 +1,46 @@
-//! Typed ids: a guild id cannot be passed where a user id is expected. Each is the id's text
-//! (Discord snowflakes and Top.gg ids alike), stored as TEXT and serialized as a plain string.
+//! Typed ids: a guild id cannot be passed where a user id is expected.
+//!
+//! Discord's ids ([`GuildId`], [`UserId`], [`RoleId`], [`ChannelId`]) are [`Snowflake`]s: a
+//! u64 that only [`Snowflake::parse`] (1-20 ASCII digits) or a `u64` makes, so a REST path
+//! built from one is digits only. Top.gg's own ids ([`ConnectionId`], [`VoteId`],
+//! [`VoterId`]) are [`Id`]s: text, bounded by [`Id::parse`]. Both are stored as TEXT and
+//! serialized as a plain string.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-/// What an [`Id`] names; only its name, for `Debug`.
+mod text;
+
+pub use text::{
+    Connection, ConnectionId, Id, TextKind, Vote, VoteId, Voter, VoterId, bounded_text,
+};
+
+/// Why a text is not an id of its kind (the text itself is never repeated: it came from
+/// outside).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid {kind}")]
+pub struct IdError {
+    pub kind: &'static str,
+}
+
+/// What a [`Snowflake`] names; only its name, for `Debug` and errors.
 pub trait IdKind {
     const NAME: &'static str;
 }
 
-/// The id of one kind of thing. Use the aliases: [`GuildId`], [`UserId`], ...
-#[derive(Serialize, Deserialize)]
-#[serde(transparent, bound = "")]
-pub struct Id<K> {
-    text: String,
-    #[serde(skip)]
+/// A Discord id of one kind. Use the aliases: [`GuildId`], [`UserId`], ...
+pub struct Snowflake<K> {
+    value: u64,
     kind: PhantomData<fn() -> K>,
 }
 
-macro_rules! id_kinds {
+macro_rules! snowflake_kinds {
     ($($kind:ident => $alias:ident, $what:literal;)*) => {$(
         #[doc = concat!("Marks ", $what, ".")]
         #[derive(Debug)]
@@ -33,106 +49,115 @@ macro_rules! id_kinds {
             const NAME: &'static str = stringify!($alias);
         }
         #[doc = concat!("The id of ", $what, ".")]
-        pub type $alias = Id<$kind>;
+        pub type $alias = Snowflake<$kind>;
     )*};
 }
 
-id_kinds! {
+snowflake_kinds! {
     Guild => GuildId, "a Discord guild (server)";
-    User => UserId, "a Discord user (the voter, on Discord)";
+    User => UserId, "a Discord user";
     Role => RoleId, "a Discord role";
     Channel => ChannelId, "a Discord channel";
-    Connection => ConnectionId, "a Top.gg integration connection";
-    Vote => VoteId, "a Top.gg vote";
 }
 
-impl<K> Id<K> {
-    pub fn new(text: impl Into<String>) -> Self {
-        Id {
-            text: text.into(),
+/// Whether `text` is a snowflake: 1-20 ASCII digits whose value fits in a u64.
+pub fn parse_snowflake(text: &str) -> Option<u64> {
+    let digits_only =
+        !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit());
+    digits_only.then(|| text.parse().ok()).flatten()
+}
+
+impl<K: IdKind> Snowflake<K> {
+    /// Reads Discord's text form; anything but 1-20 ASCII digits that fit a u64 is refused.
+    pub fn parse(text: &str) -> Result<Self, IdError> {
+        parse_snowflake(text)
+            .map(Self::from)
+            .ok_or(IdError { kind: K::NAME })
+    }
+}
+
+impl<K: IdKind> std::str::FromStr for Snowflake<K> {
+    type Err = IdError;
+
+    fn from_str(text: &str) -> Result<Self, IdError> {
+        Self::parse(text)
+    }
+}
+
+impl<K> Snowflake<K> {
+    /// The id's value.
+    pub fn get(&self) -> u64 {
+        self.value
+    }
+}
+
+impl<K> From<u64> for Snowflake<K> {
+    fn from(value: u64) -> Self {
+        Snowflake {
+            value,
             kind: PhantomData,
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    pub fn into_string(self) -> String {
-        self.text
-    }
 }
 
-impl<K> From<String> for Id<K> {
-    fn from(text: String) -> Self {
-        Id::new(text)
-    }
-}
-
-impl<K> From<&str> for Id<K> {
-    fn from(text: &str) -> Self {
-        Id::new(text)
-    }
-}
-
-impl<K> From<u64> for Id<K> {
-    /// A Discord snowflake.
-    fn from(snowflake: u64) -> Self {
-        Id::new(snowflake.to_string())
-    }
-}
-
-impl<K> Clone for Id<K> {
+impl<K> Clone for Snowflake<K> {
     fn clone(&self) -> Self {
-        Id::new(self.text.clone())
+        Self::from(self.value)
     }
 }
 
-impl<K> PartialEq for Id<K> {
+impl<K> PartialEq for Snowflake<K> {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        self.value == other.value
     }
 }
 
-impl<K> Eq for Id<K> {}
+impl<K> Eq for Snowflake<K> {}
 
-impl<K> PartialOrd for Id<K> {
+impl<K> PartialOrd for Snowflake<K> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl<K> Ord for Id<K> {
+impl<K> Ord for Snowflake<K> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.text.cmp(&other.text)
+        self.value.cmp(&other.value)
     }
 }
 
-impl<K> Hash for Id<K> {
+impl<K> Hash for Snowflake<K> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.text.hash(state);
+        self.value.hash(state);
     }
 }
 
-impl<K> Default for Id<K> {
-    fn default() -> Self {
-        Id::new(String::new())
-    }
-}
-
-impl<K: IdKind> fmt::Debug for Id<K> {
+impl<K: IdKind> fmt::Debug for Snowflake<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}({})", K::NAME, self.text)
+        write!(f, "{}({})", K::NAME, self.value)
     }
 }
 
-impl<K> fmt::Display for Id<K> {
+impl<K> fmt::Display for Snowflake<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        self.value.fmt(f)
     }
 }
 
-impl<K, DB: Database> Type<DB> for Id<K>
+impl<K> Serialize for Snowflake<K> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.value)
+    }
+}
+
+impl<'de, K: IdKind> Deserialize<'de> for Snowflake<K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<K, DB: Database> Type<DB> for Snowflake<K>
 where
     String: Type<DB>,
 {
@@ -145,7 +170,7 @@ where
     }
 }
 
-impl<'q, K, DB: Database> Encode<'q, DB> for Id<K>
+impl<'q, K, DB: Database> Encode<'q, DB> for Snowflake<K>
 where
     String: Encode<'q, DB>,
 {
@@ -153,37 +178,52 @@ where
         &self,
         buf: &mut <DB as Database>::ArgumentBuffer,
     ) -> Result<IsNull, BoxDynError> {
-        self.text.encode_by_ref(buf)
+        <String as Encode<'q, DB>>::encode(self.value.to_string(), buf)
     }
 }
 
-impl<'r, K, DB: Database> Decode<'r, DB> for Id<K>
+/// A stored value that is not a snowflake is a decode error of that row (the caller decides
+/// what a bad row means); columns written before ids were parsed are read as text instead.
+impl<'r, K: IdKind, DB: Database> Decode<'r, DB> for Snowflake<K>
 where
     String: Decode<'r, DB>,
 {
     fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        String::decode(value).map(Id::new)
+        Ok(Self::parse(&String::decode(value)?)?)
+    }
+}
+
+/// A Discord id column that older versions may have filled with other text (`''` for work
+/// of no guild, ids from outside that were never checked): `None` then, not a failed read.
+pub struct Lenient<K>(Option<Snowflake<K>>);
+
+impl<K> From<Lenient<K>> for Option<Snowflake<K>> {
+    fn from(lenient: Lenient<K>) -> Self {
+        lenient.0
+    }
+}
+
+impl<K, DB: Database> Type<DB> for Lenient<K>
+where
+    String: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, K: IdKind, DB: Database> Decode<'r, DB> for Lenient<K>
+where
+    String: Decode<'r, DB>,
+{
+    fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Lenient(Snowflake::parse(&String::decode(value)?).ok()))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_id_serializes_as_its_plain_text() {
-        let id = GuildId::new("160105994217586689");
-        assert_eq!(
-            serde_json::to_string(&id).unwrap(),
-            "\"160105994217586689\""
-        );
-        let back: GuildId = serde_json::from_str("\"160105994217586689\"").unwrap();
-        assert_eq!(back, id);
-    }
-
-    #[test]
-    fn an_id_debugs_with_its_kind_and_displays_as_its_text() {
-        let id = RoleId::from(42_u64);
-        assert_eq!(format!("{id:?} {id}"), "RoleId(42) 42");
-    }
-}
+mod tests;

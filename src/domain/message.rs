@@ -77,10 +77,11 @@ pub struct OutgoingMessage {
     pub allowed_users: Vec<UserId>,
 }
 
-/// The voter as an announcement shows them.
+/// The voter as an announcement shows them; `id` is `None` for a voter who is not a Discord
+/// user (named, never mentioned).
 #[derive(Debug, Clone, Copy)]
 pub struct Voter<'a> {
-    pub id: &'a UserId,
+    pub id: Option<&'a UserId>,
     pub name: &'a str,
     pub avatar_url: Option<&'a str>,
 }
@@ -93,7 +94,7 @@ impl OutgoingMessage {
         voter: Voter<'_>,
         vote_url: Option<&str>,
     ) -> Self {
-        let allowed_users = vec![voter.id.clone()];
+        let allowed_users: Vec<UserId> = voter.id.into_iter().cloned().collect();
         let button_url = vote_url.and_then(link_url);
         match style {
             Style::Text => OutgoingMessage {
@@ -103,7 +104,7 @@ impl OutgoingMessage {
                 allowed_users,
             },
             Style::Embed => OutgoingMessage {
-                content: format!("<@{}>", voter.id),
+                content: voter.id.map(|id| format!("<@{id}>")).unwrap_or_default(),
                 embed: Some(Embed {
                     title: None,
                     description: rendered,
@@ -170,7 +171,7 @@ mod tests {
 
     fn ann(id: &UserId) -> Voter<'_> {
         Voter {
-            id,
+            id: Some(id),
             name: "Ann",
             avatar_url: Some("https://cdn.example/a.png"),
         }
@@ -181,7 +182,7 @@ mod tests {
         let m = OutgoingMessage::announcement(
             Style::Embed,
             "thanks".into(),
-            ann(&UserId::new("42")),
+            ann(&UserId::from(42)),
             Some("https://top.gg/bot/1/vote"),
         );
         assert_eq!(m.content, "<@42>");
@@ -193,7 +194,19 @@ mod tests {
             Some("https://cdn.example/a.png")
         );
         assert_eq!(m.button_url.as_deref(), Some("https://top.gg/bot/1/vote"));
-        assert_eq!(m.allowed_users, [UserId::new("42")]);
+        assert_eq!(m.allowed_users, [UserId::from(42)]);
+    }
+
+    #[test]
+    fn an_announcement_for_a_voter_who_is_not_a_discord_user_mentions_nobody() {
+        let voter = Voter {
+            id: None,
+            name: "Ann",
+            avatar_url: None,
+        };
+        let m = OutgoingMessage::announcement(Style::Embed, "Ann voted".into(), voter, None);
+        assert_eq!((m.content.as_str(), m.allowed_users.len()), ("", 0));
+        assert_eq!(m.embed.unwrap().author_name.as_deref(), Some("Ann"));
     }
 
     #[test]
@@ -201,7 +214,7 @@ mod tests {
         let m = OutgoingMessage::announcement(
             Style::Text,
             "thanks".into(),
-            ann(&UserId::new("42")),
+            ann(&UserId::from(42)),
             None,
         );
         assert_eq!(
@@ -214,13 +227,12 @@ mod tests {
     fn over_long_texts_are_clipped_to_discords_limits() {
         let long = "x".repeat(10_000);
         let text =
-            OutgoingMessage::announcement(Style::Text, long.clone(), ann(&UserId::new("42")), None)
+            OutgoingMessage::announcement(Style::Text, long.clone(), ann(&UserId::from(42)), None)
                 .clipped();
         assert_eq!(text.content.chars().count(), limits::CONTENT);
         assert!(text.content.ends_with('…'));
-        let embed =
-            OutgoingMessage::announcement(Style::Embed, long, ann(&UserId::new("42")), None)
-                .clipped();
+        let embed = OutgoingMessage::announcement(Style::Embed, long, ann(&UserId::from(42)), None)
+            .clipped();
         let description = embed.embed.unwrap().description;
         assert_eq!(description.chars().count(), limits::EMBED_DESCRIPTION);
     }

@@ -23,16 +23,16 @@ mod tests {
 
     #[test]
     fn a_nonce_is_25_characters_stable_and_distinct_per_guild() {
-        let vote = VoteId::new("808499215864008704");
-        let a = announcement_nonce(&vote, &GuildId::new("160105994217586689"));
+        let vote = VoteId::from(808499215864008704);
+        let a = announcement_nonce(&vote, &GuildId::from(160105994217586689));
         assert_eq!(a.len(), 25);
         assert_eq!(
             a,
-            announcement_nonce(&vote, &GuildId::new("160105994217586689"))
+            announcement_nonce(&vote, &GuildId::from(160105994217586689))
         );
         assert_ne!(
             a,
-            announcement_nonce(&vote, &GuildId::new("160105994217586690"))
+            announcement_nonce(&vote, &GuildId::from(160105994217586690))
         );
     }
 }

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::events::ProjectKind;
 use super::ids::{ConnectionId, UserId};
 use super::template::{project_label, vote_url};
 use super::time::Timestamp;
@@ -31,7 +32,7 @@ pub struct ReminderProject {
 
 impl ReminderProject {
     /// From a connection's stored facts: its name (else type and Discord id) and vote page.
-    pub fn from_connection(kind: &str, platform_id: &str, name: Option<&str>) -> Self {
+    pub fn from_connection(kind: &ProjectKind, platform_id: &str, name: Option<&str>) -> Self {
         let vote_url = vote_url(kind, platform_id).unwrap_or_default();
         Self {
             name: project_label(name, kind, platform_id),
@@ -95,7 +96,7 @@ mod tests {
 
     #[test]
     fn the_nonce_fits_discord_and_changes_with_the_expiry() {
-        let (c, u) = (ConnectionId::new("c"), UserId::new("1"));
+        let (c, u) = (ConnectionId::parse("c").unwrap(), UserId::from(1));
         let a = reminder_work(&c, &u, Timestamp::from_millis(10));
         let b = reminder_work(&c, &u, Timestamp::from_millis(11));
         let nonce = |w: &Work| match w {
@@ -109,7 +110,7 @@ mod tests {
 
     #[test]
     fn a_bot_reminder_names_it_and_carries_a_vote_button() {
-        let project = ReminderProject::from_connection("bot", "99", Some("Cool *Bot*"));
+        let project = ReminderProject::from_connection(&ProjectKind::Bot, "99", Some("Cool *Bot*"));
         let body = reminder_message(&project, "n");
         let content = body["content"].as_str().unwrap();
         assert!(content.contains("**Cool \\*Bot\\***"), "{content}");
@@ -122,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_project_without_a_vote_page_gets_no_button() {
-        let project = ReminderProject::from_connection("game", "5", None);
+        let project = ReminderProject::from_connection(&ProjectKind::Game, "5", None);
         assert!(reminder_message(&project, "n").get("components").is_none());
     }
 
@@ -130,7 +131,7 @@ mod tests {
     fn replies_say_when_or_after_the_next_vote() {
         assert!(on_reply("X", Some(Timestamp::from_millis(5_000))).contains("<t:5:R>"));
         assert!(on_reply("X", None).contains("after your next vote"));
-        let name = project_label(Some("@everyone"), "bot", "1");
+        let name = project_label(Some("@everyone"), &"bot".into(), "1");
         assert!(!on_reply(&name, None).contains(" @everyone"));
     }
 }

@@ -64,9 +64,9 @@ pub fn grants_for(
 mod tests {
     use super::*;
 
-    fn role(id: &str, votes_required: i64, duration: RewardDuration) -> RewardRole {
+    fn role(id: u64, votes_required: i64, duration: RewardDuration) -> RewardRole {
         RewardRole {
-            role_id: RoleId::new(id),
+            role_id: RoleId::from(id),
             votes_required,
             duration,
         }
@@ -79,20 +79,20 @@ mod tests {
     #[test]
     fn only_roles_whose_threshold_is_reached_are_granted() {
         let until = RewardDuration::UntilVoteExpires;
-        let roles = [role("a", 1, until), role("b", 5, until)];
+        let roles = [role(1, 1, until), role(2, 5, until)];
         let ids: Vec<_> = grants_for(&roles, 4, at(100), at(0))
             .into_iter()
             .map(|g| g.role_id)
             .collect();
-        assert_eq!(ids, [RoleId::new("a")]);
+        assert_eq!(ids, [RoleId::from(1)]);
     }
 
     #[test]
     fn the_duration_decides_the_expiry() {
         let roles = [
-            role("vote", 1, RewardDuration::UntilVoteExpires),
-            role("perm", 1, RewardDuration::Permanent),
-            role("day", 1, RewardDuration::ForHours(24)),
+            role(1, 1, RewardDuration::UntilVoteExpires),
+            role(2, 1, RewardDuration::Permanent),
+            role(3, 1, RewardDuration::ForHours(24)),
         ];
         let grants = grants_for(&roles, 1, at(5_000), at(1_000));
         assert_eq!(grants[0].expires_at, Some(at(5_000)));

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use super::events::ProjectKind;
 use super::ids::UserId;
 use super::text::literal;
 use super::time::Timestamp;
@@ -19,7 +20,8 @@ pub const DEFAULT_TEMPLATE: &str =
 /// The values a template can refer to.
 #[derive(Debug, Clone)]
 pub struct TemplateValues<'a> {
-    pub user_id: &'a UserId,
+    /// The voter as a Discord user; `None` for a voter who is not one (named, never mentioned).
+    pub user_id: Option<&'a UserId>,
     pub user_name: &'a str,
     pub project_name: Option<&'a str>,
     pub project_id: &'a str,
@@ -40,9 +42,12 @@ impl TemplateValues<'_> {
             return Some(self.query_value(key));
         }
         Some(match name {
-            "user" => format!("<@{}>", self.user_id),
+            "user" => match self.user_id {
+                Some(id) => format!("<@{id}>"),
+                None => self.plain_name(),
+            },
             "user.name" => literal(self.user_name),
-            "user.id" => self.user_id.to_string(),
+            "user.id" => self.user_id.map(ToString::to_string).unwrap_or_default(),
             "project" => literal(self.project_name.unwrap_or(self.project_id)),
             "project.id" => self.project_id.to_string(),
             "votes" => self.votes.to_string(),
@@ -52,6 +57,15 @@ impl TemplateValues<'_> {
             "vote_url" => self.vote_url.to_string(),
             _ => return None,
         })
+    }
+
+    /// `{user}` of a voter who is not a Discord user: their name (shown as written), else
+    /// "Someone".
+    fn plain_name(&self) -> String {
+        match self.user_name {
+            "" => "Someone".to_string(),
+            name => literal(name),
+        }
     }
 
     /// `{query.KEY}`: the parameter's text (shown as written), empty when absent.
@@ -94,10 +108,10 @@ pub fn render(template: &str, values: &TemplateValues) -> String {
 
 /// The public vote page of a project, for the types whose page is known (bots and servers);
 /// other types (games, future kinds) have one only when `/topgg display` set it.
-pub fn vote_url(project_type: &str, platform_id: &str) -> Option<String> {
+pub fn vote_url(project_type: &ProjectKind, platform_id: &str) -> Option<String> {
     match project_type {
-        "server" => Some(format!("https://top.gg/discord/servers/{platform_id}/vote")),
-        "bot" => Some(format!("https://top.gg/bot/{platform_id}/vote")),
+        ProjectKind::Server => Some(format!("https://top.gg/discord/servers/{platform_id}/vote")),
+        ProjectKind::Bot => Some(format!("https://top.gg/bot/{platform_id}/vote")),
         _ => None,
     }
 }
@@ -107,7 +121,7 @@ const MAX_PROJECT_NAME_CHARS: usize = 100;
 
 /// How a project is named in messages and replies, ready for markdown (shown as written): its
 /// name, or its type and id when no name can be had.
-pub fn project_label(name: Option<&str>, project_type: &str, platform_id: &str) -> String {
+pub fn project_label(name: Option<&str>, project_type: &ProjectKind, platform_id: &str) -> String {
     match name {
         Some(name) => literal(
             &name
@@ -125,11 +139,11 @@ mod tests {
 
     use super::*;
 
-    static VOTER: LazyLock<UserId> = LazyLock::new(|| UserId::new("42"));
+    static VOTER: LazyLock<UserId> = LazyLock::new(|| UserId::from(42));
 
     fn values() -> TemplateValues<'static> {
         TemplateValues {
-            user_id: &VOTER,
+            user_id: Some(&VOTER),
             user_name: "Ann",
             project_name: None,
             project_id: "7",
@@ -152,6 +166,17 @@ mod tests {
             out,
             "<@42> Ann 42 7 7 3 2 1 <t:1770000000:R> https://top.gg/bot/9/vote"
         );
+    }
+
+    #[test]
+    fn a_voter_who_is_not_a_discord_user_is_named_not_mentioned() {
+        let v = TemplateValues {
+            user_id: None,
+            ..values()
+        };
+        assert_eq!(render("{user}|{user.id}|{user.name}", &v), "Ann||Ann");
+        let nameless = TemplateValues { user_name: "", ..v };
+        assert_eq!(render("{user} voted", &nameless), "Someone voted");
     }
 
     #[test]
@@ -190,12 +215,15 @@ mod tests {
 
     #[test]
     fn vote_urls_differ_for_bots_and_servers() {
-        assert_eq!(vote_url("bot", "1").unwrap(), "https://top.gg/bot/1/vote");
         assert_eq!(
-            vote_url("server", "1").unwrap(),
+            vote_url(&ProjectKind::Bot, "1").unwrap(),
+            "https://top.gg/bot/1/vote"
+        );
+        assert_eq!(
+            vote_url(&ProjectKind::Server, "1").unwrap(),
             "https://top.gg/discord/servers/1/vote"
         );
-        assert_eq!(vote_url("game", "1"), None);
+        assert_eq!(vote_url(&ProjectKind::Game, "1"), None);
     }
 
     #[test]

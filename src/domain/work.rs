@@ -16,12 +16,14 @@ use super::time::Timestamp;
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Work {
-    /// Post the announcement; only `voter_id` may be mentioned.
+    /// Post the announcement; only `voter_id` may be mentioned (nobody when the voter is not
+    /// a Discord user).
     Announce {
         channel_id: ChannelId,
         /// The message content: the voter's mention (style `embed`) or the rendered text.
         content: String,
-        voter_id: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        voter_id: Option<UserId>,
         nonce: String,
         /// Style `embed`: the rendered template with the voter's name and avatar.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,7 +69,7 @@ impl Work {
 }
 
 /// A guild that linked the voted project, with its settings.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkSettings {
     pub guild_id: GuildId,
     pub channel_id: Option<ChannelId>,
@@ -93,7 +95,18 @@ pub struct PlannedJob {
     pub grant: Option<Grant>,
 }
 
-/// What a stored vote sets in motion in every linked guild.
+impl PlannedJob {
+    /// The live grant this job records, and whose it is.
+    pub fn grant_for(&self) -> Option<(&Grant, &UserId)> {
+        match (&self.grant, &self.work) {
+            (Some(grant), Work::GrantRole { user_id, .. }) => Some((grant, user_id)),
+            _ => None,
+        }
+    }
+}
+
+/// What a stored vote sets in motion in every linked guild; a voter who is not a Discord user
+/// is announced by name and gets no role.
 pub fn plan_vote(
     vote: &Vote,
     tally: &Tally,
@@ -101,17 +114,14 @@ pub fn plan_vote(
     now: Timestamp,
 ) -> Vec<PlannedJob> {
     let mut jobs = Vec::new();
+    let voter = vote.discord_voter();
     for link in links {
         if let Some(channel_id) = link.channel_id.as_ref().filter(|_| !link.paused) {
             jobs.push(announcement(vote, tally, link, channel_id, now));
         }
+        let Some(voter) = &voter else { continue };
         for grant in grants_for(&link.roles, tally.total, vote.expiry(), now) {
-            jobs.extend(grant_jobs(
-                &link.guild_id,
-                &vote.user.platform_id,
-                grant,
-                now,
-            ));
+            jobs.extend(grant_jobs(&link.guild_id, voter, grant, now));
         }
     }
     jobs

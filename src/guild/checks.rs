@@ -91,19 +91,25 @@ pub fn role_problem(facts: &GuildFacts, role_id: &RoleId) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn channel(id: &str, name: &str, can_post: bool) -> (ChannelId, ChannelFacts) {
+    const VOTES: u64 = 1;
+    const LOCKED: u64 = 2;
+    const LOW: u64 = 11;
+    const HIGH: u64 = 12;
+    const BOOST: u64 = 13;
+
+    fn channel(id: u64, name: &str, can_post: bool) -> (ChannelId, ChannelFacts) {
         let name = name.into();
-        (ChannelId::new(id), ChannelFacts { name, can_post })
+        (ChannelId::from(id), ChannelFacts { name, can_post })
     }
 
-    fn role(id: &str, position: u16, managed: bool) -> (RoleId, RoleFacts) {
+    fn role(id: u64, name: &str, position: u16, managed: bool) -> (RoleId, RoleFacts) {
         let facts = RoleFacts {
-            name: id.into(),
+            name: name.into(),
             position,
             managed,
             permissions: 0,
         };
-        (RoleId::new(id), facts)
+        (RoleId::from(id), facts)
     }
 
     fn facts() -> GuildFacts {
@@ -111,11 +117,14 @@ mod tests {
             known: true,
             manage_roles: true,
             bot_top_position: 5,
-            channels: HashMap::from([channel("c1", "votes", true), channel("c2", "locked", false)]),
+            channels: HashMap::from([
+                channel(VOTES, "votes", true),
+                channel(LOCKED, "locked", false),
+            ]),
             roles: HashMap::from([
-                role("low", 2, false),
-                role("high", 7, false),
-                role("boost", 1, true),
+                role(LOW, "low", 2, false),
+                role(HIGH, "high", 7, false),
+                role(BOOST, "boost", 1, true),
             ]),
             ..GuildFacts::default()
         }
@@ -123,13 +132,17 @@ mod tests {
 
     #[test]
     fn all_good_finds_nothing() {
-        let found = findings(&facts(), Some(&ChannelId::new("c1")), &[RoleId::new("low")]);
+        let found = findings(
+            &facts(),
+            Some(&ChannelId::from(VOTES)),
+            &[RoleId::from(LOW)],
+        );
         assert!(found.is_empty());
     }
 
     #[test]
     fn a_role_above_the_bots_is_explained() {
-        let found = findings(&facts(), None, &[RoleId::new("high")]);
+        let found = findings(&facts(), None, &[RoleId::from(HIGH)]);
         assert_eq!(found.len(), 1);
         assert!(
             found[0].contains("my highest role is below it"),
@@ -139,15 +152,15 @@ mod tests {
 
     #[test]
     fn a_channel_the_bot_cannot_post_in_is_named() {
-        let found = findings(&facts(), Some(&ChannelId::new("c2")), &[]);
-        assert!(found[0].contains("can't post in <#c2>"), "{found:?}");
+        let found = findings(&facts(), Some(&ChannelId::from(LOCKED)), &[]);
+        assert!(found[0].contains("can't post in <#2>"), "{found:?}");
     }
 
     #[test]
     fn missing_manage_roles_and_managed_roles_are_reported() {
         let mut f = facts();
         f.manage_roles = false;
-        let found = findings(&f, None, &[RoleId::new("boost")]);
+        let found = findings(&f, None, &[RoleId::from(BOOST)]);
         assert!(found.iter().any(|s| s.contains("Manage Roles")));
         assert!(
             found

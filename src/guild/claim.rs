@@ -3,6 +3,7 @@
 use super::names::resolve_bot_name;
 use super::{Caller, refuse, sanitize, target};
 use crate::discord::Discord;
+use crate::domain::events::ProjectKind;
 use crate::domain::ids::{ConnectionId, GuildId};
 use crate::domain::template::{project_label, vote_url};
 use crate::storage::{Db, OwnedConnection};
@@ -17,8 +18,8 @@ pub async fn link_project(
     connection: Option<&str>,
 ) -> anyhow::Result<String> {
     let chosen = claim(db, caller, connection).await?;
-    let name = match chosen.project_type.as_str() {
-        "bot" => {
+    let name = match chosen.project_type {
+        ProjectKind::Bot => {
             let (id, bot) = (&chosen.connection_id, &chosen.project_platform_id);
             resolve_bot_name(db, discord, id, bot, caller.now).await
         }
@@ -91,16 +92,22 @@ fn claimed_reply(chosen: &OwnedConnection, name: Option<&str>) -> String {
 }
 
 async fn why_not_claimable(db: &Db, caller: &Caller, wanted: &str) -> anyhow::Result<String> {
-    let Some(connection) = db.connection(&ConnectionId::new(wanted)).await? else {
+    let found = match ConnectionId::parse(wanted) {
+        Ok(id) => db.connection(&id).await?,
+        Err(_) => None,
+    };
+    let Some(connection) = found else {
         return Ok(format!(
             "There is no Top.gg connection `{}`.",
             sanitize(wanted)
         ));
     };
-    if connection.owner_discord_id != caller.user_id {
+    if connection.owner_discord_id.as_ref() != Some(&caller.user_id) {
         return Ok(format!(
-            "Only the person who clicked Connect on Top.gg (<@{}>) can link this project.",
-            connection.owner_discord_id
+            "Only the person who clicked Connect on Top.gg ({}) can link this project.",
+            connection
+                .owner_discord_id
+                .map_or(connection.owner_name, |id| format!("<@{id}>"))
         ));
     }
     let linked_here = db

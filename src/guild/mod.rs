@@ -47,7 +47,7 @@ impl Caller {
     /// The caller as a sample announcement shows them.
     pub fn voter(&self) -> Voter<'_> {
         Voter {
-            id: &self.user_id,
+            id: Some(&self.user_id),
             name: &self.name,
             avatar_url: self.avatar_url.as_deref(),
         }
@@ -124,22 +124,23 @@ pub fn sanitize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::ConnectionId;
 
     fn link(connection_id: &str, platform_id: &str) -> GuildLink {
         GuildLink {
-            connection_id: connection_id.into(),
+            connection_id: ConnectionId::parse(connection_id).unwrap(),
             project_id: format!("p{connection_id}"),
-            project_type: "bot".into(),
+            project_type: crate::domain::events::ProjectKind::Bot,
             project_platform_id: platform_id.into(),
             project_name: None,
             display_name: None,
             display_vote_url: None,
             style: None,
             paused_reason: None,
-            owner_discord_id: "1".into(),
+            owner_discord_id: Some(UserId::from(1)),
             owner_name: "o".into(),
             connected_at: Default::default(),
-            linked_by: "1".into(),
+            linked_by: Some(UserId::from(1)),
             linked_at: Default::default(),
             channel_id: None,
             template: None,
@@ -156,7 +157,7 @@ mod tests {
             choose_link(vec![link("c1", "9")], None)
                 .unwrap()
                 .connection_id,
-            "c1".into()
+            ConnectionId::parse("c1").unwrap()
         );
     }
 
@@ -166,13 +167,13 @@ mod tests {
         assert!(message(choose_link(links.clone(), None)).contains("several projects"));
         assert_eq!(
             choose_link(links.clone(), Some("8")).unwrap().connection_id,
-            "c2".into()
+            ConnectionId::parse("c2").unwrap()
         );
         assert_eq!(
             choose_link(links.clone(), Some("c1"))
                 .unwrap()
                 .connection_id,
-            "c1".into()
+            ConnectionId::parse("c1").unwrap()
         );
         assert!(message(choose_link(links, Some("@everyone"))).contains("'everyone"));
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::discord::Discord;
-use crate::domain::ids::ConnectionId;
+use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::time::{SharedClock, Timestamp};
 use crate::storage::Db;
 
@@ -25,7 +25,9 @@ pub async fn resolve_bot_name(
     bot_user_id: &str,
     now: Timestamp,
 ) -> Option<String> {
-    let lookup = tokio::time::timeout(Duration::from_secs(2), discord.user_name(bot_user_id));
+    // Stored before ids were parsed: a platform id that is not a snowflake names no bot.
+    let bot = UserId::parse(bot_user_id).ok()?;
+    let lookup = tokio::time::timeout(Duration::from_secs(2), discord.user_name(&bot));
     let name = match lookup.await {
         Ok(Ok(name)) => name,
         Ok(Err(e)) => {

@@ -53,10 +53,13 @@ async fn link_status(
         link.label(),
         link.connection_id
     );
+    let owner = link
+        .owner_discord_id
+        .as_ref()
+        .map_or_else(|| link.owner_name.clone(), |id| format!("<@{id}>"));
     let _ = writeln!(
         out,
-        "Connected by <@{}> <t:{}:R>",
-        link.owner_discord_id,
+        "Connected by {owner} <t:{}:R>",
         link.connected_at.as_secs()
     );
     let last_vote = health
@@ -186,7 +189,10 @@ async fn vote_report(
 fn voter_label(row: &crate::storage::LeaderboardRow) -> String {
     let name: String = text::plain(&row.voter_name).chars().take(32).collect();
     match name.trim() {
-        "" => format!("<@{}>", row.voter_id),
+        "" => match UserId::parse(row.voter_id.as_str()) {
+            Ok(id) => format!("<@{id}>"),
+            Err(_) => "(unnamed voter)".into(),
+        },
         name => format!("**{}**", text::literal(name)),
     }
 }

@@ -35,7 +35,7 @@ pub async fn add_role(
     facts: &GuildFacts,
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
-    if role.role_id.as_str() == guild_id.as_str() {
+    if role.role_id.get() == guild_id.get() {
         return refuse("@everyone cannot be a reward role.");
     }
     let too_long = matches!(role.duration, RewardDuration::ForHours(h) if h > MAX_HOURS);

@@ -106,18 +106,26 @@ mod tests {
     use super::*;
     use crate::guild::checks::RoleFacts;
 
-    fn role(id: &str, position: u16, permissions: u64) -> (RoleId, RoleFacts) {
+    /// Each test role's id is its position in this list.
+    const NAMES: [&str; 6] = ["low", "mod", "high", "ping", "mm", "booster"];
+
+    fn role(name: &str, position: u16, permissions: u64) -> (RoleId, RoleFacts) {
         let facts = RoleFacts {
-            name: id.into(),
+            name: name.into(),
             position,
             managed: false,
             permissions,
         };
-        (RoleId::new(id), facts)
+        (role_id(name), facts)
     }
 
-    fn refusal(facts: &GuildFacts, role_id: &str) -> Option<String> {
-        super::refusal(facts, &RoleId::new(role_id))
+    fn role_id(name: &str) -> RoleId {
+        let index = NAMES.iter().position(|n| *n == name).expect("a test role");
+        RoleId::from(index as u64 + 1)
+    }
+
+    fn refusal(facts: &GuildFacts, name: &str) -> Option<String> {
+        super::refusal(facts, &role_id(name))
     }
 
     fn facts(caller: CallerFacts) -> GuildFacts {

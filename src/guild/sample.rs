@@ -51,7 +51,7 @@ async fn post_sample(
     let mut message = preview(link, template, link.style(), caller.voter(), caller.now);
     message.content = format!("(test) {}", message.content);
     message.allowed_users.clear();
-    match discord.post_message(channel.as_str(), &message, None).await {
+    match discord.post_message(channel, &message, None).await {
         Ok(_) => {
             if let Err(e) = db.pause_channel(&caller.guild_id, channel, None).await {
                 tracing::warn!(error = format!("{e:#}"), "cannot resume announcements");

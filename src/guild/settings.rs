@@ -30,7 +30,7 @@ pub async fn set_channel(
     facts: &GuildFacts,
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
-    let channel = channel_id.map(ChannelId::as_str);
+    let channel = channel_id;
     db.set_channel(guild_id, &link.connection_id, channel_id)
         .await?;
     let mut reply = match channel {

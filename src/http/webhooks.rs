@@ -17,9 +17,12 @@ use std::time::Duration;
 
 pub async fn receive(
     State(state): State<Arc<AppState>>,
-    Path(connection_id): Path<ConnectionId>,
+    Path(connection_id): Path<String>,
     Signed { headers, body }: Signed,
 ) -> Result<StatusCode, ApiError> {
+    // An id not of Top.gg's shape names no connection: no lookup is made for it.
+    let connection_id =
+        ConnectionId::parse(&connection_id).map_err(|_| ApiError::UnknownConnection)?;
     let trace = trace_id(&headers);
     // Rejections are counted and logged (at a bounded rate) by the tracking layer.
     let Verified {

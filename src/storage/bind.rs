@@ -6,7 +6,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Encode, Type};
 
-use crate::domain::ids::Id;
+use crate::domain::ids::{Id, Snowflake};
 use crate::domain::time::Timestamp;
 
 /// A value bound to a statement: the few types the schema uses (BIGINT and TEXT, nullable).
@@ -139,6 +139,18 @@ impl<'a, K> From<&'a Id<K>> for Arg<'a> {
 impl<'a, K> From<Option<&'a Id<K>>> for Arg<'a> {
     fn from(v: Option<&'a Id<K>>) -> Self {
         Arg::OptText(v.map(|v| Cow::Borrowed(v.as_str())))
+    }
+}
+
+impl<K> From<&Snowflake<K>> for Arg<'_> {
+    fn from(v: &Snowflake<K>) -> Self {
+        Arg::Text(Cow::Owned(v.to_string()))
+    }
+}
+
+impl<K> From<Option<&Snowflake<K>>> for Arg<'_> {
+    fn from(v: Option<&Snowflake<K>>) -> Self {
+        Arg::OptText(v.map(|v| Cow::Owned(v.to_string())))
     }
 }
 

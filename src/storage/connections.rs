@@ -6,7 +6,8 @@ use sqlx::FromRow;
 use super::Db;
 use super::sql::Sql;
 use crate::domain::events::IntegrationCreate;
-use crate::domain::ids::{ConnectionId, UserId};
+use crate::domain::events::ProjectKind;
+use crate::domain::ids::{ConnectionId, Lenient, User, UserId};
 use crate::domain::time::Timestamp;
 
 /// A stored connection. The secret is wrapped so it cannot be printed.
@@ -16,10 +17,13 @@ pub struct Connection {
     #[sqlx(try_from = "String")]
     pub webhook_secret: SecretText,
     pub project_id: String,
-    pub project_type: String,
+    #[sqlx(try_from = "String")]
+    pub project_type: ProjectKind,
     pub project_platform_id: String,
     pub project_name: Option<String>,
-    pub owner_discord_id: UserId,
+    /// Who clicked Connect; `None` when an older version stored an id that is not Discord's.
+    #[sqlx(try_from = "Lenient<User>")]
+    pub owner_discord_id: Option<UserId>,
     pub owner_name: String,
     pub created_at: Timestamp,
 }
@@ -73,7 +77,7 @@ impl Db {
             .bind(&c.connection_id)
             .bind(&c.webhook_secret)
             .bind(&c.project.id)
-            .bind(&c.project.kind)
+            .bind(c.project.kind.as_str())
             .bind(&c.project.platform)
             .bind(&c.project.platform_id)
             .bind(&c.user.id)
@@ -81,9 +85,9 @@ impl Db {
             .bind(&c.user.name)
             .bind(now);
         tx.execute(upsert).await?;
-        if c.project.is_discord_server() {
+        if let Some(guild) = c.project.guild_id() {
             let link = Sql::new(SELF_LINK)
-                .bind(&c.project.platform_id)
+                .bind(&guild)
                 .bind(&c.connection_id)
                 .bind(&c.user.platform_id)
                 .bind(now);
@@ -132,5 +136,41 @@ impl Db {
     ) -> anyhow::Result<Option<Connection>> {
         let sql = format!("{SELECT} WHERE connection_id = $1");
         self.fetch_optional(Sql::built(sql).bind(connection)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_owner_or_linker_stored_before_ids_were_parsed_reads_as_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        let old = Sql::new(
+            "INSERT INTO connections (connection_id, webhook_secret, project_id, project_type, \
+             project_platform, project_platform_id, owner_topgg_id, owner_discord_id, owner_name, \
+             created_at, updated_at) VALUES ('c1', 's', 'p', 'server', 'discord', '7', 't', \
+             'discord-user-id', 'Ann', 0, 0)",
+        );
+        db.execute(old).await.unwrap();
+        let link = "INSERT INTO links (guild_id, connection_id, linked_by, linked_at) \
+                    VALUES ('7', 'c1', '../x', 0)";
+        db.execute(Sql::new(link)).await.unwrap();
+
+        let id = ConnectionId::parse("c1").unwrap();
+        let read = db.connection(&id).await.unwrap().expect("still readable");
+        assert_eq!(
+            (read.owner_discord_id, read.owner_name.as_str()),
+            (None, "Ann")
+        );
+        let links = db
+            .links_in_guild(&crate::domain::ids::GuildId::from(7))
+            .await
+            .unwrap();
+        assert_eq!((links.len(), links[0].linked_by.clone()), (1, None));
+        db.close().await;
     }
 }

@@ -149,7 +149,7 @@ mod tests {
             let (stored, body_encoding) = encode_body(body);
             let letter = DeadLetter {
                 id: 1,
-                connection_id: "c".into(),
+                connection_id: "c".parse().unwrap(),
                 source: "webhook".into(),
                 body: stored,
                 body_encoding: body_encoding.into(),

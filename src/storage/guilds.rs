@@ -5,18 +5,22 @@ use sqlx::FromRow;
 use super::Db;
 use super::links::reward_role;
 use super::sql::Sql;
-use crate::domain::ids::{ChannelId, ConnectionId, GuildId, RoleId, UserId};
+use crate::domain::events::ProjectKind;
+use crate::domain::ids::{
+    ChannelId, ConnectionId, GuildId, Lenient, RoleId, User, UserId, VoterId,
+};
 use crate::domain::message::Style;
 use crate::domain::rewards::RewardRole;
 use crate::domain::template::{project_label, vote_url};
 use crate::domain::time::Timestamp;
 
 /// A (guild, connection) link with its connection's facts and the link's settings.
-#[derive(Debug, Clone, Default, FromRow)]
+#[derive(Debug, Clone, FromRow)]
 pub struct GuildLink {
     pub connection_id: ConnectionId,
     pub project_id: String,
-    pub project_type: String,
+    #[sqlx(try_from = "String")]
+    pub project_type: ProjectKind,
     pub project_platform_id: String,
     /// How this guild names the project: `/topgg display`, else the guild's name (server
     /// projects) or the bot's username (bot projects); `None` when no name is known.
@@ -26,10 +30,13 @@ pub struct GuildLink {
     pub style: Option<String>,
     /// Why announcements are paused (channel deleted or access lost).
     pub paused_reason: Option<String>,
-    pub owner_discord_id: UserId,
+    /// `None` when an older version stored an id that is not Discord's (also `linked_by`).
+    #[sqlx(try_from = "Lenient<User>")]
+    pub owner_discord_id: Option<UserId>,
     pub owner_name: String,
     pub connected_at: Timestamp,
-    pub linked_by: UserId,
+    #[sqlx(try_from = "Lenient<User>")]
+    pub linked_by: Option<UserId>,
     pub linked_at: Timestamp,
     pub channel_id: Option<ChannelId>,
     pub template: Option<String>,
@@ -66,7 +73,8 @@ pub struct RoleSetting {
 #[derive(Debug, Clone, FromRow)]
 pub struct OwnedConnection {
     pub connection_id: ConnectionId,
-    pub project_type: String,
+    #[sqlx(try_from = "String")]
+    pub project_type: ProjectKind,
     pub project_platform_id: String,
     pub project_name: Option<String>,
 }
@@ -101,7 +109,7 @@ pub struct VoterFigures {
 /// A leaderboard line.
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct LeaderboardRow {
-    pub voter_id: UserId,
+    pub voter_id: VoterId,
     pub voter_name: String,
     pub votes: i64,
 }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use sqlx::FromRow;
 
-use crate::domain::ids::{ConnectionId, GuildId, VoteId};
+use crate::domain::ids::{ConnectionId, Guild, GuildId, Lenient, VoteId};
 use crate::domain::time::Timestamp;
 use crate::domain::work::Work;
 
@@ -67,8 +67,8 @@ impl TryFrom<String> for JobStatus {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: JobId,
-    /// Empty for work that belongs to no guild (reminder DMs).
-    pub guild_id: GuildId,
+    /// `None` for work that belongs to no guild (reminder DMs, stored with `''`).
+    pub guild_id: Option<GuildId>,
     pub connection_id: Option<ConnectionId>,
     pub vote_id: Option<VoteId>,
     pub work: Work,
@@ -95,7 +95,8 @@ impl Job {
 #[derive(FromRow)]
 pub(super) struct JobRow {
     id: JobId,
-    guild_id: GuildId,
+    #[sqlx(try_from = "Lenient<Guild>")]
+    guild_id: Option<GuildId>,
     connection_id: Option<ConnectionId>,
     vote_id: Option<VoteId>,
     payload: String,

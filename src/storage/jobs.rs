@@ -45,8 +45,6 @@ const JOB_ROWS: usize = 1000;
 pub(super) struct NewJob<'a> {
     pub connection: &'a ConnectionId,
     pub vote: Option<&'a VoteId>,
-    /// Whose role a grant is for.
-    pub voter: &'a UserId,
     pub planned: &'a PlannedJob,
     pub now: Timestamp,
 }
@@ -75,12 +73,12 @@ impl WriteTx {
             self.execute(insert).await?;
         }
         for job in jobs {
-            if let Some(grant) = &job.planned.grant {
+            if let Some((grant, user)) = job.planned.grant_for() {
                 let upsert = Sql::new(UPSERT_GRANT)
                     .bind(&job.planned.guild_id)
                     .bind(job.connection)
                     .bind(&grant.role_id)
-                    .bind(job.voter)
+                    .bind(user)
                     .bind(grant.expires_at);
                 self.execute(upsert).await?;
             }

@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use super::Db;
 use super::sql::{Sql, WriteTx};
+use crate::domain::events::ProjectKind;
 use crate::domain::ids::{ChannelId, ConnectionId, GuildId, RoleId, UserId};
 use crate::domain::time::Timestamp;
 
@@ -65,7 +66,8 @@ pub(super) struct LinkRoleRow {
     style: Option<String>,
     paused_reason: Option<String>,
     display_vote_url: Option<String>,
-    project_type: String,
+    #[sqlx(try_from = "String")]
+    project_type: ProjectKind,
     project_platform_id: String,
     project_name: Option<String>,
     role_id: Option<RoleId>,
@@ -190,8 +192,8 @@ impl Db {
     ) -> anyhow::Result<bool> {
         self.update_link(LinkColumn::PausedReason, guild, connection, None)
             .await?;
-        let channel = channel.map(ChannelId::as_str);
-        self.update_link(LinkColumn::ChannelId, guild, connection, channel)
+        let channel = channel.map(ChannelId::to_string);
+        self.update_link(LinkColumn::ChannelId, guild, connection, channel.as_deref())
             .await
     }
 

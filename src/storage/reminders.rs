@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use super::Db;
 use super::sql::{Sql, WriteTx};
 use super::vote_plan::TotalsUpdate;
-use crate::domain::ids::{ConnectionId, UserId};
+use crate::domain::ids::{ConnectionId, UserId, VoterId};
 use crate::domain::reminder::reminder_work;
 use crate::domain::time::Timestamp;
 
@@ -47,7 +47,7 @@ impl WriteTx {
         now: Timestamp,
     ) -> anyhow::Result<()> {
         for r in due {
-            self.schedule_reminder(r.connection, r.voter, r.due, now)
+            self.schedule_reminder(r.connection, &r.voter, r.due, now)
                 .await?;
         }
         Ok(())
@@ -80,24 +80,27 @@ pub(super) fn reminder_statements<'a>(
 /// A reminder a batch of votes queues: `voter`'s next chance to vote for `connection`.
 pub(super) struct DueReminder<'a> {
     pub connection: &'a ConnectionId,
-    pub voter: &'a UserId,
+    pub voter: UserId,
     pub due: Timestamp,
 }
 
-/// For a batch of votes: the reminders of the opted-in voters among `updates` (their latest
-/// expiry), when it is still ahead of `now`.
+/// For a batch of votes: the reminders of the opted-in Discord voters among `updates` (their
+/// latest expiry), when it is still ahead of `now`. A voter who is not a Discord user gets
+/// none, whoever opted in under the same text.
 pub(super) fn reminders_due<'a>(
     updates: &[TotalsUpdate<'a>],
-    opted: &HashSet<(&ConnectionId, &UserId)>,
+    opted: &HashSet<(&ConnectionId, &VoterId)>,
     now: Timestamp,
 ) -> Vec<DueReminder<'a>> {
     updates
         .iter()
         .filter(|u| u.expires_at > now && opted.contains(&u.key))
-        .map(|u| DueReminder {
-            connection: u.key.0,
-            voter: u.key.1,
-            due: u.expires_at,
+        .filter_map(|u| {
+            Some(DueReminder {
+                connection: u.key.0,
+                voter: u.discord_voter.clone()?,
+                due: u.expires_at,
+            })
         })
         .collect()
 }

@@ -186,6 +186,7 @@ mod tests {
     use super::super::Connection;
     use super::super::connections::SecretText;
     use crate::domain::events::Vote;
+    use crate::domain::ids::{ConnectionId, UserId};
     use secrecy::SecretString;
 
     fn sample() -> (Connection, Vote) {
@@ -195,13 +196,13 @@ mod tests {
             panic!("not a vote")
         };
         let connection = Connection {
-            connection_id: "c".into(),
+            connection_id: ConnectionId::parse("c").unwrap(),
             webhook_secret: SecretText(SecretString::new("s".into())),
             project_id: "p".into(),
             project_type: "server".into(),
             project_platform_id: "1".into(),
             project_name: Some("P".into()),
-            owner_discord_id: "9".into(),
+            owner_discord_id: Some(UserId::from(9)),
             owner_name: "o".into(),
             created_at: Timestamp::from_millis(5),
         };
@@ -215,7 +216,7 @@ mod tests {
         let spool = Spool::open(path.to_str().unwrap()).await.unwrap();
         let (connection, vote) = sample();
         let mut second = vote.clone();
-        second.id = "v2".into();
+        second.id = crate::domain::ids::VoteId::parse("v2").unwrap();
         let write = |vote, now| VoteWrite {
             connection: &connection,
             vote,
@@ -270,7 +271,7 @@ mod tests {
         let (connection, vote) = sample();
         let votes: Vec<Vote> = (0..3)
             .map(|i| Vote {
-                id: format!("v{i}").into(),
+                id: format!("v{i}").parse().unwrap(),
                 ..vote.clone()
             })
             .collect();

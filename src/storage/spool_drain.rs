@@ -146,7 +146,12 @@ fn refused(spooled: &Spooled, error: &anyhow::Error) -> Corrupt {
 /// Keeps `row` as a dead letter, then forgets it: a letter that cannot be stored leaves the
 /// row in the spool (the pass fails and is retried).
 async fn dead_letter(db: &Db, spool: &Spool, row: &Corrupt) -> anyhow::Result<()> {
-    let connection = ConnectionId::new(row.connection_id.as_deref().unwrap_or("unknown"));
+    // A damaged row may have lost its connection id, or kept one that is not of its shape.
+    let connection = row
+        .connection_id
+        .as_deref()
+        .and_then(|id| ConnectionId::parse(id).ok())
+        .unwrap_or_else(|| ConnectionId::parse("unknown").expect("a connection id's shape"));
     let letter = NewDeadLetter {
         connection: &connection,
         source: LetterSource::Spool,

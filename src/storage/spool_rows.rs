@@ -11,6 +11,7 @@ use sqlx::sqlite::SqliteRow;
 use super::Connection;
 use super::connections::SecretText;
 use crate::domain::events::{Vote, names};
+use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::time::Timestamp;
 
 /// Reads each column as it is, whatever SQLite holds there (text, blob, number or NULL):
@@ -123,13 +124,15 @@ fn connection_from(v: &Value) -> anyhow::Result<Connection> {
             .with_context(|| format!("spooled connection without {key}"))
     };
     Ok(Connection {
-        connection_id: text("connection_id")?.into(),
+        connection_id: ConnectionId::parse(&text("connection_id")?)?,
         webhook_secret: SecretText(SecretString::new(String::new())),
         project_id: text("project_id")?,
-        project_type: text("project_type")?,
+        project_type: text("project_type")?.into(),
         project_platform_id: text("project_platform_id")?,
         project_name: v["project_name"].as_str().map(String::from),
-        owner_discord_id: text("owner_discord_id")?.into(),
+        owner_discord_id: v["owner_discord_id"]
+            .as_str()
+            .and_then(|id| UserId::parse(id).ok()),
         owner_name: text("owner_name")?,
         created_at: Timestamp::from_millis(v["created_at"].as_i64().unwrap_or_default()),
     })

@@ -8,7 +8,7 @@ use sqlx::FromRow;
 
 use super::Connection;
 use crate::domain::events::Vote;
-use crate::domain::ids::{ConnectionId, UserId};
+use crate::domain::ids::{ConnectionId, UserId, VoterId};
 use crate::domain::tally::Tally;
 use crate::domain::time::Timestamp;
 use crate::domain::work::{LinkSettings, PlannedJob, plan_vote};
@@ -35,14 +35,14 @@ pub enum VoteOutcome {
 }
 
 /// A voter of one connection: the key of `voter_totals`.
-pub(super) type VoterKey<'a> = (&'a ConnectionId, &'a UserId);
+pub(super) type VoterKey<'a> = (&'a ConnectionId, &'a VoterId);
 
 /// A voter's row in `voter_totals` before the batch (no figures: no row yet), and whether
 /// they opted in to reminders. Read as a row (Postgres) or a JSON array (SQLite).
 #[derive(FromRow, Deserialize)]
 pub(super) struct VoterRow {
     connection_id: ConnectionId,
-    voter_id: UserId,
+    voter_id: VoterId,
     total_votes: Option<i64>,
     streak: Option<i64>,
     last_vote_at: Option<Timestamp>,
@@ -52,6 +52,8 @@ pub(super) struct VoterRow {
 /// A voter's row in `voter_totals` after the batch.
 pub(super) struct TotalsUpdate<'a> {
     pub key: VoterKey<'a>,
+    /// The voter as a Discord user (only they get reminders).
+    pub discord_voter: Option<UserId>,
     pub name: &'a str,
     pub tally: Tally,
     pub expires_at: Timestamp,
@@ -160,6 +162,7 @@ pub(super) fn totals_updates<'a>(
             }
             None => updates.push(TotalsUpdate {
                 key,
+                discord_voter: vote.discord_voter(),
                 name: &vote.user.name,
                 tally: finals[&key].expect("every stored voter is tallied"),
                 expires_at,
@@ -213,7 +216,7 @@ pub(super) fn previous_figures<'a>(
 }
 
 /// The voters among `rows` who opted in to reminders.
-pub(super) fn opted_in(rows: &[VoterRow]) -> HashSet<(&ConnectionId, &UserId)> {
+pub(super) fn opted_in(rows: &[VoterRow]) -> HashSet<(&ConnectionId, &VoterId)> {
     rows.iter()
         .filter(|r| r.opted)
         .map(|r| (&r.connection_id, &r.voter_id))

@@ -51,7 +51,6 @@ pub(super) fn keys_json(writes: &[VoteWrite<'_>], indices: &[usize]) -> serde_js
 pub(super) struct JobRow<'a> {
     pub connection: &'a ConnectionId,
     pub vote: &'a VoteId,
-    pub voter: &'a UserId,
     pub planned: &'a PlannedJob,
     pub now: Timestamp,
 }
@@ -114,15 +113,10 @@ type GrantRow<'a> = (
 fn merged_grants<'a>(jobs: &[JobRow<'a>]) -> Vec<GrantRow<'a>> {
     let mut grants: Vec<GrantRow<'a>> = Vec::new();
     for job in jobs {
-        let Some(grant) = &job.planned.grant else {
+        let Some((grant, user)) = job.planned.grant_for() else {
             continue;
         };
-        let key = (
-            &job.planned.guild_id,
-            job.connection,
-            &grant.role_id,
-            job.voter,
-        );
+        let key = (&job.planned.guild_id, job.connection, &grant.role_id, user);
         let same = |g: &&mut GrantRow<'a>| (g.0, g.1, g.2, g.3) == key;
         match grants.iter_mut().find(same) {
             Some(row) => row.4 = row.4.zip(grant.expires_at).map(|(a, b)| a.max(b)),
@@ -155,7 +149,7 @@ mod tests {
 
     #[test]
     fn grants_of_one_role_merge_to_the_latest_or_to_never() {
-        let (connection, vote, voter) = (ConnectionId::from(3), VoteId::from(4), UserId::from(7));
+        let (connection, vote) = (ConnectionId::from(3), VoteId::from(4));
         let planned = [
             grant(10, Some(5)),
             grant(10, Some(9)),
@@ -169,14 +163,13 @@ mod tests {
             .map(|planned| JobRow {
                 connection: &connection,
                 vote: &vote,
-                voter: &voter,
                 planned,
                 now: Timestamp::from_millis(0),
             })
             .collect();
         let merged: Vec<(String, Option<Timestamp>)> = merged_grants(&jobs)
             .into_iter()
-            .map(|g| (g.2.as_str().to_owned(), g.4))
+            .map(|g| (g.2.to_string(), g.4))
             .collect();
         let at = |ms| Some(Timestamp::from_millis(ms));
         let expected = [("10", at(9)), ("20", None), ("30", at(2))];

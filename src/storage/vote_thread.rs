@@ -125,7 +125,7 @@ fn record_batch(
         Sql::new(text).bind(param).execute_on(&tx)?;
     }
     for r in &plan.reminders {
-        for statement in reminder_statements(r.connection, r.voter, r.due, writes[0].now)? {
+        for statement in reminder_statements(r.connection, &r.voter, r.due, writes[0].now)? {
             statement.execute_on(&tx)?;
         }
     }
@@ -137,7 +137,7 @@ fn record_batch(
 mod tests {
     use super::*;
     use crate::domain::events::Event;
-    use crate::domain::ids::Id;
+    use crate::domain::ids::ConnectionId;
     use crate::domain::time::Timestamp;
     use crate::samples::{sample_integration_create, sample_project, sample_vote};
     use crate::storage::Db;
@@ -183,7 +183,11 @@ mod tests {
         db.upsert_connection(&create, Timestamp::from_millis(0))
             .await
             .unwrap();
-        let connection = db.connection(&Id::new("c1")).await.unwrap().unwrap();
+        let connection = db
+            .connection(&ConnectionId::parse("c1").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         let write = |vote| VoteWrite {
             connection: &connection,
             vote,
@@ -207,7 +211,12 @@ mod tests {
         let outcome = votes.record(&[write(&second)]).unwrap();
 
         assert!(matches!(outcome[..], [VoteOutcome::Stored { .. }]));
-        assert_eq!(db.vote_count(&Id::new("c1")).await.unwrap(), 2);
+        assert_eq!(
+            db.vote_count(&ConnectionId::parse("c1").unwrap())
+                .await
+                .unwrap(),
+            2
+        );
         db.close().await;
     }
 }

@@ -14,7 +14,7 @@ use super::vote_plan::{
 use super::vote_rows::{BatchRows, JobRow, batch_rows, votes_json};
 use super::{Connection, Db};
 use crate::domain::events::{Vote, WebhookTest};
-use crate::domain::ids::{ConnectionId, UserId};
+use crate::domain::ids::ConnectionId;
 use crate::domain::tally::Tally;
 use crate::domain::time::Timestamp;
 use crate::domain::work::{LinkSettings, plan_test_notice};
@@ -71,13 +71,11 @@ impl Db {
         }
         let links = tx.link_settings(&connection.connection_id).await?;
         let planned = plan_test_notice(test, &links, now);
-        let nobody = UserId::default();
         let jobs: Vec<NewJob> = planned
             .iter()
             .map(|job| NewJob {
                 connection: &connection.connection_id,
                 vote: None,
-                voter: &nobody,
                 planned: job,
                 now,
             })
@@ -145,7 +143,6 @@ pub(super) fn plan_batch<'a>(
             JobRow {
                 connection: &w.connection.connection_id,
                 vote: &w.vote.id,
-                voter: &w.vote.user.platform_id,
                 planned: job,
                 now: w.now,
             }

@@ -236,7 +236,7 @@ impl BotProcess {
     /// route and points its announcements at the stand-in's channel, straight in the database
     /// at `database_url` (as `/topgg channel` would).
     pub async fn connect_announcing(&self, database_url: &str, connection: &str, secret: &str) {
-        use topgg_bot::domain::ids::Id;
+        use topgg_bot::domain::ids::{ChannelId, ConnectionId, GuildId};
 
         use crate::standin::{GUILD_ID, POST_CHANNEL_ID};
         let project = crate::server_project(&GUILD_ID.to_string());
@@ -248,8 +248,8 @@ impl BotProcess {
             .unwrap();
         assert_eq!(status, 200, "the handshake failed");
         let db = topgg_bot::storage::Db::connect(database_url).await.unwrap();
-        let (guild, channel) = (Id::from(GUILD_ID), Id::from(POST_CHANNEL_ID));
-        let connection = Id::new(connection);
+        let (guild, channel) = (GuildId::from(GUILD_ID), ChannelId::from(POST_CHANNEL_ID));
+        let connection = ConnectionId::parse(connection).unwrap();
         let set = db.set_channel(&guild, &connection, Some(&channel));
         assert!(
             set.await.unwrap(),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use topgg_bot::discord::{DiscordError, DiscordRest};
+use topgg_bot::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 
 use topgg_testkit::standin::*;
 
@@ -17,7 +18,7 @@ fn client(discord: &DiscordStandIn) -> DiscordRest {
 async fn a_global_429_pauses_every_route_until_retry_after() {
     let discord = DiscordStandIn::start().await;
     let rest = client(&discord);
-    let channel = POST_CHANNEL_ID.to_string();
+    let channel = ChannelId::from(POST_CHANNEL_ID);
     let path = format!("/channels/{channel}/messages");
     let retry_after = 1.5;
     discord.fail_next("POST", &path, 1, Fault::GlobalRateLimited { retry_after });
@@ -28,11 +29,11 @@ async fn a_global_429_pauses_every_route_until_retry_after() {
         "{first:?}"
     );
     let (guild, user, role) = (
-        GUILD_ID.to_string(),
-        PLAIN_USER_ID.to_string(),
-        REWARD_ROLE_ID.to_string(),
+        GuildId::from(GUILD_ID),
+        UserId::from(PLAIN_USER_ID),
+        RoleId::from(REWARD_ROLE_ID),
     );
-    let other_channel = DENIED_CHANNEL_ID.to_string();
+    let other_channel = ChannelId::from(DENIED_CHANNEL_ID);
     let (grant, other) = tokio::join!(
         rest.add_role(&guild, &user, &role),
         rest.create_message(&other_channel, "elsewhere", &[], None),
@@ -65,7 +66,7 @@ async fn a_burst_across_many_channels_stays_under_50_requests_a_second() {
     let calls = (0..120u64).map(|i| {
         let rest = rest.clone();
         // Unknown channels answer 404, which Discord counts against the limit too.
-        let channel = (POST_CHANNEL_ID + i % 30).to_string();
+        let channel = ChannelId::from(POST_CHANNEL_ID + i % 30);
         async move { rest.create_message(&channel, "burst", &[], None).await }
     });
     futures_util::future::join_all(calls).await;
@@ -80,11 +81,12 @@ async fn every_delivery_call_names_the_bot_in_its_user_agent() {
     let discord = DiscordStandIn::start().await;
     let rest = client(&discord);
     let (guild, user, role) = (
-        GUILD_ID.to_string(),
-        PLAIN_USER_ID.to_string(),
-        REWARD_ROLE_ID.to_string(),
+        GuildId::from(GUILD_ID),
+        UserId::from(PLAIN_USER_ID),
+        RoleId::from(REWARD_ROLE_ID),
     );
-    rest.create_message(&POST_CHANNEL_ID.to_string(), "hi", &[&user], Some("n1"))
+    let channel = ChannelId::from(POST_CHANNEL_ID);
+    rest.create_message(&channel, "hi", std::slice::from_ref(&user), Some("n1"))
         .await
         .unwrap();
     rest.add_role(&guild, &user, &role).await.unwrap();

@@ -72,7 +72,9 @@ async fn votes_are_answered_within_a_second_while_readyz_is_hammered(backend: Ba
         answers.load(Ordering::Relaxed)
     );
     assert!(slowest < VOTE_BOUND, "a vote took {slowest:?}");
-    let connection = topgg_bot::domain::ids::Id::new(CONNECTION);
+    let connection = CONNECTION
+        .parse::<topgg_bot::domain::ids::ConnectionId>()
+        .unwrap();
     let stored = app.db.vote_count(&connection).await.unwrap();
     assert_eq!(stored, VOTES as i64);
     app.stop().await;

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use topgg_bot::domain::ids::Id;
 use topgg_bot::domain::time::ManualClock;
 use topgg_bot::storage::JobStatus;
 
@@ -123,9 +122,9 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
         let channel = POST_CHANNEL_ID.to_string();
         app.db
             .set_channel(
-                &Id::new(GUILD_ID.to_string()),
-                &Id::new(CONNECTION),
-                Some(&Id::new(&channel)),
+                &(GUILD_ID.to_string()).parse().unwrap(),
+                &CONNECTION.parse().unwrap(),
+                Some(&channel.parse().unwrap()),
             )
             .await
             .unwrap();
@@ -180,7 +179,10 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
         let lost: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
         assert!(lost.is_empty(), "204 but not stored: {lost:?}");
         assert_eq!(
-            app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(),
+            app.db
+                .vote_count(&CONNECTION.parse().unwrap())
+                .await
+                .unwrap(),
             acked.len() as i64
         );
         // Jobs whose outcome could not be written on the full disk are retaken once their
@@ -236,7 +238,13 @@ async fn a_write_lock_held_elsewhere_answers_503_within_4_s_then_votes_are_store
         for i in 1..4 {
             assert_eq!(app.webhook(CONNECTION, SECRET, &vote(i)).await.0, 204);
         }
-        assert_eq!(app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(), 4);
+        assert_eq!(
+            app.db
+                .vote_count(&CONNECTION.parse().unwrap())
+                .await
+                .unwrap(),
+            4
+        );
         app.stop().await;
     })
     .await;

@@ -2,7 +2,6 @@
 //! Signature and payload attacks are here; framing and size attacks in `transport`.
 
 use std::time::Duration;
-use topgg_bot::domain::ids::Id;
 
 use chrono::Utc;
 use topgg_bot::domain::signature;
@@ -270,7 +269,10 @@ async fn fifty_hostile_requests_get_4xx_or_become_dead_letters_and_the_process_s
         assert_eq!(health.status(), 200);
         assert_eq!(app.webhook(CONNECTION, SECRET, &vote(9)).await.0, 204);
         assert_eq!(
-            app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(),
+            app.db
+                .vote_count(&CONNECTION.parse().unwrap())
+                .await
+                .unwrap(),
             1,
             "only the good vote is stored"
         );

@@ -4,6 +4,7 @@
 mod crash;
 mod disk;
 mod hostile;
+mod ids;
 mod outages;
 mod proxy;
 mod raw;

@@ -2,7 +2,6 @@
 //! `disk`).
 
 use std::time::Duration;
-use topgg_bot::domain::ids::Id;
 
 use crate::{CONNECTION, SECRET, mentions, vote, voter_id};
 use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID, RecordedRequest};
@@ -17,9 +16,9 @@ async fn connect_with_channel(app: &TestApp) {
     assert!(
         app.db
             .set_channel(
-                &Id::new(GUILD_ID.to_string()),
-                &Id::new(CONNECTION),
-                Some(&Id::new(&channel))
+                &(GUILD_ID.to_string()).parse().unwrap(),
+                &CONNECTION.parse().unwrap(),
+                Some(&channel.parse().unwrap())
             )
             .await
             .unwrap()

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use topgg_bot::domain::ids::Id;
 
 use sqlx::Connection as _;
 use topgg_bot::domain::time::{Clock, SystemClock};
@@ -105,9 +104,9 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
         let channel = POST_CHANNEL_ID.to_string();
         app.db
             .set_channel(
-                &Id::new(GUILD_ID.to_string()),
-                &Id::new(CONNECTION),
-                Some(&Id::new(&channel)),
+                &(GUILD_ID.to_string()).parse().unwrap(),
+                &CONNECTION.parse().unwrap(),
+                Some(&channel.parse().unwrap()),
             )
             .await
             .unwrap();

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use topgg_bot::domain::ids::Id;
 use topgg_testkit::postgres::postgres_admin_url;
 use topgg_testkit::standin::GUILD_ID;
 use topgg_testkit::{Backend, TestApp, bounded, eventually, server_project};
@@ -75,7 +74,7 @@ async fn a_corrupt_spool_row_does_not_block_the_others_and_becomes_a_dead_letter
         );
         proxy.accept();
 
-        let connection = Id::new(CONNECTION);
+        let connection = CONNECTION.parse().unwrap();
         let moved = eventually(Duration::from_secs(60), || async {
             let letters = app.db.dead_letters().await.ok()?;
             let votes = app.db.vote_count(&connection).await.ok()?;

@@ -1,7 +1,6 @@
 //! The app on SQLite with its gateway on a stand-in, and the steps the tests share.
 
 use std::time::{Duration, Instant};
-use topgg_bot::domain::ids::Id;
 
 use serde_json::{Value, json};
 use topgg_bot::samples::sample_project;
@@ -171,7 +170,7 @@ impl Bot {
             let links = self
                 .app
                 .db
-                .links_in_guild(&Id::new(GUILD_ID.to_string()))
+                .links_in_guild(&(GUILD_ID.to_string()).parse().unwrap())
                 .await
                 .unwrap();
             if links
@@ -194,7 +193,7 @@ impl Bot {
         while self
             .app
             .db
-            .is_guild_gone(&Id::new(GUILD_ID.to_string()))
+            .is_guild_gone(&(GUILD_ID.to_string()).parse().unwrap())
             .await
             .unwrap()
             != gone

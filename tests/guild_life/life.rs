@@ -2,7 +2,6 @@
 //! are not members.
 
 use serde_json::json;
-use topgg_bot::domain::ids::Id;
 use topgg_bot::storage::JobStatus;
 
 use crate::*;
@@ -38,7 +37,7 @@ async fn after_guild_delete_votes_queue_nothing_until_guild_create() {
     assert_eq!(
         bot.app
             .db
-            .links_of(&Id::new(CONNECTION))
+            .links_of(&CONNECTION.parse().unwrap())
             .await
             .unwrap()
             .len(),
@@ -71,7 +70,7 @@ async fn an_unavailable_guild_is_not_treated_as_a_removal() {
     assert!(
         !bot.app
             .db
-            .is_guild_gone(&Id::new(GUILD_ID.to_string()))
+            .is_guild_gone(&(GUILD_ID.to_string()).parse().unwrap())
             .await
             .unwrap()
     );

@@ -1,7 +1,6 @@
 //! `/topgg roles add` refuses roles that hand out power, and roles the caller could not give.
 
 use crate::*;
-use topgg_bot::domain::ids::Id;
 use topgg_testkit::standin::*;
 
 const KICK_ROLE_ID: u64 = 1_500_000_000_000_000_009;
@@ -18,7 +17,7 @@ async fn stored_roles(bot: &Bot) -> usize {
     let guild = GUILD_ID.to_string();
     bot.app
         .db
-        .reward_roles(&Id::new(guild), &Id::new(CONNECTION))
+        .reward_roles(&guild.parse().unwrap(), &CONNECTION.parse().unwrap())
         .await
         .unwrap()
         .len()

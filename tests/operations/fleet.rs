@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use topgg_bot::domain::ids::Id;
 
 use futures_util::StreamExt;
 use tokio::net::TcpListener;
@@ -55,7 +54,10 @@ async fn two_instances_store_and_announce_each_of_a_thousand_votes_exactly_once(
         let nonces: HashSet<String> = nonces(&requests).into_iter().collect();
         assert_eq!(nonces.len(), requests.len(), "no message posted twice");
         assert_eq!(
-            site.db.vote_count(&Id::new(CONNECTION)).await.unwrap(),
+            site.db
+                .vote_count(&CONNECTION.parse().unwrap())
+                .await
+                .unwrap(),
             VOTES as i64
         );
         let jobs = site.jobs().await;

@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use topgg_bot::domain::ids::Id;
 
 use chrono::{Datelike, Utc};
 use serde_json::{Value, json};
@@ -103,7 +102,13 @@ async fn retention_prunes_old_votes_but_keeps_totals_streaks_and_leaderboards() 
         // Retention runs when an instance starts, then hourly.
         let _second = BotProcess::start(&site.settings("ret-2")).await;
         let deadline = Instant::now() + Duration::from_secs(20);
-        while site.db.vote_count(&Id::new(CONNECTION)).await.unwrap() > 1 {
+        while site
+            .db
+            .vote_count(&CONNECTION.parse().unwrap())
+            .await
+            .unwrap()
+            > 1
+        {
             assert!(Instant::now() < deadline, "old votes were not pruned");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -139,19 +144,19 @@ impl Figures {
             let day = Utc::now() - chrono::Duration::days(days_ago);
             let month = format!("{}-{:02}", day.year(), day.month());
             months.push(
-                db.leaderboard(&Id::new(CONNECTION), Some(&month), 10)
+                db.leaderboard(&CONNECTION.parse().unwrap(), Some(&month), 10)
                     .await
                     .unwrap(),
             );
         }
         Figures {
             all_time: db
-                .leaderboard(&Id::new(CONNECTION), None, 10)
+                .leaderboard(&CONNECTION.parse().unwrap(), None, 10)
                 .await
                 .unwrap(),
             months,
             figures_of_x: db
-                .voter_figures(&Id::new(CONNECTION), &Id::new("1"))
+                .voter_figures(&CONNECTION.parse().unwrap(), &"1".parse().unwrap())
                 .await
                 .unwrap(),
         }
@@ -208,7 +213,13 @@ async fn backup_writes_a_consistent_sqlite_copy_while_the_bot_runs() {
             String::from_utf8_lossy(&run.stderr)
         );
         let backup = Db::connect(&format!("sqlite://{copy_arg}")).await.unwrap();
-        assert_eq!(backup.vote_count(&Id::new(CONNECTION)).await.unwrap(), 20);
+        assert_eq!(
+            backup
+                .vote_count(&CONNECTION.parse().unwrap())
+                .await
+                .unwrap(),
+            20
+        );
         backup.close().await;
         let again = settings
             .command(dir.path(), &["backup", copy_arg])
@@ -252,7 +263,11 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
     app.connect(CONNECTION, SECRET, &server_project(&guild))
         .await;
     app.db
-        .set_channel(&Id::new(&guild), &Id::new(CONNECTION), Some(&Id::new("1")))
+        .set_channel(
+            &guild.parse().unwrap(),
+            &CONNECTION.parse().unwrap(),
+            Some(&"1".parse().unwrap()),
+        )
         .await
         .unwrap();
     let old = vote_days_ago("old", "1", 100);
@@ -271,7 +286,10 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
     let pruned = app.db.prune(ninety_days_ago).await.unwrap();
     assert_eq!(pruned.jobs, 0, "jobs finished just now stay");
     assert_eq!(
-        app.db.vote_count(&Id::new(CONNECTION)).await.unwrap(),
+        app.db
+            .vote_count(&CONNECTION.parse().unwrap())
+            .await
+            .unwrap(),
         1,
         "only the new vote is left"
     );

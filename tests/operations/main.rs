@@ -10,7 +10,6 @@ mod prometheus;
 mod vote_log;
 
 use std::time::Duration;
-use topgg_bot::domain::ids::Id;
 
 use serde_json::Value;
 use sqlx::FromRow;
@@ -74,9 +73,9 @@ impl Site {
         let channel = POST_CHANNEL_ID.to_string();
         self.db
             .set_channel(
-                &Id::new(&guild),
-                &Id::new(CONNECTION),
-                Some(&Id::new(&channel)),
+                &guild.parse().unwrap(),
+                &CONNECTION.parse().unwrap(),
+                Some(&channel.parse().unwrap()),
             )
             .await
             .unwrap();

@@ -2,13 +2,17 @@
 
 use super::*;
 use crate::domain::events::{Project, User};
-use crate::domain::ids::VoteId;
+use crate::domain::ids::{VoteId, VoterId};
 use crate::domain::nonce::announcement_nonce;
 use crate::domain::rewards::RewardDuration;
 
+const GUILD: u64 = 10;
+const CHANNEL: u64 = 11;
+const ROLE: u64 = 12;
+
 fn vote() -> Vote {
     Vote {
-        id: VoteId::new("v1"),
+        id: VoteId::parse("v1").unwrap(),
         weight: 1,
         created_at: "2026-02-09T00:00:00Z".parse().unwrap(),
         expires_at: "2026-02-09T12:00:00Z".parse().unwrap(),
@@ -20,7 +24,7 @@ fn vote() -> Vote {
         },
         user: User {
             id: "t".into(),
-            platform_id: UserId::new("42"),
+            platform_id: VoterId::parse("42").unwrap(),
             name: "Ann".into(),
             avatar_url: None,
         },
@@ -28,14 +32,16 @@ fn vote() -> Vote {
     }
 }
 
-fn link(channel: Option<&str>, roles: Vec<RewardRole>) -> LinkSettings {
+fn link(channel: Option<u64>, roles: Vec<RewardRole>) -> LinkSettings {
     LinkSettings {
-        guild_id: GuildId::new("g"),
-        channel_id: channel.map(ChannelId::new),
+        guild_id: GuildId::from(GUILD),
+        channel_id: channel.map(ChannelId::from),
         template: Some("{user} {votes}".into()),
         roles,
         style: Style::Text,
-        ..Default::default()
+        project_name: None,
+        vote_url: None,
+        paused: false,
     }
 }
 
@@ -49,7 +55,7 @@ const NOW: Timestamp = Timestamp::from_millis(5);
 
 #[test]
 fn a_link_with_a_channel_gets_one_rendered_announcement_with_a_nonce() {
-    let jobs = plan_vote(&vote(), &TALLY, &[link(Some("c"), vec![])], NOW);
+    let jobs = plan_vote(&vote(), &TALLY, &[link(Some(CHANNEL), vec![])], NOW);
     assert_eq!(jobs.len(), 1);
     let Work::Announce {
         content,
@@ -62,12 +68,16 @@ fn a_link_with_a_channel_gets_one_rendered_announcement_with_a_nonce() {
         panic!("not an announcement");
     };
     assert_eq!(
-        (content.as_str(), voter_id.as_str(), channel_id.as_str()),
-        ("<@42> 2", "42", "c")
+        (content.as_str(), voter_id, channel_id),
+        (
+            "<@42> 2",
+            &Some(UserId::from(42)),
+            &ChannelId::from(CHANNEL)
+        )
     );
     assert_eq!(
         nonce,
-        &announcement_nonce(&VoteId::new("v1"), &GuildId::new("g"))
+        &announcement_nonce(&VoteId::parse("v1").unwrap(), &GuildId::from(GUILD))
     );
 }
 
@@ -79,7 +89,7 @@ fn a_link_without_a_channel_announces_nothing() {
 #[test]
 fn a_temporary_role_is_granted_now_and_removed_when_the_vote_expires() {
     let role = RewardRole {
-        role_id: RoleId::new("r"),
+        role_id: RoleId::from(ROLE),
         votes_required: 1,
         duration: RewardDuration::UntilVoteExpires,
     };
@@ -87,7 +97,7 @@ fn a_temporary_role_is_granted_now_and_removed_when_the_vote_expires() {
     let expiry = vote().expiry();
     assert_eq!(jobs[0].work.kind(), "grant_role");
     let grant = Grant {
-        role_id: RoleId::new("r"),
+        role_id: RoleId::from(ROLE),
         expires_at: Some(expiry),
     };
     assert_eq!(jobs[0].grant, Some(grant));
@@ -100,17 +110,54 @@ fn a_temporary_role_is_granted_now_and_removed_when_the_vote_expires() {
 #[test]
 fn a_permanent_role_schedules_no_removal() {
     let role = RewardRole {
-        role_id: RoleId::new("r"),
+        role_id: RoleId::from(ROLE),
         votes_required: 2,
         duration: RewardDuration::Permanent,
     };
     let jobs = plan_vote(&vote(), &TALLY, &[link(None, vec![role])], NOW);
     assert_eq!(jobs.len(), 1);
     let grant = Grant {
-        role_id: RoleId::new("r"),
+        role_id: RoleId::from(ROLE),
         expires_at: None,
     };
     assert_eq!(jobs[0].grant, Some(grant));
+}
+
+#[test]
+fn a_voter_who_is_not_a_discord_user_is_announced_by_name_with_no_role_and_no_mention() {
+    let role = RewardRole {
+        role_id: RoleId::from(ROLE),
+        votes_required: 1,
+        duration: RewardDuration::Permanent,
+    };
+    for (platform, voter) in [
+        ("discord", "../../guilds/1/members/2/roles/3?x="),
+        ("roblox", "42"),
+    ] {
+        let mut v = vote();
+        v.project.platform = platform.into();
+        v.user.platform_id = VoterId::parse(voter).unwrap();
+        let jobs = plan_vote(&v, &TALLY, &[link(Some(CHANNEL), vec![role.clone()])], NOW);
+        let kinds: Vec<_> = jobs.iter().map(|j| j.work.kind()).collect();
+        assert_eq!(kinds, ["announce"], "{platform}");
+        let Work::Announce {
+            content,
+            voter_id,
+            summary,
+            ..
+        } = &jobs[0].work
+        else {
+            unreachable!()
+        };
+        assert_eq!((content.as_str(), voter_id), ("Ann 2", &None));
+        assert_eq!(summary, "Ann (2 votes)");
+    }
+}
+
+#[test]
+fn a_payload_naming_a_user_that_is_not_a_snowflake_does_not_read() {
+    let crafted = r#"{"kind":"grant_role","user_id":"../../x","role_id":"7"}"#;
+    assert!(serde_json::from_str::<Work>(crafted).is_err());
 }
 
 #[test]
@@ -119,7 +166,7 @@ fn a_test_notice_goes_to_each_linked_channel() {
         project: vote().project,
         user: vote().user,
     };
-    let links = [link(Some("c"), vec![]), link(None, vec![])];
+    let links = [link(Some(CHANNEL), vec![]), link(None, vec![])];
     let jobs = plan_test_notice(&test, &links, NOW);
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].work.kind(), "test_notice");
@@ -127,7 +174,7 @@ fn a_test_notice_goes_to_each_linked_channel() {
 
 #[test]
 fn an_embed_link_announces_with_the_voters_mention_an_embed_and_a_vote_button() {
-    let mut l = link(Some("c"), vec![]);
+    let mut l = link(Some(CHANNEL), vec![]);
     l.style = Style::Embed;
     l.project_name = Some("Cool Bot".into());
     l.template = Some("{user.name} voted for {project}".into());
@@ -153,11 +200,11 @@ fn an_embed_link_announces_with_the_voters_mention_an_embed_and_a_vote_button() 
 #[test]
 fn a_paused_link_announces_nothing_but_still_grants_roles() {
     let role = RewardRole {
-        role_id: RoleId::new("r"),
+        role_id: RoleId::from(ROLE),
         votes_required: 1,
         duration: RewardDuration::Permanent,
     };
-    let mut l = link(Some("c"), vec![role]);
+    let mut l = link(Some(CHANNEL), vec![role]);
     l.paused = true;
     let jobs = plan_vote(&vote(), &TALLY, &[l], NOW);
     let kinds: Vec<_> = jobs.iter().map(|j| j.work.kind()).collect();
@@ -166,9 +213,9 @@ fn a_paused_link_announces_nothing_but_still_grants_roles() {
 
 #[test]
 fn every_kind_is_the_serde_tag_of_its_variant() {
-    let (user_id, role_id) = (UserId::new("1"), RoleId::new("2"));
+    let (user_id, role_id) = (UserId::from(1), RoleId::from(2));
     let all = [
-        plan_vote(&vote(), &TALLY, &[link(Some("c"), vec![])], NOW)[0]
+        plan_vote(&vote(), &TALLY, &[link(Some(CHANNEL), vec![])], NOW)[0]
             .work
             .clone(),
         Work::GrantRole {
@@ -177,10 +224,14 @@ fn every_kind_is_the_serde_tag_of_its_variant() {
         },
         Work::RemoveRole { user_id, role_id },
         Work::TestNotice {
-            channel_id: ChannelId::new("c"),
+            channel_id: ChannelId::from(CHANNEL),
             content: String::new(),
         },
-        crate::domain::reminder::reminder_work(&ConnectionId::new("c"), &UserId::new("1"), NOW),
+        crate::domain::reminder::reminder_work(
+            &ConnectionId::parse("c").unwrap(),
+            &UserId::from(1),
+            NOW,
+        ),
     ];
     for work in all {
         let json = serde_json::to_value(&work).unwrap();
