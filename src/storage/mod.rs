@@ -1,6 +1,7 @@
 //! The only place with SQL. One [`Db`] over SQLite (embedded default) or Postgres, chosen by
 //! URL; each table's queries live in their own file as `impl Db` blocks.
 
+mod api_tokens;
 mod bind;
 mod connection_cache;
 mod connections;
@@ -29,8 +30,9 @@ use sqlx::sqlite::SqlitePool;
 
 use sql::Sql;
 
+pub use api_tokens::{ApiToken, ApiTokenState};
 pub use connection_cache::{CONNECTION_TTL, ConnectionCache};
-pub use connections::Connection;
+pub use connections::{Connection, SecretText};
 pub use group_commit::VoteWriter;
 pub use guild_state::NameToRefresh;
 pub use guilds::{

@@ -1,0 +1,114 @@
+//! Votes from Top.gg's list as the vote path takes them (pure). Listed votes carry no vote
+//! id: each gets one derived from its connection, voter and `created_at` in milliseconds,
+//! the precision the stored votes keep, so listing it again names the same vote; a webhook
+//! vote is matched to it by the same three (the `votes_same_vote` key).
+
+use std::collections::HashMap;
+
+use super::api::{ApiProject, ListedVote};
+use crate::domain::events::{Project, User, Vote};
+use crate::domain::ids::{UserId, VoteId};
+use crate::domain::time::Timestamp;
+use crate::storage::Connection;
+
+/// The id a recovered vote is stored under.
+pub fn recovered_vote_id(connection: &Connection, voter: &UserId, created_at: Timestamp) -> VoteId {
+    VoteId::new(format!(
+        "recovered:{}:{}:{}",
+        connection.connection_id.as_str(),
+        voter.as_str(),
+        created_at.as_millis()
+    ))
+}
+
+/// The connection's project as a vote names it (the platform from Top.gg's project).
+pub fn vote_project(connection: &Connection, project: &ApiProject) -> Project {
+    Project {
+        id: connection.project_id.clone(),
+        kind: connection.project_type.clone(),
+        platform: project.platform.clone(),
+        platform_id: connection.project_platform_id.clone(),
+    }
+}
+
+/// A listed vote as a [`Vote`]; `names` are the voters' names the bot knows (Top.gg's list
+/// has none: an unknown voter is shown by mention).
+pub fn recovered_vote(
+    connection: &Connection,
+    project: &Project,
+    listed: &ListedVote,
+    names: &HashMap<UserId, String>,
+) -> Vote {
+    let created_at = Timestamp::from(listed.created_at);
+    Vote {
+        id: recovered_vote_id(connection, &listed.platform_id, created_at),
+        weight: listed.weight,
+        created_at: created_at.to_datetime(),
+        expires_at: listed.expires_at,
+        project: project.clone(),
+        user: User {
+            id: listed.user_id.clone(),
+            platform_id: listed.platform_id.clone(),
+            name: names.get(&listed.platform_id).cloned().unwrap_or_default(),
+            avatar_url: None,
+        },
+        query: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection() -> Connection {
+        Connection {
+            connection_id: "c1".into(),
+            webhook_secret: crate::storage::SecretText::from("whs_x".to_string()),
+            project_id: "p1".into(),
+            project_type: "bot".into(),
+            project_platform_id: "42".into(),
+            project_name: None,
+            owner_discord_id: UserId::new("7"),
+            owner_name: "o".into(),
+            created_at: Timestamp::EPOCH,
+        }
+    }
+
+    fn listed(created_at: &str) -> ListedVote {
+        serde_json::from_value(serde_json::json!({"user_id": "t9", "platform_id": "9",
+            "weight": 2, "created_at": created_at, "expires_at": "2026-02-09T12:47:14Z"}))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_listed_vote_is_named_by_connection_voter_and_created_at_in_milliseconds() {
+        let (conn, names) = (connection(), HashMap::new());
+        let project = vote_project(&conn, &ApiProject {
+            id: "p1".into(),
+            name: "n".into(),
+            kind: "bot".into(),
+            platform: "discord".into(),
+            platform_id: None,
+        });
+        let seven = recovered_vote(&conn, &project, &listed("2026-02-09T00:47:14.2510149+00:00"), &names);
+        let three = recovered_vote(&conn, &project, &listed("2026-02-09T00:47:14.251Z"), &names);
+        assert_eq!(seven.id, three.id);
+        assert_eq!(seven.cast_at(), three.cast_at());
+        assert_eq!(seven.id.as_str(), "recovered:c1:9:1770598034251");
+        assert_eq!((seven.weight, seven.user.name.as_str()), (2, ""));
+    }
+
+    #[test]
+    fn a_known_voter_keeps_the_name_the_bot_has_for_them() {
+        let conn = connection();
+        let names = HashMap::from([(UserId::new("9"), "Nine".to_string())]);
+        let project = Project {
+            id: "p1".into(),
+            kind: "bot".into(),
+            platform: "discord".into(),
+            platform_id: "42".into(),
+        };
+        let vote = recovered_vote(&conn, &project, &listed("2026-02-09T00:47:14Z"), &names);
+        assert_eq!(vote.user.name, "Nine");
+    }
+}

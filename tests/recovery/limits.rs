@@ -1,0 +1,76 @@
+//! When recovery asks: on the timer, never again with a rejected token, after a 429's wait.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use topgg_bot::domain::time::ManualClock;
+use topgg_testkit::Backend;
+use topgg_testkit::topgg::API_TOKEN;
+
+use super::{CONNECTION, Recovering, SECRET, project};
+
+const VOTER: &str = "1600000000000000007";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missed_votes_are_recovered_on_the_timer() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let adjust = |c: &mut topgg_bot::config::Config| c.topgg.recover_every_secs = 60;
+    let r = Recovering::start_with(Backend::Sqlite, clock.clone(), adjust)
+        .await
+        .unwrap();
+    r.set_token(CONNECTION, API_TOKEN).await;
+    let r = r.restart(|_| {}).await;
+    let imported = r.pass_after(CONNECTION, None).await;
+    r.topgg.vote_at(VOTER, clock.now().to_datetime());
+    assert_eq!(r.vote_count().await, 0);
+
+    clock.advance(Duration::from_secs(60));
+    r.pass_after(CONNECTION, Some(imported)).await;
+    assert_eq!(r.mentions_of(&[VOTER]).await, vec![1]);
+    assert_eq!(r.vote_count().await, 1);
+    r.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_is_reported_and_never_used_again() {
+    let r = Recovering::start(Backend::Sqlite).await.unwrap();
+    let other = "conn-recover-other";
+    r.app.connect(other, SECRET, &project()).await;
+    r.set_token(CONNECTION, "a-token-top-gg-does-not-know").await;
+    r.set_token(other, API_TOKEN).await;
+    let r = r.restart(|_| {}).await;
+    let passed = r.pass_after(other, None).await;
+    let state = r.token_state(CONNECTION).await.unwrap();
+    assert!(state.rejected_at.is_some(), "{state:?}");
+    let reason = state.rejected_reason.unwrap();
+    assert!(reason.contains("401") && !reason.contains("a-token-top-gg"), "{reason}");
+    let rejected = |r: &Recovering| {
+        let sent = r.topgg.requests();
+        sent.iter().filter(|q| q.status == 401).count()
+    };
+    assert_eq!(rejected(&r), 1);
+
+    let r = r.restart(|_| {}).await;
+    r.pass_after(other, Some(passed)).await;
+    assert_eq!(rejected(&r), 1, "the rejected token was not used again");
+    r.set_token(CONNECTION, API_TOKEN).await;
+    let replaced = r.token_state(CONNECTION).await.unwrap();
+    assert_eq!((replaced.rejected_at, replaced.has_token), (None, true));
+    r.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_from_the_api_is_waited_out_for_its_retry_after() {
+    let r = Recovering::start(Backend::Sqlite).await.unwrap();
+    r.topgg.rate_limit_next(1, 1.0);
+    r.set_token(CONNECTION, API_TOKEN).await;
+    let r = r.restart(|_| {}).await;
+    r.pass_after(CONNECTION, None).await;
+    let sent = r.topgg.requests();
+    assert_eq!(sent[0].status, 429);
+    assert_eq!((sent[1].status, sent[1].path.as_str()), (200, sent[0].path.as_str()));
+    let waited = sent[1].at.duration_since(sent[0].at);
+    assert!(waited >= Duration::from_secs(1), "asked again after {waited:?}");
+    assert!(r.token_state(CONNECTION).await.unwrap().rejected_at.is_none());
+    r.stop().await;
+}
