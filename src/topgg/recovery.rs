@@ -76,12 +76,14 @@ impl Recovery {
     /// Recovers at once, then every period and after each fault of the vote path, until `stop`.
     pub async fn run(self, stop: CancellationToken) -> anyhow::Result<()> {
         loop {
+            let started = self.clock.now();
             let failed = tokio::select! {
                 _ = stop.cancelled() => return Ok(()),
                 failed = self.recover_all() => failed,
             };
             let wait = if failed { self.every.min(RETRY_SOON) } else { self.every };
-            let next = self.clock.now() + wait;
+            let next = started + wait;
+            tracing::debug!(next = %next.to_rfc3339(), now = %self.clock.now().to_rfc3339(), "next recovery pass");
             tokio::select! {
                 _ = stop.cancelled() => return Ok(()),
                 _ = self.clock.sleep_until(next) => {}
@@ -102,6 +104,7 @@ impl Recovery {
             }
         };
         let mut failed = false;
+        tracing::debug!(tokens = tokens.len(), "recovery pass");
         for token in &tokens {
             failed |= self.recover_logged(token).await;
         }
@@ -147,6 +150,7 @@ impl Recovery {
         }
         let now = self.clock.now();
         let window = Window::of(token, &connection, now, self.retention);
+        tracing::debug!(connection = token.connection_id.as_str(), since = %window.since.to_rfc3339(), import = window.import, "listing votes");
         let stored = self.list_and_store(secret, &connection, &project, &window).await?;
         self.db.recovered(&connection.connection_id, now).await?;
         Ok(stored)

@@ -222,7 +222,8 @@ impl TopggStandIn {
 
 /// `2026-02-09T00:47:14.2510149+00:00`, as webhooks carry it.
 fn seven_digits(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.7f+00:00").to_string()
+    let ticks = at.timestamp_subsec_nanos() / 100;
+    format!("{}.{ticks:07}+00:00", at.format("%Y-%m-%dT%H:%M:%S"))
 }
 
 /// `2026-02-09T00:47:14.251Z`.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use topgg_bot::domain::time::ManualClock;
+use topgg_bot::domain::time::{Clock, ManualClock};
 use topgg_testkit::Backend;
 use topgg_testkit::topgg::API_TOKEN;
 
@@ -14,8 +14,7 @@ const VOTER: &str = "1600000000000000007";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missed_votes_are_recovered_on_the_timer() {
     let clock = Arc::new(ManualClock::starting_now());
-    let adjust = |c: &mut topgg_bot::config::Config| c.topgg.recover_every_secs = 60;
-    let r = Recovering::start_with(Backend::Sqlite, clock.clone(), adjust)
+    let r = Recovering::start_with(Backend::Sqlite, clock.clone(), 60)
         .await
         .unwrap();
     r.set_token(CONNECTION, API_TOKEN).await;

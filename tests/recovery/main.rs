@@ -27,33 +27,32 @@ pub struct Recovering {
     pub app: TestApp,
     pub discord: DiscordStandIn,
     pub topgg: TopggStandIn,
+    /// `topgg.recover_every_secs`, kept across restarts.
+    every: u64,
 }
 
 pub fn project() -> Value {
     server_project(&GUILD_ID.to_string())
 }
 
-fn aim(config: &mut Config, discord: &str, topgg: &str) {
+fn aim(config: &mut Config, discord: &str, topgg: &str, every: u64) {
     aim_rest_at(config, discord);
     config.topgg.api_url = topgg.to_string();
+    config.topgg.recover_every_secs = every;
 }
 
 impl Recovering {
     pub async fn start(backend: Backend) -> Option<Recovering> {
-        Self::start_with(backend, SystemClock::shared(), |_| {}).await
+        Self::start_with(backend, SystemClock::shared(), 900).await
     }
 
-    pub async fn start_with(
-        backend: Backend,
-        clock: SharedClock,
-        adjust: impl FnOnce(&mut Config),
-    ) -> Option<Recovering> {
+    /// Reading the time from `clock`, recovering every `every` seconds.
+    pub async fn start_with(backend: Backend, clock: SharedClock, every: u64) -> Option<Recovering> {
         let topgg = TopggStandIn::start(&project()).await;
         let discord = DiscordStandIn::start().await;
         let (d, t) = (discord.url(), topgg.api_url());
         let app = TestApp::start_with_clock(backend, clock, |c| {
-            aim(c, &d, &t);
-            adjust(c);
+            aim(c, &d, &t, every);
         })
         .await?;
         app.connect(CONNECTION, SECRET, &project()).await;
@@ -62,7 +61,12 @@ impl Recovering {
             .set_channel(&Id::new(GUILD_ID.to_string()), &Id::new(CONNECTION), Some(&channel))
             .await
             .unwrap();
-        Some(Recovering { app, discord, topgg })
+        Some(Recovering {
+            app,
+            discord,
+            topgg,
+            every,
+        })
     }
 
     /// Stores `token` as the connection's API token (what `/topgg api` will do).
@@ -78,15 +82,25 @@ impl Recovering {
 
     /// Stops the process, lets `meanwhile` happen on Top.gg, and starts it again.
     pub async fn restart(self, meanwhile: impl FnOnce(&TopggStandIn)) -> Recovering {
-        let Recovering { app, discord, topgg } = self;
+        let Recovering {
+            app,
+            discord,
+            topgg,
+            every,
+        } = self;
         let (d, t) = (discord.url(), topgg.api_url());
         let app = app
             .restart(|c| {
                 meanwhile(&topgg);
-                aim(c, &d, &t);
+                aim(c, &d, &t, every);
             })
             .await;
-        Recovering { app, discord, topgg }
+        Recovering {
+            app,
+            discord,
+            topgg,
+            every,
+        }
     }
 
     pub async fn token_state(&self, connection: &str) -> Option<ApiTokenState> {
@@ -100,7 +114,7 @@ impl Recovering {
             after.is_none_or(|a| until > a).then_some(until)
         })
         .await;
-        done.expect("a recovery pass finished")
+        done.unwrap_or_else(|| panic!("no recovery pass of {connection} finished after {after:?}"))
     }
 
     /// Top.gg delivers `vote`'s webhook, signed; the status.
