@@ -101,7 +101,11 @@ impl Db {
 
     /// Records a finished recovery pass: votes created before `until` are stored, and the
     /// first-token import is done (at `until`) if it was not yet.
-    pub async fn recovered(&self, connection: &ConnectionId, until: Timestamp) -> anyhow::Result<()> {
+    pub async fn recovered(
+        &self,
+        connection: &ConnectionId,
+        until: Timestamp,
+    ) -> anyhow::Result<()> {
         let sql = Sql::new(
             "UPDATE api_tokens SET recovered_until = $1, \
              imported_at = COALESCE(imported_at, $1) WHERE connection_id = $2",

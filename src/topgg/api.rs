@@ -213,7 +213,9 @@ async fn read(response: reqwest::Response, token: &SecretString) -> Result<Answe
         return Ok(Answer::Body(body.to_vec()));
     }
     if status == StatusCode::TOO_MANY_REQUESTS {
-        let wait = retry_after_body(&body).or(header_wait).unwrap_or(Duration::from_secs(1));
+        let wait = retry_after_body(&body)
+            .or(header_wait)
+            .unwrap_or(Duration::from_secs(1));
         return Ok(Answer::RetryAfter(wait.min(LONGEST_WAIT)));
     }
     let detail = problem_detail(&body, token);
@@ -269,7 +271,10 @@ mod tests {
     fn retry_after_is_read_from_the_body_in_seconds() {
         let wait = retry_after_body(br#"{"retry_after": 1.5}"#);
         assert_eq!(wait, Some(Duration::from_millis(1500)));
-        assert_eq!(retry_after_body(br#"{"retry_after": "2"}"#), Some(Duration::from_secs(2)));
+        assert_eq!(
+            retry_after_body(br#"{"retry_after": "2"}"#),
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(retry_after_body(br#"{"retry_after": -1}"#), None);
         assert_eq!(retry_after_body(b"not json"), None);
     }

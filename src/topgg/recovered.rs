@@ -5,11 +5,14 @@
 
 use std::collections::HashMap;
 
+use std::time::Duration;
+
 use super::api::{ApiProject, ListedVote};
+use super::recovery::{IMPORT_SPAN, OVERLAP};
 use crate::domain::events::{Project, User, Vote};
 use crate::domain::ids::{UserId, VoteId};
 use crate::domain::time::Timestamp;
-use crate::storage::Connection;
+use crate::storage::{ApiToken, Connection};
 
 /// The id a recovered vote is stored under.
 pub fn recovered_vote_id(connection: &Connection, voter: &UserId, created_at: Timestamp) -> VoteId {
@@ -56,9 +59,47 @@ pub fn recovered_vote(
     }
 }
 
+/// What one pass lists and keeps.
+pub(super) struct Window {
+    pub since: Timestamp,
+    /// The first pass of a token: figures only.
+    pub import: bool,
+    /// Importing: votes in this span fell in the connection's life and were pruned since,
+    /// so they were counted when they came and are not counted again.
+    counted: Option<(Timestamp, Timestamp)>,
+}
+
+impl Window {
+    pub fn of(
+        token: &ApiToken,
+        connection: &Connection,
+        now: Timestamp,
+        retention: Duration,
+    ) -> Self {
+        match (token.imported_at, token.recovered_until) {
+            (Some(_), Some(until)) => Window {
+                since: until - OVERLAP,
+                import: false,
+                counted: None,
+            },
+            _ => Window {
+                since: now - IMPORT_SPAN,
+                import: true,
+                counted: Some((connection.created_at, now - retention)),
+            },
+        }
+    }
+
+    pub fn wants(&self, vote: &ListedVote) -> bool {
+        let at = Timestamp::from(vote.created_at);
+        !self.counted.is_some_and(|(from, to)| from <= at && at < to)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::time::DAY;
 
     fn connection() -> Connection {
         Connection {
@@ -83,14 +124,22 @@ mod tests {
     #[test]
     fn a_listed_vote_is_named_by_connection_voter_and_created_at_in_milliseconds() {
         let (conn, names) = (connection(), HashMap::new());
-        let project = vote_project(&conn, &ApiProject {
-            id: "p1".into(),
-            name: "n".into(),
-            kind: "bot".into(),
-            platform: "discord".into(),
-            platform_id: None,
-        });
-        let seven = recovered_vote(&conn, &project, &listed("2026-02-09T00:47:14.2510149+00:00"), &names);
+        let project = vote_project(
+            &conn,
+            &ApiProject {
+                id: "p1".into(),
+                name: "n".into(),
+                kind: "bot".into(),
+                platform: "discord".into(),
+                platform_id: None,
+            },
+        );
+        let seven = recovered_vote(
+            &conn,
+            &project,
+            &listed("2026-02-09T00:47:14.2510149+00:00"),
+            &names,
+        );
         let three = recovered_vote(&conn, &project, &listed("2026-02-09T00:47:14.251Z"), &names);
         assert_eq!(seven.id, three.id);
         assert_eq!(seven.cast_at(), three.cast_at());
@@ -110,5 +159,47 @@ mod tests {
         };
         let vote = recovered_vote(&conn, &project, &listed("2026-02-09T00:47:14Z"), &names);
         assert_eq!(vote.user.name, "Nine");
+    }
+
+    fn token(imported: Option<i64>, until: Option<i64>) -> ApiToken {
+        ApiToken {
+            connection_id: "c1".into(),
+            token: crate::storage::SecretText::from("t".to_string()),
+            imported_at: imported.map(Timestamp::from_millis),
+            recovered_until: until.map(Timestamp::from_millis),
+        }
+    }
+
+    #[test]
+    fn a_later_pass_lists_from_shortly_before_where_the_last_one_got_to() {
+        let now = Timestamp::from_millis(1_000_000_000_000);
+        let until = now - Duration::from_secs(3600);
+        let window = Window::of(
+            &token(Some(0), Some(until.as_millis())),
+            &connection(),
+            now,
+            DAY,
+        );
+        assert_eq!((window.since, window.import), (until - OVERLAP, false));
+    }
+
+    #[test]
+    fn the_first_import_skips_votes_of_the_connections_life_that_were_pruned_since() {
+        let day = |n: i64| Timestamp::from_millis(n * 86_400_000);
+        let mut conn = connection();
+        conn.created_at = day(100);
+        let now = day(400);
+        let window = Window::of(&token(None, None), &conn, now, 90 * DAY);
+        assert_eq!((window.since, window.import), (now - IMPORT_SPAN, true));
+        let at = |d: i64| listed(&day(d).to_rfc3339());
+        assert!(
+            window.wants(&at(50)),
+            "before the connection: never counted"
+        );
+        assert!(!window.wants(&at(200)), "counted, then pruned");
+        assert!(
+            window.wants(&at(350)),
+            "still stored: deduplicated by the database"
+        );
     }
 }

@@ -16,9 +16,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::api::{ApiError, ApiProject, ListedVote, TopggApi};
-use super::recovered::{recovered_vote, vote_project};
+use super::recovered::{Window, recovered_vote, vote_project};
 use crate::domain::events::{Project, Vote};
-use crate::domain::time::{DAY, SharedClock, Timestamp};
+use crate::domain::time::{DAY, SharedClock};
 use crate::storage::{ApiToken, Connection, Db, VoteOutcome, VoteWrite, VoteWriter};
 
 /// How far before the last pass's end a pass starts listing: votes Top.gg lists late, and
@@ -81,7 +81,11 @@ impl Recovery {
                 _ = stop.cancelled() => return Ok(()),
                 failed = self.recover_all() => failed,
             };
-            let wait = if failed { self.every.min(RETRY_SOON) } else { self.every };
+            let wait = if failed {
+                self.every.min(RETRY_SOON)
+            } else {
+                self.every
+            };
             let next = started + wait;
             tracing::debug!(next = %next.to_rfc3339(), now = %self.clock.now().to_rfc3339(), "next recovery pass");
             tokio::select! {
@@ -99,7 +103,10 @@ impl Recovery {
         let tokens = match self.db.usable_api_tokens().await {
             Ok(tokens) => tokens,
             Err(e) => {
-                tracing::warn!(error = format!("{e:#}"), "vote recovery cannot read the API tokens");
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "vote recovery cannot read the API tokens"
+                );
                 return true;
             }
         };
@@ -122,16 +129,30 @@ impl Recovery {
             }
             Err(PassError::Rejected(reason)) => {
                 let now = self.clock.now();
-                let rejected = self.db.reject_api_token(&token.connection_id, &token.token.0, &reason, now);
+                let rejected =
+                    self.db
+                        .reject_api_token(&token.connection_id, &token.token.0, &reason, now);
                 if let Err(e) = rejected.await {
-                    tracing::warn!(connection, error = format!("{e:#}"), "cannot record a rejected API token");
+                    tracing::warn!(
+                        connection,
+                        error = format!("{e:#}"),
+                        "cannot record a rejected API token"
+                    );
                     return true;
                 }
-                tracing::error!(connection, reason, "API token rejected: vote recovery stops until it is replaced");
+                tracing::error!(
+                    connection,
+                    reason,
+                    "API token rejected: vote recovery stops until it is replaced"
+                );
                 false
             }
             Err(e) => {
-                tracing::warn!(connection, error = format!("{e:#}"), "vote recovery failed; trying again soon");
+                tracing::warn!(
+                    connection,
+                    error = format!("{e:#}"),
+                    "vote recovery failed; trying again soon"
+                );
                 true
             }
         }
@@ -146,12 +167,16 @@ impl Recovery {
         let secret = &token.token.0;
         let project = self.api.project(secret).await?;
         if project.id != connection.project_id {
-            return Err(PassError::Rejected("the token belongs to another Top.gg project".into()));
+            return Err(PassError::Rejected(
+                "the token belongs to another Top.gg project".into(),
+            ));
         }
         let now = self.clock.now();
         let window = Window::of(token, &connection, now, self.retention);
         tracing::debug!(connection = token.connection_id.as_str(), since = %window.since.to_rfc3339(), import = window.import, "listing votes");
-        let stored = self.list_and_store(secret, &connection, &project, &window).await?;
+        let stored = self
+            .list_and_store(secret, &connection, &project, &window)
+            .await?;
         self.db.recovered(&connection.connection_id, now).await?;
         Ok(stored)
     }
@@ -169,9 +194,15 @@ impl Recovery {
         for _ in 0..MAX_PAGES {
             let wanted: Vec<&ListedVote> = page.data.iter().filter(|v| window.wants(v)).collect();
             for chunk in wanted.chunks(CHUNK) {
-                stored += self.store(connection, &project, chunk, window.import).await?;
+                stored += self
+                    .store(connection, &project, chunk, window.import)
+                    .await?;
             }
-            match page.cursor.take().filter(|c| !c.is_empty() && !page.data.is_empty()) {
+            match page
+                .cursor
+                .take()
+                .filter(|c| !c.is_empty() && !page.data.is_empty())
+            {
                 Some(cursor) => page = self.api.votes_after(secret, &cursor).await?,
                 None => break,
             }
@@ -188,7 +219,10 @@ impl Recovery {
         import: bool,
     ) -> anyhow::Result<usize> {
         let voters: Vec<_> = listed.iter().map(|v| &v.platform_id).collect();
-        let names = self.db.voter_names(&connection.connection_id, &voters).await?;
+        let names = self
+            .db
+            .voter_names(&connection.connection_id, &voters)
+            .await?;
         let votes: Vec<Vote> = listed
             .iter()
             .map(|v| recovered_vote(connection, project, v, &names))
@@ -196,7 +230,11 @@ impl Recovery {
         let now = self.clock.now();
         let writes: Vec<VoteWrite> = votes
             .iter()
-            .map(|vote| VoteWrite { connection, vote, now })
+            .map(|vote| VoteWrite {
+                connection,
+                vote,
+                now,
+            })
             .collect();
         let outcomes = match import {
             true => self.db.import_votes(&writes).await?,
@@ -210,38 +248,6 @@ impl Recovery {
             self.work_queued.notify_one();
         }
         Ok(stored)
-    }
-}
-
-/// What one pass lists and keeps.
-struct Window {
-    since: Timestamp,
-    /// The first pass of a token: figures only.
-    import: bool,
-    /// Importing: votes in this span fell in the connection's life and were pruned since,
-    /// so they were counted when they came and are not counted again.
-    counted: Option<(Timestamp, Timestamp)>,
-}
-
-impl Window {
-    fn of(token: &ApiToken, connection: &Connection, now: Timestamp, retention: Duration) -> Self {
-        match (token.imported_at, token.recovered_until) {
-            (Some(_), Some(until)) => Window {
-                since: until - OVERLAP,
-                import: false,
-                counted: None,
-            },
-            _ => Window {
-                since: now - IMPORT_SPAN,
-                import: true,
-                counted: Some((connection.created_at, now - retention)),
-            },
-        }
-    }
-
-    fn wants(&self, vote: &ListedVote) -> bool {
-        let at = Timestamp::from(vote.created_at);
-        !self.counted.is_some_and(|(from, to)| from <= at && at < to)
     }
 }
 

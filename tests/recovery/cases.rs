@@ -34,13 +34,21 @@ async fn votes_made_while_the_process_was_down_are_announced_once_and_their_late
     r.pass_after(CONNECTION, Some(first)).await;
     let mut everyone = MISSED.to_vec();
     everyone.push(BEFORE);
-    assert_eq!(r.mentions_of(&everyone).await, vec![1; 6], "each announced once");
+    assert_eq!(
+        r.mentions_of(&everyone).await,
+        vec![1; 6],
+        "each announced once"
+    );
     assert_eq!(r.vote_count().await, 6);
 
     assert_eq!(r.deliver(&missed[0]).await, 204, "Top.gg's late webhook");
     r.app.settle().await;
     assert_eq!(r.vote_count().await, 6, "no second vote");
-    assert_eq!(r.mentions_of(&everyone).await, vec![1; 6], "no second announcement");
+    assert_eq!(
+        r.mentions_of(&everyone).await,
+        vec![1; 6],
+        "no second announcement"
+    );
     let figures = r
         .app
         .db
@@ -76,11 +84,21 @@ async fn the_first_token_imports_the_last_year_into_the_leaderboard_announcing_n
         .leaderboard(&Id::new(CONNECTION), None, 10)
         .await
         .unwrap();
-    let board: Vec<(&str, i64)> = board.iter().map(|row| (row.voter_id.as_str(), row.votes)).collect();
+    let board: Vec<(&str, i64)> = board
+        .iter()
+        .map(|row| (row.voter_id.as_str(), row.votes))
+        .collect();
     assert_eq!(board, vec![(MISSED[0], 3), (MISSED[1], 1), (MISSED[2], 1)]);
-    assert!(r.app.db.all_jobs().await.unwrap().is_empty(), "nothing announced or granted");
+    assert!(
+        r.app.db.all_jobs().await.unwrap().is_empty(),
+        "nothing announced or granted"
+    );
     assert!(r.discord.messages_in(super::POST_CHANNEL_ID).is_empty());
-    assert_eq!(r.topgg.list_requests().len(), 4, "three pages of two, then an empty one");
+    assert_eq!(
+        r.topgg.list_requests().len(),
+        4,
+        "three pages of two, then an empty one"
+    );
     r.stop().await;
 }
 
@@ -88,13 +106,17 @@ mod sqlite {
     use topgg_testkit::Backend;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn votes_made_while_the_process_was_down_are_announced_once_and_their_late_webhook_changes_nothing() {
+    async fn votes_made_while_the_process_was_down_are_announced_once_and_their_late_webhook_changes_nothing()
+     {
         super::votes_made_while_the_process_was_down_are_announced_once_and_their_late_webhook_changes_nothing(Backend::Sqlite).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_first_token_imports_the_last_year_into_the_leaderboard_announcing_nothing() {
-        super::the_first_token_imports_the_last_year_into_the_leaderboard_announcing_nothing(Backend::Sqlite).await;
+        super::the_first_token_imports_the_last_year_into_the_leaderboard_announcing_nothing(
+            Backend::Sqlite,
+        )
+        .await;
     }
 }
 
@@ -102,12 +124,16 @@ mod postgres {
     use topgg_testkit::Backend;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn votes_made_while_the_process_was_down_are_announced_once_and_their_late_webhook_changes_nothing() {
+    async fn votes_made_while_the_process_was_down_are_announced_once_and_their_late_webhook_changes_nothing()
+     {
         super::votes_made_while_the_process_was_down_are_announced_once_and_their_late_webhook_changes_nothing(Backend::Postgres).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_first_token_imports_the_last_year_into_the_leaderboard_announcing_nothing() {
-        super::the_first_token_imports_the_last_year_into_the_leaderboard_announcing_nothing(Backend::Postgres).await;
+        super::the_first_token_imports_the_last_year_into_the_leaderboard_announcing_nothing(
+            Backend::Postgres,
+        )
+        .await;
     }
 }

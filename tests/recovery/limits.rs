@@ -35,14 +35,18 @@ async fn a_rejected_token_is_reported_and_never_used_again() {
     let r = Recovering::start(Backend::Sqlite).await.unwrap();
     let other = "conn-recover-other";
     r.app.connect(other, SECRET, &project()).await;
-    r.set_token(CONNECTION, "a-token-top-gg-does-not-know").await;
+    r.set_token(CONNECTION, "a-token-top-gg-does-not-know")
+        .await;
     r.set_token(other, API_TOKEN).await;
     let r = r.restart(|_| {}).await;
     let passed = r.pass_after(other, None).await;
     let state = r.token_state(CONNECTION).await.unwrap();
     assert!(state.rejected_at.is_some(), "{state:?}");
     let reason = state.rejected_reason.unwrap();
-    assert!(reason.contains("401") && !reason.contains("a-token-top-gg"), "{reason}");
+    assert!(
+        reason.contains("401") && !reason.contains("a-token-top-gg"),
+        "{reason}"
+    );
     let rejected = |r: &Recovering| {
         let sent = r.topgg.requests();
         sent.iter().filter(|q| q.status == 401).count()
@@ -67,9 +71,21 @@ async fn a_429_from_the_api_is_waited_out_for_its_retry_after() {
     r.pass_after(CONNECTION, None).await;
     let sent = r.topgg.requests();
     assert_eq!(sent[0].status, 429);
-    assert_eq!((sent[1].status, sent[1].path.as_str()), (200, sent[0].path.as_str()));
+    assert_eq!(
+        (sent[1].status, sent[1].path.as_str()),
+        (200, sent[0].path.as_str())
+    );
     let waited = sent[1].at.duration_since(sent[0].at);
-    assert!(waited >= Duration::from_secs(1), "asked again after {waited:?}");
-    assert!(r.token_state(CONNECTION).await.unwrap().rejected_at.is_none());
+    assert!(
+        waited >= Duration::from_secs(1),
+        "asked again after {waited:?}"
+    );
+    assert!(
+        r.token_state(CONNECTION)
+            .await
+            .unwrap()
+            .rejected_at
+            .is_none()
+    );
     r.stop().await;
 }

@@ -47,7 +47,11 @@ impl Recovering {
     }
 
     /// Reading the time from `clock`, recovering every `every` seconds.
-    pub async fn start_with(backend: Backend, clock: SharedClock, every: u64) -> Option<Recovering> {
+    pub async fn start_with(
+        backend: Backend,
+        clock: SharedClock,
+        every: u64,
+    ) -> Option<Recovering> {
         let topgg = TopggStandIn::start(&project()).await;
         let discord = DiscordStandIn::start().await;
         let (d, t) = (discord.url(), topgg.api_url());
@@ -58,7 +62,11 @@ impl Recovering {
         app.connect(CONNECTION, SECRET, &project()).await;
         let channel = Id::new(POST_CHANNEL_ID.to_string());
         app.db
-            .set_channel(&Id::new(GUILD_ID.to_string()), &Id::new(CONNECTION), Some(&channel))
+            .set_channel(
+                &Id::new(GUILD_ID.to_string()),
+                &Id::new(CONNECTION),
+                Some(&channel),
+            )
             .await
             .unwrap();
         Some(Recovering {
@@ -104,7 +112,11 @@ impl Recovering {
     }
 
     pub async fn token_state(&self, connection: &str) -> Option<ApiTokenState> {
-        self.app.db.api_token_state(&Id::new(connection)).await.unwrap()
+        self.app
+            .db
+            .api_token_state(&Id::new(connection))
+            .await
+            .unwrap()
     }
 
     /// Waits until a recovery pass of `connection` finishes after `after`; when it got to.
@@ -128,12 +140,20 @@ impl Recovering {
     pub async fn mentions_of(&self, voters: &[&str]) -> Vec<usize> {
         let count = |messages: &[Value], voter: &str| {
             let tag = format!("<@{voter}>");
-            let text = |m: &Value| m["content"].as_str().unwrap_or_default().matches(&tag).count();
+            let text = |m: &Value| {
+                m["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .matches(&tag)
+                    .count()
+            };
             messages.iter().map(text).sum::<usize>()
         };
         let messages = self
             .discord
-            .messages_when(POST_CHANNEL_ID, WAIT, |m| voters.iter().all(|v| count(m, v) > 0))
+            .messages_when(POST_CHANNEL_ID, WAIT, |m| {
+                voters.iter().all(|v| count(m, v) > 0)
+            })
             .await;
         voters.iter().map(|v| count(&messages, v)).collect()
     }

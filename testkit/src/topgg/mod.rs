@@ -5,13 +5,12 @@
 //! name; the list's timestamps carry milliseconds while a webhook's carry 7 fractional digits,
 //! as Top.gg's do.
 
+mod routes;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -126,9 +125,9 @@ impl TopggStandIn {
             changed: watch::channel(()).0,
         });
         let app = Router::new()
-            .route("/api/v1/projects/@me", get(project_route))
-            .route("/api/v1/projects/@me/votes", get(votes_route))
-            .route("/api/v1/projects/@me/votes/{user}", get(vote_route))
+            .route("/api/v1/projects/@me", get(routes::project))
+            .route("/api/v1/projects/@me/votes", get(routes::votes))
+            .route("/api/v1/projects/@me/votes/{user}", get(routes::vote))
             .with_state(shared.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -213,7 +212,10 @@ impl TopggStandIn {
             if let Some(found) = probe(&self.requests()) {
                 return Some(found);
             }
-            if !matches!(tokio::time::timeout_at(deadline, changes.changed()).await, Ok(Ok(()))) {
+            if !matches!(
+                tokio::time::timeout_at(deadline, changes.changed()).await,
+                Ok(Ok(()))
+            ) {
                 return probe(&self.requests());
             }
         }
@@ -227,118 +229,6 @@ fn seven_digits(at: DateTime<Utc>) -> String {
 }
 
 /// `2026-02-09T00:47:14.251Z`.
-fn millis(at: DateTime<Utc>) -> String {
+pub(crate) fn millis(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn problem(status: StatusCode, detail: &str) -> Response {
-    let body = json!({"type": "about:blank", "title": status.canonical_reason(),
-                      "status": status.as_u16(), "detail": detail});
-    (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
-}
-
-/// Records the request and answers 401 or 429 where due; `None`: go on.
-fn gate(shared: &Shared, path: String, query: &[(String, String)], headers: &HeaderMap) -> Option<Response> {
-    let mut inner = shared.inner.lock().unwrap_or_else(|p| p.into_inner());
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let expected = format!("Bearer {}", inner.token);
-    let answer = if authorization.as_deref() != Some(expected.as_str()) {
-        Some(problem(StatusCode::UNAUTHORIZED, "Invalid or missing API token"))
-    } else if inner.rate_limited.0 > 0 {
-        inner.rate_limited.0 -= 1;
-        let secs = inner.rate_limited.1;
-        let body = json!({"type": "about:blank", "title": "Too Many Requests", "status": 429,
-                          "detail": "You are being rate limited", "retry_after": secs});
-        let headers = [(header::RETRY_AFTER, format!("{}", secs.ceil() as u64))];
-        Some((StatusCode::TOO_MANY_REQUESTS, headers, body.to_string()).into_response())
-    } else {
-        None
-    };
-    let status = answer.as_ref().map_or(200, |r| r.status().as_u16());
-    inner.requests.push(ApiRequest {
-        at: Instant::now(),
-        path,
-        query: query.to_vec(),
-        authorization,
-        status,
-    });
-    drop(inner);
-    shared.changed.send_replace(());
-    answer
-}
-
-type Params = Query<Vec<(String, String)>>;
-
-async fn project_route(State(shared): State<Arc<Shared>>, Query(q): Params, headers: HeaderMap) -> Response {
-    if let Some(answer) = gate(&shared, "/api/v1/projects/@me".into(), &q, &headers) {
-        return answer;
-    }
-    let project = shared.inner.lock().unwrap().project.clone();
-    axum::Json(project).into_response()
-}
-
-async fn votes_route(State(shared): State<Arc<Shared>>, Query(q): Params, headers: HeaderMap) -> Response {
-    if let Some(answer) = gate(&shared, "/api/v1/projects/@me/votes".into(), &q, &headers) {
-        return answer;
-    }
-    let param = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let (since, offset) = match (param("cursor"), param("startDate")) {
-        (Some(cursor), _) => match parse_cursor(&cursor) {
-            Some(at) => at,
-            None => return problem(StatusCode::BAD_REQUEST, "Invalid cursor"),
-        },
-        (None, Some(start)) => match DateTime::parse_from_rfc3339(&start) {
-            Ok(at) if at < Utc::now() - chrono::Duration::days(365) => {
-                return problem(StatusCode::BAD_REQUEST, "startDate is more than a year ago");
-            }
-            Ok(at) => (at.with_timezone(&Utc).timestamp_millis(), 0),
-            Err(_) => return problem(StatusCode::BAD_REQUEST, "Invalid startDate"),
-        },
-        (None, None) => return problem(StatusCode::BAD_REQUEST, "cursor or startDate is required"),
-    };
-    let inner = shared.inner.lock().unwrap();
-    let mut votes: Vec<&TopggVote> = inner
-        .votes
-        .iter()
-        .filter(|v| v.created_at.timestamp_millis() >= since)
-        .collect();
-    votes.sort_by_key(|v| v.created_at);
-    let page: Vec<Value> = votes.iter().skip(offset).take(inner.page_size).map(|v| v.listed()).collect();
-    let cursor = format!("{since}.{}", offset + page.len());
-    axum::Json(json!({"cursor": cursor, "data": page})).into_response()
-}
-
-/// A cursor is `<startDate ms>.<offset>` (opaque to the bot).
-fn parse_cursor(cursor: &str) -> Option<(i64, usize)> {
-    let (since, offset) = cursor.split_once('.')?;
-    Some((since.parse().ok()?, offset.parse().ok()?))
-}
-
-async fn vote_route(
-    State(shared): State<Arc<Shared>>,
-    Path(user): Path<String>,
-    Query(q): Params,
-    headers: HeaderMap,
-) -> Response {
-    let path = format!("/api/v1/projects/@me/votes/{user}");
-    if let Some(answer) = gate(&shared, path, &q, &headers) {
-        return answer;
-    }
-    let discord = q.iter().any(|(k, v)| k == "source" && v == "discord");
-    let inner = shared.inner.lock().unwrap();
-    let live = inner
-        .votes
-        .iter()
-        .filter(|v| if discord { v.platform_id == user } else { v.user_id == user })
-        .filter(|v| v.expires_at > Utc::now())
-        .max_by_key(|v| v.created_at);
-    match live {
-        Some(v) => axum::Json(json!({"created_at": millis(v.created_at),
-            "expires_at": millis(v.expires_at), "weight": v.weight}))
-        .into_response(),
-        None => problem(StatusCode::NOT_FOUND, "No vote found"),
-    }
 }
