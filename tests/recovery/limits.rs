@@ -89,3 +89,38 @@ async fn a_429_from_the_api_is_waited_out_for_its_retry_after() {
     );
     r.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_reads_the_project_and_a_discord_users_live_vote() {
+    let topgg = topgg_testkit::topgg::TopggStandIn::start(&project()).await;
+    let api = topgg_bot::topgg::TopggApi::new(reqwest::Client::new(), &topgg.api_url());
+    let token = secrecy::SecretString::new(API_TOKEN.into());
+    let me = api.project(&token).await.unwrap();
+    assert_eq!(
+        (me.id.as_str(), me.kind.as_str()),
+        ("800000000000000002", "server")
+    );
+
+    let voter = topgg_bot::domain::ids::UserId::new(VOTER);
+    assert_eq!(api.live_vote(&token, &voter).await.unwrap(), None);
+    let cast = topgg.vote(VOTER);
+    let live = api.live_vote(&token, &voter).await.unwrap().unwrap();
+    assert_eq!(
+        live.created_at.timestamp_millis(),
+        cast.created_at.timestamp_millis()
+    );
+    let asked = topgg.requests().last().unwrap().clone();
+    assert_eq!(asked.param("source"), Some("discord"));
+    assert_eq!(
+        asked.authorization.as_deref(),
+        Some("Bearer topgg-api-token-for-tests")
+    );
+
+    let wrong = secrecy::SecretString::new("not-the-token".into());
+    let refused = api.project(&wrong).await.unwrap_err();
+    assert!(
+        matches!(refused, topgg_bot::topgg::ApiError::Rejected(_)),
+        "{refused}"
+    );
+    assert!(!refused.to_string().contains("not-the-token"));
+}
