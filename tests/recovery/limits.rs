@@ -124,3 +124,40 @@ async fn the_client_reads_the_project_and_a_discord_users_live_vote() {
     );
     assert!(!refused.to_string().contains("not-the-token"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_token_is_stored_only_once_top_gg_shows_it_is_the_projects() {
+    use topgg_bot::guild::{UserError, set_api_token};
+    let r = Recovering::start(Backend::Sqlite).await.unwrap();
+    let api = topgg_bot::topgg::TopggApi::new(reqwest::Client::new(), &r.topgg.api_url());
+    let guild = topgg_bot::domain::ids::Id::new(topgg_testkit::standin::GUILD_ID.to_string());
+    let now = r.app.clock.now();
+    let set = |token: &'static str| set_api_token(&r.app.db, &api, &guild, None, token, now);
+
+    let refused = set("a-wrong-token").await.unwrap_err();
+    let refused = refused.downcast::<UserError>().unwrap().0;
+    assert!(
+        refused.contains("does not accept") && !refused.contains("a-wrong-token"),
+        "{refused}"
+    );
+    assert_eq!(r.token_state(CONNECTION).await, None, "nothing stored");
+
+    let elsewhere = topgg_testkit::topgg::TopggStandIn::start(&topgg_testkit::bot_project()).await;
+    let other_api = topgg_bot::topgg::TopggApi::new(reqwest::Client::new(), &elsewhere.api_url());
+    let other = set_api_token(&r.app.db, &other_api, &guild, None, API_TOKEN, now).await;
+    let other = other.unwrap_err().downcast::<UserError>().unwrap().0;
+    assert!(other.contains("another Top.gg project"), "{other}");
+    assert_eq!(r.token_state(CONNECTION).await, None, "nothing stored");
+
+    let saved = set(API_TOKEN).await.unwrap();
+    assert!(
+        saved.starts_with("Saved") && !saved.contains(API_TOKEN),
+        "{saved}"
+    );
+    assert!(r.token_state(CONNECTION).await.unwrap().has_token);
+
+    let removed = set("  ").await.unwrap();
+    assert!(removed.starts_with("Removed"), "{removed}");
+    assert!(!r.token_state(CONNECTION).await.unwrap().has_token);
+    r.stop().await;
+}
