@@ -87,6 +87,20 @@ pub struct HttpConfig {
 pub struct TopggConfig {
     pub integration_secret: Option<SecretString>,
     pub signature_tolerance_secs: u64,
+    /// Top.gg's v1 API (a proxy or a local stand-in otherwise), without a trailing slash.
+    pub api_url: String,
+    /// With a project's API token: how often missed votes are looked for.
+    pub recover_every_secs: u64,
+}
+
+/// Top.gg's v1 API.
+pub const DEFAULT_TOPGG_API_URL: &str = "https://top.gg/api/v1";
+
+impl TopggConfig {
+    /// `recover_every_secs` as a duration.
+    pub fn recover_every(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.recover_every_secs)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -185,6 +199,8 @@ impl Default for TopggConfig {
         Self {
             integration_secret: None,
             signature_tolerance_secs: 300,
+            api_url: DEFAULT_TOPGG_API_URL.into(),
+            recover_every_secs: 900,
         }
     }
 }
@@ -261,6 +277,13 @@ impl Config {
         }
         self.http.public_url = http_url("http.public_url", &self.http.public_url)?;
         self.discord.api_url = http_url("discord.api_url", &self.discord.api_url)?;
+        self.topgg.api_url = http_url("topgg.api_url", &self.topgg.api_url)?;
+        if self.topgg.recover_every_secs == 0 {
+            return Err(ConfigError::new(
+                "topgg.recover_every_secs",
+                "must be at least 1",
+            ));
+        }
         self.database.validate()?;
         if self.delivery.lease_secs == 0 {
             return Err(ConfigError::new(
@@ -427,6 +450,25 @@ mod tests {
             (10, 10, 60, 4096)
         );
         assert_eq!(c.database.spool_path, "topgg-bot-spool.db");
+        assert_eq!(c.topgg.api_url, "https://top.gg/api/v1");
+        assert_eq!(c.topgg.recover_every_secs, 900);
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn the_topgg_api_url_and_recovery_period_are_read_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("c.toml", MINIMAL)?;
+            jail.set_env("TOPGG_BOT__TOPGG__API_URL", "http://127.0.0.1:9/api/v1/");
+            jail.set_env("TOPGG_BOT__TOPGG__RECOVER_EVERY_SECS", "60");
+            let c = Config::load(Some(Path::new("c.toml"))).expect("loads");
+            assert_eq!(c.topgg.api_url, "http://127.0.0.1:9/api/v1");
+            assert_eq!(c.topgg.recover_every_secs, 60);
+            Ok(())
+        });
+        let zero = MINIMAL.replace("[topgg]", "[topgg]\nrecover_every_secs = 0");
+        let err = from_toml(&zero).unwrap_err();
+        assert_eq!(err.key, "topgg.recover_every_secs");
     }
 
     #[test]

@@ -20,3 +20,4 @@ pub mod samples;
 pub mod send_test;
 pub mod storage;
 pub mod telemetry;
+pub mod topgg;

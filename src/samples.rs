@@ -1,14 +1,18 @@
 //! Sample Top.gg events, shaped and signed as Top.gg sends them: for `send-test`, the demo,
 //! the load generator and the tests.
 
-use chrono::{Duration, Utc};
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::domain::signature;
 
-/// A sample `vote.create` body.
+/// A sample `vote.create` body, cast now (each sample a millisecond after the one before at
+/// the least: a vote is identified by its voter and `created_at` too, and one voter cannot
+/// vote twice at one instant).
 pub fn sample_vote(vote_id: &str, project: &Value, voter_id: &str, voter_name: &str) -> Value {
-    let now = Utc::now();
+    let now = distinct_now();
     json!({"type": "vote.create", "data": {
         "id": vote_id,
         "weight": 1,
@@ -19,6 +23,18 @@ pub fn sample_vote(vote_id: &str, project: &Value, voter_id: &str, voter_name: &
         "user": {"id": format!("topgg-{voter_id}"), "platform_id": voter_id, "name": voter_name,
                  "avatar_url": "https://cdn.discordapp.com/embed/avatars/0.png"},
     }})
+}
+
+/// Now, to the millisecond, and later than every earlier call's answer.
+fn distinct_now() -> DateTime<Utc> {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = Utc::now().timestamp_millis();
+    let previous = LAST.fetch_max(now, Ordering::SeqCst);
+    let at = match previous >= now {
+        true => LAST.fetch_add(1, Ordering::SeqCst) + 1,
+        false => now,
+    };
+    DateTime::from_timestamp_millis(at).unwrap_or_default()
 }
 
 /// A sample `webhook.test` body.

@@ -273,6 +273,8 @@ async fn a_new_vote_reschedules_the_reminder_to_its_expiry() {
     let bot = Bot::start().await;
     bot.command(&["remind", "on"], PLAIN_USER_ID).await;
     let first = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
+    // One voter cannot vote twice at one instant: that would be the same vote.
+    bot.clock.advance(Duration::from_secs(1));
     let second = vote(&bot.app, "v2", PLAIN_USER_ID, EXPIRY * 2).await;
     assert_eq!(reminders_due(&bot.app).await, [second]);
 

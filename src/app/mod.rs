@@ -20,6 +20,8 @@ use crate::housekeeping;
 use crate::http::{self, AppState, VOTE_LOG_PERIOD, VoteLog};
 use crate::metrics::Metrics;
 use crate::storage::{ConnectionCache, Db, Spool, VoteWriter};
+use crate::topgg::TopggApi;
+use crate::topgg::recovery::{self, Recovery};
 
 mod process;
 mod supervise;
@@ -38,6 +40,8 @@ pub struct Application {
     instance: String,
     /// With Postgres: where votes go while it cannot take them.
     spool: Option<Spool>,
+    /// Top.gg's v1 API (`topgg.api_url`).
+    topgg: TopggApi,
 }
 
 impl Application {
@@ -78,6 +82,7 @@ impl Application {
             .build()
             .context("cannot build the HTTP client")?;
         let discord = discord_client(&config, client.clone())?;
+        let topgg = TopggApi::new(client.clone(), &config.topgg.api_url);
         let gateway = match (&config.discord.token, config.runs_gateway()) {
             (Some(token), true) => Some((token.clone(), client)),
             _ => None,
@@ -119,6 +124,7 @@ impl Application {
             gateway,
             instance,
             spool,
+            topgg,
         })
     }
 
@@ -157,6 +163,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
+        let recovery = self.recovery().run(stop.clone());
         let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
         let app = http::router(self.state.clone());
         tracing::info!(addr = %self.local_addr(), "HTTP server listening");
@@ -171,6 +178,7 @@ impl Application {
         tasks.spawn(async move { ("HTTP server", served.await) });
         let (probed, probe_stop) = (self.state.clone(), stop.clone());
         tasks.spawn(async move { ("probes", http::run_probes(&probed, probe_stop).await) });
+        tasks.spawn(async move { ("vote recovery", recovery.await) });
         let worker = Worker::new(
             self.state.db.clone(),
             self.discord.clone(),
@@ -234,6 +242,22 @@ impl Application {
             spool.close().await;
         }
         result
+    }
+}
+
+impl Application {
+    /// Vote recovery over this application's database, clock and vote path.
+    fn recovery(&self) -> Recovery {
+        let config = &self.state.config;
+        Recovery {
+            db: self.state.db.clone(),
+            api: self.topgg.clone(),
+            clock: self.state.clock.clone(),
+            every: config.topgg.recover_every(),
+            retention: recovery::retention(config.database.retention_days),
+            votes: self.state.votes.clone(),
+            work_queued: self.state.work_queued.clone(),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! link, claiming a connection, changing settings, and the reports the commands show. Each
 //! slash command in [`crate::bot`] parses its options, calls ONE of these and sends the reply.
 
+mod api_token;
 pub mod checks;
 mod claim;
 #[cfg(test)]
@@ -15,6 +16,7 @@ pub mod role_safety;
 mod sample;
 mod settings;
 
+pub use api_token::set_api_token;
 pub use claim::{link_project, unlink};
 pub use display::set_display;
 pub use reminders::remind_report;

@@ -1,6 +1,7 @@
 //! The only place with SQL. One [`Db`] over SQLite (embedded default) or Postgres, chosen by
 //! URL; each table's queries live in their own file as `impl Db` blocks.
 
+mod api_tokens;
 mod bind;
 mod connection_cache;
 mod connections;
@@ -32,11 +33,11 @@ use sqlx::sqlite::SqlitePool;
 
 use sql::Sql;
 
+pub use api_tokens::{ApiToken, ApiTokenState};
 pub use connection_cache::{
     ConnectionCache, MISS_CHECK_EVERY, RECHECK_EVERY, SYNC_EVERY, UNKNOWN_FOR,
 };
-pub use connections::Connection;
-pub use connections::Fingerprint;
+pub use connections::{Connection, Fingerprint, SecretText};
 pub use dead_letters::{DeadLetter, LetterSource, NewDeadLetter};
 pub use files::{PRIVATE_MODE, create_private};
 pub use group_commit::VoteWriter;

@@ -73,20 +73,23 @@ pub(super) fn key_of<'a>(write: &VoteWrite<'a>) -> VoterKey<'a> {
     )
 }
 
-/// The writes (in `order`) that first stored their vote id; a second write of the same id
-/// in the batch is a duplicate like any other.
+/// The writes (in `order`) that first stored their vote; a second write of the same id, or
+/// of the same vote (connection, voter, `created_at`) under another id, in the batch is a
+/// duplicate like any other.
 pub(super) fn first_sightings(
     writes: &[VoteWrite<'_>],
     order: &[usize],
     inserted: &HashSet<String>,
 ) -> Vec<usize> {
     let mut seen = HashSet::new();
+    let mut moments = HashSet::new();
     order
         .iter()
         .copied()
         .filter(|&i| {
             let id = writes[i].vote.id.as_str();
-            inserted.contains(id) && seen.insert(id)
+            let moment = (key_of(&writes[i]), writes[i].vote.cast_at());
+            inserted.contains(id) && seen.insert(id) && moments.insert(moment)
         })
         .collect()
 }

@@ -11,13 +11,16 @@
 
 use std::sync::LazyLock;
 
-/// SQLite, one row: the batch's vote ids already stored ($1: the vote rows); each voter's
+/// SQLite, one row: the batch's vote ids already stored ($1: the vote rows), by id or as the
+/// same vote (connection, voter, `created_at`: recovered votes have ids of their own); each voter's
 /// totals with whether they opted in to reminders ($2: `[connection, voter]` pairs); and the
 /// link settings of the batch's connections, as `[connection, row]` pairs where a row is one of
 /// `links::LINK_SETTINGS` (same joins, same order), so they cost no round trip of their own.
 pub(super) const SQLITE_READ: &str = "SELECT \
-    (SELECT json_group_array(vote_id) FROM votes \
-     WHERE vote_id IN (SELECT value->>0 FROM jsonb_each($1))) AS stored, \
+    (SELECT json_group_array(b.value->>0) FROM jsonb_each($1) b \
+     WHERE EXISTS (SELECT 1 FROM votes v WHERE v.vote_id = b.value->>0) \
+     OR EXISTS (SELECT 1 FROM votes v WHERE v.connection_id = b.value->>1 \
+     AND v.voter_id = b.value->>4 AND v.created_at = b.value->>7)) AS stored, \
     (SELECT json_group_array(json_array(k.value->>0, k.value->>1, t.total_votes, t.streak, \
      t.last_vote_at, json(CASE WHEN o.voter_id IS NULL THEN 'false' ELSE 'true' END))) \
      FROM jsonb_each($2) k \
@@ -45,7 +48,7 @@ pub(super) const SQLITE_WRITES: [&str; 5] = [
     voter_topgg_id, voter_id, voter_name, weight, created_at, expires_at, received_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
     value->>7, value->>8, value->>9 FROM jsonb_each($1) WHERE true \
-    ON CONFLICT (vote_id) DO NOTHING",
+    ON CONFLICT DO NOTHING",
     "INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, streak, \
     last_vote_at, last_expires_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
@@ -72,13 +75,14 @@ pub(super) const SQLITE_WRITES: [&str; 5] = [
 /// [`SQLITE_WRITES`] as one text, in one round trip to sqlx's connection thread.
 pub(super) static SQLITE_WRITE: LazyLock<String> = LazyLock::new(|| SQLITE_WRITES.join("; "));
 
-/// Postgres: inserts the vote rows ($1) and returns the ids actually inserted.
+/// Postgres: inserts the vote rows ($1) and returns the ids actually inserted (neither the id
+/// nor the same vote, `votes_same_vote`, was stored: this holds across instances).
 pub(super) const POSTGRES_INSERT_VOTES: &str = "INSERT INTO votes (vote_id, connection_id, \
     project_id, voter_topgg_id, voter_id, voter_name, weight, created_at, expires_at, \
     received_at) \
     SELECT e->>0, e->>1, e->>2, e->>3, e->>4, e->>5, (e->>6)::bigint, (e->>7)::bigint, \
     (e->>8)::bigint, (e->>9)::bigint FROM jsonb_array_elements($1::text::jsonb) e \
-    ON CONFLICT (vote_id) DO NOTHING RETURNING vote_id";
+    ON CONFLICT DO NOTHING RETURNING vote_id";
 
 /// Postgres: gives each voter ($1: `[connection, voter]` pairs) a totals row to lock.
 pub(super) const POSTGRES_ENSURE_TOTALS: &str = "INSERT INTO voter_totals (connection_id, \

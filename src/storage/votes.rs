@@ -42,7 +42,15 @@ impl Db {
     /// Outcomes come back in input order; votes of one voter count in arrival order.
     pub async fn record_votes(&self, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
         let tx = self.begin_write().await?;
-        record_batch(tx, writes).await
+        record_batch(tx, writes, Effects::All).await
+    }
+
+    /// Stores votes as [`Db::record_votes`] does, into totals, streaks and monthly counts
+    /// only: no announcement, role grant or reminder is queued (the first-token import of
+    /// the last year's votes).
+    pub async fn import_votes(&self, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
+        let tx = self.begin_write().await?;
+        record_batch(tx, writes, Effects::FiguresOnly).await
     }
 
     /// Queues the test notice of `webhook.test` in every linked channel; returns how many,
@@ -93,10 +101,20 @@ impl Db {
     }
 }
 
+/// What storing a batch sets in motion.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Effects {
+    /// Figures, and the Discord work of every linked guild.
+    All,
+    /// Figures only.
+    FiguresOnly,
+}
+
 /// Records a batch in `tx` and commits it.
 async fn record_batch(
     mut tx: WriteTx,
     writes: &[VoteWrite<'_>],
+    effects: Effects,
 ) -> anyhow::Result<Vec<VoteOutcome>> {
     let order = key_order(writes);
     let votes = votes_json(writes, &order)?;
@@ -105,8 +123,14 @@ async fn record_batch(
         tx.commit().await?;
         return Ok(outcomes(writes.len(), &HashMap::new()));
     }
-    let links = tx.links_of_writes(writes, &read.new, read.links).await?;
-    let plan = plan_batch(writes, &read.new, &read.voters, &links)?;
+    let mut links = tx.links_of_writes(writes, &read.new, read.links).await?;
+    if effects == Effects::FiguresOnly {
+        links.values_mut().for_each(Vec::clear);
+    }
+    let mut plan = plan_batch(writes, &read.new, &read.voters, &links)?;
+    if effects == Effects::FiguresOnly {
+        plan.reminders.clear();
+    }
     let write = tx.batch_write(&votes, &plan.rows);
     tx.execute(write).await?;
     tx.schedule_reminders(&plan.reminders, writes[0].now)

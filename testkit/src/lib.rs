@@ -7,6 +7,7 @@ pub mod app;
 pub mod postgres;
 pub mod process;
 pub mod standin;
+pub mod topgg;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
