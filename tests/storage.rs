@@ -360,7 +360,7 @@ async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals
     assert!(s.db.links_of(&Id::new("c1")).await.unwrap().is_empty());
     assert!(
         !s.db
-            .release_role_grant(
+            .role_held(
                 &Id::new(GUILD),
                 &Id::new("42"),
                 &Id::new("r1"),
@@ -428,7 +428,7 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
         .unwrap();
     let first_expiry = vote("v1", "42").expires_at.timestamp_millis() + 1000;
     assert!(
-        s.db.release_role_grant(
+        s.db.role_held(
             &Id::new(GUILD),
             &Id::new("42"),
             &Id::new("r1"),
@@ -441,7 +441,7 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
     let second_expiry = later.expires_at.timestamp_millis() + 1000;
     assert!(
         !s.db
-            .release_role_grant(
+            .role_held(
                 &Id::new(GUILD),
                 &Id::new("42"),
                 &Id::new("r1"),
