@@ -12,6 +12,9 @@ use topgg_bot::storage::{Connection, Db, JobId, JobStatus, VoteOutcome};
 use topgg_testkit::postgres::drop_postgres_database;
 use topgg_testkit::{Backend, BackendFixture};
 
+#[path = "storage/role_pause.rs"]
+mod role_pause;
+
 const GUILD: &str = "700000000000000001";
 
 struct Scratch {
