@@ -173,7 +173,9 @@ async fn two_paused_roles(s: &Scratch) -> checks::GuildFacts {
             .await
             .unwrap();
         let reason = "Discord refused me the role (code 50013)";
-        s.db.pause_role(&guild, &role.role_id, reason).await.unwrap();
+        s.db.pause_role(&guild, &role.role_id, reason)
+            .await
+            .unwrap();
         let facts = checks::RoleFacts {
             position,
             ..Default::default()

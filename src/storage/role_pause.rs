@@ -125,6 +125,36 @@ impl Db {
         Ok(resumed)
     }
 
+    /// After `/topgg roles remove`: when no link of the guild pauses `role` any more, the
+    /// grants and removals that waited for it fail (nothing would ever resume them); returns
+    /// how many.
+    pub async fn drop_waiting_for_role(
+        &self,
+        guild: &GuildId,
+        role: &RoleId,
+        now: Timestamp,
+    ) -> anyhow::Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let still = Sql::new(
+            "SELECT COUNT(*) FROM reward_roles WHERE guild_id = $1 AND role_id = $2 \
+             AND paused_reason IS NOT NULL",
+        );
+        let (paused,): (i64,) = tx.fetch_one(still.bind(guild).bind(role)).await?;
+        let waiting = match paused {
+            0 => waiting_jobs(&mut tx, guild, role).await?,
+            _ => Vec::new(),
+        };
+        for (id, _) in &waiting {
+            let sql = Sql::new(
+                "UPDATE jobs SET status = 'failed', finished_at = $2, \
+                 last_error = 'the reward role was removed while it was paused' WHERE id = $1",
+            );
+            tx.execute(sql.bind(id.get()).bind(now)).await?;
+        }
+        tx.commit().await?;
+        Ok(waiting.len() as u64)
+    }
+
     /// Whether a live grant (not lapsed at `now`) still holds the member's role.
     pub async fn role_held(
         &self,

@@ -10,6 +10,7 @@ use topgg_bot::storage::{JobStatus, WAITING_FOR_ROLE};
 topgg_testkit::on_both_backends!(Scratch;
     a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_settles_the_lapsed,
     a_lapsed_grant_is_forgotten_only_when_its_removal_is_done,
+    removing_a_paused_reward_role_fails_the_grants_that_waited_for_it,
 );
 
 fn ids() -> (GuildId, RoleId) {
@@ -119,4 +120,39 @@ async fn a_lapsed_grant_is_forgotten_only_when_its_removal_is_done(s: &Scratch) 
         .await
         .unwrap();
     assert_eq!(s.db.recorded_grants(&guild, &user, &role).await.unwrap(), 0);
+}
+
+async fn removing_a_paused_reward_role_fails_the_grants_that_waited_for_it(s: &Scratch) {
+    let conn = s.connection("c1").await;
+    let (guild, role) = ids();
+    let at = Timestamp::from_millis(0);
+    s.db.record_vote(&conn, &vote("v1", "42"), at)
+        .await
+        .unwrap();
+    s.db.pause_role(&guild, &role, "refused").await.unwrap();
+    let claimed = s.db.claim_jobs("me", at, Timestamp::from_millis(1000), 10);
+    for job in claimed.await.unwrap() {
+        if job.kind() == "grant_role" {
+            let parked =
+                s.db.wait_for_role(job.id, (&guild, &role), 1, "waiting", at);
+            parked.await.unwrap();
+        }
+    }
+    assert_eq!(
+        s.db.drop_waiting_for_role(&guild, &role, at).await.unwrap(),
+        0,
+        "still paused"
+    );
+    assert!(
+        s.db.remove_reward_role(&guild, &conn.connection_id, &role)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.db.drop_waiting_for_role(&guild, &role, at).await.unwrap(),
+        1
+    );
+    let jobs = s.db.all_jobs().await.unwrap();
+    let grant = jobs.iter().find(|j| j.kind() == "grant_role").unwrap();
+    assert_eq!(grant.status, JobStatus::Failed);
 }
