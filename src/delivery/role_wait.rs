@@ -27,8 +27,7 @@ impl Worker {
             Ok(false) => false,
             Ok(true) => {
                 tracing::debug!(job = %job.id, guild = %job.guild_id, %role, "reward role paused; the job waits");
-                let error = "waiting: the reward role is paused";
-                self.park(job, role, job.attempts, error).await;
+                self.park(job, role, job.attempts, None).await;
                 true
             }
             Err(e) => {
@@ -68,12 +67,13 @@ impl Worker {
             error: error.to_string(),
         };
         self.count(job.kind(), outcome, &step);
-        self.park(job, &role_id, job.attempts + 1, &error.to_string())
+        let error = error.to_string();
+        self.park(job, &role_id, job.attempts + 1, Some(&error))
             .await;
         true
     }
 
-    async fn park(&self, job: &Job, role: &RoleId, attempts: i64, error: &str) {
+    async fn park(&self, job: &Job, role: &RoleId, attempts: i64, error: Option<&str>) {
         let now = self.clock.now();
         let parked = self
             .db

@@ -29,7 +29,7 @@ const LIVE_GRANTS: &str = "SELECT COUNT(*) FROM role_grants WHERE guild_id = $1 
 /// Parks a job while its role is still paused, else (resumed since it was read) makes it due.
 const PARK: &str = "UPDATE jobs SET due_at = CASE WHEN EXISTS (SELECT 1 FROM reward_roles \
     WHERE guild_id = $2 AND role_id = $3 AND paused_reason IS NOT NULL) THEN $4 ELSE $5 END, \
-    attempts = $6, last_error = $7, lease_until = NULL, leased_by = NULL, open_claims = 0 \
+    attempts = $6, last_error = COALESCE($7, last_error), lease_until = NULL, leased_by = NULL, open_claims = 0 \
     WHERE id = $1";
 
 impl Db {
@@ -69,13 +69,14 @@ impl Db {
     }
 
     /// Puts a job of `role` back in the queue to wait for the role (not due until resumed),
-    /// or due `now` when the role was resumed since the worker read it.
+    /// or due `now` when the role was resumed since the worker read it; `error` (if any)
+    /// replaces its last error.
     pub async fn wait_for_role(
         &self,
         id: JobId,
         (guild, role): (&GuildId, &RoleId),
         attempts: i64,
-        error: &str,
+        error: Option<&str>,
         now: Timestamp,
     ) -> anyhow::Result<()> {
         let sql = Sql::new(PARK).bind(id.get()).bind(guild).bind(role);

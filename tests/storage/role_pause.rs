@@ -51,7 +51,7 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
             job.id,
             (&guild, &role),
             1,
-            "waiting",
+            Some("waiting"),
             Timestamp::from_millis(0),
         )
         .await
@@ -86,7 +86,7 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
     );
 
     // Parked after the role was resumed (the worker read it paused just before): due at once.
-    s.db.wait_for_role(grants[1].id, (&guild, &role), 1, "waiting", now)
+    s.db.wait_for_role(grants[1].id, (&guild, &role), 1, Some("waiting"), now)
         .await
         .unwrap();
     let again = s.db.all_jobs().await.unwrap();
@@ -134,7 +134,7 @@ async fn removing_a_paused_reward_role_fails_the_grants_that_waited_for_it(s: &S
     for job in claimed.await.unwrap() {
         if job.kind() == "grant_role" {
             let parked =
-                s.db.wait_for_role(job.id, (&guild, &role), 1, "waiting", at);
+                s.db.wait_for_role(job.id, (&guild, &role), 1, Some("waiting"), at);
             parked.await.unwrap();
         }
     }
