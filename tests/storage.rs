@@ -11,6 +11,9 @@ use topgg_bot::storage::{Connection, Db, JobId, JobStatus, VoteOutcome};
 use topgg_testkit::postgres::drop_postgres_database;
 use topgg_testkit::{Backend, BackendFixture};
 
+#[path = "storage/role_pause.rs"]
+mod role_pause;
+
 const GUILD: &str = "700000000000000001";
 const ROLE: &str = "720000000000000001";
 
@@ -394,7 +397,7 @@ async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals
     );
     assert!(
         !s.db
-            .release_role_grant(
+            .role_held(
                 &GUILD.parse().unwrap(),
                 &"42".parse().unwrap(),
                 &ROLE.parse().unwrap(),
@@ -462,7 +465,7 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
         .unwrap();
     let first_expiry = vote("v1", "42").expires_at.timestamp_millis() + 1000;
     assert!(
-        s.db.release_role_grant(
+        s.db.role_held(
             &GUILD.parse().unwrap(),
             &"42".parse().unwrap(),
             &ROLE.parse().unwrap(),
@@ -475,7 +478,7 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
     let second_expiry = later.expires_at.timestamp_millis() + 1000;
     assert!(
         !s.db
-            .release_role_grant(
+            .role_held(
                 &GUILD.parse().unwrap(),
                 &"42".parse().unwrap(),
                 &ROLE.parse().unwrap(),

@@ -12,10 +12,18 @@ pub fn guild_facts(ctx: Context<'_>) -> GuildFacts {
     let Some(guild_id) = ctx.guild_id() else {
         return GuildFacts::default();
     };
-    let bot_id = ctx.cache().current_user().id;
     let Some(guild) = ctx.cache().guild(guild_id) else {
         return GuildFacts::default();
     };
+    let mut facts = bot_facts(ctx.cache().current_user().id, &guild);
+    if facts.known {
+        facts.caller = caller_facts(ctx, &guild);
+    }
+    facts
+}
+
+/// What the bot (`bot_id`) can do in `guild`, as cached; the caller is left unknown.
+pub fn bot_facts(bot_id: serenity::UserId, guild: &serenity::Guild) -> GuildFacts {
     let Some(bot) = guild.members.get(&bot_id) else {
         return GuildFacts::default();
     };
@@ -47,14 +55,13 @@ pub fn guild_facts(ctx: Context<'_>) -> GuildFacts {
             (id.get().into(), facts)
         })
         .collect();
-    let caller = caller_facts(ctx, &guild);
     GuildFacts {
         known: true,
         manage_roles,
         bot_top_position,
         channels,
         roles,
-        caller,
+        caller: None,
     }
 }
 

@@ -168,5 +168,7 @@ async fn on_event(
 ) -> Result<(), Error> {
     let data = framework.user_data;
     super::guild_events::on_event(&data.db, data.clock.now(), event).await;
+    let cache = &framework.serenity_context.cache;
+    super::guild_events::on_role_change(cache, &data.db, data.clock.now(), event).await;
     Ok(())
 }

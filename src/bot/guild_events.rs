@@ -4,13 +4,16 @@
 //! work for that guild until it is back. Links and settings stay. A guild that removed the
 //! bot while it was offline sends no GUILD_DELETE: READY simply does not list it, so READY
 //! marks gone every guild of its shard that the bot took to be present and READY leaves out.
+//! A role or the bot's roles changing may fix a paused reward role: it is resumed then.
 
 use std::collections::HashSet;
 
 use poise::serenity_prelude as serenity;
 
+use super::facts::bot_facts;
 use crate::domain::ids::GuildId;
 use crate::domain::time::Timestamp;
+use crate::guild::role_pause::resume_fixed_roles;
 use crate::storage::Db;
 
 /// Records what `event` says about a guild; other events are ignored.
@@ -41,6 +44,35 @@ pub async fn on_event(db: &Db, now: Timestamp, event: &serenity::FullEvent) {
     };
     if let Err(e) = result {
         tracing::warn!(error = format!("{e:#}"), "cannot record a guild event");
+    }
+}
+
+/// A role or the bot's member changed (GUILD_ROLE_UPDATE, GUILD_MEMBER_UPDATE of the bot):
+/// resumes the guild's paused reward roles the bot can now give, as the cache shows it.
+pub async fn on_role_change(
+    cache: &serenity::Cache,
+    db: &Db,
+    now: Timestamp,
+    event: &serenity::FullEvent,
+) {
+    let bot_id = cache.current_user().id;
+    let guild_id = match event {
+        serenity::FullEvent::GuildRoleUpdate { new, .. } => new.guild_id,
+        serenity::FullEvent::GuildMemberUpdate { event, .. } if event.user.id == bot_id => {
+            event.guild_id
+        }
+        _ => return,
+    };
+    let facts = match cache.guild(guild_id) {
+        Some(guild) => bot_facts(bot_id, &guild),
+        None => return,
+    };
+    let guild_id = GuildId::from(guild_id.get());
+    if let Err(e) = resume_fixed_roles(db, &guild_id, &facts, now).await {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "cannot resume paused reward roles"
+        );
     }
 }
 

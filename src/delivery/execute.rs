@@ -1,8 +1,9 @@
 //! Performing one job's work against Discord.
 
+use crate::discord::error::codes;
 use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::announce::announce_message;
-use crate::domain::ids::{ChannelId, GuildId};
+use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::domain::time::Timestamp;
 use crate::domain::work::Work;
 use crate::storage::Db;
@@ -95,21 +96,47 @@ async fn attempt(
             nonce,
         } => super::reminder::send(db, discord, user_id, connection_id, nonce, now).await,
         Work::RemoveRole { user_id, role_id } => {
-            let held = db
-                .release_role_grant(guild_id, user_id, role_id, now)
-                .await
-                .map_err(|e| DiscordError::Transient(format!("database: {e}")))?;
-            if held {
-                tracing::debug!(
-                    %guild_id,
-                    %user_id,
-                    %role_id,
-                    "role still held by a live grant; kept"
-                );
-                return Ok(Sent::default());
-            }
-            discord.remove_role(guild_id, user_id, role_id).await
+            remove_role(db, discord, guild_id, (user_id, role_id), now).await
         }
+    }
+}
+
+/// Removes the member's role unless a live grant still holds it. The lapsed grants are
+/// forgotten only once Discord took the role away (or there was nothing left to take), so a
+/// removal that fails is tried again instead of leaving the role on the member for good.
+async fn remove_role(
+    db: &Db,
+    discord: &Discord,
+    guild_id: &GuildId,
+    (user_id, role_id): (&UserId, &RoleId),
+    now: Timestamp,
+) -> Result<Sent, DiscordError> {
+    let database = |e: anyhow::Error| DiscordError::Transient(format!("database: {e}"));
+    let held = db
+        .role_held(guild_id, user_id, role_id, now)
+        .await
+        .map_err(database)?;
+    if held {
+        tracing::debug!(%guild_id, %user_id, %role_id, "role still held by a live grant; kept");
+        return Ok(Sent::default());
+    }
+    let result = discord.remove_role(guild_id, user_id, role_id).await;
+    if nothing_left_to_remove(&result) {
+        db.forget_lapsed_grants(guild_id, user_id, role_id, now)
+            .await
+            .map_err(database)?;
+    }
+    result
+}
+
+/// The role is off the member: removed now, or the member or the role is gone.
+fn nothing_left_to_remove(result: &Result<Sent, DiscordError>) -> bool {
+    match result {
+        Ok(_) => true,
+        Err(DiscordError::Permanent { code, .. }) => {
+            matches!(*code, codes::UNKNOWN_MEMBER | codes::UNKNOWN_ROLE)
+        }
+        Err(_) => false,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod policy;
 mod posting;
 mod reminder;
 mod resting;
+mod role_wait;
 mod worker;
 
 pub use worker::{LEASE, Worker};

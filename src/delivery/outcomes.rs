@@ -1,6 +1,7 @@
 //! What a Discord refusal means for the guild's settings (pure decision, then applied): a
-//! deleted or closed channel pauses that link's announcements, a deleted role is disabled, and
-//! a voter who is not a member is skipped rather than failed.
+//! deleted or closed channel pauses that link's announcements, a deleted role is disabled, a
+//! role the bot may not give is paused, and a voter who is not a member is skipped rather than
+//! failed.
 
 use crate::discord::error::codes;
 use crate::discord::{DiscordError, Sent};
@@ -22,6 +23,9 @@ pub enum Consequence {
     },
     /// The role is gone: stop granting it, for this reason.
     DisableRole { role_id: RoleId, reason: String },
+    /// The bot may not give or take the role (above its highest role, or no Manage Roles):
+    /// pause it, its grants waiting, until it is fixed.
+    PauseRole { role_id: RoleId, reason: String },
 }
 
 /// Decides the consequence of `error` for `work`.
@@ -43,6 +47,13 @@ pub fn consequence(work: &Work, error: &DiscordError) -> Consequence {
             Consequence::Skip
         }
         (Work::RemoveRole { .. }, codes::UNKNOWN_ROLE) => Consequence::Skip,
+        (
+            Work::GrantRole { role_id, .. } | Work::RemoveRole { role_id, .. },
+            codes::MISSING_PERMISSIONS | codes::MISSING_ACCESS,
+        ) => Consequence::PauseRole {
+            role_id: role_id.clone(),
+            reason: format!("Discord refused me the role (code {code})"),
+        },
         (Work::GrantRole { role_id, .. }, codes::UNKNOWN_ROLE) => Consequence::DisableRole {
             role_id: role_id.clone(),
             reason: "the role was deleted (Discord 10011); add another with `/topgg roles add`"
@@ -89,6 +100,10 @@ pub async fn apply(
             db.disable_role(guild_id, &role_id, &reason)
                 .await
                 .map(|_| ())
+        }
+        Consequence::PauseRole { role_id, reason } => {
+            tracing::warn!(guild = %guild_id, role = %role_id, %reason, "reward role paused");
+            db.pause_role(guild_id, &role_id, &reason).await.map(|_| ())
         }
     };
     if let Err(e) = applied {
@@ -150,6 +165,24 @@ mod tests {
         assert!(
             matches!(c, Consequence::DisableRole { role_id, .. } if role_id == RoleId::from(2))
         );
+    }
+
+    #[test]
+    fn a_role_the_bot_may_not_give_or_take_is_paused() {
+        let removal = Work::RemoveRole {
+            user_id: UserId::from(1),
+            role_id: RoleId::from(2),
+        };
+        for work in [grant(), removal] {
+            for code in [codes::MISSING_PERMISSIONS, codes::MISSING_ACCESS] {
+                let c = consequence(&work, &refused(code));
+                assert!(
+                    matches!(&c, Consequence::PauseRole { role_id, reason }
+                        if *role_id == RoleId::from(2) && reason.contains(&code.to_string())),
+                    "{c:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -185,6 +185,9 @@ impl Worker {
             .await;
             return;
         }
+        if self.held_for_role(job, work).await {
+            return;
+        }
         let started = self.clock.now();
         let result = perform(
             &self.db,
@@ -196,6 +199,9 @@ impl Worker {
         .await;
         self.note_rate_limits(bucket, &result);
         let outcome = result.map(|_| ());
+        if self.waits_after_refusal(job, work, &outcome).await {
+            return;
+        }
         let step = self.next_step(job, &outcome);
         tracing::debug!(job = %job.id, kind = job.kind(), ?step, "job attempted");
         self.count(job.kind(), &outcome, &step);

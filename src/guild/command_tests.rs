@@ -156,3 +156,72 @@ async fn setting_only_the_vote_url_keeps_a_custom_name_and_nothing_restores_both
     let link = target(&s.db, &guild, None).await.unwrap();
     assert_eq!((link.display_name, link.display_vote_url), (None, None));
 }
+
+/// A linked project whose reward roles 901 (below the bot) and 902 (above it) Discord refused.
+async fn two_paused_roles(s: &Scratch) -> checks::GuildFacts {
+    let discord = Discord::DryRun(DryRunSink::default());
+    link_project(&s.db, &discord, &owner(), None).await.unwrap();
+    let guild = GuildId::from(GUILD);
+    let mut roles = std::collections::HashMap::new();
+    for (id, position) in [(901_u64, 2), (902, 7)] {
+        let role = crate::domain::rewards::RewardRole {
+            role_id: id.into(),
+            votes_required: 1,
+            duration: crate::domain::rewards::RewardDuration::Permanent,
+        };
+        s.db.add_reward_role(&guild, &"c1".parse().unwrap(), &role)
+            .await
+            .unwrap();
+        let reason = "Discord refused me the role (code 50013)";
+        s.db.pause_role(&guild, &role.role_id, reason)
+            .await
+            .unwrap();
+        let facts = checks::RoleFacts {
+            position,
+            ..Default::default()
+        };
+        roles.insert(role.role_id, facts);
+    }
+    checks::GuildFacts {
+        known: true,
+        manage_roles: true,
+        bot_top_position: 5,
+        roles,
+        ..Default::default()
+    }
+}
+
+async fn paused(s: &Scratch, role: u64) -> bool {
+    let guild = GuildId::from(GUILD);
+    s.db.is_role_paused(&guild, &role.into()).await.unwrap()
+}
+
+#[tokio::test]
+async fn status_resumes_a_paused_role_the_bot_can_give_again_and_says_how_to_fix_the_other() {
+    let s = scratch().await;
+    let facts = two_paused_roles(&s).await;
+    let report = status_report(&s.db, &owner(), &facts).await.unwrap();
+    assert!(report.contains("Resumed <@&901>"), "{report}");
+    assert!(
+        report.contains("<@&902> paused: Discord refused me the role (code 50013)")
+            && report.contains("move my role above <@&902>")
+            && report.contains("Manage Roles"),
+        "{report}"
+    );
+    assert!(!paused(&s, 901).await);
+    assert!(paused(&s, 902).await);
+}
+
+#[tokio::test]
+async fn the_test_command_resumes_a_paused_role_the_bot_can_give_again() {
+    let s = scratch().await;
+    let facts = two_paused_roles(&s).await;
+    let discord = Discord::DryRun(DryRunSink::default());
+    let reply = test_announcement(&s.db, &discord, &owner(), None, &facts)
+        .await
+        .unwrap();
+    assert!(reply.contains("Resumed <@&901>"), "{reply}");
+    assert!(!reply.contains("Resumed <@&902>"), "{reply}");
+    assert!(!paused(&s, 901).await);
+    assert!(paused(&s, 902).await);
+}

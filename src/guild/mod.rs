@@ -12,6 +12,7 @@ pub mod names;
 mod reminders;
 mod reports;
 mod rewards;
+pub mod role_pause;
 pub mod role_safety;
 mod sample;
 mod settings;

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::checks::{GuildFacts, findings};
 use super::reminders::vote_reminder_lines;
 use super::rewards::describe;
+use super::role_pause::{paused_line, resume_fixed_roles, resumed_line};
 use super::{Caller, choose_link, target};
 use crate::domain::ids::{GuildId, RoleId, UserId};
 use crate::domain::text;
@@ -17,6 +18,9 @@ pub async fn status_report(db: &Db, caller: &Caller, facts: &GuildFacts) -> anyh
     let (guild_id, now) = (&caller.guild_id, caller.now);
     let links = db.links_in_guild(guild_id).await?;
     let mut out = String::new();
+    for role_id in resume_fixed_roles(db, guild_id, facts, now).await? {
+        let _ = writeln!(out, "{}", resumed_line(&role_id));
+    }
     if links.is_empty() {
         out.push_str("No Top.gg project is linked to this server yet.\n");
     }
@@ -79,12 +83,15 @@ async fn link_status(
     };
     let _ = writeln!(out, "Announcements: {channel}");
     for r in &roles {
-        match &r.disabled_reason {
-            None => {
-                let _ = writeln!(out, "Reward: <@&{}> {}", r.role.role_id, describe(&r.role));
-            }
-            Some(why) => {
+        match (&r.disabled_reason, &r.paused_reason) {
+            (Some(why), _) => {
                 let _ = writeln!(out, "Reward: <@&{}> disabled: {why}", r.role.role_id);
+            }
+            (None, Some(why)) => {
+                let _ = writeln!(out, "{}", paused_line(&r.role.role_id, why));
+            }
+            (None, None) => {
+                let _ = writeln!(out, "Reward: <@&{}> {}", r.role.role_id, describe(&r.role));
             }
         }
     }

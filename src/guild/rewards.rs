@@ -4,6 +4,7 @@ use super::checks::{GuildFacts, role_problem};
 use super::{refuse, role_safety, target};
 use crate::domain::ids::{GuildId, RoleId};
 use crate::domain::rewards::{RewardDuration, RewardRole};
+use crate::domain::time::Timestamp;
 use crate::storage::Db;
 
 /// Longest reward duration: a year.
@@ -63,12 +64,13 @@ pub async fn add_role(
     Ok(reply)
 }
 
-/// `/topgg roles remove`.
+/// `/topgg roles remove`. Grants that waited for the role while it was paused are dropped.
 pub async fn remove_role(
     db: &Db,
     guild_id: &GuildId,
     project: Option<&str>,
     role_id: &RoleId,
+    now: Timestamp,
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
     let removed = db
@@ -80,6 +82,7 @@ pub async fn remove_role(
             link.label()
         ));
     }
+    db.drop_waiting_for_role(guild_id, role_id, now).await?;
     Ok(format!(
         "<@&{role_id}> is no longer a reward for **{}**. Members who have it keep it until their grant lapses.",
         link.label()

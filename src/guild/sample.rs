@@ -2,6 +2,7 @@
 
 use super::checks::{GuildFacts, findings};
 use super::display::preview;
+use super::role_pause::{resume_fixed_roles, resumed_line};
 use super::{Caller, target};
 use crate::discord::{Discord, DiscordError};
 use crate::domain::ids::{ChannelId, RoleId};
@@ -29,6 +30,9 @@ pub async fn test_announcement(
         .into_iter()
         .map(|r| r.role_id)
         .collect();
+    for role_id in resume_fixed_roles(db, guild_id, facts, caller.now).await? {
+        reply.push_str(&format!("\n{}", resumed_line(&role_id)));
+    }
     let problems = findings(facts, link.channel_id.as_ref(), &roles);
     if problems.is_empty() {
         reply.push_str("\nChecks: I can post and give every reward role.");

@@ -67,6 +67,8 @@ pub struct RoleSetting {
     pub role: RewardRole,
     /// Why it is no longer granted (the role was deleted).
     pub disabled_reason: Option<String>,
+    /// Why Discord refused it to the bot, while its grants wait (see `Db::pause_role`).
+    pub paused_reason: Option<String>,
 }
 
 /// A connection its owner may still link to a guild.
@@ -164,7 +166,8 @@ impl Db {
         connection: &ConnectionId,
     ) -> anyhow::Result<Vec<RoleSetting>> {
         let sql = Sql::new(
-            "SELECT role_id, votes_required, hours, disabled_reason FROM reward_roles \
+            "SELECT role_id, votes_required, hours, disabled_reason, paused_reason \
+             FROM reward_roles \
              WHERE guild_id = $1 AND connection_id = $2 ORDER BY votes_required, role_id",
         );
         let rows: Vec<RoleRow> = self.fetch_all(sql.bind(guild).bind(connection)).await?;
@@ -173,6 +176,7 @@ impl Db {
             .map(|row| RoleSetting {
                 role: reward_role(row.role_id, row.votes_required, row.hours),
                 disabled_reason: row.disabled_reason,
+                paused_reason: row.paused_reason,
             })
             .collect())
     }
@@ -272,4 +276,5 @@ struct RoleRow {
     votes_required: i64,
     hours: Option<i64>,
     disabled_reason: Option<String>,
+    paused_reason: Option<String>,
 }

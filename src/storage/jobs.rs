@@ -3,7 +3,7 @@
 use super::Db;
 use super::job::{Job, JobId, JobRow, JobStatus};
 use super::sql::{Sql, WriteTx};
-use crate::domain::ids::{ConnectionId, GuildId, RoleId, UserId, VoteId};
+use crate::domain::ids::{ConnectionId, VoteId};
 use crate::domain::time::Timestamp;
 use crate::domain::work::PlannedJob;
 
@@ -225,30 +225,6 @@ impl Db {
         let sql = Sql::new("SELECT MIN(due_at) FROM jobs WHERE status = 'queued'");
         let (due,): (Option<Timestamp>,) = self.fetch_one(sql).await?;
         Ok(due)
-    }
-
-    /// Drops lapsed grants of a member's role and says whether a live grant still holds it.
-    pub async fn release_role_grant(
-        &self,
-        guild: &GuildId,
-        user: &UserId,
-        role: &RoleId,
-        now: Timestamp,
-    ) -> anyhow::Result<bool> {
-        let mut tx = self.begin_write().await?;
-        let lapsed = Sql::new(
-            "DELETE FROM role_grants WHERE guild_id = $1 AND user_id = $2 AND role_id = $3 \
-             AND expires_at IS NOT NULL AND expires_at <= $4",
-        );
-        tx.execute(lapsed.bind(guild).bind(user).bind(role).bind(now))
-            .await?;
-        let live = Sql::new(
-            "SELECT COUNT(*) FROM role_grants WHERE guild_id = $1 AND user_id = $2 \
-             AND role_id = $3",
-        );
-        let (held,): (i64,) = tx.fetch_one(live.bind(guild).bind(user).bind(role)).await?;
-        tx.commit().await?;
-        Ok(held > 0)
     }
 }
 

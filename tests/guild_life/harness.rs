@@ -1,6 +1,7 @@
 //! The app on SQLite with its gateway on a stand-in, and the steps the tests share.
 
 use std::time::{Duration, Instant};
+use topgg_bot::domain::time::{SharedClock, SystemClock};
 
 use serde_json::{Value, json};
 use topgg_bot::samples::sample_project;
@@ -36,9 +37,14 @@ impl Bot {
     }
 
     pub async fn start_with(model: GuildModel, project: Value) -> Bot {
+        Bot::start_with_clock(model, project, SystemClock::shared()).await
+    }
+
+    /// Like [`Bot::start_with`], the app reading the time from `clock`.
+    pub async fn start_with_clock(model: GuildModel, project: Value, clock: SharedClock) -> Bot {
         let discord = DiscordStandIn::builder().guild(model).start().await;
         let url = discord.url();
-        let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url))
+        let app = TestApp::start_with_clock(Backend::Sqlite, clock, |c| aim_at(c, &url))
             .await
             .unwrap();
         let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");

@@ -7,6 +7,7 @@ mod harness;
 mod life;
 mod names;
 mod protocol;
+mod role_pause;
 mod safety;
 
 pub use harness::*;

@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use crate::bot::facts::guild_facts;
-use crate::bot::{Context, Error, autocomplete, guild_id, reply_private};
+use crate::bot::{Context, Error, autocomplete, guild_id, now, reply_private};
 use crate::domain::ids::RoleId;
 use crate::domain::rewards::RewardRole;
 use crate::guild;
@@ -55,7 +55,7 @@ async fn remove(
 ) -> Result<(), Error> {
     let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
     let role = RoleId::from(role.id.get());
-    let reply = guild::remove_role(db, &guild, project, &role).await?;
+    let reply = guild::remove_role(db, &guild, project, &role, now(ctx)).await?;
     reply_private(ctx, reply).await
 }
 

@@ -13,6 +13,7 @@ pub mod interactions;
 pub mod json;
 pub mod reply;
 mod rest;
+mod roles;
 mod state;
 mod waits;
 mod writes;

@@ -1,0 +1,239 @@
+//! Reward roles Discord will not let the bot give (50013, 50001): paused with the reason, their
+//! grants and removals waiting in the queue (due at [`WAITING_FOR_ROLE`], so never claimed)
+//! until the role is resumed; and role grants forgotten only once their removal succeeded.
+
+use super::Db;
+use super::job::JobId;
+use super::sql::{Sql, WriteTx};
+use crate::domain::ids::{GuildId, RoleId, UserId};
+use crate::domain::time::Timestamp;
+use crate::domain::work::Work;
+
+/// The due time of a job waiting for its paused role (9999-12-31): never due on its own.
+pub const WAITING_FOR_ROLE: Timestamp = Timestamp::from_millis(253_402_300_799_000);
+
+/// What resuming a role did to the jobs that waited for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resumed {
+    /// Links whose role was paused and no longer is.
+    pub links: u64,
+    /// Waiting grants and removals made due now.
+    pub woken: u64,
+    /// Waiting grants whose grant lapsed meanwhile: settled without a call.
+    pub expired: u64,
+}
+
+const LIVE_GRANTS: &str = "SELECT COUNT(*) FROM role_grants WHERE guild_id = $1 \
+    AND user_id = $2 AND role_id = $3 AND (expires_at IS NULL OR expires_at > $4)";
+
+/// Parks a job while its role is still paused, else (resumed since it was read) makes it due.
+const PARK: &str = "UPDATE jobs SET due_at = CASE WHEN EXISTS (SELECT 1 FROM reward_roles \
+    WHERE guild_id = $2 AND role_id = $3 AND paused_reason IS NOT NULL) THEN $4 ELSE $5 END, \
+    attempts = $6, last_error = COALESCE($7, last_error), lease_until = NULL, leased_by = NULL, open_claims = 0 \
+    WHERE id = $1";
+
+impl Db {
+    /// Pauses `role` for every link of the guild that rewards it, with the reason; returns how
+    /// many links changed (0: it is no reward role here, so nothing can resume it).
+    pub async fn pause_role(
+        &self,
+        guild: &GuildId,
+        role: &RoleId,
+        reason: &str,
+    ) -> anyhow::Result<u64> {
+        let sql = Sql::new(
+            "UPDATE reward_roles SET paused_reason = $3 WHERE guild_id = $1 AND role_id = $2 \
+             AND disabled_reason IS NULL",
+        );
+        self.execute(sql.bind(guild).bind(role).bind(reason)).await
+    }
+
+    /// Whether `role` is paused for a link of the guild.
+    pub async fn is_role_paused(&self, guild: &GuildId, role: &RoleId) -> anyhow::Result<bool> {
+        let sql = Sql::new(
+            "SELECT COUNT(*) FROM reward_roles WHERE guild_id = $1 AND role_id = $2 \
+             AND paused_reason IS NOT NULL",
+        );
+        let (paused,): (i64,) = self.fetch_one(sql.bind(guild).bind(role)).await?;
+        Ok(paused > 0)
+    }
+
+    /// The guild's paused reward roles.
+    pub async fn paused_roles(&self, guild: &GuildId) -> anyhow::Result<Vec<RoleId>> {
+        let sql = Sql::new(
+            "SELECT DISTINCT role_id FROM reward_roles WHERE guild_id = $1 \
+             AND paused_reason IS NOT NULL ORDER BY role_id",
+        );
+        let rows: Vec<(RoleId,)> = self.fetch_all(sql.bind(guild)).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Puts a job of `role` back in the queue to wait for the role (not due until resumed),
+    /// or due `now` when the role was resumed since the worker read it; `error` (if any)
+    /// replaces its last error.
+    pub async fn wait_for_role(
+        &self,
+        id: JobId,
+        (guild, role): (&GuildId, &RoleId),
+        attempts: i64,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> anyhow::Result<()> {
+        let sql = Sql::new(PARK).bind(id.get()).bind(guild).bind(role);
+        let sql = sql.bind(WAITING_FOR_ROLE).bind(now).bind(attempts);
+        self.execute(sql.bind(error)).await?;
+        Ok(())
+    }
+
+    /// Resumes `role` in the guild: its waiting removals and the waiting grants still live at
+    /// `now` fall due now; grants that lapsed meanwhile are settled without a call.
+    pub async fn resume_role(
+        &self,
+        guild: &GuildId,
+        role: &RoleId,
+        now: Timestamp,
+    ) -> anyhow::Result<Resumed> {
+        let mut tx = self.begin_write().await?;
+        let resume = Sql::new(
+            "UPDATE reward_roles SET paused_reason = NULL WHERE guild_id = $1 AND role_id = $2 \
+             AND paused_reason IS NOT NULL",
+        );
+        let mut resumed = Resumed {
+            links: tx.execute(resume.bind(guild).bind(role)).await?,
+            ..Resumed::default()
+        };
+        for (id, work) in waiting_jobs(&mut tx, guild, role).await? {
+            let live = match &work {
+                Work::GrantRole { user_id, .. } => {
+                    tx_role_held(&mut tx, guild, user_id, role, now).await?
+                }
+                _ => true,
+            };
+            let sql = if live {
+                resumed.woken += 1;
+                Sql::new("UPDATE jobs SET due_at = $2 WHERE id = $1").bind(id.get())
+            } else {
+                resumed.expired += 1;
+                Sql::new(
+                    "UPDATE jobs SET status = 'done', finished_at = $2, \
+                     last_error = 'the grant lapsed while its role was paused' WHERE id = $1",
+                )
+                .bind(id.get())
+            };
+            tx.execute(sql.bind(now)).await?;
+        }
+        tx.commit().await?;
+        Ok(resumed)
+    }
+
+    /// After `/topgg roles remove`: when no link of the guild pauses `role` any more, the
+    /// grants and removals that waited for it fail (nothing would ever resume them); returns
+    /// how many.
+    pub async fn drop_waiting_for_role(
+        &self,
+        guild: &GuildId,
+        role: &RoleId,
+        now: Timestamp,
+    ) -> anyhow::Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let still = Sql::new(
+            "SELECT COUNT(*) FROM reward_roles WHERE guild_id = $1 AND role_id = $2 \
+             AND paused_reason IS NOT NULL",
+        );
+        let (paused,): (i64,) = tx.fetch_one(still.bind(guild).bind(role)).await?;
+        let waiting = match paused {
+            0 => waiting_jobs(&mut tx, guild, role).await?,
+            _ => Vec::new(),
+        };
+        for (id, _) in &waiting {
+            let sql = Sql::new(
+                "UPDATE jobs SET status = 'failed', finished_at = $2, \
+                 last_error = 'the reward role was removed while it was paused' WHERE id = $1",
+            );
+            tx.execute(sql.bind(id.get()).bind(now)).await?;
+        }
+        tx.commit().await?;
+        Ok(waiting.len() as u64)
+    }
+
+    /// Whether a live grant (not lapsed at `now`) still holds the member's role.
+    pub async fn role_held(
+        &self,
+        guild: &GuildId,
+        user: &UserId,
+        role: &RoleId,
+        now: Timestamp,
+    ) -> anyhow::Result<bool> {
+        let sql = Sql::new(LIVE_GRANTS).bind(guild).bind(user).bind(role);
+        let (held,): (i64,) = self.fetch_one(sql.bind(now)).await?;
+        Ok(held > 0)
+    }
+
+    /// How many grants of the member's role are recorded, lapsed or not (for tests).
+    pub async fn recorded_grants(
+        &self,
+        guild: &GuildId,
+        user: &UserId,
+        role: &RoleId,
+    ) -> anyhow::Result<i64> {
+        let sql = Sql::new(
+            "SELECT COUNT(*) FROM role_grants WHERE guild_id = $1 AND user_id = $2 \
+             AND role_id = $3",
+        );
+        let (count,): (i64,) = self
+            .fetch_one(sql.bind(guild).bind(user).bind(role))
+            .await?;
+        Ok(count)
+    }
+
+    /// Forgets the member's grants of `role` that lapsed by `now`: only once the role was
+    /// removed (or there was nothing left to remove), so a failed removal is tried again.
+    pub async fn forget_lapsed_grants(
+        &self,
+        guild: &GuildId,
+        user: &UserId,
+        role: &RoleId,
+        now: Timestamp,
+    ) -> anyhow::Result<()> {
+        let sql = Sql::new(
+            "DELETE FROM role_grants WHERE guild_id = $1 AND user_id = $2 AND role_id = $3 \
+             AND expires_at IS NOT NULL AND expires_at <= $4",
+        );
+        self.execute(sql.bind(guild).bind(user).bind(role).bind(now))
+            .await?;
+        Ok(())
+    }
+}
+
+/// The queued grants and removals of `role` in the guild that wait for it.
+async fn waiting_jobs(
+    tx: &mut WriteTx,
+    guild: &GuildId,
+    role: &RoleId,
+) -> anyhow::Result<Vec<(JobId, Work)>> {
+    let sql = Sql::new(
+        "SELECT id, payload FROM jobs WHERE guild_id = $1 AND status = 'queued' \
+         AND due_at = $2 AND kind IN ('grant_role', 'remove_role') ORDER BY id",
+    );
+    let rows: Vec<(JobId, String)> = tx.fetch_all(sql.bind(guild).bind(WAITING_FOR_ROLE)).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, payload)| Some((id, serde_json::from_str(&payload).ok()?)))
+        .filter(|(_, work)| match work {
+            Work::GrantRole { role_id, .. } | Work::RemoveRole { role_id, .. } => role_id == role,
+            _ => false,
+        })
+        .collect())
+}
+
+async fn tx_role_held(
+    tx: &mut WriteTx,
+    guild: &GuildId,
+    user: &UserId,
+    role: &RoleId,
+    now: Timestamp,
+) -> anyhow::Result<bool> {
+    let sql = Sql::new(LIVE_GRANTS).bind(guild).bind(user).bind(role);
+    let (held,): (i64,) = tx.fetch_one(sql.bind(now)).await?;
+    Ok(held > 0)
+}
