@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use poise::Modal as _;
 use poise::serenity_prelude as serenity;
 
@@ -55,6 +56,13 @@ pub async fn webhook(
         guild::webhook_setup(&data.db, &caller, kind, id.as_deref(), &data.public_url).await?;
     let custom_id = format!("topgg-webhook:{}:{}", setup.connection_id, ctx.id());
     let button = serenity::CreateButton::new(custom_id.clone()).label("Paste the secret");
+    // Listening starts before the button is shown, so no click can come before it.
+    let clicks = serenity::ComponentInteractionCollector::new(ctx.serenity_context())
+        .custom_ids(vec![custom_id])
+        .author_id(ctx.author().id)
+        .timeout(Duration::from_secs(BUTTON_MINUTES * 60))
+        .stream()
+        .boxed();
     let reply = poise::CreateReply::default()
         .content(clip(setup.text))
         .ephemeral(true)
@@ -72,7 +80,7 @@ pub async fn webhook(
     };
     let command = app.interaction.clone();
     let serenity_ctx = ctx.serenity_context().clone();
-    tokio::spawn(form.answer_clicks(serenity_ctx, command, custom_id));
+    tokio::spawn(form.answer_clicks(serenity_ctx, command, clicks));
     Ok(())
 }
 
@@ -93,15 +101,9 @@ impl SecretFormFlow {
         self,
         ctx: serenity::Context,
         command: serenity::CommandInteraction,
-        custom_id: String,
+        mut clicks: BoxStream<'static, serenity::ComponentInteraction>,
     ) {
-        let lifetime = Duration::from_secs(BUTTON_MINUTES * 60);
-        let ends = tokio::time::Instant::now() + lifetime;
-        let mut clicks = serenity::ComponentInteractionCollector::new(&ctx)
-            .custom_ids(vec![custom_id])
-            .author_id(serenity::UserId::new(self.caller.user_id.as_str().parse().unwrap_or(1)))
-            .timeout(lifetime)
-            .stream();
+        let ends = tokio::time::Instant::now() + Duration::from_secs(BUTTON_MINUTES * 60);
         while let Some(click) = clicks.next().await {
             let left = ends.saturating_duration_since(tokio::time::Instant::now());
             tokio::spawn(self.clone().ask_for_secret(ctx.clone(), click, left));
@@ -123,15 +125,16 @@ impl SecretFormFlow {
     ) {
         let form_id = click.id.to_string();
         let form = SecretForm::create(None, form_id.clone());
+        let mut submits = serenity::ModalInteractionCollector::new(&ctx)
+            .filter(move |m| m.data.custom_id == form_id)
+            .timeout(wait)
+            .stream()
+            .boxed();
         if let Err(error) = click.create_response(&ctx, form).await {
             tracing::warn!(%error, "cannot open the secret form");
             return;
         }
-        let submitted = serenity::ModalInteractionCollector::new(&ctx)
-            .filter(move |m| m.data.custom_id == form_id)
-            .timeout(wait)
-            .await;
-        let Some(submitted) = submitted else {
+        let Some(submitted) = submits.next().await else {
             return;
         };
         if let Err(error) = submitted.defer_ephemeral(&ctx).await {
