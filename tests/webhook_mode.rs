@@ -37,8 +37,14 @@ impl Bot {
         assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
         let reply = self.discord.reply_to(ix.id, WAIT).await;
         reply.unwrap_or_else(|| {
-            let seen: Vec<String> = self.discord.requests().iter().rev().take(4)
-                .map(|r| format!("{} {} {} {}", r.method, r.path, r.status, r.body)).collect();
+            let seen: Vec<String> = self
+                .discord
+                .requests()
+                .iter()
+                .rev()
+                .take(4)
+                .map(|r| format!("{} {} {} {}", r.method, r.path, r.status, r.body))
+                .collect();
             panic!("no answer to {}: {seen:#?}", ix.payload)
         })
     }
@@ -73,7 +79,9 @@ impl Bot {
 /// The connection id in a reply naming its webhook URL.
 fn connection_in(reply: &Reply) -> String {
     let content = reply.content().expect("content");
-    let (_, after) = content.split_once("/topgg/webhooks/").expect("a webhook URL");
+    let (_, after) = content
+        .split_once("/topgg/webhooks/")
+        .expect("a webhook URL");
     let id: String = after
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
@@ -98,23 +106,40 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
 
     let saved = bot.set_secret(SECRET).await;
     assert!(saved.ephemeral());
-    assert!(saved.content().unwrap().contains("Secret saved"), "{saved:?}");
+    assert!(
+        saved.content().unwrap().contains("Secret saved"),
+        "{saved:?}"
+    );
     let options = vec![("channel", Opt::Channel(POST_CHANNEL_ID))];
     bot.topgg("channel", options).await;
 
     let project = sample_project("800000000000000002", "server", &GUILD_ID.to_string());
     let test = sample_webhook_test(&project);
     assert_eq!(bot.app.webhook(&connection, SECRET, &test).await.0, 204);
-    let notice = bot.discord.wait_for_messages(POST_CHANNEL_ID, 1, WAIT).await;
+    let notice = bot
+        .discord
+        .wait_for_messages(POST_CHANNEL_ID, 1, WAIT)
+        .await;
     assert_eq!(notice.len(), 1, "the test notice");
     assert_eq!(bot.vote(&connection, SECRET, "v1").await, 204);
-    let posts = bot.discord.wait_for_messages(POST_CHANNEL_ID, 2, WAIT).await;
+    let posts = bot
+        .discord
+        .wait_for_messages(POST_CHANNEL_ID, 2, WAIT)
+        .await;
     let voter = format!("<@{PLAIN_USER_ID}>");
     assert!(posts[1]["content"].as_str().unwrap().contains(&voter));
-    assert_eq!(bot.vote(&connection, "whs_not_the_secret_at_all", "v2").await, 401);
+    assert_eq!(
+        bot.vote(&connection, "whs_not_the_secret_at_all", "v2")
+            .await,
+        401
+    );
 
     let (_, again) = bot.topgg("webhook", vec![]).await;
-    assert_eq!(connection_in(&again), connection, "the same connection, shown again");
+    assert_eq!(
+        connection_in(&again),
+        connection,
+        "the same connection, shown again"
+    );
     assert!(again.content().unwrap().contains("Secret: saved"));
     assert!(again.content().unwrap().contains("First signed event"));
     let (_, status) = bot.topgg("status", vec![]).await;
@@ -126,8 +151,7 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_secret_on_sqlite()
-{
+async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_secret_on_sqlite() {
     a_webhook_mode_connection_announces_signed_events_and_never_shows_its_secret(Backend::Sqlite)
         .await;
 }
@@ -135,22 +159,27 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_secret_on_postgres()
 {
-    a_webhook_mode_connection_announces_signed_events_and_never_shows_its_secret(
-        Backend::Postgres,
-    )
-    .await;
+    a_webhook_mode_connection_announces_signed_events_and_never_shows_its_secret(Backend::Postgres)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_that_is_not_a_whs_secret_is_refused_and_nothing_verifies() {
     let bot = Bot::start(Backend::Sqlite).await.expect("SQLite");
     let answer = bot.set_secret("sk_live_0123456789abcdef").await;
-    assert!(answer.content().unwrap().contains("nothing was saved"), "{answer:?}");
+    assert!(
+        answer.content().unwrap().contains("nothing was saved"),
+        "{answer:?}"
+    );
     let (_, shown) = bot.topgg("webhook", vec![]).await;
     assert!(shown.content().unwrap().contains("Secret: not set yet"));
     let connection = connection_in(&shown);
     assert_eq!(bot.vote(&connection, "", "v1").await, 401);
-    assert_eq!(bot.vote(&connection, "sk_live_0123456789abcdef", "v2").await, 401);
+    assert_eq!(
+        bot.vote(&connection, "sk_live_0123456789abcdef", "v2")
+            .await,
+        401
+    );
     bot.app.stop().await;
 }
 

@@ -43,7 +43,11 @@ async fn webhook_mode_status(db: &Db, guild_id: &GuildId, out: &mut String) -> a
         out.push_str("\nConnections made with `/topgg webhook`:\n");
     }
     for c in made_here {
-        let secret = if c.has_secret { "secret saved" } else { "no secret yet" };
+        let secret = if c.has_secret {
+            "secret saved"
+        } else {
+            "no secret yet"
+        };
         let first = super::first_event_line(c.first_event_at);
         let _ = writeln!(out, "- `{}`: {secret}. {first}", c.connection_id);
     }

@@ -6,9 +6,11 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::time::SystemTime;
 
+use super::names::resolve_bot_name;
 use super::{Caller, refuse};
+use crate::discord::Discord;
 use crate::domain::ids::ConnectionId;
-use crate::domain::template::project_label;
+use crate::domain::template::{project_label, vote_url};
 use crate::domain::time::Timestamp;
 use crate::storage::{ConnectionCache, Db, NewWebhookConnection, WebhookConnection};
 
@@ -27,6 +29,7 @@ pub struct WebhookSetup {
 /// is the caller's guild.
 pub async fn webhook_setup(
     db: &Db,
+    discord: &Discord,
     caller: &Caller,
     project_type: &str,
     id: Option<&str>,
@@ -37,32 +40,66 @@ pub async fn webhook_setup(
     }
     let platform_id = project_platform_id(caller, project_type, id)?;
     let guild = &caller.guild_id;
-    let connection = match db.webhook_connection(guild, project_type, &platform_id).await? {
+    let connection = match db
+        .webhook_connection(guild, project_type, &platform_id)
+        .await?
+    {
         Some(found) => found,
-        None => {
-            let new = NewWebhookConnection {
-                connection_id: new_connection_id(),
-                guild_id: guild,
-                project_type,
-                project_platform_id: &platform_id,
-                owner_id: &caller.user_id,
-                owner_name: &caller.name,
-            };
-            db.create_webhook_connection(&new, caller.now).await?;
-            WebhookConnection {
-                connection_id: new.connection_id,
-                has_secret: false,
-                first_event_at: None,
-            }
-        }
+        None => create(db, discord, caller, project_type, &platform_id).await?,
     };
-    let label = project_label(None, project_type, &platform_id);
-    let text = setup_text(&connection, &label, public_url);
+    let name = connection.project_name.as_deref();
+    let label = project_label(name, project_type, &platform_id);
+    let mut text = setup_text(&connection, &label, public_url);
+    if vote_url(project_type, "").is_none() {
+        text.push_str(
+            "\nTop.gg's vote page for this kind of project is not known to me: set it with \
+             `/topgg display vote_url:` to show a Vote button.",
+        );
+    }
     Ok(WebhookSetup {
         connection_id: connection.connection_id,
         text,
     })
 }
+
+/// Makes the connection (at most [`MAX_PER_GUILD`] per guild), naming a bot project by its
+/// bot's username.
+async fn create(
+    db: &Db,
+    discord: &Discord,
+    caller: &Caller,
+    project_type: &str,
+    platform_id: &str,
+) -> anyhow::Result<WebhookConnection> {
+    if db.webhook_connection_count(&caller.guild_id).await? >= MAX_PER_GUILD {
+        return refuse(format!(
+            "This server already has {MAX_PER_GUILD} connections made with `/topgg webhook`."
+        ));
+    }
+    let new = NewWebhookConnection {
+        connection_id: new_connection_id(),
+        guild_id: &caller.guild_id,
+        project_type,
+        project_platform_id: platform_id,
+        owner_id: &caller.user_id,
+        owner_name: &caller.name,
+    };
+    db.create_webhook_connection(&new, caller.now).await?;
+    let id = new.connection_id;
+    let project_name = match project_type {
+        "bot" => resolve_bot_name(db, discord, &id, platform_id, caller.now).await,
+        _ => None,
+    };
+    Ok(WebhookConnection {
+        connection_id: id,
+        has_secret: false,
+        first_event_at: None,
+        project_name,
+    })
+}
+
+/// Connections one guild may make with `/topgg webhook` (each is a row and a URL).
+const MAX_PER_GUILD: i64 = 25;
 
 /// The project's id on its platform: this guild for a server, else `id` (digits).
 fn project_platform_id(
@@ -167,7 +204,10 @@ pub async fn save_webhook_secret(
         return refuse(problem);
     }
     let (guild, now) = (&caller.guild_id, caller.now);
-    if !db.set_webhook_secret(guild, connection, secret, now).await? {
+    if !db
+        .set_webhook_secret(guild, connection, secret, now)
+        .await?
+    {
         return refuse("That connection is gone; run `/topgg webhook` again.");
     }
     if let Err(error) = connections.reload(connection).await {
@@ -226,7 +266,11 @@ mod tests {
     #[test]
     fn only_whole_whs_secrets_are_saved() {
         assert!(secret_problem("").unwrap().contains("Nothing"));
-        assert!(secret_problem("sk_0123456789abcdef").unwrap().contains("whs_"));
+        assert!(
+            secret_problem("sk_0123456789abcdef")
+                .unwrap()
+                .contains("whs_")
+        );
         assert!(secret_problem("whs_short").is_some());
         assert!(secret_problem("whs_0123 456789abcdef").is_some());
         assert_eq!(secret_problem("whs_0123456789abcdef"), None);
@@ -238,6 +282,7 @@ mod tests {
             connection_id: "wh1".into(),
             has_secret: true,
             first_event_at: Some(Timestamp::from_millis(5_000)),
+            project_name: None,
         };
         let text = setup_text(&connection, "My bot", "https://bot.example/");
         assert!(text.contains("`https://bot.example/topgg/webhooks/wh1`"));

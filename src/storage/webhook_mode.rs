@@ -16,6 +16,8 @@ pub struct WebhookConnection {
     /// Whether a secret was saved (until then nothing verifies against it).
     pub has_secret: bool,
     pub first_event_at: Option<Timestamp>,
+    /// The project's name, when known (a bot's username).
+    pub project_name: Option<String>,
 }
 
 /// A connection `/topgg webhook` is about to make.
@@ -32,15 +34,16 @@ pub struct NewWebhookConnection<'a> {
 }
 
 const STATE: &str = "SELECT connection_id, CASE WHEN webhook_secret = '' THEN 0 ELSE 1 END, \
-    first_event_at FROM connections";
+    first_event_at, project_name FROM connections";
 
-type StateRow = (String, i32, Option<i64>);
+type StateRow = (String, i32, Option<i64>, Option<String>);
 
-fn webhook_connection((id, has_secret, first): StateRow) -> WebhookConnection {
+fn webhook_connection((id, has_secret, first, name): StateRow) -> WebhookConnection {
     WebhookConnection {
         connection_id: ConnectionId::new(id),
         has_secret: has_secret != 0,
         first_event_at: first.map(Timestamp::from_millis),
+        project_name: name,
     }
 }
 
@@ -61,6 +64,13 @@ impl Db {
             .bind(project_platform_id);
         let row: Option<StateRow> = self.fetch_optional(sql).await?;
         Ok(row.map(webhook_connection))
+    }
+
+    /// How many connections `/topgg webhook` made in `guild`.
+    pub async fn webhook_connection_count(&self, guild: &GuildId) -> anyhow::Result<i64> {
+        let sql = Sql::new("SELECT COUNT(*) FROM connections WHERE made_in_guild = $1");
+        let (count,): (i64,) = self.fetch_one(sql.bind(guild)).await?;
+        Ok(count)
     }
 
     /// Every connection made with `/topgg webhook` in `guild`.

@@ -17,8 +17,7 @@ use crate::guild;
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
     subcommands(
-        "status", "link", "unlink", "channel", "message", "roles", "test", "display",
-        "webhook"
+        "status", "link", "unlink", "channel", "message", "roles", "test", "display", "webhook"
     ),
     subcommand_required
 )]

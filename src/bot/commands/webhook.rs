@@ -52,8 +52,8 @@ pub async fn webhook(
         ProjectType::Server => "server",
         ProjectType::Game => "game",
     };
-    let setup =
-        guild::webhook_setup(&data.db, &caller, kind, id.as_deref(), &data.public_url).await?;
+    let (db, discord, id) = (&data.db, &data.discord, id.as_deref());
+    let setup = guild::webhook_setup(db, discord, &caller, kind, id, &data.public_url).await?;
     let custom_id = format!("topgg-webhook:{}:{}", setup.connection_id, ctx.id());
     let button = serenity::CreateButton::new(custom_id.clone()).label("Paste the secret");
     // Listening starts before the button is shown, so no click can come before it.

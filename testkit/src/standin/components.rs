@@ -5,6 +5,8 @@
 use serde_json::{Value, json};
 
 use super::interactions::InteractionPayload;
+use super::rest::Resp;
+use super::state::InteractionRecord;
 use super::{DiscordStandIn, json};
 
 impl DiscordStandIn {
@@ -31,7 +33,10 @@ impl DiscordStandIn {
     /// `components`), if it did.
     pub fn modal_shown(&self, clicked: u64) -> Option<Value> {
         let inner = self.state.lock();
-        inner.interactions.get(&clicked).and_then(|r| r.modal.clone())
+        inner
+            .interactions
+            .get(&clicked)
+            .and_then(|r| r.modal.clone())
     }
 
     /// `invoker` submits the modal that answered `clicked`, typing `values` (text input
@@ -48,7 +53,10 @@ impl DiscordStandIn {
             .unwrap_or_else(|| panic!("interaction {clicked} opened no modal"));
         let declared = text_inputs(&modal);
         for (id, _) in values {
-            assert!(declared.iter().any(|d| d == id), "the modal has no input {id:?}");
+            assert!(
+                declared.iter().any(|d| d == id),
+                "the modal has no input {id:?}"
+            );
         }
         let rows: Vec<Value> = declared
             .iter()
@@ -111,4 +119,20 @@ fn nested_components(holder: &Value, kind: u64) -> Vec<String> {
         .filter(|c| c["type"].as_u64() == Some(kind))
         .filter_map(|c| c["custom_id"].as_str().map(str::to_string))
         .collect()
+}
+
+/// Discord's rules on which response fits which interaction: a modal (9) answers a command
+/// or a component, never a modal submit; updating the message (6, 7) needs one. A modal is
+/// recorded so a test can submit it.
+pub(super) fn refused_callback(rec: &mut InteractionRecord, body: &Value) -> Option<Resp> {
+    let invalid = || Resp::error(400, 50035, "Invalid Form Body");
+    match body["type"].as_u64() {
+        Some(9) if !matches!(rec.kind, 2 | 3) => Some(invalid()),
+        Some(9) => {
+            rec.modal = Some(body["data"].clone());
+            None
+        }
+        Some(6 | 7) if rec.message.is_none() => Some(invalid()),
+        _ => None,
+    }
 }

@@ -4,11 +4,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::components::refused_callback;
 use super::faults::rate_limited;
 use super::fixtures::perms;
 use super::json;
 use super::rest::Resp;
-use super::state::{Inner, InteractionRecord};
+use super::state::Inner;
 
 /// Discord refuses an initial interaction response after this long (404, code 10062).
 pub const INTERACTION_DEADLINE: Duration = Duration::from_secs(3);
@@ -268,22 +269,6 @@ pub fn callback(
         _ => {}
     }
     Resp::no_content()
-}
-
-/// Discord's rules on which response fits which interaction: a modal (9) answers a command
-/// or a component, never a modal submit; updating the message (6, 7) needs one. A modal is
-/// recorded so a test can submit it.
-fn refused_callback(rec: &mut InteractionRecord, body: &Value) -> Option<Resp> {
-    let invalid = || Resp::error(400, 50035, "Invalid Form Body");
-    match body["type"].as_u64() {
-        Some(9) if !matches!(rec.kind, 2 | 3) => Some(invalid()),
-        Some(9) => {
-            rec.modal = Some(body["data"].clone());
-            None
-        }
-        Some(6 | 7) if rec.message.is_none() => Some(invalid()),
-        _ => None,
-    }
 }
 
 /// `/webhooks/{app}/{token}...`: follow-ups and `messages/@original` (GET, PATCH, DELETE).
