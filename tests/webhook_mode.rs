@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use topgg_bot::samples::{sample_project, sample_vote, sample_webhook_test};
 use topgg_testkit::standin::*;
-use topgg_testkit::{Backend, TestApp, aim_at};
+use topgg_testkit::{Backend, TestApp, aim_at, eventually};
 
 const WAIT: Duration = Duration::from_secs(10);
 const SECRET: &str = "whs_4f9c2e7a1b8d6c3e5f0a9b7c";
@@ -52,6 +52,12 @@ impl Bot {
     /// Runs `/topgg <sub>` as the admin; returns the interaction and the reply.
     async fn topgg(&self, sub: &str, options: Vec<(&str, Opt)>) -> (InteractionPayload, Reply) {
         let ix = slash_command("topgg", &[sub], options, ADMIN_USER_ID);
+        let reply = self.answer(&ix).await;
+        (ix, reply)
+    }
+
+    async fn topgg_roles_add(&self, options: Vec<(&str, Opt)>) -> (InteractionPayload, Reply) {
+        let ix = slash_command("topgg", &["roles", "add"], options, ADMIN_USER_ID);
         let reply = self.answer(&ix).await;
         (ix, reply)
     }
@@ -112,6 +118,9 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
     );
     let options = vec![("channel", Opt::Channel(POST_CHANNEL_ID))];
     bot.topgg("channel", options).await;
+    let role = vec![("role", Opt::Role(REWARD_ROLE_ID))];
+    let (_, added) = bot.topgg_roles_add(role).await;
+    assert!(added.content().unwrap().contains("Voter"), "{added:?}");
 
     let project = sample_project("800000000000000002", "server", &GUILD_ID.to_string());
     let test = sample_webhook_test(&project);
@@ -128,6 +137,11 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
         .await;
     let voter = format!("<@{PLAIN_USER_ID}>");
     assert!(posts[1]["content"].as_str().unwrap().contains(&voter));
+    let rewarded = |roles: Option<Vec<u64>>| roles.is_some_and(|r| r.contains(&REWARD_ROLE_ID));
+    let granted = eventually(WAIT, || async {
+        rewarded(bot.discord.member_roles(GUILD_ID, PLAIN_USER_ID)).then_some(())
+    });
+    assert!(granted.await.is_some(), "the reward role is granted");
     assert_eq!(
         bot.vote(&connection, "whs_not_the_secret_at_all", "v2")
             .await,

@@ -126,6 +126,7 @@ impl SecretFormFlow {
         let form_id = click.id.to_string();
         let form = SecretForm::create(None, form_id.clone());
         let mut submits = serenity::ModalInteractionCollector::new(&ctx)
+            .author_id(click.user.id)
             .filter(move |m| m.data.custom_id == form_id)
             .timeout(wait)
             .stream()
