@@ -148,6 +148,17 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
         401
     );
 
+    // The first event is recorded in the background: wait for it, then read the replies.
+    let guild = GUILD_ID.to_string();
+    let guild_id = GUILD_ID.into();
+    let recorded = eventually(WAIT, || async {
+        let made = bot.app.db.webhook_connection(&guild_id, "server", &guild);
+        made.await.unwrap()?.first_event_at
+    });
+    assert!(
+        recorded.await.is_some(),
+        "the first signed event is recorded"
+    );
     let (_, again) = bot.topgg("webhook", vec![]).await;
     assert_eq!(
         connection_in(&again),
