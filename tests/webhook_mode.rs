@@ -209,7 +209,7 @@ async fn a_secret_that_is_not_a_whs_secret_is_refused_and_nothing_verifies() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bot_project_needs_its_id_and_is_linked_where_it_was_made() {
+async fn a_bot_project_needs_its_id_and_is_linked_where_it_was_made_even_after_an_unlink() {
     let bot = Bot::start(Backend::Sqlite).await.expect("SQLite");
     // poise sends a choice as its index: bot 0, server 1, game 2.
     let (_, refused) = bot.topgg("webhook", vec![("type", Opt::Int(0))]).await;
@@ -217,8 +217,19 @@ async fn a_bot_project_needs_its_id_and_is_linked_where_it_was_made() {
     let options = vec![("type", Opt::Int(0)), ("id", "910000000000000009".into())];
     let (_, made) = bot.topgg("webhook", options).await;
     let connection = connection_in(&made);
-    let links = bot.app.db.links_in_guild(&GUILD_ID.into()).await.unwrap();
-    let linked: Vec<&str> = links.iter().map(|l| l.connection_id.as_str()).collect();
-    assert_eq!(linked, vec![connection.as_str()]);
+    let linked = || async {
+        let links = bot.app.db.links_in_guild(&GUILD_ID.into()).await.unwrap();
+        links
+            .into_iter()
+            .map(|l| l.connection_id.into_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(linked().await, vec![connection.clone()]);
+    bot.topgg("unlink", vec![]).await;
+    assert!(linked().await.is_empty());
+    let options = vec![("type", Opt::Int(0)), ("id", "910000000000000009".into())];
+    let (_, shown) = bot.topgg("webhook", options).await;
+    assert_eq!(connection_in(&shown), connection, "shown again");
+    assert_eq!(linked().await, vec![connection], "and linked again");
     bot.app.stop().await;
 }

@@ -44,7 +44,12 @@ pub async fn webhook_setup(
         .webhook_connection(guild, project_type, &platform_id)
         .await?
     {
-        Some(found) => found,
+        Some(found) => {
+            // Linked again if `/topgg unlink` removed it: it was made for this server.
+            db.link(guild, &found.connection_id, &caller.user_id, caller.now)
+                .await?;
+            found
+        }
         None => create(db, discord, caller, project_type, &platform_id).await?,
     };
     let name = connection.project_name.as_deref();
