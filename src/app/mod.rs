@@ -115,6 +115,7 @@ impl Application {
             vote_log: Arc::new(VoteLog::new(VOTE_LOG_PERIOD)),
             clock,
             probes: http::Probes::new(),
+            first_events: Default::default(),
         };
         let instance = instance_id();
         Ok(Application {
@@ -223,6 +224,7 @@ impl Application {
                 db: self.state.db.clone(),
                 discord: self.discord.clone(),
                 clock: self.state.clock.clone(),
+                connections: self.state.connections.clone(),
             };
             let handle = bot::GatewayHandle {
                 status,

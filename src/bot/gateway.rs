@@ -46,6 +46,8 @@ pub struct GatewaySetup {
     pub db: Db,
     pub discord: Discord,
     pub clock: crate::domain::time::SharedClock,
+    /// Connections verified by the webhook route: a secret set here is used at once.
+    pub connections: crate::storage::ConnectionCache,
 }
 
 /// Keeps the gateway connected (all shards, or `discord.shards`) until stopped. A failure to
@@ -64,6 +66,8 @@ pub async fn run_gateway(
             db: setup.db.clone(),
             discord: setup.discord.clone(),
             clock: setup.clock.clone(),
+            connections: setup.connections.clone(),
+            public_url: config.http.public_url.clone(),
         };
         let Err(error) = connect_once(config, http, data, &handle).await else {
             return Ok(());

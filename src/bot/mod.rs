@@ -29,6 +29,10 @@ pub struct Data {
     pub discord: Discord,
     /// Where "now" comes from.
     pub clock: crate::domain::time::SharedClock,
+    /// Connections verified by the webhook route (`/topgg webhook` refreshes its own).
+    pub connections: crate::storage::ConnectionCache,
+    /// `http.public_url`: the base of every webhook URL.
+    pub public_url: String,
 }
 
 pub type Error = anyhow::Error;

@@ -73,8 +73,13 @@ impl SignatureHeader {
     }
 
     /// The second half: the first `v1` MAC that `secret` makes for `body` (compared in
-    /// constant time), or [`SignatureError::Mismatch`] when none does.
+    /// constant time), or [`SignatureError::Mismatch`] when none does. An empty secret (a
+    /// `/topgg webhook` connection whose secret is not set yet) matches nothing: anyone can
+    /// compute an HMAC with an empty key.
     pub fn matching_mac(&self, body: &[u8], secret: &str) -> Result<&[u8], SignatureError> {
+        if secret.is_empty() {
+            return Err(SignatureError::Mismatch);
+        }
         let expected = mac_for(secret, self.timestamp, body);
         self.macs
             .iter()
@@ -141,6 +146,13 @@ mod tests {
     #[test]
     fn signing_reproduces_the_test_vector() {
         assert_eq!(sign(SECRET, T, BODY.as_bytes()), format!("t={T},v1={V1}"));
+    }
+
+    #[test]
+    fn a_body_signed_with_an_empty_secret_matches_no_empty_secret() {
+        let header = sign("", T, BODY.as_bytes());
+        let result = verify(Some(&header), BODY.as_bytes(), "", T, 300);
+        assert_eq!(result, Err(SignatureError::Mismatch));
     }
 
     #[test]

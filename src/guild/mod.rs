@@ -16,6 +16,7 @@ pub mod role_pause;
 pub mod role_safety;
 mod sample;
 mod settings;
+mod webhook_mode;
 
 pub use api_token::set_api_token;
 pub use claim::{link_project, unlink};
@@ -25,6 +26,10 @@ pub use reports::{VoteReplies, leaderboard_report, status_report, vote_replies};
 pub use rewards::{add_role, remove_role, reward_duration, roles_report};
 pub use sample::test_announcement;
 pub use settings::{Preview, set_channel, set_template};
+pub use webhook_mode::{
+    BUTTON_MINUTES, PROJECT_TYPES, WebhookSetup, first_event_line, save_webhook_secret,
+    webhook_setup,
+};
 
 use crate::domain::ids::{GuildId, UserId};
 use crate::domain::message::Voter;

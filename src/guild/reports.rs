@@ -27,6 +27,7 @@ pub async fn status_report(db: &Db, caller: &Caller, facts: &GuildFacts) -> anyh
     for link in &links {
         link_status(db, guild_id, link, facts, now, &mut out).await?;
     }
+    webhook_mode_status(db, guild_id, &mut out).await?;
     let waiting = db
         .unlinked_connections_of(&caller.user_id, guild_id)
         .await?;
@@ -37,6 +38,24 @@ pub async fn status_report(db: &Db, caller: &Caller, facts: &GuildFacts) -> anyh
         }
     }
     Ok(out)
+}
+
+/// The connections made here with `/topgg webhook`: secret set, first signed event.
+async fn webhook_mode_status(db: &Db, guild_id: &GuildId, out: &mut String) -> anyhow::Result<()> {
+    let made_here = db.webhook_connections_in(guild_id).await?;
+    if !made_here.is_empty() {
+        out.push_str("\nConnections made with `/topgg webhook`:\n");
+    }
+    for c in made_here {
+        let secret = if c.has_secret {
+            "secret saved"
+        } else {
+            "no secret yet"
+        };
+        let first = super::first_event_line(c.first_event_at);
+        let _ = writeln!(out, "- `{}`: {secret}. {first}", c.connection_id);
+    }
+    Ok(())
 }
 
 async fn link_status(

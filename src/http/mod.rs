@@ -60,6 +60,8 @@ pub struct AppState {
     pub clock: crate::domain::time::SharedClock,
     /// What `/readyz` shows, checked in the background (see [`run_probes`]).
     pub probes: Probes,
+    /// When each connection's first signed event arrived (`/topgg webhook`, `/topgg status`).
+    pub first_events: crate::storage::FirstEvents,
 }
 
 const INTEGRATION: &str = "/topgg/integration";

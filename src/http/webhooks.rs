@@ -29,6 +29,8 @@ pub async fn receive(
         connection,
         signature,
     } = verified_connection(&state, &connection_id, &headers, &body).await?;
+    let now = state.clock.now();
+    state.first_events.note(&state.db, &connection_id, now);
     let event = match Event::parse(&body) {
         Ok(event) => event,
         Err(error) => {

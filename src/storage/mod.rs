@@ -27,6 +27,7 @@ mod vote_rows;
 mod vote_sql;
 mod vote_thread;
 mod votes;
+mod webhook_mode;
 
 use anyhow::Context;
 use sqlx::postgres::PgPool;
@@ -54,6 +55,7 @@ pub use role_pause::{Resumed, WAITING_FOR_ROLE};
 pub use spool::Spool;
 pub use spool_drain::drain_spool;
 pub use vote_plan::{VoteOutcome, VoteWrite};
+pub use webhook_mode::{FirstEvents, NewWebhookConnection, WebhookConnection};
 
 /// A handle to the database; cheap to clone.
 #[derive(Clone, Debug)]

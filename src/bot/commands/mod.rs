@@ -4,6 +4,7 @@ mod remind;
 mod roles;
 mod topgg;
 mod voters;
+mod webhook;
 
 use super::{Data, Error};
 

@@ -3,6 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::roles::roles;
+use super::webhook::webhook;
 use crate::bot::facts::guild_facts;
 use crate::bot::render::reply_showing;
 use crate::bot::{Context, Error, autocomplete, caller, guild_id, reply_private};
@@ -16,7 +17,7 @@ use crate::guild;
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
     subcommands(
-        "status", "link", "unlink", "channel", "message", "roles", "test", "display"
+        "status", "link", "unlink", "channel", "message", "roles", "test", "display", "webhook"
     ),
     subcommand_required
 )]

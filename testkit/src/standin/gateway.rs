@@ -203,6 +203,9 @@ impl DiscordStandIn {
             sent_at: Instant::now(),
             acknowledged: false,
             original: None,
+            kind: payload["type"].as_u64().unwrap_or_default(),
+            message: payload.get("message").cloned(),
+            modal: None,
         };
         self.state.lock().interactions.insert(id, record);
         self.send_dispatch("INTERACTION_CREATE", payload).await

@@ -183,7 +183,7 @@ impl GuildModel {
         }
     }
 
-    fn envelope(
+    pub(super) fn envelope(
         &self,
         kind: u8,
         id: u64,

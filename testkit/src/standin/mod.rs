@@ -5,6 +5,7 @@
 //! `HttpBuilder::new(FAKE_TOKEN).proxy(standin.url()).ratelimiter_disabled(true)`): serenity
 //! ignores the proxy while its ratelimiter is on. Recorded paths have `/api/v10` removed.
 
+pub mod components;
 pub mod dms;
 pub mod faults;
 pub mod fixtures;

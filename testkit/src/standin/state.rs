@@ -53,6 +53,12 @@ pub struct InteractionRecord {
     pub sent_at: Instant,
     pub acknowledged: bool,
     pub original: Option<Value>,
+    /// The interaction's `type`: 2 command, 3 component, 4 autocomplete, 5 modal submit.
+    pub kind: u64,
+    /// The message a component or modal submit interaction came from.
+    pub message: Option<Value>,
+    /// The modal (callback type 9 `data`: `custom_id`, `title`, `components`) it was answered with.
+    pub modal: Option<Value>,
 }
 
 /// A live gateway session (after IDENTIFY).

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::components::refused_callback;
 use super::faults::rate_limited;
 use super::fixtures::perms;
 use super::json;
@@ -250,6 +251,9 @@ pub fn callback(
     }
     if rec.acknowledged {
         return Resp::error(400, 40060, "Interaction has already been acknowledged.");
+    }
+    if let Some(refused) = refused_callback(rec, body) {
+        return refused;
     }
     rec.acknowledged = true;
     let data = body.get("data").cloned().unwrap_or_else(|| json!({}));
