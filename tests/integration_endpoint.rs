@@ -218,6 +218,12 @@ async fn a_rejected_handshake_stores_nothing(app: &TestApp) {
         .post_signed("/topgg/integration", INTEGRATION_SECRET, &bad_id)
         .await;
     assert_eq!(status, 400);
+    // A connection with an empty secret would verify anything signed with the empty key.
+    let no_secret = integration_create("conn-x", "", &bot_project(), OWNER_ID);
+    let (status, text) = app
+        .post_signed("/topgg/integration", INTEGRATION_SECRET, &no_secret)
+        .await;
+    assert_eq!(status, 400, "{text}");
     assert!(
         app.db
             .connection(&"conn-x".parse().unwrap())
