@@ -67,7 +67,7 @@ pub fn vote_requests(
     std::sync::Arc::new(move |i| {
         let connection = &connections[(i % connections.len() as u64) as usize];
         let voter = voter_id(i % voters.max(1));
-        let body = vote_body(&vote_id(&prefix, i), &guild_id, &voter);
+        let body = vote_body(&vote_id(&prefix, i), &guild_id, &voter, i);
         let path = format!("/topgg/webhooks/{}", connection.id);
         signed_post(
             &path,
@@ -88,8 +88,13 @@ pub fn voter_id(n: u64) -> String {
     (1_600_000_000_000_000_000u64 + n).to_string()
 }
 
-fn vote_body(vote_id: &str, guild_id: &str, voter: &str) -> String {
-    let now = Utc::now();
+/// Vote `i` is cast `i` milliseconds after ten minutes before the run began: a vote is also
+/// identified by its voter and `created_at`, so two requests must never share an instant
+/// (or the second would be counted as the same vote, and cost less than a real one).
+fn vote_body(vote_id: &str, guild_id: &str, voter: &str, i: u64) -> String {
+    static START: std::sync::LazyLock<chrono::DateTime<Utc>> =
+        std::sync::LazyLock::new(|| Utc::now() - Duration::minutes(10));
+    let now = *START + Duration::milliseconds(i64::try_from(i).unwrap_or(i64::MAX));
     let created = now.to_rfc3339();
     let expires = (now + Duration::hours(12)).to_rfc3339();
     format!(
