@@ -164,6 +164,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
+        let for_commands = self.recovery();
         let recovery = self.recovery().run(stop.clone());
         let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
         let app = http::router(self.state.clone());
@@ -225,6 +226,7 @@ impl Application {
                 discord: self.discord.clone(),
                 clock: self.state.clock.clone(),
                 connections: self.state.connections.clone(),
+                recovery: for_commands,
             };
             let handle = bot::GatewayHandle {
                 status,

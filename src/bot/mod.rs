@@ -33,6 +33,8 @@ pub struct Data {
     pub connections: crate::storage::ConnectionCache,
     /// `http.public_url`: the base of every webhook URL.
     pub public_url: String,
+    /// Top.gg's API and the vote path recovery uses (`/topgg api`, "Check my vote").
+    pub recovery: crate::topgg::recovery::Recovery,
 }
 
 pub type Error = anyhow::Error;

@@ -211,7 +211,7 @@ impl Recovery {
     }
 
     /// Stores listed votes (figures only when importing); how many were new.
-    async fn store(
+    pub(super) async fn store(
         &self,
         connection: &Connection,
         project: &Project,
