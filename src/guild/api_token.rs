@@ -51,8 +51,9 @@ pub async fn set_api_token(
     }
     db.set_api_token(&link.connection_id, Some(&secret), now)
         .await?;
+    let name = sanitize(&owner.name);
     Ok(format!(
-        "Saved the Top.gg API token of **{label}**. Votes Top.gg could not deliver are now \
+        "Saved the Top.gg API token of **{label}** (Top.gg project **{name}**). Votes Top.gg could not deliver are now \
          recovered (the first time, the last year is imported into totals and leaderboards)."
     ))
 }
