@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 use topgg_testkit::standin::*;
 use topgg_testkit::topgg::{API_TOKEN, TopggStandIn};
-use topgg_testkit::{Backend, TestApp, aim_at, server_project};
+use topgg_testkit::{Backend, TestApp, aim_at, eventually, server_project};
 
 const WAIT: Duration = Duration::from_secs(20);
 const CONNECTION: &str = "conn-api-command";
@@ -86,6 +86,12 @@ impl Bot {
         answer.content().expect("an answer").to_string()
     }
 
+    /// Waits for the recovery pass a saved token starts at once (the first: the import).
+    async fn imported(&self) {
+        let done = eventually(WAIT, || async { self.token_state().await?.recovered_until });
+        assert!(done.await.is_some(), "a pass runs when a token is saved");
+    }
+
     fn mentions_of(&self, user: u64) -> usize {
         let tag = format!("<@{user}>");
         let text = |m: &Value| m["content"].as_str().unwrap_or_default().matches(&tag).count();
@@ -105,8 +111,9 @@ async fn a_good_token_is_stored_shown_in_status_and_never_shown_back(backend: Ba
     assert!(text.contains("Stand-in Project"), "the project's name: {text}");
     let state = bot.token_state().await.expect("a token state");
     assert!(state.has_token && state.rejected_at.is_none(), "{state:?}");
+    bot.imported().await;
     let status = bot.status().await;
-    assert!(status.contains("API token: set"), "{status}");
+    assert!(status.contains("API token: set; missed votes recovered up to"), "{status}");
     for request in bot.discord.requests() {
         assert!(!request.body.to_string().contains(API_TOKEN), "{request:?}");
     }
@@ -143,6 +150,7 @@ async fn checking_a_vote_twice_records_one_vote_and_one_announcement(backend: Ba
     assert_eq!(plain.data()["components"], Value::Null, "no token, no button");
 
     bot.set_token(API_TOKEN).await;
+    bot.imported().await;
     bot.topgg.vote(&PLAIN_USER_ID.to_string());
     let (vote, reply) = bot
         .run(slash_command("vote", &[], vec![], PLAIN_USER_ID))

@@ -165,7 +165,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let for_commands = self.recovery();
-        let recovery = self.recovery().run(stop.clone());
+        let recovery = for_commands.clone().run(stop.clone());
         let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
         let app = http::router(self.state.clone());
         tracing::info!(addr = %self.local_addr(), "HTTP server listening");
@@ -261,6 +261,7 @@ impl Application {
             retention: recovery::retention(config.database.retention_days),
             votes: self.state.votes.clone(),
             work_queued: self.state.work_queued.clone(),
+            token_set: Arc::default(),
         }
     }
 }

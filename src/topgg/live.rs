@@ -19,6 +19,8 @@ pub enum LiveCheck {
     Recorded { expires_at: Timestamp },
     /// A live vote the bot had already.
     AlreadyStored { expires_at: Timestamp },
+    /// The project's votes are not Discord users' (a game on another platform).
+    NotDiscord,
     /// Top.gg could not be asked (down, rate limited, the token rejected).
     Unavailable,
 }
@@ -38,21 +40,23 @@ impl Recovery {
             return Ok(LiveCheck::NoToken);
         };
         let secret = &token.token.0;
-        let asked = async {
-            let project = self.api.project(secret).await?;
-            let live = self.api.live_vote(secret, user).await?;
-            Ok::<_, ApiError>((project, live))
-        };
-        let (project, live) = match asked.await {
-            Ok(found) => found,
+        let project = match self.api.project(secret).await {
+            Ok(project) => project,
             Err(error) => return Ok(self.unavailable(token, error).await),
-        };
-        let Some(live) = live else {
-            return Ok(LiveCheck::NoVote);
         };
         if project.id != conn.project_id {
             return Ok(LiveCheck::Unavailable);
         }
+        // Elsewhere a voter is known by another platform's id: a vote stored under their
+        // Discord id would not be the same vote as its webhook.
+        if project.platform != "discord" {
+            return Ok(LiveCheck::NotDiscord);
+        }
+        let live = match self.api.live_vote(secret, user).await {
+            Ok(Some(live)) => live,
+            Ok(None) => return Ok(LiveCheck::NoVote),
+            Err(error) => return Ok(self.unavailable(token, error).await),
+        };
         let listed = ListedVote {
             // The live vote does not carry the voter's Top.gg id; the Discord id stands in.
             user_id: user.get().to_string(),

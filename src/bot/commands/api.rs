@@ -92,7 +92,10 @@ impl TokenFlow {
         let Recovery { db, api, clock, .. } = &self.recovery;
         let (guild_id, project) = (&self.caller.guild_id, self.project.as_deref());
         match guild::set_api_token(db, api, guild_id, project, pasted, clock.now()).await {
-            Ok(text) => text,
+            Ok(text) => {
+                self.recovery.token_set.notify_one();
+                text
+            }
             Err(error) => {
                 if error.downcast_ref::<guild::UserError>().is_none() {
                     tracing::error!(error = format!("{error:#}"), "API token not saved");

@@ -43,16 +43,22 @@ pub fn button(
     (button, clicks)
 }
 
-/// Answers each click, privately, until the clicks end.
+/// Answers each click, privately, until the clicks end (within the 15 minutes the command's
+/// token lives); then takes the button away from `command`'s answer.
 pub async fn answer_clicks(
     ctx: serenity::Context,
     recovery: Recovery,
     connection: ConnectionId,
+    command: serenity::CommandInteraction,
     mut clicks: futures_util::stream::BoxStream<'static, serenity::ComponentInteraction>,
 ) {
     while let Some(click) = clicks.next().await {
         let (ctx, recovery, connection) = (ctx.clone(), recovery.clone(), connection.clone());
         tokio::spawn(async move { answer(&ctx, &recovery, &connection, click).await });
+    }
+    let expired = serenity::EditInteractionResponse::new().components(vec![]);
+    if let Err(error) = command.edit_response(&ctx, expired).await {
+        tracing::debug!(%error, "cannot take the expired Check my vote button away");
     }
 }
 
@@ -95,6 +101,10 @@ pub fn check_text(found: &LiveCheck) -> String {
             "Your vote is already recorded. You can vote again <t:{}:R>.",
             expires_at.as_secs()
         ),
+        LiveCheck::NotDiscord => {
+            "This project's votes are not made with Discord accounts: they cannot be checked here."
+                .into()
+        }
         LiveCheck::Unavailable => {
             "Top.gg could not be asked about your vote just now: try again in a minute.".into()
         }

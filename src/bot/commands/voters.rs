@@ -38,7 +38,7 @@ async fn public_reply(
     connection: Option<ConnectionId>,
 ) -> Result<(), Error> {
     let recovery = &ctx.data().recovery;
-    let Some(connection) = connection else {
+    let (Some(connection), poise::Context::Application(app)) = (connection, ctx) else {
         return reply_public(ctx, text).await;
     };
     if !check_vote::has_usable_token(recovery, &connection).await {
@@ -50,7 +50,9 @@ async fn public_reply(
         .components(vec![serenity::CreateActionRow::Buttons(vec![button])]);
     ctx.send(reply).await?;
     let (serenity_ctx, recovery) = (ctx.serenity_context().clone(), recovery.clone());
-    tokio::spawn(check_vote::answer_clicks(serenity_ctx, recovery, connection, clicks));
+    let command = app.interaction.clone();
+    let answering = check_vote::answer_clicks(serenity_ctx, recovery, connection, command, clicks);
+    tokio::spawn(answering);
     Ok(())
 }
 
