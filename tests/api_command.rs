@@ -94,8 +94,18 @@ impl Bot {
 
     fn mentions_of(&self, user: u64) -> usize {
         let tag = format!("<@{user}>");
-        let text = |m: &Value| m["content"].as_str().unwrap_or_default().matches(&tag).count();
-        self.discord.messages_in(POST_CHANNEL_ID).iter().map(text).sum()
+        let text = |m: &Value| {
+            m["content"]
+                .as_str()
+                .unwrap_or_default()
+                .matches(&tag)
+                .count()
+        };
+        self.discord
+            .messages_in(POST_CHANNEL_ID)
+            .iter()
+            .map(text)
+            .sum()
     }
 }
 
@@ -108,12 +118,18 @@ async fn a_good_token_is_stored_shown_in_status_and_never_shown_back(backend: Ba
     assert!(saved.ephemeral(), "{saved:?}");
     let text = saved.content().expect("an answer");
     assert!(text.contains("Saved the Top.gg API token"), "{text}");
-    assert!(text.contains("Stand-in Project"), "the project's name: {text}");
+    assert!(
+        text.contains("Stand-in Project"),
+        "the project's name: {text}"
+    );
     let state = bot.token_state().await.expect("a token state");
     assert!(state.has_token && state.rejected_at.is_none(), "{state:?}");
     bot.imported().await;
     let status = bot.status().await;
-    assert!(status.contains("API token: set; missed votes recovered up to"), "{status}");
+    assert!(
+        status.contains("API token: set; missed votes recovered up to"),
+        "{status}"
+    );
     for request in bot.discord.requests() {
         assert!(!request.body.to_string().contains(API_TOKEN), "{request:?}");
     }
@@ -134,7 +150,10 @@ async fn a_token_top_gg_rejects_is_refused_with_its_reason_and_nothing_is_stored
     assert!(refused.ephemeral(), "{refused:?}");
     let text = refused.content().expect("an answer");
     assert!(text.contains("does not accept this token"), "{text}");
-    assert!(text.contains("Invalid or missing API token"), "Top.gg's reason: {text}");
+    assert!(
+        text.contains("Invalid or missing API token"),
+        "Top.gg's reason: {text}"
+    );
     assert!(text.contains("nothing was saved"), "{text}");
     assert_eq!(bot.token_state().await, None);
     assert!(bot.status().await.contains("API token: not set"));
@@ -147,7 +166,11 @@ async fn checking_a_vote_twice_records_one_vote_and_one_announcement(backend: Ba
     };
     let vote = slash_command("vote", &[], vec![], PLAIN_USER_ID);
     let (_, plain) = bot.run(vote).await;
-    assert_eq!(plain.data()["components"], Value::Null, "no token, no button");
+    assert_eq!(
+        plain.data()["components"],
+        Value::Null,
+        "no token, no button"
+    );
 
     bot.set_token(API_TOKEN).await;
     bot.imported().await;

@@ -65,7 +65,12 @@ pub fn api_token_line(state: Option<&ApiTokenState>) -> String {
             .into();
     };
     if let Some(at) = state.rejected_at {
-        let reason = sanitize(state.rejected_reason.as_deref().unwrap_or("no reason given"));
+        let reason = sanitize(
+            state
+                .rejected_reason
+                .as_deref()
+                .unwrap_or("no reason given"),
+        );
         return format!(
             "API token: rejected by Top.gg <t:{}:R> ({reason}); missed votes are not recovered \
              until you set a new one with `/topgg api`",
@@ -109,13 +114,19 @@ mod tests {
     #[test]
     fn a_usable_token_shows_how_far_recovery_got() {
         let line = api_token_line(Some(&state(false)));
-        assert_eq!(line, "API token: set; missed votes recovered up to <t:60:R>");
+        assert_eq!(
+            line,
+            "API token: set; missed votes recovered up to <t:60:R>"
+        );
     }
 
     #[test]
     fn a_rejected_token_says_when_and_why_top_gg_rejected_it() {
         let line = api_token_line(Some(&state(true)));
-        assert!(line.starts_with("API token: rejected by Top.gg <t:120:R>"), "{line}");
+        assert!(
+            line.starts_with("API token: rejected by Top.gg <t:120:R>"),
+            "{line}"
+        );
         assert!(line.contains("Invalid or missing API token"), "{line}");
     }
 }

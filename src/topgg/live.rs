@@ -78,11 +78,14 @@ impl Recovery {
     async fn unavailable(&self, token: &crate::storage::ApiToken, error: ApiError) -> LiveCheck {
         if let ApiError::Rejected(_) = error {
             let (reason, now) = (error.to_string(), self.clock.now());
-            let rejected = self
-                .db
-                .reject_api_token(&token.connection_id, &token.token.0, &reason, now);
+            let rejected =
+                self.db
+                    .reject_api_token(&token.connection_id, &token.token.0, &reason, now);
             if let Err(e) = rejected.await {
-                tracing::warn!(error = format!("{e:#}"), "cannot record a rejected API token");
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "cannot record a rejected API token"
+                );
             }
         } else {
             tracing::warn!(%error, "cannot check a live vote with Top.gg");

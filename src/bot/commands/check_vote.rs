@@ -110,3 +110,19 @@ pub fn check_text(found: &LiveCheck) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::time::Timestamp;
+
+    #[test]
+    fn a_recorded_vote_and_one_already_there_are_told_apart_with_the_next_vote_time() {
+        let expires_at = Timestamp::from_millis(7_200_000);
+        let recorded = check_text(&LiveCheck::Recorded { expires_at });
+        let already = check_text(&LiveCheck::AlreadyStored { expires_at });
+        assert!(recorded.starts_with("Found your vote on Top.gg and recorded it"));
+        assert!(already.starts_with("Your vote is already recorded"));
+        assert!(recorded.ends_with("<t:7200:R>.") && already.ends_with("<t:7200:R>."));
+    }
+}
