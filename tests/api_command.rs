@@ -155,6 +155,10 @@ async fn a_token_top_gg_rejects_is_refused_with_its_reason_and_nothing_is_stored
         "Top.gg's reason: {text}"
     );
     assert!(text.contains("nothing was saved"), "{text}");
+    assert!(
+        !text.contains("not-the-project-token"),
+        "never shown back: {text}"
+    );
     assert_eq!(bot.token_state().await, None);
     assert!(bot.status().await.contains("API token: not set"));
     bot.app.stop().await;
@@ -174,7 +178,7 @@ async fn checking_a_vote_twice_records_one_vote_and_one_announcement(backend: Ba
 
     bot.set_token(API_TOKEN).await;
     bot.imported().await;
-    bot.topgg.vote(&PLAIN_USER_ID.to_string());
+    let voted = bot.topgg.vote(&PLAIN_USER_ID.to_string());
     let (vote, reply) = bot
         .run(slash_command("vote", &[], vec![], PLAIN_USER_ID))
         .await;
@@ -189,6 +193,9 @@ async fn checking_a_vote_twice_records_one_vote_and_one_announcement(backend: Ba
     assert!(again.contains("already recorded"), "{again}");
     let nobody = bot.check_vote(&vote, &reply, ADMIN_USER_ID).await;
     assert!(nobody.contains("no live vote"), "{nobody}");
+    // Top.gg's own webhook for the checked vote, arriving late, is the same vote.
+    let late = voted.webhook_body(&server_project(&GUILD_ID.to_string()));
+    assert_eq!(bot.app.webhook(CONNECTION, SECRET, &late).await.0, 204);
     bot.app.settle().await;
     let connection = CONNECTION.parse().unwrap();
     assert_eq!(bot.app.db.vote_count(&connection).await.unwrap(), 1);
