@@ -164,7 +164,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
-        let recovery = self.recovery().run(stop.clone());
+        let for_commands = self.recovery();
+        let recovery = for_commands.clone().run(stop.clone());
         let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
         let app = http::router(self.state.clone());
         tracing::info!(addr = %self.local_addr(), "HTTP server listening");
@@ -225,6 +226,7 @@ impl Application {
                 discord: self.discord.clone(),
                 clock: self.state.clock.clone(),
                 connections: self.state.connections.clone(),
+                recovery: for_commands,
             };
             let handle = bot::GatewayHandle {
                 status,
@@ -259,6 +261,7 @@ impl Application {
             retention: recovery::retention(config.database.retention_days),
             votes: self.state.votes.clone(),
             work_queued: self.state.work_queued.clone(),
+            token_set: Arc::default(),
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct GatewaySetup {
     pub clock: crate::domain::time::SharedClock,
     /// Connections verified by the webhook route: a secret set here is used at once.
     pub connections: crate::storage::ConnectionCache,
+    /// Top.gg's API and the vote path recovery uses.
+    pub recovery: crate::topgg::recovery::Recovery,
 }
 
 /// Keeps the gateway connected (all shards, or `discord.shards`) until stopped. A failure to
@@ -68,6 +70,7 @@ pub async fn run_gateway(
             clock: setup.clock.clone(),
             connections: setup.connections.clone(),
             public_url: config.http.public_url.clone(),
+            recovery: setup.recovery.clone(),
         };
         let Err(error) = connect_once(config, http, data, &handle).await else {
             return Ok(());

@@ -33,6 +33,8 @@ pub struct Data {
     pub connections: crate::storage::ConnectionCache,
     /// `http.public_url`: the base of every webhook URL.
     pub public_url: String,
+    /// Top.gg's API and the vote path recovery uses (`/topgg api`, "Check my vote").
+    pub recovery: crate::topgg::recovery::Recovery,
 }
 
 pub type Error = anyhow::Error;
@@ -76,12 +78,19 @@ fn caller_manages_guild(ctx: Context<'_>) -> bool {
 /// Commands whose replies the whole channel sees; every other command answers privately.
 const PUBLIC_COMMANDS: [&str; 2] = ["vote", "leaderboard"];
 
-/// Acknowledges every command at once, before it touches the database or Discord (Discord
+/// Commands that answer with a form (a modal), which must be their first response: they open
+/// it before anything else, well within Discord's 3 s.
+const MODAL_COMMANDS: [&str; 1] = ["topgg api"];
+
+/// Acknowledges every command (but [`MODAL_COMMANDS`]) at once, before it touches the database or Discord (Discord
 /// drops an interaction not answered within 3 s); the reply then replaces the loading message.
 /// Ephemerality is decided here, by the first response: private unless [`PUBLIC_COMMANDS`].
 async fn acknowledge(ctx: Context<'_>) {
     let name = &ctx.command().qualified_name;
     let root = name.split(' ').next().unwrap_or_default();
+    if MODAL_COMMANDS.iter().any(|c| c == name) {
+        return;
+    }
     let deferred = if PUBLIC_COMMANDS.contains(&root) {
         ctx.defer().await
     } else {

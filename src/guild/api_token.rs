@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use super::{refuse, sanitize, target};
 use crate::domain::ids::GuildId;
 use crate::domain::time::Timestamp;
-use crate::storage::Db;
+use crate::storage::{ApiTokenState, Db};
 use crate::topgg::{ApiError, TopggApi};
 
 /// Stores the API token of the guild's project once `GET /projects/@me` shows it belongs to
@@ -30,10 +30,12 @@ pub async fn set_api_token(
     let secret = SecretString::new(token.to_string());
     let owner = match api.project(&secret).await {
         Ok(owner) => owner,
-        Err(ApiError::Rejected(_)) => {
-            return refuse(
-                "Top.gg does not accept this token (regenerated, or mistyped?): nothing was saved.",
-            );
+        Err(ApiError::Rejected(reason)) => {
+            return refuse(format!(
+                "Top.gg does not accept this token ({}; regenerated, or mistyped?): nothing was \
+                 saved.",
+                sanitize(&reason)
+            ));
         }
         Err(e) => {
             return refuse(format!(
@@ -49,8 +51,82 @@ pub async fn set_api_token(
     }
     db.set_api_token(&link.connection_id, Some(&secret), now)
         .await?;
+    let name = sanitize(&owner.name);
     Ok(format!(
-        "Saved the Top.gg API token of **{label}**. Votes Top.gg could not deliver are now \
+        "Saved the Top.gg API token of **{label}** (Top.gg project **{name}**). Votes Top.gg could not deliver are now \
          recovered (the first time, the last year is imported into totals and leaderboards)."
     ))
+}
+
+/// `/topgg status`'s line on a link's API token (never the token itself).
+pub fn api_token_line(state: Option<&ApiTokenState>) -> String {
+    let Some(state) = state.filter(|s| s.has_token) else {
+        return "API token: not set (`/topgg api` lets me recover votes Top.gg could not deliver)"
+            .into();
+    };
+    if let Some(at) = state.rejected_at {
+        let reason = sanitize(
+            state
+                .rejected_reason
+                .as_deref()
+                .unwrap_or("no reason given"),
+        );
+        return format!(
+            "API token: rejected by Top.gg <t:{}:R> ({reason}); missed votes are not recovered \
+             until you set a new one with `/topgg api`",
+            at.as_secs()
+        );
+    }
+    match state.recovered_until {
+        Some(until) => format!(
+            "API token: set; missed votes recovered up to <t:{}:R>",
+            until.as_secs()
+        ),
+        None => "API token: set; the first recovery pass has not run yet".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(rejected: bool) -> ApiTokenState {
+        ApiTokenState {
+            has_token: true,
+            set_at: Timestamp::from_millis(1_000),
+            imported_at: None,
+            recovered_until: Some(Timestamp::from_millis(60_000)),
+            rejected_at: rejected.then(|| Timestamp::from_millis(120_000)),
+            rejected_reason: rejected.then(|| "Invalid or missing API token".to_string()),
+        }
+    }
+
+    #[test]
+    fn a_link_without_a_token_says_how_to_set_one() {
+        assert!(api_token_line(None).contains("not set (`/topgg api`"));
+        let removed = ApiTokenState {
+            has_token: false,
+            ..state(false)
+        };
+        assert!(api_token_line(Some(&removed)).starts_with("API token: not set"));
+    }
+
+    #[test]
+    fn a_usable_token_shows_how_far_recovery_got() {
+        let line = api_token_line(Some(&state(false)));
+        assert_eq!(
+            line,
+            "API token: set; missed votes recovered up to <t:60:R>"
+        );
+    }
+
+    #[test]
+    fn a_rejected_token_says_when_and_why_top_gg_rejected_it() {
+        let line = api_token_line(Some(&state(true)));
+        assert!(
+            line.starts_with("API token: rejected by Top.gg <t:120:R>"),
+            "{line}"
+        );
+        assert!(line.contains("Invalid or missing API token"), "{line}");
+    }
 }

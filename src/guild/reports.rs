@@ -124,6 +124,8 @@ async fn link_status(
     }
     let reminders = super::reminders::status_line(db, &link.connection_id, now).await?;
     let _ = writeln!(out, "{reminders}");
+    let token = db.api_token_state(&link.connection_id).await?;
+    let _ = writeln!(out, "{}", super::api_token::api_token_line(token.as_ref()));
     let role_ids: Vec<RoleId> = roles
         .into_iter()
         .filter(|r| r.disabled_reason.is_none())

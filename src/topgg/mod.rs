@@ -1,6 +1,7 @@
 //! Top.gg's v1 API as the bot uses it: the client ([`api`]) and vote recovery ([`recovery`]).
 
 pub mod api;
+pub mod live;
 pub mod pace;
 pub mod recovered;
 pub mod recovery;

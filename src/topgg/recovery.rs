@@ -70,6 +70,8 @@ pub struct Recovery {
     pub votes: VoteWriter,
     /// Wakes the delivery worker after votes were stored.
     pub work_queued: Arc<Notify>,
+    /// Notified when a token was set (`/topgg api`): a pass runs at once (shared by clones).
+    pub token_set: Arc<Notify>,
 }
 
 impl Recovery {
@@ -91,6 +93,7 @@ impl Recovery {
             tokio::select! {
                 _ = stop.cancelled() => return Ok(()),
                 _ = self.clock.sleep_until(next) => {}
+                _ = self.token_set.notified() => {}
                 _ = fault_over(&self.votes) => {
                     tracing::info!("votes could not be taken for a while: looking for missed ones");
                 }
@@ -211,7 +214,7 @@ impl Recovery {
     }
 
     /// Stores listed votes (figures only when importing); how many were new.
-    async fn store(
+    pub(super) async fn store(
         &self,
         connection: &Connection,
         project: &Project,

@@ -1,5 +1,7 @@
 //! Every slash command. Each one parses its options, calls a plain function and replies.
 
+mod api;
+mod check_vote;
 mod remind;
 mod roles;
 mod topgg;

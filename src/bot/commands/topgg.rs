@@ -2,6 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
+use super::api::api;
 use super::roles::roles;
 use super::webhook::webhook;
 use crate::bot::facts::guild_facts;
@@ -17,7 +18,8 @@ use crate::guild;
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
     subcommands(
-        "status", "link", "unlink", "channel", "message", "roles", "test", "display", "webhook"
+        "status", "link", "unlink", "channel", "message", "roles", "test", "display", "webhook",
+        "api"
     ),
     subcommand_required
 )]

@@ -2,8 +2,9 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::bot::{Context, Error, autocomplete, guild_id, now, reply_private, reply_public};
-use crate::domain::ids::UserId;
+use super::check_vote;
+use crate::bot::{Context, Error, autocomplete, clip, guild_id, now, reply_private, reply_public};
+use crate::domain::ids::{ConnectionId, UserId};
 use crate::guild;
 
 /// Where to vote, and your (or someone's) votes, streak and next vote.
@@ -20,10 +21,38 @@ pub async fn vote(
     let user = user.map(|u| UserId::from(u.get()));
     let replies =
         guild::vote_replies(db, &guild, &caller, user.as_ref(), project, now(ctx)).await?;
-    reply_public(ctx, replies.public).await?;
+    // Several projects shown at once: no button (it would not say which project it checks).
+    let link = guild::target(db, &guild, project).await.ok();
+    public_reply(ctx, replies.public, link.map(|l| l.connection_id)).await?;
     if let Some(private) = replies.private {
         reply_private(ctx, private).await?;
     }
+    Ok(())
+}
+
+/// The public `/vote` answer, with a "Check my vote" button when the project's API token
+/// is usable.
+async fn public_reply(
+    ctx: Context<'_>,
+    text: String,
+    connection: Option<ConnectionId>,
+) -> Result<(), Error> {
+    let recovery = &ctx.data().recovery;
+    let (Some(connection), poise::Context::Application(app)) = (connection, ctx) else {
+        return reply_public(ctx, text).await;
+    };
+    if !check_vote::has_usable_token(recovery, &connection).await {
+        return reply_public(ctx, text).await;
+    }
+    let (button, clicks) = check_vote::button(ctx.serenity_context(), ctx.id());
+    let reply = poise::CreateReply::default()
+        .content(clip(text))
+        .components(vec![serenity::CreateActionRow::Buttons(vec![button])]);
+    ctx.send(reply).await?;
+    let (serenity_ctx, recovery) = (ctx.serenity_context().clone(), recovery.clone());
+    let command = app.interaction.clone();
+    let answering = check_vote::answer_clicks(serenity_ctx, recovery, connection, command, clicks);
+    tokio::spawn(answering);
     Ok(())
 }
 
