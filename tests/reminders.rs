@@ -500,7 +500,8 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
     }
     clock.set(expires);
     let all_sent = |r: &RecordedRequest| r.status == 200 && r.path.starts_with("/channels/");
-    let sent = discord.wait_until(Duration::from_secs(60), |d| {
+    // 120 DM channels opened at 2 a second take a minute.
+    let sent = discord.wait_until(Duration::from_secs(150), |d| {
         let count = d.requests().iter().filter(|r| all_sent(r)).count();
         (count >= voters.len()).then_some(())
     });

@@ -129,9 +129,10 @@ impl DiscordRest {
 
     fn keep_opened(&self, user: &str, answer: &[u8]) -> Result<String, DiscordError> {
         let channel: serde_json::Value = serde_json::from_slice(answer).unwrap_or_default();
-        let Some(id) = channel["id"].as_str().filter(|id| {
-            crate::domain::ids::parse_snowflake(id).is_some()
-        }) else {
+        let Some(id) = channel["id"]
+            .as_str()
+            .filter(|id| crate::domain::ids::parse_snowflake(id).is_some())
+        else {
             return Err(DiscordError::Transient(
                 "Discord sent no DM channel id".into(),
             ));

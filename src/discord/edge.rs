@@ -53,9 +53,7 @@ pub fn is_edge_block(status: u16, headers: &HeaderMap, body: &[u8]) -> bool {
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"))
-        || String::from_utf8_lossy(body)
-            .trim_start()
-            .starts_with('<');
+        || String::from_utf8_lossy(body).trim_start().starts_with('<');
     let has_limit_headers = ["retry-after", "x-ratelimit-scope", "x-ratelimit-global"]
         .iter()
         .any(|name| headers.contains_key(*name));
@@ -186,7 +184,10 @@ mod tests {
     fn shared_scope_429s_do_not_count_as_invalid() {
         assert!(counts_as_invalid(401, &HeaderMap::new()));
         assert!(counts_as_invalid(403, &HeaderMap::new()));
-        assert!(counts_as_invalid(429, &headers(&[("x-ratelimit-scope", "user")])));
+        assert!(counts_as_invalid(
+            429,
+            &headers(&[("x-ratelimit-scope", "user")])
+        ));
         assert!(!counts_as_invalid(
             429,
             &headers(&[("x-ratelimit-scope", "shared")])
@@ -201,7 +202,11 @@ mod tests {
         for _ in 0..INVALID_BUDGET {
             assert!(!guard.invalid_at(start));
         }
-        assert_eq!(guard.pause_left_at(start), None, "at the budget calls still go");
+        assert_eq!(
+            guard.pause_left_at(start),
+            None,
+            "at the budget calls still go"
+        );
         let later = start + Duration::from_secs(60);
         assert!(guard.invalid_at(later), "the one past the budget is news");
         let left = guard.pause_left_at(later).unwrap();
@@ -225,6 +230,10 @@ mod tests {
         }
         assert_eq!(pause, EDGE_PAUSE_MAX);
         now += pause * 3;
-        assert_eq!(guard.blocked_at(now), EDGE_PAUSE_FIRST, "a block long over starts again");
+        assert_eq!(
+            guard.blocked_at(now),
+            EDGE_PAUSE_FIRST,
+            "a block long over starts again"
+        );
     }
 }

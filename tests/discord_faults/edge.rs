@@ -31,9 +31,17 @@ async fn an_html_429_from_discords_edge_pauses_every_call_and_turns_readyz_503()
     })
     .await
     .expect("the later votes were queued");
-    assert!(jobs.iter().all(|j| j.status.as_str() == "queued"), "{jobs:?}");
+    assert!(
+        jobs.iter().all(|j| j.status.as_str() == "queued"),
+        "{jobs:?}"
+    );
     let gauge = metric(&bot, "topgg_bot_discord_invalid_requests").await;
-    let blocked = bot.discord.requests().iter().filter(|r| r.status == 429).count();
+    let blocked = bot
+        .discord
+        .requests()
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
     assert!(
         (1..=2).contains(&blocked),
         "at most the calls in flight when the first edge 429 came back met it: {blocked}"
@@ -48,7 +56,16 @@ async fn an_html_429_from_discords_edge_pauses_every_call_and_turns_readyz_503()
 async fn metric(bot: &Bot, name: &str) -> f64 {
     let read = || async {
         let url = format!("{}/metrics", bot.app.base);
-        let text = bot.app.client.get(url).send().await.ok()?.text().await.ok()?;
+        let text = bot
+            .app
+            .client
+            .get(url)
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
         let line = text.lines().find(|l| l.starts_with(name))?;
         let value: f64 = line.rsplit(' ').next()?.parse().ok()?;
         (value >= 1.0).then_some(value)
