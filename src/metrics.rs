@@ -56,6 +56,8 @@ pub const HTTP_CONNECTIONS_TIMED_OUT: &str = "topgg_bot_http_connections_timed_o
 pub const HTTP_ACCEPT_ERRORS: &str = "topgg_bot_http_accept_errors_total";
 /// HTTP connections open now.
 pub const HTTP_CONNECTIONS_OPEN: &str = "topgg_bot_http_connections_open";
+/// 401, 403 and 429 answers from Discord in the last 10 minutes (gauge).
+pub const DISCORD_INVALID_REQUESTS: &str = "topgg_bot_discord_invalid_requests";
 
 const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -131,6 +133,7 @@ impl Metrics {
             .absolute(0);
         metrics.counter(HTTP_ACCEPT_ERRORS, vec![]).absolute(0);
         metrics.gauge(HTTP_CONNECTIONS_OPEN).set(0.0);
+        metrics.gauge(DISCORD_INVALID_REQUESTS).set(0.0);
         metrics
     }
 
@@ -236,6 +239,11 @@ impl Metrics {
     /// An `accept` that failed.
     pub fn http_accept_error(&self) {
         self.counter(HTTP_ACCEPT_ERRORS, vec![]).increment(1);
+    }
+
+    /// Discord's 401/403/429 answers of the last 10 minutes.
+    pub fn discord_invalid_requests(&self, count: usize) {
+        self.gauge(DISCORD_INVALID_REQUESTS).set(count as f64);
     }
 
     /// How many HTTP connections are open now.

@@ -500,7 +500,8 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
     }
     clock.set(expires);
     let all_sent = |r: &RecordedRequest| r.status == 200 && r.path.starts_with("/channels/");
-    let sent = discord.wait_until(Duration::from_secs(60), |d| {
+    // 120 DM channels opened at 2 a second take a minute.
+    let sent = discord.wait_until(Duration::from_secs(150), |d| {
         let count = d.requests().iter().filter(|r| all_sent(r)).count();
         (count >= voters.len()).then_some(())
     });
@@ -515,6 +516,57 @@ async fn a_burst_of_reminders_due_at_once_stays_under_the_global_limit() {
         "{busiest} calls within one second"
     );
     assert_eq!(discord.rate_limits_issued(), 0);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_reminders_due_together_are_all_delivered_with_dm_opens_paced() {
+    let discord = DiscordStandIn::start().await;
+    discord.limit_dm_opens(2);
+    // Two opens refused as too fast besides the pace: they wait and are tried again.
+    let too_fast = Fault::Status {
+        status: 403,
+        code: 40003,
+        message: "You are opening direct messages too fast.".into(),
+    };
+    discord.fail_next("POST", "/users/@me/channels", 2, too_fast);
+    let url = discord.url();
+    let clock = Arc::new(ManualClock::starting_now());
+    let aim = |c: &mut Config| aim_rest_at(c, &url);
+    let app = TestApp::start_with_clock(Backend::Sqlite, clock.clone(), aim)
+        .await
+        .unwrap();
+    connect(&app, ADMIN_USER_ID).await;
+    let voters: Vec<u64> = (0..12).map(|i| 1_700_000_000_000_000_000 + i).collect();
+    let now = clock.now();
+    for voter in &voters {
+        let user = voter.to_string().parse().unwrap();
+        app.db
+            .remind_on(&CONNECTION.parse().unwrap(), &user, now)
+            .await
+            .unwrap();
+    }
+    let expires = clock.now() + EXPIRY;
+    for voter in &voters {
+        vote_until(&app, &format!("p{voter}"), *voter, expires).await;
+    }
+    clock.set(expires);
+    let delivered = |r: &RecordedRequest| r.status == 200 && r.path.starts_with("/channels/");
+    let sent = discord.wait_until(Duration::from_secs(60), |d| {
+        let count = d.requests().iter().filter(|r| delivered(r)).count();
+        (count >= voters.len()).then_some(())
+    });
+    sent.await.expect("every reminder was sent");
+    app.settle().await;
+    for voter in &voters {
+        assert_eq!(discord.dms_to(*voter).len(), 1, "voter {voter}");
+    }
+    let opens = discord.requests_matching("POST", "/users/@me/channels");
+    let refused = opens.iter().filter(|r| r.status == 403).count();
+    assert_eq!(refused, 2, "only the two injected refusals failed");
+    assert_eq!(opens.len(), voters.len() + refused, "one open per voter");
+    let busiest = discord.busiest_window("POST", "/users/@me/channels", Duration::from_secs(1));
+    assert!(busiest <= 2, "{busiest} DM opens within one second");
     app.stop().await;
 }
 

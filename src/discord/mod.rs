@@ -1,13 +1,17 @@
 //! Discord as delivery sees it: live REST calls or the dry-run sink.
 
+mod dm_channels;
 mod dry_run;
+mod edge;
 pub mod error;
 mod limiter;
 pub mod payload;
 mod rest;
 mod token_state;
 
+pub use dm_channels::DM_OPENS_PER_SECOND;
 pub use dry_run::{DryRunAction, DryRunSink};
+pub use edge::{EDGE_PAUSE_FIRST, INVALID_BUDGET};
 pub use error::DiscordError;
 pub use limiter::MAX_CALLS_PER_SECOND;
 pub use rest::{DiscordRest, Sent};
@@ -32,7 +36,16 @@ impl Discord {
         }
     }
 
-    /// Why Discord cannot be used now (a rejected token), for `/readyz`.
+    /// Discord's 401/403/429 answers of the last 10 minutes (for `/metrics`).
+    pub fn invalid_requests(&self) -> usize {
+        match self {
+            Discord::Rest(rest) => rest.invalid_requests(),
+            Discord::DryRun(_) => 0,
+        }
+    }
+
+    /// Why Discord cannot be used now (a rejected token, the edge blocking the address, the
+    /// invalid-request budget spent), for `/readyz`.
     pub fn problem(&self) -> Option<String> {
         match self {
             Discord::Rest(rest) => rest.problem(),

@@ -11,6 +11,8 @@ use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
+use super::dm_channels::DmChannels;
+use super::edge::{EdgeGuard, counts_as_invalid, is_edge_block};
 use super::error::{DiscordError, classify, exhausted_bucket_wait, is_global_limit};
 use super::limiter::GlobalLimiter;
 use super::token_state::{Admission, RECHECK_EVERY, TokenState};
@@ -41,12 +43,25 @@ pub struct DiscordRest {
     pub(super) base: String,
     token: SecretString,
     /// Shared by every clone: this instance's token state and global limits.
-    limits: Arc<Limits>,
+    pub(super) limits: Arc<Limits>,
 }
 
-struct Limits {
+pub(super) struct Limits {
     token: TokenState,
     global: GlobalLimiter,
+    edge: EdgeGuard,
+    pub(super) dms: DmChannels,
+}
+
+impl Limits {
+    fn new(recheck_every: Duration) -> Arc<Self> {
+        Arc::new(Limits {
+            token: TokenState::new(recheck_every),
+            global: GlobalLimiter::default(),
+            edge: EdgeGuard::default(),
+            dms: DmChannels::default(),
+        })
+    }
 }
 
 /// Whether a call is an ordinary one or the check of a rejected token.
@@ -63,25 +78,22 @@ impl DiscordRest {
             client,
             base: format!("{}/api/v10", api_url.trim_end_matches('/')),
             token,
-            limits: Arc::new(Limits {
-                token: TokenState::new(RECHECK_EVERY),
-                global: GlobalLimiter::default(),
-            }),
+            limits: Limits::new(RECHECK_EVERY),
         }
     }
 
     /// Checks a rejected token every `every` instead of every minute.
     pub fn with_token_recheck(mut self, every: Duration) -> Self {
-        self.limits = Arc::new(Limits {
-            token: TokenState::new(every),
-            global: GlobalLimiter::default(),
-        });
+        self.limits = Limits::new(every);
         self
     }
 
     /// `Ok` when delivery may call Discord. While the token is rejected, checks it
     /// (`GET /users/@me`) when a check is due, and otherwise says how long to wait.
     pub async fn usable(&self) -> Result<(), Duration> {
+        if let Some(left) = self.limits.edge.pause_left() {
+            return Err(left);
+        }
         let every = self.limits.token.recheck_every();
         match self.limits.token.claim_check() {
             Ok(false) => Ok(()),
@@ -103,9 +115,18 @@ impl DiscordRest {
         }
     }
 
-    /// Why Discord cannot be used now (a rejected token), for `/readyz`.
+    /// Why Discord cannot be used now (a rejected token, the edge's block, the invalid-request
+    /// budget spent), for `/readyz`.
     pub fn problem(&self) -> Option<String> {
-        self.limits.token.problem()
+        self.limits
+            .token
+            .problem()
+            .or_else(|| self.limits.edge.problem())
+    }
+
+    /// Discord's 401/403/429 answers of the last 10 minutes.
+    pub fn invalid_requests(&self) -> usize {
+        self.limits.edge.invalid_count()
     }
 
     /// Posts `content` that may mention only `allowed_users`; `nonce` makes a retry post once.
@@ -157,32 +178,6 @@ impl DiscordRest {
         format!("{base}/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
     }
 
-    /// Opens (or finds) the DM channel with `user_id` (`POST /users/@me/channels`) and posts
-    /// `body` there. Discord answers 403 code 50007 when the user accepts no DMs.
-    pub async fn send_dm(
-        &self,
-        user_id: &UserId,
-        body: &serde_json::Value,
-    ) -> Result<Sent, DiscordError> {
-        let url = format!("{}/users/@me/channels", self.base);
-        let request = self
-            .client
-            .post(url)
-            .json(&json!({ "recipient_id": user_id }));
-        let (_, answer) = self.execute(request, Purpose::Call).await?;
-        let channel: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
-        let Some(channel_id) = channel["id"]
-            .as_str()
-            .and_then(|id| ChannelId::parse(id).ok())
-        else {
-            return Err(DiscordError::Transient(
-                "Discord sent no DM channel id".into(),
-            ));
-        };
-        let url = format!("{}/channels/{channel_id}/messages", self.base);
-        self.send(self.client.post(url).json(body)).await
-    }
-
     /// The bot's own user name: proves the token works.
     pub async fn current_user_name(&self) -> Result<String, DiscordError> {
         self.current_user(Purpose::Call).await
@@ -217,6 +212,9 @@ impl DiscordRest {
             Admission::Rejected if purpose == Purpose::TokenCheck => None,
             Admission::Rejected => return Err(DiscordError::Unauthorized),
         };
+        if let Some(retry_after) = self.limits.edge.pause_left() {
+            return Err(DiscordError::RateLimited { retry_after });
+        }
         let _room = self
             .limits
             .global
@@ -239,11 +237,34 @@ impl DiscordRest {
             .bytes()
             .await
             .map_err(|e| DiscordError::NoAnswer(describe_transport_error(&e)))?;
+        if let Some(retry_after) = self.watch_edge(status, &headers, &body) {
+            return Err(DiscordError::RateLimited { retry_after });
+        }
         self.observe(status, &headers, &body);
         if (200..300).contains(&status) {
             return Ok((headers, body));
         }
         Err(classify(status, &headers, &String::from_utf8_lossy(&body)))
+    }
+
+    /// Counts an invalid answer and pauses every call when the edge blocks the address;
+    /// returns the pause then.
+    fn watch_edge(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Option<Duration> {
+        if counts_as_invalid(status, headers) && self.limits.edge.invalid() {
+            tracing::error!(
+                budget = super::edge::INVALID_BUDGET,
+                "Discord answered too many 401/403/429 in 10 minutes: no call is made until the count falls"
+            );
+        }
+        if !is_edge_block(status, headers, body) {
+            return None;
+        }
+        let pause = self.limits.edge.blocked();
+        tracing::error!(
+            ?pause,
+            "Discord's edge blocks this address (a 429 without rate-limit headers): every call paused"
+        );
+        Some(pause)
     }
 
     /// What an answer says about the token and the global limit.

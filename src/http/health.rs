@@ -70,7 +70,11 @@ pub fn assess(facts: &Facts) -> (StatusCode, Value) {
         None => "ok",
         Some(problem) => {
             reasons.push(problem.clone());
-            "token rejected"
+            if problem.contains("(401)") {
+                "token rejected"
+            } else {
+                "paused"
+            }
         }
     };
     let mut body = json!({

@@ -78,10 +78,12 @@ pub async fn run(state: &AppState, stop: CancellationToken) -> anyhow::Result<()
         state.gateway.clone(),
     );
     let queue = read_queue(state.db.clone(), state.metrics.clone(), state.clock.clone());
+    let invalid = count_invalid(state.discord.clone(), state.metrics.clone());
     tokio::select! {
         () = stop.cancelled() => Ok(()),
         () = readiness => Ok(()),
         () = queue => Ok(()),
+        () = invalid => Ok(()),
     }
 }
 
@@ -127,6 +129,15 @@ async fn read_queue(db: Db, metrics: Metrics, clock: SharedClock) {
                 }
             }
         }
+    }
+}
+
+/// Shows Discord's invalid answers of the last 10 minutes on `/metrics`.
+async fn count_invalid(discord: crate::discord::Discord, metrics: Metrics) {
+    let mut tick = ticker(READINESS_EVERY);
+    loop {
+        tick.tick().await;
+        metrics.discord_invalid_requests(discord.invalid_requests());
     }
 }
 

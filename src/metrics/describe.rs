@@ -3,10 +3,10 @@
 use metrics::{Recorder, Unit};
 
 use super::{
-    DEAD_LETTERS, DISCORD_ACTIONS, HTTP_ACCEPT_ERRORS, HTTP_CONNECTIONS_OPEN,
-    HTTP_CONNECTIONS_REFUSED, HTTP_CONNECTIONS_TIMED_OUT, HTTP_REJECTIONS, Metrics, PRUNED_ROWS,
-    QUEUE_DEPTH, QUEUE_FAILED, QUEUE_OLDEST_DUE_AGE, REQUEST_DURATION, SPOOL_DEPTH,
-    SPOOL_OLDEST_AGE, VOTES_DUPLICATE, VOTES_SPOOLED, VOTES_STORED, WEBHOOK_REQUESTS,
+    DEAD_LETTERS, DISCORD_ACTIONS, DISCORD_INVALID_REQUESTS, HTTP_ACCEPT_ERRORS,
+    HTTP_CONNECTIONS_OPEN, HTTP_CONNECTIONS_REFUSED, HTTP_CONNECTIONS_TIMED_OUT, HTTP_REJECTIONS,
+    Metrics, PRUNED_ROWS, QUEUE_DEPTH, QUEUE_FAILED, QUEUE_OLDEST_DUE_AGE, REQUEST_DURATION,
+    SPOOL_DEPTH, SPOOL_OLDEST_AGE, VOTES_DUPLICATE, VOTES_SPOOLED, VOTES_STORED, WEBHOOK_REQUESTS,
 };
 
 impl Metrics {
@@ -68,6 +68,10 @@ impl Metrics {
                 "Seconds the most overdue queued job has waited",
             ),
             (HTTP_CONNECTIONS_OPEN, "HTTP connections open now"),
+            (
+                DISCORD_INVALID_REQUESTS,
+                "Discord 401/403/429 answers in the last 10 minutes (calls stop past 5,000)",
+            ),
         ];
         for (name, help) in gauges {
             r.describe_gauge(name.into(), None, help.into());

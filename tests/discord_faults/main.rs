@@ -3,6 +3,7 @@
 //! global 429s and the global request rate, lost responses, slow commands).
 
 mod commands;
+mod edge;
 mod limits;
 mod nonce;
 mod readiness;

@@ -2,8 +2,8 @@
 //! channel with a user, then messages go to that channel. A user who accepts no DMs still
 //! gets a channel; the message is refused with 403 code 50007.
 
-use std::collections::{HashMap, HashSet};
-use std::time::Instant;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -16,6 +16,10 @@ use super::state::Inner;
 pub struct Dms {
     pub channels: HashMap<u64, u64>,
     pub refusing: HashSet<u64>,
+    /// Opens allowed per rolling second; past it, 403 code 40003 as Discord answers.
+    pub opens_per_second: Option<usize>,
+    /// When accepted opens came, for `opens_per_second`.
+    opens: VecDeque<Instant>,
 }
 
 impl Dms {
@@ -28,8 +32,32 @@ impl Dms {
     }
 }
 
-/// `POST /users/@me/channels` `{"recipient_id": ...}`: the same channel for the same user.
-pub fn open(inner: &mut Inner, body: &Value) -> Resp {
+/// Whether one more open fits in `opens_per_second` (counted when it does).
+fn open_allowed(dms: &mut Dms, now: Instant) -> bool {
+    let Some(limit) = dms.opens_per_second else {
+        return true;
+    };
+    let second = Duration::from_secs(1);
+    while dms
+        .opens
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= second)
+    {
+        dms.opens.pop_front();
+    }
+    let allowed = dms.opens.len() < limit;
+    if allowed {
+        dms.opens.push_back(now);
+    }
+    allowed
+}
+
+/// `POST /users/@me/channels` `{"recipient_id": ...}`: the same channel for the same user;
+/// 403 code 40003 past `opens_per_second`.
+pub fn open(inner: &mut Inner, body: &Value, now: Instant) -> Resp {
+    if !open_allowed(&mut inner.dms, now) {
+        return Resp::error(403, 40003, "You are opening direct messages too fast.");
+    }
     let recipient = match &body["recipient_id"] {
         Value::String(s) => s.parse::<u64>().ok(),
         Value::Number(n) => n.as_u64(),

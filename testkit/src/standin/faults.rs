@@ -16,6 +16,9 @@ pub enum Fault {
     /// A global 429: `"global": true` in the body, `X-RateLimit-Global: true` and
     /// `X-RateLimit-Scope: global`. Every call of the token must wait `retry_after`.
     GlobalRateLimited { retry_after: f64 },
+    /// Discord's edge (Cloudflare) blocking the address: 429 with an HTML "Error 1015" page and
+    /// no rate-limit headers.
+    EdgeBlocked,
     /// The request is carried out (a message is posted), then the connection closes with no
     /// response: the client sees a transport error and cannot know it worked.
     DropResponse,
@@ -44,6 +47,7 @@ impl Fault {
         match self {
             Fault::RateLimited { retry_after } => rate_limited(*retry_after, "user"),
             Fault::GlobalRateLimited { retry_after } => global_rate_limited(*retry_after),
+            Fault::EdgeBlocked => edge_blocked(),
             Fault::DropResponse | Fault::Delay(_) => Resp::no_content(),
             Fault::ServerError => Resp::error(500, 0, "500: Internal Server Error"),
             Fault::BadGateway => Resp::error(502, 0, "502: Bad Gateway"),
@@ -57,6 +61,19 @@ impl Fault {
             } => Resp::error(*status, *code, message),
         }
     }
+}
+
+/// Cloudflare's 1015 page: no JSON, no `Retry-After`, no `X-RateLimit-*`.
+pub fn edge_blocked() -> Resp {
+    let mut resp = Resp::no_content();
+    resp.status = 429;
+    resp.html = Some(
+        "<!DOCTYPE html><html><head><title>Access denied | discord.com used Cloudflare to \
+         restrict access</title></head><body><h1>Error 1015</h1><h2>You are being rate \
+         limited</h2></body></html>"
+            .into(),
+    );
+    resp
 }
 
 pub fn unavailable() -> Resp {

@@ -294,6 +294,12 @@ impl DiscordStandIn {
         }
     }
 
+    /// Past `per_second` opens of DM channels in a rolling second, `POST /users/@me/channels`
+    /// answers 403 code 40003 ("opening direct messages too fast"), as Discord does.
+    pub fn limit_dm_opens(&self, per_second: usize) {
+        self.state.lock().dms.opens_per_second = Some(per_second);
+    }
+
     /// Messages posted in the DM channel with `user_id`, in order.
     pub fn dms_to(&self, user_id: u64) -> Vec<Value> {
         let inner = self.state.lock();

@@ -26,6 +26,8 @@ pub struct Resp {
     /// Close the connection without answering (the request was carried out; the client
     /// never learns how it went).
     pub drop_connection: bool,
+    /// An HTML body instead of JSON (Cloudflare's pages in front of Discord).
+    pub html: Option<String>,
 }
 
 impl Resp {
@@ -35,6 +37,7 @@ impl Resp {
             body: Some(body),
             headers: Vec::new(),
             drop_connection: false,
+            html: None,
         }
     }
 
@@ -48,6 +51,7 @@ impl Resp {
             body: None,
             headers: Vec::new(),
             drop_connection: false,
+            html: None,
         }
     }
 
@@ -65,12 +69,16 @@ impl Resp {
         for (name, value) in &self.headers {
             builder = builder.header(*name, value);
         }
-        let body = match self.body {
-            Some(v) => {
+        let body = match (self.body, self.html) {
+            (_, Some(html)) => {
+                builder = builder.header("content-type", "text/html; charset=UTF-8");
+                Body::from(html)
+            }
+            (Some(v), None) => {
                 builder = builder.header("content-type", "application/json");
                 Body::from(v.to_string())
             }
-            None => Body::empty(),
+            (None, None) => Body::empty(),
         };
         builder
             .body(body)
@@ -223,7 +231,7 @@ fn route(inner: &mut Inner, method: &str, path: &str, body: &Value, now: Instant
         ("PUT" | "DELETE", ["guilds", g, "members", u, "roles", r]) => {
             writes::member_role(inner, method, (id(g), id(u), id(r)))
         }
-        ("POST", ["users", "@me", "channels"]) => dms::open(inner, body),
+        ("POST", ["users", "@me", "channels"]) => dms::open(inner, body, now),
         ("POST", ["channels", c, "messages"]) if dm_recipient(inner, c).is_some() => {
             let user = dm_recipient(inner, c).unwrap_or_default();
             dms::create_message(inner, id(c).unwrap_or_default(), user, body, now)

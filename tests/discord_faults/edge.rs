@@ -1,0 +1,74 @@
+//! Discord's edge blocking the address: a 429 with Cloudflare's HTML page and no rate-limit
+//! headers pauses every call of the instance, and `/readyz` says why.
+
+use crate::{Bot, WAIT};
+use topgg_testkit::standin::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_html_429_from_discords_edge_pauses_every_call_and_turns_readyz_503() {
+    let bot = Bot::start(|_| {}).await;
+    bot.link_with_channel().await;
+    bot.discord
+        .fail_next("*", "/", usize::MAX, Fault::EdgeBlocked);
+    for i in 0..3 {
+        assert_eq!(bot.vote(&format!("edge-{i}"), PLAIN_USER_ID).await, 204);
+    }
+    let blocked = bot.discord.wait_for(|r| r.status == 429, WAIT).await;
+    assert!(blocked.is_some(), "delivery met the edge's 429");
+    assert!(bot.readiness_becomes(503, WAIT).await.is_some());
+    let (_, body) = bot.readiness().await;
+    assert_eq!(body["discord"], "paused", "{body}");
+    let reason = body["reason"].as_str().unwrap();
+    assert!(reason.contains("edge blocks this address"), "{body}");
+
+    // More votes while the pause lasts: they are queued, and no call is made for them.
+    for i in 3..6 {
+        assert_eq!(bot.vote(&format!("edge-{i}"), PLAIN_USER_ID).await, 204);
+    }
+    let jobs = topgg_testkit::eventually(WAIT, || async {
+        let jobs = bot.app.db.all_jobs().await.unwrap();
+        (jobs.len() >= 6).then_some(jobs)
+    })
+    .await
+    .expect("the later votes were queued");
+    assert!(
+        jobs.iter().all(|j| j.status.as_str() == "queued"),
+        "{jobs:?}"
+    );
+    let gauge = metric(&bot, "topgg_bot_discord_invalid_requests").await;
+    let blocked = bot
+        .discord
+        .requests()
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
+    assert!(
+        (1..=2).contains(&blocked),
+        "at most the calls in flight when the first edge 429 came back met it: {blocked}"
+    );
+    assert!(gauge >= 1.0, "the edge's 429 counted as invalid: {gauge}");
+    let (status, body) = bot.readiness().await;
+    assert_eq!(status, 503, "still paused: {body}");
+    bot.stop().await;
+}
+
+/// A value on `/metrics` once it is at least 1 (the gauge is refreshed every second).
+async fn metric(bot: &Bot, name: &str) -> f64 {
+    let read = || async {
+        let url = format!("{}/metrics", bot.app.base);
+        let text = bot
+            .app
+            .client
+            .get(url)
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let line = text.lines().find(|l| l.starts_with(name))?;
+        let value: f64 = line.rsplit(' ').next()?.parse().ok()?;
+        (value >= 1.0).then_some(value)
+    };
+    topgg_testkit::eventually(WAIT, read).await.unwrap_or(0.0)
+}
