@@ -5,6 +5,7 @@
 mod commands;
 mod limits;
 mod nonce;
+mod paused_digest;
 mod readiness;
 mod token;
 
