@@ -39,12 +39,9 @@ impl Worker {
                     }
                     return;
                 }
-                let sent = self.discord.post_message(
-                    &digest.channel_id,
-                    &digest.message,
-                    Some(&digest.nonce),
-                );
-                sent.await
+                let names = super::automod::voter_names(digest.jobs.iter().map(|j| &j.work));
+                let (channel, nonce) = (&digest.channel_id, Some(digest.nonce.as_str()));
+                super::automod::post(&self.discord, channel, &digest.message, nonce, &names).await
             }
         };
         self.note_rate_limits(bucket, &result);

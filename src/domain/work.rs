@@ -37,6 +37,10 @@ pub enum Work {
         /// The project's label in a digest header.
         #[serde(default)]
         project: String,
+        /// The voter's name as shown (empty when unknown): replaces their mention when
+        /// AutoMod refuses a message for its mentions.
+        #[serde(default)]
+        voter_name: String,
     },
     GrantRole {
         user_id: UserId,

@@ -2,6 +2,7 @@
 //! against the Discord stand-in (gateway loss, command registration failing, a revoked token,
 //! global 429s and the global request rate, lost responses, slow commands).
 
+mod automod;
 mod commands;
 mod limits;
 mod nonce;
