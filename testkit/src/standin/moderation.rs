@@ -88,4 +88,22 @@ mod tests {
         let found = mentioned("<@1> <@!1> <@&2> <@x> <@3 and <#4>");
         assert_eq!(found.len(), 2, "{found:?}");
     }
+
+    #[test]
+    fn without_embed_links_embeds_are_dropped_and_an_embed_only_message_is_refused() {
+        let with_text = serde_json::json!({"content": "<@1>", "embeds": [{"title": "t"}]});
+        let kept = apply_embed_links(perms::EVERYONE, &with_text).ok().unwrap();
+        assert_eq!(kept["embeds"], serde_json::json!([]));
+        let allowed = perms::EVERYONE | perms::EMBED_LINKS;
+        assert_eq!(
+            apply_embed_links(allowed, &with_text).ok().unwrap(),
+            with_text
+        );
+        let embed_only = serde_json::json!({"content": "", "embeds": [{"title": "t"}]});
+        let refused = apply_embed_links(perms::EVERYONE, &embed_only)
+            .err()
+            .unwrap();
+        assert_eq!(refused.status, 403);
+        assert_eq!(refused.body.unwrap()["code"], 50013);
+    }
 }
