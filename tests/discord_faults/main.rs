@@ -4,6 +4,7 @@
 
 mod automod;
 mod commands;
+mod embed_links;
 mod limits;
 mod nonce;
 mod paused_digest;
