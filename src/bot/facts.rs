@@ -38,6 +38,7 @@ pub fn bot_facts(bot_id: serenity::UserId, guild: &serenity::Guild) -> GuildFact
             let facts = ChannelFacts {
                 name: channel.name.clone(),
                 can_post: p.view_channel() && p.send_messages(),
+                embed_links: p.embed_links(),
             };
             (id.get().into(), facts)
         })

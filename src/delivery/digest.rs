@@ -250,6 +250,7 @@ mod tests {
                 nonce: format!("n{id}"),
                 summary: format!("<@{id}> (1 votes)"),
                 project: "Bot".into(),
+                voter_name: String::new(),
                 embed: None,
                 button_url: None,
             },

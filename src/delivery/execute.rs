@@ -81,9 +81,8 @@ async fn attempt(
                 embed.as_deref(),
                 button_url.as_deref(),
             );
-            discord
-                .post_message(channel_id, &message, Some(nonce))
-                .await
+            let names = super::automod::voter_names([work]);
+            super::automod::post(discord, channel_id, &message, Some(nonce), &names).await
         }
         Work::TestNotice {
             channel_id,

@@ -1,5 +1,6 @@
 //! The Discord work queue's consumer: policy (pure), execution, and the worker loop.
 
+pub mod automod;
 mod digest;
 mod execute;
 pub mod outcomes;

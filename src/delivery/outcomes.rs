@@ -1,5 +1,6 @@
 //! What a Discord refusal means for the guild's settings (pure decision, then applied): a
-//! deleted or closed channel pauses that link's announcements, a deleted role is disabled, a
+//! deleted or closed channel (or one whose AutoMod refuses even an announcement without
+//! mentions) pauses that link's announcements, a deleted role is disabled, a
 //! role the bot may not give is paused, and a voter who is not a member is skipped rather than
 //! failed.
 
@@ -70,6 +71,9 @@ pub fn channel_reason(code: i64) -> Option<&'static str> {
         codes::MISSING_ACCESS => Some("I lost access to the channel (Discord 50001)"),
         codes::MISSING_PERMISSIONS => {
             Some("I may not post in the channel (Discord 50013: Missing Permissions)")
+        }
+        super::automod::BLOCKED | super::automod::BLOCKED_CONTENT => {
+            Some("AutoMod blocks my announcements there, even without mentions (Discord 200000)")
         }
         _ => None,
     }
@@ -186,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn a_deleted_or_closed_channel_pauses_and_a_server_error_does_not() {
+    fn a_deleted_closed_or_automod_blocked_channel_pauses_and_a_server_error_does_not() {
         let notice = Work::TestNotice {
             channel_id: ChannelId::from(3),
             content: "t".into(),
@@ -195,6 +199,8 @@ mod tests {
             codes::UNKNOWN_CHANNEL,
             codes::MISSING_ACCESS,
             codes::MISSING_PERMISSIONS,
+            crate::delivery::automod::BLOCKED,
+            crate::delivery::automod::BLOCKED_CONTENT,
         ] {
             let c = consequence(&notice, &refused(code));
             assert!(

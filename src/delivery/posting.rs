@@ -11,6 +11,14 @@ use crate::storage::JobId;
 impl Worker {
     /// Posts one digest; every job it stands for shares the outcome.
     pub(super) async fn work_digest(&self, bucket: &str, digest: Digest) {
+        if self.digest_channel_paused(&digest).await {
+            tracing::debug!(channel = %digest.channel_id, "announcements paused here; digest skipped");
+            for job in &digest.jobs {
+                self.count(job.kind(), &Ok(()), &Step::Done);
+            }
+            self.finish_all(&digest.job_ids()).await;
+            return;
+        }
         let result = match self.resting_until(bucket) {
             Some(until) => Err(DiscordError::RateLimited {
                 retry_after: until.since(self.clock.now()),
@@ -31,12 +39,9 @@ impl Worker {
                     }
                     return;
                 }
-                let sent = self.discord.post_message(
-                    &digest.channel_id,
-                    &digest.message,
-                    Some(&digest.nonce),
-                );
-                sent.await
+                let names = super::automod::voter_names(digest.jobs.iter().map(|j| &j.work));
+                let (channel, nonce) = (&digest.channel_id, Some(digest.nonce.as_str()));
+                super::automod::post(&self.discord, channel, &digest.message, nonce, &names).await
             }
         };
         self.note_rate_limits(bucket, &result);
@@ -74,6 +79,26 @@ impl Worker {
                 error = format!("{e:#}"),
                 "cannot record job outcomes; their leases will lapse"
             );
+        }
+    }
+
+    /// Whether the digest's link was paused after its votes were queued: its jobs then end
+    /// without a call, as a single announcement's would (`execute::paused_channel`).
+    async fn digest_channel_paused(&self, digest: &Digest) -> bool {
+        let Some(guild_id) = digest.jobs.first().and_then(|j| j.guild_id.as_ref()) else {
+            return false;
+        };
+        match self
+            .db
+            .is_channel_paused(guild_id, &digest.channel_id)
+            .await
+        {
+            Ok(paused) => paused,
+            Err(e) => {
+                let error = format!("{e:#}");
+                tracing::warn!(error, "cannot read whether a channel is paused");
+                false
+            }
         }
     }
 

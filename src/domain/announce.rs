@@ -82,15 +82,21 @@ pub(super) fn announcement(
             button_url: message.button_url,
             summary: summary_line(vote, discord_voter.as_ref(), tally),
             project: literal(values.project_name.unwrap_or(values.project_id)),
+            voter_name: shown_name(vote),
         },
         due_at: now,
         grant: None,
     }
 }
 
+/// The voter's name as a digest line shows it (written literally, at most 40 characters).
+fn shown_name(vote: &Vote) -> String {
+    literal(&clip(&plain(&vote.user.name), 40))
+}
+
 /// The voter's line in a digest: mention (Discord voters only), name (shown as written), total.
 fn summary_line(vote: &Vote, voter: Option<&UserId>, tally: &Tally) -> String {
-    let name = literal(&clip(&plain(&vote.user.name), 40));
+    let name = shown_name(vote);
     let who = match (voter, name.is_empty()) {
         (Some(id), true) => format!("<@{id}>"),
         (Some(id), false) => format!("<@{id}> {name}"),

@@ -37,6 +37,11 @@ pub enum Work {
         /// The project's label in a digest header.
         #[serde(default)]
         project: String,
+        /// The voter's name as shown (empty when unknown): replaces their mention when
+        /// AutoMod refuses a message for its mentions. Left out of the payload when empty,
+        /// so older payloads keep their bytes.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        voter_name: String,
     },
     GrantRole {
         user_id: UserId,

@@ -26,6 +26,8 @@ pub struct ChannelFacts {
     pub name: String,
     /// The bot can view the channel and send messages in it.
     pub can_post: bool,
+    /// The bot may embed links there: without it Discord drops an announcement's embed.
+    pub embed_links: bool,
 }
 
 /// A role of the guild.
@@ -56,6 +58,10 @@ pub fn findings(
             None => found.push(format!("The announcement channel <#{channel}> no longer exists. Pick another with `/topgg channel`.")),
             Some(ChannelFacts { can_post: false, .. }) => found.push(format!(
                 "I can't post in <#{channel}>: give me View Channel and Send Messages there."
+            )),
+            Some(ChannelFacts { embed_links: false, .. }) => found.push(format!(
+                "I don't have Embed Links in <#{channel}>: Discord drops my announcements' \
+                 embeds there. Give me Embed Links in that channel."
             )),
             Some(_) => {}
         }
@@ -93,13 +99,20 @@ mod tests {
 
     const VOTES: u64 = 1;
     const LOCKED: u64 = 2;
+    const NO_EMBEDS: u64 = 3;
     const LOW: u64 = 11;
     const HIGH: u64 = 12;
     const BOOST: u64 = 13;
 
     fn channel(id: u64, name: &str, can_post: bool) -> (ChannelId, ChannelFacts) {
         let name = name.into();
-        (ChannelId::from(id), ChannelFacts { name, can_post })
+        let embed_links = id != NO_EMBEDS;
+        let facts = ChannelFacts {
+            name,
+            can_post,
+            embed_links,
+        };
+        (ChannelId::from(id), facts)
     }
 
     fn role(id: u64, name: &str, position: u16, managed: bool) -> (RoleId, RoleFacts) {
@@ -120,6 +133,7 @@ mod tests {
             channels: HashMap::from([
                 channel(VOTES, "votes", true),
                 channel(LOCKED, "locked", false),
+                channel(NO_EMBEDS, "plain", true),
             ]),
             roles: HashMap::from([
                 role(LOW, "low", 2, false),
@@ -154,6 +168,13 @@ mod tests {
     fn a_channel_the_bot_cannot_post_in_is_named() {
         let found = findings(&facts(), Some(&ChannelId::from(LOCKED)), &[]);
         assert!(found[0].contains("can't post in <#2>"), "{found:?}");
+    }
+
+    #[test]
+    fn a_channel_without_embed_links_is_named() {
+        let found = findings(&facts(), Some(&ChannelId::from(NO_EMBEDS)), &[]);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].contains("Embed Links in <#3>"), "{found:?}");
     }
 
     #[test]

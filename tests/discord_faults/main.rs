@@ -2,10 +2,13 @@
 //! against the Discord stand-in (gateway loss, command registration failing, a revoked token,
 //! global 429s and the global request rate, lost responses, slow commands).
 
+mod automod;
 mod commands;
 mod edge;
+mod embed_links;
 mod limits;
 mod nonce;
+mod paused_digest;
 mod readiness;
 mod token;
 

@@ -12,6 +12,7 @@ pub mod fixtures;
 pub mod gateway;
 pub mod interactions;
 pub mod json;
+pub mod moderation;
 pub mod reply;
 mod rest;
 mod roles;
@@ -84,6 +85,7 @@ impl StandInBuilder {
             identified_shards: Vec::new(),
             ready_count: 0,
             dms: Default::default(),
+            automod_mentions: None,
         });
         let app = Router::new()
             .route("/gateway", get(gateway::upgrade))

@@ -107,6 +107,8 @@ pub struct Inner {
     pub identified_shards: Vec<[u64; 2]>,
     pub ready_count: usize,
     pub dms: super::dms::Dms,
+    /// AutoMod's mention limit for the guild's messages, when a rule is set.
+    pub automod_mentions: Option<usize>,
 }
 
 /// `Inner` behind a mutex, plus a counter bumped on every change waiters care about.

@@ -8,6 +8,7 @@ use super::components::refused_callback;
 use super::faults::rate_limited;
 use super::fixtures::perms;
 use super::json;
+use super::moderation;
 use super::rest::Resp;
 use super::state::Inner;
 
@@ -63,7 +64,7 @@ pub fn member_role(
 }
 
 /// `POST /channels/{c}/messages`: 10003, the optional per-channel limit (429), the bot's
-/// channel permissions (50001 / 50013), body checks (50006 / 50035) and `enforce_nonce`.
+/// channel permissions (50001 / 50013), AutoMod (200000), Embed Links, body checks (50006 / 50035) and `enforce_nonce`.
 pub fn create_message(inner: &mut Inner, channel: Option<u64>, body: &Value, now: Instant) -> Resp {
     let Some(channel) = channel.filter(|c| inner.model.channel(*c).is_some()) else {
         return Resp::error(404, 10003, "Unknown Channel");
@@ -84,7 +85,13 @@ pub fn create_message(inner: &mut Inner, channel: Option<u64>, body: &Value, now
     if p & perms::SEND_MESSAGES == 0 {
         return Resp::error(403, 50013, "Missing Permissions");
     }
-    post_message(inner, channel, body)
+    if let Some(blocked) = moderation::automod_refusal(inner.automod_mentions, body) {
+        return blocked;
+    }
+    match moderation::apply_embed_links(p, body) {
+        Ok(body) => post_message(inner, channel, &body),
+        Err(refused) => refused,
+    }
 }
 
 /// Posts a checked message in `channel` (guild or DM): Discord's body checks, then the

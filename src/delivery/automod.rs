@@ -1,0 +1,110 @@
+//! AutoMod: an announcement Discord's AutoMod refuses (200000, 200001) is posted once more
+//! naming the voters instead of mentioning them. Refused again, the refusal reaches
+//! [`super::outcomes`] and pauses the link like a lost channel: there is no retry loop.
+
+use crate::discord::{Discord, DiscordError, Sent};
+use crate::domain::ids::{ChannelId, UserId};
+use crate::domain::message::{OutgoingMessage, clip, limits};
+use crate::domain::work::Work;
+
+/// An AutoMod rule blocked the message.
+pub const BLOCKED: i64 = 200000;
+/// An AutoMod rule blocked the message for its content.
+pub const BLOCKED_CONTENT: i64 = 200001;
+
+/// Whether Discord's AutoMod refused the message.
+pub fn blocked(result: &Result<Sent, DiscordError>) -> bool {
+    matches!(result, Err(DiscordError::Permanent { code, .. }) if matches!(*code, BLOCKED | BLOCKED_CONTENT))
+}
+
+/// The Discord voters of announcements and their names, for [`unmentioned`].
+pub fn voter_names<'a>(works: impl IntoIterator<Item = &'a Work>) -> Vec<(UserId, String)> {
+    works
+        .into_iter()
+        .filter_map(|work| match work {
+            Work::Announce {
+                voter_id: Some(id),
+                voter_name,
+                ..
+            } => Some((id.clone(), voter_name.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `message` with each voter's mention in its content replaced by their name (a digest line's
+/// `<@id> name` becomes `name`), pinging nobody.
+pub fn unmentioned(message: &OutgoingMessage, names: &[(UserId, String)]) -> OutgoingMessage {
+    let mut content = message.content.clone();
+    for (id, name) in names {
+        let name = if name.is_empty() { "Someone" } else { name };
+        for tag in [format!("<@{id}>"), format!("<@!{id}>")] {
+            content = content.replace(&format!("{tag} {name}"), name);
+            content = content.replace(&tag, name);
+        }
+    }
+    OutgoingMessage {
+        content: clip(&content, limits::CONTENT),
+        allowed_users: Vec::new(),
+        ..message.clone()
+    }
+}
+
+/// Posts `message`; refused by AutoMod, posts it once more without mentions.
+pub async fn post(
+    discord: &Discord,
+    channel_id: &ChannelId,
+    message: &OutgoingMessage,
+    nonce: Option<&str>,
+    names: &[(UserId, String)],
+) -> Result<Sent, DiscordError> {
+    let first = discord.post_message(channel_id, message, nonce).await;
+    if !blocked(&first) {
+        return first;
+    }
+    tracing::info!(channel = %channel_id, "AutoMod refused an announcement; posting it without mentions");
+    let plain = unmentioned(message, names);
+    discord.post_message(channel_id, &plain, nonce).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Vec<(UserId, String)> {
+        vec![
+            (UserId::from(1), "Ann".into()),
+            (UserId::from(2), String::new()),
+        ]
+    }
+
+    #[test]
+    fn mentions_become_names_and_nobody_is_pinged() {
+        let message = OutgoingMessage {
+            content: "**2 new votes!**\n<@1> Ann (3 votes), <@2> (1 votes)".into(),
+            allowed_users: vec![UserId::from(1), UserId::from(2)],
+            ..OutgoingMessage::default()
+        };
+        let plain = unmentioned(&message, &names());
+        assert_eq!(
+            plain.content,
+            "**2 new votes!**\nAnn (3 votes), Someone (1 votes)"
+        );
+        assert!(plain.allowed_users.is_empty());
+    }
+
+    #[test]
+    fn only_automod_refusals_are_posted_again() {
+        let refused = |code| {
+            Err(DiscordError::Permanent {
+                status: 400,
+                code,
+                message: "x".into(),
+            })
+        };
+        assert!(blocked(&refused(BLOCKED)));
+        assert!(blocked(&refused(BLOCKED_CONTENT)));
+        assert!(!blocked(&refused(50013)));
+        assert!(!blocked(&Ok(Sent::default())));
+    }
+}
