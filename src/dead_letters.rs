@@ -91,6 +91,10 @@ async fn apply(db: &Db, letter: &DeadLetter, now: Timestamp) -> anyhow::Result<O
     })?;
     let note = match event {
         Event::VoteCreate(vote) => {
+            anyhow::ensure!(
+                connection.accepts_vote(&vote),
+                "the vote names another Top.gg project than its connection's"
+            );
             let outcome = db.record_vote(&connection, &vote, now).await?;
             match outcome {
                 VoteOutcome::Duplicate => "vote already stored",

@@ -1,4 +1,5 @@
-//! Background upkeep: retention of raw votes and finished jobs, and metrics maintenance.
+//! Background upkeep: retention of raw votes and finished jobs, deletion of vote histories
+//! detached for longer than [`HISTORY_GRACE`], and metrics maintenance.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::time::{DAY, SharedClock, Timestamp};
 use crate::metrics::Metrics;
-use crate::storage::Db;
+use crate::storage::{Db, HISTORY_GRACE};
 
 /// How often retention runs (and once at start-up), on the app's clock.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -16,7 +17,8 @@ pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 const UPKEEP_EVERY: Duration = Duration::from_secs(10);
 
 /// Runs retention at start and every [`PRUNE_EVERY`] until `stop`. `retention_days == 0`
-/// keeps raw votes forever. Several instances pruning the same database is harmless.
+/// keeps raw votes forever (detached histories still go after [`HISTORY_GRACE`]). Several
+/// instances pruning the same database is harmless.
 pub async fn run(
     db: Db,
     metrics: Metrics,
@@ -35,6 +37,7 @@ pub async fn run(
                 if retention_days > 0 {
                     prune_once(&db, &metrics, retention_days, clock.now()).await;
                 }
+                forget_detached_histories(&db, &metrics, clock.now()).await;
                 next_prune = clock.now() + PRUNE_EVERY;
             }
         }
@@ -61,5 +64,18 @@ pub async fn prune_once(db: &Db, metrics: &Metrics, retention_days: u32, now: Ti
     }
     if let Err(e) = db.prune_reminder_notices(before).await {
         tracing::warn!(error = format!("{e:#}"), "cannot prune reminder notices");
+    }
+}
+
+/// Deletes the vote histories that lost their last connection more than [`HISTORY_GRACE`]
+/// before `now`; a failure is logged and retried at the next pass.
+pub async fn forget_detached_histories(db: &Db, metrics: &Metrics, now: Timestamp) {
+    match db.forget_detached_histories(now - HISTORY_GRACE).await {
+        Ok(0) => {}
+        Ok(histories) => {
+            metrics.pruned("detached_histories", histories);
+            tracing::info!(histories, "deleted vote histories detached for 7 days");
+        }
+        Err(e) => tracing::warn!(error = format!("{e:#}"), "detached histories not deleted"),
     }
 }

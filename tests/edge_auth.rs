@@ -201,7 +201,7 @@ async fn connections_stored_and_deleted_by_another_instance_are_picked_up(app: &
     let vote = vote("v-2", &server_project(GUILD), "701");
     assert_eq!(app.webhook("conn-2", SECRET, &vote).await.0, 204);
     app.db
-        .delete_connection(&"conn-2".parse().unwrap())
+        .delete_connection(&"conn-2".parse().unwrap(), app.clock.now())
         .await
         .unwrap();
     let forgotten = eventually(within, || async {

@@ -376,7 +376,7 @@ async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals
         .await
         .unwrap();
     assert!(
-        s.db.delete_connection(&"c1".parse().unwrap())
+        s.db.delete_connection(&"c1".parse().unwrap(), Timestamp::from_millis(2000))
             .await
             .unwrap()
     );

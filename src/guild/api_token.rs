@@ -5,8 +5,8 @@ use secrecy::SecretString;
 use super::{refuse, sanitize, target};
 use crate::domain::ids::GuildId;
 use crate::domain::time::Timestamp;
-use crate::storage::{ApiTokenState, Db};
-use crate::topgg::{ApiError, TopggApi};
+use crate::storage::{ApiTokenState, Db, GuildLink, UNPROVEN_PROJECT};
+use crate::topgg::{ApiError, ApiProject, TopggApi};
 
 /// Stores the API token of the guild's project once `GET /projects/@me` shows it belongs to
 /// that project; an empty token removes it. The token never appears in a reply.
@@ -43,19 +43,45 @@ pub async fn set_api_token(
             ));
         }
     };
-    if owner.id != link.project_id {
-        return refuse(format!(
+    let another = || {
+        refuse(format!(
             "This token belongs to another Top.gg project ({}): nothing was saved.",
             sanitize(&owner.name)
-        ));
+        ))
+    };
+    if link.project_id.starts_with(UNPROVEN_PROJECT) {
+        // A webhook-mode connection: the token proves its project (and from now on its
+        // votes count in the project's shared history, its own merged into it).
+        if !same_project(&owner, &link) {
+            return another();
+        }
+        if !db
+            .prove_project(&link.connection_id, &owner.id, &secret, now)
+            .await?
+        {
+            return refuse("This connection changed meanwhile: nothing was saved. Try again.");
+        }
+    } else if owner.id != link.project_id {
+        return another();
+    } else {
+        db.set_api_token(&link.connection_id, Some(&secret), now)
+            .await?;
     }
-    db.set_api_token(&link.connection_id, Some(&secret), now)
-        .await?;
     let name = sanitize(&owner.name);
     Ok(format!(
         "Saved the Top.gg API token of **{label}** (Top.gg project **{name}**). Votes Top.gg could not deliver are now \
          recovered (the first time, the last year is imported into totals and leaderboards)."
     ))
+}
+
+/// Whether the project a token belongs to is the one a webhook-mode connection was made for
+/// (its type, and its platform id when Top.gg names it).
+fn same_project(owner: &ApiProject, link: &GuildLink) -> bool {
+    owner.kind == link.project_type.as_str()
+        && owner
+            .platform_id
+            .as_deref()
+            .is_none_or(|id| id == link.project_platform_id)
 }
 
 /// `/topgg status`'s line on a link's API token (never the token itself).

@@ -31,6 +31,11 @@ pub enum ApiError {
     /// The configuration URL of an instance with no integration secret (webhook mode).
     #[error("no Top.gg integration is configured on this bot: connect with /topgg webhook")]
     NoIntegration,
+    /// A signed vote naming another Top.gg project than its connection's.
+    #[error(
+        "this vote names another Top.gg project than this connection's: refused, nothing stored"
+    )]
+    OtherProject,
     #[error("body larger than 64 KiB")]
     PayloadTooLarge,
     /// The database could not take the write: the sender should retry.
@@ -52,6 +57,7 @@ impl ApiError {
             ApiError::UnknownConnection | ApiError::NotFound | ApiError::NoIntegration => {
                 StatusCode::NOT_FOUND
             }
+            ApiError::OtherProject => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -68,6 +74,7 @@ impl ApiError {
             ApiError::UnknownConnection => "unknown_connection",
             ApiError::NotFound => "not_found",
             ApiError::NoIntegration => "no_integration",
+            ApiError::OtherProject => "other_project",
             ApiError::PayloadTooLarge => "too_large",
             ApiError::Storage(_) => "storage_unavailable",
         }

@@ -47,7 +47,7 @@ pub async fn configure(
         Event::IntegrationDelete(delete) => {
             let existed = state
                 .db
-                .delete_connection(&delete.connection_id)
+                .delete_connection(&delete.connection_id, state.clock.now())
                 .await
                 .map_err(ApiError::Storage)?;
             state.connections.forget(&delete.connection_id);

@@ -39,6 +39,11 @@ pub async fn receive(
     };
     match event {
         Event::VoteCreate(vote) => {
+            if !connection.accepts_vote(&vote) {
+                tracing::info!(%trace, connection = %connection_id, project = %vote.project.id,
+                    "vote for another project refused");
+                return Err(ApiError::OtherProject);
+            }
             let vote_id = vote.id.clone().into_string();
             let outcome = state
                 .votes

@@ -36,7 +36,8 @@ pub struct ApiTokenState {
     pub rejected_reason: Option<String>,
 }
 
-const SET: &str = "INSERT INTO api_tokens (connection_id, token, set_at) VALUES ($1, $2, $3) \
+/// Stores (or replaces) a token: $1 connection, $2 token, $3 now.
+pub(super) const SET_TOKEN: &str = "INSERT INTO api_tokens (connection_id, token, set_at) VALUES ($1, $2, $3) \
     ON CONFLICT (connection_id) DO UPDATE SET token = excluded.token, \
     set_at = excluded.set_at, rejected_at = NULL, rejected_reason = NULL";
 
@@ -51,7 +52,7 @@ impl Db {
         now: Timestamp,
     ) -> anyhow::Result<()> {
         let token = token.map(|t| t.expose_secret().as_str());
-        let sql = Sql::new(SET).bind(connection).bind(token).bind(now);
+        let sql = Sql::new(SET_TOKEN).bind(connection).bind(token).bind(now);
         self.execute(sql).await?;
         Ok(())
     }
@@ -122,10 +123,12 @@ impl Db {
     ) -> anyhow::Result<HashMap<VoterId, String>> {
         // The JSON array's elements are read by each backend's own function.
         let text = if self.is_postgres() {
-            "SELECT voter_id, voter_name FROM voter_totals WHERE connection_id = $1 \
+            "SELECT voter_id, voter_name FROM voter_totals WHERE history_key = \
+             (SELECT project_id FROM connections WHERE connection_id = $1) \
              AND voter_id IN (SELECT jsonb_array_elements_text($2::text::jsonb))"
         } else {
-            "SELECT voter_id, voter_name FROM voter_totals WHERE connection_id = $1 \
+            "SELECT voter_id, voter_name FROM voter_totals WHERE history_key = \
+             (SELECT project_id FROM connections WHERE connection_id = $1) \
              AND voter_id IN (SELECT value FROM json_each($2))"
         };
         let sql = Sql::new(text)

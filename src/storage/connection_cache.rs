@@ -207,6 +207,12 @@ impl ConnectionCache {
         }
     }
 
+    /// Checks the set against the database now (after this instance changed a stored
+    /// connection, such as its project proved by an API token).
+    pub async fn refresh(&self) -> anyhow::Result<()> {
+        self.sync().await
+    }
+
     /// Checks the set now (one at a time).
     async fn sync(&self) -> anyhow::Result<()> {
         let _one_at_a_time = self.syncing.lock().await;

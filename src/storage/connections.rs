@@ -5,8 +5,8 @@ use sqlx::FromRow;
 
 use super::Db;
 use super::sql::Sql;
-use crate::domain::events::IntegrationCreate;
 use crate::domain::events::ProjectKind;
+use crate::domain::events::{IntegrationCreate, Vote};
 use crate::domain::ids::{ConnectionId, Lenient, User, UserId};
 use crate::domain::time::Timestamp;
 
@@ -26,6 +26,32 @@ pub struct Connection {
     pub owner_discord_id: Option<UserId>,
     pub owner_name: String,
     pub created_at: Timestamp,
+}
+
+/// The stored project id of a webhook-mode connection whose project no API token proved yet
+/// starts with this (`webhook:<connection_id>`): its history is its own.
+pub const UNPROVEN_PROJECT: &str = "webhook:";
+
+impl Connection {
+    /// The key of the vote history this connection writes and reads: its project id, which
+    /// is the Top.gg project's for an integration connection and for a webhook-mode
+    /// connection whose project an API token proved, else `webhook:<connection_id>`.
+    pub fn history_key(&self) -> &str {
+        &self.project_id
+    }
+
+    /// Whether the connection's Top.gg project is known (Top.gg vouched for it, or an API
+    /// token proved it): a vote naming another project is then refused.
+    pub fn project_known(&self) -> bool {
+        !self.project_id.starts_with(UNPROVEN_PROJECT)
+    }
+
+    /// Whether this connection may record `vote`: a connection whose project is known
+    /// records only votes for that project (its owner's signature cannot make it write
+    /// another project's history); an unproven one records any into its own history.
+    pub fn accepts_vote(&self, vote: &Vote) -> bool {
+        !self.project_known() || vote.project.id == self.project_id
+    }
 }
 
 /// What [`Db::connections_fingerprint`] reads: equal fingerprints mean, short of two changes
@@ -66,13 +92,16 @@ const UPSERT: &str = "INSERT INTO connections (connection_id, webhook_secret, pr
 
 impl Db {
     /// Stores a connection, or updates it (secret, project, owner) when it exists. A Discord
-    /// server project is linked to its own guild at once.
+    /// server project is linked to its own guild at once. The project's vote history is held
+    /// again (no longer due for deletion); a project it replaced lets its history go.
     pub async fn upsert_connection(
         &self,
         c: &IntegrationCreate,
         now: Timestamp,
     ) -> anyhow::Result<()> {
         let mut tx = self.begin_write().await?;
+        let before = Sql::new("SELECT project_id FROM connections WHERE connection_id = $1");
+        let before: Option<(String,)> = tx.fetch_optional(before.bind(&c.connection_id)).await?;
         let upsert = Sql::new(UPSERT)
             .bind(&c.connection_id)
             .bind(&c.webhook_secret)
@@ -85,6 +114,10 @@ impl Db {
             .bind(&c.user.name)
             .bind(now);
         tx.execute(upsert).await?;
+        tx.reattach_history(&c.project.id).await?;
+        if let Some((before,)) = before.filter(|(p,)| *p != c.project.id) {
+            tx.detach_history_if_unheld(&before, now).await?;
+        }
         if let Some(guild) = c.project.guild_id() {
             let link = Sql::new(SELF_LINK)
                 .bind(&guild)
@@ -96,11 +129,18 @@ impl Db {
         tx.commit().await
     }
 
-    /// Removes a connection with its links, settings, grants and vote history, and cancels
-    /// its pending announcements and grants. Scheduled role removals stay queued. Returns
-    /// whether it existed.
-    pub async fn delete_connection(&self, connection: &ConnectionId) -> anyhow::Result<bool> {
+    /// Removes a connection with its links, settings, grants and raw votes, and cancels its
+    /// pending announcements and grants. Scheduled role removals stay queued. Its vote
+    /// history stays; when no other connection holds it, it is marked detached at `now`
+    /// (deleted after [`super::HISTORY_GRACE`]). Returns whether it existed.
+    pub async fn delete_connection(
+        &self,
+        connection: &ConnectionId,
+        now: Timestamp,
+    ) -> anyhow::Result<bool> {
         let mut tx = self.begin_write().await?;
+        let history = Sql::new("SELECT project_id FROM connections WHERE connection_id = $1");
+        let history: Option<(String,)> = tx.fetch_optional(history.bind(connection)).await?;
         let cancel = Sql::new(
             "DELETE FROM jobs WHERE connection_id = $1 AND status = 'queued' \
              AND kind <> 'remove_role'",
@@ -108,6 +148,9 @@ impl Db {
         tx.execute(cancel.bind(connection)).await?;
         let delete = Sql::new("DELETE FROM connections WHERE connection_id = $1");
         let deleted = tx.execute(delete.bind(connection)).await?;
+        if let Some((history,)) = history {
+            tx.detach_history_if_unheld(&history, now).await?;
+        }
         tx.commit().await?;
         Ok(deleted > 0)
     }

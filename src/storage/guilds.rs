@@ -238,7 +238,8 @@ impl Db {
     ) -> anyhow::Result<Option<VoterFigures>> {
         let sql = Sql::new(
             "SELECT total_votes, streak, last_vote_at, last_expires_at FROM voter_totals \
-             WHERE connection_id = $1 AND voter_id = $2",
+             WHERE history_key = (SELECT project_id FROM connections WHERE connection_id = $1) \
+             AND voter_id = $2",
         );
         self.fetch_optional(sql.bind(connection).bind(voter)).await
     }
@@ -254,15 +255,17 @@ impl Db {
             Some(month) => Sql::new(
                 "SELECT m.voter_id, COALESCE(t.voter_name, '') AS voter_name, m.votes \
                  FROM monthly_votes m LEFT JOIN voter_totals t \
-                 ON t.connection_id = m.connection_id AND t.voter_id = m.voter_id \
-                 WHERE m.connection_id = $1 AND m.month = $2 \
+                 ON t.history_key = m.history_key AND t.voter_id = m.voter_id \
+                 WHERE m.history_key = (SELECT project_id FROM connections \
+                 WHERE connection_id = $1) AND m.month = $2 \
                  ORDER BY m.votes DESC, m.voter_id LIMIT $3",
             )
             .bind(connection)
             .bind(month),
             None => Sql::new(
                 "SELECT voter_id, voter_name, total_votes AS votes FROM voter_totals \
-                 WHERE connection_id = $1 ORDER BY total_votes DESC, voter_id LIMIT $2",
+                 WHERE history_key = (SELECT project_id FROM connections \
+                 WHERE connection_id = $1) ORDER BY total_votes DESC, voter_id LIMIT $2",
             )
             .bind(connection),
         };

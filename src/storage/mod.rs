@@ -10,6 +10,7 @@ mod files;
 mod group_commit;
 mod guild_state;
 mod guilds;
+mod histories;
 mod job;
 mod jobs;
 mod links;
@@ -39,7 +40,7 @@ pub use api_tokens::{ApiToken, ApiTokenState};
 pub use connection_cache::{
     ConnectionCache, MISS_CHECK_EVERY, RECHECK_EVERY, SYNC_EVERY, UNKNOWN_FOR,
 };
-pub use connections::{Connection, Fingerprint, SecretText};
+pub use connections::{Connection, Fingerprint, SecretText, UNPROVEN_PROJECT};
 pub use dead_letters::{DeadLetter, LetterSource, NewDeadLetter};
 pub use files::{PRIVATE_MODE, create_private};
 pub use group_commit::VoteWriter;
@@ -47,6 +48,7 @@ pub use guild_state::NameToRefresh;
 pub use guilds::{
     GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, RoleSetting, VoterFigures,
 };
+pub use histories::HISTORY_GRACE;
 pub use job::{Job, JobId, JobStatus};
 pub use maintenance::{Pruned, QueueFigures};
 pub use pool::{STORE_DEADLINE, is_unavailable};

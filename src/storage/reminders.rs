@@ -2,15 +2,15 @@
 //!
 //! At most one reminder per (connection, voter) is queued (a partial unique index): a later
 //! expiry replaces an earlier queued one, which is deleted (an instance already sending it
-//! finds nothing to settle). Opt-ins go with their connection (`ON DELETE CASCADE`); its
-//! queued jobs are deleted by `delete_connection`.
+//! finds nothing to settle). Opt-ins belong to the connection's history (see `histories`),
+//! so they outlive a reconnect; its queued jobs are deleted by `delete_connection`.
 
 use std::collections::HashSet;
 
 use super::Db;
 use super::sql::{Sql, WriteTx};
-use super::vote_plan::TotalsUpdate;
-use crate::domain::ids::{ConnectionId, UserId, VoterId};
+use super::vote_plan::{TotalsUpdate, VoterKey};
+use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::reminder::reminder_work;
 use crate::domain::time::Timestamp;
 
@@ -89,7 +89,7 @@ pub(super) struct DueReminder<'a> {
 /// none, whoever opted in under the same text.
 pub(super) fn reminders_due<'a>(
     updates: &[TotalsUpdate<'a>],
-    opted: &HashSet<(&ConnectionId, &VoterId)>,
+    opted: &HashSet<VoterKey<'_>>,
     now: Timestamp,
 ) -> Vec<DueReminder<'a>> {
     updates
@@ -97,7 +97,7 @@ pub(super) fn reminders_due<'a>(
         .filter(|u| u.expires_at > now && opted.contains(&u.key))
         .filter_map(|u| {
             Some(DueReminder {
-                connection: u.key.0,
+                connection: u.connection,
                 voter: u.discord_voter.clone()?,
                 due: u.expires_at,
             })
@@ -123,15 +123,17 @@ impl Db {
     ) -> anyhow::Result<Option<Timestamp>> {
         let mut tx = self.begin_write().await?;
         let opt_in = Sql::new(
-            "INSERT INTO reminder_optins (connection_id, voter_id, opted_in_at) \
-             VALUES ($1, $2, $3) ON CONFLICT (connection_id, voter_id) DO NOTHING",
+            "INSERT INTO reminder_optins (history_key, voter_id, opted_in_at) \
+             SELECT project_id, $2, $3 FROM connections WHERE connection_id = $1 \
+             ON CONFLICT (history_key, voter_id) DO NOTHING",
         );
         tx.execute(opt_in.bind(connection).bind(voter).bind(now))
             .await?;
         let forget = Sql::new("DELETE FROM reminder_notices WHERE voter_id = $1");
         tx.execute(forget.bind(voter)).await?;
         let expiry = Sql::new(
-            "SELECT last_expires_at FROM voter_totals WHERE connection_id = $1 AND voter_id = $2",
+            "SELECT last_expires_at FROM voter_totals WHERE history_key = \
+             (SELECT project_id FROM connections WHERE connection_id = $1) AND voter_id = $2",
         );
         let expiry: Option<(Timestamp,)> = tx
             .fetch_optional(expiry.bind(connection).bind(voter))
@@ -151,8 +153,10 @@ impl Db {
         voter: &UserId,
     ) -> anyhow::Result<bool> {
         let mut tx = self.begin_write().await?;
-        let opt_out =
-            Sql::new("DELETE FROM reminder_optins WHERE connection_id = $1 AND voter_id = $2");
+        let opt_out = Sql::new(
+            "DELETE FROM reminder_optins WHERE history_key = \
+                (SELECT project_id FROM connections WHERE connection_id = $1) AND voter_id = $2",
+        );
         let removed = tx.execute(opt_out.bind(connection).bind(voter)).await?;
         tx.execute(Sql::new(DROP_QUEUED).bind(connection).bind(voter))
             .await?;
@@ -199,7 +203,8 @@ impl Db {
         voter: &UserId,
     ) -> anyhow::Result<bool> {
         let sql = Sql::new(
-            "SELECT COUNT(*) FROM reminder_optins WHERE connection_id = $1 AND voter_id = $2",
+            "SELECT COUNT(*) FROM reminder_optins WHERE history_key = \
+             (SELECT project_id FROM connections WHERE connection_id = $1) AND voter_id = $2",
         );
         let (n,): (i64,) = self.fetch_one(sql.bind(connection).bind(voter)).await?;
         Ok(n > 0)
@@ -211,7 +216,10 @@ impl Db {
         connection: &ConnectionId,
         since: Timestamp,
     ) -> anyhow::Result<ReminderFigures> {
-        let opted = Sql::new("SELECT COUNT(*) FROM reminder_optins WHERE connection_id = $1");
+        let opted = Sql::new(
+            "SELECT COUNT(*) FROM reminder_optins WHERE history_key = \
+             (SELECT project_id FROM connections WHERE connection_id = $1)",
+        );
         let (opted_in,): (i64,) = self.fetch_one(opted.bind(connection)).await?;
         let sent = Sql::new(
             "SELECT COUNT(*) FROM jobs WHERE kind = 'remind' AND status = 'done' \

@@ -34,14 +34,15 @@ pub enum VoteOutcome {
     Spooled,
 }
 
-/// A voter of one connection: the key of `voter_totals`.
-pub(super) type VoterKey<'a> = (&'a ConnectionId, &'a VoterId);
+/// A voter of one history (see [`Connection::history_key`]): the key of `voter_totals`,
+/// `monthly_votes` and `reminder_optins`.
+pub(super) type VoterKey<'a> = (&'a str, &'a VoterId);
 
 /// A voter's row in `voter_totals` before the batch (no figures: no row yet), and whether
 /// they opted in to reminders. Read as a row (Postgres) or a JSON array (SQLite).
 #[derive(FromRow, Deserialize)]
 pub(super) struct VoterRow {
-    connection_id: ConnectionId,
+    history_key: String,
     voter_id: VoterId,
     total_votes: Option<i64>,
     streak: Option<i64>,
@@ -52,6 +53,8 @@ pub(super) struct VoterRow {
 /// A voter's row in `voter_totals` after the batch.
 pub(super) struct TotalsUpdate<'a> {
     pub key: VoterKey<'a>,
+    /// The connection of the voter's last vote in the batch (its reminder goes through it).
+    pub connection: &'a ConnectionId,
     /// The voter as a Discord user (only they get reminders).
     pub discord_voter: Option<UserId>,
     pub name: &'a str,
@@ -59,17 +62,24 @@ pub(super) struct TotalsUpdate<'a> {
     pub expires_at: Timestamp,
 }
 
-/// Indices of `writes` in (connection, voter) order, arrival order within a voter.
+/// Indices of `writes` in (history, voter) order, arrival order within a voter.
 pub(super) fn key_order(writes: &[VoteWrite<'_>]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..writes.len()).collect();
     order.sort_by_key(|&i| key_of(&writes[i]));
     order
 }
 
+/// The history row a write counts in.
 pub(super) fn key_of<'a>(write: &VoteWrite<'a>) -> VoterKey<'a> {
+    (write.connection.history_key(), &write.vote.user.platform_id)
+}
+
+/// What makes a vote the same vote without its id: its connection, voter and time cast.
+fn moment_of<'a>(write: &VoteWrite<'a>) -> (&'a ConnectionId, &'a VoterId, Timestamp) {
     (
         &write.connection.connection_id,
         &write.vote.user.platform_id,
+        write.vote.cast_at(),
     )
 }
 
@@ -88,8 +98,7 @@ pub(super) fn first_sightings(
         .copied()
         .filter(|&i| {
             let id = writes[i].vote.id.as_str();
-            let moment = (key_of(&writes[i]), writes[i].vote.cast_at());
-            inserted.contains(id) && seen.insert(id) && moments.insert(moment)
+            inserted.contains(id) && seen.insert(id) && moments.insert(moment_of(&writes[i]))
         })
         .collect()
 }
@@ -112,7 +121,7 @@ pub(super) fn tallies<'a>(
     (by_write, figures)
 }
 
-/// Votes per (connection, month, voter) among the stored writes, counted in weight.
+/// Votes per (history, month, voter) among the stored writes, counted in weight.
 pub(super) fn month_counts<'a>(
     writes: &[VoteWrite<'a>],
     stored: &[usize],
@@ -161,10 +170,12 @@ pub(super) fn totals_updates<'a>(
         match updates.last_mut().filter(|u| u.key == key) {
             Some(update) => {
                 update.name = &vote.user.name;
+                update.connection = &writes[i].connection.connection_id;
                 update.expires_at = update.expires_at.max(expires_at);
             }
             None => updates.push(TotalsUpdate {
                 key,
+                connection: &writes[i].connection.connection_id,
                 discord_voter: vote.discord_voter(),
                 name: &vote.user.name,
                 tally: finals[&key].expect("every stored voter is tallied"),
@@ -205,7 +216,7 @@ pub(super) fn previous_figures<'a>(
         .map(|key| {
             let row = rows
                 .iter()
-                .find(|r| (&r.connection_id, &r.voter_id) == *key);
+                .find(|r| (r.history_key.as_str(), &r.voter_id) == *key);
             let tally = row.and_then(|r| {
                 Some(Tally {
                     total: r.total_votes.filter(|t| *t > 0)?,
@@ -219,9 +230,9 @@ pub(super) fn previous_figures<'a>(
 }
 
 /// The voters among `rows` who opted in to reminders.
-pub(super) fn opted_in(rows: &[VoterRow]) -> HashSet<(&ConnectionId, &VoterId)> {
+pub(super) fn opted_in(rows: &[VoterRow]) -> HashSet<VoterKey<'_>> {
     rows.iter()
         .filter(|r| r.opted)
-        .map(|r| (&r.connection_id, &r.voter_id))
+        .map(|r| (r.history_key.as_str(), &r.voter_id))
         .collect()
 }

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 /// SQLite, one row: the batch's vote ids already stored ($1: the vote rows), by id or as the
 /// same vote (connection, voter, `created_at`: recovered votes have ids of their own); each voter's
-/// totals with whether they opted in to reminders ($2: `[connection, voter]` pairs); and the
+/// totals with whether they opted in to reminders ($2: `[history, voter]` pairs); and the
 /// link settings of the batch's connections, as `[connection, row]` pairs where a row is one of
 /// `links::LINK_SETTINGS` (same joins, same order), so they cost no round trip of their own.
 pub(super) const SQLITE_READ: &str = "SELECT \
@@ -24,8 +24,8 @@ pub(super) const SQLITE_READ: &str = "SELECT \
     (SELECT json_group_array(json_array(k.value->>0, k.value->>1, t.total_votes, t.streak, \
      t.last_vote_at, json(CASE WHEN o.voter_id IS NULL THEN 'false' ELSE 'true' END))) \
      FROM jsonb_each($2) k \
-     LEFT JOIN voter_totals t ON t.connection_id = k.value->>0 AND t.voter_id = k.value->>1 \
-     LEFT JOIN reminder_optins o ON o.connection_id = k.value->>0 \
+     LEFT JOIN voter_totals t ON t.history_key = k.value->>0 AND t.voter_id = k.value->>1 \
+     LEFT JOIN reminder_optins o ON o.history_key = k.value->>0 \
      AND o.voter_id = k.value->>1) AS voters, \
     (SELECT json_group_array(json_array(l.connection_id, json_array(l.guild_id, l.channel_id, \
      l.template, l.style, l.paused_reason, l.display_vote_url, c.project_type, \
@@ -49,17 +49,17 @@ pub(super) const SQLITE_WRITES: [&str; 5] = [
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
     value->>7, value->>8, value->>9 FROM jsonb_each($1) WHERE true \
     ON CONFLICT DO NOTHING",
-    "INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, streak, \
+    "INSERT INTO voter_totals (history_key, voter_id, voter_name, total_votes, streak, \
     last_vote_at, last_expires_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
-    FROM jsonb_each($2) WHERE true ON CONFLICT (connection_id, voter_id) DO UPDATE SET \
+    FROM jsonb_each($2) WHERE true ON CONFLICT (history_key, voter_id) DO UPDATE SET \
     voter_name = excluded.voter_name, total_votes = excluded.total_votes, \
     streak = excluded.streak, last_vote_at = excluded.last_vote_at, last_expires_at = CASE \
     WHEN voter_totals.last_expires_at > excluded.last_expires_at \
     THEN voter_totals.last_expires_at ELSE excluded.last_expires_at END",
-    "INSERT INTO monthly_votes (connection_id, month, voter_id, votes) \
+    "INSERT INTO monthly_votes (history_key, month, voter_id, votes) \
     SELECT value->>0, value->>1, value->>2, value->>3 FROM jsonb_each($3) WHERE true \
-    ON CONFLICT (connection_id, month, voter_id) \
+    ON CONFLICT (history_key, month, voter_id) \
     DO UPDATE SET votes = monthly_votes.votes + excluded.votes",
     "INSERT INTO jobs (kind, guild_id, connection_id, vote_id, payload, due_at, created_at) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
@@ -84,40 +84,40 @@ pub(super) const POSTGRES_INSERT_VOTES: &str = "INSERT INTO votes (vote_id, conn
     (e->>8)::bigint, (e->>9)::bigint FROM jsonb_array_elements($1::text::jsonb) e \
     ON CONFLICT DO NOTHING RETURNING vote_id";
 
-/// Postgres: gives each voter ($1: `[connection, voter]` pairs) a totals row to lock.
-pub(super) const POSTGRES_ENSURE_TOTALS: &str = "INSERT INTO voter_totals (connection_id, \
+/// Postgres: gives each voter ($1: `[history, voter]` pairs) a totals row to lock.
+pub(super) const POSTGRES_ENSURE_TOTALS: &str = "INSERT INTO voter_totals (history_key, \
     voter_id, voter_name, total_votes, streak, last_vote_at, last_expires_at) \
     SELECT e->>0, e->>1, '', 0, 0, 0, 0 FROM jsonb_array_elements($1::text::jsonb) e \
-    ON CONFLICT (connection_id, voter_id) DO NOTHING";
+    ON CONFLICT (history_key, voter_id) DO NOTHING";
 
 /// Postgres: the voters' totals ($1, in key order), each locked in that order (concurrent
 /// batches cannot deadlock on them), with whether each voter opted in to reminders. Each pair
 /// is looked up by the primary key from the outside in (`LATERAL`), whatever the table's
 /// statistics say: a plan made while the table was small would otherwise hash the whole table
 /// for every batch (8 ms a batch at 40,000 voters, against 0.2 ms).
-pub(super) const POSTGRES_LOCK_TOTALS: &str = "SELECT t.connection_id, t.voter_id, \
+pub(super) const POSTGRES_LOCK_TOTALS: &str = "SELECT t.history_key, t.voter_id, \
     t.total_votes, t.streak, t.last_vote_at, t.opted \
     FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS k(e, n) \
-    CROSS JOIN LATERAL (SELECT v.connection_id, v.voter_id, v.total_votes, v.streak, \
+    CROSS JOIN LATERAL (SELECT v.history_key, v.voter_id, v.total_votes, v.streak, \
     v.last_vote_at, EXISTS (SELECT 1 FROM reminder_optins o \
-    WHERE o.connection_id = v.connection_id AND o.voter_id = v.voter_id) AS opted \
-    FROM voter_totals v WHERE v.connection_id = k.e->>0 AND v.voter_id = k.e->>1 \
+    WHERE o.history_key = v.history_key AND o.voter_id = v.voter_id) AS opted \
+    FROM voter_totals v WHERE v.history_key = k.e->>0 AND v.voter_id = k.e->>1 \
     FOR UPDATE) t ORDER BY k.n";
 
 /// Postgres: the rest of a batch in one statement: $1 totals, $2 months, $3 jobs (queued in
 /// row order), $4 role grants.
 pub(super) const POSTGRES_WRITE: &str = "WITH totals AS (INSERT INTO voter_totals \
-    (connection_id, voter_id, voter_name, total_votes, streak, last_vote_at, last_expires_at) \
+    (history_key, voter_id, voter_name, total_votes, streak, last_vote_at, last_expires_at) \
     SELECT e->>0, e->>1, e->>2, (e->>3)::bigint, (e->>4)::bigint, (e->>5)::bigint, \
     (e->>6)::bigint FROM jsonb_array_elements($1::text::jsonb) e \
-    ON CONFLICT (connection_id, voter_id) DO UPDATE SET \
+    ON CONFLICT (history_key, voter_id) DO UPDATE SET \
     voter_name = excluded.voter_name, total_votes = excluded.total_votes, \
     streak = excluded.streak, last_vote_at = excluded.last_vote_at, last_expires_at = CASE \
     WHEN voter_totals.last_expires_at > excluded.last_expires_at \
     THEN voter_totals.last_expires_at ELSE excluded.last_expires_at END), \
-    months AS (INSERT INTO monthly_votes (connection_id, month, voter_id, votes) \
+    months AS (INSERT INTO monthly_votes (history_key, month, voter_id, votes) \
     SELECT e->>0, e->>1, e->>2, (e->>3)::bigint FROM jsonb_array_elements($2::text::jsonb) e \
-    ON CONFLICT (connection_id, month, voter_id) \
+    ON CONFLICT (history_key, month, voter_id) \
     DO UPDATE SET votes = monthly_votes.votes + excluded.votes), \
     grants AS (INSERT INTO role_grants (guild_id, connection_id, role_id, user_id, expires_at) \
     SELECT e->>0, e->>1, e->>2, e->>3, (e->>4)::bigint \
@@ -154,9 +154,9 @@ mod tests {
              project_platform, project_platform_id, owner_topgg_id, owner_discord_id, \
              owner_name, created_at, updated_at) \
              VALUES ('c0', 's', 'p', 'bot', 'discord', '1', 'o', '1', 'n', 0, 0); \
-             INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, \
+             INSERT INTO voter_totals (history_key, voter_id, voter_name, total_votes, \
              streak, last_vote_at, last_expires_at) \
-             SELECT 'c0', 'v' || i, 'n', 1, 1, 1, 1 FROM generate_series(1, 20000) i; \
+             SELECT 'p', 'v' || i, 'n', 1, 1, 1, 1 FROM generate_series(1, 20000) i; \
              SET plan_cache_mode = force_generic_plan; \
              PREPARE lock_totals(text) AS {POSTGRES_LOCK_TOTALS}"
         );
@@ -164,7 +164,7 @@ mod tests {
             .execute(&mut conn)
             .await
             .unwrap();
-        let explain = r#"EXPLAIN EXECUTE lock_totals('[["c0","v1"],["c0","v2"]]')"#;
+        let explain = r#"EXPLAIN EXECUTE lock_totals('[["p","v1"],["p","v2"]]')"#;
         let lines: Vec<(String,)> = sqlx::query_as(explain).fetch_all(&mut conn).await.unwrap();
         let plan: String = lines.into_iter().map(|(l,)| l + "\n").collect();
         conn.close().await.unwrap();

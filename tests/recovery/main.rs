@@ -3,7 +3,10 @@
 //! announced.
 
 mod cases;
+mod faults;
 mod limits;
+#[path = "../faults/proxy.rs"]
+mod proxy;
 
 use std::time::Duration;
 
@@ -28,16 +31,21 @@ pub struct Recovering {
     pub topgg: TopggStandIn,
     /// `topgg.recover_every_secs`, kept across restarts.
     every: u64,
+    /// `database.url` instead of the test's own (Postgres through a proxy), across restarts.
+    database_url: Option<String>,
 }
 
 pub fn project() -> Value {
     server_project(&GUILD_ID.to_string())
 }
 
-fn aim(config: &mut Config, discord: &str, topgg: &str, every: u64) {
+fn aim(config: &mut Config, discord: &str, topgg: &str, every: u64, database: Option<&str>) {
     aim_rest_at(config, discord);
     config.topgg.api_url = topgg.to_string();
     config.topgg.recover_every_secs = every;
+    if let Some(url) = database {
+        config.database.url = url.into();
+    }
 }
 
 impl Recovering {
@@ -51,11 +59,24 @@ impl Recovering {
         clock: SharedClock,
         every: u64,
     ) -> Option<Recovering> {
+        Self::start_through(backend, clock, every, |_| None).await
+    }
+
+    /// Like [`Recovering::start_with`], with `database.url` replaced by what `through` makes
+    /// of the test database's URL (when it returns one), now and at every restart.
+    pub async fn start_through(
+        backend: Backend,
+        clock: SharedClock,
+        every: u64,
+        through: impl FnOnce(&str) -> Option<String>,
+    ) -> Option<Recovering> {
         let topgg = TopggStandIn::start(&project()).await;
         let discord = DiscordStandIn::start().await;
         let (d, t) = (discord.url(), topgg.api_url());
+        let mut database_url = None;
         let app = TestApp::start_with_clock(backend, clock, |c| {
-            aim(c, &d, &t, every);
+            database_url = through(c.database.url.expose());
+            aim(c, &d, &t, every, database_url.as_deref());
         })
         .await?;
         app.connect(CONNECTION, SECRET, &project()).await;
@@ -73,6 +94,7 @@ impl Recovering {
             discord,
             topgg,
             every,
+            database_url,
         })
     }
 
@@ -94,12 +116,13 @@ impl Recovering {
             discord,
             topgg,
             every,
+            database_url,
         } = self;
         let (d, t) = (discord.url(), topgg.api_url());
         let app = app
             .restart(|c| {
                 meanwhile(&topgg);
-                aim(c, &d, &t, every);
+                aim(c, &d, &t, every, database_url.as_deref());
             })
             .await;
         Recovering {
@@ -107,6 +130,7 @@ impl Recovering {
             discord,
             topgg,
             every,
+            database_url,
         }
     }
 

@@ -48,6 +48,7 @@ pub async fn api(
     app.interaction.create_response(ctx, form).await?;
     let flow = TokenFlow {
         recovery: ctx.data().recovery.clone(),
+        connections: ctx.data().connections.clone(),
         caller,
         project,
     };
@@ -63,6 +64,8 @@ pub async fn api(
 /// What answering the form needs, after the command itself has returned.
 struct TokenFlow {
     recovery: Recovery,
+    /// Reread after a token proved a webhook-mode connection's project.
+    connections: crate::storage::ConnectionCache,
     caller: Caller,
     project: Option<String>,
 }
@@ -93,6 +96,9 @@ impl TokenFlow {
         let (guild_id, project) = (&self.caller.guild_id, self.project.as_deref());
         match guild::set_api_token(db, api, guild_id, project, pasted, clock.now()).await {
             Ok(text) => {
+                if let Err(error) = self.connections.refresh().await {
+                    tracing::warn!(error = format!("{error:#}"), "connections not reread");
+                }
                 self.recovery.token_set.notify_one();
                 text
             }
