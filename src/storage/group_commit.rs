@@ -7,6 +7,7 @@
 //! committed to the spool instead, and while the spool holds votes new ones join them there,
 //! so votes reach Postgres in arrival order.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use anyhow::Context;
@@ -54,6 +55,9 @@ pub(super) struct Shared {
     clock: SharedClock,
     /// When the last vote write failed, cleared by the next one that commits.
     failed_at: StdMutex<Option<Timestamp>>,
+    /// Vote writes that failed for want of a database or went to the spool, ever: a fault
+    /// too short for anyone polling [`VoteWriter::failing`] to see still shows here.
+    troubles: AtomicU64,
 }
 
 impl VoteWriter {
@@ -78,6 +82,7 @@ impl VoteWriter {
             spool,
             clock,
             failed_at: StdMutex::new(None),
+            troubles: AtomicU64::new(0),
         });
         match sqlite_file {
             Some(path) => {
@@ -100,6 +105,12 @@ impl VoteWriter {
     /// Votes in the spool waiting for Postgres (0 without a spool).
     pub fn spool_depth(&self) -> i64 {
         self.shared.spool.as_ref().map_or(0, Spool::depth)
+    }
+
+    /// How many vote writes failed for want of a database, or went to the spool, since start:
+    /// when it moved, votes could not be taken for a while, however short.
+    pub fn troubles(&self) -> u64 {
+        self.shared.troubles.load(Ordering::Relaxed)
     }
 
     /// The spool votes Postgres cannot take go to, if any.
@@ -239,7 +250,10 @@ async fn spool_batch(
     writes: &[VoteWrite<'_>],
 ) -> anyhow::Result<Vec<VoteOutcome>> {
     match spool.push(writes).await {
-        Ok(()) => Ok(vec![VoteOutcome::Spooled; writes.len()]),
+        Ok(()) => {
+            shared.troubles.fetch_add(1, Ordering::Relaxed);
+            Ok(vec![VoteOutcome::Spooled; writes.len()])
+        }
         Err(error) => {
             shared.note(false);
             Err(error.context("the spool cannot take the votes either"))
@@ -277,6 +291,9 @@ impl Shared {
 
     /// Remembers whether the last vote write committed.
     fn note(&self, committed: bool) {
+        if !committed {
+            self.troubles.fetch_add(1, Ordering::Relaxed);
+        }
         let mut failed_at = self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
         *failed_at = if committed {
             None

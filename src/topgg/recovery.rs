@@ -257,8 +257,10 @@ impl Recovery {
 /// Resolves once the vote path has failed (a write failed, which a webhook answers 503, or
 /// votes went to the spool) and then recovered.
 async fn fault_over(votes: &VoteWriter) {
+    let troubles = votes.troubles();
     let troubled = || votes.failing() || votes.spool_depth() > 0;
-    while !troubled() {
+    // A fault over before a poll saw it still moved the count.
+    while !troubled() && votes.troubles() == troubles {
         tokio::time::sleep(FAULT_POLL).await;
     }
     while troubled() {
