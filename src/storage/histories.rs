@@ -163,3 +163,107 @@ impl Db {
         Ok(count)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::AssertSqlSafe;
+    use topgg_testkit::postgres::{drop_postgres_database, fresh_postgres_database};
+
+    use super::*;
+
+    /// The last migration before histories were keyed by project.
+    const BY_CONNECTION: i64 = 10;
+    const VOTER: &str = "300000000000000001";
+
+    /// Two connections of project `p1` (both with figures for one voter) and an unproven
+    /// webhook-mode connection, as migration 0010 left them.
+    fn old_rows() -> String {
+        let connection = |id: &str, project: &str| {
+            format!(
+                "INSERT INTO connections (connection_id, webhook_secret, project_id, \
+                 project_type, project_platform, project_platform_id, owner_topgg_id, \
+                 owner_discord_id, owner_name, created_at, updated_at) \
+                 VALUES ('{id}', 's', '{project}', 'bot', 'discord', '1', 'o', '1', 'n', 0, 0);"
+            )
+        };
+        let v = VOTER;
+        [
+            connection("c1", "p1"),
+            connection("c2", "p1"),
+            connection("w3", "webhook:w3"),
+            format!(
+                "INSERT INTO voter_totals (connection_id, voter_id, voter_name, total_votes, \
+                 streak, last_vote_at, last_expires_at) VALUES ('c1', '{v}', 'a', 2, 2, 100, 200), \
+                 ('c2', '{v}', 'b', 3, 1, 300, 400), ('w3', '{v}', 'c', 1, 1, 50, 60);"
+            ),
+            format!(
+                "INSERT INTO monthly_votes (connection_id, month, voter_id, votes) \
+                 VALUES ('c1', '2026-11', '{v}', 2), ('c2', '2026-11', '{v}', 3), \
+                 ('w3', '2026-11', '{v}', 1);"
+            ),
+            format!(
+                "INSERT INTO reminder_optins (connection_id, voter_id, opted_in_at) \
+                 VALUES ('c1', '{v}', 7), ('c2', '{v}', 5);"
+            ),
+        ]
+        .concat()
+    }
+
+    /// Migrates `db` to 0010, stores [`old_rows`], then migrates to the end.
+    async fn migrate_over_old_rows(db: &Db) {
+        let rows = AssertSqlSafe(old_rows());
+        match db {
+            Db::Sqlite(pool) => {
+                let migrator = sqlx::migrate!("./migrations/sqlite");
+                migrator.run_to(BY_CONNECTION, pool).await.unwrap();
+                sqlx::raw_sql(rows).execute(pool).await.unwrap();
+            }
+            Db::Postgres(pool) => {
+                let migrator = sqlx::migrate!("./migrations/postgres");
+                migrator.run_to(BY_CONNECTION, pool).await.unwrap();
+                sqlx::raw_sql(rows).execute(pool).await.unwrap();
+            }
+        }
+        db.migrate().await.unwrap();
+    }
+
+    async fn rows_carry_over_merged_by_project(db: Db) {
+        migrate_over_old_rows(&db).await;
+        let voter = VOTER.parse().unwrap();
+        let shared = db.history_figures("p1", &voter).await.unwrap().unwrap();
+        let figures = (
+            shared.total_votes,
+            shared.streak,
+            shared.last_vote_at.as_millis(),
+        );
+        assert_eq!(figures, (5, 2, 300), "totals summed, latest vote kept");
+        assert_eq!(shared.last_expires_at.as_millis(), 400);
+        let own = db.history_figures("webhook:w3", &voter).await.unwrap();
+        assert_eq!(
+            own.unwrap().total_votes,
+            1,
+            "an unproven connection's own history"
+        );
+        let month = Sql::new("SELECT votes FROM monthly_votes WHERE history_key = 'p1'");
+        assert_eq!(db.fetch_one::<(i64,)>(month).await.unwrap(), (5,));
+        let optins = Sql::new("SELECT opted_in_at FROM reminder_optins WHERE history_key = 'p1'");
+        assert_eq!(db.fetch_all::<(i64,)>(optins).await.unwrap(), [(5,)]);
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn sqlite_histories_of_one_project_are_merged_when_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        rows_carry_over_merged_by_project(Db::connect(&url).await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_histories_of_one_project_are_merged_when_migrated() {
+        let Some((url, name)) = fresh_postgres_database().await else {
+            return;
+        };
+        rows_carry_over_merged_by_project(Db::connect(&url).await.unwrap()).await;
+        drop_postgres_database(&name).await;
+    }
+}

@@ -18,9 +18,11 @@ pub async fn a_disconnect_and_reconnect_keeps_every_total_streak_and_the_leaderb
             .await;
         assert_eq!(status, 204, "{body}");
     }
+    let (db, ann) = (&h.app.db, ANN.parse().unwrap());
+    let old = "conn-old".parse().unwrap();
+    db.remind_on(&old, &ann, h.clock.now()).await.unwrap();
     let detached_at = h.clock.now();
     assert_eq!(h.disconnect("conn-old").await, 204);
-    let db = &h.app.db;
     assert_eq!(
         db.history_detached_at(PROJECT_A).await.unwrap(),
         Some(detached_at)
@@ -43,10 +45,10 @@ pub async fn a_disconnect_and_reconnect_keeps_every_total_streak_and_the_leaderb
     assert_eq!(status, 204, "{body}");
 
     let new = "conn-new".parse().unwrap();
-    let ann = db.voter_figures(&new, &ANN.parse().unwrap()).await.unwrap();
-    let ann = ann.expect("Ann's figures through the new connection");
+    let figures = db.voter_figures(&new, &ann).await.unwrap();
+    let figures = figures.expect("Ann's figures through the new connection");
     assert_eq!(
-        (ann.total_votes, ann.streak),
+        (figures.total_votes, figures.streak),
         (3, 3),
         "total = previous + 1"
     );
@@ -56,6 +58,10 @@ pub async fn a_disconnect_and_reconnect_keeps_every_total_streak_and_the_leaderb
         .map(|row| (row.voter_id.to_string(), row.votes))
         .collect();
     assert_eq!(board, [(ANN.to_string(), 3), (BOB.to_string(), 1)]);
+    assert!(
+        db.reminder_is_on(&new, &ann).await.unwrap(),
+        "the opt-in kept"
+    );
 }
 
 /// Each retention pass judges every history at one instant: once project B's history (8 days
