@@ -73,7 +73,7 @@ pub async fn forget_detached_histories(db: &Db, metrics: &Metrics, now: Timestam
     match db.forget_detached_histories(now - HISTORY_GRACE).await {
         Ok(0) => {}
         Ok(histories) => {
-            metrics.pruned("detached_histories", histories);
+            metrics.pruned("histories", histories);
             tracing::info!(histories, "deleted vote histories detached for 7 days");
         }
         Err(e) => tracing::warn!(error = format!("{e:#}"), "detached histories not deleted"),

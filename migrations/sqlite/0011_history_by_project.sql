@@ -3,12 +3,21 @@
 -- integration connection and for a webhook-mode connection whose project an API token
 -- proved, and `webhook:<connection_id>` for an unproven webhook-mode connection. Nothing
 -- cascades from `connections`: a history outlives its connections and is deleted 7 days
--- after it lost the last one (`detached_histories`). Rows of connections that shared a
+-- after it lost the last one (`histories.detached_at`). Rows of connections that shared a
 -- project are merged.
-CREATE TABLE detached_histories (
+CREATE TABLE histories (
     history_key TEXT PRIMARY KEY,
-    detached_at INTEGER NOT NULL
+    -- When a connection first counted votes in it: votes before were never delivered.
+    started_at  INTEGER NOT NULL,
+    -- When a first-token import filled it with the year before (NULL: never).
+    imported_at INTEGER,
+    -- When it lost its last connection (NULL: a connection holds it).
+    detached_at INTEGER
 );
+INSERT INTO histories (history_key, started_at, imported_at)
+SELECT c.project_id, MIN(c.created_at), MIN(t.imported_at)
+FROM connections c LEFT JOIN api_tokens t ON t.connection_id = c.connection_id
+GROUP BY c.project_id;
 
 CREATE TABLE history_totals (
     history_key     TEXT NOT NULL,

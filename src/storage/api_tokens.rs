@@ -22,6 +22,11 @@ pub struct ApiToken {
     pub imported_at: Option<Timestamp>,
     /// Votes created before this were listed and stored.
     pub recovered_until: Option<Timestamp>,
+    /// Since when the connection's history counts votes (earlier connections of the project
+    /// included); `None` for a history older than that record.
+    pub history_started_at: Option<Timestamp>,
+    /// When a first-token import (of any connection of the project) filled the history.
+    pub history_imported_at: Option<Timestamp>,
 }
 
 /// What `/topgg status` can say about a connection's API token (never the token).
@@ -60,8 +65,11 @@ impl Db {
     /// The tokens recovery may use: set and not rejected.
     pub async fn usable_api_tokens(&self) -> anyhow::Result<Vec<ApiToken>> {
         let sql = Sql::new(
-            "SELECT connection_id, token, imported_at, recovered_until FROM api_tokens \
-             WHERE token IS NOT NULL AND rejected_at IS NULL ORDER BY connection_id",
+            "SELECT t.connection_id, t.token, t.imported_at, t.recovered_until, \
+             h.started_at AS history_started_at, h.imported_at AS history_imported_at \
+             FROM api_tokens t JOIN connections c ON c.connection_id = t.connection_id \
+             LEFT JOIN histories h ON h.history_key = c.project_id \
+             WHERE t.token IS NOT NULL AND t.rejected_at IS NULL ORDER BY t.connection_id",
         );
         self.fetch_all(sql).await
     }
@@ -101,18 +109,25 @@ impl Db {
     }
 
     /// Records a finished recovery pass: votes created before `until` are stored, and the
-    /// first-token import is done (at `until`) if it was not yet.
+    /// first-token import is done (at `until`) if it was not yet, for the connection and
+    /// for its history.
     pub async fn recovered(
         &self,
         connection: &ConnectionId,
         until: Timestamp,
     ) -> anyhow::Result<()> {
+        let mut tx = self.begin_write().await?;
         let sql = Sql::new(
             "UPDATE api_tokens SET recovered_until = $1, \
              imported_at = COALESCE(imported_at, $1) WHERE connection_id = $2",
         );
-        self.execute(sql.bind(until).bind(connection)).await?;
-        Ok(())
+        tx.execute(sql.bind(until).bind(connection)).await?;
+        let history = Sql::new(
+            "UPDATE histories SET imported_at = COALESCE(imported_at, $1) WHERE history_key = \
+             (SELECT project_id FROM connections WHERE connection_id = $2)",
+        );
+        tx.execute(history.bind(until).bind(connection)).await?;
+        tx.commit().await
     }
 
     /// The names the bot knows for these voters of a connection (Top.gg's vote list has none).

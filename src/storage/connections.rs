@@ -114,7 +114,7 @@ impl Db {
             .bind(&c.user.name)
             .bind(now);
         tx.execute(upsert).await?;
-        tx.reattach_history(&c.project.id).await?;
+        tx.hold_history(&c.project.id, now).await?;
         if let Some((before,)) = before.filter(|(p,)| *p != c.project.id) {
             tx.detach_history_if_unheld(&before, now).await?;
         }

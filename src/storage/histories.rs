@@ -1,8 +1,10 @@
 //! Vote histories (`voter_totals`, `monthly_votes`, `reminder_optins`), keyed by project (see
 //! [`Connection::history_key`](super::Connection::history_key)), not by connection: kept while
 //! a connection holds them and for [`HISTORY_GRACE`] after the last one went
-//! (`detached_histories`), and merged into the project's own when an API token proves the
-//! project of a webhook-mode connection.
+//! (`histories.detached_at`), and merged into the project's own when an API token proves the
+//! project of a webhook-mode connection. `histories` also says since when a history counts
+//! votes and whether a first-token import filled it, so a reconnected project's import
+//! counts nothing twice.
 
 use std::time::Duration;
 
@@ -49,10 +51,18 @@ const MERGE_OPTINS: &str = "INSERT INTO reminder_optins (history_key, voter_id, 
     ON CONFLICT (history_key, voter_id) DO NOTHING";
 
 impl WriteTx {
-    /// A connection holds `history` (again): it is no longer due for deletion.
-    pub(super) async fn reattach_history(&mut self, history: &str) -> anyhow::Result<()> {
-        let sql = Sql::new("DELETE FROM detached_histories WHERE history_key = $1");
-        self.execute(sql.bind(history)).await?;
+    /// A connection holds `history` (again, or for the first time at `now`): it is no longer
+    /// due for deletion.
+    pub(super) async fn hold_history(
+        &mut self,
+        history: &str,
+        now: Timestamp,
+    ) -> anyhow::Result<()> {
+        let sql = Sql::new(
+            "INSERT INTO histories (history_key, started_at) VALUES ($1, $2) \
+             ON CONFLICT (history_key) DO UPDATE SET detached_at = NULL",
+        );
+        self.execute(sql.bind(history).bind(now)).await?;
         Ok(())
     }
 
@@ -63,16 +73,30 @@ impl WriteTx {
         now: Timestamp,
     ) -> anyhow::Result<()> {
         let sql = Sql::new(
-            "INSERT INTO detached_histories (history_key, detached_at) SELECT $1, $2 \
-             WHERE NOT EXISTS (SELECT 1 FROM connections WHERE project_id = $1) \
-             ON CONFLICT (history_key) DO NOTHING",
+            "UPDATE histories SET detached_at = $2 WHERE history_key = $1 \
+             AND detached_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM connections WHERE project_id = $1)",
         );
         self.execute(sql.bind(history).bind(now)).await?;
         Ok(())
     }
 
-    /// Moves every row of history `from` into history `into` (see [`MERGE_TOTALS`]).
-    async fn merge_history(&mut self, from: &str, into: &str) -> anyhow::Result<()> {
+    /// Moves every row of history `from` into history `into` (see [`MERGE_TOTALS`]); `into`
+    /// counts votes since the earlier of the two starts.
+    async fn merge_history(
+        &mut self,
+        from: &str,
+        into: &str,
+        now: Timestamp,
+    ) -> anyhow::Result<()> {
+        self.hold_history(into, now).await?;
+        let start = Sql::new(
+            "UPDATE histories SET started_at = (SELECT MIN(started_at) FROM histories \
+             WHERE history_key IN ($1, $2)) WHERE history_key = $2",
+        );
+        self.execute(start.bind(from).bind(into)).await?;
+        let forget = Sql::new("DELETE FROM histories WHERE history_key = $1");
+        self.execute(forget.bind(from)).await?;
         for merge in [MERGE_TOTALS, MERGE_MONTHS, MERGE_OPTINS] {
             self.execute(Sql::new(merge).bind(from).bind(into)).await?;
         }
@@ -109,8 +133,7 @@ impl Db {
         );
         tx.execute(fix.bind(project).bind(now).bind(connection))
             .await?;
-        tx.merge_history(&own, project).await?;
-        tx.reattach_history(project).await?;
+        tx.merge_history(&own, project, now).await?;
         let token = token.expose_secret().as_str();
         let set = Sql::new(SET_TOKEN).bind(connection).bind(token).bind(now);
         tx.execute(set).await?;
@@ -125,11 +148,11 @@ impl Db {
         for table in HISTORY_TABLES {
             let delete = format!(
                 "DELETE FROM {table} WHERE history_key IN \
-                 (SELECT history_key FROM detached_histories WHERE detached_at < $1)"
+                 (SELECT history_key FROM histories WHERE detached_at < $1)"
             );
             tx.execute(Sql::built(delete).bind(before)).await?;
         }
-        let forget = Sql::new("DELETE FROM detached_histories WHERE detached_at < $1");
+        let forget = Sql::new("DELETE FROM histories WHERE detached_at < $1");
         let forgotten = tx.execute(forget.bind(before)).await?;
         tx.commit().await?;
         Ok(forgotten)
@@ -137,9 +160,9 @@ impl Db {
 
     /// When `history` lost its last connection, if it did and was not taken up again.
     pub async fn history_detached_at(&self, history: &str) -> anyhow::Result<Option<Timestamp>> {
-        let sql = Sql::new("SELECT detached_at FROM detached_histories WHERE history_key = $1");
-        let row: Option<(Timestamp,)> = self.fetch_optional(sql.bind(history)).await?;
-        Ok(row.map(|(at,)| at))
+        let sql = Sql::new("SELECT detached_at FROM histories WHERE history_key = $1");
+        let row: Option<(Option<Timestamp>,)> = self.fetch_optional(sql.bind(history)).await?;
+        Ok(row.and_then(|(at,)| at))
     }
 
     /// A voter's figures in `history` (a Top.gg project id, or `webhook:<connection_id>`),

@@ -103,7 +103,7 @@ impl Db {
              VALUES ($1, '', $2, $3, $4, $5, '', $6, $7, $8, $8, $9)",
         )
         .bind(&new.connection_id)
-        .bind(own_history)
+        .bind(&own_history)
         .bind(new.project_type)
         .bind(platform)
         .bind(new.project_platform_id)
@@ -122,6 +122,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         tx.execute(insert).await?;
         tx.execute(link).await?;
+        tx.hold_history(&own_history, now).await?;
         tx.commit().await
     }
 

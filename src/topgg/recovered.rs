@@ -75,8 +75,9 @@ pub(super) struct Window {
     pub since: Timestamp,
     /// The first pass of a token: figures only.
     pub import: bool,
-    /// Importing: votes in this span fell in the connection's life and were pruned since,
-    /// so they were counted when they came and are not counted again.
+    /// Importing: votes in this span were counted when they came (by this connection or an
+    /// earlier one of its history) and are no longer stored to be recognised (pruned, or
+    /// deleted with their connection), or an earlier import counted them: not counted again.
     counted: Option<(Timestamp, Timestamp)>,
 }
 
@@ -96,7 +97,7 @@ impl Window {
             _ => Window {
                 since: now - IMPORT_SPAN,
                 import: true,
-                counted: Some((connection.created_at, now - retention)),
+                counted: Some(counted_before(token, connection, now - retention)),
             },
         }
     }
@@ -105,6 +106,25 @@ impl Window {
         let at = Timestamp::from(vote.created_at);
         !self.counted.is_some_and(|(from, to)| from <= at && at < to)
     }
+}
+
+/// The span an import must not count: from the history's start (or from the beginning, when
+/// an earlier import filled it) to the later of the pruning horizon (`pruned_before`) and
+/// this connection's creation (the raw votes of earlier connections went with them). Votes
+/// after it are still stored and recognised by the database.
+fn counted_before(
+    token: &ApiToken,
+    connection: &Connection,
+    pruned_before: Timestamp,
+) -> (Timestamp, Timestamp) {
+    let started = token
+        .history_started_at
+        .map_or(connection.created_at, |s| s.min(connection.created_at));
+    let from = match token.history_imported_at {
+        Some(_) => Timestamp::EPOCH,
+        None => started,
+    };
+    (from, pruned_before.max(connection.created_at))
 }
 
 #[cfg(test)]
@@ -179,6 +199,8 @@ mod tests {
             token: crate::storage::SecretText::from("t".to_string()),
             imported_at: imported.map(Timestamp::from_millis),
             recovered_until: until.map(Timestamp::from_millis),
+            history_started_at: None,
+            history_imported_at: None,
         }
     }
 
@@ -212,6 +234,27 @@ mod tests {
         assert!(
             window.wants(&at(350)),
             "still stored: deduplicated by the database"
+        );
+    }
+
+    #[test]
+    fn an_import_after_a_reconnect_skips_what_earlier_connections_counted_or_imported() {
+        let day = |n: i64| Timestamp::from_millis(n * 86_400_000);
+        let mut conn = connection();
+        conn.created_at = day(390);
+        let mut reconnected = token(None, None);
+        reconnected.history_started_at = Some(day(300));
+        let now = day(400);
+        let at = |d: i64| listed(&day(d).to_rfc3339());
+        let window = Window::of(&reconnected, &conn, now, 90 * DAY);
+        assert!(window.wants(&at(250)), "before the history: never counted");
+        assert!(!window.wants(&at(350)), "counted by the earlier connection");
+        assert!(window.wants(&at(395)), "stored by this one: deduplicated");
+        reconnected.history_imported_at = Some(day(310));
+        let window = Window::of(&reconnected, &conn, now, 90 * DAY);
+        assert!(
+            !window.wants(&at(250)),
+            "imported by the earlier connection"
         );
     }
 }

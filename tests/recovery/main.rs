@@ -7,6 +7,7 @@ mod faults;
 mod limits;
 #[path = "../faults/proxy.rs"]
 mod proxy;
+mod reconnect;
 
 use std::time::Duration;
 
