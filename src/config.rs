@@ -54,6 +54,11 @@ pub struct DiscordConfig {
     pub shards: Option<String>,
     /// After Discord rejected the token (401), how often delivery checks it again.
     pub token_recheck_secs: u64,
+    /// Invalid Discord answers allowed per rolling window: Discord's, always, except in tests
+    /// (no file or environment variable can set it: it is not a config key).
+    #[serde(skip)]
+    #[doc(hidden)]
+    pub invalid_budget: crate::discord::InvalidBudget,
 }
 
 impl DiscordConfig {
@@ -161,6 +166,7 @@ impl Default for DiscordConfig {
             gateway: true,
             shards: None,
             token_recheck_secs: 60,
+            invalid_budget: crate::discord::InvalidBudget::default(),
         }
     }
 }
