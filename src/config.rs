@@ -525,6 +525,15 @@ mod tests {
     }
 
     #[test]
+    fn the_invalid_request_budget_is_discords_and_no_config_key() {
+        let c = from_toml(MINIMAL).unwrap();
+        assert_eq!(c.discord.invalid_budget.max, 5_000);
+        assert_eq!(c.discord.invalid_budget.window.as_secs(), 600);
+        let toml = MINIMAL.replace("[topgg]", "invalid_budget = 1\n[topgg]");
+        assert_eq!(from_toml(&toml).unwrap_err().key, "discord.invalid_budget");
+    }
+
+    #[test]
     fn a_secret_never_appears_in_errors_or_debug_output() {
         let err = from_toml(
             "[discord]\ntoken = 12345678\n[topgg]\nintegration_secret = \"0123456789abcdef\"",
