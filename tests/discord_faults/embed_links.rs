@@ -135,3 +135,23 @@ async fn a_burst_is_digested_in_text_style_while_the_bots_role_lacks_embed_links
     assert_eq!(embeds(&kept[2]), 1, "{}", kept[2]);
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topgg_test_posts_its_sample_in_text_style_while_embed_links_is_missing() {
+    let bot = Bot::start(|_| {}).await;
+    bot.link_with_channel().await;
+    assert_eq!(bot.discord.set_embed_links(POST_CHANNEL_ID, false).await, 1);
+    assert!(status_reports_embed_links(&bot).await);
+
+    let reply = bot.command(&["topgg", "test"], vec![], ADMIN_USER_ID).await;
+    assert!(format!("{reply:?}").contains("Embed Links"), "{reply:?}");
+    let kept = bot.messages_until(WAIT, |m| m.len() == 1).await;
+    let content = kept[0]["content"].as_str().unwrap_or_default();
+    assert!(
+        content.starts_with("(test) ") && content.contains("just voted for"),
+        "the sample as votes are announced there: {}",
+        kept[0]
+    );
+    assert_eq!(embeds(&kept[0]), 0);
+    bot.stop().await;
+}
