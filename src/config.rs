@@ -54,6 +54,11 @@ pub struct DiscordConfig {
     pub shards: Option<String>,
     /// After Discord rejected the token (401), how often delivery checks it again.
     pub token_recheck_secs: u64,
+    /// Invalid Discord answers allowed per rolling window: Discord's, always, except in tests
+    /// (no file or environment variable can set it: it is not a config key).
+    #[serde(skip)]
+    #[doc(hidden)]
+    pub invalid_budget: crate::discord::InvalidBudget,
 }
 
 impl DiscordConfig {
@@ -161,6 +166,7 @@ impl Default for DiscordConfig {
             gateway: true,
             shards: None,
             token_recheck_secs: 60,
+            invalid_budget: crate::discord::InvalidBudget::default(),
         }
     }
 }
@@ -516,6 +522,15 @@ mod tests {
     fn a_typo_in_a_key_is_reported() {
         let err = from_toml(&format!("{MINIMAL}[http]\nlisten_addr = \"x\"")).unwrap_err();
         assert_eq!(err.key, "http.listen_addr");
+    }
+
+    #[test]
+    fn the_invalid_request_budget_is_discords_and_no_config_key() {
+        let c = from_toml(MINIMAL).unwrap();
+        assert_eq!(c.discord.invalid_budget.max, 5_000);
+        assert_eq!(c.discord.invalid_budget.window.as_secs(), 600);
+        let toml = MINIMAL.replace("[topgg]", "invalid_budget = 1\n[topgg]");
+        assert_eq!(from_toml(&toml).unwrap_err().key, "discord.invalid_budget");
     }
 
     #[test]

@@ -275,7 +275,9 @@ fn discord_client(config: &Config, client: reqwest::Client) -> anyhow::Result<Di
         .token
         .clone()
         .context("discord.token is required")?;
-    let rest = DiscordRest::new(client, &config.discord.api_url, token)
-        .with_token_recheck(config.discord.token_recheck());
+    let rest = DiscordRest::new(client, &config.discord.api_url, token).with_limits(
+        config.discord.token_recheck(),
+        config.discord.invalid_budget,
+    );
     Ok(Discord::Rest(rest))
 }

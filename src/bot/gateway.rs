@@ -174,8 +174,9 @@ async fn on_event(
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
     let data = framework.user_data;
-    super::guild_events::on_event(&data.db, data.clock.now(), event).await;
     let cache = &framework.serenity_context.cache;
+    super::embed_watch::on_event(cache, &data.discord, event);
+    super::guild_events::on_event(&data.db, data.clock.now(), event).await;
     super::guild_events::on_role_change(cache, &data.db, data.clock.now(), event).await;
     Ok(())
 }

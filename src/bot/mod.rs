@@ -3,6 +3,7 @@
 
 mod autocomplete;
 mod commands;
+mod embed_watch;
 mod facts;
 mod gateway;
 mod guild_events;

@@ -2,6 +2,7 @@
 
 pub mod automod;
 mod digest;
+mod embeds;
 mod execute;
 pub mod outcomes;
 pub mod policy;

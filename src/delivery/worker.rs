@@ -143,7 +143,7 @@ impl Worker {
     }
 
     async fn work_bucket(&self, bucket: String, jobs: Vec<(Job, Work)>, stop: &CancellationToken) {
-        let (digests, singles) = coalesce(jobs);
+        let (digests, singles) = coalesce(super::embeds::as_channel_shows(&self.discord, jobs));
         for digest in digests {
             if stop.is_cancelled() {
                 return;

@@ -19,10 +19,29 @@ pub const EDGE_PAUSE_FIRST: Duration = Duration::from_secs(60);
 /// The longest pause (Discord's IP ban lasts an hour).
 pub const EDGE_PAUSE_MAX: Duration = Duration::from_secs(3600);
 
+/// How many invalid answers the bot allows itself in which rolling window. Discord's
+/// ([`INVALID_BUDGET`] in [`INVALID_WINDOW`]) unless a test sets a smaller one through
+/// `Config::discord.invalid_budget`, which no config file or environment variable can set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidBudget {
+    pub max: usize,
+    pub window: Duration,
+}
+
+impl Default for InvalidBudget {
+    fn default() -> Self {
+        Self {
+            max: INVALID_BUDGET,
+            window: INVALID_WINDOW,
+        }
+    }
+}
+
 /// Invalid answers of the last window and the edge's block, shared by every call.
 #[derive(Default)]
 pub struct EdgeGuard {
     state: Mutex<State>,
+    budget: InvalidBudget,
 }
 
 #[derive(Default)]
@@ -61,6 +80,18 @@ pub fn is_edge_block(status: u16, headers: &HeaderMap, body: &[u8]) -> bool {
 }
 
 impl EdgeGuard {
+    pub fn new(budget: InvalidBudget) -> Self {
+        Self {
+            state: Mutex::default(),
+            budget,
+        }
+    }
+
+    /// Invalid answers allowed per window.
+    pub fn budget(&self) -> usize {
+        self.budget.max
+    }
+
     /// Counts one invalid answer; returns whether this one takes the count past the budget.
     pub fn invalid(&self) -> bool {
         self.invalid_at(Instant::now())
@@ -68,9 +99,9 @@ impl EdgeGuard {
 
     fn invalid_at(&self, now: Instant) -> bool {
         let mut state = self.lock();
-        state.forget_old(now);
+        state.forget_old(now, self.budget.window);
         state.invalid.push_back(now);
-        state.invalid.len() == INVALID_BUDGET + 1
+        state.invalid.len() == self.budget.max + 1
     }
 
     /// The edge blocks the address: pause every call, twice as long as last time if the
@@ -98,7 +129,7 @@ impl EdgeGuard {
 
     fn invalid_count_at(&self, now: Instant) -> usize {
         let mut state = self.lock();
-        state.forget_old(now);
+        state.forget_old(now, self.budget.window);
         state.invalid.len()
     }
 
@@ -109,11 +140,11 @@ impl EdgeGuard {
 
     fn pause_left_at(&self, now: Instant) -> Option<Duration> {
         let mut state = self.lock();
-        state.forget_old(now);
+        state.forget_old(now, self.budget.window);
         let blocked = state.blocked_until.filter(|u| *u > now).map(|u| u - now);
-        let over = state.invalid.len().checked_sub(INVALID_BUDGET);
+        let over = state.invalid.len().checked_sub(self.budget.max);
         let budget = over.filter(|n| *n > 0).and_then(|n| {
-            let falls_at = state.invalid[n - 1] + INVALID_WINDOW;
+            let falls_at = state.invalid[n - 1] + self.budget.window;
             (falls_at > now).then(|| falls_at - now)
         });
         blocked.max(budget)
@@ -126,7 +157,7 @@ impl EdgeGuard {
 
     fn problem_at(&self, now: Instant) -> Option<String> {
         let mut state = self.lock();
-        state.forget_old(now);
+        state.forget_old(now, self.budget.window);
         if let Some(until) = state.blocked_until.filter(|u| *u > now) {
             return Some(format!(
                 "Discord's edge blocks this address (a 429 without rate-limit headers): every call paused for {} s more",
@@ -134,9 +165,11 @@ impl EdgeGuard {
             ));
         }
         let count = state.invalid.len();
-        (count > INVALID_BUDGET).then(|| {
+        let InvalidBudget { max, window } = self.budget;
+        (count > max).then(|| {
             format!(
-                "{count} invalid Discord requests (401/403/429) in 10 minutes, past the budget of {INVALID_BUDGET}: calls paused until the count falls"
+                "{count} invalid Discord requests (401/403/429) in {}, past the budget of {max}: calls paused until the count falls",
+                span(window)
             )
         })
     }
@@ -146,13 +179,17 @@ impl EdgeGuard {
     }
 }
 
+/// `10 minutes`, or `3 s` for a window that is no whole number of minutes.
+fn span(window: Duration) -> String {
+    match window.as_secs() {
+        secs if secs >= 60 && secs % 60 == 0 => format!("{} minutes", secs / 60),
+        secs => format!("{secs} s"),
+    }
+}
+
 impl State {
-    fn forget_old(&mut self, now: Instant) {
-        while self
-            .invalid
-            .front()
-            .is_some_and(|t| now - *t >= INVALID_WINDOW)
-        {
+    fn forget_old(&mut self, now: Instant, window: Duration) {
+        while self.invalid.front().is_some_and(|t| now - *t >= window) {
             self.invalid.pop_front();
         }
     }
@@ -211,7 +248,9 @@ mod tests {
         assert!(guard.invalid_at(later), "the one past the budget is news");
         let left = guard.pause_left_at(later).unwrap();
         assert_eq!(left, INVALID_WINDOW - Duration::from_secs(60));
-        assert!(guard.problem_at(later).unwrap().contains("5001 invalid"));
+        let problem = guard.problem_at(later).unwrap();
+        assert!(problem.contains("5001 invalid"), "{problem}");
+        assert!(problem.contains("in 10 minutes"), "{problem}");
         assert_eq!(guard.pause_left_at(later + left), None);
         assert_eq!(guard.invalid_count_at(later + left), 1);
     }

@@ -3,6 +3,7 @@
 mod dm_channels;
 mod dry_run;
 mod edge;
+mod embed_links;
 pub mod error;
 mod limiter;
 pub mod payload;
@@ -11,7 +12,7 @@ mod token_state;
 
 pub use dm_channels::DM_OPENS_PER_SECOND;
 pub use dry_run::{DryRunAction, DryRunSink};
-pub use edge::{EDGE_PAUSE_FIRST, INVALID_BUDGET};
+pub use edge::{EDGE_PAUSE_FIRST, INVALID_BUDGET, INVALID_WINDOW, InvalidBudget};
 pub use error::DiscordError;
 pub use limiter::MAX_CALLS_PER_SECOND;
 pub use rest::{DiscordRest, Sent};
@@ -50,6 +51,26 @@ impl Discord {
         match self {
             Discord::Rest(rest) => rest.problem(),
             Discord::DryRun(_) => None,
+        }
+    }
+
+    /// Whether the bot lacks Embed Links in `channel_id`, as the gateway last showed it (no
+    /// call): its announcements are then posted in `text` style.
+    pub fn lacks_embed_links(&self, channel_id: &ChannelId) -> bool {
+        match self {
+            Discord::Rest(rest) => rest.limits.embeds.lacks(channel_id),
+            Discord::DryRun(_) => false,
+        }
+    }
+
+    /// What the gateway shows of `guild_id`: exactly `lacking` of its channels lack Embed
+    /// Links (`None`: the bot left the guild, forget it).
+    pub fn embed_links_in(&self, guild_id: &GuildId, lacking: Option<Vec<ChannelId>>) {
+        if let Discord::Rest(rest) = self {
+            match lacking {
+                Some(lacking) => rest.limits.embeds.set_guild(guild_id, lacking),
+                None => rest.limits.embeds.forget_guild(guild_id),
+            }
         }
     }
 

@@ -12,7 +12,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::dm_channels::DmChannels;
-use super::edge::{EdgeGuard, counts_as_invalid, is_edge_block};
+use super::edge::{EdgeGuard, InvalidBudget, counts_as_invalid, is_edge_block};
+use super::embed_links::ChannelsWithoutEmbeds;
 use super::error::{DiscordError, classify, exhausted_bucket_wait, is_global_limit};
 use super::limiter::GlobalLimiter;
 use super::token_state::{Admission, RECHECK_EVERY, TokenState};
@@ -51,15 +52,18 @@ pub(super) struct Limits {
     global: GlobalLimiter,
     edge: EdgeGuard,
     pub(super) dms: DmChannels,
+    /// Where Embed Links is missing (filled from the gateway).
+    pub(super) embeds: ChannelsWithoutEmbeds,
 }
 
 impl Limits {
-    fn new(recheck_every: Duration) -> Arc<Self> {
+    fn new(recheck_every: Duration, budget: InvalidBudget) -> Arc<Self> {
         Arc::new(Limits {
             token: TokenState::new(recheck_every),
             global: GlobalLimiter::default(),
-            edge: EdgeGuard::default(),
+            edge: EdgeGuard::new(budget),
             dms: DmChannels::default(),
+            embeds: ChannelsWithoutEmbeds::default(),
         })
     }
 }
@@ -78,13 +82,14 @@ impl DiscordRest {
             client,
             base: format!("{}/api/v10", api_url.trim_end_matches('/')),
             token,
-            limits: Limits::new(RECHECK_EVERY),
+            limits: Limits::new(RECHECK_EVERY, InvalidBudget::default()),
         }
     }
 
-    /// Checks a rejected token every `every` instead of every minute.
-    pub fn with_token_recheck(mut self, every: Duration) -> Self {
-        self.limits = Limits::new(every);
+    /// Checks a rejected token every `every` instead of every minute, and spends invalid
+    /// requests within `budget` (Discord's: [`InvalidBudget::default`]). Call before cloning.
+    pub fn with_limits(mut self, every: Duration, budget: InvalidBudget) -> Self {
+        self.limits = Limits::new(every, budget);
         self
     }
 
@@ -252,7 +257,7 @@ impl DiscordRest {
     fn watch_edge(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Option<Duration> {
         if counts_as_invalid(status, headers) && self.limits.edge.invalid() {
             tracing::error!(
-                budget = super::edge::INVALID_BUDGET,
+                budget = self.limits.edge.budget(),
                 "Discord answered too many 401/403/429 in 10 minutes: no call is made until the count falls"
             );
         }

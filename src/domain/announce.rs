@@ -27,6 +27,18 @@ pub fn announce_message(
     .clipped()
 }
 
+/// The announcement as style `text` shows it, for a channel where Discord would drop its
+/// embed: the rendered template the embed carried becomes the content (clipped when posted),
+/// with the same button and the same voter allowed to be mentioned. Other work is unchanged.
+pub fn in_text_style(mut work: Work) -> Work {
+    if let Work::Announce { content, embed, .. } = &mut work
+        && let Some(embed) = embed.take()
+    {
+        *content = embed.description;
+    }
+    work
+}
+
 /// The template values of a vote as `link` shows it; `voter` is the vote's Discord voter
 /// ([`Vote::discord_voter`]).
 pub fn vote_values<'a>(
@@ -104,4 +116,38 @@ fn summary_line(vote: &Vote, voter: Option<&UserId>, tally: &Tally) -> String {
         (None, false) => name,
     };
     format!("{who} ({} votes)", tally.total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::message::Style;
+
+    fn announce(style: Style) -> Work {
+        let voter_id = UserId::from(42);
+        let voter = Voter {
+            id: Some(&voter_id),
+            name: "Ann",
+            avatar_url: None,
+        };
+        let url = Some("https://top.gg/bot/1/vote");
+        let m = OutgoingMessage::announcement(style, "<@42> voted".into(), voter, url);
+        Work::Announce {
+            channel_id: ChannelId::from(3),
+            content: m.content,
+            voter_id: Some(voter_id.clone()),
+            nonce: "n".into(),
+            embed: m.embed.map(Box::new),
+            button_url: m.button_url,
+            summary: "<@42> Ann (1 votes)".into(),
+            project: "Bot".into(),
+            voter_name: "Ann".into(),
+        }
+    }
+
+    #[test]
+    fn an_embed_announcement_in_text_style_is_what_style_text_would_have_queued() {
+        assert_eq!(in_text_style(announce(Style::Embed)), announce(Style::Text));
+        assert_eq!(in_text_style(announce(Style::Text)), announce(Style::Text));
+    }
 }

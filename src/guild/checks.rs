@@ -61,7 +61,8 @@ pub fn findings(
             )),
             Some(ChannelFacts { embed_links: false, .. }) => found.push(format!(
                 "I don't have Embed Links in <#{channel}>: Discord drops my announcements' \
-                 embeds there. Give me Embed Links in that channel."
+                 embeds there, so I post them as plain text until you give me Embed Links in \
+                 that channel."
             )),
             Some(_) => {}
         }

@@ -43,7 +43,8 @@ pub async fn test_announcement(
     Ok(reply)
 }
 
-/// Posts the sample in `channel`; a success resumes announcements that were paused there.
+/// Posts the sample in `channel` (in text style where the bot lacks Embed Links, as votes
+/// are announced there); a success resumes announcements that were paused there.
 async fn post_sample(
     db: &Db,
     discord: &Discord,
@@ -52,7 +53,12 @@ async fn post_sample(
     channel: &ChannelId,
 ) -> String {
     let template = link.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
-    let mut message = preview(link, template, link.style(), caller.voter(), caller.now);
+    // Without Embed Links there, votes are announced in text style: so is the sample.
+    let style = match discord.lacks_embed_links(channel) {
+        true => crate::domain::message::Style::Text,
+        false => link.style(),
+    };
+    let mut message = preview(link, template, style, caller.voter(), caller.now);
     message.content = format!("(test) {}", message.content);
     message.allowed_users.clear();
     match discord.post_message(channel, &message, None).await {

@@ -1,7 +1,7 @@
 //! Discord's edge blocking the address: a 429 with Cloudflare's HTML page and no rate-limit
 //! headers pauses every call of the instance, and `/readyz` says why.
 
-use crate::{Bot, WAIT};
+use crate::{Bot, WAIT, metric_at_least};
 use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,7 +35,7 @@ async fn an_html_429_from_discords_edge_pauses_every_call_and_turns_readyz_503()
         jobs.iter().all(|j| j.status.as_str() == "queued"),
         "{jobs:?}"
     );
-    let gauge = metric(&bot, "topgg_bot_discord_invalid_requests").await;
+    let gauge = metric_at_least(&bot, "topgg_bot_discord_invalid_requests", 1.0).await;
     let blocked = bot
         .discord
         .requests()
@@ -50,25 +50,4 @@ async fn an_html_429_from_discords_edge_pauses_every_call_and_turns_readyz_503()
     let (status, body) = bot.readiness().await;
     assert_eq!(status, 503, "still paused: {body}");
     bot.stop().await;
-}
-
-/// A value on `/metrics` once it is at least 1 (the gauge is refreshed every second).
-async fn metric(bot: &Bot, name: &str) -> f64 {
-    let read = || async {
-        let url = format!("{}/metrics", bot.app.base);
-        let text = bot
-            .app
-            .client
-            .get(url)
-            .send()
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
-        let line = text.lines().find(|l| l.starts_with(name))?;
-        let value: f64 = line.rsplit(' ').next()?.parse().ok()?;
-        (value >= 1.0).then_some(value)
-    };
-    topgg_testkit::eventually(WAIT, read).await.unwrap_or(0.0)
 }

@@ -3,6 +3,7 @@
 //! global 429s and the global request rate, lost responses, slow commands).
 
 mod automod;
+mod budget;
 mod commands;
 mod edge;
 mod embed_links;
@@ -144,4 +145,21 @@ pub fn mentions(messages: &[Value], voter: u64) -> usize {
                 .count()
         })
         .sum()
+}
+
+/// A value on `/metrics` once it is at least `min` (gauges are refreshed every second), or
+/// the last value read (0 when none) after [`WAIT`].
+pub async fn metric_at_least(bot: &Bot, name: &str, min: f64) -> f64 {
+    let last = &std::sync::Mutex::new(0.0);
+    let read = || async move {
+        let url = format!("{}/metrics", bot.app.base);
+        let response = bot.app.client.get(url).send().await.ok()?;
+        let text = response.text().await.ok()?;
+        let line = text.lines().find(|l| l.starts_with(name))?;
+        let value: f64 = line.rsplit(' ').next()?.parse().ok()?;
+        *last.lock().unwrap() = value;
+        (value >= min).then_some(value)
+    };
+    let found = topgg_testkit::eventually(WAIT, read).await;
+    found.unwrap_or_else(|| *last.lock().unwrap())
 }

@@ -233,6 +233,11 @@ impl DiscordStandIn {
         self.state.lock().faults.push(rule);
     }
 
+    /// Drops every injected fault still pending (Discord answers as usual again).
+    pub fn clear_faults(&self) {
+        self.state.lock().faults.clear();
+    }
+
     /// While down, every REST call answers 503 (the gateway is unaffected).
     pub fn set_down(&self, down: bool) {
         self.state.lock().down = down;

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::DiscordStandIn;
 use super::fixtures::{Overwrite, perms};
+use super::json;
 use super::rest::Resp;
 
 /// Discord's answer when an AutoMod rule blocks a message.
@@ -63,11 +64,17 @@ impl DiscordStandIn {
         self.state.lock().automod_mentions = max;
     }
 
-    /// A member overwrite denying the bot Embed Links in `channel_id` (no gateway event).
-    pub fn deny_embed_links(&self, channel_id: u64) {
-        self.update_guild(|guild| {
-            let bot = guild.bot.id;
-            if let Some(channel) = guild.channels.iter_mut().find(|c| c.id == channel_id) {
+    /// Denies (`allowed` false) or gives back the bot's Embed Links in `channel_id` with a
+    /// member overwrite, and sends CHANNEL_UPDATE as Discord does when an admin edits the
+    /// channel's permissions; returns how many sessions got it.
+    pub async fn set_embed_links(&self, channel_id: u64, allowed: bool) -> usize {
+        let channel = {
+            let mut inner = self.state.lock();
+            let (guild_id, bot) = (inner.model.id, inner.model.bot.id);
+            let channel = inner.model.channels.iter_mut().find(|c| c.id == channel_id);
+            let channel = channel.expect("a channel of the stand-in's guild");
+            channel.overwrites.retain(|o| !(o.kind == 1 && o.id == bot));
+            if !allowed {
                 channel.overwrites.push(Overwrite {
                     id: bot,
                     kind: 1,
@@ -75,7 +82,9 @@ impl DiscordStandIn {
                     deny: perms::EMBED_LINKS,
                 });
             }
-        });
+            json::channel(channel, guild_id)
+        };
+        self.send_dispatch("CHANNEL_UPDATE", &channel).await
     }
 }
 

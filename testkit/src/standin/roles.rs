@@ -23,6 +23,21 @@ impl DiscordStandIn {
         self.send_dispatch("GUILD_ROLE_UPDATE", &event).await
     }
 
+    /// Sets `role_id`'s permission bits and sends GUILD_ROLE_UPDATE; returns how many
+    /// sessions got it.
+    pub async fn set_role_permissions(&self, role_id: u64, permissions: u64) -> usize {
+        let (guild_id, role) = {
+            let mut inner = self.state.lock();
+            let guild_id = inner.model.id;
+            let role = inner.model.roles.iter_mut().find(|r| r.id == role_id);
+            let role = role.expect("a role of the stand-in's guild");
+            role.permissions = permissions;
+            (guild_id, json::role(role))
+        };
+        let event = json!({ "guild_id": guild_id.to_string(), "role": role });
+        self.send_dispatch("GUILD_ROLE_UPDATE", &event).await
+    }
+
     /// Gives the bot's member `roles` (besides @everyone) and sends GUILD_MEMBER_UPDATE for
     /// it, as when an admin changes the bot's roles; returns how many sessions got it.
     pub async fn set_bot_roles(&self, roles: &[u64]) -> usize {
