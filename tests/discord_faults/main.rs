@@ -3,6 +3,7 @@
 //! global 429s and the global request rate, lost responses, slow commands).
 
 mod automod;
+mod close_codes;
 mod commands;
 mod edge;
 mod embed_links;
@@ -10,6 +11,7 @@ mod limits;
 mod nonce;
 mod paused_digest;
 mod readiness;
+mod session_starts;
 mod token;
 
 use std::time::{Duration, Instant};
