@@ -78,7 +78,9 @@ struct Watched {
 static WATCHED: Mutex<Option<Watched>> = Mutex::new(None);
 
 fn watched() -> std::sync::MutexGuard<'static, Option<Watched>> {
-    WATCHED.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    WATCHED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Stops watching when dropped.
@@ -188,7 +190,10 @@ mod tests {
         let cases = [
             ("Sent invalid shard data.", 4010),
             ("Shard has too many guilds.", 4011),
-            ("Unknown unclean close 4012: Some(\"Invalid API version.\")", 4012),
+            (
+                "Unknown unclean close 4012: Some(\"Invalid API version.\")",
+                4012,
+            ),
             ("Invalid gateway intents have been provided.", 4013),
             ("Disallowed gateway intents have been provided.", 4014),
         ];

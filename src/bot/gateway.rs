@@ -144,12 +144,8 @@ async fn connect_once(
         .context("cannot build the Discord client")?;
     let range = config.shard_range();
     let fixed = range.map(|r| r.last - r.first + 1);
-    let limits = session_limit::wait_for_session_starts(
-        &client.http,
-        fixed,
-        &handle.status,
-        &handle.stop,
-    );
+    let limits =
+        session_limit::wait_for_session_starts(&client.http, fixed, &handle.status, &handle.stop);
     let Some(gateway) = limits.await? else {
         return Ok(SessionEnd::Stopped);
     };

@@ -16,9 +16,9 @@ mod token_wait;
 
 use poise::serenity_prelude as serenity;
 
+pub use close_watch::layer as gateway_close_layer;
 pub use commands::all as commands;
 pub use gateway::{GatewayHandle, GatewaySetup, http_client, run_gateway};
-pub use close_watch::layer as gateway_close_layer;
 pub use readiness::GatewayStatus;
 
 use crate::discord::Discord;

@@ -9,8 +9,7 @@ use serde_json::Value;
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::standin::DiscordStandIn;
 use topgg_testkit::{
-    INTEGRATION_SECRET, OWNER_ID, eventually, integration_create, post_signed, server_project,
-    vote,
+    INTEGRATION_SECRET, OWNER_ID, eventually, integration_create, post_signed, server_project, vote,
 };
 
 /// How long the process is watched once its shard was closed.
@@ -55,7 +54,10 @@ async fn a_4011_with_automatic_shards_rereads_the_count_and_identifies_each_new_
         "one IDENTIFY closed with 4011, then each of the 2 recommended shards once"
     );
     let reads = discord.requests_matching("GET", "/gateway/bot").len();
-    assert!(reads >= 2, "GET /gateway/bot read again after 4011: {reads}");
+    assert!(
+        reads >= 2,
+        "GET /gateway/bot read again after 4011: {reads}"
+    );
 }
 
 /// Starts the process against `discord` (with `discord.shards` = `shards`), waits for the
@@ -78,8 +80,11 @@ async fn a_closed_shard_stays_stopped(discord: DiscordStandIn, shards: Option<&s
     tokio::time::sleep(WATCH).await;
     let cpu = cpu_seconds(bot.pid()) - cpu_before;
     let wall = wall_start.elapsed().as_secs_f64();
+    eprintln!("after {code}: {cpu:.2} s of CPU in {wall:.2} s");
+    // Idle, the process uses well under 1% of the time; spinning, a full core when the machine
+    // is free and still about a quarter of one under a load of 7 on 2 cores.
     assert!(
-        cpu < 0.25 * wall,
+        cpu < 0.1 * wall,
         "{cpu:.2} s of CPU in {wall:.2} s: the process spins"
     );
     assert_eq!(
@@ -99,7 +104,10 @@ async fn a_closed_shard_stays_stopped(discord: DiscordStandIn, shards: Option<&s
 async fn start_process(discord: &DiscordStandIn, shards: Option<&str>) -> BotProcess {
     // A relative SQLite path: the file lands in the process's own temporary directory.
     let mut settings = Settings::new("closes", "sqlite://closes.db", &discord.url());
-    let gateway = ("TOPGG_BOT__DISCORD__GATEWAY".to_string(), "true".to_string());
+    let gateway = (
+        "TOPGG_BOT__DISCORD__GATEWAY".to_string(),
+        "true".to_string(),
+    );
     settings.extra_env.push(gateway);
     if let Some(shards) = shards {
         let fixed = ("TOPGG_BOT__DISCORD__SHARDS".to_string(), shards.to_string());
@@ -149,7 +157,12 @@ fn our_error_lines(logs: &str, code: u16) -> Vec<String> {
     logs.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|l| l["level"] == "ERROR")
-        .filter(|l| l["target"].as_str().unwrap_or_default().starts_with("topgg_bot"))
+        .filter(|l| {
+            l["target"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("topgg_bot")
+        })
         .filter(|l| l.to_string().contains(&code.to_string()))
         .map(|l| l.to_string())
         .collect()
