@@ -142,16 +142,8 @@ async fn connect_once(
         .framework(framework(data, session.clone()))
         .await
         .context("cannot build the Discord client")?;
-    let range = config.shard_range();
-    let fixed = range.map(|r| r.last - r.first + 1);
-    let limits =
-        session_limit::wait_for_session_starts(&client.http, fixed, &handle.status, &handle.stop);
-    let Some(gateway) = limits.await? else {
+    let Some((shards, total)) = shards_to_start(config, &client.http, handle).await? else {
         return Ok(SessionEnd::Stopped);
-    };
-    let (shards, total) = match range {
-        Some(r) => (r.first..r.last + 1, r.total),
-        None => (0..gateway.shards, gateway.shards),
     };
     let shard_manager = client.shard_manager.clone();
     handle
@@ -186,6 +178,25 @@ async fn connect_once(
     handle.status.stop();
     let decided = decided.lock().unwrap_or_else(|p| p.into_inner()).take();
     session_end(started, decided, handle.stop.is_cancelled())
+}
+
+/// The shards this instance runs (`discord.shards`, or all Discord recommends) and the
+/// total, once Discord's session start limit allows starting them; `None` when stopped first.
+async fn shards_to_start(
+    config: &Config,
+    http: &serenity::Http,
+    handle: &GatewayHandle,
+) -> anyhow::Result<Option<(std::ops::Range<u32>, u32)>> {
+    let range = config.shard_range();
+    let fixed = range.map(|r| r.last - r.first + 1);
+    let limits = session_limit::wait_for_session_starts(http, fixed, &handle.status, &handle.stop);
+    let Some(gateway) = limits.await? else {
+        return Ok(None);
+    };
+    Ok(Some(match range {
+        Some(r) => (r.first..r.last + 1, r.total),
+        None => (0..gateway.shards, gateway.shards),
+    }))
 }
 
 /// What the session's end means: stopped on purpose, a close code's decision (4013 and 4014
