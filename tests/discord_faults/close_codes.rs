@@ -60,6 +60,27 @@ async fn a_4011_with_automatic_shards_rereads_the_count_and_identifies_each_new_
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_4011_after_resharding_stops_the_shard_instead_of_resharding_again() {
+    let discord = DiscordStandIn::start().await;
+    // Discord keeps recommending 1 shard and keeps refusing it.
+    discord.close_identify_with(Some(4011));
+    let bot = start_process(&discord, None).await;
+    let stopped = eventually(Duration::from_secs(30), || async {
+        let (status, body) = readiness(&bot.base).await;
+        let reason = body["reason"].as_str().unwrap_or_default().to_string();
+        (status == 503 && reason.contains("stopped") && reason.contains("4011")).then_some(())
+    });
+    assert!(stopped.await.is_some(), "{:?}", readiness(&bot.base).await);
+    tokio::time::sleep(WATCH).await;
+    assert_eq!(
+        discord.identified_shards(),
+        vec![[0, 1], [0, 1]],
+        "the first IDENTIFY, the one after re-reading the count, then none"
+    );
+    assert_eq!(discord.requests_matching("GET", "/gateway/bot").len(), 2);
+}
+
 /// Starts the process against `discord` (with `discord.shards` = `shards`), waits for the
 /// close, and checks what a stopped shard must look like.
 async fn a_closed_shard_stays_stopped(discord: DiscordStandIn, shards: Option<&str>, code: u16) {
