@@ -72,13 +72,36 @@ async fn a_second_4011_after_resharding_stops_the_shard_instead_of_resharding_ag
         (status == 503 && reason.contains("stopped") && reason.contains("4011")).then_some(())
     });
     assert!(stopped.await.is_some(), "{:?}", readiness(&bot.base).await);
-    tokio::time::sleep(WATCH).await;
+    stays_idle(&bot, 4011).await;
     assert_eq!(
         discord.identified_shards(),
         vec![[0, 1], [0, 1]],
         "the first IDENTIFY, the one after re-reading the count, then none"
     );
     assert_eq!(discord.requests_matching("GET", "/gateway/bot").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shard_closed_with_4011_is_stopped_while_the_other_shard_of_the_instance_runs_on() {
+    let discord = DiscordStandIn::start().await;
+    discord.close_identify_of(1, 4011);
+    let bot = start_process(&discord, Some("0-1/2")).await;
+    // serenity starts shard 1 five seconds after shard 0.
+    let both = discord.wait_until(Duration::from_secs(30), |d| {
+        (d.identify_count() >= 2).then_some(())
+    });
+    assert!(both.await.is_some(), "{:?}", discord.identified_shards());
+    let named = eventually(Duration::from_secs(10), || async {
+        let (status, body) = readiness(&bot.base).await;
+        let reason = body["reason"].as_str().unwrap_or_default().to_string();
+        (status == 503 && reason.contains("shard 1 stopped") && reason.contains("4011"))
+            .then_some(())
+    });
+    assert!(named.await.is_some(), "{:?}", readiness(&bot.base).await);
+    stays_idle(&bot, 4011).await;
+    assert_eq!(discord.identified_shards(), vec![[0, 2], [1, 2]]);
+    assert!(discord.gateway_connected(), "shard 0 is still connected");
+    assert_eq!(our_error_lines(&bot.logs(), 4011).len(), 1);
 }
 
 /// Starts the process against `discord` (with `discord.shards` = `shards`), waits for the
@@ -97,17 +120,7 @@ async fn a_closed_shard_stays_stopped(discord: DiscordStandIn, shards: Option<&s
     let reason = named.await;
     assert!(reason.is_some(), "{:?}", readiness(&bot.base).await);
 
-    let (cpu_before, wall_start) = (cpu_seconds(bot.pid()), Instant::now());
-    tokio::time::sleep(WATCH).await;
-    let cpu = cpu_seconds(bot.pid()) - cpu_before;
-    let wall = wall_start.elapsed().as_secs_f64();
-    eprintln!("after {code}: {cpu:.2} s of CPU in {wall:.2} s");
-    // Idle, the process uses well under 1% of the time; spinning, a full core when the machine
-    // is free and still about a quarter of one under a load of 7 on 2 cores.
-    assert!(
-        cpu < 0.1 * wall,
-        "{cpu:.2} s of CPU in {wall:.2} s: the process spins"
-    );
+    stays_idle(&bot, code).await;
     assert_eq!(
         discord.identify_count(),
         1,
@@ -120,6 +133,21 @@ async fn a_closed_shard_stays_stopped(discord: DiscordStandIn, shards: Option<&s
     assert_eq!(signed_vote(&bot).await, 204, "a vote is still taken");
     let errors = our_error_lines(&bot.logs(), code);
     assert_eq!(errors.len(), 1, "one error line naming {code}: {errors:?}");
+}
+
+/// Watches the process for [`WATCH`]: its CPU time must stay far below the wall time.
+async fn stays_idle(bot: &BotProcess, code: u16) {
+    let (cpu_before, wall_start) = (cpu_seconds(bot.pid()), Instant::now());
+    tokio::time::sleep(WATCH).await;
+    let cpu = cpu_seconds(bot.pid()) - cpu_before;
+    let wall = wall_start.elapsed().as_secs_f64();
+    eprintln!("after {code}: {cpu:.2} s of CPU in {wall:.2} s");
+    // Idle, the process uses well under 1% of the time; spinning, a full core when the machine
+    // is free and still about a quarter of one under a load of 7 on 2 cores.
+    assert!(
+        cpu < 0.1 * wall,
+        "{cpu:.2} s of CPU in {wall:.2} s: the process spins"
+    );
 }
 
 async fn start_process(discord: &DiscordStandIn, shards: Option<&str>) -> BotProcess {

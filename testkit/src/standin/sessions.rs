@@ -23,6 +23,8 @@ pub struct Sessions {
     required: Option<u64>,
     /// Every IDENTIFY is closed with this code.
     close_with: Option<u16>,
+    /// The IDENTIFYs of this shard id are closed with this code.
+    close_shard: Option<(u64, u16)>,
 }
 
 impl Default for Sessions {
@@ -35,6 +37,7 @@ impl Default for Sessions {
             recommended: 1,
             required: None,
             close_with: None,
+            close_shard: None,
         }
     }
 }
@@ -53,7 +56,8 @@ impl Sessions {
     /// The code Discord closes this IDENTIFY (`[shard, total]`) with, if any; spends a start
     /// otherwise.
     pub fn identify(&mut self, shard: [u64; 2], now: Instant) -> Option<(u16, &'static str)> {
-        if let Some(code) = self.close_with {
+        let this_shard = self.close_shard.filter(|(id, _)| *id == shard[0]);
+        if let Some(code) = self.close_with.or(this_shard.map(|(_, code)| code)) {
             return Some((code, reason(code)));
         }
         if let Some(required) = self.required.filter(|r| shard[1] < *r) {
@@ -101,6 +105,11 @@ impl DiscordStandIn {
     /// `None` accepts them again.
     pub fn close_identify_with(&self, code: Option<u16>) {
         self.state.lock().session_starts.close_with = code;
+    }
+
+    /// From now on the IDENTIFYs of shard `shard` (only) are closed with `code`.
+    pub fn close_identify_of(&self, shard: u64, code: u16) {
+        self.state.lock().session_starts.close_shard = Some((shard, code));
     }
 
     /// The bot outgrew its shards: IDENTIFYs with a total below `shards` are closed with 4011
