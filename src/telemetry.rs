@@ -1,6 +1,8 @@
 //! Logging through tracing: `RUST_LOG` sets the level, `log.format` the shape.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::config::LogFormat;
 
@@ -8,15 +10,18 @@ use crate::config::LogFormat;
 pub const DEFAULT_FILTER: &str = "info,serenity=warn,sqlx=warn";
 
 /// Installs the global subscriber once (`default_filter` unless `RUST_LOG` is set); later
-/// calls are ignored.
+/// calls are ignored. Beside the log it runs the layer that sees gateway close codes serenity
+/// would retry for ever ([`crate::bot::gateway_close_layer`]), whatever the level.
 pub fn init(format: LogFormat, default_filter: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
+    let log = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let log = match format {
+        LogFormat::Json => log.json().boxed(),
+        LogFormat::Text => log.boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(log.with_filter(filter))
+        .with(crate::bot::gateway_close_layer())
+        .try_init();
 }

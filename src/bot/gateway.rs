@@ -1,5 +1,6 @@
 //! Starting the poise framework on a serenity client, and stopping it.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -8,8 +9,10 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 
 use super::readiness::GatewayStatus;
+use super::shard_closes::{self, CloseEnd, ClosePolicy};
 use super::{
-    Data, Error, acknowledge, commands, on_error, quiet_mentions, registration, token_wait,
+    Data, Error, acknowledge, close_watch, commands, on_error, quiet_mentions, registration,
+    session_limit, token_wait,
 };
 use crate::config::{Config, DEFAULT_DISCORD_API_URL};
 use crate::delivery::policy::backoff;
@@ -54,13 +57,15 @@ pub struct GatewaySetup {
 
 /// Keeps the gateway connected (all shards, or `discord.shards`) until stopped. A failure to
 /// connect (Discord down, a bad token) is logged and retried with backoff: webhook intake and
-/// delivery go on meanwhile.
+/// delivery go on meanwhile. A close code that must not be retried (4010-4014) ends in one
+/// reshard (4011 with the count not fixed) or in a gateway held stopped, the process idle.
 pub async fn run_gateway(
     config: &Config,
     setup: GatewaySetup,
     handle: GatewayHandle,
 ) -> anyhow::Result<()> {
     let mut failures = 0;
+    let mut may_reshard = config.shard_range().is_none();
     while !handle.stop.is_cancelled() {
         let started = Instant::now();
         let http = http_client(config, &setup.token, setup.client.clone());
@@ -72,8 +77,19 @@ pub async fn run_gateway(
             public_url: config.http.public_url.clone(),
             recovery: setup.recovery.clone(),
         };
-        let Err(error) = connect_once(config, http, data, &handle).await else {
-            return Ok(());
+        let error = match connect_once(config, http, data, &handle, may_reshard).await {
+            Ok(SessionEnd::Stopped) => return Ok(()),
+            Ok(SessionEnd::Closed(CloseEnd::Reshard)) => {
+                may_reshard = false;
+                pause(IDENTIFY_INTERVAL, &handle.stop).await;
+                continue;
+            }
+            Ok(SessionEnd::Closed(CloseEnd::Halted(why))) => {
+                handle.status.hold(Some(why));
+                handle.stop.cancelled().await;
+                return Ok(());
+            }
+            Err(error) => error,
         };
         failures = if started.elapsed() > STABLE {
             1
@@ -86,44 +102,66 @@ pub async fn run_gateway(
             setup.discord.token_rejected();
             token_wait::until_accepted(&setup.discord, &handle.stop).await;
         }
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = handle.stop.cancelled() => {}
-        }
+        pause(wait, &handle.stop).await;
     }
     Ok(())
+}
+
+/// Sleeps `wait`, or until `stop`.
+async fn pause(wait: Duration, stop: &CancellationToken) {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = stop.cancelled() => {}
+    }
 }
 
 /// A connection that lasted this long resets the reconnect backoff.
 const STABLE: Duration = Duration::from_secs(60);
 const MAX_RECONNECT_WAIT: Duration = Duration::from_secs(60);
+/// Discord allows `max_concurrency` (at least 1) IDENTIFYs per 5 s.
+const IDENTIFY_INTERVAL: Duration = Duration::from_secs(5);
 
-/// One gateway session: `Ok` only when stopped on purpose.
+/// How a gateway session ended, when not by a failure to retry.
+enum SessionEnd {
+    /// Stopped on purpose.
+    Stopped,
+    /// A close code decided it.
+    Closed(CloseEnd),
+}
+
+/// One gateway session: `Err` for a failure to retry with backoff.
 async fn connect_once(
     config: &Config,
     http: serenity::Http,
     data: Data,
     handle: &GatewayHandle,
-) -> anyhow::Result<()> {
+    may_reshard: bool,
+) -> anyhow::Result<SessionEnd> {
     let session = handle.stop.child_token();
     let mut client = serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
         .framework(framework(data, session.clone()))
         .await
         .context("cannot build the Discord client")?;
-    let (shards, total) = match config.shard_range() {
-        Some(r) => (r.first..r.last + 1, r.total),
-        None => {
-            let gateway = client.http.get_bot_gateway().await;
-            let total = gateway
-                .context("cannot ask Discord for the shard count")?
-                .shards;
-            (0..total, total)
-        }
+    let Some((shards, total)) = shards_to_start(config, &client.http, handle).await? else {
+        return Ok(SessionEnd::Stopped);
     };
     let shard_manager = client.shard_manager.clone();
     handle
         .status
         .start(shard_manager.clone(), shards.clone().collect());
+    let (watching, closes) = close_watch::watch(shard_manager.clone());
+    let decided = Arc::new(Mutex::new(None));
+    let policy = ClosePolicy {
+        may_reshard,
+        ws_url: client.ws_url.clone(),
+    };
+    let on_closes = tokio::spawn(shard_closes::handle(
+        closes,
+        shard_manager.clone(),
+        handle.status.clone(),
+        policy,
+        decided.clone(),
+    ));
     let stop = handle.stop.clone();
     let stopper = tokio::spawn(async move {
         stop.cancelled().await;
@@ -133,14 +171,66 @@ async fn connect_once(
     // (`Client::start_connection`: `init = end_shard - start_shard + 1`).
     let inclusive = shards.start..shards.end.saturating_sub(1).max(shards.start);
     let started = client.start_shard_range(inclusive, total).await;
+    drop(watching);
+    on_closes.abort();
     stopper.abort();
     session.cancel();
     handle.status.stop();
+    let decided = decided.lock().unwrap_or_else(|p| p.into_inner()).take();
+    session_end(started, decided, handle.stop.is_cancelled())
+}
+
+/// The shards this instance runs (`discord.shards`, or all Discord recommends) and the
+/// total, once Discord's session start limit allows starting them; `None` when stopped first.
+async fn shards_to_start(
+    config: &Config,
+    http: &serenity::Http,
+    handle: &GatewayHandle,
+) -> anyhow::Result<Option<(std::ops::Range<u32>, u32)>> {
+    let range = config.shard_range();
+    let fixed = range.map(|r| r.last - r.first + 1);
+    let limits = session_limit::wait_for_session_starts(http, fixed, &handle.status, &handle.stop);
+    let Some(gateway) = limits.await? else {
+        return Ok(None);
+    };
+    Ok(Some(match range {
+        Some(r) => (r.first..r.last + 1, r.total),
+        None => (0..gateway.shards, gateway.shards),
+    }))
+}
+
+/// What the session's end means: stopped on purpose, a close code's decision (4013 and 4014
+/// arrive as serenity's error), or a failure to retry.
+fn session_end(
+    started: Result<(), serenity::Error>,
+    decided: Option<CloseEnd>,
+    stopping: bool,
+) -> anyhow::Result<SessionEnd> {
+    if stopping {
+        return Ok(SessionEnd::Stopped);
+    }
+    if let Some(end) = decided {
+        return Ok(SessionEnd::Closed(end));
+    }
     match started {
-        Ok(()) if handle.stop.is_cancelled() => Ok(()),
         Ok(()) => anyhow::bail!("the Discord gateway closed"),
+        Err(serenity::Error::Gateway(serenity::GatewayError::InvalidGatewayIntents)) => {
+            Ok(SessionEnd::Closed(CloseEnd::Halted(intents_refused(4013))))
+        }
+        Err(serenity::Error::Gateway(serenity::GatewayError::DisallowedGatewayIntents)) => {
+            Ok(SessionEnd::Closed(CloseEnd::Halted(intents_refused(4014))))
+        }
         Err(e) => Err(anyhow::Error::new(e).context("the Discord gateway failed")),
     }
+}
+
+/// 4013 or 4014: the intents the bot asks for are refused; retrying cannot help.
+fn intents_refused(code: u16) -> String {
+    let why = format!(
+        "stopped: Discord refused the gateway intents with {code}; enable them for the application, then restart"
+    );
+    tracing::error!(code, "{why}");
+    why
 }
 
 /// The poise framework: every command acknowledged at once; its setup always completes (the

@@ -2,6 +2,7 @@
 //! the gateway client that delivers them.
 
 mod autocomplete;
+mod close_watch;
 mod commands;
 mod embed_watch;
 mod facts;
@@ -10,10 +11,13 @@ mod guild_events;
 mod readiness;
 mod registration;
 mod render;
+mod session_limit;
+mod shard_closes;
 mod token_wait;
 
 use poise::serenity_prelude as serenity;
 
+pub use close_watch::layer as gateway_close_layer;
 pub use commands::all as commands;
 pub use gateway::{GatewayHandle, GatewaySetup, http_client, run_gateway};
 pub use readiness::GatewayStatus;

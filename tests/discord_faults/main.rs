@@ -4,6 +4,7 @@
 
 mod automod;
 mod budget;
+mod close_codes;
 mod commands;
 mod edge;
 mod embed_links;
@@ -11,6 +12,7 @@ mod limits;
 mod nonce;
 mod paused_digest;
 mod readiness;
+mod session_starts;
 mod token;
 
 use std::time::{Duration, Instant};

@@ -101,8 +101,14 @@ fn identify(inner: &mut Inner, d: &Value, tx: &mpsc::UnboundedSender<WsMessage>,
         d["shard"][1].as_u64().unwrap_or(1),
     ];
     inner.identified_shards.push(shard);
+    let now = Instant::now();
+    inner.identify_times.push(now);
     if shard[0] >= shard[1] {
         let _ = tx.send(close_frame(4010, "Invalid shard."));
+        return;
+    }
+    if let Some((code, reason)) = inner.session_starts.identify(shard, now) {
+        let _ = tx.send(close_frame(code, reason));
         return;
     }
     let token = d["token"].as_str().unwrap_or_default();

@@ -16,6 +16,7 @@ pub mod moderation;
 pub mod reply;
 mod rest;
 mod roles;
+pub mod sessions;
 mod state;
 mod waits;
 mod writes;
@@ -83,6 +84,8 @@ impl StandInBuilder {
             sessions: Vec::new(),
             identify_count: 0,
             identified_shards: Vec::new(),
+            identify_times: Vec::new(),
+            session_starts: Default::default(),
             ready_count: 0,
             dms: Default::default(),
             automod_mentions: None,

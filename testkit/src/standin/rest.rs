@@ -222,7 +222,7 @@ fn route(inner: &mut Inner, method: &str, path: &str, body: &Value, now: Instant
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method, segs.as_slice()) {
         ("GET", ["gateway"]) => Resp::ok(json!({ "url": gateway_url(inner) })),
-        ("GET", ["gateway", "bot"]) => Resp::ok(gateway_bot(inner)),
+        ("GET", ["gateway", "bot"]) => Resp::ok(super::sessions::gateway_bot(inner, now)),
         ("GET", ["users", "@me"]) => Resp::ok(json::user(&inner.model.bot)),
         ("GET", ["users", u]) => user_get(inner, id(u)),
         ("GET", ["oauth2", "applications", "@me"]) => Resp::ok(json::application(&inner.model)),
@@ -258,14 +258,6 @@ fn dm_recipient(inner: &Inner, channel: &str) -> Option<u64> {
 
 fn gateway_url(inner: &Inner) -> String {
     format!("{}/gateway", inner.base_url.replacen("http://", "ws://", 1))
-}
-
-fn gateway_bot(inner: &Inner) -> Value {
-    json!({
-        "url": gateway_url(inner), "shards": 1,
-        "session_start_limit": { "total": 1000, "remaining": 999,
-                                 "reset_after": 14_400_000, "max_concurrency": 1 },
-    })
 }
 
 fn guild_get(inner: &Inner, guild: Option<u64>, rest: &[&str]) -> Resp {

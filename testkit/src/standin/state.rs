@@ -105,6 +105,10 @@ pub struct Inner {
     pub identify_count: usize,
     /// The `shard` ([id, total]) of every IDENTIFY received, in order.
     pub identified_shards: Vec<[u64; 2]>,
+    /// When each IDENTIFY was received.
+    pub identify_times: Vec<Instant>,
+    /// `session_start_limit`, the recommended shard count and IDENTIFYs refused with a code.
+    pub session_starts: super::sessions::Sessions,
     pub ready_count: usize,
     pub dms: super::dms::Dms,
     /// AutoMod's mention limit for the guild's messages, when a rule is set.
