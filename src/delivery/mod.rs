@@ -3,6 +3,7 @@
 pub mod automod;
 mod digest;
 mod execute;
+mod leases;
 pub mod outcomes;
 pub mod policy;
 mod posting;

@@ -115,6 +115,21 @@ impl DiscordRest {
         }
     }
 
+    /// `instances` live instances share Discord's budget: this one takes its part of it.
+    pub fn share_budget(&self, instances: usize) {
+        self.limits.global.share_with(instances);
+    }
+
+    /// This instance's calls per rolling second.
+    pub fn budget_share(&self) -> usize {
+        self.limits.global.share()
+    }
+
+    /// Holds every call for `wait` (at most a few seconds), as a global 429 would.
+    pub fn hold_calls(&self, wait: Duration) {
+        self.limits.global.pause(wait);
+    }
+
     /// Why Discord cannot be used now (a rejected token, the edge's block, the invalid-request
     /// budget spent), for `/readyz`.
     pub fn problem(&self) -> Option<String> {

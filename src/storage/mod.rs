@@ -10,8 +10,10 @@ mod files;
 mod group_commit;
 mod guild_state;
 mod guilds;
+mod instances;
 mod job;
 mod jobs;
+mod leases;
 mod links;
 mod maintenance;
 pub mod pool;
@@ -47,6 +49,7 @@ pub use guild_state::NameToRefresh;
 pub use guilds::{
     GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, RoleSetting, VoterFigures,
 };
+pub use instances::INSTANCE_DEAD_AFTER;
 pub use job::{Job, JobId, JobStatus};
 pub use maintenance::{Pruned, QueueFigures};
 pub use pool::{STORE_DEADLINE, is_unavailable};

@@ -3,6 +3,7 @@
 //! `/metrics`, retention and backups. Skipped without Postgres unless
 //! `TOPGG_TEST_REQUIRE_POSTGRES=1`.
 
+mod budget;
 mod fleet;
 mod lifecycle;
 mod metrics;
