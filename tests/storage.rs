@@ -428,12 +428,7 @@ async fn concurrent_claimers_never_get_the_same_job(s: &Scratch) {
             let mut mine = Vec::new();
             loop {
                 let jobs = db
-                    .claim_jobs(
-                        who,
-                        Timestamp::from_millis(1),
-                        Duration::from_secs(60),
-                        7,
-                    )
+                    .claim_jobs(who, Timestamp::from_millis(1), Duration::from_secs(60), 7)
                     .await
                     .unwrap();
                 if jobs.is_empty() {

@@ -11,9 +11,10 @@ use crate::storage::Db;
 
 /// How often an instance says it is alive and re-reads how many are.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
-/// A joining instance makes no call for this long when others are live, so each of them has
-/// seen it (and lowered its share) before its own calls start.
-const JOIN_HOLD: Duration = Duration::from_millis(2_500);
+/// A joining instance makes no call for this long when others are live: each of them has
+/// seen it at its next heartbeat and lowered its share, and the calls they made before that
+/// have left Discord's one-second window, before its own calls start.
+const JOIN_HOLD: Duration = Duration::from_millis(3_500);
 
 /// Announces `instance` and takes its share; holds its calls until the others took theirs.
 pub async fn join(db: &Db, discord: &Discord, instance: &str) {
@@ -41,9 +42,12 @@ pub async fn keep_share(
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut live = 0;
+    let mut beat = tokio::time::interval(HEARTBEAT_EVERY);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    beat.tick().await;
     while !stop.is_cancelled() {
         tokio::select! {
-            _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}
+            _ = beat.tick() => {}
             _ = stop.cancelled() => break,
         }
         match db.heartbeat(&instance).await {
@@ -62,5 +66,11 @@ pub async fn keep_share(
             Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot refresh the heartbeat"),
         }
     }
-    db.leave_instances(&instance).await
+    if let Err(e) = db.leave_instances(&instance).await {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "cannot say this instance is leaving; the others count it for 15 s more"
+        );
+    }
+    Ok(())
 }

@@ -65,7 +65,11 @@ impl Worker {
         loop {
             tokio::time::sleep(self.lease / 3).await;
             let open = self.held.open();
-            match self.db.renew_leases(&self.instance, &open, self.lease).await {
+            match self
+                .db
+                .renew_leases(&self.instance, &open, self.lease)
+                .await
+            {
                 Ok(lost) if lost.is_empty() => {}
                 Ok(lost) => {
                     tracing::warn!(

@@ -82,7 +82,10 @@ impl Worker {
             Ok(settled) => {
                 if settled < ids.len() as u64 {
                     let lost = ids.len() as u64 - settled;
-                    tracing::warn!(lost, "leases lost before a digest's jobs were settled; left to the instance that holds them");
+                    tracing::warn!(
+                        lost,
+                        "leases lost before a digest's jobs were settled; left to the instance that holds them"
+                    );
                 }
                 ids.iter().for_each(|id| self.held.settled(*id));
             }

@@ -1,7 +1,7 @@
 //! `jobs` and `role_grants`: the Discord work queue.
 
 use super::Db;
-use super::job::{Job, JobId, JobRow, JobStatus};
+use super::job::{Job, JobRow};
 use super::sql::{Sql, WriteTx};
 use crate::domain::ids::{ConnectionId, VoteId};
 use crate::domain::time::Timestamp;

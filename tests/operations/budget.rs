@@ -41,11 +41,18 @@ async fn two_instances_granting_240_roles_never_exceed_50_calls_in_any_second_an
         site.settle().await;
         let puts = site.standin.requests_matching("PUT", "/guilds/");
         let members: HashSet<&str> = puts.iter().map(|r| r.path.as_str()).collect();
-        assert_eq!((puts.len(), members.len()), (ROLES, ROLES), "each role once");
+        assert_eq!(
+            (puts.len(), members.len()),
+            (ROLES, ROLES),
+            "each role once"
+        );
         let busiest = site.standin.max_calls_in_any_second();
         let per_second = site.standin.calls_per_second();
         eprintln!("calls per second: {per_second:?}");
-        assert!(busiest <= 50, "{busiest} calls in one second: {per_second:?}");
+        assert!(
+            busiest <= 50,
+            "{busiest} calls in one second: {per_second:?}"
+        );
         let workers: HashSet<String> = site
             .jobs()
             .await
@@ -63,7 +70,10 @@ async fn two_instances_granting_240_roles_never_exceed_50_calls_in_any_second_an
 async fn reward_role_only(site: &Site) {
     let (guild, connection) = (GUILD_ID.to_string(), CONNECTION.parse().unwrap());
     let guild = guild.parse().unwrap();
-    site.db.set_channel(&guild, &connection, None).await.unwrap();
+    site.db
+        .set_channel(&guild, &connection, None)
+        .await
+        .unwrap();
     let role = RewardRole {
         role_id: REWARD_ROLE_ID.to_string().parse().unwrap(),
         votes_required: 1,

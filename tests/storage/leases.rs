@@ -1,5 +1,5 @@
-//! Leases on the database's clock, settled only by their holder, and a guild's announcements
-//! held by one instance at a time, on both backends.
+//! Leases on the database's clock, settled only by their holder, a guild's announcements held
+//! by one instance at a time, and the instances' heartbeats, on both backends.
 
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ topgg_testkit::on_both_backends!(Scratch;
     a_claim_from_an_instance_whose_clock_runs_ahead_leaves_a_live_lease_alone,
     a_guilds_announcements_held_by_one_instance_are_not_claimed_by_another_but_its_grants_are,
     concurrent_claimers_never_split_one_guilds_announcements,
+    live_instances_are_counted_and_one_that_left_stops_counting_a_second_later,
 );
 
 const SHORT: Duration = Duration::from_millis(150);
@@ -70,7 +71,12 @@ async fn a_late_settle_by_an_instance_whose_lease_lapsed_changes_nothing(s: &Scr
         (still_held.attempts, still_held.group_nonce.as_deref()),
         (0, None)
     );
-    assert!(s.db.claim_jobs("c", at(1), LONG, 10).await.unwrap().is_empty());
+    assert!(
+        s.db.claim_jobs("c", at(1), LONG, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(s.db.finish_job("b", held, at(10)).await.unwrap());
 }
 
@@ -125,5 +131,27 @@ async fn concurrent_claimers_never_split_one_guilds_announcements(s: &Scratch) {
     assert_eq!(a_claimed + b_claimed, 80, "every due job claimed once");
     let mut announced = [a_announced, b_announced];
     announced.sort_unstable();
-    assert_eq!(announced, [0, 40], "one instance holds all the announcements");
+    assert_eq!(
+        announced,
+        [0, 40],
+        "one instance holds all the announcements"
+    );
+}
+
+async fn live_instances_are_counted_and_one_that_left_stops_counting_a_second_later(s: &Scratch) {
+    assert_eq!(s.db.heartbeat("a").await.unwrap(), 1);
+    assert_eq!(s.db.heartbeat("b").await.unwrap(), 2);
+    assert_eq!(
+        s.db.heartbeat("a").await.unwrap(),
+        2,
+        "a beat twice, still one"
+    );
+    s.db.leave_instances("b").await.unwrap();
+    assert_eq!(
+        s.db.heartbeat("a").await.unwrap(),
+        2,
+        "its last second still counts"
+    );
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(s.db.heartbeat("a").await.unwrap(), 1);
 }

@@ -131,7 +131,8 @@ async fn removing_a_paused_reward_role_fails_the_grants_that_waited_for_it(s: &S
         .await
         .unwrap();
     s.db.pause_role(&guild, &role, "refused").await.unwrap();
-    let claimed = s.db.claim_jobs("me", at, std::time::Duration::from_secs(60), 10);
+    let claimed =
+        s.db.claim_jobs("me", at, std::time::Duration::from_secs(60), 10);
     for job in claimed.await.unwrap() {
         if job.kind() == "grant_role" {
             let parked =

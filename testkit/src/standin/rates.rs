@@ -12,9 +12,10 @@ impl DiscordStandIn {
     /// When each call that counts against the global limit arrived, in order.
     fn counted_arrivals(&self) -> Vec<Instant> {
         let inner = self.state.lock();
-        let counted = inner.requests.iter().filter(|r| {
-            !r.path.starts_with("/interactions/") && !r.path.starts_with("/webhooks/")
-        });
+        let counted = inner
+            .requests
+            .iter()
+            .filter(|r| !r.path.starts_with("/interactions/") && !r.path.starts_with("/webhooks/"));
         let mut times: Vec<Instant> = counted.map(|r| r.at).collect();
         times.sort_unstable();
         times
