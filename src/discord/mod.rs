@@ -56,14 +56,14 @@ impl Discord {
     /// `instances` live instances share Discord's budget: this one takes an equal part.
     pub fn share_budget(&self, instances: usize) {
         if let Discord::Rest(rest) = self {
-            rest.share_budget(instances);
+            rest.limits.global.share_with(instances);
         }
     }
 
     /// This instance's Discord calls per rolling second.
     pub fn budget_share(&self) -> usize {
         match self {
-            Discord::Rest(rest) => rest.budget_share(),
+            Discord::Rest(rest) => rest.limits.global.share(),
             Discord::DryRun(_) => MAX_CALLS_PER_SECOND,
         }
     }
@@ -71,7 +71,7 @@ impl Discord {
     /// Holds every call for `wait` (a few seconds at most).
     pub fn hold_calls(&self, wait: std::time::Duration) {
         if let Discord::Rest(rest) = self {
-            rest.hold_calls(wait);
+            rest.limits.global.pause(wait);
         }
     }
 

@@ -48,7 +48,8 @@ pub struct DiscordRest {
 
 pub(super) struct Limits {
     token: TokenState,
-    global: GlobalLimiter,
+    /// This instance's share of Discord's global budget, and global pauses.
+    pub(super) global: GlobalLimiter,
     edge: EdgeGuard,
     pub(super) dms: DmChannels,
 }
@@ -113,21 +114,6 @@ impl DiscordRest {
         if self.limits.token.rejected() {
             tracing::error!(next_check_in = ?self.limits.token.recheck_every(), "Discord rejected the bot token: all delivery stopped, jobs stay queued until it works again");
         }
-    }
-
-    /// `instances` live instances share Discord's budget: this one takes its part of it.
-    pub fn share_budget(&self, instances: usize) {
-        self.limits.global.share_with(instances);
-    }
-
-    /// This instance's calls per rolling second.
-    pub fn budget_share(&self) -> usize {
-        self.limits.global.share()
-    }
-
-    /// Holds every call for `wait` (at most a few seconds), as a global 429 would.
-    pub fn hold_calls(&self, wait: Duration) {
-        self.limits.global.pause(wait);
     }
 
     /// Why Discord cannot be used now (a rejected token, the edge's block, the invalid-request
