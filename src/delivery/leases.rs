@@ -87,7 +87,7 @@ impl Worker {
     /// instance that holds it (logged once per job).
     pub(super) fn settle_refused(&self, id: JobId) {
         if !self.held.is_lost(id) {
-            tracing::warn!(job = %id, "lease lost before the job was settled; left to the instance that holds it");
+            tracing::warn!(job = %id, "lost the lease before the job was settled; left to the instance that holds it");
             self.held.lose(&[id]);
         }
     }

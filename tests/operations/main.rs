@@ -8,6 +8,7 @@ mod fleet;
 mod lifecycle;
 mod metrics;
 mod prometheus;
+mod takeover;
 mod vote_log;
 
 use std::time::Duration;
