@@ -11,6 +11,8 @@ use topgg_bot::storage::{Connection, Db, JobId, JobStatus, VoteOutcome};
 use topgg_testkit::postgres::drop_postgres_database;
 use topgg_testkit::{Backend, BackendFixture};
 
+#[path = "storage/leases.rs"]
+mod leases;
 #[path = "storage/role_pause.rs"]
 mod role_pause;
 
@@ -110,25 +112,26 @@ async fn a_job_claimed_again_before_it_was_settled_or_given_back_is_interrupted(
     s.db.record_vote(&conn, &vote("v1", "42"), Timestamp::from_millis(0))
         .await
         .unwrap();
-    let claim = |who: &'static str, at: i64| {
+    let claim = |who: &'static str, at: i64, lease: Duration| {
         let at = Timestamp::from_millis(at);
-        s.db.claim_jobs(who, at, at + Duration::from_secs(10), 100)
+        s.db.claim_jobs(who, at, lease, 100)
     };
-    let first = claim("a", 1).await.unwrap();
+    let first = claim("a", 1, Duration::from_millis(200)).await.unwrap();
     assert_eq!(first.len(), 2, "the announcement and the grant: {first:?}");
     assert!(first.iter().all(|j| !j.interrupted));
     let retried = first[0].id;
-    s.db.retry_job(retried, Timestamp::from_millis(1), 1, "429")
+    s.db.retry_job("a", retried, Timestamp::from_millis(1), 1, "429")
         .await
         .unwrap();
-    // "a" stops without a word: its lease lapses and "b" takes the work.
-    let second = claim("b", 20_000).await.unwrap();
+    // "a" stops without a word: its lease lapses (on the database's clock) and "b" takes the work.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let second = claim("b", 20_000, Duration::from_secs(10)).await.unwrap();
     let mut interrupted: Vec<(JobId, bool)> =
         second.iter().map(|j| (j.id, j.interrupted)).collect();
     interrupted.sort();
     assert_eq!(interrupted, vec![(first[0].id, false), (first[1].id, true)]);
     s.db.release_leases("b").await.unwrap();
-    let third = claim("c", 20_001).await.unwrap();
+    let third = claim("c", 20_001, Duration::from_secs(10)).await.unwrap();
     assert!(third.iter().all(|j| !j.interrupted), "{third:?}");
 }
 
@@ -323,16 +326,16 @@ async fn finishing_jobs_together_marks_each_done_and_leaves_the_others_queued(s:
         s.db.claim_jobs(
             "me",
             Timestamp::from_millis(1),
-            Timestamp::from_millis(60_000),
+            Duration::from_secs(60),
             100,
         )
         .await
         .unwrap();
     let ids: Vec<JobId> = claimed.iter().map(|j| j.id).take(4).collect();
-    s.db.finish_jobs(&ids, Timestamp::from_millis(5_000))
+    s.db.finish_jobs("me", &ids, Timestamp::from_millis(5_000))
         .await
         .unwrap();
-    s.db.finish_jobs(&[], Timestamp::from_millis(5_000))
+    s.db.finish_jobs("me", &[], Timestamp::from_millis(5_000))
         .await
         .unwrap();
     for job in s.db.all_jobs().await.unwrap() {
@@ -425,12 +428,7 @@ async fn concurrent_claimers_never_get_the_same_job(s: &Scratch) {
             let mut mine = Vec::new();
             loop {
                 let jobs = db
-                    .claim_jobs(
-                        who,
-                        Timestamp::from_millis(1),
-                        Timestamp::from_millis(60_000),
-                        7,
-                    )
+                    .claim_jobs(who, Timestamp::from_millis(1), Duration::from_secs(60), 7)
                     .await
                     .unwrap();
                 if jobs.is_empty() {

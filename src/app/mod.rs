@@ -23,6 +23,7 @@ use crate::storage::{ConnectionCache, Db, Spool, VoteWriter};
 use crate::topgg::TopggApi;
 use crate::topgg::recovery::{self, Recovery};
 
+mod fleet;
 mod process;
 mod supervise;
 
@@ -181,6 +182,16 @@ impl Application {
         let (probed, probe_stop) = (self.state.clone(), stop.clone());
         tasks.spawn(async move { ("probes", http::run_probes(&probed, probe_stop).await) });
         tasks.spawn(async move { ("vote recovery", recovery.await) });
+        if self.state.db.is_postgres() {
+            fleet::join(&self.state.db, &self.discord, &self.instance).await;
+            let heartbeat = fleet::keep_share(
+                self.state.db.clone(),
+                self.discord.clone(),
+                self.instance.clone(),
+                stop.clone(),
+            );
+            tasks.spawn(async move { ("fleet heartbeat", heartbeat.await) });
+        }
         let worker = Worker::new(
             self.state.db.clone(),
             self.discord.clone(),

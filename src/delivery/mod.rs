@@ -4,6 +4,7 @@ pub mod automod;
 mod digest;
 mod embeds;
 mod execute;
+mod leases;
 pub mod outcomes;
 pub mod policy;
 mod posting;

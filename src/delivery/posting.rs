@@ -11,6 +11,10 @@ use crate::storage::JobId;
 impl Worker {
     /// Posts one digest; every job it stands for shares the outcome.
     pub(super) async fn work_digest(&self, bucket: &str, digest: Digest) {
+        if digest.jobs.iter().any(|j| self.held.is_lost(j.id)) {
+            self.give_back(&digest).await;
+            return;
+        }
         if self.digest_channel_paused(&digest).await {
             tracing::debug!(channel = %digest.channel_id, "announcements paused here; digest skipped");
             for job in &digest.jobs {
@@ -52,7 +56,8 @@ impl Worker {
         if result.as_ref().is_err_and(|e| !e.may_have_acted()) {
             // Discord answered, so nothing was posted under this nonce: the jobs may regroup.
             // After a timeout or a broken connection it may have posted: the nonce stays.
-            if let Err(e) = self.db.set_group_nonce(&digest.job_ids(), None).await {
+            let (me, ids) = (self.instance.as_str(), digest.job_ids());
+            if let Err(e) = self.db.set_group_nonce(me, &ids, None).await {
                 tracing::warn!(error = format!("{e:#}"), "cannot clear a digest nonce");
             }
         }
@@ -73,12 +78,36 @@ impl Worker {
     /// job competed with vote batches for SQLite's write lock).
     async fn finish_all(&self, ids: &[JobId]) {
         let now = self.clock.now();
-        if let Err(e) = self.db.finish_jobs(ids, now).await {
-            tracing::error!(
+        match self.db.finish_jobs(&self.instance, ids, now).await {
+            Ok(settled) => {
+                if settled < ids.len() as u64 {
+                    let lost = ids.len() as u64 - settled;
+                    tracing::warn!(
+                        lost,
+                        "leases lost before a digest's jobs were settled; left to the instance that holds them"
+                    );
+                }
+                ids.iter().for_each(|id| self.held.settled(*id));
+            }
+            Err(e) => tracing::error!(
                 jobs = ids.len(),
                 error = format!("{e:#}"),
                 "cannot record job outcomes; their leases will lapse"
-            );
+            ),
+        }
+    }
+
+    /// A digest some of whose announcements another instance holds now: the rest go back to
+    /// the queue at once, to be announced with the others by whoever holds them.
+    async fn give_back(&self, digest: &Digest) {
+        tracing::info!(channel = %digest.channel_id, "a digest's leases were partly lost; the rest given back");
+        for job in digest.jobs.iter().filter(|j| !self.held.is_lost(j.id)) {
+            let step = Step::RetryAt {
+                at: self.clock.now(),
+                counts: false,
+                error: job.last_error.clone().unwrap_or_default(),
+            };
+            self.settle(job, step).await;
         }
     }
 
@@ -111,8 +140,9 @@ impl Worker {
         if recorded {
             return Ok(());
         }
+        let ids = digest.job_ids();
         self.db
-            .set_group_nonce(&digest.job_ids(), Some(&digest.nonce))
+            .set_group_nonce(&self.instance, &ids, Some(&digest.nonce))
             .await
     }
 }

@@ -77,10 +77,14 @@ impl Worker {
         let now = self.clock.now();
         let parked = self
             .db
-            .wait_for_role(job.id, role, attempts, error, now)
+            .wait_for_role(&self.instance, job.id, role, attempts, error, now)
             .await;
-        if let Err(e) = parked {
-            tracing::error!(job = %job.id, error = format!("{e:#}"), "cannot park a job; its lease will lapse");
+        match parked {
+            Ok(true) => self.held.settled(job.id),
+            Ok(false) => self.settle_refused(job.id),
+            Err(e) => {
+                tracing::error!(job = %job.id, error = format!("{e:#}"), "cannot park a job; its lease will lapse");
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::digest::coalesce;
 use super::execute::{bucket_of, perform};
+use super::leases::HeldJobs;
 use super::policy::{Step, next_step};
 use super::resting::Resting;
 use crate::discord::{Discord, DiscordError, Sent};
@@ -23,15 +24,19 @@ pub const LEASE: Duration = Duration::from_secs(30);
 /// Longest wait (on the clock) between looks at the queue (other instances, expired leases).
 const IDLE_POLL: Duration = Duration::from_secs(5);
 const BATCH: i64 = 64;
+/// How soon a worker looks again at due work it could not claim because another holds it.
+const HELD_ELSEWHERE: Duration = Duration::from_millis(250);
 
 pub struct Worker {
     pub(super) db: Db,
     pub(super) discord: Discord,
     wake: Arc<Notify>,
-    instance: String,
+    pub(super) instance: String,
     /// Rate-limit buckets Discord told to rest.
     resting: Resting,
-    lease: Duration,
+    pub(super) lease: Duration,
+    /// The leases of the batch being worked.
+    pub(super) held: HeldJobs,
     metrics: Metrics,
     pub(super) clock: SharedClock,
 }
@@ -45,6 +50,7 @@ impl Worker {
             instance,
             resting: Resting::default(),
             lease: LEASE,
+            held: HeldJobs::default(),
             metrics: Metrics::default(),
             clock: SystemClock::shared(),
         }
@@ -77,13 +83,12 @@ impl Worker {
                 continue;
             }
             let now = self.clock.now();
-            let lease_until = now + self.lease;
             match self
                 .db
-                .claim_jobs(&self.instance, now, lease_until, BATCH)
+                .claim_jobs(&self.instance, now, self.lease, BATCH)
                 .await
             {
-                Ok(jobs) if jobs.is_empty() => self.idle(&stop).await,
+                Ok(jobs) if jobs.is_empty() => self.idle(now, &stop).await,
                 Ok(jobs) => self.work_batch(jobs, &stop).await,
                 Err(e) => {
                     tracing::warn!(error = format!("{e:#}"), "cannot claim jobs; retrying");
@@ -97,16 +102,25 @@ impl Worker {
     }
 
     /// Waits until the next job is due on the clock (at most [`IDLE_POLL`]), work is queued,
-    /// or `stop`. A due time already past when the clock is read ends the wait at once.
-    async fn idle(&self, stop: &CancellationToken) {
+    /// or `stop`. A job that fell due after the claim at `claimed_at` ends the wait at once;
+    /// one due before that the claim left (another instance holds it, or its guild's
+    /// announcements) is looked at again after [`HELD_ELSEWHERE`] of real time.
+    async fn idle(&self, claimed_at: Timestamp, stop: &CancellationToken) {
         let poll = self.clock.now() + IDLE_POLL;
         let wake_at = match self.db.next_due_at().await {
             Ok(Some(due)) => due.min(poll),
             _ => poll,
         };
+        let wait = async {
+            if wake_at <= claimed_at {
+                tokio::time::sleep(HELD_ELSEWHERE).await;
+            } else {
+                self.clock.sleep_until(wake_at).await;
+            }
+        };
         tokio::select! {
             _ = self.wake.notified() => {}
-            _ = self.clock.sleep_until(wake_at) => {}
+            _ = wait => {}
             _ = stop.cancelled() => {}
         }
     }
@@ -114,6 +128,7 @@ impl Worker {
     /// Works a batch: each rate-limit bucket in order, buckets side by side, leases renewed.
     async fn work_batch(&self, jobs: Vec<Job>, stop: &CancellationToken) {
         let ids: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
+        self.held.start(&ids);
         let mut buckets: BTreeMap<String, Vec<(Job, Work)>> = BTreeMap::new();
         for job in jobs {
             let work = job.work.clone();
@@ -127,18 +142,9 @@ impl Worker {
                 .into_iter()
                 .map(|(bucket, jobs)| self.work_bucket(bucket, jobs, stop)),
         );
-        let renew = async {
-            loop {
-                self.clock.sleep(self.lease / 3).await;
-                let until = self.clock.now() + self.lease;
-                if let Err(e) = self.db.renew_leases(&self.instance, &ids, until).await {
-                    tracing::warn!(error = format!("{e:#}"), "cannot renew leases");
-                }
-            }
-        };
         tokio::select! {
             _ = work => {}
-            _ = renew => {}
+            _ = self.keep_leases() => {}
         }
     }
 
@@ -153,6 +159,9 @@ impl Worker {
         for (job, work) in singles {
             if stop.is_cancelled() {
                 return;
+            }
+            if self.held.is_lost(job.id) {
+                continue;
             }
             self.work_one(&bucket, &job, &work).await;
         }
@@ -225,25 +234,28 @@ impl Worker {
         )
     }
 
+    /// Records the job's outcome, if this instance still holds its lease.
     pub(super) async fn settle(&self, job: &Job, step: Step) {
-        let now = self.clock.now();
+        let (now, me) = (self.clock.now(), self.instance.as_str());
         let saved = match &step {
-            Step::Done => self.db.finish_job(job.id, now).await,
+            Step::Done => self.db.finish_job(me, job.id, now).await,
             Step::RetryAt { at, counts, error } => {
                 let attempts = job.attempts + i64::from(*counts);
-                self.db.retry_job(job.id, *at, attempts, error).await
+                self.db.retry_job(me, job.id, *at, attempts, error).await
             }
             Step::Fail(error) => {
                 tracing::warn!(job = %job.id, kind = job.kind(), guild = ?job.guild_id, %error, "job failed");
-                self.db.fail_job(job.id, error, now).await
+                self.db.fail_job(me, job.id, error, now).await
             }
         };
-        if let Err(e) = saved {
-            tracing::error!(
+        match saved {
+            Ok(true) => self.held.settled(job.id),
+            Ok(false) => self.settle_refused(job.id),
+            Err(e) => tracing::error!(
                 job = %job.id,
                 error = format!("{e:#}"),
                 "cannot record job outcome; its lease will lapse"
-            );
+            ),
         }
     }
 

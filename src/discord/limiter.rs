@@ -1,23 +1,25 @@
-//! The instance-wide limits on Discord REST calls: Discord's global rate limit (50 requests a
-//! second per bot) and the pause a global 429 asks for.
+//! The instance-wide limits on Discord REST calls: this instance's share of Discord's global
+//! rate limit (50 requests a second per bot, whatever the number of processes) and the pause a
+//! global 429 asks for.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Delivery's calls per rolling second: under Discord's 50, leaving room for the replies to
-/// commands that serenity sends with the same token.
+/// Delivery's calls per rolling second, for all instances together: under Discord's 50,
+/// leaving room for the replies to commands that serenity sends with the same token.
 pub const MAX_CALLS_PER_SECOND: usize = 45;
 const WINDOW: Duration = Duration::from_secs(1);
 /// A global pause up to this long is waited out in place; a longer one fails the call as
 /// rate limited, so its job is rescheduled instead of holding a worker.
 const MAX_IN_PLACE_WAIT: Duration = Duration::from_secs(5);
 
-/// Holds calls so that Discord never sees more than [`MAX_CALLS_PER_SECOND`] arrive within a
-/// second, and holds every call during a global pause.
+/// Holds calls so that Discord never sees more than this instance's share of
+/// [`MAX_CALLS_PER_SECOND`] arrive within a second, and holds every call during a global pause.
 ///
 /// A call counts from its start until one second after its answer: whatever the network
 /// delays, the calls Discord receives within any second were all counted together here.
@@ -28,6 +30,8 @@ pub struct GlobalLimiter {
     window: Mutex<Window>,
     ended: Notify,
     paused_until: Mutex<Option<Instant>>,
+    /// Live instances sharing the budget (0 until told: alone).
+    instances: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -70,7 +74,7 @@ impl GlobalLimiter {
                 while window.ended.front().is_some_and(|t| now - *t >= WINDOW) {
                     window.ended.pop_front();
                 }
-                if window.in_flight + window.ended.len() < MAX_CALLS_PER_SECOND {
+                if window.in_flight + window.ended.len() < self.share() {
                     window.in_flight += 1;
                     return Ok(Permit { limiter: self });
                 }
@@ -84,6 +88,18 @@ impl GlobalLimiter {
                 None => self.ended.notified().await,
             }
         }
+    }
+
+    /// `instances` live instances share the budget: this one takes an equal part (at least 1
+    /// call a second). Calls already made keep counting for their second.
+    pub fn share_with(&self, instances: usize) {
+        self.instances.store(instances.max(1), Ordering::Relaxed);
+    }
+
+    /// This instance's calls per rolling second.
+    pub fn share(&self) -> usize {
+        let instances = self.instances.load(Ordering::Relaxed).max(1);
+        (MAX_CALLS_PER_SECOND / instances).max(1)
     }
 
     /// A global 429: no call of this instance for `retry_after`.
@@ -123,6 +139,25 @@ mod tests {
             assert!(within <= MAX_CALLS_PER_SECOND, "{within} calls in a second");
         }
         assert!(starts.last().unwrap() >= &(WINDOW * 2));
+    }
+
+    #[tokio::test]
+    async fn instances_sharing_the_budget_each_take_an_equal_part_of_it() {
+        let limiter = GlobalLimiter::default();
+        assert_eq!(limiter.share(), MAX_CALLS_PER_SECOND);
+        limiter.share_with(2);
+        assert_eq!(limiter.share(), MAX_CALLS_PER_SECOND / 2);
+        limiter.share_with(1000);
+        assert_eq!(limiter.share(), 1);
+        limiter.share_with(3);
+        let start = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..=limiter.share() {
+            drop(limiter.acquire().await.unwrap());
+            starts.push(Instant::now() - start);
+        }
+        let within = starts.iter().filter(|t| **t < WINDOW).count();
+        assert_eq!(within, MAX_CALLS_PER_SECOND / 3, "{starts:?}");
     }
 
     #[tokio::test]

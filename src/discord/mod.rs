@@ -74,6 +74,28 @@ impl Discord {
         }
     }
 
+    /// `instances` live instances share Discord's budget: this one takes an equal part.
+    pub fn share_budget(&self, instances: usize) {
+        if let Discord::Rest(rest) = self {
+            rest.limits.global.share_with(instances);
+        }
+    }
+
+    /// This instance's Discord calls per rolling second.
+    pub fn budget_share(&self) -> usize {
+        match self {
+            Discord::Rest(rest) => rest.limits.global.share(),
+            Discord::DryRun(_) => MAX_CALLS_PER_SECOND,
+        }
+    }
+
+    /// Holds every call for `wait` (a few seconds at most).
+    pub fn hold_calls(&self, wait: std::time::Duration) {
+        if let Discord::Rest(rest) = self {
+            rest.limits.global.pause(wait);
+        }
+    }
+
     /// Another client (the gateway) met a 401: delivery stops as if it had.
     pub fn token_rejected(&self) {
         if let Discord::Rest(rest) = self {

@@ -49,7 +49,8 @@ pub struct DiscordRest {
 
 pub(super) struct Limits {
     token: TokenState,
-    global: GlobalLimiter,
+    /// This instance's share of Discord's global budget, and global pauses.
+    pub(super) global: GlobalLimiter,
     edge: EdgeGuard,
     pub(super) dms: DmChannels,
     /// Where Embed Links is missing (filled from the gateway).

@@ -11,8 +11,10 @@ mod group_commit;
 mod guild_state;
 mod guilds;
 mod histories;
+mod instances;
 mod job;
 mod jobs;
+mod leases;
 mod links;
 mod maintenance;
 pub mod pool;
@@ -49,6 +51,7 @@ pub use guilds::{
     GuildLink, LeaderboardRow, LinkHealth, OwnedConnection, RoleSetting, VoterFigures,
 };
 pub use histories::HISTORY_GRACE;
+pub use instances::INSTANCE_DEAD_AFTER;
 pub use job::{Job, JobId, JobStatus};
 pub use maintenance::{Pruned, QueueFigures};
 pub use pool::{STORE_DEADLINE, is_unavailable};

@@ -30,7 +30,7 @@ const LIVE_GRANTS: &str = "SELECT COUNT(*) FROM role_grants WHERE guild_id = $1 
 const PARK: &str = "UPDATE jobs SET due_at = CASE WHEN EXISTS (SELECT 1 FROM reward_roles \
     WHERE guild_id = $2 AND role_id = $3 AND paused_reason IS NOT NULL) THEN $4 ELSE $5 END, \
     attempts = $6, last_error = COALESCE($7, last_error), lease_until = NULL, leased_by = NULL, open_claims = 0 \
-    WHERE id = $1";
+    WHERE id = $1 AND leased_by = $8 AND status = 'queued'";
 
 impl Db {
     /// Pauses `role` for every link of the guild that rewards it, with the reason; returns how
@@ -70,19 +70,20 @@ impl Db {
 
     /// Puts a job of `role` back in the queue to wait for the role (not due until resumed),
     /// or due `now` when the role was resumed since the worker read it; `error` (if any)
-    /// replaces its last error.
+    /// replaces its last error. `false` when `instance` no longer holds the job's lease
+    /// (nothing changed).
     pub async fn wait_for_role(
         &self,
+        instance: &str,
         id: JobId,
         (guild, role): (&GuildId, &RoleId),
         attempts: i64,
         error: Option<&str>,
         now: Timestamp,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         let sql = Sql::new(PARK).bind(id.get()).bind(guild).bind(role);
         let sql = sql.bind(WAITING_FOR_ROLE).bind(now).bind(attempts);
-        self.execute(sql.bind(error)).await?;
-        Ok(())
+        Ok(self.execute(sql.bind(error).bind(instance)).await? > 0)
     }
 
     /// Resumes `role` in the guild: its waiting removals and the waiting grants still live at

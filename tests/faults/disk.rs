@@ -113,7 +113,8 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
         let url = format!("sqlite://{}", db_file.display());
         let clock = Arc::new(ManualClock::starting_now());
         let app = TestApp::start_with_clock(Backend::Sqlite, clock.clone(), |c| {
-            c.database.url = url.into()
+            c.database.url = url.into();
+            c.delivery.lease_secs = 3;
         })
         .await
         .unwrap();
@@ -186,7 +187,7 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
             acked.len() as i64
         );
         // Jobs whose outcome could not be written on the full disk are retaken once their
-        // lease (30 s on the app's clock) lapses.
+        // lease (3 s on the database's clock) lapses; their retries fall due on the app's.
         clock.advance(Duration::from_secs(60));
         wait_all_jobs_settled(&app).await;
         app.stop().await;

@@ -153,7 +153,7 @@ async fn work_held_by_a_killed_instance_is_done_by_another_once_its_lease_runs_o
 }
 
 /// Waits until an instance named `prefix...` holds a live lease; returns the held job ids.
-async fn wait_for_leases_of(site: &Site, prefix: &str, timeout: Duration) -> Vec<i64> {
+pub(crate) async fn wait_for_leases_of(site: &Site, prefix: &str, timeout: Duration) -> Vec<i64> {
     let deadline = Instant::now() + timeout;
     loop {
         let held: Vec<i64> = site
@@ -203,14 +203,14 @@ fn mentions(request: &RecordedRequest, voter: &str) -> bool {
 }
 
 /// Accepts connections and never answers: a Discord that hangs.
-struct Tarpit {
+pub(crate) struct Tarpit {
     addr: std::net::SocketAddr,
     accepted: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Tarpit {
-    async fn start() -> Tarpit {
+    pub(crate) async fn start() -> Tarpit {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -229,11 +229,11 @@ impl Tarpit {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
 }

@@ -3,10 +3,12 @@
 //! `/metrics`, retention and backups. Skipped without Postgres unless
 //! `TOPGG_TEST_REQUIRE_POSTGRES=1`.
 
+mod budget;
 mod fleet;
 mod lifecycle;
 mod metrics;
 mod prometheus;
+mod takeover;
 mod vote_log;
 
 use std::time::Duration;

@@ -36,7 +36,7 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
     let claimed = s.db.claim_jobs(
         "me",
         Timestamp::from_millis(0),
-        Timestamp::from_millis(1000),
+        std::time::Duration::from_secs(60),
         10,
     );
     let grants: Vec<_> = claimed
@@ -48,6 +48,7 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
     assert_eq!(grants.len(), 2);
     for job in &grants {
         s.db.wait_for_role(
+            "me",
             job.id,
             (&guild, &role),
             1,
@@ -86,7 +87,7 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
     );
 
     // Parked after the role was resumed (the worker read it paused just before): due at once.
-    s.db.wait_for_role(grants[1].id, (&guild, &role), 1, Some("waiting"), now)
+    s.db.wait_for_role("me", grants[1].id, (&guild, &role), 1, Some("waiting"), now)
         .await
         .unwrap();
     let again = s.db.all_jobs().await.unwrap();
@@ -130,11 +131,12 @@ async fn removing_a_paused_reward_role_fails_the_grants_that_waited_for_it(s: &S
         .await
         .unwrap();
     s.db.pause_role(&guild, &role, "refused").await.unwrap();
-    let claimed = s.db.claim_jobs("me", at, Timestamp::from_millis(1000), 10);
+    let claimed =
+        s.db.claim_jobs("me", at, std::time::Duration::from_secs(60), 10);
     for job in claimed.await.unwrap() {
         if job.kind() == "grant_role" {
             let parked =
-                s.db.wait_for_role(job.id, (&guild, &role), 1, Some("waiting"), at);
+                s.db.wait_for_role("me", job.id, (&guild, &role), 1, Some("waiting"), at);
             parked.await.unwrap();
         }
     }

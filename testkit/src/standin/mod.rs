@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod interactions;
 pub mod json;
 pub mod moderation;
+mod rates;
 pub mod reply;
 mod rest;
 mod roles;
