@@ -48,6 +48,10 @@ enum Command {
         secret: String,
         #[arg(long, value_enum, default_value = "vote.create")]
         event: SampleEvent,
+        /// The Top.gg project id the sample names: a connection refuses a vote for another
+        /// project than its own (403), so pass yours to see a vote accepted.
+        #[arg(long, default_value = crate::send_test::SAMPLE_PROJECT)]
+        project: String,
     },
     /// Write a consistent copy of the SQLite database to PATH, also while the bot runs
     /// (Postgres: use pg_dump).
@@ -97,9 +101,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init(LogFormat::Text, "error");
             crate::demo::run().await
         }
-        Command::SendTest { url, secret, event } => {
-            crate::send_test::run(&url, &secret, event).await
-        }
+        Command::SendTest {
+            url,
+            secret,
+            event,
+            project,
+        } => crate::send_test::run(&url, &secret, event, &project).await,
         Command::Run => {
             let config = load(cli.config)?;
             let shutdown = shutdown_signal();

@@ -13,9 +13,18 @@ pub enum SampleEvent {
     WebhookTest,
 }
 
-/// Sends one sample event and prints what came back. Fails on a non-2xx answer.
-pub async fn run(url: &str, secret: &str, event: SampleEvent) -> anyhow::Result<()> {
-    let project = sample_project("000000000000000001", "bot", "000000000000000002");
+/// The project a sample names unless `--project` says which.
+pub const SAMPLE_PROJECT: &str = "000000000000000001";
+
+/// Sends one sample event naming `project_id` and prints what came back. Fails on a non-2xx
+/// answer (with a hint when the connection refused the sample's project).
+pub async fn run(
+    url: &str,
+    secret: &str,
+    event: SampleEvent,
+    project_id: &str,
+) -> anyhow::Result<()> {
+    let project = sample_project(project_id, "bot", "000000000000000002");
     let body = match event {
         SampleEvent::VoteCreate => {
             let id = format!("send-test-{}", Utc::now().timestamp_millis());
@@ -29,6 +38,9 @@ pub async fn run(url: &str, secret: &str, event: SampleEvent) -> anyhow::Result<
         .build()?;
     let (status, text) = send_signed(&client, url, secret, &body).await?;
     println!("POST {url} -> {status} {text}");
+    if status == 403 && project_id == SAMPLE_PROJECT {
+        eprintln!("hint: pass --project <your Top.gg project id> to send a vote for it");
+    }
     anyhow::ensure!(
         (200..300).contains(&status),
         "the deployment answered {status}"

@@ -106,7 +106,17 @@ async fn send_test_signs_a_sample_vote_that_a_deployment_accepts() {
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
     app.connect("conn-cli", "whs_cli", &bot_project()).await;
     let url = format!("{}/topgg/webhooks/conn-cli", app.base);
-    let output = run(&["send-test", "--url", &url, "--secret", "whs_cli"], &[]).await;
+    let project = bot_project()["id"].as_str().unwrap().to_string();
+    let args = [
+        "send-test",
+        "--url",
+        &url,
+        "--secret",
+        "whs_cli",
+        "--project",
+        &project,
+    ];
+    let output = run(&args, &[]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("-> 204"));
     assert_eq!(
@@ -116,6 +126,15 @@ async fn send_test_signs_a_sample_vote_that_a_deployment_accepts() {
             .unwrap(),
         1
     );
+
+    let output = run(&["send-test", "--url", &url, "--secret", "whs_cli"], &[]).await;
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the sample project is refused"
+    );
+    assert!(text(&output.stdout).contains("-> 403"));
+    assert!(text(&output.stderr).contains("--project"));
 
     let output = run(&["send-test", "--url", &url, "--secret", "whs_wrong"], &[]).await;
     assert_eq!(
