@@ -14,11 +14,13 @@ use crate::load::MakeRequest;
 /// The Discord user who "clicked Connect" for every generated connection.
 const OWNER_ID: &str = "1300000000000000001";
 
-/// A connection the generator made: its id and webhook secret.
+/// A connection the generator made: its id, webhook secret and Top.gg project (a vote must
+/// name the connection's own project, or it is refused with 403).
 #[derive(Clone, Debug)]
 pub struct Connection {
     pub id: String,
     pub secret: String,
+    pub project_id: String,
 }
 
 /// Runs `integration.create` for `count` server projects of `guild_id` (which link
@@ -36,8 +38,9 @@ pub async fn connect_all(
         let connection = Connection {
             id: format!("lg-{run_id}-{n}"),
             secret: format!("whs_loadgen_{run_id}_{n}"),
+            project_id: format!("9{n:017}"),
         };
-        let project = sample_project(&format!("9{n:017}"), "server", guild_id);
+        let project = sample_project(&connection.project_id, "server", guild_id);
         let body = serde_json::to_vec(&sample_integration_create(
             &connection.id,
             &connection.secret,
@@ -67,7 +70,8 @@ pub fn vote_requests(
     std::sync::Arc::new(move |i| {
         let connection = &connections[(i % connections.len() as u64) as usize];
         let voter = voter_id(i % voters.max(1));
-        let body = vote_body(&vote_id(&prefix, i), &guild_id, &voter, i);
+        let vote = vote_id(&prefix, i);
+        let body = vote_body(&vote, &connection.project_id, &guild_id, &voter, i);
         let path = format!("/topgg/webhooks/{}", connection.id);
         signed_post(
             &path,
@@ -91,14 +95,14 @@ pub fn voter_id(n: u64) -> String {
 /// Vote `i` is cast `i` milliseconds after ten minutes before the run began: a vote is also
 /// identified by its voter and `created_at`, so two requests must never share an instant
 /// (or the second would be counted as the same vote, and cost less than a real one).
-fn vote_body(vote_id: &str, guild_id: &str, voter: &str, i: u64) -> String {
+fn vote_body(vote_id: &str, project_id: &str, guild_id: &str, voter: &str, i: u64) -> String {
     static START: std::sync::LazyLock<chrono::DateTime<Utc>> =
         std::sync::LazyLock::new(|| Utc::now() - Duration::minutes(10));
     let now = *START + Duration::milliseconds(i64::try_from(i).unwrap_or(i64::MAX));
     let created = now.to_rfc3339();
     let expires = (now + Duration::hours(12)).to_rfc3339();
     format!(
-        r#"{{"type":"vote.create","data":{{"id":"{vote_id}","weight":1,"created_at":"{created}","expires_at":"{expires}","project":{{"id":"900000000000000000","type":"server","platform":"discord","platform_id":"{guild_id}"}},"query":{{"ref":"loadgen"}},"user":{{"id":"topgg-{voter}","platform_id":"{voter}","name":"voter {voter}","avatar_url":"https://cdn.discordapp.com/embed/avatars/0.png"}}}}}}"#
+        r#"{{"type":"vote.create","data":{{"id":"{vote_id}","weight":1,"created_at":"{created}","expires_at":"{expires}","project":{{"id":"{project_id}","type":"server","platform":"discord","platform_id":"{guild_id}"}},"query":{{"ref":"loadgen"}},"user":{{"id":"topgg-{voter}","platform_id":"{voter}","name":"voter {voter}","avatar_url":"https://cdn.discordapp.com/embed/avatars/0.png"}}}}}}"#
     )
 }
 
