@@ -494,7 +494,7 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pooled_sqlite_connections_left_inside_a_transaction_are_never_reused() {
     let s = Scratch::open(Backend::Sqlite).await.unwrap();
-    let Db::Sqlite(pool) = &s.db else {
+    let Db::Sqlite(pool, _) = &s.db else {
         unreachable!()
     };
     let mut poisoned = Vec::new();

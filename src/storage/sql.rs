@@ -129,7 +129,7 @@ pub(super) enum WriteTx {
 impl Db {
     pub(super) async fn begin_write(&self) -> anyhow::Result<WriteTx> {
         Ok(match self {
-            Db::Sqlite(pool) => WriteTx::Sqlite(pool.begin_write().await?),
+            Db::Sqlite(pool, _) => WriteTx::Sqlite(pool.begin_write().await?),
             Db::Postgres(pool) => WriteTx::Postgres(pool.begin_write().await?),
         })
     }
@@ -137,7 +137,7 @@ impl Db {
     /// Runs a statement; returns how many rows it changed.
     pub(super) async fn execute(&self, sql: Sql<'_>) -> anyhow::Result<u64> {
         let done = match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 let (text, args, keep) = sql.split::<Sqlite>()?;
                 let query = sqlx::query_with(text, args).persistent(keep);
                 query.execute(pool).await?.rows_affected()
@@ -153,7 +153,7 @@ impl Db {
 
     pub(super) async fn fetch_all<T: FromRows>(&self, sql: Sql<'_>) -> anyhow::Result<Vec<T>> {
         let rows = match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 let (text, args, keep) = sql.split::<Sqlite>()?;
                 let query = sqlx::query_as_with(text, args).persistent(keep);
                 query.fetch_all(pool).await?
@@ -172,7 +172,7 @@ impl Db {
         sql: Sql<'_>,
     ) -> anyhow::Result<Option<T>> {
         let row = match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 let (text, args, keep) = sql.split::<Sqlite>()?;
                 let query = sqlx::query_as_with(text, args).persistent(keep);
                 query.fetch_optional(pool).await?
