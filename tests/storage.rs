@@ -521,6 +521,9 @@ async fn pooled_sqlite_connections_left_inside_a_transaction_are_never_reused() 
     let url = format!("sqlite://{}", s._dir.path().join("s.db").display());
     let fresh = Db::connect(&url).await.unwrap();
     for i in 0..8 {
+        let id = format!("c{i}").parse().unwrap();
+        let pooled_write = fresh.connection(&id).await.unwrap();
+        assert!(pooled_write.is_some(), "the connection c{i} was committed");
         assert_eq!(
             fresh
                 .vote_count(&(format!("c{i}")).parse().unwrap())
