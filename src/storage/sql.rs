@@ -58,8 +58,9 @@ impl<'a> Sql<'a> {
         self.args.push(arg.into());
     }
 
-    /// Runs the statement on a rusqlite connection (the vote thread's), kept prepared there;
-    /// its `$n` parameters are bound in order, so each must first appear in that order.
+    /// Runs the statement on a rusqlite connection (the vote connection, `vote_thread`),
+    /// kept prepared there; its `$n` parameters are bound in order, so each must first
+    /// appear in that order.
     pub fn execute_on(self, conn: &rusqlite::Connection) -> rusqlite::Result<usize> {
         let mut statement = conn.prepare_cached(self.text.as_str())?;
         statement.execute(rusqlite::params_from_iter(self.args))

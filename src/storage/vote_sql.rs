@@ -5,9 +5,9 @@
 //!
 //! SQLite reads a batch in one statement (stored ids, voters' totals, link settings), then
 //! writes it with one statement per table, run one by one on the vote connection
-//! (`vote_thread`); Postgres, with several writers at once, inserts the votes first (its `RETURNING`
-//! tells which are new), locks the voters' totals, then writes the rest in one statement of
-//! data-modifying CTEs.
+//! (`vote_thread`); Postgres, with several writers at once, inserts the votes first (its
+//! `RETURNING` tells which are new), locks the voters' totals, then writes the rest in one
+//! statement of data-modifying CTEs.
 
 /// SQLite, one row: the batch's vote ids already stored ($1: the vote rows), by id or as the
 /// same vote (connection, voter, `created_at`: recovered votes have ids of their own); each voter's
