@@ -116,10 +116,10 @@ async fn a_connection_left_inside_a_transaction_is_replaced_for_the_next_batch()
         now: Timestamp::from_millis(1),
     };
     db.record_votes(&[write(&first)]).await.unwrap();
-    let votes = vote_connection(&db);
-    let stuck = votes.lock();
-    stuck.conn.as_ref().unwrap().execute_batch("BEGIN").unwrap();
-    drop(stuck);
+    {
+        let stuck = vote_connection(&db).lock();
+        stuck.conn.as_ref().unwrap().execute_batch("BEGIN").unwrap();
+    }
 
     let refused = db.record_votes(&[write(&second)]).await;
     let outcome = db.record_votes(&[write(&second)]).await.unwrap();
