@@ -492,7 +492,7 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pooled_sqlite_connections_left_inside_a_transaction_are_never_reused() {
     let s = Scratch::open(Backend::Sqlite).await.unwrap();
-    let Db::Sqlite(pool) = &s.db else {
+    let Db::Sqlite(pool, _) = &s.db else {
         unreachable!()
     };
     let mut poisoned = Vec::new();
@@ -519,6 +519,9 @@ async fn pooled_sqlite_connections_left_inside_a_transaction_are_never_reused() 
     let url = format!("sqlite://{}", s._dir.path().join("s.db").display());
     let fresh = Db::connect(&url).await.unwrap();
     for i in 0..8 {
+        let id = format!("c{i}").parse().unwrap();
+        let pooled_write = fresh.connection(&id).await.unwrap();
+        assert!(pooled_write.is_some(), "the connection c{i} was committed");
         assert_eq!(
             fresh
                 .vote_count(&(format!("c{i}")).parse().unwrap())

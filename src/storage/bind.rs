@@ -69,7 +69,7 @@ where
     }
 }
 
-/// The vote thread's connection (rusqlite) binds the same values.
+/// The vote connection (rusqlite, `vote_thread`) binds the same values.
 impl rusqlite::ToSql for Arg<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, ValueRef};

@@ -16,7 +16,6 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::pool::{POSTGRES_ATTEMPT, STORE_DEADLINE, bounded, is_unavailable};
 use super::spool::Spool;
 use super::vote_plan::VoteWrite;
-use super::vote_thread::{SqliteVotes, write_on_thread};
 use super::{Connection, Db, VoteOutcome};
 use crate::domain::events::Vote;
 use crate::domain::time::{SharedClock, SystemClock, Timestamp};
@@ -25,19 +24,19 @@ use crate::domain::time::{SharedClock, SystemClock, Timestamp};
 /// a later write succeeds), for /readyz. Counted on the app's clock.
 const FAILURE_MEMORY: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Postgres writer tasks (SQLite has one writer thread).
+/// Postgres writer tasks (SQLite has one writer).
 const POSTGRES_WRITERS: usize = 4;
 /// At most this many votes share one transaction.
-pub(super) const MAX_BATCH: usize = 256;
+const MAX_BATCH: usize = 256;
 /// Votes waiting for a writer; beyond this, senders wait (backpressure).
 const QUEUE: usize = 4096;
 
 /// A vote waiting for its batch, answered through `reply` once the batch committed.
-pub(super) struct Pending {
+struct Pending {
     connection: Connection,
     vote: Vote,
     now: Timestamp,
-    pub(super) reply: oneshot::Sender<anyhow::Result<VoteOutcome>>,
+    reply: oneshot::Sender<anyhow::Result<VoteOutcome>>,
 }
 
 /// The handle webhooks store votes through; cheap to clone. Its writer tasks end when the
@@ -49,7 +48,7 @@ pub struct VoteWriter {
 }
 
 /// What the writer tasks share with the handles.
-pub(super) struct Shared {
+struct Shared {
     db: Db,
     spool: Option<Spool>,
     clock: SharedClock,
@@ -61,9 +60,9 @@ pub(super) struct Shared {
 }
 
 impl VoteWriter {
-    /// Starts the writers: on SQLite one thread of its own (SQLite has a single writer
-    /// anyway, see [`vote_thread`](super::vote_thread)), on Postgres several tasks, so one
-    /// batch's commit overlaps the next batch's statements.
+    /// Starts the writers: on SQLite one task (SQLite has a single writer anyway; each batch
+    /// runs on the vote connection, see [`vote_thread`](super::vote_thread)), on Postgres
+    /// several, so one batch's commit overlaps the next batch's statements.
     pub fn start(db: Db) -> VoteWriter {
         Self::with_spool(db, None, SystemClock::shared())
     }
@@ -73,9 +72,10 @@ impl VoteWriter {
     /// failed write keeps [`VoteWriter::failing`] true.
     pub fn with_spool(db: Db, spool: Option<Spool>, clock: SharedClock) -> VoteWriter {
         let (queue, receiver) = mpsc::channel(QUEUE);
-        let sqlite_file = match &db {
-            Db::Sqlite(pool) => Some(pool.connect_options().get_filename().to_owned()),
-            Db::Postgres(_) => None,
+        let writers = if db.is_postgres() {
+            POSTGRES_WRITERS
+        } else {
+            1
         };
         let shared = Arc::new(Shared {
             db,
@@ -84,20 +84,9 @@ impl VoteWriter {
             failed_at: StdMutex::new(None),
             troubles: AtomicU64::new(0),
         });
-        match sqlite_file {
-            Some(path) => {
-                let shared = shared.clone();
-                std::thread::Builder::new()
-                    .name("vote-writer".into())
-                    .spawn(move || write_on_thread(&shared, receiver, SqliteVotes::new(&path)))
-                    .expect("cannot start the vote writer thread");
-            }
-            None => {
-                let receiver = Arc::new(Mutex::new(receiver));
-                for _ in 0..POSTGRES_WRITERS {
-                    tokio::spawn(write_batches(shared.clone(), receiver.clone()));
-                }
-            }
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..writers {
+            tokio::spawn(write_batches(shared.clone(), receiver.clone()));
         }
         VoteWriter { queue, shared }
     }
@@ -161,8 +150,7 @@ impl VoteWriter {
     }
 }
 
-/// Postgres: takes whatever is queued (up to [`MAX_BATCH`]) and commits it, until the queue
-/// closes.
+/// Takes whatever is queued (up to [`MAX_BATCH`]) and commits it, until the queue closes.
 async fn write_batches(shared: Arc<Shared>, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -208,7 +196,7 @@ async fn commit(shared: &Shared, batch: Vec<Pending>) {
     }
 }
 
-pub(super) fn warn_alone(error: &anyhow::Error, votes: usize) {
+fn warn_alone(error: &anyhow::Error, votes: usize) {
     tracing::warn!(
         error = format!("{error:#}"),
         votes,
@@ -262,7 +250,7 @@ async fn spool_batch(
 }
 
 /// Answers every request of a batch with the same result.
-pub(super) fn answer_all(batch: Vec<Pending>, result: anyhow::Result<Vec<VoteOutcome>>) {
+fn answer_all(batch: Vec<Pending>, result: anyhow::Result<Vec<VoteOutcome>>) {
     match result {
         Ok(outcomes) => {
             for (pending, outcome) in batch.into_iter().zip(outcomes) {
@@ -279,16 +267,6 @@ pub(super) fn answer_all(batch: Vec<Pending>, result: anyhow::Result<Vec<VoteOut
 }
 
 impl Shared {
-    /// Remembers whether a write committed, or failed for want of a database.
-    pub(super) fn noted<T>(&self, result: anyhow::Result<T>) -> anyhow::Result<T> {
-        match &result {
-            Ok(_) => self.note(true),
-            Err(error) if is_unavailable(error) => self.note(false),
-            Err(_) => {}
-        }
-        result
-    }
-
     /// Remembers whether the last vote write committed.
     fn note(&self, committed: bool) {
         if !committed {
@@ -303,7 +281,7 @@ impl Shared {
     }
 }
 
-pub(super) fn write_of(pending: &Pending) -> VoteWrite<'_> {
+fn write_of(pending: &Pending) -> VoteWrite<'_> {
     VoteWrite {
         connection: &pending.connection,
         vote: &pending.vote,

@@ -236,7 +236,7 @@ mod tests {
     async fn migrate_over_old_rows(db: &Db) {
         let rows = AssertSqlSafe(old_rows());
         match db {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 let migrator = sqlx::migrate!("./migrations/sqlite");
                 migrator.run_to(BY_CONNECTION, pool).await.unwrap();
                 sqlx::raw_sql(rows).execute(pool).await.unwrap();

@@ -60,12 +60,14 @@ pub use role_pause::{Resumed, WAITING_FOR_ROLE};
 pub use spool::Spool;
 pub use spool_drain::drain_spool;
 pub use vote_plan::{VoteOutcome, VoteWrite};
+pub use vote_thread::SqliteVotes;
 pub use webhook_mode::{FirstEvents, NewWebhookConnection, WebhookConnection};
 
 /// A handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// sqlx's pool, and the connection every vote batch runs on ([`SqliteVotes`]).
+    Sqlite(SqlitePool, SqliteVotes),
     Postgres(PgPool),
 }
 
@@ -76,13 +78,15 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Db::Postgres(pool::connect_postgres(url).await?));
         }
-        Ok(Db::Sqlite(pool::connect_sqlite(url, 4).await?))
+        let pool = pool::connect_sqlite(url, 4).await?;
+        let votes = SqliteVotes::new(pool.connect_options().get_filename());
+        Ok(Db::Sqlite(pool, votes))
     }
 
     /// Applies the embedded migrations of this backend.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Db::Sqlite(pool, _) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
         }
         .context("database migration failed")
@@ -116,7 +120,10 @@ impl Db {
     /// Closes every pooled connection.
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(pool) => pool.close().await,
+            Db::Sqlite(pool, votes) => {
+                votes.close();
+                pool.close().await
+            }
             Db::Postgres(pool) => pool.close().await,
         }
     }

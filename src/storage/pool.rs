@@ -56,8 +56,8 @@ pub fn is_unavailable(error: &anyhow::Error) -> bool {
         return true;
     }
     if let Some(rusqlite::Error::SqliteFailure(failure, _)) = error.downcast_ref() {
-        // The vote thread's SQLite: a constraint failure is this write's; full, I/O, busy
-        // and the rest are the database's.
+        // The vote connection (SQLite, rusqlite): a constraint failure is this write's;
+        // full, I/O, busy and the rest are the database's.
         return failure.code != rusqlite::ErrorCode::ConstraintViolation;
     }
     match error.downcast_ref::<sqlx::Error>() {
@@ -112,7 +112,7 @@ pub async fn connect_postgres(url: &str) -> anyhow::Result<PgPool> {
         .context("cannot connect to the Postgres database")
 }
 
-/// The pragmas of every SQLite connection, sqlx's pool and the vote thread alike: WAL, an
+/// The pragmas of every SQLite connection, sqlx's pool and the vote connection alike: WAL, an
 /// fsync at every commit (a vote is answered only once it is on disk), foreign keys, and
 /// statement journals in memory rather than in files.
 pub(super) const SQLITE_PRAGMAS: [(&str, &str); 4] = [

@@ -55,7 +55,7 @@ impl WriteTx {
 }
 
 /// The statements that queue `voter`'s reminder for `connection` at `due`, replacing a queued
-/// earlier one (see [`WriteTx::schedule_reminder`]); the vote thread runs them too.
+/// earlier one (see [`WriteTx::schedule_reminder`]); SQLite's vote connection runs them too.
 pub(super) fn reminder_statements<'a>(
     connection: &'a ConnectionId,
     voter: &'a UserId,

@@ -58,8 +58,9 @@ impl<'a> Sql<'a> {
         self.args.push(arg.into());
     }
 
-    /// Runs the statement on a rusqlite connection (the vote thread's), kept prepared there;
-    /// its `$n` parameters are bound in order, so each must first appear in that order.
+    /// Runs the statement on a rusqlite connection (the vote connection, `vote_thread`),
+    /// kept prepared there; its `$n` parameters are bound in order, so each must first
+    /// appear in that order.
     pub fn execute_on(self, conn: &rusqlite::Connection) -> rusqlite::Result<usize> {
         let mut statement = conn.prepare_cached(self.text.as_str())?;
         statement.execute(rusqlite::params_from_iter(self.args))
@@ -129,7 +130,7 @@ pub(super) enum WriteTx {
 impl Db {
     pub(super) async fn begin_write(&self) -> anyhow::Result<WriteTx> {
         Ok(match self {
-            Db::Sqlite(pool) => WriteTx::Sqlite(pool.begin_write().await?),
+            Db::Sqlite(pool, _) => WriteTx::Sqlite(pool.begin_write().await?),
             Db::Postgres(pool) => WriteTx::Postgres(pool.begin_write().await?),
         })
     }
@@ -137,7 +138,7 @@ impl Db {
     /// Runs a statement; returns how many rows it changed.
     pub(super) async fn execute(&self, sql: Sql<'_>) -> anyhow::Result<u64> {
         let done = match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 let (text, args, keep) = sql.split::<Sqlite>()?;
                 let query = sqlx::query_with(text, args).persistent(keep);
                 query.execute(pool).await?.rows_affected()
@@ -153,7 +154,7 @@ impl Db {
 
     pub(super) async fn fetch_all<T: FromRows>(&self, sql: Sql<'_>) -> anyhow::Result<Vec<T>> {
         let rows = match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 let (text, args, keep) = sql.split::<Sqlite>()?;
                 let query = sqlx::query_as_with(text, args).persistent(keep);
                 query.fetch_all(pool).await?
@@ -172,7 +173,7 @@ impl Db {
         sql: Sql<'_>,
     ) -> anyhow::Result<Option<T>> {
         let row = match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 let (text, args, keep) = sql.split::<Sqlite>()?;
                 let query = sqlx::query_as_with(text, args).persistent(keep);
                 query.fetch_optional(pool).await?

@@ -1,6 +1,7 @@
-//! The statements that record a batch of votes, a few per batch (not per vote): with group
-//! commit, the cost of a webhook is then mostly its share of them. Their text is fixed (see
-//! `vote_sql`): the rows go as JSON arrays, built in `vote_rows`.
+//! Postgres's vote batches: a few statements per batch (not per vote), so with group commit
+//! the cost of a webhook is mostly its share of them. Their text is fixed (see `vote_sql`):
+//! the rows go as JSON arrays, built in `vote_rows`. The planning between the read and the
+//! write is the one SQLite's batches (`vote_thread`) use: `votes::plan_batch`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -9,12 +10,12 @@ use sqlx::FromRow;
 
 use super::links::{LINK_SETTINGS, LinkRoleRow, group_link_rows};
 use super::sql::{Sql, WriteTx};
-use super::vote_plan::{VoteWrite, VoterRow, first_sightings};
-use super::vote_rows::{BatchRows, keys_json};
+use super::vote_plan::{VoteOutcome, VoteWrite, VoterRow, first_sightings, key_order, outcomes};
+use super::vote_rows::{BatchRows, keys_json, votes_json};
 use super::vote_sql::{
     POSTGRES_ENSURE_TOTALS, POSTGRES_INSERT_VOTES, POSTGRES_LOCK_TOTALS, POSTGRES_WRITE,
-    SQLITE_READ, SQLITE_WRITE,
 };
+use super::votes::{Effects, plan_batch};
 use crate::domain::ids::ConnectionId;
 use crate::domain::work::LinkSettings;
 
@@ -23,33 +24,40 @@ use crate::domain::work::LinkSettings;
 pub(super) struct BatchRead {
     pub new: Vec<usize>,
     pub voters: Vec<VoterRow>,
-    /// SQLite: the link rows of the batch's connections (Postgres reads them later).
-    pub links: Option<Vec<ConnectionLinkRow>>,
 }
 
 /// A row of [`LINK_SETTINGS`] and the connection it belongs to.
 pub(super) type ConnectionLinkRow = (ConnectionId, LinkRoleRow);
 
-impl WriteTx {
-    /// Finds which writes are new and reads their voters' figures. SQLite only reads (one
-    /// writer: nothing can change before this transaction's write); Postgres inserts the
-    /// votes here and locks the voters' totals rows.
-    pub(super) async fn read_batch(
-        &mut self,
-        writes: &[VoteWrite<'_>],
-        order: &[usize],
-        votes: &str,
-    ) -> anyhow::Result<BatchRead> {
-        if self.is_postgres() {
-            return self.read_batch_postgres(writes, order, votes).await;
-        }
-        let keys = keys_json(writes, order)?;
-        let read = Sql::new(SQLITE_READ).bind(votes).bind(keys);
-        let columns: (String, String, String) = self.fetch_one(read).await?;
-        sqlite_batch_read(writes, order, columns)
+/// Records a batch in `tx` (Postgres) and commits it.
+pub(super) async fn record_postgres_batch(
+    mut tx: WriteTx,
+    writes: &[VoteWrite<'_>],
+    effects: Effects,
+) -> anyhow::Result<Vec<VoteOutcome>> {
+    let order = key_order(writes);
+    let votes = votes_json(writes, &order)?;
+    let read = tx.read_batch(writes, &order, &votes).await?;
+    if read.new.is_empty() {
+        tx.commit().await?;
+        return Ok(outcomes(writes.len(), &HashMap::new()));
     }
+    let links = match effects {
+        Effects::All => tx.link_rows(writes, &read.new).await?,
+        Effects::FiguresOnly => Vec::new(),
+    };
+    let plan = plan_batch(writes, &read.new, &read.voters, links, effects)?;
+    tx.execute(batch_write(&plan.rows)).await?;
+    tx.schedule_reminders(&plan.reminders, writes[0].now)
+        .await?;
+    tx.commit().await?;
+    Ok(outcomes(writes.len(), &plan.stored))
+}
 
-    async fn read_batch_postgres(
+impl WriteTx {
+    /// Postgres: inserts the votes (which tells which are new) and locks their voters'
+    /// totals rows, in key order (concurrent batches cannot deadlock on them).
+    async fn read_batch(
         &mut self,
         writes: &[VoteWrite<'_>],
         order: &[usize],
@@ -64,7 +72,6 @@ impl WriteTx {
             return Ok(BatchRead {
                 new,
                 voters: Vec::new(),
-                links: None,
             });
         }
         let keys = keys_json(writes, &new)?;
@@ -73,71 +80,35 @@ impl WriteTx {
         let voters = self
             .fetch_all(Sql::new(POSTGRES_LOCK_TOTALS).bind(keys))
             .await?;
-        Ok(BatchRead {
-            new,
-            voters,
-            links: None,
-        })
+        Ok(BatchRead { new, voters })
     }
 
-    /// The statement that writes the batch: on SQLite the votes too.
-    pub(super) fn batch_write<'q>(&self, votes: &'q str, rows: &'q BatchRows) -> Sql<'q> {
-        let write = if self.is_postgres() {
-            Sql::new(POSTGRES_WRITE)
-        } else {
-            Sql::new(SQLITE_WRITE.as_str()).bind(votes)
-        };
-        write
-            .bind(rows.totals.as_str())
-            .bind(rows.months.as_str())
-            .bind(rows.jobs.as_str())
-            .bind(rows.grants.as_str())
-    }
-
-    /// The link settings of each connection among the stored writes: from the batch's read
-    /// (SQLite), or read here in one statement (Postgres).
-    pub(super) async fn links_of_writes<'a>(
+    /// Postgres: the link rows of the connections among the stored writes, in one statement.
+    async fn link_rows(
         &mut self,
-        writes: &[VoteWrite<'a>],
+        writes: &[VoteWrite<'_>],
         stored: &[usize],
-        read: Option<Vec<ConnectionLinkRow>>,
-    ) -> anyhow::Result<HashMap<&'a ConnectionId, Vec<LinkSettings>>> {
-        let rows = match read {
-            Some(rows) => rows,
-            None => {
-                let ids: HashSet<&ConnectionId> = stored
-                    .iter()
-                    .map(|&i| &writes[i].connection.connection_id)
-                    .collect();
-                let sql = Sql::new(POSTGRES_LINKS.as_str()).bind(serde_json::to_string(&ids)?);
-                let rows: Vec<BatchLinkRow> = self.fetch_all(sql).await?;
-                rows.into_iter()
-                    .map(|r| (r.batch_connection, r.row))
-                    .collect()
-            }
-        };
-        Ok(links_by_connection(writes, stored, rows))
+    ) -> anyhow::Result<Vec<ConnectionLinkRow>> {
+        let ids: HashSet<&ConnectionId> = stored
+            .iter()
+            .map(|&i| &writes[i].connection.connection_id)
+            .collect();
+        let sql = Sql::new(POSTGRES_LINKS.as_str()).bind(serde_json::to_string(&ids)?);
+        let rows: Vec<BatchLinkRow> = self.fetch_all(sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.batch_connection, r.row))
+            .collect())
     }
 }
 
-/// SQLite's batch read ([`SQLITE_READ`]'s three columns) as a [`BatchRead`].
-pub(super) fn sqlite_batch_read(
-    writes: &[VoteWrite<'_>],
-    order: &[usize],
-    (stored, voters, links): (String, String, String),
-) -> anyhow::Result<BatchRead> {
-    let stored: HashSet<String> = serde_json::from_str(&stored)?;
-    let inserted = order
-        .iter()
-        .map(|&i| writes[i].vote.id.as_str())
-        .filter(|id| !stored.contains(*id))
-        .map(str::to_owned)
-        .collect();
-    Ok(BatchRead {
-        new: first_sightings(writes, order, &inserted),
-        voters: serde_json::from_str(&voters)?,
-        links: Some(serde_json::from_str(&links)?),
-    })
+/// The statement that writes the rest of a Postgres batch.
+fn batch_write(rows: &BatchRows) -> Sql<'_> {
+    Sql::new(POSTGRES_WRITE)
+        .bind(rows.totals.as_str())
+        .bind(rows.months.as_str())
+        .bind(rows.jobs.as_str())
+        .bind(rows.grants.as_str())
 }
 
 /// The link settings of each connection among the stored writes, from link rows ordered by

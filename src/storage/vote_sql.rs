@@ -4,12 +4,10 @@
 //! statement stays prepared on its connection.
 //!
 //! SQLite reads a batch in one statement (stored ids, voters' totals, link settings), then
-//! writes it with one statement per table (the vote thread runs them one by one, sqlx as one
-//! text); Postgres, with several writers at once, inserts the votes first (its `RETURNING`
-//! tells which are new), locks the voters' totals, then writes the rest in one statement of
-//! data-modifying CTEs.
-
-use std::sync::LazyLock;
+//! writes it with one statement per table, run one by one on the vote connection
+//! (`vote_thread`); Postgres, with several writers at once, inserts the votes first (its
+//! `RETURNING` tells which are new), locks the voters' totals, then writes the rest in one
+//! statement of data-modifying CTEs.
 
 /// SQLite, one row: the batch's vote ids already stored ($1: the vote rows), by id or as the
 /// same vote (connection, voter, `created_at`: recovered votes have ids of their own); each voter's
@@ -41,8 +39,7 @@ pub(super) const SQLITE_READ: &str = "SELECT \
      AS links";
 
 /// SQLite: everything a batch writes, one statement per table, each with one parameter: $1
-/// votes, $2 totals, $3 months, $4 jobs, $5 role grants. sqlx runs them as one text
-/// ([`SQLITE_WRITE`]); the vote thread runs them one by one.
+/// votes, $2 totals, $3 months, $4 jobs, $5 role grants, run one by one.
 pub(super) const SQLITE_WRITES: [&str; 5] = [
     "INSERT INTO votes (vote_id, connection_id, project_id, \
     voter_topgg_id, voter_id, voter_name, weight, created_at, expires_at, received_at) \
@@ -71,9 +68,6 @@ pub(super) const SQLITE_WRITES: [&str; 5] = [
     WHEN excluded.expires_at > role_grants.expires_at THEN excluded.expires_at \
     ELSE role_grants.expires_at END",
 ];
-
-/// [`SQLITE_WRITES`] as one text, in one round trip to sqlx's connection thread.
-pub(super) static SQLITE_WRITE: LazyLock<String> = LazyLock::new(|| SQLITE_WRITES.join("; "));
 
 /// Postgres: inserts the vote rows ($1) and returns the ids actually inserted (neither the id
 /// nor the same vote, `votes_same_vote`, was stored: this holds across instances).

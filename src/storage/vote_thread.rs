@@ -1,52 +1,119 @@
-//! SQLite's vote batches, on a thread of their own with a blocking connection (rusqlite) to
-//! the same database file: a batch runs its statements back to back, with no hand-off to and
-//! from sqlx's connection thread per statement, which took about half of a batch's time under
-//! load (see docs/performance.md). The statements and the planning are the ones sqlx runs in
-//! [`Db::record_votes`](super::Db::record_votes); only how they are run differs.
+//! SQLite's only vote path: a batch runs on a blocking connection (rusqlite) of its own to
+//! the database file, its statements back to back, with no hand-off to and from sqlx's
+//! connection thread per statement, which took about half of a batch's time under load (see
+//! docs/performance.md). [`Db::record_votes`](super::Db::record_votes) and
+//! [`Db::import_votes`](super::Db::import_votes) run it on tokio's blocking pool, and the
+//! group commit of webhooks goes through them: tests that record votes run what production
+//! runs.
 //!
 //! The connection is opened as sqlx opens its own (the same `SQLITE_PRAGMAS` and busy timeout),
-//! and one left inside a transaction by a failure is closed and opened
-//! again for the next batch.
+//! and one left inside a transaction by a failure is closed and opened again for the next
+//! batch.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use rusqlite::{Connection, TransactionBehavior};
+use anyhow::Context;
+use rusqlite::{Connection as Rusqlite, TransactionBehavior};
 
-use tokio::sync::mpsc;
-
-use super::group_commit::{MAX_BATCH, Pending, Shared, answer_all, warn_alone, write_of};
-use super::pool::{BUSY_TIMEOUT, SQLITE_PRAGMAS, is_unavailable};
+use super::Connection;
+use super::pool::{BUSY_TIMEOUT, SQLITE_PRAGMAS};
 use super::reminders::reminder_statements;
 use super::sql::Sql;
-use super::vote_batch::{links_by_connection, sqlite_batch_read};
-use super::vote_plan::{VoteOutcome, VoteWrite, key_order, outcomes};
+use super::vote_batch::{BatchRead, ConnectionLinkRow};
+use super::vote_plan::{VoteOutcome, VoteWrite, first_sightings, key_order, outcomes};
 use super::vote_rows::{keys_json, votes_json};
 use super::vote_sql::{SQLITE_READ, SQLITE_WRITES};
-use super::votes::plan_batch;
+use super::votes::{Effects, plan_batch};
+use crate::domain::events::Vote;
+use crate::domain::time::Timestamp;
 
-/// The vote thread's connection, opened on first use and again after a failure left it
-/// unusable.
-pub(super) struct SqliteVotes {
+/// The connection SQLite's vote batches run on, shared by every clone of the
+/// [`Db`](super::Db): opened on first use, and again after a failure left it unusable. One
+/// batch runs at a time (SQLite has one writer anyway).
+#[derive(Clone)]
+pub struct SqliteVotes {
+    state: Arc<Mutex<VoteConnection>>,
+}
+
+struct VoteConnection {
     path: PathBuf,
-    conn: Option<Connection>,
+    conn: Option<Rusqlite>,
+}
+
+impl std::fmt::Debug for SqliteVotes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteVotes")
+    }
 }
 
 impl SqliteVotes {
-    pub fn new(path: &Path) -> Self {
-        SqliteVotes {
+    /// Votes for the SQLite database at `path` (opened when the first batch comes).
+    pub(super) fn new(path: &Path) -> Self {
+        let state = VoteConnection {
             path: path.to_owned(),
             conn: None,
+        };
+        SqliteVotes {
+            state: Arc::new(Mutex::new(state)),
         }
     }
 
-    /// Stores a batch as [`Db::record_votes`](super::Db::record_votes) does.
-    pub fn record(&mut self, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
+    /// Stores a batch on tokio's blocking pool; `effects` says what it sets in motion.
+    pub(super) async fn record(
+        &self,
+        writes: &[VoteWrite<'_>],
+        effects: Effects,
+    ) -> anyhow::Result<Vec<VoteOutcome>> {
+        let owned: Vec<(Connection, Vote, Timestamp)> = writes
+            .iter()
+            .map(|w| (w.connection.clone(), w.vote.clone(), w.now))
+            .collect();
+        let votes = self.clone();
+        let run = move || {
+            let writes: Vec<VoteWrite> = owned
+                .iter()
+                .map(|(connection, vote, now)| VoteWrite {
+                    connection,
+                    vote,
+                    now: *now,
+                })
+                .collect();
+            votes.lock().record(&writes, effects)
+        };
+        tokio::task::spawn_blocking(run)
+            .await
+            .context("the SQLite vote batch did not finish")?
+    }
+
+    /// Closes the connection (a later batch opens it again).
+    pub(super) fn close(&self) {
+        self.lock().conn = None;
+    }
+
+    /// The connection's state; after a panic mid-batch, with the connection dropped.
+    fn lock(&self) -> MutexGuard<'_, VoteConnection> {
+        self.state.lock().unwrap_or_else(|poisoned| {
+            self.state.clear_poison();
+            let mut state = poisoned.into_inner();
+            state.conn = None;
+            state
+        })
+    }
+}
+
+impl VoteConnection {
+    fn record(
+        &mut self,
+        writes: &[VoteWrite<'_>],
+        effects: Effects,
+    ) -> anyhow::Result<Vec<VoteOutcome>> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
             None => self.conn.insert(open(&self.path)?),
         };
-        let result = record_batch(conn, writes);
+        let result = record_batch(conn, writes, effects);
         if !conn.is_autocommit() {
             // The failed transaction's rollback failed too: start afresh.
             self.conn = None;
@@ -55,45 +122,8 @@ impl SqliteVotes {
     }
 }
 
-/// SQLite: takes whatever is queued (up to [`MAX_BATCH`]) and commits it on this thread,
-/// until the queue closes.
-pub(super) fn write_on_thread(
-    shared: &Shared,
-    mut receiver: mpsc::Receiver<Pending>,
-    mut votes: SqliteVotes,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = receiver.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            let Ok(next) = receiver.try_recv() else {
-                break;
-            };
-            batch.push(next);
-        }
-        batch.retain(|p: &Pending| !p.reply.is_closed());
-        if batch.is_empty() {
-            continue;
-        }
-        tracing::trace!(votes = batch.len(), "committing a batch of votes");
-        let writes: Vec<VoteWrite> = batch.iter().map(write_of).collect();
-        let result = shared.noted(votes.record(&writes));
-        drop(writes);
-        match result {
-            Err(error) if batch.len() > 1 && !is_unavailable(&error) => {
-                warn_alone(&error, batch.len());
-                for pending in batch.drain(..) {
-                    let outcome = shared.noted(votes.record(&[write_of(&pending)]));
-                    let _ = pending.reply.send(outcome.map(|mut o| o.remove(0)));
-                }
-            }
-            result => answer_all(std::mem::take(&mut batch), result),
-        }
-    }
-}
-
-fn open(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
+fn open(path: &Path) -> rusqlite::Result<Rusqlite> {
+    let conn = Rusqlite::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     for (name, value) in SQLITE_PRAGMAS {
         conn.pragma_update(None, name, value)?;
@@ -101,9 +131,13 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Records a batch in one `BEGIN IMMEDIATE` transaction and commits it: one read statement,
+/// the plan (shared with Postgres, `votes::plan_batch`), one statement per table, then the
+/// reminders.
 fn record_batch(
-    conn: &mut Connection,
+    conn: &mut Rusqlite,
     writes: &[VoteWrite<'_>],
+    effects: Effects,
 ) -> anyhow::Result<Vec<VoteOutcome>> {
     let order = key_order(writes);
     let votes = votes_json(writes, &order)?;
@@ -112,13 +146,12 @@ fn record_batch(
     let columns = tx
         .prepare_cached(SQLITE_READ)?
         .query_row([&votes, &keys], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let read = sqlite_batch_read(writes, &order, columns)?;
+    let (read, links) = batch_read(writes, &order, columns)?;
     if read.new.is_empty() {
         tx.commit()?;
         return Ok(outcomes(writes.len(), &HashMap::new()));
     }
-    let links = links_by_connection(writes, &read.new, read.links.unwrap_or_default());
-    let plan = plan_batch(writes, &read.new, &read.voters, &links)?;
+    let plan = plan_batch(writes, &read.new, &read.voters, links, effects)?;
     let rows = &plan.rows;
     let params = [&votes, &rows.totals, &rows.months, &rows.jobs, &rows.grants];
     for (text, param) in SQLITE_WRITES.into_iter().zip(params) {
@@ -133,90 +166,26 @@ fn record_batch(
     Ok(outcomes(writes.len(), &plan.stored))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::events::Event;
-    use crate::domain::ids::ConnectionId;
-    use crate::domain::time::Timestamp;
-    use crate::samples::{sample_integration_create, sample_project, sample_vote};
-    use crate::storage::Db;
-
-    fn parsed(value: serde_json::Value) -> Event {
-        Event::parse(&serde_json::to_vec(&value).unwrap()).unwrap()
-    }
-
-    /// A vote is answered once its batch is on disk: the vote thread's connection must fsync
-    /// at every commit, like sqlx's.
-    #[test]
-    fn the_vote_connection_syncs_every_commit_to_the_write_ahead_log() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = open(&dir.path().join("votes.db")).unwrap();
-        let pragma = |name: &str| -> String {
-            conn.query_row(&format!("SELECT * FROM pragma_{name}"), [], |r| {
-                r.get::<_, rusqlite::types::Value>(0)
-                    .map(|v| format!("{v:?}"))
-            })
-            .unwrap()
-        };
-        assert_eq!(pragma("journal_mode"), r#"Text("wal")"#);
-        assert_eq!(pragma("synchronous"), "Integer(2)", "2 is FULL");
-        assert_eq!(pragma("foreign_keys"), "Integer(1)");
-    }
-
-    /// A failure that leaves the connection inside a transaction (both its statement and its
-    /// rollback failed) must not fail every later batch: the next one gets a fresh connection.
-    #[tokio::test]
-    async fn a_connection_left_inside_a_transaction_is_replaced_for_the_next_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("votes.db");
-        let db = Db::connect(&format!("sqlite://{}", file.display()))
-            .await
-            .unwrap();
-        db.migrate().await.unwrap();
-        let project = sample_project("p1", "server", "700000000000000001");
-        let Event::IntegrationCreate(create) =
-            parsed(sample_integration_create("c1", "whs", &project, "1"))
-        else {
-            unreachable!()
-        };
-        db.upsert_connection(&create, Timestamp::from_millis(0))
-            .await
-            .unwrap();
-        let connection = db
-            .connection(&ConnectionId::parse("c1").unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        let write = |vote| VoteWrite {
-            connection: &connection,
-            vote,
-            now: Timestamp::from_millis(1),
-        };
-        let Event::VoteCreate(first) = parsed(sample_vote("v1", &project, "701", "a")) else {
-            unreachable!()
-        };
-        let Event::VoteCreate(second) = parsed(sample_vote("v2", &project, "702", "b")) else {
-            unreachable!()
-        };
-
-        let mut votes = SqliteVotes::new(&file);
-        votes.record(&[write(&first)]).unwrap();
-        let stuck = votes.conn.as_ref().unwrap();
-        stuck.execute_batch("BEGIN").unwrap();
-        assert!(
-            votes.record(&[write(&second)]).is_err(),
-            "BEGIN inside BEGIN"
-        );
-        let outcome = votes.record(&[write(&second)]).unwrap();
-
-        assert!(matches!(outcome[..], [VoteOutcome::Stored { .. }]));
-        assert_eq!(
-            db.vote_count(&ConnectionId::parse("c1").unwrap())
-                .await
-                .unwrap(),
-            2
-        );
-        db.close().await;
-    }
+/// The batch read ([`SQLITE_READ`]'s three columns): which writes are new, their voters'
+/// figures, and the link rows of the batch's connections.
+fn batch_read(
+    writes: &[VoteWrite<'_>],
+    order: &[usize],
+    (stored, voters, links): (String, String, String),
+) -> anyhow::Result<(BatchRead, Vec<ConnectionLinkRow>)> {
+    let stored: HashSet<String> = serde_json::from_str(&stored)?;
+    let inserted = order
+        .iter()
+        .map(|&i| writes[i].vote.id.as_str())
+        .filter(|id| !stored.contains(*id))
+        .map(str::to_owned)
+        .collect();
+    let read = BatchRead {
+        new: first_sightings(writes, order, &inserted),
+        voters: serde_json::from_str(&voters)?,
+    };
+    Ok((read, serde_json::from_str(&links)?))
 }
+
+#[cfg(test)]
+mod tests;

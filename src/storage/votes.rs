@@ -6,18 +6,18 @@ use std::collections::HashMap;
 use super::jobs::NewJob;
 use super::reminders::{DueReminder, reminders_due};
 use super::sql::Sql;
-use super::sql::WriteTx;
+use super::vote_batch::{ConnectionLinkRow, links_by_connection, record_postgres_batch};
 use super::vote_plan::{
-    VoteOutcome, VoteWrite, VoterRow, key_order, month_counts, opted_in, outcomes, plan_jobs,
-    previous_figures, tallies, totals_updates, voter_keys,
+    VoteOutcome, VoteWrite, VoterRow, month_counts, opted_in, plan_jobs, previous_figures, tallies,
+    totals_updates, voter_keys,
 };
-use super::vote_rows::{BatchRows, JobRow, batch_rows, votes_json};
+use super::vote_rows::{BatchRows, JobRow, batch_rows};
 use super::{Connection, Db};
 use crate::domain::events::{Vote, WebhookTest};
 use crate::domain::ids::ConnectionId;
 use crate::domain::tally::Tally;
 use crate::domain::time::Timestamp;
-use crate::domain::work::{LinkSettings, plan_test_notice};
+use crate::domain::work::plan_test_notice;
 
 impl Db {
     /// Stores a vote once (keyed by its id), updates the voter's totals, streak and month, and
@@ -39,18 +39,32 @@ impl Db {
 
     /// Stores several votes as [`Db::record_vote`] does, all in one transaction (group
     /// commit) with a few fixed statements per batch: either every vote is stored or none.
-    /// Outcomes come back in input order; votes of one voter count in arrival order.
+    /// Outcomes come back in input order; votes of one voter count in arrival order. On
+    /// SQLite the batch runs on the vote connection (`vote_thread`), the one path every SQLite
+    /// vote takes.
     pub async fn record_votes(&self, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
-        let tx = self.begin_write().await?;
-        record_batch(tx, writes, Effects::All).await
+        self.record_batch(writes, Effects::All).await
     }
 
     /// Stores votes as [`Db::record_votes`] does, into totals, streaks and monthly counts
     /// only: no announcement, role grant or reminder is queued (the first-token import of
     /// the last year's votes).
     pub async fn import_votes(&self, writes: &[VoteWrite<'_>]) -> anyhow::Result<Vec<VoteOutcome>> {
-        let tx = self.begin_write().await?;
-        record_batch(tx, writes, Effects::FiguresOnly).await
+        self.record_batch(writes, Effects::FiguresOnly).await
+    }
+
+    async fn record_batch(
+        &self,
+        writes: &[VoteWrite<'_>],
+        effects: Effects,
+    ) -> anyhow::Result<Vec<VoteOutcome>> {
+        match self {
+            Db::Sqlite(_, votes) => votes.record(writes, effects).await,
+            Db::Postgres(_) => {
+                let tx = self.begin_write().await?;
+                record_postgres_batch(tx, writes, effects).await
+            }
+        }
     }
 
     /// Queues the test notice of `webhook.test` in every linked channel; returns how many,
@@ -102,41 +116,12 @@ impl Db {
 }
 
 /// What storing a batch sets in motion.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Effects {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Effects {
     /// Figures, and the Discord work of every linked guild.
     All,
     /// Figures only.
     FiguresOnly,
-}
-
-/// Records a batch in `tx` and commits it.
-async fn record_batch(
-    mut tx: WriteTx,
-    writes: &[VoteWrite<'_>],
-    effects: Effects,
-) -> anyhow::Result<Vec<VoteOutcome>> {
-    let order = key_order(writes);
-    let votes = votes_json(writes, &order)?;
-    let read = tx.read_batch(writes, &order, &votes).await?;
-    if read.new.is_empty() {
-        tx.commit().await?;
-        return Ok(outcomes(writes.len(), &HashMap::new()));
-    }
-    let mut links = tx.links_of_writes(writes, &read.new, read.links).await?;
-    if effects == Effects::FiguresOnly {
-        links.values_mut().for_each(Vec::clear);
-    }
-    let mut plan = plan_batch(writes, &read.new, &read.voters, &links)?;
-    if effects == Effects::FiguresOnly {
-        plan.reminders.clear();
-    }
-    let write = tx.batch_write(&votes, &plan.rows);
-    tx.execute(write).await?;
-    tx.schedule_reminders(&plan.reminders, writes[0].now)
-        .await?;
-    tx.commit().await?;
-    Ok(outcomes(writes.len(), &plan.stored))
 }
 
 /// What a batch writes, planned from what it read: the same on both backends.
@@ -148,18 +133,25 @@ pub(super) struct BatchPlan<'a> {
 }
 
 /// Plans the writes of the `new` votes (indices into `writes`), given their voters' figures
-/// and the link settings of their connections.
+/// and the link rows of their connections (ordered by connection); with
+/// [`Effects::FiguresOnly`] it plans no job and no reminder.
 pub(super) fn plan_batch<'a>(
     writes: &[VoteWrite<'a>],
     new: &[usize],
     voters: &[VoterRow],
-    links: &HashMap<&'a ConnectionId, Vec<LinkSettings>>,
+    link_rows: Vec<ConnectionLinkRow>,
+    effects: Effects,
 ) -> anyhow::Result<BatchPlan<'a>> {
+    let link_rows = match effects {
+        Effects::All => link_rows,
+        Effects::FiguresOnly => Vec::new(),
+    };
+    let links = links_by_connection(writes, new, link_rows);
     let mut stored = HashMap::new();
     let keys = voter_keys(writes, new);
     let (tallies, finals) = tallies(writes, new, previous_figures(&keys, voters));
     let updates = totals_updates(writes, new, &finals);
-    let planned = plan_jobs(writes, &tallies, links, &mut stored);
+    let planned = plan_jobs(writes, &tallies, &links, &mut stored);
     let jobs: Vec<JobRow> = planned
         .iter()
         .map(|(i, job)| {
@@ -173,7 +165,10 @@ pub(super) fn plan_batch<'a>(
         })
         .collect();
     let rows = batch_rows(&updates, &month_counts(writes, new), &jobs)?;
-    let reminders = reminders_due(&updates, &opted_in(voters), writes[0].now);
+    let mut reminders = reminders_due(&updates, &opted_in(voters), writes[0].now);
+    if effects == Effects::FiguresOnly {
+        reminders.clear();
+    }
     Ok(BatchPlan {
         rows,
         reminders,
