@@ -697,6 +697,11 @@ async fn readiness_follows_the_gateway_while_webhooks_keep_working() {
         .unwrap();
     assert_eq!(health.status(), 200);
     bot.connect(ADMIN_USER_ID).await;
+    assert_eq!(bot.vote("while-disconnected").await, 204, "a vote is taken");
+    let connection = CONNECTION.parse().unwrap();
+    assert_eq!(bot.app.db.vote_count(&connection).await.unwrap(), 1);
+    let (status, _) = readiness(&bot.app).await;
+    assert_eq!(status, 503, "still without a gateway");
 
     bot.discord.set_down(false);
     let ready = eventually(Duration::from_secs(30), || async {
