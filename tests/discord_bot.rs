@@ -203,14 +203,12 @@ async fn a_vote_posts_one_announcement_mentioning_only_the_voter_and_grants_the_
         json!({"parse": [], "users": [PLAIN_USER_ID.to_string()]})
     );
     assert_eq!(post.body["enforce_nonce"], true);
-    let roles = || bot.discord.member_roles(GUILD_ID, PLAIN_USER_ID).unwrap();
-    for _ in 0..100 {
-        if roles().contains(&REWARD_ROLE_ID) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(roles().contains(&REWARD_ROLE_ID));
+    let has_role = |d: &DiscordStandIn| {
+        let roles = d.member_roles(GUILD_ID, PLAIN_USER_ID).unwrap();
+        roles.contains(&REWARD_ROLE_ID).then_some(())
+    };
+    let granted = bot.discord.wait_until(WAIT, has_role).await;
+    assert!(granted.is_some(), "the role was granted");
 
     assert_eq!(bot.vote("v1").await, 204, "a redelivery is acknowledged");
     bot.app.settle().await;
