@@ -126,6 +126,8 @@ async fn injected_rate_limit_reaches_serenity_as_429() {
     assert_eq!(limited.response["retry_after"], 0.2);
     assert!(standin.messages_in(POST_CHANNEL_ID).is_empty());
 
+    // The behaviour under test: a client that waits out `retry_after` (0.2 s, counted from
+    // after the 429 arrived) is let through and counted as no violation.
     tokio::time::sleep(Duration::from_millis(250)).await;
     post(&http, POST_CHANNEL_ID, text("a"))
         .await
@@ -317,6 +319,7 @@ async fn channel_message_limit_answers_429_with_time_left() {
         .expect_err("still limited");
     assert_eq!(standin.rate_limit_violations(), 1);
 
+    // The behaviour under test: waiting out `retry_after` opens the next window.
     tokio::time::sleep(Duration::from_secs_f64(retry_after) + Duration::from_millis(20)).await;
     post(&http, POST_CHANNEL_ID, text("m2"))
         .await

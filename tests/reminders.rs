@@ -414,6 +414,7 @@ async fn second_instance(
     aim_rest_at(&mut config, discord);
     config.topgg.integration_secret = Some(SecretString::new(INTEGRATION_SECRET.into()));
     config.database.url = database_url.into();
+    config.discord.token_recheck_secs = 1;
     config.http.public_url = format!("http://{}", listener.local_addr().unwrap());
     let app = Application::with_listener_and_clock(config, listener, clock)
         .await
@@ -425,51 +426,71 @@ async fn second_instance(
     stop
 }
 
+/// Each instance talks to its own stand-in, so a reminder sent by both shows twice (no shared
+/// nonce memory hides it) and each instance's DMs can be counted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_postgres_send_each_reminder_exactly_once() {
-    let discord = DiscordStandIn::start().await;
-    let url = discord.url();
+    let discords = [DiscordStandIn::start().await, DiscordStandIn::start().await];
+    let first_url = discords[0].url();
     let clock = Arc::new(ManualClock::starting_now());
-    let aim = |c: &mut Config| aim_rest_at(c, &url);
+    let aim = |c: &mut Config| {
+        aim_rest_at(c, &first_url);
+        c.discord.token_recheck_secs = 1;
+    };
     let Some(app) = TestApp::start_with_clock(Backend::Postgres, clock.clone(), aim).await else {
         return;
     };
-    let other = second_instance(&app.database_url, &url, clock.clone()).await;
+    let other = second_instance(&app.database_url, &discords[1].url(), clock.clone()).await;
     connect(&app, ADMIN_USER_ID).await;
-    let voters: Vec<u64> = (0..20).map(|i| 1_600_000_000_000_000_000 + i).collect();
-    let now = clock.now();
+
+    // Both deliver at once: whoever claims a reminder, it is sent once in all.
+    let both = remind_round(&app, &clock, &discords, 0..10).await;
+    assert_eq!(both[0] + both[1], 10, "{both:?}");
+    // While one instance cannot use Discord (its token refused), the other sends them all:
+    // each instance is shown to deliver on its own.
+    discords[0].revoke_token(true);
+    assert_eq!(remind_round(&app, &clock, &discords, 20..30).await, [0, 10]);
+    discords[0].revoke_token(false);
+    discords[1].revoke_token(true);
+    assert_eq!(remind_round(&app, &clock, &discords, 30..40).await, [10, 0]);
+    let _ = other.send(());
+    app.stop().await;
+}
+
+/// Opts the voters numbered `range` in, has each vote, lets the votes expire, and checks that
+/// each voter got exactly one DM from the instances together; how many each instance sent.
+async fn remind_round(
+    app: &TestApp,
+    clock: &ManualClock,
+    discords: &[DiscordStandIn; 2],
+    range: std::ops::Range<u64>,
+) -> [usize; 2] {
+    let voters: Vec<u64> = range.map(|i| 1_600_000_000_000_000_000 + i).collect();
+    let connection = CONNECTION.parse().unwrap();
     for voter in &voters {
-        assert_eq!(
-            app.db
-                .remind_on(
-                    &CONNECTION.parse().unwrap(),
-                    &(voter.to_string()).parse().unwrap(),
-                    now
-                )
-                .await
-                .unwrap(),
-            None
-        );
+        let user = voter.to_string().parse().unwrap();
+        let opted = app.db.remind_on(&connection, &user, clock.now()).await;
+        assert_eq!(opted.unwrap(), None);
     }
     let expires = clock.now() + EXPIRY;
     for voter in &voters {
-        vote_until(&app, &format!("v{voter}"), *voter, expires).await;
+        vote_until(app, &format!("v{voter}"), *voter, expires).await;
     }
     clock.set(expires);
-    for voter in &voters {
-        let got = dms(&discord, *voter, 1, WAIT).await;
-        assert_eq!(got.len(), 1, "voter {voter}");
-    }
+    let sent_by = |d: &DiscordStandIn, v: &u64| d.dms_to(*v).len();
+    let sent = |v: &u64| sent_by(&discords[0], v) + sent_by(&discords[1], v);
+    let all_reminded = || async { voters.iter().all(|v| sent(v) > 0).then_some(()) };
+    assert!(
+        eventually(WAIT, all_reminded).await.is_some(),
+        "a reminder is missing"
+    );
     app.settle().await;
     for voter in &voters {
-        assert_eq!(
-            discord.dms_to(*voter).len(),
-            1,
-            "voter {voter}: exactly one DM"
-        );
+        assert_eq!(sent(voter), 1, "voter {voter}: exactly one DM");
     }
-    let _ = other.send(());
-    app.stop().await;
+    discords
+        .each_ref()
+        .map(|d| voters.iter().map(|v| sent_by(d, v)).sum())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -274,6 +274,22 @@ async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_re
             .await
             .unwrap()
     );
+    // The next vote is announced there again; the disabled role still gets nothing.
+    let outcome =
+        s.db.record_vote(&conn, &vote("v2", "43"), Timestamp::from_millis(2000))
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, VoteOutcome::Stored { jobs: 1, .. }),
+        "{outcome:?}"
+    );
+    let jobs = s.db.all_jobs().await.unwrap();
+    let announced_in = |j: &topgg_bot::storage::Job| match &j.work {
+        topgg_bot::domain::work::Work::Announce { channel_id, .. } => Some(channel_id.to_string()),
+        _ => None,
+    };
+    let channels: Vec<String> = jobs.iter().filter_map(announced_in).collect();
+    assert_eq!((jobs.len(), channels), (1, vec![channel.to_string()]));
 }
 
 async fn a_server_project_is_named_after_its_guild_unless_display_overrides_it(s: &Scratch) {

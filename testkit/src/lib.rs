@@ -122,3 +122,14 @@ pub async fn jobs_done(db: &topgg_bot::storage::Db, n: usize, within: Duration) 
     })
     .await
 }
+
+/// Waits until no job of `db` is queued (each one done or failed), so nothing more will be
+/// sent: what a test counts after that is final. `None` past `within`.
+pub async fn queue_drained(db: &topgg_bot::storage::Db, within: Duration) -> Option<()> {
+    eventually(within, || async {
+        let jobs = db.all_jobs().await.unwrap();
+        let queued = topgg_bot::storage::JobStatus::Queued;
+        jobs.iter().all(|j| j.status != queued).then_some(())
+    })
+    .await
+}

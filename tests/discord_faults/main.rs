@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use topgg_bot::config::Config;
 use topgg_bot::samples::sample_project;
 use topgg_testkit::standin::*;
-use topgg_testkit::{Backend, INTEGRATION_SECRET, TestApp, aim_at, integration_create};
+use topgg_testkit::{Backend, INTEGRATION_SECRET, TestApp, aim_at, eventually, integration_create};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 const SECRET: &str = "whs_discord_faults";
@@ -109,13 +109,9 @@ impl Bot {
     /// Polls `/readyz` until it answers `status`; the time it took, or `None` after `within`.
     pub async fn readiness_becomes(&self, status: u16, within: Duration) -> Option<Duration> {
         let start = Instant::now();
-        while start.elapsed() < within {
-            if self.readiness().await.0 == status {
-                return Some(start.elapsed());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        None
+        let answered = || async { (self.readiness().await.0 == status).then_some(()) };
+        eventually(within, answered).await?;
+        Some(start.elapsed())
     }
 
     /// Waits until `pred` holds over the channel's messages, or `within` passes.

@@ -1,11 +1,11 @@
 //! A revoked token (401): delivery stops at once, the jobs stay queued, `/readyz` says why,
 //! the token is checked again at most once per interval, and delivery resumes when it works.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::{Bot, WAIT};
-use topgg_testkit::jobs_done;
 use topgg_testkit::standin::*;
+use topgg_testkit::{eventually, jobs_done};
 
 const RECHECK: Duration = Duration::from_secs(1);
 
@@ -33,12 +33,10 @@ async fn a_revoked_token_stops_delivery_keeps_the_jobs_and_resumes_when_it_works
     assert!(body["reason"].as_str().unwrap().contains("(401)"), "{body}");
 
     // Two checks of the token go by while it stays rejected.
-    let checks = |bot: &Bot| bot.discord.requests_matching("GET", "/users/@me");
-    let deadline = Instant::now() + WAIT;
-    while checks(&bot).len() < 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let seen = checks(&bot);
+    let seen = bot
+        .discord
+        .requests_when("GET", "/users/@me", WAIT, |checks| checks.len() >= 2)
+        .await;
     assert!(seen.len() >= 2, "the token was not checked again");
     for pair in seen.windows(2) {
         let gap = pair[1].at.duration_since(pair[0].at);
@@ -109,20 +107,19 @@ async fn a_token_the_gateway_finds_revoked_stops_delivery_until_it_works_again()
     // The session breaks; serenity's new IDENTIFY is refused with 4004.
     bot.discord.disconnect_gateway(4000);
     let rejected = |body: &serde_json::Value| body["discord"] == "token rejected";
-    let deadline = Instant::now() + WAIT;
-    while !rejected(&bot.readiness().await.1) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let found_rejected = eventually(WAIT, || async {
+        rejected(&bot.readiness().await.1).then_some(())
+    });
+    found_rejected.await;
     let (status, body) = bot.readiness().await;
     assert!(status == 503 && rejected(&body), "{body}");
 
     assert_eq!(bot.vote("after-4004", PLAIN_USER_ID).await, 204);
-    let checks = |bot: &Bot| bot.discord.requests_matching("GET", "/users/@me").len();
-    let deadline = Instant::now() + WAIT;
-    while checks(&bot) < 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(checks(&bot) >= 2, "the token was not checked again");
+    let checks = bot
+        .discord
+        .requests_when("GET", "/users/@me", WAIT, |checks| checks.len() >= 2)
+        .await;
+    assert!(checks.len() >= 2, "the token was not checked again");
     let posts = format!("/channels/{POST_CHANNEL_ID}/messages");
     assert!(
         bot.discord.requests_matching("POST", &posts).is_empty(),

@@ -1,14 +1,15 @@
 //! `http.max_connections`: connections beyond it are closed at once and counted; accept
 //! errors (out of file descriptors) are logged at a bounded rate and survived.
 
-use std::time::{Duration, Instant};
+use std::cell::Cell;
+use std::time::Duration;
 
 use topgg_bot::config::Config;
 
 use crate::{closed_within, connect, sample, scrape};
-use topgg_testkit::bounded;
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::{Backend, TestApp};
+use topgg_testkit::{bounded, eventually};
 
 const LIMIT: usize = 4;
 const EXTRA: usize = 6;
@@ -18,23 +19,21 @@ fn small_limit(config: &mut Config) {
     config.http.header_timeout_secs = 60;
 }
 
-/// `GET /healthz` until it answers 200 (each failed try is one more refused connection).
+/// `GET /healthz` until it answers 200 (each failed try is one more refused connection); how
+/// many tries failed.
 async fn wait_until_served(base: &str, limit: Duration) -> usize {
-    let deadline = Instant::now() + limit;
     let client = reqwest::Client::new();
-    let mut failures = 0;
-    loop {
+    let failures = Cell::new(0);
+    let served = eventually(limit, || async {
         let answer = client.get(format!("{base}/healthz")).send().await;
-        if answer.is_ok_and(|r| r.status() == 200) {
-            return failures;
+        let served = answer.is_ok_and(|r| r.status() == 200);
+        if !served {
+            failures.set(failures.get() + 1);
         }
-        failures += 1;
-        assert!(
-            Instant::now() < deadline,
-            "not served again within {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        served.then_some(())
+    });
+    assert!(served.await.is_some(), "not served again within {limit:?}");
+    failures.get()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ use tokio::io::AsyncWriteExt;
 use crate::connect;
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::{Backend, TestApp, server_project, vote};
-use topgg_testkit::{bounded, post_signed};
+use topgg_testkit::{bounded, eventually, post_signed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_with_twenty_half_sent_requests_ends_the_process_within_ten_seconds() {
@@ -61,10 +61,23 @@ async fn a_request_being_worked_on_when_shutdown_begins_is_still_answered() {
         );
         let answer =
             tokio::spawn(async move { post_signed(&client, &url, "whs_drain", &body).await });
-        // Time for the server to read the request; too little makes this fail, not pass.
+        // Time for the server to read the request: nothing outside the app marks that moment
+        // (it is blocked on the database, silently). Too little makes this fail, not pass.
         tokio::time::sleep(Duration::from_secs(1)).await;
+        let base = app.base.clone();
         let stopping = tokio::spawn(app.stop());
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Shutdown has begun once the listener is closed: new connections are refused.
+        let refused = eventually(Duration::from_secs(10), || async {
+            let address = base.trim_start_matches("http://");
+            tokio::net::TcpStream::connect(address)
+                .await
+                .err()
+                .map(|_| ())
+        });
+        assert!(
+            refused.await.is_some(),
+            "the server still accepts connections"
+        );
         sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
         let (status, _) = answer
             .await

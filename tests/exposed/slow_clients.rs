@@ -128,6 +128,8 @@ async fn a_kept_alive_connection_serves_several_requests_within_the_limits() {
                 .await
                 .unwrap();
             assert_eq!(response.status(), 200);
+            // The behaviour under test: the connection idles between requests, within the
+            // 2 s idle limit.
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
         let metrics = scrape(&app.base).await;

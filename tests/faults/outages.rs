@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::{CONNECTION, SECRET, mentions, vote, voter_id};
 use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID, RecordedRequest};
 use topgg_testkit::{Backend, TestApp, server_project};
-use topgg_testkit::{aim_rest_at, bounded};
+use topgg_testkit::{aim_rest_at, bounded, queue_drained};
 
 /// Connects the test connection (linked to the stand-in's guild) and sets its channel.
 async fn connect_with_channel(app: &TestApp) {
@@ -52,6 +52,11 @@ async fn votes_queued_while_discord_is_down_are_all_announced_once_it_is_back() 
             .wait_until(Duration::from_secs(60), all_announced)
             .await
             .unwrap_or_else(|| mentions(&discord, POST_CHANNEL_ID));
+        assert_eq!(counts.len(), voters.len(), "all announced: {counts:?}");
+        // Counted again once no job is left queued: no late repeat can follow.
+        let drained = queue_drained(&app.db, Duration::from_secs(30)).await;
+        assert!(drained.is_some(), "{:?}", app.db.all_jobs().await);
+        let counts = mentions(&discord, POST_CHANNEL_ID);
         for voter in &voters {
             assert_eq!(
                 counts.get(voter),

@@ -11,10 +11,11 @@ use topgg_testkit::post_signed;
 
 use crate::proxy::{Proxy, host_port};
 use crate::{CONNECTION, SECRET, mentions, vote, vote_id, voter_id};
+use topgg_bot::storage::Db;
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
 use topgg_testkit::{Backend, TestApp, server_project};
-use topgg_testkit::{aim_rest_at, bounded};
+use topgg_testkit::{aim_rest_at, bounded, eventually, queue_drained};
 
 /// How long Postgres refuses connections: `TOPGG_TEST_SPOOL_OUTAGE_SECS`, default 4. Nothing
 /// in the spool depends on the outage's length once it outlasts the pool's 1 s acquire timeout
@@ -40,34 +41,30 @@ async fn stored(database_url: &str) -> HashMap<String, i64> {
 
 /// Waits until Postgres holds `n` votes.
 async fn wait_stored(database_url: &str, n: usize) -> HashMap<String, i64> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let all_stored = || async {
         let votes = stored(database_url).await;
-        if votes.len() >= n {
-            return votes;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {} of {n} votes reached Postgres",
-            votes.len()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        (votes.len() >= n).then_some(votes)
+    };
+    let votes = eventually(Duration::from_secs(60), all_stored).await;
+    votes.unwrap_or_else(|| {
+        panic!("not all {n} votes reached Postgres");
+    })
 }
 
-/// Waits until each of `voters` is announced, then checks each was announced exactly once.
-async fn assert_announced_once(discord: &DiscordStandIn, voters: &[String]) {
+/// Waits until each of `voters` is announced and no job is left queued in the database at
+/// `database_url`, then checks each was announced exactly once.
+async fn assert_announced_once(discord: &DiscordStandIn, database_url: &str, voters: &[String]) {
     let every_voter = |d: &DiscordStandIn| {
         let counts = mentions(d, POST_CHANNEL_ID);
-        voters
-            .iter()
-            .all(|v| counts.contains_key(v))
-            .then_some(counts)
+        voters.iter().all(|v| counts.contains_key(v)).then_some(())
     };
-    let counts = discord
-        .wait_until(Duration::from_secs(60), every_voter)
-        .await;
-    let counts = counts.expect("every voter announced");
+    let announced = discord.wait_until(Duration::from_secs(60), every_voter);
+    assert!(announced.await.is_some(), "every voter announced");
+    let db = Db::connect(database_url).await.unwrap();
+    let drained = queue_drained(&db, Duration::from_secs(60)).await;
+    assert!(drained.is_some(), "{:?}", db.all_jobs().await);
+    db.close().await;
+    let counts = mentions(discord, POST_CHANNEL_ID);
     for voter in voters {
         assert_eq!(counts.get(voter), Some(&1), "{voter} announced once");
     }
@@ -116,6 +113,7 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
             let (status, body) = app.webhook(CONNECTION, SECRET, &vote(*sent)).await;
             assert_eq!(status, 204, "vote {sent}: {body}");
             *sent += 1;
+            // The behaviour under test: a stream of votes spread over the outage.
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
         for _ in 0..10 {
@@ -163,7 +161,7 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
             );
         }
         let voters: Vec<String> = (0..sent).map(voter_id).collect();
-        assert_announced_once(&discord, &voters).await;
+        assert_announced_once(&discord, &direct, &voters).await;
         let (_, ready) = get_json(&app.client, format!("{}/readyz", app.base)).await;
         assert_eq!(ready["spool_depth"], 0, "{ready}");
         app.stop().await;
@@ -211,7 +209,7 @@ async fn a_sigkill_with_votes_in_the_spool_loses_none_after_a_restart() {
         let votes = wait_stored(&direct_url, 23).await;
         assert_eq!(votes.len(), 23);
         let voters: Vec<String> = (0..23).map(voter_id).collect();
-        assert_announced_once(&discord, &voters).await;
+        assert_announced_once(&discord, &direct_url, &voters).await;
         drop(_restarted);
         topgg_testkit::postgres::drop_postgres_database(&name).await;
     })

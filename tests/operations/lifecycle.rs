@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use topgg_bot::domain::time::{Clock, DAY, SystemClock};
 use topgg_bot::storage::Db;
 
-use crate::{CONNECTION, SECRET, Site, vote_body};
+use crate::{CONNECTION, JobState, SECRET, Site, vote_body};
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
-use topgg_testkit::{bounded, jobs_done, post_signed};
+use topgg_testkit::{bounded, eventually, jobs_done, post_signed};
 
 const SENDERS: usize = 8;
 const ACKS_BEFORE_SIGTERM: usize = 200;
@@ -87,6 +87,11 @@ async fn retention_prunes_old_votes_but_keeps_totals_streaks_and_leaderboards() 
             let body = vote_days_ago(id, voter, days_ago);
             assert_eq!(site.webhook(&first.base, &body).await.unwrap(), 204);
         }
+        // The old votes' announcements are done; Discord then goes down, so the fresh vote's
+        // announcement stays queued through the pruning.
+        let announced = jobs_done(&site.db, old.len(), Duration::from_secs(20)).await;
+        assert_eq!(announced, Some(old.len()), "{:?}", site.jobs().await);
+        site.standin.set_down(true);
         assert_eq!(site.vote(&first.base, "fresh-z", "3").await.unwrap(), 204);
         let before = Figures::read(&site.db).await;
         assert_eq!(
@@ -101,28 +106,31 @@ async fn retention_prunes_old_votes_but_keeps_totals_streaks_and_leaderboards() 
 
         // Retention runs when an instance starts, then hourly.
         let _second = BotProcess::start(&site.settings("ret-2")).await;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while site
-            .db
-            .vote_count(&CONNECTION.parse().unwrap())
-            .await
-            .unwrap()
-            > 1
-        {
-            assert!(Instant::now() < deadline, "old votes were not pruned");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let connection = CONNECTION.parse().unwrap();
+        let pruned_at_start = eventually(Duration::from_secs(20), || async {
+            let left = site.db.vote_count(&connection).await.unwrap();
+            (left == 1).then_some(())
+        });
+        assert!(pruned_at_start.await.is_some(), "old votes were not pruned");
         assert_eq!(site.vote_ids().await, ["fresh-z"]);
         assert_eq!(Figures::read(&site.db).await, before);
 
         // Finished jobs past the retention go too; queued work never does.
+        let queued = |jobs: Vec<JobState>| -> Vec<i64> {
+            let queued = jobs.into_iter().filter(|j| j.status == "queued");
+            queued.map(|j| j.id).collect()
+        };
+        let waiting = queued(site.jobs().await);
+        assert_eq!(waiting.len(), 1, "the fresh vote's announcement waits");
         let pruned = site
             .db
             .prune(SystemClock.now() + Duration::from_millis(1))
             .await
             .unwrap();
-        assert_eq!(pruned.votes, 1);
-        assert!(site.jobs().await.iter().all(|j| j.status == "queued"));
+        assert_eq!((pruned.votes, pruned.jobs), (1, old.len() as u64));
+        let left = site.jobs().await;
+        assert_eq!(left.len(), 1, "only the queued job is left: {left:?}");
+        assert_eq!(queued(left), waiting);
         assert_eq!(Figures::read(&site.db).await, before);
     })
     .await;
