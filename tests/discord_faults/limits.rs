@@ -75,6 +75,11 @@ async fn a_burst_across_many_channels_stays_under_50_requests_a_second() {
     assert_eq!(discord.requests_matching("POST", "/channels/").len(), 120);
     let busiest = discord.busiest_window("POST", "/channels/", Duration::from_secs(1));
     assert!(busiest <= 50, "{busiest} requests within one second");
+    assert_eq!(
+        discord.rate_limits_issued(),
+        0,
+        "no global 429 from the stand-in"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
