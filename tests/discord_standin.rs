@@ -542,6 +542,98 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
         .expect("handler alive")
 }
 
+/// Registers `commands` globally through serenity, as a bot does before Discord delivers them.
+async fn register(standin: &DiscordStandIn, commands: Vec<serenity::CreateCommand>) {
+    serenity::Command::set_global_commands(&standin.http(), commands)
+        .await
+        .expect("commands registered");
+}
+
+/// What `serenity_client_connects_and_receives_interactions` delivers: `/vote settings post`,
+/// `/vote rewards add` (autocompleted) and `/ping`.
+fn vote_and_ping() -> Vec<serenity::CreateCommand> {
+    use serenity::{CommandOptionType as Kind, CreateCommandOption as Option_};
+    let post = Option_::new(Kind::SubCommand, "post", "Where to post")
+        .add_sub_option(Option_::new(Kind::Channel, "channel", "Channel").required(true))
+        .add_sub_option(Option_::new(Kind::Integer, "count", "How many"));
+    let settings = Option_::new(Kind::SubCommandGroup, "settings", "Settings").add_sub_option(post);
+    let role = Option_::new(Kind::String, "role", "Role").set_autocomplete(true);
+    let add = Option_::new(Kind::SubCommand, "add", "Add a reward").add_sub_option(role);
+    let rewards = Option_::new(Kind::SubCommandGroup, "rewards", "Rewards").add_sub_option(add);
+    let vote = serenity::CreateCommand::new("vote")
+        .description("Vote settings")
+        .add_option(settings)
+        .add_option(rewards);
+    let ping = serenity::CreateCommand::new("ping")
+        .description("Ping")
+        .add_option(Option_::new(Kind::User, "who", "Who"))
+        .add_option(Option_::new(Kind::Role, "reward", "Reward"));
+    vec![vote, ping]
+}
+
+#[tokio::test]
+async fn an_invalid_registration_is_refused_with_discords_form_errors() {
+    let standin = DiscordStandIn::start().await;
+    let upper = serenity::CreateCommand::new("Vote").description("Vote settings");
+    let late_required = serenity::CreateCommand::new("vote")
+        .description("")
+        .add_option(serenity::CreateCommandOption::new(
+            serenity::CommandOptionType::String,
+            "a",
+            "A",
+        ))
+        .add_option(
+            serenity::CreateCommandOption::new(serenity::CommandOptionType::String, "b", "B")
+                .required(true),
+        );
+    let refused =
+        serenity::Command::set_global_commands(&standin.http(), vec![upper, late_required])
+            .await
+            .expect_err("refused");
+    assert_eq!(
+        discord_error(&refused).map(|e| (e.0, e.1)),
+        Some((400, 50035))
+    );
+    let errors = standin.requests_matching("PUT", "/applications/")[0].response["errors"].clone();
+    assert_eq!(
+        errors["0"]["name"]["_errors"][0]["code"],
+        "APPLICATION_COMMAND_INVALID_NAME"
+    );
+    assert_eq!(
+        errors["1"]["description"]["_errors"][0]["code"],
+        "BASE_TYPE_BAD_LENGTH"
+    );
+    assert_eq!(
+        errors["1"]["options"]["1"]["_errors"][0]["code"],
+        "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID"
+    );
+    let listed = serenity::Command::get_global_commands(&standin.http())
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "nothing of a refused list is kept");
+}
+
+#[tokio::test]
+#[should_panic(expected = "/vote rewards add has no option `colour`")]
+async fn delivering_an_option_that_was_never_registered_fails_the_test() {
+    let standin = DiscordStandIn::start().await;
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let intents = serenity::GatewayIntents::non_privileged();
+    let mut client = serenity::ClientBuilder::new_with_http(standin.http(), intents)
+        .event_handler(Handler(tx))
+        .await
+        .expect("client built");
+    tokio::spawn(async move { client.start().await });
+    register(&standin, vote_and_ping()).await;
+    let ix = slash_command(
+        "vote",
+        &["rewards", "add"],
+        vec![("colour", "red".into())],
+        ADMIN_USER_ID,
+    );
+    standin.send_interaction(&ix.payload).await;
+}
+
 #[tokio::test]
 async fn serenity_client_connects_and_receives_interactions() {
     let standin = DiscordStandIn::start().await;
@@ -582,6 +674,7 @@ async fn serenity_client_connects_and_receives_interactions() {
     assert_eq!(standin.identify_count(), 1);
     assert!(standin.gateway_connected());
 
+    register(&standin, vote_and_ping()).await;
     check_command(&standin, &mut rx).await;
     check_deferred(&standin, &mut rx).await;
     check_autocomplete(&standin, &mut rx).await;
@@ -724,6 +817,8 @@ async fn dropped_gateway_session_makes_serenity_identify_again() {
     );
     assert!(matches!(next(&mut rx).await, Seen::GuildCreate { .. }));
     assert!(matches!(next(&mut rx).await, Seen::Ready { .. }));
+    let vote = serenity::CreateCommand::new("vote").description("Vote");
+    register(&standin, vec![vote]).await;
     let ix = slash_command("vote", &[], vec![], ADMIN_USER_ID);
     assert_eq!(standin.send_interaction(&ix.payload).await, 1);
     assert!(

@@ -109,6 +109,11 @@ async fn a_click_opens_a_recorded_modal_whose_submit_carries_the_declared_inputs
     let shards = client.shard_manager.clone();
     let running = tokio::spawn(async move { client.start().await });
     assert!(standin.wait_for_ready(WAIT).await, "gateway session ready");
+    // Discord delivers only registered commands.
+    let form = serenity::CreateCommand::new("form").description("Open a form");
+    serenity::Command::set_global_commands(&standin.http(), vec![form])
+        .await
+        .expect("registered");
 
     let command = slash_command("form", &[], vec![], ADMIN_USER_ID);
     assert_eq!(standin.send_interaction(&command.payload).await, 1);

@@ -1,5 +1,6 @@
 //! The instance-wide limits of the delivery client: a global 429 pauses every route, no
-//! second holds more than 50 calls, and every call names the bot in its User-Agent.
+//! second holds more than 50 calls, every call names the bot in its User-Agent, and the bot
+//! rests a channel when Discord's `X-RateLimit-Remaining` reaches 0.
 
 use std::time::Duration;
 
@@ -74,6 +75,11 @@ async fn a_burst_across_many_channels_stays_under_50_requests_a_second() {
     assert_eq!(discord.requests_matching("POST", "/channels/").len(), 120);
     let busiest = discord.busiest_window("POST", "/channels/", Duration::from_secs(1));
     assert!(busiest <= 50, "{busiest} requests within one second");
+    assert_eq!(
+        discord.rate_limits_issued(),
+        0,
+        "no global 429 from the stand-in"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,4 +111,43 @@ async fn every_delivery_call_names_the_bot_in_its_user_agent() {
             r.path
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_rests_a_channel_on_remaining_zero_and_meets_no_429() {
+    let bot = crate::Bot::start(|_| {}).await;
+    bot.link_with_channel().await;
+    bot.discord
+        .limit_channel_messages(5, Duration::from_secs(5));
+    let posts = format!("/channels/{POST_CHANNEL_ID}/messages");
+    let before = bot.discord.requests_matching("POST", &posts).len();
+    // One vote at a time, each announced on its own: more than the channel's 5 per 5 s.
+    for i in 0..7u64 {
+        let voter = 1_700_000_000_000_000_500 + i;
+        assert_eq!(bot.vote(&format!("rest-{i}"), voter).await, 204);
+        let announced = |m: &[serde_json::Value]| crate::mentions(m, voter) == 1;
+        let within = Duration::from_secs(20);
+        bot.messages_until(within, announced).await;
+    }
+
+    let requests = bot.discord.requests_matching("POST", &posts);
+    assert_eq!(requests.len(), before + 7, "one post per vote");
+    assert!(requests.iter().all(|r| r.status == 200), "no 429");
+    assert_eq!(bot.discord.rate_limits_issued(), 0);
+    let exhausted = requests
+        .iter()
+        .position(|r| r.response_header("x-ratelimit-remaining") == Some("0"))
+        .expect("a post used up the bucket");
+    let reset_after: f64 = requests[exhausted]
+        .response_header("x-ratelimit-reset-after")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let next = &requests[exhausted + 1];
+    let rested = next.at.duration_since(requests[exhausted].at);
+    assert!(
+        rested >= Duration::from_secs_f64(reset_after),
+        "the next post came {rested:?} after Remaining: 0 (reset after {reset_after} s)"
+    );
+    bot.stop().await;
 }

@@ -85,10 +85,10 @@ pub fn create_message(
     channel: u64,
     user: u64,
     body: &Value,
-    _now: Instant,
+    now: Instant,
 ) -> Resp {
     if inner.dms.refusing.contains(&user) {
         return Resp::error(403, 50007, "Cannot send messages to this user");
     }
-    super::writes::post_message(inner, channel, body)
+    super::writes::post_message(inner, channel, body, now)
 }

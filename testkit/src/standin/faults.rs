@@ -1,4 +1,4 @@
-//! Injected failures, the "down" switch and the per-channel message rate limit.
+//! Injected failures and the "down" switch.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -189,39 +189,5 @@ impl Backoff {
         self.stats.issued += 1;
         let until = now + Duration::from_secs_f64(retry_after.max(0.0));
         self.blocked_until.insert(key.to_string(), until);
-    }
-}
-
-/// Fixed-window limit on messages per channel, like Discord's ~5 per 5 s.
-#[derive(Debug)]
-pub struct ChannelLimiter {
-    pub max: usize,
-    pub per: Duration,
-    windows: HashMap<u64, (Instant, usize)>,
-}
-
-impl ChannelLimiter {
-    pub fn new(max: usize, per: Duration) -> Self {
-        Self {
-            max,
-            per,
-            windows: HashMap::new(),
-        }
-    }
-
-    /// `Ok(())` and one use counted, or `Err(retry_after_seconds)` (rounded up to the ms, so a
-    /// client that waits exactly that long gets through).
-    pub fn check(&mut self, channel: u64, now: Instant) -> Result<(), f64> {
-        let per = self.per;
-        let window = self.windows.entry(channel).or_insert((now, 0));
-        if now.duration_since(window.0) >= per {
-            *window = (now, 0);
-        }
-        if window.1 < self.max {
-            window.1 += 1;
-            return Ok(());
-        }
-        let left = (window.0 + per).saturating_duration_since(now);
-        Err((left.as_secs_f64() * 1000.0).ceil().max(1.0) / 1000.0)
     }
 }

@@ -196,6 +196,8 @@ impl DiscordStandIn {
     /// interaction can then be answered for 3 s. Returns how many sessions got it.
     pub async fn send_interaction(&self, payload: &Value) -> usize {
         self.wait_for_ready(Duration::from_secs(5)).await;
+        self.assert_registered(payload, Duration::from_secs(5))
+            .await;
         let id = payload["id"]
             .as_str()
             .and_then(|s| s.parse().ok())

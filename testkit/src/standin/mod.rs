@@ -5,6 +5,7 @@
 //! `HttpBuilder::new(FAKE_TOKEN).proxy(standin.url()).ratelimiter_disabled(true)`): serenity
 //! ignores the proxy while its ratelimiter is on. Recorded paths have `/api/v10` removed.
 
+mod bodies;
 pub mod components;
 pub mod dms;
 pub mod faults;
@@ -12,8 +13,12 @@ pub mod fixtures;
 pub mod gateway;
 pub mod interactions;
 pub mod json;
+mod limits;
 pub mod moderation;
+pub mod nonces;
 mod rates;
+mod registered;
+mod registrations;
 pub mod reply;
 mod rest;
 mod roles;
@@ -39,7 +44,7 @@ pub use reply::Reply;
 pub use state::RecordedRequest;
 pub use writes::INTERACTION_DEADLINE;
 
-use faults::ChannelLimiter;
+use limits::ChannelLimiter;
 use state::{Inner, State};
 
 pub struct StandInBuilder {
@@ -73,12 +78,14 @@ impl StandInBuilder {
             requests: Vec::new(),
             messages: Vec::new(),
             nonces: Default::default(),
+            clock_offset: Duration::ZERO,
             faults: Vec::new(),
             down: false,
             gateway_refused: false,
             token_revoked: false,
             removed_from_guild: false,
             limiter: None,
+            global: Default::default(),
             backoff: Default::default(),
             commands: Default::default(),
             interactions: Default::default(),
@@ -273,7 +280,9 @@ impl DiscordStandIn {
         most
     }
 
-    /// At most `max` messages per channel per `per`; beyond that, 429 with the time left.
+    /// At most `max` messages per channel per `per` (Discord's is about 5 per 5 s): from now
+    /// on every answer to `POST /channels/{id}/messages` carries the bucket's `X-RateLimit-*`
+    /// headers (Remaining counting down), and past the limit comes a 429 with the time left.
     pub fn limit_channel_messages(&self, max: usize, per: Duration) {
         self.state.lock().limiter = Some(ChannelLimiter::new(max, per));
     }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::dms;
 use super::faults::{Fault, take_delay, take_fault, unavailable};
 use super::json;
+use super::limits::counts_globally;
 use super::state::{Inner, RecordedRequest, State};
 use super::writes;
 
@@ -171,6 +172,11 @@ fn record(
         body,
         status: resp.status,
         response: resp.body.clone().unwrap_or(Value::Null),
+        response_headers: resp
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
     });
 }
 
@@ -184,8 +190,15 @@ fn respond(
 ) -> Resp {
     let key = format!("{method} {path}");
     inner.backoff.observe(&key, now);
+    let global = if api && counts_globally(path) {
+        inner.global.admit(now).err()
+    } else {
+        None
+    };
     let resp = if !api {
         Resp::not_found()
+    } else if let Some(limited) = global {
+        limited
     } else if inner.down {
         unavailable()
     } else if inner.token_revoked {

@@ -9,8 +9,9 @@ use axum::extract::ws::Message as WsMessage;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
-use super::faults::{Backoff, ChannelLimiter, FaultRule};
+use super::faults::{Backoff, FaultRule};
 use super::fixtures::GuildModel;
+use super::limits::{ChannelLimiter, GlobalLimit};
 
 /// One REST request as the stand-in saw it, with the answer it gave.
 ///
@@ -29,6 +30,8 @@ pub struct RecordedRequest {
     pub body: Value,
     pub status: u16,
     pub response: Value,
+    /// The answer's headers (lower-case names), e.g. `x-ratelimit-remaining`.
+    pub response_headers: Vec<(String, String)>,
 }
 
 impl RecordedRequest {
@@ -38,6 +41,13 @@ impl RecordedRequest {
             .iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A header of the stand-in's answer (`name` in any case).
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        let found = self.response_headers.iter().find(|(k, _)| *k == name);
+        found.map(|(_, v)| v.as_str())
     }
 
     pub fn is(&self, method: &str, path_prefix: &str) -> bool {
@@ -87,7 +97,10 @@ pub struct Inner {
     pub requests: Vec<RecordedRequest>,
     /// Successfully created channel messages, in order: (channel id, message object).
     pub messages: Vec<(u64, Value)>,
-    pub nonces: HashMap<(u64, String), Value>,
+    /// `enforce_nonce` nonces per channel: the message they created and when.
+    pub nonces: HashMap<(u64, String), (Value, Instant)>,
+    /// How far the stand-in's clock is ahead of real time (nonce expiry reads it).
+    pub clock_offset: std::time::Duration,
     pub faults: Vec<FaultRule>,
     pub down: bool,
     /// While set, the gateway refuses upgrades (503).
@@ -97,7 +110,10 @@ pub struct Inner {
     /// While set, the bot is no longer in the guild: READY does not list it and no
     /// GUILD_CREATE follows (what a bot removed while offline sees).
     pub removed_from_guild: bool,
+    /// The channel-message bucket, once a test sets one (Discord's is about 5 per 5 s).
     pub limiter: Option<ChannelLimiter>,
+    /// Discord's 50 requests a second for the token, across every client.
+    pub global: GlobalLimit,
     pub backoff: Backoff,
     pub commands: HashMap<Option<u64>, Vec<Value>>,
     pub interactions: HashMap<u64, InteractionRecord>,

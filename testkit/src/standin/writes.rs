@@ -4,29 +4,24 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::bodies::{validate_limits, validate_message};
 use super::components::refused_callback;
-use super::faults::rate_limited;
 use super::fixtures::perms;
 use super::json;
+use super::limits::MESSAGE_BUCKET;
 use super::moderation;
+use super::nonces::{self, enforced_nonce};
+use super::registrations;
 use super::rest::Resp;
 use super::state::Inner;
 
 /// Discord refuses an initial interaction response after this long (404, code 10062).
 pub const INTERACTION_DEADLINE: Duration = Duration::from_secs(3);
-const MAX_NONCE_LEN: usize = 25;
-const MAX_CONTENT_LEN: usize = 2000;
 const EPHEMERAL: u64 = 1 << 6;
 const LOADING: u64 = 1 << 7;
 
 fn unknown_interaction() -> Resp {
     Resp::error(404, 10062, "Unknown interaction")
-}
-
-fn invalid_form(field: &str, code: &str, message: &str) -> Resp {
-    let mut body = json::error(50035, "Invalid Form Body");
-    body["errors"] = json!({ field: { "_errors": [{ "code": code, "message": message }] } });
-    Resp::json(400, body)
 }
 
 /// `PUT` / `DELETE /guilds/{g}/members/{u}/roles/{r}` with Discord's checks: unknown guild,
@@ -63,21 +58,26 @@ pub fn member_role(
     Resp::no_content()
 }
 
-/// `POST /channels/{c}/messages`: 10003, the optional per-channel limit (429), the bot's
-/// channel permissions (50001 / 50013), AutoMod (200000), Embed Links, body checks (50006 / 50035) and `enforce_nonce`.
+/// `POST /channels/{c}/messages`: 10003, the channel's bucket when a test set one (429 past
+/// it; its `X-RateLimit-*` headers on every answer), the bot's channel permissions (50001 / 50013),
+/// AutoMod (200000), Embed Links, body checks (50006 / 50035) and `enforce_nonce`.
 pub fn create_message(inner: &mut Inner, channel: Option<u64>, body: &Value, now: Instant) -> Resp {
     let Some(channel) = channel.filter(|c| inner.model.channel(*c).is_some()) else {
         return Resp::error(404, 10003, "Unknown Channel");
     };
-    if let Some(limiter) = inner.limiter.as_mut()
-        && let Err(retry_after) = limiter.check(channel, now)
-    {
-        let mut resp = rate_limited(retry_after, "user");
-        resp.headers.retain(|(k, _)| *k != "x-ratelimit-limit");
-        resp.headers
-            .push(("x-ratelimit-limit", limiter.max.to_string()));
-        return resp;
+    let bucket = match inner.limiter.as_mut().map(|l| l.take(channel, now)) {
+        Some(Err(limited)) => return limited,
+        Some(Ok(bucket)) => Some(bucket),
+        None => None,
+    };
+    let mut resp = checked_message(inner, channel, body, now);
+    if let Some(bucket) = bucket {
+        resp.headers.extend(bucket.headers(MESSAGE_BUCKET));
     }
+    resp
+}
+
+fn checked_message(inner: &mut Inner, channel: u64, body: &Value, now: Instant) -> Resp {
     let p = inner.model.channel_permissions(inner.model.bot.id, channel);
     if p & perms::VIEW_CHANNEL == 0 {
         return Resp::error(403, 50001, "Missing Access");
@@ -89,128 +89,30 @@ pub fn create_message(inner: &mut Inner, channel: Option<u64>, body: &Value, now
         return blocked;
     }
     match moderation::apply_embed_links(p, body) {
-        Ok(body) => post_message(inner, channel, &body),
+        Ok(body) => post_message(inner, channel, &body, now),
         Err(refused) => refused,
     }
 }
 
 /// Posts a checked message in `channel` (guild or DM): Discord's body checks, then the
 /// earlier message for a repeated `enforce_nonce` nonce, else a new message.
-pub fn post_message(inner: &mut Inner, channel: u64, body: &Value) -> Resp {
+pub fn post_message(inner: &mut Inner, channel: u64, body: &Value, now: Instant) -> Resp {
     if let Some(bad) = validate_message(body) {
         return bad;
     }
     let nonce = enforced_nonce(body);
     if let Some(earlier) = nonce
         .as_ref()
-        .and_then(|n| inner.nonces.get(&(channel, n.clone())))
+        .and_then(|n| nonces::remembered(inner, channel, n, now))
     {
-        return Resp::ok(earlier.clone());
+        return Resp::ok(earlier);
     }
     let message = json::message(json::snowflake(), channel, &inner.model.bot, body);
     inner.messages.push((channel, message.clone()));
     if let Some(n) = nonce {
-        inner.nonces.insert((channel, n), message.clone());
+        nonces::remember(inner, channel, n, &message, now);
     }
     Resp::ok(message)
-}
-
-pub(super) fn validate_message(body: &Value) -> Option<Resp> {
-    let content = body["content"].as_str().unwrap_or_default();
-    let has = |f: &str| body[f].as_array().is_some_and(|a| !a.is_empty());
-    if content.is_empty() && !has("embeds") && !has("components") && !has("sticker_ids") {
-        return Some(Resp::error(400, 50006, "Cannot send an empty message"));
-    }
-    if content.chars().count() > MAX_CONTENT_LEN {
-        return Some(invalid_form(
-            "content",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 2000 or fewer in length.",
-        ));
-    }
-    if let Some(bad) = validate_embeds_and_mentions(body) {
-        return Some(bad);
-    }
-    let nonce_len = nonce_text(body).map_or(0, |n| n.chars().count());
-    if nonce_len > MAX_NONCE_LEN {
-        return Some(invalid_form(
-            "nonce",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 25 or fewer in length.",
-        ));
-    }
-    None
-}
-
-/// Discord's embed limits (description 4,096, title 256, 6,000 in all), link buttons (style 5
-/// needs an http(s) `url`) and at most 100 users in `allowed_mentions`.
-fn validate_embeds_and_mentions(body: &Value) -> Option<Resp> {
-    let len = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
-    for embed in body["embeds"].as_array().into_iter().flatten() {
-        if len(&embed["description"]) > 4096 {
-            return Some(invalid_form(
-                "embeds.0.description",
-                "BASE_TYPE_MAX_LENGTH",
-                "Must be 4096 or fewer in length.",
-            ));
-        }
-        if len(&embed["title"]) > 256 {
-            return Some(invalid_form(
-                "embeds.0.title",
-                "BASE_TYPE_MAX_LENGTH",
-                "Must be 256 or fewer in length.",
-            ));
-        }
-        let total =
-            len(&embed["description"]) + len(&embed["title"]) + len(&embed["author"]["name"]);
-        if total > 6000 {
-            return Some(invalid_form(
-                "embeds",
-                "MAX_EMBED_SIZE_EXCEEDED",
-                "Embed size exceeds maximum size of 6000",
-            ));
-        }
-    }
-    for row in body["components"].as_array().into_iter().flatten() {
-        for button in row["components"].as_array().into_iter().flatten() {
-            let url = button["url"].as_str().unwrap_or_default();
-            let link_ok = url.starts_with("https://") || url.starts_with("http://");
-            if button["style"].as_u64() == Some(5) && !link_ok {
-                return Some(invalid_form(
-                    "components.0.components.0.url",
-                    "URL_TYPE_INVALID_URL",
-                    "Not a well formed URL.",
-                ));
-            }
-        }
-    }
-    let users = body["allowed_mentions"]["users"]
-        .as_array()
-        .map_or(0, Vec::len);
-    if users > 100 {
-        return Some(invalid_form(
-            "allowed_mentions.users",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 100 or fewer in length.",
-        ));
-    }
-    None
-}
-
-fn nonce_text(body: &Value) -> Option<String> {
-    match &body["nonce"] {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-pub(super) fn enforced_nonce(body: &Value) -> Option<String> {
-    if body["enforce_nonce"].as_bool() == Some(true) {
-        nonce_text(body)
-    } else {
-        None
-    }
 }
 
 pub fn get_message(inner: &Inner, channel: Option<u64>, message: Option<u64>) -> Resp {
@@ -228,11 +130,14 @@ pub fn get_message(inner: &Inner, channel: Option<u64>, message: Option<u64>) ->
     }
 }
 
-/// Bulk overwrite (`PUT`, echoed with ids) and listing (`GET`) of global or guild commands.
+/// Bulk overwrite (`PUT`, checked as Discord does, then echoed with ids) and listing (`GET`) of global or guild commands.
 pub fn commands(inner: &mut Inner, guild: Option<u64>, method: &str, body: &Value) -> Resp {
     if method == "PUT" {
         let app = inner.model.bot.id;
         let list = body.as_array().map_or(&[][..], Vec::as_slice);
+        if let Some(refused) = registrations::refusal(list) {
+            return refused;
+        }
         let echoed: Vec<Value> = list.iter().map(|c| json::command(c, app, guild)).collect();
         inner.commands.insert(guild, echoed);
     }
@@ -262,6 +167,9 @@ pub fn callback(
     if let Some(refused) = refused_callback(rec, body) {
         return refused;
     }
+    if let Some(bad) = callback_body_refusal(body) {
+        return bad;
+    }
     rec.acknowledged = true;
     let data = body.get("data").cloned().unwrap_or_else(|| json!({}));
     let mut original = json::message(json::snowflake(), rec.channel_id, &bot, &data);
@@ -278,12 +186,29 @@ pub fn callback(
     Resp::no_content()
 }
 
+/// A reply (callback type 4) is checked as a new message, a message update (7) as an edit.
+fn callback_body_refusal(body: &Value) -> Option<Resp> {
+    match body["type"].as_u64() {
+        Some(4) => validate_message(&body["data"]),
+        Some(7) => validate_limits(&body["data"]),
+        _ => None,
+    }
+}
+
 /// `/webhooks/{app}/{token}...`: follow-ups and `messages/@original` (GET, PATCH, DELETE).
 pub fn webhook(inner: &mut Inner, method: &str, token: &str, rest: &[&str], body: &Value) -> Resp {
     let bot = inner.model.bot.clone();
     let Some(rec) = inner.interactions.values_mut().find(|r| r.token == token) else {
         return Resp::error(404, 10015, "Unknown Webhook");
     };
+    let checked = match method {
+        "POST" => validate_message(body),
+        "PATCH" => validate_limits(body),
+        _ => None,
+    };
+    if let Some(bad) = checked {
+        return bad;
+    }
     match (method, rest) {
         ("POST", []) if rec.acknowledged => {
             // The first follow-up after a deferral replaces the loading message.
