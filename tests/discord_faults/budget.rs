@@ -27,10 +27,12 @@ async fn past_the_invalid_request_budget_no_call_is_made_until_the_count_falls()
         assert_eq!(bot.vote(&format!("budget-{i}"), PLAIN_USER_ID).await, 204);
     }
 
-    assert!(bot.readiness_becomes(503, WAIT).await.is_some());
-    let (_, body) = bot.readiness().await;
-    let reason = body["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("past the budget of 20"), "{body}");
+    let said = bot.readiness_says(503, "past the budget of 20", WAIT).await;
+    assert!(
+        said.is_some(),
+        "/readyz says why: {:?}",
+        bot.readiness().await
+    );
     let gauge = metric_at_least(&bot, "topgg_bot_discord_invalid_requests", 21.0).await;
     assert_eq!(gauge, 21.0, "the gauge shows the count");
     let refused = |bot: &Bot| {

@@ -114,6 +114,22 @@ impl Bot {
         Some(start.elapsed())
     }
 
+    /// Waits until `/readyz` answers `status` with a reason containing `words` (a starting
+    /// shard may make it 503 for another reason first); returns the body.
+    pub async fn readiness_says(
+        &self,
+        status: u16,
+        words: &str,
+        within: Duration,
+    ) -> Option<Value> {
+        let says = || async {
+            let (answered, body) = self.readiness().await;
+            let reason = body["reason"].as_str().unwrap_or_default();
+            (answered == status && reason.contains(words)).then_some(body)
+        };
+        eventually(within, says).await
+    }
+
     /// Waits until `pred` holds over the channel's messages, or `within` passes.
     pub async fn messages_until(
         &self,
