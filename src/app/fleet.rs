@@ -16,8 +16,10 @@ pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// have left Discord's one-second window, before its own calls start.
 const JOIN_HOLD: Duration = Duration::from_millis(3_500);
 
-/// Announces `instance` and takes its share; holds its calls until the others took theirs.
+/// Announces `instance` and takes its share, and where Embed Links is missing; holds its
+/// calls until the others took theirs.
 pub async fn join(db: &Db, discord: &Discord, instance: &str) {
+    share_embed_links(db, discord).await;
     match db.heartbeat(instance).await {
         Ok(1) => discord.share_budget(1),
         Ok(live) => {
@@ -34,7 +36,20 @@ pub async fn join(db: &Db, discord: &Discord, instance: &str) {
     }
 }
 
-/// Refreshes this instance's heartbeat and share until `stop`, then says it is leaving.
+/// Takes where Embed Links is missing from the database: the instances running the guilds'
+/// shards write it, and this instance may post in guilds whose shard it does not run.
+pub async fn share_embed_links(db: &Db, discord: &Discord) {
+    match db.channels_without_embeds().await {
+        Ok(known) => discord.embed_links_everywhere(known),
+        Err(e) => tracing::warn!(
+            error = format!("{e:#}"),
+            "cannot read where Embed Links is missing"
+        ),
+    }
+}
+
+/// Refreshes this instance's heartbeat, share and view of Embed Links until `stop`, then says
+/// it is leaving.
 pub async fn keep_share(
     db: Db,
     discord: Discord,
@@ -65,6 +80,7 @@ pub async fn keep_share(
             // The share stays as it was: others that fail alike keep theirs too.
             Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot refresh the heartbeat"),
         }
+        share_embed_links(&db, &discord).await;
     }
     if let Err(e) = db.leave_instances(&instance).await {
         tracing::warn!(

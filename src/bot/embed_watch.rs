@@ -8,8 +8,16 @@ use poise::serenity_prelude as serenity;
 use crate::discord::Discord;
 use crate::domain::ids::{ChannelId, GuildId};
 
-/// Reads the guild an event touches again; forgets a guild the bot left.
-pub fn on_event(cache: &serenity::Cache, discord: &Discord, event: &serenity::FullEvent) {
+/// What an event changed: a guild's channels without Embed Links (`None`: the bot left).
+pub type EmbedLinksUpdate = (GuildId, Option<Vec<ChannelId>>);
+
+/// Reads the guild an event touches again, or forgets a guild the bot left; returns what
+/// changed, for the database (where instances without the guild's shard read it).
+pub fn on_event(
+    cache: &serenity::Cache,
+    discord: &Discord,
+    event: &serenity::FullEvent,
+) -> Option<EmbedLinksUpdate> {
     use serenity::FullEvent as E;
     let bot_id = cache.current_user().id;
     let guild_id = match event {
@@ -20,18 +28,18 @@ pub fn on_event(cache: &serenity::Cache, discord: &Discord, event: &serenity::Fu
         E::GuildRoleDelete { guild_id, .. } => *guild_id,
         E::GuildMemberUpdate { event, .. } if event.user.id == bot_id => event.guild_id,
         E::GuildDelete { incomplete, .. } => {
-            discord.embed_links_in(&GuildId::from(incomplete.id.get()), None);
-            return;
+            let guild_id = GuildId::from(incomplete.id.get());
+            discord.embed_links_in(&guild_id, None);
+            return Some((guild_id, None));
         }
-        _ => return,
+        _ => return None,
     };
-    let Some(lacking) = cache
+    let lacking = cache
         .guild(guild_id)
-        .map(|guild| channels_without_embed_links(bot_id, &guild))
-    else {
-        return;
-    };
-    discord.embed_links_in(&GuildId::from(guild_id.get()), Some(lacking));
+        .map(|guild| channels_without_embed_links(bot_id, &guild))?;
+    let guild_id = GuildId::from(guild_id.get());
+    discord.embed_links_in(&guild_id, Some(lacking.clone()));
+    Some((guild_id, Some(lacking)))
 }
 
 /// The guild's channels where the bot (`bot_id`) may not embed links, as cached; none while

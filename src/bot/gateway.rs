@@ -265,7 +265,15 @@ async fn on_event(
 ) -> Result<(), Error> {
     let data = framework.user_data;
     let cache = &framework.serenity_context.cache;
-    super::embed_watch::on_event(cache, &data.discord, event);
+    if let Some((guild_id, lacking)) = super::embed_watch::on_event(cache, &data.discord, event)
+        && let Err(e) = data
+            .db
+            .record_embed_links(&guild_id, lacking.as_deref())
+            .await
+    {
+        tracing::warn!(error = format!("{e:#}"), guild = %guild_id,
+            "cannot share where Embed Links is missing; other instances post as before");
+    }
     super::guild_events::on_event(&data.db, data.clock.now(), event).await;
     super::guild_events::on_role_change(cache, &data.db, data.clock.now(), event).await;
     Ok(())

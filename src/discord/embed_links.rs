@@ -40,6 +40,13 @@ impl ChannelsWithoutEmbeds {
         }
     }
 
+    /// Replaces everything known with what the database holds (written by the instances that
+    /// run the guilds' shards), so an instance without a guild's shard posts as they see it.
+    pub fn replace_all(&self, known: Vec<(GuildId, ChannelId)>) {
+        let known: HashMap<ChannelId, GuildId> = known.into_iter().map(|(g, c)| (c, g)).collect();
+        *self.lock() = known;
+    }
+
     /// Forgets the guild (the bot left it).
     pub fn forget_guild(&self, guild_id: &GuildId) {
         self.lock().retain(|_, g| g != guild_id);

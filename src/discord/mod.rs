@@ -74,6 +74,13 @@ impl Discord {
         }
     }
 
+    /// What the database says of every guild (see [`embed_links_in`](Self::embed_links_in)).
+    pub fn embed_links_everywhere(&self, known: Vec<(GuildId, ChannelId)>) {
+        if let Discord::Rest(rest) = self {
+            rest.limits.embeds.replace_all(known);
+        }
+    }
+
     /// `instances` live instances share Discord's budget: this one takes an equal part.
     pub fn share_budget(&self, instances: usize) {
         if let Discord::Rest(rest) = self {

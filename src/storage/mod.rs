@@ -6,6 +6,7 @@ mod bind;
 mod connection_cache;
 mod connections;
 mod dead_letters;
+mod embed_links;
 mod files;
 mod group_commit;
 mod guild_state;

@@ -4,6 +4,7 @@
 //! `TOPGG_TEST_REQUIRE_POSTGRES=1`.
 
 mod budget;
+mod embeds;
 mod fleet;
 mod lifecycle;
 mod metrics;
