@@ -1,5 +1,6 @@
 //! Discord as delivery sees it: live REST calls or the dry-run sink.
 
+mod bucket;
 mod dm_channels;
 mod dry_run;
 mod edge;
@@ -10,6 +11,7 @@ pub mod payload;
 mod rest;
 mod token_state;
 
+pub use bucket::Bucket;
 pub use dm_channels::DM_OPENS_PER_SECOND;
 pub use dry_run::{DryRunAction, DryRunSink};
 pub use edge::{EDGE_PAUSE_FIRST, INVALID_BUDGET, INVALID_WINDOW, InvalidBudget};

@@ -108,7 +108,10 @@ impl Db {
                 Work::GrantRole { user_id, .. } => {
                     tx_role_held(&mut tx, guild, user_id, role, now).await?
                 }
-                _ => true,
+                Work::RemoveRole { .. }
+                | Work::Announce { .. }
+                | Work::TestNotice { .. }
+                | Work::Remind { .. } => true,
             };
             let sql = if live {
                 resumed.woken += 1;
@@ -222,7 +225,7 @@ async fn waiting_jobs(
         .filter_map(|(id, payload)| Some((id, serde_json::from_str(&payload).ok()?)))
         .filter(|(_, work)| match work {
             Work::GrantRole { role_id, .. } | Work::RemoveRole { role_id, .. } => role_id == role,
-            _ => false,
+            Work::Announce { .. } | Work::TestNotice { .. } | Work::Remind { .. } => false,
         })
         .collect())
 }
