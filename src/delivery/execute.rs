@@ -1,7 +1,7 @@
 //! Performing one job's work against Discord.
 
 use crate::discord::error::codes;
-use crate::discord::{Bucket, Discord, DiscordError, Sent};
+use crate::discord::{Bucket, Discord, DiscordError, RoleChange, Sent};
 use crate::domain::announce::announce_message;
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::domain::time::Timestamp;
@@ -95,7 +95,10 @@ async fn attempt(
             channel_id,
             content,
         } => discord.create_message(channel_id, content, &[], None).await,
-        Work::GrantRole { user_id, role_id } => discord.add_role(guild_id, user_id, role_id).await,
+        Work::GrantRole { user_id, role_id } => {
+            let ids = (guild_id, user_id, role_id);
+            discord.change_role(RoleChange::Add, ids).await
+        }
         Work::Remind {
             user_id,
             connection_id,
@@ -126,7 +129,8 @@ async fn remove_role(
         tracing::debug!(%guild_id, %user_id, %role_id, "role still held by a live grant; kept");
         return Ok(Sent::default());
     }
-    let result = discord.remove_role(guild_id, user_id, role_id).await;
+    let ids = (guild_id, user_id, role_id);
+    let result = discord.change_role(RoleChange::Remove, ids).await;
     if nothing_left_to_remove(&result) {
         db.forget_lapsed_grants(guild_id, user_id, role_id, now)
             .await

@@ -198,14 +198,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.insert(*k, v.parse().unwrap());
-        }
-        map
-    }
+    use crate::discord::error::headers;
 
     #[test]
     fn a_429_with_html_or_without_rate_limit_headers_is_the_edge() {

@@ -81,13 +81,10 @@ impl Discord {
     ) -> Result<Sent, DiscordError> {
         match self {
             Discord::Rest(rest) => rest.post_message(channel_id, message, nonce).await,
-            Discord::DryRun(sink) => {
-                sink.record(DryRunAction::Post {
-                    channel_id: channel_id.to_string(),
-                    body: message_body(message, None),
-                });
-                Ok(Sent::default())
-            }
+            Discord::DryRun(sink) => sink.sent(DryRunAction::Post {
+                channel_id: channel_id.to_string(),
+                body: message_body(message, None),
+            }),
         }
     }
 
