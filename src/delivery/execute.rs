@@ -4,6 +4,7 @@ use crate::discord::error::codes;
 use crate::discord::{Bucket, Discord, DiscordError, RoleChange, Sent};
 use crate::domain::announce::announce_message;
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
+use crate::domain::message::OutgoingMessage;
 use crate::domain::time::Timestamp;
 use crate::domain::work::Work;
 use crate::storage::Db;
@@ -94,7 +95,13 @@ async fn attempt(
         Work::TestNotice {
             channel_id,
             content,
-        } => discord.create_message(channel_id, content, &[], None).await,
+        } => {
+            let notice = OutgoingMessage {
+                content: content.clone(),
+                ..OutgoingMessage::default()
+            };
+            discord.post_message(channel_id, &notice, None).await
+        }
         Work::GrantRole { user_id, role_id } => {
             let ids = (guild_id, user_id, role_id);
             discord.change_role(RoleChange::Add, ids).await

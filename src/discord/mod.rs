@@ -105,27 +105,6 @@ impl Discord {
         }
     }
 
-    /// Posts `content` that may mention only `allowed_users`; `nonce` makes a retry post once.
-    pub async fn create_message(
-        &self,
-        channel_id: &ChannelId,
-        content: &str,
-        allowed_users: &[UserId],
-        nonce: Option<&str>,
-    ) -> Result<Sent, DiscordError> {
-        match self {
-            Discord::Rest(rest) => {
-                rest.create_message(channel_id, content, allowed_users, nonce)
-                    .await
-            }
-            Discord::DryRun(sink) => sink.sent(DryRunAction::Message {
-                channel_id: channel_id.to_string(),
-                content: content.into(),
-                allowed_users: allowed_users.iter().map(|u| u.to_string()).collect(),
-            }),
-        }
-    }
-
     /// A direct message to `user_id` (see [`DiscordRest::send_dm`]); the dry run records it
     /// as a message in channel `dm:<user_id>`.
     pub async fn send_dm(

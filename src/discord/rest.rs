@@ -15,6 +15,7 @@ use super::edge::{EdgeGuard, InvalidBudget, counts_as_invalid, is_edge_block};
 use super::embed_links::ChannelsWithoutEmbeds;
 use super::error::{DiscordError, classify, exhausted_bucket_wait, is_global_limit};
 use super::limiter::GlobalLimiter;
+use super::payload::message_body;
 use super::token_state::{Admission, RECHECK_EVERY, TokenState};
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::domain::message::OutgoingMessage;
@@ -155,7 +156,7 @@ impl DiscordRest {
             allowed_users: allowed_users.to_vec(),
             ..OutgoingMessage::default()
         };
-        self.post_message(channel_id, &message, nonce).await
+        self.post(channel_id, &message_body(&message, nonce)).await
     }
 
     pub async fn add_role(
