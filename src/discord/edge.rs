@@ -175,7 +175,7 @@ impl EdgeGuard {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        super::unpoisoned(&self.state)
     }
 }
 

@@ -22,6 +22,14 @@ pub use token_state::RECHECK_EVERY;
 
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 
+/// Locks `mutex`, going on after a panic elsewhere held it: every holder here leaves its data
+/// whole (plain counters, maps and times).
+pub(super) fn unpoisoned<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Where delivery sends its actions.
 #[derive(Clone)]
 pub enum Discord {
