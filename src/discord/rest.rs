@@ -27,6 +27,9 @@ pub enum RoleChange {
     Remove,
 }
 
+/// What a call to Discord answered.
+pub type Answer = Result<Sent, DiscordError>;
+
 /// A successful call, and how long its rate-limit bucket now needs to rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Sent {
@@ -159,23 +162,14 @@ impl DiscordRest {
         self.post(channel_id, &message_body(&message, nonce)).await
     }
 
-    pub async fn add_role(
-        &self,
-        guild_id: &GuildId,
-        user_id: &UserId,
-        role_id: &RoleId,
-    ) -> Result<Sent, DiscordError> {
-        self.change_role(RoleChange::Add, (guild_id, user_id, role_id))
-            .await
+    /// Gives the member the role ([`DiscordRest::change_role`]).
+    pub async fn add_role(&self, guild: &GuildId, user: &UserId, role: &RoleId) -> Answer {
+        self.change_role(RoleChange::Add, (guild, user, role)).await
     }
 
-    pub async fn remove_role(
-        &self,
-        guild_id: &GuildId,
-        user_id: &UserId,
-        role_id: &RoleId,
-    ) -> Result<Sent, DiscordError> {
-        self.change_role(RoleChange::Remove, (guild_id, user_id, role_id))
+    /// Takes the role away from the member ([`DiscordRest::change_role`]).
+    pub async fn remove_role(&self, guild: &GuildId, user: &UserId, role: &RoleId) -> Answer {
+        self.change_role(RoleChange::Remove, (guild, user, role))
             .await
     }
 
