@@ -27,7 +27,11 @@ pub fn voter_names<'a>(works: impl IntoIterator<Item = &'a Work>) -> Vec<(UserId
                 voter_name,
                 ..
             } => Some((id.clone(), voter_name.clone())),
-            _ => None,
+            Work::Announce { voter_id: None, .. }
+            | Work::TestNotice { .. }
+            | Work::GrantRole { .. }
+            | Work::RemoveRole { .. }
+            | Work::Remind { .. } => None,
         })
         .collect()
 }

@@ -57,8 +57,15 @@ pub fn coalesce(jobs: Vec<(Job, Work)>) -> (Vec<Digest>, Vec<(Job, Work)>) {
     (digests, singles)
 }
 
+/// Whether `work` may be merged into a digest (only announcements are).
 fn is_announcement(work: &Work) -> bool {
-    matches!(work, Work::Announce { .. })
+    match work {
+        Work::Announce { .. } => true,
+        Work::TestNotice { .. }
+        | Work::GrantRole { .. }
+        | Work::RemoveRole { .. }
+        | Work::Remind { .. } => false,
+    }
 }
 
 /// Digests rebuilt from their recorded nonces.

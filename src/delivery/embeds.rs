@@ -16,7 +16,11 @@ pub(super) fn as_channel_shows(discord: &Discord, jobs: Vec<(Job, Work)>) -> Vec
                 embed: Some(_),
                 ..
             } if discord.lacks_embed_links(channel_id) => (job, in_text_style(work)),
-            _ => (job, work),
+            Work::Announce { .. }
+            | Work::TestNotice { .. }
+            | Work::GrantRole { .. }
+            | Work::RemoveRole { .. }
+            | Work::Remind { .. } => (job, work),
         })
         .collect()
 }

@@ -1,9 +1,10 @@
 //! Performing one job's work against Discord.
 
 use crate::discord::error::codes;
-use crate::discord::{Discord, DiscordError, Sent};
+use crate::discord::{Bucket, Discord, DiscordError, RoleChange, Sent};
 use crate::domain::announce::announce_message;
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
+use crate::domain::message::OutgoingMessage;
 use crate::domain::time::Timestamp;
 use crate::domain::work::Work;
 use crate::storage::Db;
@@ -25,7 +26,10 @@ pub async fn perform(
                 connection_id,
                 nonce,
             } => super::reminder::send(db, discord, user_id, connection_id, nonce, now).await,
-            _ => Err(DiscordError::Permanent {
+            Work::Announce { .. }
+            | Work::TestNotice { .. }
+            | Work::GrantRole { .. }
+            | Work::RemoveRole { .. } => Err(DiscordError::Permanent {
                 status: 0,
                 code: 0,
                 message: "queued without a guild".into(),
@@ -42,8 +46,12 @@ pub async fn perform(
 
 /// The channel of an announcement queued before its link was paused.
 async fn paused_channel<'a>(db: &Db, guild_id: &GuildId, work: &'a Work) -> Option<&'a ChannelId> {
-    let Work::Announce { channel_id, .. } = work else {
-        return None;
+    let channel_id = match work {
+        Work::Announce { channel_id, .. } => channel_id,
+        Work::TestNotice { .. }
+        | Work::GrantRole { .. }
+        | Work::RemoveRole { .. }
+        | Work::Remind { .. } => return None,
     };
     match db.is_channel_paused(guild_id, channel_id).await {
         Ok(true) => Some(channel_id),
@@ -87,8 +95,17 @@ async fn attempt(
         Work::TestNotice {
             channel_id,
             content,
-        } => discord.create_message(channel_id, content, &[], None).await,
-        Work::GrantRole { user_id, role_id } => discord.add_role(guild_id, user_id, role_id).await,
+        } => {
+            let notice = OutgoingMessage {
+                content: content.clone(),
+                ..OutgoingMessage::default()
+            };
+            discord.post_message(channel_id, &notice, None).await
+        }
+        Work::GrantRole { user_id, role_id } => {
+            let ids = (guild_id, user_id, role_id);
+            discord.change_role(RoleChange::Add, ids).await
+        }
         Work::Remind {
             user_id,
             connection_id,
@@ -119,7 +136,8 @@ async fn remove_role(
         tracing::debug!(%guild_id, %user_id, %role_id, "role still held by a live grant; kept");
         return Ok(Sent::default());
     }
-    let result = discord.remove_role(guild_id, user_id, role_id).await;
+    let ids = (guild_id, user_id, role_id);
+    let result = discord.change_role(RoleChange::Remove, ids).await;
     if nothing_left_to_remove(&result) {
         db.forget_lapsed_grants(guild_id, user_id, role_id, now)
             .await
@@ -139,17 +157,46 @@ fn nothing_left_to_remove(result: &Result<Sent, DiscordError>) -> bool {
     }
 }
 
-/// Discord's per-route rate limits are shared by the jobs of one channel (messages) or one
-/// guild (member roles): delivery serialises each such bucket.
-pub fn bucket_of(guild_id: Option<&GuildId>, work: &Work) -> String {
+/// The rate limit a job's calls share: those of one channel (messages), one guild (member
+/// roles) or one user (reminder DMs); delivery serialises each bucket.
+pub fn bucket_of(guild_id: Option<&GuildId>, work: &Work) -> Bucket {
     match work {
         Work::Announce { channel_id, .. } | Work::TestNotice { channel_id, .. } => {
-            format!("channel:{channel_id}")
+            Bucket::ChannelMessages(channel_id.clone())
         }
         Work::GrantRole { .. } | Work::RemoveRole { .. } => match guild_id {
-            Some(guild_id) => format!("guild:{guild_id}"),
-            None => "guild:".into(),
+            Some(guild_id) => Bucket::MemberRoles(guild_id.clone()),
+            None => Bucket::NoCall,
         },
-        Work::Remind { user_id, .. } => format!("dm:{user_id}"),
+        Work::Remind { user_id, .. } => Bucket::DirectMessages(user_id.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::ConnectionId;
+
+    #[test]
+    fn jobs_share_the_bucket_of_the_discord_limit_their_calls_share() {
+        let (guild, channel, user) = (GuildId::from(7), ChannelId::from(7), UserId::from(7));
+        let notice = Work::TestNotice {
+            channel_id: channel.clone(),
+            content: "hi".into(),
+        };
+        let grant = Work::GrantRole {
+            user_id: user.clone(),
+            role_id: RoleId::from(8),
+        };
+        let remind = Work::Remind {
+            user_id: user.clone(),
+            connection_id: ConnectionId::parse("c").unwrap(),
+            nonce: "n".into(),
+        };
+        let messages = Bucket::ChannelMessages(channel);
+        assert_eq!(bucket_of(Some(&guild), &notice), messages);
+        assert_eq!(bucket_of(Some(&guild), &grant), Bucket::MemberRoles(guild));
+        assert_eq!(bucket_of(None, &remind), Bucket::DirectMessages(user));
+        assert_eq!(bucket_of(None, &grant), Bucket::NoCall);
     }
 }

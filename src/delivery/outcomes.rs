@@ -34,9 +34,9 @@ pub fn consequence(work: &Work, error: &DiscordError) -> Consequence {
     let DiscordError::Permanent { code, .. } = error else {
         return Consequence::None;
     };
-    match (work, *code) {
-        (Work::Announce { channel_id, .. } | Work::TestNotice { channel_id, .. }, code) => {
-            match channel_reason(code) {
+    match work {
+        Work::Announce { channel_id, .. } | Work::TestNotice { channel_id, .. } => {
+            match channel_reason(*code) {
                 Some(reason) => Consequence::PauseChannel {
                     channel_id: channel_id.clone(),
                     reason: reason.into(),
@@ -44,18 +44,29 @@ pub fn consequence(work: &Work, error: &DiscordError) -> Consequence {
                 None => Consequence::None,
             }
         }
-        (Work::GrantRole { .. } | Work::RemoveRole { .. }, codes::UNKNOWN_MEMBER) => {
-            Consequence::Skip
-        }
-        (Work::RemoveRole { .. }, codes::UNKNOWN_ROLE) => Consequence::Skip,
-        (
-            Work::GrantRole { role_id, .. } | Work::RemoveRole { role_id, .. },
-            codes::MISSING_PERMISSIONS | codes::MISSING_ACCESS,
-        ) => Consequence::PauseRole {
+        Work::GrantRole { role_id, .. } => role_consequence(role_id, *code, RoleCall::Grant),
+        Work::RemoveRole { role_id, .. } => role_consequence(role_id, *code, RoleCall::Remove),
+        Work::Remind { .. } => Consequence::None,
+    }
+}
+
+/// Whether a refused role call gave the role or took it away.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RoleCall {
+    Grant,
+    Remove,
+}
+
+/// What a refused grant or removal of `role_id` means: a member who left or a deleted role
+/// ends a removal; a role the bot may not give is paused; a deleted role stops being granted.
+fn role_consequence(role_id: &RoleId, code: i64, call: RoleCall) -> Consequence {
+    match (code, call) {
+        (codes::UNKNOWN_MEMBER, _) | (codes::UNKNOWN_ROLE, RoleCall::Remove) => Consequence::Skip,
+        (codes::MISSING_PERMISSIONS | codes::MISSING_ACCESS, _) => Consequence::PauseRole {
             role_id: role_id.clone(),
             reason: format!("Discord refused me the role (code {code})"),
         },
-        (Work::GrantRole { role_id, .. }, codes::UNKNOWN_ROLE) => Consequence::DisableRole {
+        (codes::UNKNOWN_ROLE, RoleCall::Grant) => Consequence::DisableRole {
             role_id: role_id.clone(),
             reason: "the role was deleted (Discord 10011); add another with `/topgg roles add`"
                 .into(),

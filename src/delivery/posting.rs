@@ -5,12 +5,12 @@ use std::time::Duration;
 use super::digest::Digest;
 use super::policy::Step;
 use super::worker::Worker;
-use crate::discord::DiscordError;
+use crate::discord::{Bucket, DiscordError};
 use crate::storage::JobId;
 
 impl Worker {
     /// Posts one digest; every job it stands for shares the outcome.
-    pub(super) async fn work_digest(&self, bucket: &str, digest: Digest) {
+    pub(super) async fn work_digest(&self, bucket: &Bucket, digest: Digest) {
         if digest.jobs.iter().any(|j| self.held.is_lost(j.id)) {
             self.give_back(&digest).await;
             return;

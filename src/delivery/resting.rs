@@ -3,26 +3,27 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::discord::Bucket;
 use crate::domain::time::Timestamp;
 
 /// Buckets resting until a moment; a bucket whose moment has passed is not resting.
 #[derive(Debug, Default)]
 pub struct Resting {
-    until: Mutex<HashMap<String, Timestamp>>,
+    until: Mutex<HashMap<Bucket, Timestamp>>,
 }
 
 impl Resting {
     /// When `bucket` may be used again, if it is resting at `now`.
-    pub fn until(&self, bucket: &str, now: Timestamp) -> Option<Timestamp> {
+    pub fn until(&self, bucket: &Bucket, now: Timestamp) -> Option<Timestamp> {
         let until = self.until.lock().expect("bucket map poisoned");
         until.get(bucket).copied().filter(|until| *until > now)
     }
 
     /// Rests `bucket` until `until`, forgetting buckets whose rest is over.
-    pub fn rest(&self, bucket: &str, until: Timestamp, now: Timestamp) {
+    pub fn rest(&self, bucket: &Bucket, until: Timestamp, now: Timestamp) {
         let mut resting = self.until.lock().expect("bucket map poisoned");
         resting.retain(|_, t| *t > now);
-        resting.insert(bucket.to_string(), until);
+        resting.insert(bucket.clone(), until);
     }
 }
 
@@ -35,9 +36,10 @@ mod tests {
     fn a_bucket_rests_until_its_moment_and_not_after() {
         let resting = Resting::default();
         let now = Timestamp::from_millis(1_000);
-        resting.rest("a", now + HOUR, now);
-        assert_eq!(resting.until("a", now), Some(now + HOUR));
-        assert_eq!(resting.until("b", now), None);
-        assert_eq!(resting.until("a", now + HOUR), None);
+        let channel = Bucket::ChannelMessages(5.into());
+        resting.rest(&channel, now + HOUR, now);
+        assert_eq!(resting.until(&channel, now), Some(now + HOUR));
+        assert_eq!(resting.until(&Bucket::MemberRoles(5.into()), now), None);
+        assert_eq!(resting.until(&channel, now + HOUR), None);
     }
 }

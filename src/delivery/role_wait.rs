@@ -13,7 +13,7 @@ use crate::storage::Job;
 fn role_of(work: &Work) -> Option<&RoleId> {
     match work {
         Work::GrantRole { role_id, .. } | Work::RemoveRole { role_id, .. } => Some(role_id),
-        _ => None,
+        Work::Announce { .. } | Work::TestNotice { .. } | Work::Remind { .. } => None,
     }
 }
 

@@ -13,7 +13,7 @@ use super::execute::{bucket_of, perform};
 use super::leases::HeldJobs;
 use super::policy::{Step, next_step};
 use super::resting::Resting;
-use crate::discord::{Discord, DiscordError, Sent};
+use crate::discord::{Bucket, Discord, DiscordError, Sent};
 use crate::domain::time::{SharedClock, SystemClock, Timestamp};
 use crate::domain::work::Work;
 use crate::metrics::Metrics;
@@ -129,7 +129,7 @@ impl Worker {
     async fn work_batch(&self, jobs: Vec<Job>, stop: &CancellationToken) {
         let ids: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
         self.held.start(&ids);
-        let mut buckets: BTreeMap<String, Vec<(Job, Work)>> = BTreeMap::new();
+        let mut buckets: BTreeMap<Bucket, Vec<(Job, Work)>> = BTreeMap::new();
         for job in jobs {
             let work = job.work.clone();
             buckets
@@ -148,7 +148,7 @@ impl Worker {
         }
     }
 
-    async fn work_bucket(&self, bucket: String, jobs: Vec<(Job, Work)>, stop: &CancellationToken) {
+    async fn work_bucket(&self, bucket: Bucket, jobs: Vec<(Job, Work)>, stop: &CancellationToken) {
         let (digests, singles) = coalesce(super::embeds::as_channel_shows(&self.discord, jobs));
         for digest in digests {
             if stop.is_cancelled() {
@@ -168,7 +168,7 @@ impl Worker {
     }
 
     /// Rests the bucket after a 429, or when Discord says it is exhausted.
-    pub(super) fn note_rate_limits(&self, bucket: &str, result: &Result<Sent, DiscordError>) {
+    pub(super) fn note_rate_limits(&self, bucket: &Bucket, result: &Result<Sent, DiscordError>) {
         let wait = match result {
             Ok(Sent {
                 bucket_wait: Some(wait),
@@ -180,7 +180,7 @@ impl Worker {
         self.resting.rest(bucket, now + *wait, now);
     }
 
-    async fn work_one(&self, bucket: &str, job: &Job, work: &Work) {
+    async fn work_one(&self, bucket: &Bucket, job: &Job, work: &Work) {
         if let Some(until) = self.resting_until(bucket) {
             let error = job.last_error.clone().unwrap_or_default();
             self.settle(
@@ -259,7 +259,7 @@ impl Worker {
         }
     }
 
-    pub(super) fn resting_until(&self, bucket: &str) -> Option<Timestamp> {
+    pub(super) fn resting_until(&self, bucket: &Bucket) -> Option<Timestamp> {
         self.resting.until(bucket, self.clock.now())
     }
 }

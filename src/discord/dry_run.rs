@@ -83,6 +83,12 @@ impl DryRunSink {
             .push(action);
     }
 
+    /// Records `action` as the answer of a call that was not sent.
+    pub fn sent(&self, action: DryRunAction) -> Result<super::Sent, super::DiscordError> {
+        self.record(action);
+        Ok(super::Sent::default())
+    }
+
     /// Every action so far, oldest first.
     pub fn actions(&self) -> Vec<DryRunAction> {
         self.actions.lock().expect("dry-run log poisoned").clone()

@@ -175,7 +175,7 @@ impl EdgeGuard {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        super::unpoisoned(&self.state)
     }
 }
 
@@ -198,14 +198,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.insert(*k, v.parse().unwrap());
-        }
-        map
-    }
+    use crate::discord::error::headers;
 
     #[test]
     fn a_429_with_html_or_without_rate_limit_headers_is_the_edge() {

@@ -53,7 +53,7 @@ impl ChannelsWithoutEmbeds {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChannelId, GuildId>> {
-        self.lacking.lock().unwrap_or_else(|p| p.into_inner())
+        super::unpoisoned(&self.lacking)
     }
 }
 

@@ -107,17 +107,19 @@ pub fn exhausted_bucket_wait(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)))
 }
 
+/// A header map of `(name, value)` pairs, for tests.
+#[cfg(test)]
+pub(super) fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (k, v) in pairs {
+        map.insert(*k, v.parse().unwrap());
+    }
+    map
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.insert(*k, v.parse().unwrap());
-        }
-        map
-    }
 
     #[test]
     fn a_429_waits_the_bodys_retry_after() {

@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::unpoisoned;
+
 /// Delivery's calls per rolling second, for all instances together: under Discord's 50,
 /// leaving room for the replies to commands that serenity sends with the same token.
 pub const MAX_CALLS_PER_SECOND: usize = 45;
@@ -48,7 +50,7 @@ pub struct Permit<'a> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        let mut window = self.limiter.window();
+        let mut window = unpoisoned(&self.limiter.window);
         window.in_flight -= 1;
         window.ended.push_back(Instant::now());
         drop(window);
@@ -70,7 +72,7 @@ impl GlobalLimiter {
                 continue;
             }
             let oldest = {
-                let mut window = self.window();
+                let mut window = unpoisoned(&self.window);
                 while window.ended.front().is_some_and(|t| now - *t >= WINDOW) {
                     window.ended.pop_front();
                 }
@@ -105,20 +107,39 @@ impl GlobalLimiter {
     /// A global 429: no call of this instance for `retry_after`.
     pub fn pause(&self, retry_after: Duration) {
         let until = Instant::now() + retry_after;
-        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        let mut paused = unpoisoned(&self.paused_until);
         if paused.is_none_or(|current| current < until) {
             *paused = Some(until);
         }
     }
 
     fn pause_left(&self, now: Instant) -> Option<Duration> {
-        let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        let paused = unpoisoned(&self.paused_until);
         paused.filter(|until| *until > now).map(|until| until - now)
     }
+}
 
-    fn window(&self) -> std::sync::MutexGuard<'_, Window> {
-        self.window.lock().unwrap_or_else(|p| p.into_inner())
+/// The most of `starts` (times since one moment) that fall within one `window`, for tests.
+#[cfg(test)]
+pub(super) fn most_in_one_window(starts: &[Duration], window: Duration) -> usize {
+    let within = |i: usize| starts[i..].iter().filter(move |u| **u - starts[i] < window);
+    (0..starts.len())
+        .map(|i| within(i).count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// When each of `calls` calls made one after another returned, as times since the first
+/// began, for tests.
+#[cfg(test)]
+pub(super) async fn return_times(calls: usize, mut call: impl AsyncFnMut()) -> Vec<Duration> {
+    let start = Instant::now();
+    let mut times = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        call().await;
+        times.push(Instant::now() - start);
     }
+    times
 }
 
 #[cfg(test)]
@@ -128,16 +149,10 @@ mod tests {
     #[tokio::test]
     async fn no_rolling_second_holds_more_than_the_limit() {
         let limiter = GlobalLimiter::default();
-        let start = Instant::now();
-        let mut starts = Vec::new();
-        for _ in 0..=MAX_CALLS_PER_SECOND * 2 {
-            drop(limiter.acquire().await.unwrap());
-            starts.push(Instant::now() - start);
-        }
-        for (i, t) in starts.iter().enumerate() {
-            let within = starts[i..].iter().filter(|u| **u - *t < WINDOW).count();
-            assert!(within <= MAX_CALLS_PER_SECOND, "{within} calls in a second");
-        }
+        let acquire = async || drop(limiter.acquire().await.unwrap());
+        let starts = return_times(MAX_CALLS_PER_SECOND * 2 + 1, acquire).await;
+        let most = most_in_one_window(&starts, WINDOW);
+        assert!(most <= MAX_CALLS_PER_SECOND, "{most} calls in a second");
         assert!(starts.last().unwrap() >= &(WINDOW * 2));
     }
 
@@ -150,12 +165,8 @@ mod tests {
         limiter.share_with(1000);
         assert_eq!(limiter.share(), 1);
         limiter.share_with(3);
-        let start = Instant::now();
-        let mut starts = Vec::new();
-        for _ in 0..=limiter.share() {
-            drop(limiter.acquire().await.unwrap());
-            starts.push(Instant::now() - start);
-        }
+        let acquire = async || drop(limiter.acquire().await.unwrap());
+        let starts = return_times(limiter.share() + 1, acquire).await;
         let within = starts.iter().filter(|t| **t < WINDOW).count();
         assert_eq!(within, MAX_CALLS_PER_SECOND / 3, "{starts:?}");
     }

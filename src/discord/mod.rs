@@ -1,5 +1,6 @@
 //! Discord as delivery sees it: live REST calls or the dry-run sink.
 
+mod bucket;
 mod dm_channels;
 mod dry_run;
 mod edge;
@@ -10,15 +11,24 @@ pub mod payload;
 mod rest;
 mod token_state;
 
+pub use bucket::Bucket;
 pub use dm_channels::DM_OPENS_PER_SECOND;
 pub use dry_run::{DryRunAction, DryRunSink};
 pub use edge::{EDGE_PAUSE_FIRST, INVALID_BUDGET, INVALID_WINDOW, InvalidBudget};
 pub use error::DiscordError;
 pub use limiter::MAX_CALLS_PER_SECOND;
-pub use rest::{DiscordRest, Sent};
+pub use rest::{DiscordRest, RoleChange, Sent};
 pub use token_state::RECHECK_EVERY;
 
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
+
+/// Locks `mutex`, going on after a panic elsewhere held it: every holder here leaves its data
+/// whole (plain counters, maps and times).
+pub(super) fn unpoisoned<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// Where delivery sends its actions.
 #[derive(Clone)]
@@ -110,29 +120,6 @@ impl Discord {
         }
     }
 
-    pub async fn create_message(
-        &self,
-        channel_id: &ChannelId,
-        content: &str,
-        allowed_users: &[UserId],
-        nonce: Option<&str>,
-    ) -> Result<Sent, DiscordError> {
-        match self {
-            Discord::Rest(rest) => {
-                rest.create_message(channel_id, content, allowed_users, nonce)
-                    .await
-            }
-            Discord::DryRun(sink) => {
-                sink.record(DryRunAction::Message {
-                    channel_id: channel_id.to_string(),
-                    content: content.into(),
-                    allowed_users: allowed_users.iter().map(|u| u.to_string()).collect(),
-                });
-                Ok(Sent::default())
-            }
-        }
-    }
-
     /// A direct message to `user_id` (see [`DiscordRest::send_dm`]); the dry run records it
     /// as a message in channel `dm:<user_id>`.
     pub async fn send_dm(
@@ -142,53 +129,38 @@ impl Discord {
     ) -> Result<Sent, DiscordError> {
         match self {
             Discord::Rest(rest) => rest.send_dm(user_id, body).await,
-            Discord::DryRun(sink) => {
-                sink.record(DryRunAction::Message {
-                    channel_id: format!("dm:{user_id}"),
-                    content: body["content"].as_str().unwrap_or_default().into(),
-                    allowed_users: Vec::new(),
-                });
-                Ok(Sent::default())
-            }
+            Discord::DryRun(sink) => sink.sent(DryRunAction::Message {
+                channel_id: format!("dm:{user_id}"),
+                content: body["content"].as_str().unwrap_or_default().into(),
+                allowed_users: Vec::new(),
+            }),
         }
     }
 
-    pub async fn add_role(
+    /// Gives the member (`guild`, `user`) the role, or takes it away.
+    pub async fn change_role(
         &self,
-        guild_id: &GuildId,
-        user_id: &UserId,
-        role_id: &RoleId,
+        change: RoleChange,
+        ids: (&GuildId, &UserId, &RoleId),
     ) -> Result<Sent, DiscordError> {
-        match self {
-            Discord::Rest(rest) => rest.add_role(guild_id, user_id, role_id).await,
-            Discord::DryRun(sink) => {
-                sink.record(DryRunAction::AddRole {
-                    guild_id: guild_id.to_string(),
-                    user_id: user_id.to_string(),
-                    role_id: role_id.to_string(),
-                });
-                Ok(Sent::default())
-            }
-        }
-    }
-
-    pub async fn remove_role(
-        &self,
-        guild_id: &GuildId,
-        user_id: &UserId,
-        role_id: &RoleId,
-    ) -> Result<Sent, DiscordError> {
-        match self {
-            Discord::Rest(rest) => rest.remove_role(guild_id, user_id, role_id).await,
-            Discord::DryRun(sink) => {
-                sink.record(DryRunAction::RemoveRole {
-                    guild_id: guild_id.to_string(),
-                    user_id: user_id.to_string(),
-                    role_id: role_id.to_string(),
-                });
-                Ok(Sent::default())
-            }
-        }
+        let sink = match self {
+            Discord::Rest(rest) => return rest.change_role(change, ids).await,
+            Discord::DryRun(sink) => sink,
+        };
+        let (guild_id, user_id, role_id) =
+            (ids.0.to_string(), ids.1.to_string(), ids.2.to_string());
+        sink.sent(match change {
+            RoleChange::Add => DryRunAction::AddRole {
+                guild_id,
+                user_id,
+                role_id,
+            },
+            RoleChange::Remove => DryRunAction::RemoveRole {
+                guild_id,
+                user_id,
+                role_id,
+            },
+        })
     }
 }
 

@@ -46,16 +46,14 @@ fn embed_json(embed: &Embed) -> Value {
 }
 
 impl DiscordRest {
-    /// Posts a full message (content, embed, button).
-    pub async fn post_message(
+    /// Posts a message body (see [`message_body`]) in the channel.
+    pub(super) async fn post(
         &self,
         channel_id: &ChannelId,
-        message: &OutgoingMessage,
-        nonce: Option<&str>,
+        body: &Value,
     ) -> Result<Sent, DiscordError> {
         let url = format!("{}/channels/{channel_id}/messages", self.base);
-        let body = message_body(message, nonce);
-        self.send(self.client.post(url).json(&body)).await
+        self.send(self.client.post(url).json(body)).await
     }
 
     /// A Discord user's name (global display name, else username): names bot projects.
@@ -80,14 +78,11 @@ impl Discord {
         nonce: Option<&str>,
     ) -> Result<Sent, DiscordError> {
         match self {
-            Discord::Rest(rest) => rest.post_message(channel_id, message, nonce).await,
-            Discord::DryRun(sink) => {
-                sink.record(DryRunAction::Post {
-                    channel_id: channel_id.to_string(),
-                    body: message_body(message, None),
-                });
-                Ok(Sent::default())
-            }
+            Discord::Rest(rest) => rest.post(channel_id, &message_body(message, nonce)).await,
+            Discord::DryRun(sink) => sink.sent(DryRunAction::Post {
+                channel_id: channel_id.to_string(),
+                body: message_body(message, None),
+            }),
         }
     }
 

@@ -9,15 +9,26 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
 
 use super::dm_channels::DmChannels;
 use super::edge::{EdgeGuard, InvalidBudget, counts_as_invalid, is_edge_block};
 use super::embed_links::ChannelsWithoutEmbeds;
 use super::error::{DiscordError, classify, exhausted_bucket_wait, is_global_limit};
 use super::limiter::GlobalLimiter;
+use super::payload::message_body;
 use super::token_state::{Admission, RECHECK_EVERY, TokenState};
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
+use crate::domain::message::OutgoingMessage;
+
+/// Whether a member's reward role is given or taken away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleChange {
+    Add,
+    Remove,
+}
+
+/// What a call to Discord answered.
+pub type Answer = Result<Sent, DiscordError>;
 
 /// A successful call, and how long its rate-limit bucket now needs to rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,45 +154,39 @@ impl DiscordRest {
         allowed_users: &[UserId],
         nonce: Option<&str>,
     ) -> Result<Sent, DiscordError> {
-        let mut body = json!({
-            "content": content,
-            "allowed_mentions": { "parse": [], "users": allowed_users },
-        });
-        if let Some(nonce) = nonce {
-            body["nonce"] = json!(nonce);
-            body["enforce_nonce"] = json!(true);
-        }
-        let url = format!("{}/channels/{channel_id}/messages", self.base);
-        self.send(self.client.post(url).json(&body)).await
+        let message = OutgoingMessage {
+            content: content.to_string(),
+            allowed_users: allowed_users.to_vec(),
+            ..OutgoingMessage::default()
+        };
+        self.post(channel_id, &message_body(&message, nonce)).await
     }
 
-    pub async fn add_role(
-        &self,
-        guild_id: &GuildId,
-        user_id: &UserId,
-        role_id: &RoleId,
-    ) -> Result<Sent, DiscordError> {
-        let url = self.member_role_url(guild_id, user_id, role_id);
-        let request = self.client.put(url);
-        self.send(request.header("x-audit-log-reason", "Top.gg vote reward"))
+    /// Gives the member the role ([`DiscordRest::change_role`]).
+    pub async fn add_role(&self, guild: &GuildId, user: &UserId, role: &RoleId) -> Answer {
+        self.change_role(RoleChange::Add, (guild, user, role)).await
+    }
+
+    /// Takes the role away from the member ([`DiscordRest::change_role`]).
+    pub async fn remove_role(&self, guild: &GuildId, user: &UserId, role: &RoleId) -> Answer {
+        self.change_role(RoleChange::Remove, (guild, user, role))
             .await
     }
 
-    pub async fn remove_role(
+    /// Gives the member the role (`PUT`) or takes it away (`DELETE`), saying why in the audit log.
+    pub async fn change_role(
         &self,
-        guild_id: &GuildId,
-        user_id: &UserId,
-        role_id: &RoleId,
+        change: RoleChange,
+        (guild_id, user_id, role_id): (&GuildId, &UserId, &RoleId),
     ) -> Result<Sent, DiscordError> {
-        let url = self.member_role_url(guild_id, user_id, role_id);
-        let request = self.client.delete(url);
-        self.send(request.header("x-audit-log-reason", "Top.gg vote reward expired"))
-            .await
-    }
-
-    fn member_role_url(&self, guild_id: &GuildId, user_id: &UserId, role_id: &RoleId) -> String {
         let base = &self.base;
-        format!("{base}/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
+        let url = format!("{base}/guilds/{guild_id}/members/{user_id}/roles/{role_id}");
+        let (request, reason) = match change {
+            RoleChange::Add => (self.client.put(url), "Top.gg vote reward"),
+            RoleChange::Remove => (self.client.delete(url), "Top.gg vote reward expired"),
+        };
+        self.send(request.header("x-audit-log-reason", reason))
+            .await
     }
 
     /// The bot's own user name: proves the token works.

@@ -122,7 +122,7 @@ impl TokenState {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
-        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+        super::unpoisoned(&self.seen)
     }
 }
 

@@ -31,10 +31,16 @@ pub fn announce_message(
 /// embed: the rendered template the embed carried becomes the content (clipped when posted),
 /// with the same button and the same voter allowed to be mentioned. Other work is unchanged.
 pub fn in_text_style(mut work: Work) -> Work {
-    if let Work::Announce { content, embed, .. } = &mut work
-        && let Some(embed) = embed.take()
-    {
-        *content = embed.description;
+    match &mut work {
+        Work::Announce { content, embed, .. } => {
+            if let Some(embed) = embed.take() {
+                *content = embed.description;
+            }
+        }
+        Work::TestNotice { .. }
+        | Work::GrantRole { .. }
+        | Work::RemoveRole { .. }
+        | Work::Remind { .. } => {}
     }
     work
 }

@@ -15,6 +15,112 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
+/// Equality, order and hash by one field, for an id type whose kind parameter is only a
+/// marker (derives would require the marker itself to implement them).
+macro_rules! compared_by {
+    ($ty:ident, $field:ident) => {
+        impl<K> PartialEq for $ty<K> {
+            fn eq(&self, other: &Self) -> bool {
+                self.$field == other.$field
+            }
+        }
+
+        impl<K> Eq for $ty<K> {}
+
+        impl<K> PartialOrd for $ty<K> {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl<K> Ord for $ty<K> {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.$field.cmp(&other.$field)
+            }
+        }
+
+        impl<K> Hash for $ty<K> {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                self.$field.hash(state);
+            }
+        }
+    };
+}
+
+/// `Debug` as `Kind(id)`, `Display` and serde as the plain id (read back through `parse`), for
+/// an id type whose kinds implement `$kind`.
+macro_rules! shown_as_text {
+    ($ty:ident, $field:ident, $kind:ident) => {
+        impl<K: $kind> fmt::Debug for $ty<K> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", K::NAME, self.$field)
+            }
+        }
+
+        impl<K> fmt::Display for $ty<K> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.$field, f)
+            }
+        }
+
+        impl<K> Serialize for $ty<K> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(&self.$field)
+            }
+        }
+
+        impl<'de, K: $kind> Deserialize<'de> for $ty<K> {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+                Self::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+/// An id type stored in a TEXT column, on either backend (written as it is displayed).
+macro_rules! text_column {
+    ($ty:ident) => {
+        impl<K, DB: Database> Type<DB> for $ty<K>
+        where
+            String: Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as Type<DB>>::compatible(ty)
+            }
+        }
+    };
+    ($ty:ident, written) => {
+        text_column!($ty);
+
+        impl<'q, K, DB: Database> Encode<'q, DB> for $ty<K>
+        where
+            String: Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <DB as Database>::ArgumentBuffer,
+            ) -> Result<IsNull, BoxDynError> {
+                <String as Encode<'q, DB>>::encode(self.to_string(), buf)
+            }
+        }
+    };
+}
+
+/// The traits every id type shares: compared by `$field`, shown and serialized as text,
+/// stored in a TEXT column.
+macro_rules! id_traits {
+    ($ty:ident, $field:ident, $kind:ident) => {
+        compared_by!($ty, $field);
+        shown_as_text!($ty, $field, $kind);
+        text_column!($ty, written);
+    };
+}
+
 mod text;
 
 pub use text::{
@@ -106,81 +212,7 @@ impl<K> Clone for Snowflake<K> {
     }
 }
 
-impl<K> PartialEq for Snowflake<K> {
-    fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
-    }
-}
-
-impl<K> Eq for Snowflake<K> {}
-
-impl<K> PartialOrd for Snowflake<K> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<K> Ord for Snowflake<K> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.value.cmp(&other.value)
-    }
-}
-
-impl<K> Hash for Snowflake<K> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.value.hash(state);
-    }
-}
-
-impl<K: IdKind> fmt::Debug for Snowflake<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}({})", K::NAME, self.value)
-    }
-}
-
-impl<K> fmt::Display for Snowflake<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.value.fmt(f)
-    }
-}
-
-impl<K> Serialize for Snowflake<K> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.value)
-    }
-}
-
-impl<'de, K: IdKind> Deserialize<'de> for Snowflake<K> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl<K, DB: Database> Type<DB> for Snowflake<K>
-where
-    String: Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <String as Type<DB>>::type_info()
-    }
-
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <String as Type<DB>>::compatible(ty)
-    }
-}
-
-impl<'q, K, DB: Database> Encode<'q, DB> for Snowflake<K>
-where
-    String: Encode<'q, DB>,
-{
-    fn encode_by_ref(
-        &self,
-        buf: &mut <DB as Database>::ArgumentBuffer,
-    ) -> Result<IsNull, BoxDynError> {
-        <String as Encode<'q, DB>>::encode(self.value.to_string(), buf)
-    }
-}
+id_traits!(Snowflake, value, IdKind);
 
 /// A stored value that is not a snowflake is a decode error of that row (the caller decides
 /// what a bad row means); columns written before ids were parsed are read as text instead.
@@ -203,18 +235,7 @@ impl<K> From<Lenient<K>> for Option<Snowflake<K>> {
     }
 }
 
-impl<K, DB: Database> Type<DB> for Lenient<K>
-where
-    String: Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <String as Type<DB>>::type_info()
-    }
-
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <String as Type<DB>>::compatible(ty)
-    }
-}
+text_column!(Lenient);
 
 impl<'r, K: IdKind, DB: Database> Decode<'r, DB> for Lenient<K>
 where

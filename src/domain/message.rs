@@ -25,8 +25,15 @@ pub const EMBED_COLOUR: u32 = 0xFF_33_66;
 /// The label of the link button to the vote page.
 pub const VOTE_BUTTON_LABEL: &str = "Vote";
 
-/// How a link's announcements look: `/topgg message style:`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How a link's announcements look: `/topgg message style:`. Stored by its lowercase name in
+/// `links.style` (`NULL`: the default), read and written by derive: a stored name this version
+/// does not know is a decode error naming it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, sqlx::Type, strum::IntoStaticStr,
+)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Style {
     /// Content = the voter's mention; an embed carries the rendered template.
     #[default]
@@ -36,19 +43,9 @@ pub enum Style {
 }
 
 impl Style {
-    /// From the stored column (`NULL` or unknown: the default).
-    pub fn from_stored(value: Option<&str>) -> Style {
-        match value {
-            Some("text") => Style::Text,
-            _ => Style::Embed,
-        }
-    }
-
+    /// The stored (and shown) name: `embed` or `text`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Style::Embed => "embed",
-            Style::Text => "text",
-        }
+        self.into()
     }
 }
 

@@ -103,9 +103,12 @@ pub struct PlannedJob {
 impl PlannedJob {
     /// The live grant this job records, and whose it is.
     pub fn grant_for(&self) -> Option<(&Grant, &UserId)> {
-        match (&self.grant, &self.work) {
-            (Some(grant), Work::GrantRole { user_id, .. }) => Some((grant, user_id)),
-            _ => None,
+        match &self.work {
+            Work::GrantRole { user_id, .. } => self.grant.as_ref().map(|grant| (grant, user_id)),
+            Work::Announce { .. }
+            | Work::TestNotice { .. }
+            | Work::RemoveRole { .. }
+            | Work::Remind { .. } => None,
         }
     }
 }

@@ -27,7 +27,8 @@ pub struct GuildLink {
     pub project_name: Option<String>,
     pub display_name: Option<String>,
     pub display_vote_url: Option<String>,
-    pub style: Option<String>,
+    /// `None` (stored `NULL`): the default style.
+    pub style: Option<Style>,
     /// Why announcements are paused (channel deleted or access lost).
     pub paused_reason: Option<String>,
     /// `None` when an older version stored an id that is not Discord's (also `linked_by`).
@@ -57,7 +58,7 @@ impl GuildLink {
     }
 
     pub fn style(&self) -> Style {
-        Style::from_stored(self.style.as_deref())
+        self.style.unwrap_or_default()
     }
 }
 

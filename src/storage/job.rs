@@ -31,8 +31,11 @@ impl fmt::Display for JobId {
     }
 }
 
-/// Where a job stands (the `status` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a job stands (the `status` column, its lowercase name). Read and bound by derive: a
+/// stored value this version does not know is a decode error naming it, never a panic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, strum::IntoStaticStr)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum JobStatus {
     /// Waiting to run, due or not (a worker may hold a lease on it).
     Queued,
@@ -42,24 +45,9 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
+    /// The stored name: `queued`, `done` or `failed`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "queued",
-            JobStatus::Done => "done",
-            JobStatus::Failed => "failed",
-        }
-    }
-}
-
-impl TryFrom<String> for JobStatus {
-    type Error = String;
-    fn try_from(status: String) -> Result<Self, String> {
-        match status.as_str() {
-            "queued" => Ok(JobStatus::Queued),
-            "done" => Ok(JobStatus::Done),
-            "failed" => Ok(JobStatus::Failed),
-            _ => Err(format!("unknown job status {status:?}")),
-        }
+        self.into()
     }
 }
 
@@ -100,7 +88,6 @@ pub(super) struct JobRow {
     connection_id: Option<ConnectionId>,
     vote_id: Option<VoteId>,
     payload: String,
-    #[sqlx(try_from = "String")]
     status: JobStatus,
     attempts: i64,
     due_at: Timestamp,
@@ -127,5 +114,51 @@ impl JobRow {
             group_nonce: self.group_nonce,
             interrupted: self.open_claims > 1,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use topgg_testkit::postgres::{drop_postgres_database, fresh_postgres_database};
+
+    use super::*;
+    use crate::domain::message::Style;
+    use crate::storage::Db;
+    use crate::storage::sql::Sql;
+
+    /// Each status and style is read back as the name it was bound by (a `NULL` style as
+    /// none); a name this version does not know is an error that names it.
+    async fn names_round_trip_and_an_unknown_one_is_named(db: Db) {
+        for status in [JobStatus::Queued, JobStatus::Done, JobStatus::Failed] {
+            let sql = Sql::new("SELECT CAST($1 AS TEXT) AS status").bind(status.as_str());
+            assert_eq!(db.fetch_one::<(JobStatus,)>(sql).await.unwrap(), (status,));
+        }
+        let unknown = Sql::new("SELECT CAST('paused' AS TEXT) AS status");
+        let error = db.fetch_one::<(JobStatus,)>(unknown).await.unwrap_err();
+        assert!(format!("{error:#}").contains("\"paused\""), "{error:#}");
+        for style in [Style::Embed, Style::Text] {
+            let sql = Sql::new("SELECT CAST($1 AS TEXT) AS style").bind(style.as_str());
+            assert_eq!(db.fetch_one::<(Style,)>(sql).await.unwrap(), (style,));
+        }
+        let null = Sql::new("SELECT CAST(NULL AS TEXT) AS style");
+        assert_eq!(
+            db.fetch_one::<(Option<Style>,)>(null).await.unwrap(),
+            (None,)
+        );
+        let unknown = Sql::new("SELECT CAST('fancy' AS TEXT) AS style");
+        let error = db.fetch_one::<(Option<Style>,)>(unknown).await.unwrap_err();
+        assert!(format!("{error:#}").contains("\"fancy\""), "{error:#}");
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn job_statuses_and_styles_are_read_by_their_stored_names_on_both_backends() {
+        // Only SELECTs of literals: any connection of an in-memory database will do.
+        let sqlite = Db::connect("sqlite::memory:").await.unwrap();
+        names_round_trip_and_an_unknown_one_is_named(sqlite).await;
+        if let Some((url, name)) = fresh_postgres_database().await {
+            names_round_trip_and_an_unknown_one_is_named(Db::connect(&url).await.unwrap()).await;
+            drop_postgres_database(&name).await;
+        }
     }
 }

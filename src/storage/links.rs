@@ -63,7 +63,7 @@ pub(super) struct LinkRoleRow {
     guild_id: GuildId,
     channel_id: Option<ChannelId>,
     template: Option<String>,
-    style: Option<String>,
+    style: Option<Style>,
     paused_reason: Option<String>,
     display_vote_url: Option<String>,
     #[sqlx(try_from = "String")]
@@ -87,7 +87,7 @@ impl LinkRoleRow {
                 .display_vote_url
                 .clone()
                 .or_else(|| vote_url(&self.project_type, &self.project_platform_id)),
-            style: Style::from_stored(self.style.as_deref()),
+            style: self.style.unwrap_or_default(),
             paused: self.paused_reason.is_some(),
         }
     }

@@ -106,9 +106,12 @@ impl Db {
         for (id, work) in waiting_jobs(&mut tx, guild, role).await? {
             let live = match &work {
                 Work::GrantRole { user_id, .. } => {
-                    tx_role_held(&mut tx, guild, user_id, role, now).await?
+                    tx_role_held(&mut tx, (guild, user_id, role), now).await?
                 }
-                _ => true,
+                Work::RemoveRole { .. }
+                | Work::Announce { .. }
+                | Work::TestNotice { .. }
+                | Work::Remind { .. } => true,
             };
             let sql = if live {
                 resumed.woken += 1;
@@ -165,8 +168,9 @@ impl Db {
         role: &RoleId,
         now: Timestamp,
     ) -> anyhow::Result<bool> {
-        let sql = Sql::new(LIVE_GRANTS).bind(guild).bind(user).bind(role);
-        let (held,): (i64,) = self.fetch_one(sql.bind(now)).await?;
+        let (held,): (i64,) = self
+            .fetch_one(live_grants((guild, user, role), now))
+            .await?;
         Ok(held > 0)
     }
 
@@ -222,19 +226,29 @@ async fn waiting_jobs(
         .filter_map(|(id, payload)| Some((id, serde_json::from_str(&payload).ok()?)))
         .filter(|(_, work)| match work {
             Work::GrantRole { role_id, .. } | Work::RemoveRole { role_id, .. } => role_id == role,
-            _ => false,
+            Work::Announce { .. } | Work::TestNotice { .. } | Work::Remind { .. } => false,
         })
         .collect())
 }
 
-async fn tx_role_held(
+/// [`Db::role_held`] inside a transaction.
+async fn tx_role_held<'a>(
     tx: &mut WriteTx,
-    guild: &GuildId,
-    user: &UserId,
-    role: &RoleId,
+    member_role: (&'a GuildId, &'a UserId, &'a RoleId),
     now: Timestamp,
 ) -> anyhow::Result<bool> {
-    let sql = Sql::new(LIVE_GRANTS).bind(guild).bind(user).bind(role);
-    let (held,): (i64,) = tx.fetch_one(sql.bind(now)).await?;
+    let (held,): (i64,) = tx.fetch_one(live_grants(member_role, now)).await?;
     Ok(held > 0)
+}
+
+/// Counts the member's grants of the role that are live at `now`.
+fn live_grants<'a>(
+    (guild, user, role): (&'a GuildId, &'a UserId, &'a RoleId),
+    now: Timestamp,
+) -> Sql<'a> {
+    Sql::new(LIVE_GRANTS)
+        .bind(guild)
+        .bind(user)
+        .bind(role)
+        .bind(now)
 }
