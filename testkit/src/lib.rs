@@ -4,6 +4,7 @@
 //! process ([`process`]) and small helpers every suite uses.
 
 pub mod app;
+pub mod bot;
 pub mod postgres;
 pub mod process;
 pub mod standin;

@@ -10,13 +10,13 @@ const FIRST_VOTER: u64 = 1_700_000_000_000_000_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_digest_whose_response_was_lost_is_posted_exactly_once() {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     bot.link_with_channel().await;
     let voters: Vec<u64> = (0..10).map(|i| FIRST_VOTER + i).collect();
     let bot_ref = &bot;
     let vote = |i: usize| {
         let (id, voter) = (format!("lost-{i}"), voters[i]);
-        async move { bot_ref.vote(&id, voter).await }
+        async move { bot_ref.vote_by(&id, voter).await }
     };
     assert_eq!(vote(0).await, 204);
     bot.messages_until(WAIT, |m| m.len() == 1).await;
