@@ -1,11 +1,14 @@
 //! The options of a [`Bot`] start.
 
+use std::time::Duration;
+
 use serde_json::Value;
 use topgg_bot::config::Config;
 use topgg_bot::domain::time::{SharedClock, SystemClock};
 
 use super::{Bot, WAIT, default_project};
 use crate::standin::{DiscordStandIn, GuildModel, RecordedRequest};
+use crate::topgg::TopggStandIn;
 use crate::{Backend, TestApp, aim_at};
 
 type Adjust = Box<dyn FnOnce(&mut Config)>;
@@ -21,6 +24,8 @@ pub struct BotBuilder {
     voter_avatar: Option<String>,
     adjust: Option<Adjust>,
     await_commands: bool,
+    topgg_project: Option<Value>,
+    wait: Duration,
 }
 
 impl Default for BotBuilder {
@@ -34,6 +39,8 @@ impl Default for BotBuilder {
             voter_avatar: None,
             adjust: None,
             await_commands: true,
+            topgg_project: None,
+            wait: WAIT,
         }
     }
 }
@@ -81,6 +88,18 @@ impl BotBuilder {
         self
     }
 
+    /// A Top.gg API stand-in that knows `project`, the app's Top.gg API aimed at it.
+    pub fn topgg_api(mut self, project: &Value) -> Self {
+        self.topgg_project = Some(project.clone());
+        self
+    }
+
+    /// How long the harness waits for the bot (default [`WAIT`]).
+    pub fn wait(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
+    }
+
     /// Returns as soon as the app runs, before its commands are registered.
     pub fn before_commands_registered(mut self) -> Self {
         self.await_commands = false;
@@ -101,31 +120,41 @@ impl BotBuilder {
             (None, None) => DiscordStandIn::start().await,
         };
         let url = discord.url();
+        let topgg = match &self.topgg_project {
+            Some(project) => Some(TopggStandIn::start(project).await),
+            None => None,
+        };
+        let topgg_url = topgg.as_ref().map(TopggStandIn::api_url);
         let adjust = self.adjust;
         let configure = |c: &mut Config| {
             aim_at(c, &url);
+            if let Some(api_url) = topgg_url {
+                c.topgg.api_url = api_url;
+            }
             if let Some(adjust) = adjust {
                 adjust(c);
             }
         };
         let app = TestApp::start_with_clock(self.backend, self.clock, configure).await?;
         if self.await_commands {
-            commands_registered(&discord).await;
+            commands_registered(&discord, self.wait).await;
         }
         Some(Bot {
             app,
             discord,
             project: self.project,
+            topgg_api: topgg,
+            wait: self.wait,
             voter_avatar: self.voter_avatar,
         })
     }
 }
 
 /// Waits until the bot has registered its commands with the stand-in.
-async fn commands_registered(discord: &DiscordStandIn) {
+async fn commands_registered(discord: &DiscordStandIn, within: Duration) {
     let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
     discord
-        .wait_for(registered, WAIT)
+        .wait_for(registered, within)
         .await
         .expect("commands registered");
 }

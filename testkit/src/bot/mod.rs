@@ -3,6 +3,7 @@
 //! signed votes. Started with [`Bot::start`] or configured with [`Bot::builder`].
 
 mod builder;
+mod forms;
 mod votes;
 mod waits;
 
@@ -12,11 +13,13 @@ use serde_json::Value;
 use topgg_bot::samples::sample_project;
 
 pub use builder::BotBuilder;
+pub use forms::connection_in;
 pub use waits::{button_url, embed, mentions};
 
 use crate::standin::{
     ADMIN_USER_ID, DiscordStandIn, InteractionPayload, Opt, POST_CHANNEL_ID, Reply, slash_command,
 };
+use crate::topgg::TopggStandIn;
 use crate::{INTEGRATION_SECRET, TestApp, aim_at, integration_create};
 
 /// How long the harness waits for the bot (a reply, messages, a job state).
@@ -37,6 +40,10 @@ pub struct Bot {
     pub discord: DiscordStandIn,
     /// The project the connection is made and votes are sent for.
     pub project: Value,
+    /// The Top.gg API stand-in, when started with [`BotBuilder::topgg_api`].
+    pub topgg_api: Option<TopggStandIn>,
+    /// How long the harness waits for the bot: [`WAIT`] unless set with [`BotBuilder::wait`].
+    pub wait: Duration,
     voter_avatar: Option<String>,
 }
 
@@ -82,7 +89,7 @@ impl Bot {
     /// comes within [`WAIT`].
     pub async fn answer(&self, ix: &InteractionPayload) -> Reply {
         assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
-        match self.discord.reply_to(ix.id, WAIT).await {
+        match self.discord.reply_to(ix.id, self.wait).await {
             Some(reply) => reply,
             None => {
                 let seen: Vec<String> = self

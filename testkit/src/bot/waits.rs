@@ -7,14 +7,18 @@ use serde_json::Value;
 use topgg_bot::domain::time::Timestamp;
 use topgg_bot::storage::{Job, JobStatus};
 
-use super::{Bot, WAIT};
+use super::Bot;
+#[cfg(doc)]
+use super::WAIT;
 use crate::eventually;
 use crate::standin::{GUILD_ID, PLAIN_USER_ID, POST_CHANNEL_ID, RecordedRequest};
 
 impl Bot {
-    /// Waits until `channel` holds `count` messages (or [`WAIT`] passes).
+    /// Waits until `channel` holds `count` messages (or the bot's wait ([`WAIT`] unless set) passes).
     pub async fn messages(&self, channel: u64, count: usize) -> Vec<Value> {
-        self.discord.wait_for_messages(channel, count, WAIT).await
+        self.discord
+            .wait_for_messages(channel, count, self.wait)
+            .await
     }
 
     /// Waits until `pred` holds over the messages of `POST_CHANNEL_ID`, or `within` passes.
@@ -57,7 +61,7 @@ impl Bot {
     }
 
     /// A value on `/metrics` once it is at least `min` (gauges are refreshed every second),
-    /// or the last value read (0 when none) after [`WAIT`].
+    /// or the last value read (0 when none) after the bot's wait ([`WAIT`] unless set).
     pub async fn metric_at_least(&self, name: &str, min: f64) -> f64 {
         let last = &std::sync::Mutex::new(0.0);
         let read = || async move {
@@ -69,7 +73,7 @@ impl Bot {
             *last.lock().unwrap() = value;
             (value >= min).then_some(value)
         };
-        let found = eventually(WAIT, read).await;
+        let found = eventually(self.wait, read).await;
         found.unwrap_or_else(|| *last.lock().unwrap())
     }
 
@@ -102,10 +106,10 @@ impl Bot {
         worked.await.expect("a job still due");
     }
 
-    /// The first `Some` that `check` finds in the job table within [`WAIT`].
+    /// The first `Some` that `check` finds in the job table within the bot's wait ([`WAIT`] unless set).
     pub async fn first_job_state<T>(&self, check: impl Fn(&[Job]) -> Option<T>) -> Option<T> {
         let check = &check;
-        eventually(WAIT, || async move {
+        eventually(self.wait, || async move {
             check(&self.app.db.all_jobs().await.unwrap())
         })
         .await
@@ -114,7 +118,7 @@ impl Bot {
     /// Waits until the stored name of the guild's only link is `name`.
     pub async fn wait_for_project_name(&self, name: &str) {
         let guild = GUILD_ID.to_string().parse().unwrap();
-        let named = eventually(WAIT, || async {
+        let named = eventually(self.wait, || async {
             let links = self.app.db.links_in_guild(&guild).await.unwrap();
             let named = links
                 .iter()
@@ -130,7 +134,7 @@ impl Bot {
     /// Waits until the database says whether the bot is gone from the guild.
     pub async fn wait_for_guild_gone(&self, gone: bool) {
         let guild = GUILD_ID.to_string().parse().unwrap();
-        let reached = eventually(WAIT, || async {
+        let reached = eventually(self.wait, || async {
             let now = self.app.db.is_guild_gone(&guild).await.unwrap();
             (now == gone).then_some(())
         });
