@@ -496,11 +496,7 @@ async fn send_burst(bot: &Bot, voters: &[u64]) {
 async fn readiness_follows_the_gateway_while_webhooks_keep_working() {
     let discord = DiscordStandIn::start().await;
     discord.set_down(true);
-    let bot = Bot::builder()
-        .standin(discord)
-        .before_commands_registered()
-        .start()
-        .await;
+    let bot = Bot::start_on(discord).await;
     let (status, body) = bot.readiness().await;
     assert_eq!(
         (status, body["gateway"].as_str()),

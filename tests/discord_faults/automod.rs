@@ -31,12 +31,7 @@ async fn automod_allowing_three_mentions_still_sees_every_voter_of_a_burst_named
     bot.messages_until(WAIT, |m| m.len() == 1).await;
 
     // The next claim holds the worker on a slow role grant, so the burst queues as one digest.
-    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
-    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
-        .await;
-    let members = format!("/guilds/{GUILD_ID}/members/");
-    bot.discord
-        .fail_next("PUT", &members, 1, Fault::Delay(Duration::from_secs(3)));
+    bot.reward_with_slow_grants(1, Duration::from_secs(3)).await;
     assert_eq!(
         bot.vote_with("am-slow", FIRST_VOTER + 1, "Slow", json!({}))
             .await,

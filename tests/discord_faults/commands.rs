@@ -12,11 +12,7 @@ use topgg_testkit::standin::*;
 async fn a_failed_command_registration_is_retried_while_commands_already_work() {
     let discord = DiscordStandIn::start().await;
     discord.fail_next("PUT", "/applications/", 1, Fault::BadGateway);
-    let bot = Bot::builder()
-        .standin(discord)
-        .before_commands_registered()
-        .start()
-        .await;
+    let bot = Bot::start_on(discord).await;
     let is_put =
         |r: &RecordedRequest| r.is("PUT", "/applications/") && r.path.ends_with("/commands");
     let failed = bot

@@ -16,11 +16,7 @@ async fn status_and_channel_say_when_the_announcement_channel_lacks_embed_links(
         deny: perms::EMBED_LINKS,
     });
     let discord = DiscordStandIn::builder().guild(model).start().await;
-    let bot = Bot::builder()
-        .standin(discord)
-        .before_commands_registered()
-        .start()
-        .await;
+    let bot = Bot::start_on(discord).await;
     let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
     assert!(bot.discord.wait_for(registered, WAIT).await.is_some());
     bot.link_with_channel().await;
@@ -102,11 +98,7 @@ async fn a_burst_is_digested_in_text_style_while_the_bots_role_lacks_embed_links
         .unwrap();
     bot_role.permissions = perms::MANAGE_ROLES;
     let discord = DiscordStandIn::builder().guild(model).start().await;
-    let bot = Bot::builder()
-        .standin(discord)
-        .before_commands_registered()
-        .start()
-        .await;
+    let bot = Bot::start_on(discord).await;
     bot.link_with_channel().await;
     assert!(
         status_reports_embed_links(&bot).await,
@@ -114,12 +106,8 @@ async fn a_burst_is_digested_in_text_style_while_the_bots_role_lacks_embed_links
     );
 
     // A slow role grant holds the worker once the first announcement is out: six votes queue.
-    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
-    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
+    bot.reward_with_slow_grants(1, std::time::Duration::from_secs(3))
         .await;
-    let members = format!("/guilds/{GUILD_ID}/members/");
-    let slow = Fault::Delay(std::time::Duration::from_secs(3));
-    bot.discord.fail_next("PUT", &members, 1, slow);
     assert_eq!(bot.vote_by("burst-0", VOTER).await, 204);
     bot.messages_until(WAIT, |m| m.len() == 1).await;
     for i in 1..=6 {

@@ -16,12 +16,8 @@ async fn a_digest_for_a_channel_paused_after_its_votes_were_queued_makes_no_call
     bot.messages_until(WAIT, |m| m.len() == 1).await;
 
     // The next claim holds the worker on a slow role grant once its announcement is posted.
-    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
-    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
-        .await;
+    bot.reward_with_slow_grants(1, Duration::from_secs(5)).await;
     let members = format!("/guilds/{GUILD_ID}/members/");
-    bot.discord
-        .fail_next("PUT", &members, 1, Fault::Delay(Duration::from_secs(5)));
     assert_eq!(bot.vote_by("paused-1", FIRST_VOTER + 1).await, 204);
     bot.messages_until(WAIT, |m| m.len() == 2).await;
 

@@ -17,7 +17,8 @@ pub use forms::connection_in;
 pub use waits::{button_url, embed, mentions};
 
 use crate::standin::{
-    ADMIN_USER_ID, DiscordStandIn, InteractionPayload, Opt, POST_CHANNEL_ID, Reply, slash_command,
+    ADMIN_USER_ID, DiscordStandIn, Fault, GUILD_ID, InteractionPayload, Opt, POST_CHANNEL_ID,
+    REWARD_ROLE_ID, Reply, slash_command,
 };
 use crate::topgg::TopggStandIn;
 use crate::{INTEGRATION_SECRET, TestApp, aim_at, integration_create};
@@ -51,6 +52,13 @@ impl Bot {
     /// A fresh stand-in and the app on SQLite, commands registered.
     pub async fn start() -> Bot {
         Bot::builder().start().await
+    }
+
+    /// The app on `discord` (a stand-in the test prepared), returning before commands are
+    /// registered.
+    pub async fn start_on(discord: DiscordStandIn) -> Bot {
+        let builder = Bot::builder().standin(discord);
+        builder.before_commands_registered().start().await
     }
 
     /// The options of a start: backend, clock, stand-in, guild, project, configuration.
@@ -147,6 +155,18 @@ impl Bot {
         let options = vec![("channel", Opt::Channel(channel))];
         self.command(&["topgg", "channel"], options, ADMIN_USER_ID)
             .await;
+    }
+
+    /// `REWARD_ROLE_ID` made the reward role, and the next `count` role grants slowed by
+    /// `delay`: each holds the worker once its announcement is posted, so the votes after it
+    /// queue (and are merged into a digest).
+    pub async fn reward_with_slow_grants(&self, count: usize, delay: Duration) {
+        let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
+        self.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
+            .await;
+        let members = format!("/guilds/{GUILD_ID}/members/");
+        let slow = Fault::Delay(delay);
+        self.discord.fail_next("PUT", &members, count, slow);
     }
 
     /// `/topgg message` with a template and style `text` (else `embed`).
