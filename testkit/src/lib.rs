@@ -1,5 +1,5 @@
 //! Test support for topgg-bot, compiled once for every test binary: the Discord stand-in
-//! ([`standin`]), the app on a real socket over SQLite or Postgres ([`app`], [`postgres`],
+//! ([`standin`]), the bot harness on it ([`bot`]), the app on a real socket over SQLite or Postgres ([`app`], [`postgres`],
 //! [`on_both_backends!`]), signed requests ([`post_signed`]), the real binary as a child
 //! process ([`process`]) and small helpers every suite uses.
 
