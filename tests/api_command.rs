@@ -4,117 +4,67 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use topgg_testkit::bot::{Bot, CONNECTION, WEBHOOK_SECRET, mentions};
 use topgg_testkit::standin::*;
 use topgg_testkit::topgg::{API_TOKEN, TopggStandIn};
-use topgg_testkit::{Backend, TestApp, aim_at, eventually, server_project};
+use topgg_testkit::{Backend, OWNER_ID, eventually, server_project};
 
 const WAIT: Duration = Duration::from_secs(20);
-const CONNECTION: &str = "conn-api-command";
-const SECRET: &str = "whs_api_command_test";
-
-struct Bot {
-    app: TestApp,
-    discord: DiscordStandIn,
-    topgg: TopggStandIn,
+/// The app with its gateway on a fresh stand-in and the Top.gg API on its stand-in, one
+/// server project connected and announcing in `POST_CHANNEL_ID`; `None` when Postgres is
+/// wanted but unavailable.
+async fn start(backend: Backend) -> Option<Bot> {
+    let project = server_project(&GUILD_ID.to_string());
+    let bot = Bot::builder()
+        .backend(backend)
+        .topgg_api(&project)
+        .project(project)
+        .wait(WAIT)
+        .try_start()
+        .await?;
+    bot.connect_as(OWNER_ID.parse().unwrap()).await;
+    bot.set_channel(POST_CHANNEL_ID).await;
+    Some(bot)
 }
 
-impl Bot {
-    /// The app with its gateway on a fresh stand-in, one server project connected and
-    /// announcing in `POST_CHANNEL_ID`; `None` when Postgres is wanted but unavailable.
-    async fn start(backend: Backend) -> Option<Bot> {
-        let project = server_project(&GUILD_ID.to_string());
-        let topgg = TopggStandIn::start(&project).await;
-        let discord = DiscordStandIn::start().await;
-        let (d, t) = (discord.url(), topgg.api_url());
-        let app = TestApp::start_with(backend, |c| {
-            aim_at(c, &d);
-            c.topgg.api_url = t;
-        })
-        .await?;
-        let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
-        discord.wait_for(registered, WAIT).await.expect("commands");
-        app.connect(CONNECTION, SECRET, &project).await;
-        let bot = Bot {
-            app,
-            discord,
-            topgg,
-        };
-        let channel = vec![("channel", Opt::Channel(POST_CHANNEL_ID))];
-        bot.run(slash_command("topgg", &["channel"], channel, ADMIN_USER_ID))
-            .await;
-        Some(bot)
-    }
+/// The Top.gg API stand-in of `bot`.
+fn topgg(bot: &Bot) -> &TopggStandIn {
+    bot.topgg_api.as_ref().expect("started with the Top.gg API")
+}
 
-    /// Sends `ix` and returns the bot's answer to it.
-    async fn run(&self, ix: InteractionPayload) -> (InteractionPayload, Reply) {
-        assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
-        let reply = self.discord.reply_to(ix.id, WAIT).await;
-        let reply = reply.unwrap_or_else(|| panic!("no answer to {}", ix.payload));
-        (ix, reply)
-    }
+/// Sends `ix` and returns the bot's answer to it.
+async fn run(bot: &Bot, ix: InteractionPayload) -> (InteractionPayload, Reply) {
+    let reply = bot.answer(&ix).await;
+    (ix, reply)
+}
 
-    /// `/topgg api`, its form submitted with `token`: the form's answer.
-    async fn set_token(&self, token: &str) -> Reply {
-        let (command, opened) = self
-            .run(slash_command("topgg", &["api"], vec![], ADMIN_USER_ID))
-            .await;
-        assert_eq!(opened.callback_type, 9, "the command opens a modal");
-        let submit = self
-            .discord
-            .submit_modal(command.id, &[("token", token)], ADMIN_USER_ID);
-        self.run(submit).await.1
-    }
+async fn token_state(bot: &Bot) -> Option<topgg_bot::storage::ApiTokenState> {
+    let connection = CONNECTION.parse().unwrap();
+    bot.app.db.api_token_state(&connection).await.unwrap()
+}
 
-    async fn status(&self) -> String {
-        let status = slash_command("topgg", &["status"], vec![], ADMIN_USER_ID);
-        let (_, reply) = self.run(status).await;
-        reply.content().expect("a status").to_string()
-    }
+/// Presses the "Check my vote" button under `/vote` as `user`: the private answer.
+async fn check_vote(bot: &Bot, vote: &InteractionPayload, reply: &Reply, user: u64) -> String {
+    let button = reply.data()["components"][0]["components"][0]["custom_id"].clone();
+    let button = button.as_str().expect("a Check my vote button");
+    let click = bot.discord.click_button(vote.id, button, user);
+    let (_, answer) = run(bot, click).await;
+    assert!(answer.ephemeral(), "{answer:?}");
+    answer.content().expect("an answer").to_string()
+}
 
-    async fn token_state(&self) -> Option<topgg_bot::storage::ApiTokenState> {
-        let connection = CONNECTION.parse().unwrap();
-        self.app.db.api_token_state(&connection).await.unwrap()
-    }
-
-    /// Presses the "Check my vote" button under `/vote` as `user`: the private answer.
-    async fn check_vote(&self, vote: &InteractionPayload, reply: &Reply, user: u64) -> String {
-        let button = reply.data()["components"][0]["components"][0]["custom_id"].clone();
-        let button = button.as_str().expect("a Check my vote button");
-        let click = self.discord.click_button(vote.id, button, user);
-        let (_, answer) = self.run(click).await;
-        assert!(answer.ephemeral(), "{answer:?}");
-        answer.content().expect("an answer").to_string()
-    }
-
-    /// Waits for the recovery pass a saved token starts at once (the first: the import).
-    async fn imported(&self) {
-        let done = eventually(WAIT, || async { self.token_state().await?.recovered_until });
-        assert!(done.await.is_some(), "a pass runs when a token is saved");
-    }
-
-    fn mentions_of(&self, user: u64) -> usize {
-        let tag = format!("<@{user}>");
-        let text = |m: &Value| {
-            m["content"]
-                .as_str()
-                .unwrap_or_default()
-                .matches(&tag)
-                .count()
-        };
-        self.discord
-            .messages_in(POST_CHANNEL_ID)
-            .iter()
-            .map(text)
-            .sum()
-    }
+/// Waits for the recovery pass a saved token starts at once (the first: the import).
+async fn imported(bot: &Bot) {
+    let done = eventually(WAIT, || async { token_state(bot).await?.recovered_until });
+    assert!(done.await.is_some(), "a pass runs when a token is saved");
 }
 
 async fn a_good_token_is_stored_shown_in_status_and_never_shown_back(backend: Backend) {
-    let Some(bot) = Bot::start(backend).await else {
+    let Some(bot) = start(backend).await else {
         return;
     };
     assert!(bot.status().await.contains("API token: not set"));
-    let saved = bot.set_token(API_TOKEN).await;
+    let saved = bot.api_form(API_TOKEN).await;
     assert!(saved.ephemeral(), "{saved:?}");
     let text = saved.content().expect("an answer");
     assert!(text.contains("Saved the Top.gg API token"), "{text}");
@@ -122,9 +72,9 @@ async fn a_good_token_is_stored_shown_in_status_and_never_shown_back(backend: Ba
         text.contains("Stand-in Project"),
         "the project's name: {text}"
     );
-    let state = bot.token_state().await.expect("a token state");
+    let state = token_state(&bot).await.expect("a token state");
     assert!(state.has_token && state.rejected_at.is_none(), "{state:?}");
-    bot.imported().await;
+    imported(&bot).await;
     let status = bot.status().await;
     assert!(
         status.contains("API token: set; missed votes recovered up to"),
@@ -143,10 +93,10 @@ async fn a_good_token_is_stored_shown_in_status_and_never_shown_back_on_sqlite()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_top_gg_rejects_is_refused_with_its_reason_and_nothing_is_stored() {
-    let Some(bot) = Bot::start(Backend::Sqlite).await else {
+    let Some(bot) = start(Backend::Sqlite).await else {
         return;
     };
-    let refused = bot.set_token("not-the-project-token").await;
+    let refused = bot.api_form("not-the-project-token").await;
     assert!(refused.ephemeral(), "{refused:?}");
     let text = refused.content().expect("an answer");
     assert!(text.contains("does not accept this token"), "{text}");
@@ -159,49 +109,57 @@ async fn a_token_top_gg_rejects_is_refused_with_its_reason_and_nothing_is_stored
         !text.contains("not-the-project-token"),
         "never shown back: {text}"
     );
-    assert_eq!(bot.token_state().await, None);
+    assert_eq!(token_state(&bot).await, None);
     assert!(bot.status().await.contains("API token: not set"));
     bot.app.stop().await;
 }
 
 async fn checking_a_vote_twice_records_one_vote_and_one_announcement(backend: Backend) {
-    let Some(bot) = Bot::start(backend).await else {
+    let Some(bot) = start(backend).await else {
         return;
     };
     let vote = slash_command("vote", &[], vec![], PLAIN_USER_ID);
-    let (_, plain) = bot.run(vote).await;
+    let (_, plain) = run(&bot, vote).await;
     assert_eq!(
         plain.data()["components"],
         Value::Null,
         "no token, no button"
     );
 
-    bot.set_token(API_TOKEN).await;
-    bot.imported().await;
-    let voted = bot.topgg.vote(&PLAIN_USER_ID.to_string());
-    let (vote, reply) = bot
-        .run(slash_command("vote", &[], vec![], PLAIN_USER_ID))
-        .await;
-    let first = bot.check_vote(&vote, &reply, PLAIN_USER_ID).await;
+    bot.api_form(API_TOKEN).await;
+    imported(&bot).await;
+    let voted = topgg(&bot).vote(&PLAIN_USER_ID.to_string());
+    let (vote, reply) = run(&bot, slash_command("vote", &[], vec![], PLAIN_USER_ID)).await;
+    let first = check_vote(&bot, &vote, &reply, PLAIN_USER_ID).await;
     assert!(first.contains("recorded it"), "{first}");
     let announced = bot
         .discord
         .wait_for_messages(POST_CHANNEL_ID, 1, WAIT)
         .await;
     assert_eq!(announced.len(), 1, "the checked vote is announced");
-    let again = bot.check_vote(&vote, &reply, PLAIN_USER_ID).await;
+    let again = check_vote(&bot, &vote, &reply, PLAIN_USER_ID).await;
     assert!(again.contains("already recorded"), "{again}");
-    let nobody = bot.check_vote(&vote, &reply, ADMIN_USER_ID).await;
+    let nobody = check_vote(&bot, &vote, &reply, ADMIN_USER_ID).await;
     assert!(nobody.contains("no live vote"), "{nobody}");
     // Top.gg's own webhook for the checked vote, arriving late, is the same vote.
     let late = voted.webhook_body(&server_project(&GUILD_ID.to_string()));
-    assert_eq!(bot.app.webhook(CONNECTION, SECRET, &late).await.0, 204);
+    assert_eq!(
+        bot.app.webhook(CONNECTION, WEBHOOK_SECRET, &late).await.0,
+        204
+    );
     bot.app.settle().await;
     let connection = CONNECTION.parse().unwrap();
     assert_eq!(bot.app.db.vote_count(&connection).await.unwrap(), 1);
-    assert_eq!(bot.mentions_of(PLAIN_USER_ID), 1, "one announcement");
+    assert_eq!(
+        mentions(&bot.discord.messages_in(POST_CHANNEL_ID), PLAIN_USER_ID),
+        1,
+        "one announcement"
+    );
     let asked = |r: &topgg_testkit::topgg::ApiRequest| r.param("source") == Some("discord");
-    assert_eq!(bot.topgg.requests().iter().filter(|r| asked(r)).count(), 3);
+    assert_eq!(
+        topgg(&bot).requests().iter().filter(|r| asked(r)).count(),
+        3
+    );
     bot.app.stop().await;
 }
 

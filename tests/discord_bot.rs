@@ -3,179 +3,14 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use topgg_bot::storage::JobStatus;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use topgg_bot::config::Config;
-use topgg_bot::domain::time::{Clock, HOUR, ManualClock, SharedClock, SystemClock, Timestamp};
-use topgg_bot::samples::sample_project;
-use topgg_bot::storage::Job;
+use topgg_bot::domain::time::{Clock, HOUR, ManualClock};
+use topgg_bot::storage::JobStatus;
+use topgg_testkit::bot::{Bot, CONNECTION, WAIT, mentions};
+use topgg_testkit::eventually;
 use topgg_testkit::standin::*;
-use topgg_testkit::{Backend, INTEGRATION_SECRET, TestApp, aim_at, eventually, integration_create};
-
-const WAIT: Duration = Duration::from_secs(10);
-const SECRET: &str = "whs_bot_test";
-const CONNECTION: &str = "conn-bot";
-
-struct Bot {
-    app: TestApp,
-    discord: DiscordStandIn,
-}
-
-impl Bot {
-    /// The app on SQLite with its gateway connected to a fresh stand-in, commands registered.
-    async fn start() -> Bot {
-        Self::start_with_clock(SystemClock::shared()).await
-    }
-
-    /// Like [`Bot::start`], the app on `clock`.
-    async fn start_with_clock(clock: SharedClock) -> Bot {
-        Self::start_adjusted(clock, |_| {}).await
-    }
-
-    /// Like [`Bot::start_with_clock`], the configuration adjusted after it is aimed at the
-    /// stand-in.
-    async fn start_adjusted(clock: SharedClock, adjust: impl FnOnce(&mut Config)) -> Bot {
-        let discord = DiscordStandIn::start().await;
-        let url = discord.url();
-        let configure = |c: &mut Config| {
-            aim_at(c, &url);
-            adjust(c);
-        };
-        let app = TestApp::start_with_clock(Backend::Sqlite, clock, configure)
-            .await
-            .unwrap();
-        let bot = Bot { app, discord };
-        bot.wait_until_commands_registered().await;
-        bot
-    }
-
-    async fn wait_until_commands_registered(&self) {
-        let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
-        self.discord
-            .wait_for(registered, WAIT)
-            .await
-            .expect("commands registered");
-    }
-
-    /// Restarts the app on the same database (the gateway reconnects on its own).
-    async fn restart(self) -> Bot {
-        let url = self.discord.url();
-        let app = self.app.restart(|c| aim_at(c, &url)).await;
-        Bot {
-            app,
-            discord: self.discord,
-        }
-    }
-
-    /// Runs a slash command (`path[0]` is the command) as `invoker`; returns the reply.
-    async fn command(&self, path: &[&str], options: Vec<(&str, Opt)>, invoker: u64) -> Reply {
-        let ix = slash_command(path[0], &path[1..], options, invoker);
-        assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
-        self.discord
-            .reply_to(ix.id, WAIT)
-            .await
-            .expect("the bot replied")
-    }
-
-    /// A bot project connected by `owner` on Top.gg.
-    async fn connect(&self, owner: u64) {
-        let project = sample_project("900000000000000009", "bot", "910000000000000009");
-        let body = integration_create(CONNECTION, SECRET, &project, &owner.to_string());
-        let (status, _) = self
-            .app
-            .post_signed("/topgg/integration", INTEGRATION_SECRET, &body)
-            .await;
-        assert_eq!(status, 200);
-    }
-
-    /// Connected by the admin and linked with `/topgg link`.
-    async fn connect_and_link(&self) {
-        self.connect(ADMIN_USER_ID).await;
-        let reply = self
-            .command(&["topgg", "link"], vec![], ADMIN_USER_ID)
-            .await;
-        assert!(reply.content().unwrap().starts_with("Linked"), "{reply:?}");
-        assert!(reply.ephemeral());
-    }
-
-    async fn set_channel(&self, channel: u64) {
-        let options = vec![("channel", Opt::Channel(channel))];
-        self.command(&["topgg", "channel"], options, ADMIN_USER_ID)
-            .await;
-    }
-
-    /// Sends a signed vote by `voter`, cast now on the app's clock, expiring in `expires_in`.
-    async fn vote_expiring(&self, id: &str, voter: u64, name: &str, expires_in: Duration) -> u16 {
-        let now = self.app.clock.now();
-        let expires = (now + expires_in).to_datetime();
-        let now = now.to_datetime();
-        let body = json!({"type": "vote.create", "data": {
-            "id": id, "weight": 1,
-            "created_at": now.to_rfc3339(), "expires_at": expires.to_rfc3339(),
-            "project": sample_project("900000000000000009", "bot", "910000000000000009"),
-            "user": {"id": "t", "platform_id": voter.to_string(), "name": name, "avatar_url": null},
-        }});
-        self.app.webhook(CONNECTION, SECRET, &body).await.0
-    }
-
-    async fn vote(&self, id: &str) -> u16 {
-        self.vote_expiring(id, PLAIN_USER_ID, "plain", Duration::from_secs(12 * 3600))
-            .await
-    }
-
-    /// Waits until `channel` holds `count` messages.
-    async fn messages(&self, channel: u64, count: usize, within: Duration) -> Vec<Value> {
-        self.discord.wait_for_messages(channel, count, within).await
-    }
-
-    /// Waits until the one queued job has been tried and failed `attempts` times; returns when
-    /// its retry is due.
-    async fn retry_due(&self, attempts: i64) -> Timestamp {
-        let retry = self.first_job_state(|jobs| {
-            let job = jobs
-                .iter()
-                .find(|j| j.status == JobStatus::Queued && j.attempts == attempts);
-            job.map(|j| j.due_at)
-        });
-        retry.await.unwrap_or_else(|| panic!("no retry {attempts}"))
-    }
-
-    /// Waits until no job is queued (each one done or failed), so nothing more will happen.
-    async fn queue_drained(&self) {
-        let drained = self.first_job_state(|jobs| {
-            jobs.iter()
-                .all(|j| j.status != JobStatus::Queued)
-                .then_some(())
-        });
-        drained.await.expect("a job still queued");
-    }
-
-    /// Waits until every job due by `at` has been worked (done or failed).
-    async fn worked_until(&self, at: Timestamp) {
-        let due = |j: &Job| j.status == JobStatus::Queued && j.due_at <= at;
-        let worked = self.first_job_state(|jobs| (!jobs.iter().any(due)).then_some(()));
-        worked.await.expect("a job still due");
-    }
-
-    /// The first `Some` that `check` finds in the job table within [`WAIT`].
-    async fn first_job_state<T>(&self, check: impl Fn(&[Job]) -> Option<T>) -> Option<T> {
-        let check = &check;
-        eventually(WAIT, || async move {
-            check(&self.app.db.all_jobs().await.unwrap())
-        })
-        .await
-    }
-
-    fn role_puts(&self, role: u64) -> usize {
-        let path = format!("/guilds/{GUILD_ID}/members/{PLAIN_USER_ID}/roles/{role}");
-        self.discord.requests_matching("PUT", &path).len()
-    }
-
-    async fn stop(self) {
-        self.app.stop().await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vote_posts_one_announcement_mentioning_only_the_voter_and_grants_the_role() {
@@ -187,7 +22,7 @@ async fn a_vote_posts_one_announcement_mentioning_only_the_voter_and_grants_the_
         .await;
 
     assert_eq!(bot.vote("v1").await, 204);
-    let messages = bot.messages(POST_CHANNEL_ID, 1, WAIT).await;
+    let messages = bot.messages(POST_CHANNEL_ID, 1).await;
     assert_eq!(messages.len(), 1);
     assert!(
         messages[0]["content"]
@@ -243,7 +78,7 @@ async fn a_voter_named_everyone_pings_no_one() {
             .await,
         204
     );
-    let messages = bot.messages(POST_CHANNEL_ID, 1, WAIT).await;
+    let messages = bot.messages(POST_CHANNEL_ID, 1).await;
     let content = messages[0]["embeds"][0]["description"].as_str().unwrap();
     assert!(
         topgg_bot::domain::text::as_shown(content).starts_with("@everyone @here <@&1> voted"),
@@ -266,7 +101,7 @@ async fn a_voter_named_everyone_pings_no_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_temporary_role_is_removed_when_the_vote_expires_but_not_while_a_newer_vote_holds_it() {
     let clock = Arc::new(ManualClock::starting_now());
-    let bot = Bot::start_with_clock(clock.clone()).await;
+    let bot = Bot::builder().clock(clock.clone()).start().await;
     bot.connect_and_link().await;
     let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
     bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
@@ -327,7 +162,7 @@ async fn a_temporary_role_is_removed_when_the_vote_expires_but_not_while_a_newer
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_failing_five_times_then_recovering_still_posts_exactly_once() {
     let clock = Arc::new(ManualClock::starting_now());
-    let bot = Bot::start_with_clock(clock.clone()).await;
+    let bot = Bot::builder().clock(clock.clone()).start().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     let path = format!("/channels/{POST_CHANNEL_ID}/messages");
@@ -341,7 +176,7 @@ async fn discord_failing_five_times_then_recovering_still_posts_exactly_once() {
         assert_eq!(due, failed_at + Duration::from_secs(backoff));
         clock.set(due);
     }
-    let messages = bot.messages(POST_CHANNEL_ID, 1, WAIT).await;
+    let messages = bot.messages(POST_CHANNEL_ID, 1).await;
     assert_eq!(messages.len(), 1);
     bot.queue_drained().await;
     assert_eq!(bot.discord.messages_in(POST_CHANNEL_ID).len(), 1);
@@ -359,7 +194,7 @@ async fn a_rate_limit_is_waited_out_before_the_next_try() {
         .fail_next("POST", &path, 1, Fault::RateLimited { retry_after: 1.2 });
 
     assert_eq!(bot.vote("v1").await, 204);
-    assert_eq!(bot.messages(POST_CHANNEL_ID, 1, WAIT).await.len(), 1);
+    assert_eq!(bot.messages(POST_CHANNEL_ID, 1).await.len(), 1);
     let posts = bot.discord.requests_matching("POST", &path);
     assert_eq!(posts.len(), 2);
     assert!(posts[1].at.duration_since(posts[0].at) >= Duration::from_millis(1200));
@@ -418,14 +253,14 @@ async fn work_queued_before_a_restart_is_delivered_after_it_even_if_discord_was_
 
     let bot = bot.restart().await;
     bot.discord.set_down(false);
-    assert_eq!(bot.messages(POST_CHANNEL_ID, 1, WAIT).await.len(), 1);
+    assert_eq!(bot.messages(POST_CHANNEL_ID, 1).await.len(), 1);
     bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_user_who_clicked_connect_may_link_the_project() {
     let bot = Bot::start().await;
-    bot.connect(1_999_000_000_000_000_001).await;
+    bot.connect_as(1_999_000_000_000_000_001).await;
 
     let options = vec![("connection", Opt::Str(CONNECTION.into()))];
     let reply = bot
@@ -474,7 +309,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     bot.set_channel(POST_CHANNEL_ID).await;
     bot.vote("v2").await;
     assert!(
-        bot.messages(POST_CHANNEL_ID, 1, WAIT).await[0]["embeds"][0]["description"]
+        bot.messages(POST_CHANNEL_ID, 1).await[0]["embeds"][0]["description"]
             .as_str()
             .unwrap()
             .contains("Total votes: 2")
@@ -494,7 +329,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
     );
     bot.vote("v3").await;
     assert_eq!(
-        bot.messages(POST_CHANNEL_ID, 2, WAIT).await[1]["embeds"][0]["description"],
+        bot.messages(POST_CHANNEL_ID, 2).await[1]["embeds"][0]["description"],
         "Thanks plain: 3 votes, streak 3"
     );
 
@@ -515,7 +350,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
         "{list:?}"
     );
     bot.vote("v4").await;
-    bot.messages(POST_CHANNEL_ID, 3, WAIT).await;
+    bot.messages(POST_CHANNEL_ID, 3).await;
     bot.app.settle().await;
     assert_eq!(bot.role_puts(REWARD_ROLE_2_ID), 1);
 
@@ -557,7 +392,7 @@ async fn each_setting_changes_what_the_next_vote_does() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_autocompletes_the_callers_waiting_connections() {
     let bot = Bot::start().await;
-    bot.connect(ADMIN_USER_ID).await;
+    bot.connect_as(ADMIN_USER_ID).await;
     let ix = autocomplete(
         "topgg",
         &["link"],
@@ -584,7 +419,7 @@ async fn link_autocompletes_the_callers_waiting_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_for_one_channel_is_announced_in_digests_within_its_rate_limit() {
     let recheck = |c: &mut Config| c.discord.token_recheck_secs = 1;
-    let bot = Bot::start_adjusted(SystemClock::shared(), recheck).await;
+    let bot = Bot::builder().config(recheck).start().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     bot.discord
@@ -613,11 +448,11 @@ async fn a_burst_for_one_channel_is_announced_in_digests_within_its_rate_limit()
     let messages = bot
         .discord
         .messages_when(POST_CHANNEL_ID, Duration::from_secs(40), |m| {
-            voters.iter().all(|v| mentions_in(m, *v) > 0)
+            voters.iter().all(|v| mentions(m, *v) > 0)
         })
         .await;
     for v in &voters {
-        assert_eq!(mentions_in(&messages, *v), 1, "voter {v} is named once");
+        assert_eq!(mentions(&messages, *v), 1, "voter {v} is named once");
     }
     for message in &messages {
         let title = message["embeds"][0]["title"].as_str().unwrap_or_default();
@@ -657,31 +492,12 @@ async fn send_burst(bot: &Bot, voters: &[u64]) {
     assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
 }
 
-/// How many times `voter` is mentioned in the contents of `messages`.
-fn mentions_in(messages: &[Value], voter: u64) -> usize {
-    let mention = format!("<@{voter}>");
-    messages
-        .iter()
-        .map(|m| {
-            m["content"]
-                .as_str()
-                .unwrap_or_default()
-                .matches(&mention)
-                .count()
-        })
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_gateway_while_webhooks_keep_working() {
     let discord = DiscordStandIn::start().await;
     discord.set_down(true);
-    let url = discord.url();
-    let app = TestApp::start_with(Backend::Sqlite, |c| aim_at(c, &url))
-        .await
-        .unwrap();
-    let bot = Bot { app, discord };
-    let (status, body) = readiness(&bot.app).await;
+    let bot = Bot::start_on(discord).await;
+    let (status, body) = bot.readiness().await;
     assert_eq!(
         (status, body["gateway"].as_str()),
         (503, Some("disconnected"))
@@ -694,32 +510,19 @@ async fn readiness_follows_the_gateway_while_webhooks_keep_working() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
-    bot.connect(ADMIN_USER_ID).await;
+    bot.connect_as(ADMIN_USER_ID).await;
     assert_eq!(bot.vote("while-disconnected").await, 204, "a vote is taken");
     let connection = CONNECTION.parse().unwrap();
     assert_eq!(bot.app.db.vote_count(&connection).await.unwrap(), 1);
-    let (status, _) = readiness(&bot.app).await;
+    let (status, _) = bot.readiness().await;
     assert_eq!(status, 503, "still without a gateway");
 
     bot.discord.set_down(false);
     let ready = eventually(Duration::from_secs(30), || async {
-        (readiness(&bot.app).await.0 == 200).then_some(())
+        (bot.readiness().await.0 == 200).then_some(())
     });
     ready.await;
-    let (status, body) = readiness(&bot.app).await;
+    let (status, body) = bot.readiness().await;
     assert_eq!((status, body["gateway"].as_str()), (200, Some("connected")));
     bot.stop().await;
-}
-
-async fn readiness(app: &TestApp) -> (u16, Value) {
-    let response = app
-        .client
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
-    (
-        response.status().as_u16(),
-        response.json::<Value>().await.unwrap(),
-    )
 }

@@ -2,6 +2,7 @@
 //! stand-in's gateway, votes through signed webhooks, reminder DMs through the stand-in's
 //! `POST /users/@me/channels` and DM channel messages.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 use topgg_bot::storage::JobStatus;
@@ -13,14 +14,12 @@ use topgg_bot::app::Application;
 use topgg_bot::config::Config;
 use topgg_bot::domain::time::{Clock, HOUR, ManualClock, SharedClock, Timestamp};
 use topgg_bot::samples::sample_project;
+use topgg_testkit::bot::{Bot, CONNECTION, WAIT, WEBHOOK_SECRET as SECRET};
 use topgg_testkit::standin::*;
 use topgg_testkit::{
-    Backend, INTEGRATION_SECRET, TestApp, aim_at, aim_rest_at, eventually, integration_create,
+    Backend, INTEGRATION_SECRET, TestApp, aim_rest_at, eventually, integration_create,
 };
 
-const WAIT: Duration = Duration::from_secs(10);
-const SECRET: &str = "whs_remind_test";
-const CONNECTION: &str = "conn-remind";
 const PLATFORM_ID: &str = "910000000000000009";
 /// The project bot's username, which names the project in the reminder DM.
 const PROJECT_NAME: &str = "Remindable Bot";
@@ -32,61 +31,43 @@ fn project() -> Value {
 /// Votes in these tests expire this long after they are cast, on the test clock.
 const EXPIRY: Duration = Duration::from_secs(60);
 
-struct Bot {
-    app: TestApp,
-    discord: DiscordStandIn,
+/// The testkit's bot on a stopped test clock, the project linked.
+struct Reminders {
+    bot: Bot,
     /// The app's clock: reminders come due only when a test moves it.
     clock: Arc<ManualClock>,
 }
 
-impl Bot {
-    /// The app on SQLite and a stopped test clock, gateway connected to a fresh stand-in, the
-    /// project linked.
-    async fn start() -> Bot {
+impl Deref for Reminders {
+    type Target = Bot;
+
+    fn deref(&self) -> &Bot {
+        &self.bot
+    }
+}
+
+impl Reminders {
+    /// The app on SQLite and a stopped test clock, gateway connected to a fresh stand-in
+    /// whose guild knows the project's bot by name, the project linked.
+    async fn start() -> Reminders {
         let project_bot = user(PLATFORM_ID.parse().unwrap(), PROJECT_NAME);
         let model = GuildModel::default_guild().with_user(project_bot);
-        let discord = DiscordStandIn::builder().guild(model).start().await;
-        let url = discord.url();
         let clock = Arc::new(ManualClock::starting_now());
-        let app = TestApp::start_with_clock(Backend::Sqlite, clock.clone(), |c| aim_at(c, &url))
-            .await
-            .unwrap();
-        let bot = Bot {
-            app,
-            discord,
-            clock,
-        };
-        let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
-        bot.discord
-            .wait_for(registered, WAIT)
-            .await
-            .expect("commands registered");
-        connect(&bot.app, ADMIN_USER_ID).await;
-        let reply = bot.command(&["topgg", "link"], ADMIN_USER_ID).await;
-        assert!(reply.content().unwrap().starts_with("Linked"), "{reply:?}");
-        bot
+        let builder = Bot::builder().guild(model).project(project());
+        let bot = builder.clock(clock.clone()).start().await;
+        bot.connect_and_link().await;
+        Reminders { bot, clock }
     }
 
-    async fn restart(self) -> Bot {
-        let url = self.discord.url();
-        let app = self.app.restart(|c| aim_at(c, &url)).await;
-        Bot {
-            app,
-            discord: self.discord,
-            clock: self.clock,
-        }
+    async fn restart(self) -> Reminders {
+        let bot = self.bot.restart().await;
+        Reminders { bot, ..self }
     }
 
     /// Runs a slash command as `invoker`; returns the reply and the interaction token.
     async fn command_with_token(&self, path: &[&str], invoker: u64) -> (Reply, String) {
         let ix = slash_command(path[0], &path[1..], vec![], invoker);
-        assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
-        let reply = self
-            .discord
-            .reply_to(ix.id, WAIT)
-            .await
-            .expect("the bot replied");
-        (reply, ix.token)
+        (self.bot.answer(&ix).await, ix.token)
     }
 
     async fn command(&self, path: &[&str], invoker: u64) -> Reply {
@@ -113,7 +94,7 @@ impl Bot {
     }
 
     async fn stop(self) {
-        self.app.stop().await;
+        self.bot.stop().await;
     }
 }
 
@@ -198,7 +179,7 @@ fn assert_reminder(dm: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires() {
-    let bot = Bot::start().await;
+    let bot = Reminders::start().await;
     let reply = bot.command(&["remind", "on"], PLAIN_USER_ID).await;
     assert!(reply.ephemeral(), "{reply:?}");
     assert!(
@@ -238,7 +219,7 @@ async fn an_opted_in_voter_gets_one_dm_with_a_vote_button_when_the_vote_expires(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remind_on_with_a_live_vote_says_when_and_a_voter_who_did_not_opt_in_gets_nothing() {
-    let bot = Bot::start().await;
+    let bot = Reminders::start().await;
     let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
     let admin_expiry = vote(&bot.app, "v2", ADMIN_USER_ID, HOUR).await;
     let reply = bot.command(&["remind", "on"], ADMIN_USER_ID).await;
@@ -270,7 +251,7 @@ async fn remind_on_with_a_live_vote_says_when_and_a_voter_who_did_not_opt_in_get
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_vote_reschedules_the_reminder_to_its_expiry() {
-    let bot = Bot::start().await;
+    let bot = Reminders::start().await;
     bot.command(&["remind", "on"], PLAIN_USER_ID).await;
     let first = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
     // One voter cannot vote twice at one instant: that would be the same vote.
@@ -297,7 +278,7 @@ async fn a_new_vote_reschedules_the_reminder_to_its_expiry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remind_off_cancels_the_reminder_and_deletes_the_opt_in() {
-    let bot = Bot::start().await;
+    let bot = Reminders::start().await;
     bot.command(&["remind", "on"], PLAIN_USER_ID).await;
     let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
     let reply = bot.command(&["remind", "off"], PLAIN_USER_ID).await;
@@ -330,7 +311,7 @@ async fn remind_off_cancels_the_reminder_and_deletes_the_opt_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() {
-    let bot = Bot::start().await;
+    let bot = Reminders::start().await;
     bot.discord.refuse_dms(PLAIN_USER_ID, true);
     bot.command(&["remind", "on"], PLAIN_USER_ID).await;
     let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
@@ -390,7 +371,7 @@ async fn a_voter_who_accepts_no_dms_has_reminders_turned_off_and_is_told_once() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_between_the_vote_and_its_expiry_still_sends_exactly_one() {
-    let bot = Bot::start().await;
+    let bot = Reminders::start().await;
     bot.command(&["remind", "on"], PLAIN_USER_ID).await;
     let expiry = vote(&bot.app, "v1", PLAIN_USER_ID, EXPIRY).await;
     let bot = bot.restart().await;

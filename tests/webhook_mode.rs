@@ -2,124 +2,61 @@
 //! serenity/poise client and the Discord stand-in, then Top.gg's signed events on the real
 //! server, on SQLite and Postgres, with no integration secret configured.
 
-use std::time::Duration;
-
+use topgg_bot::config::Config;
 use topgg_bot::samples::{sample_project, sample_vote, sample_webhook_test};
+use topgg_testkit::bot::{Bot, WAIT, connection_in};
 use topgg_testkit::standin::*;
-use topgg_testkit::{Backend, TestApp, aim_at, eventually};
+use topgg_testkit::{Backend, eventually};
 
-const WAIT: Duration = Duration::from_secs(10);
 const SECRET: &str = "whs_4f9c2e7a1b8d6c3e5f0a9b7c";
 
-struct Bot {
-    app: TestApp,
-    discord: DiscordStandIn,
+/// The app with its gateway on a fresh stand-in and no integration secret (webhook mode
+/// only); `None` when Postgres is wanted but unavailable.
+async fn start(backend: Backend) -> Option<Bot> {
+    let no_integration = |c: &mut Config| c.topgg.integration_secret = None;
+    Bot::builder()
+        .backend(backend)
+        .config(no_integration)
+        .try_start()
+        .await
 }
 
-impl Bot {
-    /// The app with its gateway on a fresh stand-in and no integration secret (webhook mode
-    /// only); `None` when Postgres is wanted but unavailable.
-    async fn start(backend: Backend) -> Option<Bot> {
-        let discord = DiscordStandIn::start().await;
-        let url = discord.url();
-        let app = TestApp::start_with(backend, |c| {
-            aim_at(c, &url);
-            c.topgg.integration_secret = None;
-        })
-        .await?;
-        let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
-        discord.wait_for(registered, WAIT).await.expect("commands");
-        Some(Bot { app, discord })
-    }
-
-    /// Sends `ix` and returns the bot's answer to it.
-    async fn answer(&self, ix: &InteractionPayload) -> Reply {
-        assert_eq!(self.discord.send_interaction(&ix.payload).await, 1);
-        let reply = self.discord.reply_to(ix.id, WAIT).await;
-        reply.unwrap_or_else(|| {
-            let seen: Vec<String> = self
-                .discord
-                .requests()
-                .iter()
-                .rev()
-                .take(4)
-                .map(|r| format!("{} {} {} {}", r.method, r.path, r.status, r.body))
-                .collect();
-            panic!("no answer to {}: {seen:#?}", ix.payload)
-        })
-    }
-
-    /// Runs `/topgg <sub>` as the admin; returns the interaction and the reply.
-    async fn topgg(&self, sub: &str, options: Vec<(&str, Opt)>) -> (InteractionPayload, Reply) {
-        let ix = slash_command("topgg", &[sub], options, ADMIN_USER_ID);
-        let reply = self.answer(&ix).await;
-        (ix, reply)
-    }
-
-    async fn topgg_roles_add(&self, options: Vec<(&str, Opt)>) -> (InteractionPayload, Reply) {
-        let ix = slash_command("topgg", &["roles", "add"], options, ADMIN_USER_ID);
-        let reply = self.answer(&ix).await;
-        (ix, reply)
-    }
-
-    /// `/topgg webhook`, the button, the form submitted with `secret`: the form's answer.
-    async fn set_secret(&self, secret: &str) -> Reply {
-        let (command, reply) = self.topgg("webhook", vec![]).await;
-        let button = reply.data()["components"][0]["components"][0]["custom_id"].clone();
-        let button = button.as_str().expect("a button");
-        let click = self.discord.click_button(command.id, button, ADMIN_USER_ID);
-        let opened = self.answer(&click).await;
-        assert_eq!(opened.callback_type, 9, "the button opens a modal");
-        let values = [("secret", secret)];
-        let submit = self.discord.submit_modal(click.id, &values, ADMIN_USER_ID);
-        self.answer(&submit).await
-    }
-
-    async fn vote(&self, connection: &str, secret: &str, id: &str) -> u16 {
-        let project = sample_project("800000000000000002", "server", &GUILD_ID.to_string());
-        let body = sample_vote(id, &project, &PLAIN_USER_ID.to_string(), "plain");
-        self.app.webhook(connection, secret, &body).await.0
-    }
+/// `/topgg webhook`, the button, the form submitted with `secret`: the form's answer.
+async fn set_secret(bot: &Bot, secret: &str) -> Reply {
+    bot.webhook_form(secret).await.1
 }
 
-/// The connection id in a reply naming its webhook URL.
-fn connection_in(reply: &Reply) -> String {
-    let content = reply.content().expect("content");
-    let (_, after) = content
-        .split_once("/topgg/webhooks/")
-        .expect("a webhook URL");
-    let id: String = after
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-        .collect();
-    assert!(!id.is_empty() && id.len() <= 64, "{id}");
-    id
+/// A signed vote for the guild's server project on `connection`, signed with `secret`.
+async fn vote(bot: &Bot, connection: &str, secret: &str, id: &str) -> u16 {
+    let project = sample_project("800000000000000002", "server", &GUILD_ID.to_string());
+    let body = sample_vote(id, &project, &PLAIN_USER_ID.to_string(), "plain");
+    bot.app.webhook(connection, secret, &body).await.0
 }
 
 async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_secret(
     backend: Backend,
 ) {
-    let Some(bot) = Bot::start(backend).await else {
+    let Some(bot) = start(backend).await else {
         return;
     };
-    let (_, first) = bot.topgg("webhook", vec![]).await;
+    let (_, first) = bot.topgg(&["webhook"], vec![]).await;
     assert!(first.ephemeral());
     let connection = connection_in(&first);
     let url = format!("{}/topgg/webhooks/{connection}", bot.app.base);
     assert!(first.content().unwrap().contains(&url), "{first:?}");
     assert!(first.content().unwrap().contains("Integrations & API"));
-    assert_eq!(bot.vote(&connection, "", "v0").await, 401, "empty key");
+    assert_eq!(vote(&bot, &connection, "", "v0").await, 401, "empty key");
 
-    let saved = bot.set_secret(SECRET).await;
+    let saved = set_secret(&bot, SECRET).await;
     assert!(saved.ephemeral());
     assert!(
         saved.content().unwrap().contains("Secret saved"),
         "{saved:?}"
     );
     let options = vec![("channel", Opt::Channel(POST_CHANNEL_ID))];
-    bot.topgg("channel", options).await;
+    bot.topgg(&["channel"], options).await;
     let role = vec![("role", Opt::Role(REWARD_ROLE_ID))];
-    let (_, added) = bot.topgg_roles_add(role).await;
+    let (_, added) = bot.topgg(&["roles", "add"], role).await;
     assert!(added.content().unwrap().contains("Voter"), "{added:?}");
 
     let project = sample_project("800000000000000002", "server", &GUILD_ID.to_string());
@@ -130,7 +67,7 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
         .wait_for_messages(POST_CHANNEL_ID, 1, WAIT)
         .await;
     assert_eq!(notice.len(), 1, "the test notice");
-    assert_eq!(bot.vote(&connection, SECRET, "v1").await, 204);
+    assert_eq!(vote(&bot, &connection, SECRET, "v1").await, 204);
     let posts = bot
         .discord
         .wait_for_messages(POST_CHANNEL_ID, 2, WAIT)
@@ -143,8 +80,7 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
     });
     assert!(granted.await.is_some(), "the reward role is granted");
     assert_eq!(
-        bot.vote(&connection, "whs_not_the_secret_at_all", "v2")
-            .await,
+        vote(&bot, &connection, "whs_not_the_secret_at_all", "v2").await,
         401
     );
 
@@ -159,7 +95,7 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
         recorded.await.is_some(),
         "the first signed event is recorded"
     );
-    let (_, again) = bot.topgg("webhook", vec![]).await;
+    let (_, again) = bot.topgg(&["webhook"], vec![]).await;
     assert_eq!(
         connection_in(&again),
         connection,
@@ -167,7 +103,7 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
     );
     assert!(again.content().unwrap().contains("Secret: saved"));
     assert!(again.content().unwrap().contains("First signed event"));
-    let (_, status) = bot.topgg("status", vec![]).await;
+    let (_, status) = bot.topgg(&["status"], vec![]).await;
     assert!(status.content().unwrap().contains("First signed event"));
     for request in bot.discord.requests() {
         assert!(!request.body.to_string().contains(SECRET), "{request:?}");
@@ -190,19 +126,18 @@ async fn a_webhook_mode_connection_announces_signed_events_and_never_shows_its_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_that_is_not_a_whs_secret_is_refused_and_nothing_verifies() {
-    let bot = Bot::start(Backend::Sqlite).await.expect("SQLite");
-    let answer = bot.set_secret("sk_live_0123456789abcdef").await;
+    let bot = start(Backend::Sqlite).await.expect("SQLite");
+    let answer = set_secret(&bot, "sk_live_0123456789abcdef").await;
     assert!(
         answer.content().unwrap().contains("nothing was saved"),
         "{answer:?}"
     );
-    let (_, shown) = bot.topgg("webhook", vec![]).await;
+    let (_, shown) = bot.topgg(&["webhook"], vec![]).await;
     assert!(shown.content().unwrap().contains("Secret: not set yet"));
     let connection = connection_in(&shown);
-    assert_eq!(bot.vote(&connection, "", "v1").await, 401);
+    assert_eq!(vote(&bot, &connection, "", "v1").await, 401);
     assert_eq!(
-        bot.vote(&connection, "sk_live_0123456789abcdef", "v2")
-            .await,
+        vote(&bot, &connection, "sk_live_0123456789abcdef", "v2").await,
         401
     );
     bot.app.stop().await;
@@ -210,12 +145,12 @@ async fn a_secret_that_is_not_a_whs_secret_is_refused_and_nothing_verifies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bot_project_needs_its_id_and_is_linked_where_it_was_made_even_after_an_unlink() {
-    let bot = Bot::start(Backend::Sqlite).await.expect("SQLite");
+    let bot = start(Backend::Sqlite).await.expect("SQLite");
     // poise sends a choice as its index: bot 0, server 1, game 2.
-    let (_, refused) = bot.topgg("webhook", vec![("type", Opt::Int(0))]).await;
+    let (_, refused) = bot.topgg(&["webhook"], vec![("type", Opt::Int(0))]).await;
     assert!(refused.content().unwrap().contains("`id`"), "{refused:?}");
     let options = vec![("type", Opt::Int(0)), ("id", "910000000000000009".into())];
-    let (_, made) = bot.topgg("webhook", options).await;
+    let (_, made) = bot.topgg(&["webhook"], options).await;
     let connection = connection_in(&made);
     let linked = || async {
         let links = bot.app.db.links_in_guild(&GUILD_ID.into()).await.unwrap();
@@ -225,10 +160,10 @@ async fn a_bot_project_needs_its_id_and_is_linked_where_it_was_made_even_after_a
             .collect::<Vec<_>>()
     };
     assert_eq!(linked().await, vec![connection.clone()]);
-    bot.topgg("unlink", vec![]).await;
+    bot.topgg(&["unlink"], vec![]).await;
     assert!(linked().await.is_empty());
     let options = vec![("type", Opt::Int(0)), ("id", "910000000000000009".into())];
-    let (_, shown) = bot.topgg("webhook", options).await;
+    let (_, shown) = bot.topgg(&["webhook"], options).await;
     assert_eq!(connection_in(&shown), connection, "shown again");
     assert_eq!(linked().await, vec![connection], "and linked again");
     bot.app.stop().await;

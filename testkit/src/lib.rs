@@ -1,9 +1,11 @@
 //! Test support for topgg-bot, compiled once for every test binary: the Discord stand-in
-//! ([`standin`]), the app on a real socket over SQLite or Postgres ([`app`], [`postgres`],
-//! [`on_both_backends!`]), signed requests ([`post_signed`]), the real binary as a child
-//! process ([`process`]) and small helpers every suite uses.
+//! ([`standin`]), the bot harness on it ([`bot`]), the app on a real socket over SQLite or
+//! Postgres ([`app`], [`postgres`], [`on_both_backends!`]), signed requests
+//! ([`post_signed`]), the real binary as a child process ([`process`]) and small helpers
+//! every suite uses.
 
 pub mod app;
+pub mod bot;
 pub mod postgres;
 pub mod process;
 pub mod standin;

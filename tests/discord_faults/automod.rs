@@ -10,24 +10,6 @@ use topgg_testkit::standin::*;
 
 const FIRST_VOTER: u64 = 1_700_000_000_000_000_200;
 
-/// A signed vote `id` by `voter`, named `name`.
-async fn named_vote(bot: &Bot, id: &str, voter: u64, name: &str) -> u16 {
-    let now = chrono::Utc::now();
-    let project =
-        topgg_bot::samples::sample_project("900000000000000009", "bot", "910000000000000009");
-    let body = json!({"type": "vote.create", "data": {
-        "id": id, "weight": 1,
-        "created_at": now.to_rfc3339(),
-        "expires_at": (now + chrono::Duration::hours(12)).to_rfc3339(),
-        "project": project,
-        "user": {"id": "t", "platform_id": voter.to_string(), "name": name, "avatar_url": null},
-    }});
-    bot.app
-        .webhook("conn-discord-faults", "whs_discord_faults", &body)
-        .await
-        .0
-}
-
 fn text_of(messages: &[Value]) -> String {
     messages
         .iter()
@@ -38,31 +20,32 @@ fn text_of(messages: &[Value]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automod_allowing_three_mentions_still_sees_every_voter_of_a_burst_named() {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     bot.link_with_channel().await;
     bot.discord.limit_mentions(Some(3));
     assert_eq!(
-        named_vote(&bot, "am-hold", FIRST_VOTER, "Holder").await,
+        bot.vote_with("am-hold", FIRST_VOTER, "Holder", json!({}))
+            .await,
         204
     );
     bot.messages_until(WAIT, |m| m.len() == 1).await;
 
     // The next claim holds the worker on a slow role grant, so the burst queues as one digest.
-    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
-    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
-        .await;
-    let members = format!("/guilds/{GUILD_ID}/members/");
-    bot.discord
-        .fail_next("PUT", &members, 1, Fault::Delay(Duration::from_secs(3)));
+    bot.reward_with_slow_grants(1, Duration::from_secs(3)).await;
     assert_eq!(
-        named_vote(&bot, "am-slow", FIRST_VOTER + 1, "Slow").await,
+        bot.vote_with("am-slow", FIRST_VOTER + 1, "Slow", json!({}))
+            .await,
         204
     );
     bot.messages_until(WAIT, |m| m.len() == 2).await;
     let names: Vec<String> = (0..16).map(|i| format!("Ann{i:02}")).collect();
     for (i, name) in names.iter().enumerate() {
         let voter = FIRST_VOTER + 10 + i as u64;
-        assert_eq!(named_vote(&bot, &format!("am-{i}"), voter, name).await, 204);
+        assert_eq!(
+            bot.vote_with(&format!("am-{i}"), voter, name, json!({}))
+                .await,
+            204
+        );
     }
 
     let everyone = |m: &[Value]| names.iter().all(|n| text_of(m).contains(n.as_str()));
@@ -82,7 +65,7 @@ async fn automod_allowing_three_mentions_still_sees_every_voter_of_a_burst_named
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_announcement_automod_refuses_even_without_mentions_pauses_the_link_after_two_calls() {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     bot.link_with_channel().await;
     let path = format!("/channels/{POST_CHANNEL_ID}/messages");
     let blocked = Fault::Status {
@@ -91,7 +74,10 @@ async fn an_announcement_automod_refuses_even_without_mentions_pauses_the_link_a
         message: "Message was blocked by automatic moderation".into(),
     };
     bot.discord.fail_next("POST", &path, 2, blocked);
-    assert_eq!(named_vote(&bot, "am-1", FIRST_VOTER, "Bea").await, 204);
+    assert_eq!(
+        bot.vote_with("am-1", FIRST_VOTER, "Bea", json!({})).await,
+        204
+    );
     bot.app.settle().await;
 
     let posts = bot.discord.requests_matching("POST", &path);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use topgg_bot::discord::InvalidBudget;
 use topgg_testkit::standin::*;
 
-use crate::{Bot, WAIT, metric_at_least};
+use crate::{Bot, WAIT};
 
 const BUDGET: InvalidBudget = InvalidBudget {
     max: 20,
@@ -18,22 +18,27 @@ const BUDGET: InvalidBudget = InvalidBudget {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_invalid_request_budget_no_call_is_made_until_the_count_falls() {
-    let bot = Bot::start(|c| c.discord.invalid_budget = BUDGET).await;
+    let bot = Bot::builder()
+        .config(|c| c.discord.invalid_budget = BUDGET)
+        .start()
+        .await;
     bot.link_with_channel().await;
     let posts = format!("/channels/{POST_CHANNEL_ID}/messages");
     let limited = Fault::RateLimited { retry_after: 0.01 };
     bot.discord.fail_next("POST", &posts, usize::MAX, limited);
     for i in 0..3 {
-        assert_eq!(bot.vote(&format!("budget-{i}"), PLAIN_USER_ID).await, 204);
+        assert_eq!(
+            bot.vote_by(&format!("budget-{i}"), PLAIN_USER_ID).await,
+            204
+        );
     }
 
+    // Awaits the budget's own 503: a shard still starting gives /readyz 503 as well.
     let said = bot.readiness_says(503, "past the budget of 20", WAIT).await;
-    assert!(
-        said.is_some(),
-        "/readyz says why: {:?}",
-        bot.readiness().await
-    );
-    let gauge = metric_at_least(&bot, "topgg_bot_discord_invalid_requests", 21.0).await;
+    assert!(said.is_some(), "{:?}", bot.readiness().await);
+    let gauge = bot
+        .metric_at_least("topgg_bot_discord_invalid_requests", 21.0)
+        .await;
     assert_eq!(gauge, 21.0, "the gauge shows the count");
     let refused = |bot: &Bot| {
         let requests = bot.discord.requests_matching("POST", &posts);

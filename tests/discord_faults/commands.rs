@@ -12,7 +12,7 @@ use topgg_testkit::standin::*;
 async fn a_failed_command_registration_is_retried_while_commands_already_work() {
     let discord = DiscordStandIn::start().await;
     discord.fail_next("PUT", "/applications/", 1, Fault::BadGateway);
-    let bot = Bot::start_on(discord, |_| {}).await;
+    let bot = Bot::start_on(discord).await;
     let is_put =
         |r: &RecordedRequest| r.is("PUT", "/applications/") && r.path.ends_with("/commands");
     let failed = bot
@@ -39,7 +39,7 @@ async fn a_failed_command_registration_is_retried_while_commands_already_work() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_is_acknowledged_in_time_while_the_database_is_locked() {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     bot.link_with_channel().await;
     let mut lock = sqlx::SqliteConnection::connect(&bot.app.database_url)
         .await

@@ -1,17 +1,17 @@
 //! Discord's edge blocking the address: a 429 with Cloudflare's HTML page and no rate-limit
 //! headers pauses every call of the instance, and `/readyz` says why.
 
-use crate::{Bot, WAIT, metric_at_least};
+use crate::{Bot, WAIT};
 use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_html_429_from_discords_edge_pauses_every_call_and_turns_readyz_503() {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     bot.link_with_channel().await;
     bot.discord
         .fail_next("*", "/", usize::MAX, Fault::EdgeBlocked);
     for i in 0..3 {
-        assert_eq!(bot.vote(&format!("edge-{i}"), PLAIN_USER_ID).await, 204);
+        assert_eq!(bot.vote_by(&format!("edge-{i}"), PLAIN_USER_ID).await, 204);
     }
     let blocked = bot.discord.wait_for(|r| r.status == 429, WAIT).await;
     assert!(blocked.is_some(), "delivery met the edge's 429");
@@ -24,7 +24,7 @@ async fn an_html_429_from_discords_edge_pauses_every_call_and_turns_readyz_503()
 
     // More votes while the pause lasts: they are queued, and no call is made for them.
     for i in 3..6 {
-        assert_eq!(bot.vote(&format!("edge-{i}"), PLAIN_USER_ID).await, 204);
+        assert_eq!(bot.vote_by(&format!("edge-{i}"), PLAIN_USER_ID).await, 204);
     }
     let jobs = topgg_testkit::eventually(WAIT, || async {
         let jobs = bot.app.db.all_jobs().await.unwrap();
@@ -36,7 +36,9 @@ async fn an_html_429_from_discords_edge_pauses_every_call_and_turns_readyz_503()
         jobs.iter().all(|j| j.status.as_str() == "queued"),
         "{jobs:?}"
     );
-    let gauge = metric_at_least(&bot, "topgg_bot_discord_invalid_requests", 1.0).await;
+    let gauge = bot
+        .metric_at_least("topgg_bot_discord_invalid_requests", 1.0)
+        .await;
     let blocked = bot
         .discord
         .requests()

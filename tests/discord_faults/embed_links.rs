@@ -15,10 +15,7 @@ async fn status_and_channel_say_when_the_announcement_channel_lacks_embed_links(
         allow: 0,
         deny: perms::EMBED_LINKS,
     });
-    let discord = DiscordStandIn::builder().guild(model).start().await;
-    let bot = Bot::start_on(discord, |_| {}).await;
-    let registered = |r: &RecordedRequest| r.method == "PUT" && r.path.ends_with("/commands");
-    assert!(bot.discord.wait_for(registered, WAIT).await.is_some());
+    let bot = Bot::builder().guild(model).start().await;
     bot.link_with_channel().await;
 
     let options = vec![("channel", Opt::Channel(POST_CHANNEL_ID))];
@@ -54,12 +51,12 @@ fn embeds(message: &serde_json::Value) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn votes_are_announced_in_text_style_while_embed_links_is_missing_and_as_embeds_once_it_is_back()
  {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     bot.link_with_channel().await;
     assert_eq!(bot.discord.set_embed_links(POST_CHANNEL_ID, false).await, 1);
     assert!(status_reports_embed_links(&bot).await);
 
-    assert_eq!(bot.vote("no-embeds-1", VOTER).await, 204);
+    assert_eq!(bot.vote_by("no-embeds-1", VOTER).await, 204);
     let kept = bot.messages_until(WAIT, |m| m.len() == 1).await;
     let content = kept[0]["content"].as_str().unwrap_or_default();
     assert!(
@@ -72,7 +69,7 @@ async fn votes_are_announced_in_text_style_while_embed_links_is_missing_and_as_e
 
     assert_eq!(bot.discord.set_embed_links(POST_CHANNEL_ID, true).await, 1);
     assert!(!status_reports_embed_links(&bot).await);
-    assert_eq!(bot.vote("no-embeds-2", VOTER + 1).await, 204);
+    assert_eq!(bot.vote_by("no-embeds-2", VOTER + 1).await, 204);
     let kept = bot.messages_until(WAIT, |m| m.len() == 2).await;
     assert_eq!(
         kept[1]["content"],
@@ -98,7 +95,7 @@ async fn a_burst_is_digested_in_text_style_while_the_bots_role_lacks_embed_links
         .unwrap();
     bot_role.permissions = perms::MANAGE_ROLES;
     let discord = DiscordStandIn::builder().guild(model).start().await;
-    let bot = Bot::start_on(discord, |_| {}).await;
+    let bot = Bot::start_on(discord).await;
     bot.link_with_channel().await;
     assert!(
         status_reports_embed_links(&bot).await,
@@ -106,16 +103,12 @@ async fn a_burst_is_digested_in_text_style_while_the_bots_role_lacks_embed_links
     );
 
     // A slow role grant holds the worker once the first announcement is out: six votes queue.
-    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
-    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
+    bot.reward_with_slow_grants(1, std::time::Duration::from_secs(3))
         .await;
-    let members = format!("/guilds/{GUILD_ID}/members/");
-    let slow = Fault::Delay(std::time::Duration::from_secs(3));
-    bot.discord.fail_next("PUT", &members, 1, slow);
-    assert_eq!(bot.vote("burst-0", VOTER).await, 204);
+    assert_eq!(bot.vote_by("burst-0", VOTER).await, 204);
     bot.messages_until(WAIT, |m| m.len() == 1).await;
     for i in 1..=6 {
-        assert_eq!(bot.vote(&format!("burst-{i}"), VOTER + i).await, 204);
+        assert_eq!(bot.vote_by(&format!("burst-{i}"), VOTER + i).await, 204);
     }
     let kept = bot.messages_until(WAIT, |m| m.len() == 2).await;
     let digest = kept[1]["content"].as_str().unwrap_or_default();
@@ -130,7 +123,7 @@ async fn a_burst_is_digested_in_text_style_while_the_bots_role_lacks_embed_links
     let told = bot.discord.set_role_permissions(BOT_ROLE_ID, with_embeds);
     assert_eq!(told.await, 1);
     assert!(!status_reports_embed_links(&bot).await);
-    assert_eq!(bot.vote("burst-7", VOTER + 7).await, 204);
+    assert_eq!(bot.vote_by("burst-7", VOTER + 7).await, 204);
     let kept = bot.messages_until(WAIT, |m| m.len() == 3).await;
     assert_eq!(embeds(&kept[2]), 1, "{}", kept[2]);
     bot.stop().await;
@@ -138,7 +131,7 @@ async fn a_burst_is_digested_in_text_style_while_the_bots_role_lacks_embed_links
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topgg_test_posts_its_sample_in_text_style_while_embed_links_is_missing() {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     bot.link_with_channel().await;
     assert_eq!(bot.discord.set_embed_links(POST_CHANNEL_ID, false).await, 1);
     assert!(status_reports_embed_links(&bot).await);

@@ -10,24 +10,19 @@ const FIRST_VOTER: u64 = 1_700_000_000_000_000_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_digest_whose_response_was_lost_is_posted_exactly_once() {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     bot.link_with_channel().await;
     let voters: Vec<u64> = (0..10).map(|i| FIRST_VOTER + i).collect();
     let bot_ref = &bot;
     let vote = |i: usize| {
         let (id, voter) = (format!("lost-{i}"), voters[i]);
-        async move { bot_ref.vote(&id, voter).await }
+        async move { bot_ref.vote_by(&id, voter).await }
     };
     assert_eq!(vote(0).await, 204);
     bot.messages_until(WAIT, |m| m.len() == 1).await;
 
     // Each of the next two claims holds the worker 3 s on a slow role grant.
-    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
-    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
-        .await;
-    let members = format!("/guilds/{GUILD_ID}/members/");
-    bot.discord
-        .fail_next("PUT", &members, 2, Fault::Delay(Duration::from_secs(3)));
+    bot.reward_with_slow_grants(2, Duration::from_secs(3)).await;
     assert_eq!(vote(1).await, 204);
     bot.messages_until(WAIT, |m| m.len() == 2).await;
 

@@ -10,24 +10,23 @@ const FIRST_VOTER: u64 = 1_700_000_000_000_000_100;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_digest_for_a_channel_paused_after_its_votes_were_queued_makes_no_call() {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     bot.link_with_channel().await;
-    assert_eq!(bot.vote("paused-0", FIRST_VOTER).await, 204);
+    assert_eq!(bot.vote_by("paused-0", FIRST_VOTER).await, 204);
     bot.messages_until(WAIT, |m| m.len() == 1).await;
 
     // The next claim holds the worker on a slow role grant once its announcement is posted.
-    let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
-    bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
-        .await;
+    bot.reward_with_slow_grants(1, Duration::from_secs(5)).await;
     let members = format!("/guilds/{GUILD_ID}/members/");
-    bot.discord
-        .fail_next("PUT", &members, 1, Fault::Delay(Duration::from_secs(5)));
-    assert_eq!(bot.vote("paused-1", FIRST_VOTER + 1).await, 204);
+    assert_eq!(bot.vote_by("paused-1", FIRST_VOTER + 1).await, 204);
     bot.messages_until(WAIT, |m| m.len() == 2).await;
 
     // Six votes queue meanwhile (one digest's worth), then the link is paused.
     for i in 2..8 {
-        assert_eq!(bot.vote(&format!("paused-{i}"), FIRST_VOTER + i).await, 204);
+        assert_eq!(
+            bot.vote_by(&format!("paused-{i}"), FIRST_VOTER + i).await,
+            204
+        );
     }
     let (guild, channel) = (GUILD_ID.to_string(), POST_CHANNEL_ID.to_string());
     let paused = bot

@@ -7,7 +7,7 @@ use topgg_testkit::standin::DiscordStandIn;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_fails_within_20_s_of_losing_the_gateway_and_recovers() {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     let ready = bot.readiness_becomes(200, Duration::from_secs(15)).await;
     assert!(
         ready.is_some(),
@@ -40,7 +40,7 @@ async fn readyz_fails_within_20_s_of_losing_the_gateway_and_recovers() {
 /// identifies again, every shard queued at start has identified.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_identifies_each_shard_it_runs_once_and_none_beyond_the_total() {
-    let bot = Bot::start(|_| {}).await;
+    let bot = Bot::start().await;
     assert!(
         bot.discord
             .wait_for_identify(1, Duration::from_secs(15))

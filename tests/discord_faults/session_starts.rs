@@ -12,7 +12,7 @@ async fn no_identify_until_the_session_start_limit_resets_and_readyz_says_why() 
     let reset_after = Duration::from_secs(4);
     let limited_at = Instant::now();
     discord.limit_session_starts(0, reset_after);
-    let bot = Bot::start_on(discord, |_| {}).await;
+    let bot = Bot::start_on(discord).await;
 
     let held = reason_becomes(&bot, "session start limit", Duration::from_secs(3)).await;
     assert!(held, "{:?}", bot.readiness().await);
@@ -34,7 +34,7 @@ async fn no_identify_until_the_session_start_limit_resets_and_readyz_says_why() 
 async fn disallowed_intents_4014_stop_the_gateway_without_identifying_again() {
     let discord = DiscordStandIn::start().await;
     discord.close_identify_with(Some(4014));
-    let bot = Bot::start_on(discord, |_| {}).await;
+    let bot = Bot::start_on(discord).await;
     let named = reason_becomes(&bot, "4014", Duration::from_secs(15)).await;
     assert!(named, "{:?}", bot.readiness().await);
     // Before, the gateway was retried with backoff (1 s, 2 s, 4 s...): each an IDENTIFY.

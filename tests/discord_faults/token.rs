@@ -11,7 +11,10 @@ const RECHECK: Duration = Duration::from_secs(1);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_token_stops_delivery_keeps_the_jobs_and_resumes_when_it_works() {
-    let bot = Bot::start(|c| c.discord.token_recheck_secs = RECHECK.as_secs()).await;
+    let bot = Bot::builder()
+        .config(|c| c.discord.token_recheck_secs = RECHECK.as_secs())
+        .start()
+        .await;
     bot.link_with_channel().await;
     let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
     bot.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
@@ -19,7 +22,10 @@ async fn a_revoked_token_stops_delivery_keeps_the_jobs_and_resumes_when_it_works
 
     bot.discord.revoke_token(true);
     for i in 0..3 {
-        assert_eq!(bot.vote(&format!("revoked-{i}"), PLAIN_USER_ID).await, 204);
+        assert_eq!(
+            bot.vote_by(&format!("revoked-{i}"), PLAIN_USER_ID).await,
+            204
+        );
     }
     let is_check = |r: &RecordedRequest| r.is("GET", "/users/@me");
     let rejected = bot
@@ -101,7 +107,10 @@ async fn a_revoked_token_stops_delivery_keeps_the_jobs_and_resumes_when_it_works
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_the_gateway_finds_revoked_stops_delivery_until_it_works_again() {
-    let bot = Bot::start(|c| c.discord.token_recheck_secs = RECHECK.as_secs()).await;
+    let bot = Bot::builder()
+        .config(|c| c.discord.token_recheck_secs = RECHECK.as_secs())
+        .start()
+        .await;
     bot.link_with_channel().await;
     bot.discord.revoke_token(true);
     // The session breaks; serenity's new IDENTIFY is refused with 4004.
@@ -114,7 +123,7 @@ async fn a_token_the_gateway_finds_revoked_stops_delivery_until_it_works_again()
     let (status, body) = bot.readiness().await;
     assert!(status == 503 && rejected(&body), "{body}");
 
-    assert_eq!(bot.vote("after-4004", PLAIN_USER_ID).await, 204);
+    assert_eq!(bot.vote_by("after-4004", PLAIN_USER_ID).await, 204);
     let checks = bot
         .discord
         .requests_when("GET", "/users/@me", WAIT, |checks| checks.len() >= 2)

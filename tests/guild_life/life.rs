@@ -9,7 +9,7 @@ use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_guild_delete_votes_queue_nothing_until_guild_create() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     bot.command(
@@ -60,7 +60,7 @@ async fn after_guild_delete_votes_queue_nothing_until_guild_create() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unavailable_guild_is_not_treated_as_a_removal() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     let outage = json!({"id": GUILD_ID.to_string(), "unavailable": true});
@@ -79,7 +79,7 @@ async fn an_unavailable_guild_is_not_treated_as_a_removal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_channel_pauses_announcements_after_one_failed_call_until_a_test_succeeds() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     let saved = bot.discord.guild();
@@ -126,7 +126,7 @@ async fn a_deleted_channel_pauses_announcements_after_one_failed_call_until_a_te
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_voter_who_is_not_a_member_is_skipped_and_not_reported_as_failed() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.command(
         &["topgg", "roles", "add"],
@@ -154,7 +154,7 @@ async fn a_voter_who_is_not_a_member_is_skipped_and_not_reported_as_failed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_reward_role_is_disabled_and_reported() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.command(
         &["topgg", "roles", "add"],
@@ -191,7 +191,7 @@ async fn a_deleted_reward_role_is_disabled_and_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topgg_test_posts_the_real_announcement_pinging_no_one() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     bot.command(&["topgg", "test"], vec![], ADMIN_USER_ID).await;
@@ -211,7 +211,7 @@ async fn topgg_test_posts_the_real_announcement_pinging_no_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guild_missing_from_ready_is_treated_as_removed_until_guild_create() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];

@@ -10,7 +10,10 @@ use topgg_testkit::standin::*;
 async fn a_server_project_is_announced_by_its_guilds_name_in_an_embed_with_avatar_and_vote_button()
 {
     let project = sample_project("900000000000000002", "server", &GUILD_ID.to_string());
-    let bot = Bot::start_with(GuildModel::default_guild(), project).await;
+    let bot = guild_bot(GuildModel::default_guild())
+        .project(project)
+        .start()
+        .await;
     bot.connect().await;
     bot.wait_for_project_name("Stand-in Guild").await;
     bot.set_channel(POST_CHANNEL_ID).await;
@@ -45,7 +48,7 @@ async fn a_server_project_is_announced_by_its_guilds_name_in_an_embed_with_avata
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bot_project_is_named_by_its_bot_users_name_everywhere() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     let linked = bot.connect_and_link().await;
     assert!(
         linked.contains(&format!("**{PROJECT_BOT_NAME}**")),
@@ -81,7 +84,7 @@ async fn a_bot_project_is_named_by_its_bot_users_name_everywhere() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn display_overrides_the_name_and_the_message_preview_shows_the_real_embed() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     let options = vec![("name", Opt::Str("Our Bot".into()))];
     let reply = bot
@@ -113,7 +116,7 @@ async fn display_overrides_the_name_and_the_message_preview_shows_the_real_embed
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn style_text_posts_the_rendered_template_as_content() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     bot.set_template("{user} voted for {project}", true).await;
@@ -130,7 +133,7 @@ async fn style_text_posts_the_rendered_template_as_content() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_from_outside_is_shown_as_written_and_forms_no_link_heading_or_spoiler() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     bot.set_template("{user.name} came from {query.ref}", true)

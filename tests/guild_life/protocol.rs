@@ -8,7 +8,7 @@ use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_weekend_vote_of_weight_two_counts_two_in_votes_thresholds_and_leaderboards() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     bot.set_template("{votes} votes, weight {weight}", true)
@@ -41,7 +41,7 @@ async fn a_weekend_vote_of_weight_two_counts_two_in_votes_thresholds_and_leaderb
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_vote_pages_query_is_offered_as_query_placeholders() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     bot.set_template("from [{query.ref}] [{query.missing}]", true)
@@ -61,7 +61,10 @@ async fn the_vote_pages_query_is_offered_as_query_placeholders() {
 async fn a_game_project_is_linked_and_announced_with_the_vote_link_display_set() {
     let mut project = sample_project("900000000000000003", "game", "4242");
     project["platform"] = json!("roblox");
-    let bot = Bot::start_with(GuildModel::default_guild(), project).await;
+    let bot = guild_bot(GuildModel::default_guild())
+        .project(project)
+        .start()
+        .await;
     let linked = bot.connect_and_link().await;
     assert!(linked.contains("/topgg display"), "{linked}");
     bot.set_channel(POST_CHANNEL_ID).await;
@@ -105,7 +108,7 @@ async fn a_game_project_is_linked_and_announced_with_the_vote_link_display_set()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_template_with_the_vote_url_is_clipped_not_refused() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     bot.set_channel(POST_CHANNEL_ID).await;
     bot.set_template(&"{vote_url}".repeat(150), true).await;

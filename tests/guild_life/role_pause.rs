@@ -68,7 +68,7 @@ async fn wait_for_role_paused(bot: &Bot, paused: bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_votes_for_a_role_above_the_bot_cost_at_most_two_failed_calls_and_all_get_it_once_moved_back()
  {
-    let bot = Bot::start_with(guild_with_voters(), bot_project()).await;
+    let bot = guild_bot(guild_with_voters()).start().await;
     bot.connect_and_link().await;
     add_reward_role(&bot, None).await;
     assert_eq!(
@@ -119,7 +119,10 @@ async fn eight_votes_for_a_role_above_the_bot_cost_at_most_two_failed_calls_and_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removal_that_fails_keeps_the_grant_and_is_retried_once_the_bot_is_given_a_higher_role() {
     let clock = Arc::new(ManualClock::starting_now());
-    let bot = Bot::start_with_clock(guild_with_voters(), bot_project(), clock.clone()).await;
+    let bot = guild_bot(guild_with_voters())
+        .clock(clock.clone())
+        .start()
+        .await;
     bot.connect_and_link().await;
     add_reward_role(&bot, Some(1)).await;
     let (guild, user, role) = (GUILD_ID.into(), PLAIN_USER_ID.into(), REWARD_ROLE_ID.into());

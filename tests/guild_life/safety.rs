@@ -28,7 +28,7 @@ async fn a_role_with_moderation_powers_is_refused_with_the_reason() {
     let model = GuildModel::default_guild()
         .with_user(user(PROJECT_BOT_ID, PROJECT_BOT_NAME))
         .with_role(role(KICK_ROLE_ID, "Helpers", 1, perms::KICK_MEMBERS));
-    let bot = Bot::start_with(model, bot_project()).await;
+    let bot = guild_bot(model).start().await;
     bot.connect_and_link().await;
     let reply = add(&bot, KICK_ROLE_ID).await;
     assert!(reply.contains("Kick Members"), "{reply}");
@@ -38,7 +38,7 @@ async fn a_role_with_moderation_powers_is_refused_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_above_the_callers_highest_role_is_refused() {
-    let bot = Bot::start().await;
+    let bot = start_bot().await;
     bot.connect_and_link().await;
     let reply = add(&bot, HIGH_ROLE_ID).await;
     assert!(reply.contains("not below your highest role"), "{reply}");
@@ -56,7 +56,7 @@ async fn a_caller_without_manage_roles_cannot_choose_a_reward_role() {
             r.permissions = perms::MANAGE_GUILD;
         }
     }
-    let bot = Bot::start_with(model, bot_project()).await;
+    let bot = guild_bot(model).start().await;
     bot.connect_and_link().await;
     let reply = add(&bot, REWARD_ROLE_ID).await;
     assert!(reply.contains("Manage Roles"), "{reply}");
@@ -75,7 +75,7 @@ async fn a_managed_role_and_a_role_that_mentions_everyone_are_refused() {
         .with_user(user(PROJECT_BOT_ID, PROJECT_BOT_NAME))
         .with_role(managed)
         .with_role(role(PING_ROLE_ID, "Pingers", 1, perms::MENTION_EVERYONE));
-    let bot = Bot::start_with(model, bot_project()).await;
+    let bot = guild_bot(model).start().await;
     bot.connect_and_link().await;
     let reply = add(&bot, MANAGED_ROLE_ID).await;
     assert!(reply.contains("managed"), "{reply}");
@@ -106,7 +106,7 @@ async fn manage_permissions_on_one_channel_is_not_manage_roles_in_the_server() {
         allow: perms::MANAGE_ROLES,
         deny: 0,
     });
-    let bot = Bot::start_with(model, bot_project()).await;
+    let bot = guild_bot(model).start().await;
     bot.connect_and_link().await;
     let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
     let reply = bot

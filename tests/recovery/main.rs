@@ -16,6 +16,7 @@ use serde_json::Value;
 use topgg_bot::config::Config;
 use topgg_bot::domain::time::{SharedClock, SystemClock, Timestamp};
 use topgg_bot::storage::ApiTokenState;
+use topgg_testkit::bot::mentions;
 use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
 use topgg_testkit::topgg::{TopggStandIn, TopggVote};
 use topgg_testkit::{Backend, TestApp, aim_rest_at, eventually, server_project};
@@ -162,17 +163,7 @@ impl Recovering {
     /// How many times each voter is mentioned in the channel, once every one of them is (or
     /// as it is after `WAIT`).
     pub async fn mentions_of(&self, voters: &[&str]) -> Vec<usize> {
-        let count = |messages: &[Value], voter: &str| {
-            let tag = format!("<@{voter}>");
-            let text = |m: &Value| {
-                m["content"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .matches(&tag)
-                    .count()
-            };
-            messages.iter().map(text).sum::<usize>()
-        };
+        let count = |messages: &[Value], voter: &str| mentions(messages, voter.parse().unwrap());
         let messages = self
             .discord
             .messages_when(POST_CHANNEL_ID, WAIT, |m| {
