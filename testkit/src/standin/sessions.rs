@@ -139,8 +139,10 @@ mod tests {
 
     #[test]
     fn an_identify_below_the_required_total_is_closed_with_4011_and_the_count_recommended() {
-        let mut sessions = Sessions::default();
-        sessions.required = Some(2);
+        let mut sessions = Sessions {
+            required: Some(2),
+            ..Default::default()
+        };
         let now = Instant::now();
         assert_eq!(sessions.gateway_bot("ws://x".into(), now)["shards"], 1);
         assert_eq!(sessions.identify([0, 1], now).map(|c| c.0), Some(4011));
