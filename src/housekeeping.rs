@@ -34,11 +34,14 @@ pub async fn run(
             _ = stop.cancelled() => return Ok(()),
             _ = upkeep.tick() => metrics.run_upkeep(),
             _ = clock.sleep_until(next_prune) => {
+                // One instant for the whole pass, and the next is timed from it: a clock moved
+                // while this pass ran (a slow database) makes the next one due at once.
+                let now = clock.now();
                 if retention_days > 0 {
-                    prune_once(&db, &metrics, retention_days, clock.now()).await;
+                    prune_once(&db, &metrics, retention_days, now).await;
                 }
-                forget_detached_histories(&db, &metrics, clock.now()).await;
-                next_prune = clock.now() + PRUNE_EVERY;
+                forget_detached_histories(&db, &metrics, now).await;
+                next_prune = now + PRUNE_EVERY;
             }
         }
     }

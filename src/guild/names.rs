@@ -80,10 +80,11 @@ pub async fn run_refresh(
         tokio::select! {
             _ = stop.cancelled() => return Ok(()),
             _ = clock.sleep_until(next) => {
-                if let Err(e) = refresh_names(&db, &discord, clock.now()).await {
+                let now = clock.now();
+                if let Err(e) = refresh_names(&db, &discord, now).await {
                     tracing::warn!(error = format!("{e:#}"), "name refresh failed");
                 }
-                next = clock.now() + REFRESH_EVERY;
+                next = now + REFRESH_EVERY;
             }
         }
     }
