@@ -30,6 +30,8 @@ pub struct TopggVote {
     pub weight: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// Whether the vote list shows it yet (Top.gg's list can lag the live check).
+    pub listed: bool,
 }
 
 impl TopggVote {
@@ -174,6 +176,7 @@ impl TopggStandIn {
             weight: 1,
             created_at: at,
             expires_at: at + chrono::Duration::hours(12),
+            listed: true,
         };
         inner.next_id += 1;
         inner.votes.push(vote.clone());
@@ -183,6 +186,20 @@ impl TopggStandIn {
     /// A vote by `voter` now.
     pub fn vote(&self, voter: &str) -> TopggVote {
         self.vote_at(voter, Utc::now())
+    }
+
+    /// A vote by `voter` now that the live check shows but the list does not yet (Top.gg's
+    /// list lags): only "Check my vote" can find it, whenever a recovery pass runs.
+    pub fn vote_not_yet_listed(&self, voter: &str) -> TopggVote {
+        let vote = self.vote(voter);
+        let mut inner = self.inner();
+        if let Some(held) = inner.votes.iter_mut().find(|v| v.id == vote.id) {
+            held.listed = false;
+        }
+        TopggVote {
+            listed: false,
+            ..vote
+        }
     }
 
     /// Every API request so far.

@@ -105,7 +105,7 @@ pub(super) async fn votes(
     let mut votes: Vec<&TopggVote> = inner
         .votes
         .iter()
-        .filter(|v| v.created_at.timestamp_millis() >= since)
+        .filter(|v| v.listed && v.created_at.timestamp_millis() >= since)
         .collect();
     votes.sort_by_key(|v| v.created_at);
     let page: Vec<Value> = votes
