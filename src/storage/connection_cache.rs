@@ -12,13 +12,17 @@
 //! that missed meanwhile and made at most once per [`MISS_CHECK_EVERY`]: a flood of made-up ids
 //! costs the database one fingerprint query a second, whatever its size. An id found unknown
 //! is then answered at once for [`UNKNOWN_FOR`].
+//!
+//! These periods are rests, not moments compared with stored times: they run on tokio's
+//! time (which tests can pause), not on the app's clock.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::anyhow;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::connections::Fingerprint;
@@ -113,7 +117,7 @@ impl ConnectionCache {
             return;
         }
         if let Some(last) = last {
-            tokio::time::sleep_until((last + MISS_CHECK_EVERY).into()).await;
+            tokio::time::sleep_until(last + MISS_CHECK_EVERY).await;
         }
         let _ = self.sync_now().await;
     }
