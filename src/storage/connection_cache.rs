@@ -275,9 +275,7 @@ impl ConnectionCache {
     }
 
     fn recently_unknown(&self, connection_id: &ConnectionId) -> bool {
-        let known = self.lock();
-        let since = known.unknown.get(connection_id);
-        since.is_some_and(|at| at.elapsed() < UNKNOWN_FOR)
+        self.lock().recently_unknown(connection_id)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
@@ -288,6 +286,12 @@ impl ConnectionCache {
 }
 
 impl Known {
+    /// Whether a check found `connection_id` unknown less than [`UNKNOWN_FOR`] ago.
+    fn recently_unknown(&self, connection_id: &ConnectionId) -> bool {
+        let since = self.unknown.get(connection_id);
+        since.is_some_and(|at| at.elapsed() < UNKNOWN_FOR)
+    }
+
     fn remember_unknown(&mut self, connection_id: &ConnectionId) {
         if self.unknown.len() >= MAX_UNKNOWN {
             self.unknown.retain(|_, at| at.elapsed() < UNKNOWN_FOR);
@@ -298,3 +302,6 @@ impl Known {
         self.unknown.insert(connection_id.clone(), Instant::now());
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -44,8 +44,8 @@ async fn an_instance_that_stalled_past_its_lease_leaves_the_job_another_finished
         })
         .await;
         assert!(noticed.is_some(), "a never noticed:\n{}", a.logs());
-        // The behaviour under test is a silence: a second notice would come with a's next
-        // renewal, a third of its 2 s lease later; give it a full lease to show it does not.
+        // The behaviour under test is a silence: no second notice while a goes on renewing
+        // (every third of its 2 s lease); a full lease's time shows it.
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(told(&a.logs()), 1, "logged once:\n{}", a.logs());
         let jobs = site.db.all_jobs().await.unwrap();
