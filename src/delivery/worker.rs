@@ -276,3 +276,6 @@ async fn sleep_unless_stopped(duration: Duration, stop: &CancellationToken) {
         _ = stop.cancelled() => {}
     }
 }
+
+#[cfg(test)]
+mod tests;
