@@ -94,7 +94,7 @@ async fn a_vote_that_cannot_be_stored_does_not_fail_the_votes_committed_with_it(
         .unwrap();
     let mut gone = good.clone();
     gone.connection_id = "deleted-meanwhile".parse().unwrap();
-    let writer = VoteWriter::start(app.db.clone());
+    let writer = VoteWriter::start(app.db.clone(), app.clock.clone());
     let results = futures_util::future::join_all((0..20).map(|i| {
         let connection = if i == 7 { gone.clone() } else { good.clone() };
         let writer = writer.clone();

@@ -9,7 +9,7 @@ use topgg_bot::domain::time::Timestamp;
 use topgg_bot::samples::{sample_integration_create, sample_project, sample_vote};
 use topgg_bot::storage::{Connection, Db, JobId, JobStatus, VoteOutcome};
 use topgg_testkit::postgres::drop_postgres_database;
-use topgg_testkit::{Backend, BackendFixture};
+use topgg_testkit::{Backend, BackendFixture, eventually};
 
 #[path = "storage/leases.rs"]
 mod leases;
@@ -581,14 +581,11 @@ async fn spooled_votes_are_moved_once_each_past_one_whose_connection_is_gone() {
         Default::default(),
         stop.clone(),
     ));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while spool.depth() > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the spool was not emptied"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let emptied = eventually(Duration::from_secs(20), || async {
+        (spool.depth() == 0).then_some(())
+    })
+    .await;
+    assert!(emptied.is_some(), "the spool was not emptied");
     stop.cancel();
     mover.await.unwrap().unwrap();
     assert_eq!(s.db.vote_count(&"c1".parse().unwrap()).await.unwrap(), 2);

@@ -82,7 +82,7 @@ impl Application {
         let client = reqwest::Client::builder()
             .build()
             .context("cannot build the HTTP client")?;
-        let discord = discord_client(&config, client.clone())?;
+        let discord = discord_client(&config, client.clone(), clock.clone())?;
         let topgg = TopggApi::new(client.clone(), &config.topgg.api_url);
         let gateway = match (&config.discord.token, config.runs_gateway()) {
             (Some(token), true) => Some((token.clone(), client)),
@@ -197,10 +197,10 @@ impl Application {
             self.discord.clone(),
             self.state.work_queued.clone(),
             self.instance,
+            self.state.clock.clone(),
         )
         .with_lease(self.state.config.delivery.lease())
-        .with_metrics(self.state.metrics.clone())
-        .with_clock(self.state.clock.clone());
+        .with_metrics(self.state.metrics.clone());
         let worker_stop = stop.clone();
         tasks.spawn(async move { ("delivery worker", worker.run(worker_stop).await) });
         let housekeeping = housekeeping::run(
@@ -277,7 +277,11 @@ impl Application {
     }
 }
 
-fn discord_client(config: &Config, client: reqwest::Client) -> anyhow::Result<Discord> {
+fn discord_client(
+    config: &Config,
+    client: reqwest::Client,
+    clock: SharedClock,
+) -> anyhow::Result<Discord> {
     if config.discord.dry_run {
         return Ok(Discord::DryRun(DryRunSink::default()));
     }
@@ -286,7 +290,7 @@ fn discord_client(config: &Config, client: reqwest::Client) -> anyhow::Result<Di
         .token
         .clone()
         .context("discord.token is required")?;
-    let rest = DiscordRest::new(client, &config.discord.api_url, token).with_limits(
+    let rest = DiscordRest::new(client, &config.discord.api_url, token, clock).with_limits(
         config.discord.token_recheck(),
         config.discord.invalid_budget,
     );

@@ -14,7 +14,7 @@ use super::leases::HeldJobs;
 use super::policy::{Step, next_step};
 use super::resting::Resting;
 use crate::discord::{Bucket, Discord, DiscordError, Sent};
-use crate::domain::time::{SharedClock, SystemClock, Timestamp};
+use crate::domain::time::{SharedClock, Timestamp};
 use crate::domain::work::Work;
 use crate::metrics::Metrics;
 use crate::storage::{Db, Job, JobId};
@@ -42,7 +42,15 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(db: Db, discord: Discord, wake: Arc<Notify>, instance: String) -> Self {
+    /// A worker for `instance`, woken by `wake`, reading the time from `clock` and waiting on
+    /// it (due times, backoff, rate-limit rests).
+    pub fn new(
+        db: Db,
+        discord: Discord,
+        wake: Arc<Notify>,
+        instance: String,
+        clock: SharedClock,
+    ) -> Self {
         Self {
             db,
             discord,
@@ -52,14 +60,8 @@ impl Worker {
             lease: LEASE,
             held: HeldJobs::default(),
             metrics: Metrics::default(),
-            clock: SystemClock::shared(),
+            clock,
         }
-    }
-
-    /// Reads the time from `clock` and waits on it (due times, leases, backoff, rate limits).
-    pub fn with_clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// Claims jobs for `lease` instead of [`LEASE`].
@@ -101,12 +103,14 @@ impl Worker {
         Ok(())
     }
 
-    /// Waits until the next job is due on the clock (at most [`IDLE_POLL`]), work is queued,
-    /// or `stop`. A job that fell due after the claim at `claimed_at` ends the wait at once;
-    /// one due before that the claim left (another instance holds it, or its guild's
-    /// announcements) is looked at again after [`HELD_ELSEWHERE`] of real time.
+    /// Waits until the next job is due on the clock (at most [`IDLE_POLL`] after the claim),
+    /// work is queued, or `stop`. A job that fell due after the claim at `claimed_at` ends the
+    /// wait at once; one due before that the claim left (another instance holds it, or its
+    /// guild's announcements) is looked at again after [`HELD_ELSEWHERE`] of real time.
     async fn idle(&self, claimed_at: Timestamp, stop: &CancellationToken) {
-        let poll = self.clock.now() + IDLE_POLL;
+        // Timed from the claim, not from a new reading: a clock moved while the queue was
+        // read must not push the next look further away.
+        let poll = claimed_at + IDLE_POLL;
         let wake_at = match self.db.next_due_at().await {
             Ok(Some(due)) => due.min(poll),
             _ => poll,
@@ -272,3 +276,6 @@ async fn sleep_unless_stopped(duration: Duration, stop: &CancellationToken) {
         _ = stop.cancelled() => {}
     }
 }
+
+#[cfg(test)]
+mod tests;

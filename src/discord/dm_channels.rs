@@ -146,7 +146,7 @@ impl DiscordRest {
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn no_second_holds_more_than_two_dm_opens() {
         use super::super::limiter::{most_in_one_window, return_times};
         let dms = DmChannels::default();

@@ -21,6 +21,7 @@ pub use rest::{DiscordRest, RoleChange, Sent};
 pub use token_state::RECHECK_EVERY;
 
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
+use crate::domain::time::SystemClock;
 
 /// Locks `mutex`, going on after a panic elsewhere held it: every holder here leaves its data
 /// whole (plain counters, maps and times).
@@ -169,7 +170,13 @@ pub async fn check_token(config: &crate::config::Config) -> anyhow::Result<Strin
     let Some(token) = config.discord.token.clone() else {
         return Ok("no token (dry run)".into());
     };
-    let rest = DiscordRest::new(reqwest::Client::new(), &config.discord.api_url, token);
+    let client = reqwest::Client::new();
+    let rest = DiscordRest::new(
+        client,
+        &config.discord.api_url,
+        token,
+        SystemClock::shared(),
+    );
     match rest.current_user_name().await {
         Ok(name) => Ok(format!("token ok, logged in as {name}")),
         Err(DiscordError::Unauthorized) => {

@@ -19,6 +19,7 @@ use super::payload::message_body;
 use super::token_state::{Admission, RECHECK_EVERY, TokenState};
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::domain::message::OutgoingMessage;
+use crate::domain::time::SharedClock;
 
 /// Whether a member's reward role is given or taken away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,9 +70,9 @@ pub(super) struct Limits {
 }
 
 impl Limits {
-    fn new(recheck_every: Duration, budget: InvalidBudget) -> Arc<Self> {
+    fn new(recheck_every: Duration, budget: InvalidBudget, clock: SharedClock) -> Arc<Self> {
         Arc::new(Limits {
-            token: TokenState::new(recheck_every),
+            token: TokenState::new(recheck_every, clock),
             global: GlobalLimiter::default(),
             edge: EdgeGuard::new(budget),
             dms: DmChannels::default(),
@@ -88,20 +89,26 @@ pub(super) enum Purpose {
 }
 
 impl DiscordRest {
-    /// `api_url` is `https://discord.com` or a proxy/stand-in base.
-    pub fn new(client: reqwest::Client, api_url: &str, token: SecretString) -> Self {
+    /// `api_url` is `https://discord.com` or a proxy/stand-in base; `clock` is the app's
+    /// (it tells when the token was rejected).
+    pub fn new(
+        client: reqwest::Client,
+        api_url: &str,
+        token: SecretString,
+        clock: SharedClock,
+    ) -> Self {
         Self {
             client,
             base: format!("{}/api/v10", api_url.trim_end_matches('/')),
             token,
-            limits: Limits::new(RECHECK_EVERY, InvalidBudget::default()),
+            limits: Limits::new(RECHECK_EVERY, InvalidBudget::default(), clock),
         }
     }
 
     /// Checks a rejected token every `every` instead of every minute, and spends invalid
     /// requests within `budget` (Discord's: [`InvalidBudget::default`]). Call before cloning.
     pub fn with_limits(mut self, every: Duration, budget: InvalidBudget) -> Self {
-        self.limits = Limits::new(every, budget);
+        self.limits = Limits::new(every, budget, self.limits.token.clock());
         self
     }
 

@@ -1,11 +1,16 @@
 //! Whether Discord accepts the bot token, as delivery last saw it. A 401 (the token was
 //! revoked or reset) stops every delivery call at once: the jobs stay queued, `/readyz` says
 //! why, and the token is checked again at most once per interval until it works.
+//!
+//! When the token was rejected is a moment shown to people: it is read from the app's clock.
+//! The interval between checks is a rest: it runs on tokio's time (paused in unit tests).
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use crate::domain::time::{SharedClock, Timestamp};
 
 /// How often a rejected token is checked again by default (`discord.token_recheck_secs`).
 pub const RECHECK_EVERY: Duration = Duration::from_secs(60);
@@ -16,7 +21,7 @@ enum Seen {
     Unverified,
     Accepted,
     Rejected {
-        since: chrono::DateTime<chrono::Utc>,
+        since: Timestamp,
         next_check: Instant,
     },
 }
@@ -26,6 +31,7 @@ pub struct TokenState {
     /// Held by the one call allowed while the token is unverified.
     probe: tokio::sync::Mutex<()>,
     recheck_every: Duration,
+    clock: SharedClock,
 }
 
 /// What a call may do now.
@@ -35,11 +41,13 @@ pub enum Admission<'a> {
 }
 
 impl TokenState {
-    pub fn new(recheck_every: Duration) -> Self {
+    /// Checks a rejected token every `recheck_every`; tells when it was rejected by `clock`.
+    pub fn new(recheck_every: Duration, clock: SharedClock) -> Self {
         Self {
             seen: Mutex::new(Seen::Unverified),
             probe: tokio::sync::Mutex::new(()),
             recheck_every,
+            clock,
         }
     }
 
@@ -76,7 +84,7 @@ impl TokenState {
         let news = !matches!(*seen, Seen::Rejected { .. });
         if news {
             *seen = Seen::Rejected {
-                since: chrono::Utc::now(),
+                since: self.clock.now(),
                 next_check: Instant::now() + self.recheck_every,
             };
         }
@@ -105,12 +113,17 @@ impl TokenState {
         self.recheck_every
     }
 
+    /// The clock the rejection time is read from.
+    pub fn clock(&self) -> SharedClock {
+        self.clock.clone()
+    }
+
     /// Why the token cannot be used, for `/readyz`.
     pub fn problem(&self) -> Option<String> {
         match self.get() {
             Seen::Rejected { since, .. } => Some(format!(
                 "Discord rejects the bot token (401) since {}: delivery stopped, checked again every {} s",
-                since.format("%Y-%m-%dT%H:%M:%SZ"),
+                since.to_datetime().format("%Y-%m-%dT%H:%M:%SZ"),
                 self.recheck_every.as_secs()
             )),
             _ => None,
@@ -128,11 +141,15 @@ impl TokenState {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::Arc;
 
-    #[tokio::test]
+    use super::*;
+    use crate::domain::time::ManualClock;
+
+    #[tokio::test(start_paused = true)]
     async fn a_rejected_token_refuses_calls_and_is_checked_at_most_once_per_interval() {
-        let state = TokenState::new(Duration::from_millis(200));
+        let every = Duration::from_secs(60);
+        let state = TokenState::new(every, Arc::new(ManualClock::default()));
         assert!(
             matches!(state.admit().await, Admission::Go(Some(_))),
             "serial at first"
@@ -141,13 +158,18 @@ mod tests {
         assert!(state.rejected(), "the first 401 is news");
         assert!(!state.rejected(), "a second one is not");
         assert!(matches!(state.admit().await, Admission::Rejected));
-        assert!(state.problem().unwrap().contains("(401)"));
-        let wait = state.claim_check().unwrap_err();
-        assert!(wait <= Duration::from_millis(200));
-        tokio::time::sleep(wait).await;
+        assert_eq!(
+            state.claim_check(),
+            Err(every),
+            "no check before an interval"
+        );
+        tokio::time::advance(every - Duration::from_millis(1)).await;
+        assert_eq!(state.claim_check(), Err(Duration::from_millis(1)));
+        tokio::time::advance(Duration::from_millis(1)).await;
         assert_eq!(state.claim_check(), Ok(true), "a check is due");
-        assert!(
-            state.claim_check().is_err(),
+        assert_eq!(
+            state.claim_check(),
+            Err(every),
             "and the next one is an interval away"
         );
         assert!(state.accepted(), "accepted again after being rejected");
@@ -156,5 +178,23 @@ mod tests {
             "no longer serial"
         );
         assert_eq!(state.problem(), None);
+    }
+
+    #[test]
+    fn a_rejected_token_is_reported_since_the_moment_on_the_apps_clock() {
+        let at: Timestamp = "2026-02-09T12:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+            .into();
+        let clock = Arc::new(ManualClock::starting_at(at));
+        let state = TokenState::new(RECHECK_EVERY, clock.clone());
+        state.rejected();
+        clock.advance(RECHECK_EVERY * 10);
+        let problem = state.problem().unwrap();
+        assert!(
+            problem.contains("(401) since 2026-02-09T12:00:00Z"),
+            "{problem}"
+        );
+        assert!(problem.contains("every 60 s"), "{problem}");
     }
 }

@@ -12,13 +12,17 @@
 //! that missed meanwhile and made at most once per [`MISS_CHECK_EVERY`]: a flood of made-up ids
 //! costs the database one fingerprint query a second, whatever its size. An id found unknown
 //! is then answered at once for [`UNKNOWN_FOR`].
+//!
+//! These periods are rests, not moments compared with stored times: they run on tokio's
+//! time (which tests can pause), not on the app's clock.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::anyhow;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::connections::Fingerprint;
@@ -113,7 +117,7 @@ impl ConnectionCache {
             return;
         }
         if let Some(last) = last {
-            tokio::time::sleep_until((last + MISS_CHECK_EVERY).into()).await;
+            tokio::time::sleep_until(last + MISS_CHECK_EVERY).await;
         }
         let _ = self.sync_now().await;
     }
@@ -271,9 +275,7 @@ impl ConnectionCache {
     }
 
     fn recently_unknown(&self, connection_id: &ConnectionId) -> bool {
-        let known = self.lock();
-        let since = known.unknown.get(connection_id);
-        since.is_some_and(|at| at.elapsed() < UNKNOWN_FOR)
+        self.lock().recently_unknown(connection_id)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
@@ -284,6 +286,12 @@ impl ConnectionCache {
 }
 
 impl Known {
+    /// Whether a check found `connection_id` unknown less than [`UNKNOWN_FOR`] ago.
+    fn recently_unknown(&self, connection_id: &ConnectionId) -> bool {
+        let since = self.unknown.get(connection_id);
+        since.is_some_and(|at| at.elapsed() < UNKNOWN_FOR)
+    }
+
     fn remember_unknown(&mut self, connection_id: &ConnectionId) {
         if self.unknown.len() >= MAX_UNKNOWN {
             self.unknown.retain(|_, at| at.elapsed() < UNKNOWN_FOR);
@@ -294,3 +302,6 @@ impl Known {
         self.unknown.insert(connection_id.clone(), Instant::now());
     }
 }
+
+#[cfg(test)]
+mod tests;

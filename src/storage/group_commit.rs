@@ -18,7 +18,7 @@ use super::spool::Spool;
 use super::vote_plan::VoteWrite;
 use super::{Connection, Db, VoteOutcome};
 use crate::domain::events::Vote;
-use crate::domain::time::{SharedClock, SystemClock, Timestamp};
+use crate::domain::time::{SharedClock, Timestamp};
 
 /// After a failed vote write, the database counts as not taking writes for this long (unless
 /// a later write succeeds), for /readyz. Counted on the app's clock.
@@ -63,13 +63,13 @@ impl VoteWriter {
     /// Starts the writers: on SQLite one task (SQLite has a single writer anyway; each batch
     /// runs on the vote connection, see [`vote_thread`](super::vote_thread)), on Postgres
     /// several, so one batch's commit overlaps the next batch's statements.
-    pub fn start(db: Db) -> VoteWriter {
-        Self::with_spool(db, None, SystemClock::shared())
+    /// `clock` times how long a failed write keeps [`VoteWriter::failing`] true.
+    pub fn start(db: Db, clock: SharedClock) -> VoteWriter {
+        Self::with_spool(db, None, clock)
     }
 
     /// Like [`VoteWriter::start`]; with Postgres and a spool, votes Postgres cannot take are
-    /// committed to the spool (answered [`VoteOutcome::Spooled`]). `clock` times how long a
-    /// failed write keeps [`VoteWriter::failing`] true.
+    /// committed to the spool (answered [`VoteOutcome::Spooled`]).
     pub fn with_spool(db: Db, spool: Option<Spool>, clock: SharedClock) -> VoteWriter {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let writers = if db.is_postgres() {

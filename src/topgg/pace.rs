@@ -54,7 +54,7 @@ impl Pace {
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn requests_are_spaced_by_the_gap_and_held_back_by_a_retry_after() {
         let pace = Pace::every(Duration::from_millis(50));
         let start = Instant::now();

@@ -7,12 +7,14 @@ use std::time::Duration;
 use secrecy::SecretString;
 use topgg_bot::discord::{DiscordError, DiscordRest};
 use topgg_bot::domain::ids::{ChannelId, GuildId, RoleId, UserId};
+use topgg_bot::domain::time::SystemClock;
 
 use topgg_testkit::standin::*;
 
 fn client(discord: &DiscordStandIn) -> DiscordRest {
     let token = SecretString::new(FAKE_TOKEN.into());
-    DiscordRest::new(reqwest::Client::new(), &discord.url(), token)
+    let clock = SystemClock::shared();
+    DiscordRest::new(reqwest::Client::new(), &discord.url(), token, clock)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

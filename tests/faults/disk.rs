@@ -13,7 +13,7 @@ use sqlx::Connection as _;
 use crate::{CONNECTION, SECRET, vote, vote_id};
 use topgg_testkit::bounded;
 use topgg_testkit::standin::{GUILD_ID, POST_CHANNEL_ID};
-use topgg_testkit::{Backend, TestApp, server_project};
+use topgg_testkit::{Backend, TestApp, eventually, server_project};
 
 /// A tmpfs of `size` mounted on a fresh directory, unmounted when dropped.
 struct Tmpfs {
@@ -82,11 +82,11 @@ async fn readyz(app: &TestApp) -> u16 {
 }
 
 async fn wait_ready(app: &TestApp, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while readyz(app).await != 200 {
-        assert!(Instant::now() < deadline, "/readyz not 200 again: {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let ready = eventually(Duration::from_secs(30), || async {
+        (readyz(app).await == 200).then_some(())
+    })
+    .await;
+    assert!(ready.is_some(), "/readyz not 200 again: {what}");
 }
 
 async fn stored_ids(db_file: &Path) -> HashSet<String> {
@@ -197,19 +197,17 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
 
 /// The delivery worker claims and finishes every queued job (dry-run Discord).
 async fn wait_all_jobs_settled(app: &TestApp) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let queued = async || {
         let jobs = app.db.all_jobs().await.unwrap();
-        let queued = jobs
-            .iter()
-            .filter(|j| j.status == JobStatus::Queued)
-            .count();
-        if queued == 0 && !jobs.is_empty() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{queued} jobs still queued");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        let queued = jobs.iter().filter(|j| j.status == JobStatus::Queued);
+        (queued.count(), jobs.len())
+    };
+    let settled = eventually(Duration::from_secs(60), || async {
+        let (queued, all) = queued().await;
+        (queued == 0 && all > 0).then_some(())
+    })
+    .await;
+    assert!(settled.is_some(), "jobs still queued: {:?}", queued().await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

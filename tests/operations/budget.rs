@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
-use topgg_testkit::bounded;
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::standin::{Fault, GUILD_ID, POST_CHANNEL_ID, REWARD_ROLE_ID, member, user};
+use topgg_testkit::{bounded, eventually};
 
 use crate::{CONNECTION, Site, nonces, voter};
 
@@ -162,13 +162,10 @@ async fn a_burst_to_one_channel_with_two_instances_is_posted_by_one_instance_at_
 /// Waits until `bot`'s `/readyz` answers 503 (it met the revoked token).
 async fn wait_until_unready(site: &Site, bot: &BotProcess) {
     let url = format!("{}/readyz", bot.base);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let unready = eventually(Duration::from_secs(20), || async {
         let status = site.client.get(&url).send().await.unwrap().status();
-        if status == 503 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{} never met the 401", bot.name);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (status == 503).then_some(())
+    })
+    .await;
+    assert!(unready.is_some(), "{} never met the 401", bot.name);
 }

@@ -12,9 +12,9 @@ use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::Db;
 
 use crate::{CONNECTION, Site, nonces, voter};
-use topgg_testkit::bounded;
 use topgg_testkit::process::BotProcess;
 use topgg_testkit::standin::RecordedRequest;
+use topgg_testkit::{bounded, eventually};
 
 const VOTES: usize = 1_000;
 
@@ -114,11 +114,11 @@ async fn work_held_by_a_killed_instance_is_done_by_another_once_its_lease_runs_o
             assert_eq!(status.unwrap(), 204);
         }
         let held = wait_for_leases_of(&site, "a-", Duration::from_secs(15)).await;
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while tarpit.connections() == 0 {
-            assert!(Instant::now() < deadline, "a never called Discord");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let called = eventually(Duration::from_secs(5), || async {
+            (tarpit.connections() > 0).then_some(())
+        })
+        .await;
+        assert!(called.is_some(), "a never called Discord");
         a.kill().await;
         let (killed_at, killed_ms) = (Instant::now(), SystemClock.now().as_millis());
         let lease_end = lease_end_of(&site, &held).await;
@@ -141,11 +141,15 @@ async fn work_held_by_a_killed_instance_is_done_by_another_once_its_lease_runs_o
             );
         }
         // Discord answers before the worker records the job as done.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while site.jobs().await.iter().any(|j| j.status != "done") {
-            assert!(Instant::now() < deadline, "{:?}", site.jobs().await);
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let all_done = eventually(Duration::from_secs(5), || async {
+            site.jobs()
+                .await
+                .iter()
+                .all(|j| j.status == "done")
+                .then_some(())
+        })
+        .await;
+        assert!(all_done.is_some(), "{:?}", site.jobs().await);
         eprintln!("takeover {:?} after SIGKILL", killed_at.elapsed());
     })
     .await;
@@ -154,8 +158,7 @@ async fn work_held_by_a_killed_instance_is_done_by_another_once_its_lease_runs_o
 
 /// Waits until an instance named `prefix...` holds a live lease; returns the held job ids.
 pub(crate) async fn wait_for_leases_of(site: &Site, prefix: &str, timeout: Duration) -> Vec<i64> {
-    let deadline = Instant::now() + timeout;
-    loop {
+    let held = eventually(timeout, || async {
         let held: Vec<i64> = site
             .jobs()
             .await
@@ -172,12 +175,10 @@ pub(crate) async fn wait_for_leases_of(site: &Site, prefix: &str, timeout: Durat
             })
             .map(|j| j.id)
             .collect();
-        if !held.is_empty() {
-            return held;
-        }
-        assert!(Instant::now() < deadline, "{prefix} never held a lease");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (!held.is_empty()).then_some(held)
+    })
+    .await;
+    held.unwrap_or_else(|| panic!("{prefix} never held a lease"))
 }
 
 async fn lease_end_of(site: &Site, held: &[i64]) -> i64 {

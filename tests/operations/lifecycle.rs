@@ -42,9 +42,11 @@ async fn sigterm_during_a_stream_of_webhooks_loses_no_acknowledged_vote() {
         };
         let stream = futures_util::future::join_all((0..SENDERS).map(sender));
         let terminate = async {
-            while acked.lock().unwrap().len() < ACKS_BEFORE_SIGTERM {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            let acked_enough = eventually(Duration::from_secs(60), || async {
+                (acked.lock().unwrap().len() >= ACKS_BEFORE_SIGTERM).then_some(())
+            })
+            .await;
+            assert!(acked_enough.is_some(), "the votes were not acknowledged");
             bot.terminate();
             (Instant::now(), acked.lock().unwrap().len())
         };

@@ -1,13 +1,13 @@
 //! `/metrics` of a real instance: well-formed Prometheus text whose figures match the traffic.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
 use crate::prometheus::{self, Exposition};
 use crate::{CONNECTION, SECRET, Site};
-use topgg_testkit::bounded;
 use topgg_testkit::process::BotProcess;
+use topgg_testkit::{bounded, eventually};
 
 const WEBHOOKS: &str = "/topgg/webhooks/{connection_id}";
 
@@ -102,32 +102,31 @@ async fn send_mixed_traffic(site: &Site, base: &str) {
 
 /// Scrapes `/metrics` (checking it parses every time) until `done` holds.
 async fn scrape_until(site: &Site, base: &str, done: impl Fn(&Exposition) -> bool) -> Exposition {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let response = site
-            .client
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let content_type = response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(
-            content_type.starts_with("text/plain; version=0.0.4"),
-            "{content_type}"
-        );
-        let text = response.text().await.unwrap();
-        let parsed = prometheus::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        if done(&parsed) {
-            return parsed;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "metrics never showed it:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let shown = eventually(Duration::from_secs(20), || async {
+        let (parsed, _) = scrape(site, base).await;
+        done(&parsed).then_some(parsed)
+    })
+    .await;
+    match shown {
+        Some(parsed) => parsed,
+        None => panic!("metrics never showed it:\n{}", scrape(site, base).await.1),
     }
+}
+
+/// One scrape of `/metrics`, checked to be Prometheus' text format: parsed, and as sent.
+async fn scrape(site: &Site, base: &str) -> (Exposition, String) {
+    let url = format!("{base}/metrics");
+    let response = site.client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = response.text().await.unwrap();
+    let parsed = prometheus::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    (parsed, text)
 }

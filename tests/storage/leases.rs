@@ -41,6 +41,7 @@ async fn taken_over(s: &Scratch) -> Vec<JobId> {
     votes(s, 1).await;
     let first = s.db.claim_jobs("a", at(1), SHORT, 10).await.unwrap();
     assert_eq!(first.len(), 2, "the announcement and the grant");
+    // The behaviour under test: a lease lapsing, on the database's clock (no app clock moves it).
     tokio::time::sleep(SHORT * 3).await;
     let second = s.db.claim_jobs("b", at(1), LONG, 10).await.unwrap();
     let ids: Vec<JobId> = second.iter().map(|j| j.id).collect();
@@ -152,6 +153,8 @@ async fn live_instances_are_counted_and_one_that_left_stops_counting_a_second_la
         2,
         "its last second still counts"
     );
+    // The behaviour under test: a leaver stops counting once its last second is over, on the
+    // database's clock.
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     assert_eq!(s.db.heartbeat("a").await.unwrap(), 1);
 }

@@ -1,6 +1,7 @@
 use super::*;
 use crate::domain::events::Event;
 use crate::domain::ids::{ConnectionId, UserId};
+use crate::domain::time::SystemClock;
 use crate::domain::work::Work;
 use crate::samples::{sample_integration_create, sample_project, sample_vote};
 use crate::storage::{Db, VoteWriter};
@@ -70,7 +71,7 @@ async fn the_webhook_writer_queues_an_opted_in_voters_reminder_on_a_fully_synced
     db.remind_on(&c1(), &voter, Timestamp::from_millis(0))
         .await
         .unwrap();
-    let writer = VoteWriter::start(db.clone());
+    let writer = VoteWriter::start(db.clone(), SystemClock::shared());
     let cast = vote("v1", VOTER);
     let expiry = cast.expiry();
 
