@@ -460,18 +460,30 @@ mod tests {
         assert_eq!(c.topgg.recover_every_secs, 900);
     }
 
-    #[test]
+    /// [`MINIMAL`] loaded from a file, with `env` set (in a jail: the environment is
+    /// restored after).
     #[allow(clippy::result_large_err)]
-    fn the_topgg_api_url_and_recovery_period_are_read_from_the_environment() {
+    fn load_with_env(env: &[(&str, &str)]) -> Config {
+        let mut loaded = None;
         figment::Jail::expect_with(|jail| {
             jail.create_file("c.toml", MINIMAL)?;
-            jail.set_env("TOPGG_BOT__TOPGG__API_URL", "http://127.0.0.1:9/api/v1/");
-            jail.set_env("TOPGG_BOT__TOPGG__RECOVER_EVERY_SECS", "60");
-            let c = Config::load(Some(Path::new("c.toml"))).expect("loads");
-            assert_eq!(c.topgg.api_url, "http://127.0.0.1:9/api/v1");
-            assert_eq!(c.topgg.recover_every_secs, 60);
+            for (key, value) in env {
+                jail.set_env(key, value);
+            }
+            loaded = Some(Config::load(Some(Path::new("c.toml"))).expect("loads"));
             Ok(())
         });
+        loaded.expect("the jail ran")
+    }
+
+    #[test]
+    fn the_topgg_api_url_and_recovery_period_are_read_from_the_environment() {
+        let c = load_with_env(&[
+            ("TOPGG_BOT__TOPGG__API_URL", "http://127.0.0.1:9/api/v1/"),
+            ("TOPGG_BOT__TOPGG__RECOVER_EVERY_SECS", "60"),
+        ]);
+        assert_eq!(c.topgg.api_url, "http://127.0.0.1:9/api/v1");
+        assert_eq!(c.topgg.recover_every_secs, 60);
         let zero = MINIMAL.replace("[topgg]", "[topgg]\nrecover_every_secs = 0");
         let err = from_toml(&zero).unwrap_err();
         assert_eq!(err.key, "topgg.recover_every_secs");
@@ -559,21 +571,22 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::result_large_err)]
     fn env_overrides_beat_the_file() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file("c.toml", MINIMAL)?;
-            jail.set_env("TOPGG_BOT__HTTP__LISTEN", "127.0.0.1:9999");
-            jail.set_env("DATABASE_URL", "postgres://x@127.0.0.1/db");
-            let c = Config::load(Some(Path::new("c.toml"))).expect("loads");
-            assert_eq!(c.http.listen.to_string(), "127.0.0.1:9999");
-            assert_eq!(c.http.max_connections_per_ip, 256);
-            jail.set_env("TOPGG_BOT__HTTP__MAX_CONNECTIONS_PER_IP", "0");
-            let c = Config::load(Some(Path::new("c.toml"))).expect("loads");
-            assert_eq!(c.http.max_connections_per_ip, 0, "0 turns the limit off");
-            assert_eq!(c.database.url.expose(), "postgres://x@127.0.0.1/db");
-            Ok(())
-        });
+        let env = [
+            ("TOPGG_BOT__HTTP__LISTEN", "127.0.0.1:9999"),
+            ("DATABASE_URL", "postgres://x@127.0.0.1/db"),
+        ];
+        let c = load_with_env(&env);
+        assert_eq!(c.http.listen.to_string(), "127.0.0.1:9999");
+        assert_eq!(c.http.max_connections_per_ip, 256);
+        assert_eq!(c.database.url.expose(), "postgres://x@127.0.0.1/db");
+        let unlimited = [
+            env[0],
+            env[1],
+            ("TOPGG_BOT__HTTP__MAX_CONNECTIONS_PER_IP", "0"),
+        ];
+        let c = load_with_env(&unlimited);
+        assert_eq!(c.http.max_connections_per_ip, 0, "0 turns the limit off");
     }
 
     #[test]

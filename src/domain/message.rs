@@ -174,14 +174,14 @@ mod tests {
         }
     }
 
+    /// An announcement of `text` for Ann (user 42), with a Vote button to `vote_url`.
+    fn announcement_for_ann(style: Style, text: &str, vote_url: Option<&str>) -> OutgoingMessage {
+        OutgoingMessage::announcement(style, text.into(), ann(&UserId::from(42)), vote_url)
+    }
+
     #[test]
     fn an_embed_announcement_mentions_the_voter_and_carries_the_text_name_and_avatar() {
-        let m = OutgoingMessage::announcement(
-            Style::Embed,
-            "thanks".into(),
-            ann(&UserId::from(42)),
-            Some("https://top.gg/bot/1/vote"),
-        );
+        let m = announcement_for_ann(Style::Embed, "thanks", Some("https://top.gg/bot/1/vote"));
         assert_eq!(m.content, "<@42>");
         let embed = m.embed.unwrap();
         assert_eq!(embed.description, "thanks");
@@ -208,12 +208,7 @@ mod tests {
 
     #[test]
     fn a_text_announcement_is_the_rendered_template_and_no_vote_url_means_no_button() {
-        let m = OutgoingMessage::announcement(
-            Style::Text,
-            "thanks".into(),
-            ann(&UserId::from(42)),
-            None,
-        );
+        let m = announcement_for_ann(Style::Text, "thanks", None);
         assert_eq!(
             (m.content.as_str(), m.embed, m.button_url),
             ("thanks", None, None)
@@ -223,13 +218,10 @@ mod tests {
     #[test]
     fn over_long_texts_are_clipped_to_discords_limits() {
         let long = "x".repeat(10_000);
-        let text =
-            OutgoingMessage::announcement(Style::Text, long.clone(), ann(&UserId::from(42)), None)
-                .clipped();
+        let text = announcement_for_ann(Style::Text, &long, None).clipped();
         assert_eq!(text.content.chars().count(), limits::CONTENT);
         assert!(text.content.ends_with('…'));
-        let embed = OutgoingMessage::announcement(Style::Embed, long, ann(&UserId::from(42)), None)
-            .clipped();
+        let embed = announcement_for_ann(Style::Embed, &long, None).clipped();
         let description = embed.embed.unwrap().description;
         assert_eq!(description.chars().count(), limits::EMBED_DESCRIPTION);
     }

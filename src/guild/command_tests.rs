@@ -20,11 +20,7 @@ struct Scratch {
 
 /// A fresh database with a server project connected by [`OWNER`], not linked yet.
 async fn scratch() -> Scratch {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::connect(&format!("sqlite://{}", dir.path().join("g.db").display()))
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
+    let (db, dir) = crate::storage::scratch_sqlite().await;
     let project = sample_project("p1", "game", "123");
     let body = sample_integration_create("c1", "whs", &project, &OWNER.to_string());
     let Ok(Event::IntegrationCreate(create)) = Event::parse(&serde_json::to_vec(&body).unwrap())

@@ -80,6 +80,14 @@ pub fn refuse<T>(message: impl Into<String>) -> anyhow::Result<T> {
     Err(UserError(message.into()).into())
 }
 
+/// `reply` followed by a warning line for each of `problems`.
+fn with_warnings(mut reply: String, problems: impl IntoIterator<Item = String>) -> String {
+    for problem in problems {
+        reply.push_str(&format!("\nWarning: {problem}"));
+    }
+    reply
+}
+
 /// The link of `guild_id` a command acts on (see [`choose_link`]).
 pub async fn target(
     db: &Db,

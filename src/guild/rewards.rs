@@ -1,7 +1,7 @@
 //! `/topgg roles add|remove|list`: the reward roles of a link.
 
 use super::checks::{GuildFacts, role_problem};
-use super::{refuse, role_safety, target};
+use super::{refuse, role_safety, target, with_warnings};
 use crate::domain::ids::{GuildId, RoleId};
 use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::time::Timestamp;
@@ -48,20 +48,14 @@ pub async fn add_role(
     }
     db.add_reward_role(guild_id, &link.connection_id, &role)
         .await?;
-    let mut reply = format!(
+    let reply = format!(
         "Voters of **{}** get <@&{}> {}",
         link.label(),
         role.role_id,
         describe(&role)
     );
-    if let Some(problem) = facts
-        .known
-        .then(|| role_problem(facts, &role.role_id))
-        .flatten()
-    {
-        reply.push_str(&format!("\nWarning: {problem}"));
-    }
-    Ok(reply)
+    let problem = facts.known.then(|| role_problem(facts, &role.role_id));
+    Ok(with_warnings(reply, problem.flatten()))
 }
 
 /// `/topgg roles remove`. Grants that waited for the role while it was paused are dropped.

@@ -2,7 +2,7 @@
 
 use super::checks::{GuildFacts, findings};
 use super::display::preview;
-use super::{Caller, refuse, target};
+use super::{Caller, refuse, target, with_warnings};
 use crate::domain::ids::{ChannelId, GuildId};
 use crate::domain::message::{OutgoingMessage, Style};
 use crate::domain::template::DEFAULT_TEMPLATE;
@@ -33,7 +33,7 @@ pub async fn set_channel(
     let channel = channel_id;
     db.set_channel(guild_id, &link.connection_id, channel_id)
         .await?;
-    let mut reply = match channel {
+    let reply = match channel {
         Some(channel) => format!(
             "Votes for **{}** will be announced in <#{channel}>.",
             link.label()
@@ -43,10 +43,7 @@ pub async fn set_channel(
             link.label()
         ),
     };
-    for problem in findings(facts, channel_id, &[]) {
-        reply.push_str(&format!("\nWarning: {problem}"));
-    }
-    Ok(reply)
+    Ok(with_warnings(reply, findings(facts, channel_id, &[])))
 }
 
 /// `/topgg message`: sets or restores the template (and the style, when given); answers with

@@ -115,13 +115,18 @@ mod tests {
         }
     }
 
+    /// Facts with this check done and nothing else known.
+    fn facts_after(checked: &Checked) -> Facts<'_> {
+        Facts {
+            checked: Some(checked),
+            ..Facts::default()
+        }
+    }
+
     #[test]
     fn a_database_that_took_the_last_write_and_no_gateway_is_ready() {
         let checked = checked(true, None);
-        let facts = Facts {
-            checked: Some(&checked),
-            ..Facts::default()
-        };
+        let facts = facts_after(&checked);
         let (status, body) = assess(&facts);
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["database"], "ok");
@@ -132,10 +137,7 @@ mod tests {
     #[test]
     fn a_database_that_refused_the_last_write_is_not_ready_without_a_spool() {
         let checked = checked(false, None);
-        let facts = Facts {
-            checked: Some(&checked),
-            ..Facts::default()
-        };
+        let facts = facts_after(&checked);
         let (status, body) = assess(&facts);
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["reason"], "database cannot take writes");
@@ -152,10 +154,9 @@ mod tests {
     fn a_failed_vote_write_makes_it_unready_before_the_next_check() {
         let checked = checked(true, None);
         let facts = Facts {
-            checked: Some(&checked),
             vote_writes_failing: true,
             has_spool: true,
-            ..Facts::default()
+            ..facts_after(&checked)
         };
         let (status, body) = assess(&facts);
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -166,9 +167,8 @@ mod tests {
     fn a_lost_shard_and_a_rejected_token_are_both_named() {
         let checked = checked(true, Some(Err("shard 0 reconnecting".into())));
         let facts = Facts {
-            checked: Some(&checked),
             discord_problem: Some("token (401)".into()),
-            ..Facts::default()
+            ..facts_after(&checked)
         };
         let (status, body) = assess(&facts);
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);

@@ -4,7 +4,7 @@ use secrecy::SecretString;
 use sqlx::FromRow;
 
 use super::Db;
-use super::sql::Sql;
+use super::sql::{Sql, WriteTx};
 use crate::domain::events::ProjectKind;
 use crate::domain::events::{IntegrationCreate, Vote};
 use crate::domain::ids::{ConnectionId, Lenient, User, UserId};
@@ -90,6 +90,18 @@ const UPSERT: &str = "INSERT INTO connections (connection_id, webhook_secret, pr
     owner_topgg_id = excluded.owner_topgg_id, owner_discord_id = excluded.owner_discord_id, \
     owner_name = excluded.owner_name, updated_at = excluded.updated_at";
 
+impl WriteTx {
+    /// The project (the history key) of `connection`, if it is stored.
+    pub(super) async fn project_of(
+        &mut self,
+        connection: &ConnectionId,
+    ) -> anyhow::Result<Option<String>> {
+        let sql = Sql::new("SELECT project_id FROM connections WHERE connection_id = $1");
+        let row: Option<(String,)> = self.fetch_optional(sql.bind(connection)).await?;
+        Ok(row.map(|(project,)| project))
+    }
+}
+
 impl Db {
     /// Stores a connection, or updates it (secret, project, owner) when it exists. A Discord
     /// server project is linked to its own guild at once. The project's vote history is held
@@ -100,8 +112,7 @@ impl Db {
         now: Timestamp,
     ) -> anyhow::Result<()> {
         let mut tx = self.begin_write().await?;
-        let before = Sql::new("SELECT project_id FROM connections WHERE connection_id = $1");
-        let before: Option<(String,)> = tx.fetch_optional(before.bind(&c.connection_id)).await?;
+        let before = tx.project_of(&c.connection_id).await?;
         let upsert = Sql::new(UPSERT)
             .bind(&c.connection_id)
             .bind(&c.webhook_secret)
@@ -115,7 +126,7 @@ impl Db {
             .bind(now);
         tx.execute(upsert).await?;
         tx.hold_history(&c.project.id, now).await?;
-        if let Some((before,)) = before.filter(|(p,)| *p != c.project.id) {
+        if let Some(before) = before.filter(|p| *p != c.project.id) {
             tx.detach_history_if_unheld(&before, now).await?;
         }
         if let Some(guild) = c.project.guild_id() {
@@ -139,8 +150,7 @@ impl Db {
         now: Timestamp,
     ) -> anyhow::Result<bool> {
         let mut tx = self.begin_write().await?;
-        let history = Sql::new("SELECT project_id FROM connections WHERE connection_id = $1");
-        let history: Option<(String,)> = tx.fetch_optional(history.bind(connection)).await?;
+        let history = tx.project_of(connection).await?;
         let cancel = Sql::new(
             "DELETE FROM jobs WHERE connection_id = $1 AND status = 'queued' \
              AND kind <> 'remove_role'",
@@ -148,7 +158,7 @@ impl Db {
         tx.execute(cancel.bind(connection)).await?;
         let delete = Sql::new("DELETE FROM connections WHERE connection_id = $1");
         let deleted = tx.execute(delete.bind(connection)).await?;
-        if let Some((history,)) = history {
+        if let Some(history) = history {
             tx.detach_history_if_unheld(&history, now).await?;
         }
         tx.commit().await?;
@@ -188,10 +198,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_owner_or_linker_stored_before_ids_were_parsed_reads_as_unknown() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("old.db").display());
-        let db = Db::connect(&url).await.unwrap();
-        db.migrate().await.unwrap();
+        let (db, _dir) = crate::storage::scratch_sqlite().await;
         let old = Sql::new(
             "INSERT INTO connections (connection_id, webhook_secret, project_id, project_type, \
              project_platform, project_platform_id, owner_topgg_id, owner_discord_id, owner_name, \

@@ -40,10 +40,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_guilds_channels_are_replaced_as_a_whole_and_forgotten_when_the_bot_leaves() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("e.db").display());
-        let db = Db::connect(&url).await.unwrap();
-        db.migrate().await.unwrap();
+        let (db, _dir) = crate::storage::scratch_sqlite().await;
         let (one, two) = (GuildId::from(1), GuildId::from(2));
         let channels = [ChannelId::from(10), ChannelId::from(11)];
         db.record_embed_links(&one, Some(&channels)).await.unwrap();

@@ -109,6 +109,10 @@ pub struct VoterFigures {
     pub last_expires_at: Timestamp,
 }
 
+/// Reads [`VoterFigures`] from `voter_totals`; the caller adds the `WHERE`.
+pub(super) const SELECT_FIGURES: &str =
+    "SELECT total_votes, streak, last_vote_at, last_expires_at FROM voter_totals";
+
 /// A leaderboard line.
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct LeaderboardRow {
@@ -237,12 +241,12 @@ impl Db {
         connection: &ConnectionId,
         voter: &UserId,
     ) -> anyhow::Result<Option<VoterFigures>> {
-        let sql = Sql::new(
-            "SELECT total_votes, streak, last_vote_at, last_expires_at FROM voter_totals \
-             WHERE history_key = (SELECT project_id FROM connections WHERE connection_id = $1) \
-             AND voter_id = $2",
+        let sql = format!(
+            "{SELECT_FIGURES} WHERE history_key = \
+             (SELECT project_id FROM connections WHERE connection_id = $1) AND voter_id = $2"
         );
-        self.fetch_optional(sql.bind(connection).bind(voter)).await
+        let sql = Sql::built(sql).bind(connection).bind(voter);
+        self.fetch_optional(sql).await
     }
 
     /// Top voters of a month (`"2026-11"`), or of all time with `None`.

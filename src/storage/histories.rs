@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::Db;
 use super::api_tokens::SET_TOKEN;
 use super::connections::UNPROVEN_PROJECT;
-use super::guilds::VoterFigures;
+use super::guilds::{SELECT_FIGURES, VoterFigures};
 use super::sql::{Sql, WriteTx};
 use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::time::Timestamp;
@@ -121,9 +121,8 @@ impl Db {
         now: Timestamp,
     ) -> anyhow::Result<bool> {
         let mut tx = self.begin_write().await?;
-        let own = Sql::new("SELECT project_id FROM connections WHERE connection_id = $1");
-        let own: Option<(String,)> = tx.fetch_optional(own.bind(connection)).await?;
-        let Some((own,)) = own.filter(|(p,)| p.starts_with(UNPROVEN_PROJECT)) else {
+        let own = tx.project_of(connection).await?;
+        let Some(own) = own.filter(|p| p.starts_with(UNPROVEN_PROJECT)) else {
             return Ok(false);
         };
         // `updated_at` moves (by 1 ms at least), so every instance rereads the connection.
@@ -172,11 +171,9 @@ impl Db {
         history: &str,
         voter: &UserId,
     ) -> anyhow::Result<Option<VoterFigures>> {
-        let sql = Sql::new(
-            "SELECT total_votes, streak, last_vote_at, last_expires_at FROM voter_totals \
-             WHERE history_key = $1 AND voter_id = $2",
-        );
-        self.fetch_optional(sql.bind(history).bind(voter)).await
+        let sql = format!("{SELECT_FIGURES} WHERE history_key = $1 AND voter_id = $2");
+        self.fetch_optional(Sql::built(sql).bind(history).bind(voter))
+            .await
     }
 
     /// How many voters `history` counts (0 once deleted).

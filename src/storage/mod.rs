@@ -133,3 +133,15 @@ impl Db {
         matches!(self, Db::Postgres(_))
     }
 }
+
+/// A migrated SQLite database in a fresh temporary directory, which lives as long as the
+/// returned guard.
+#[cfg(test)]
+pub(crate) async fn scratch_sqlite() -> (Db, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    (db, dir)
+}

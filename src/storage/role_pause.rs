@@ -50,11 +50,7 @@ impl Db {
 
     /// Whether `role` is paused for a link of the guild.
     pub async fn is_role_paused(&self, guild: &GuildId, role: &RoleId) -> anyhow::Result<bool> {
-        let sql = Sql::new(
-            "SELECT COUNT(*) FROM reward_roles WHERE guild_id = $1 AND role_id = $2 \
-             AND paused_reason IS NOT NULL",
-        );
-        let (paused,): (i64,) = self.fetch_one(sql.bind(guild).bind(role)).await?;
+        let (paused,): (i64,) = self.fetch_one(links_pausing(guild, role)).await?;
         Ok(paused > 0)
     }
 
@@ -140,11 +136,7 @@ impl Db {
         now: Timestamp,
     ) -> anyhow::Result<u64> {
         let mut tx = self.begin_write().await?;
-        let still = Sql::new(
-            "SELECT COUNT(*) FROM reward_roles WHERE guild_id = $1 AND role_id = $2 \
-             AND paused_reason IS NOT NULL",
-        );
-        let (paused,): (i64,) = tx.fetch_one(still.bind(guild).bind(role)).await?;
+        let (paused,): (i64,) = tx.fetch_one(links_pausing(guild, role)).await?;
         let waiting = match paused {
             0 => waiting_jobs(&mut tx, guild, role).await?,
             _ => Vec::new(),
@@ -239,6 +231,15 @@ async fn tx_role_held<'a>(
 ) -> anyhow::Result<bool> {
     let (held,): (i64,) = tx.fetch_one(live_grants(member_role, now)).await?;
     Ok(held > 0)
+}
+
+/// Counts the links of the guild that pause `role`.
+fn links_pausing<'a>(guild: &'a GuildId, role: &'a RoleId) -> Sql<'a> {
+    let sql = Sql::new(
+        "SELECT COUNT(*) FROM reward_roles WHERE guild_id = $1 AND role_id = $2 \
+         AND paused_reason IS NOT NULL",
+    );
+    sql.bind(guild).bind(role)
 }
 
 /// Counts the member's grants of the role that are live at `now`.

@@ -2,10 +2,13 @@
 //! [`Db`] and [`WriteTx`] run it on whichever database is underneath. The same text serves
 //! both (`$1` binds in SQLite too); where a backend needs other text, the caller says why.
 
+use sqlx::database::HasStatementCache;
 use sqlx::postgres::{PgRow, Postgres};
+use sqlx::query::{Query, QueryAs};
 use sqlx::sqlite::{Sqlite, SqliteRow};
 use sqlx::{
-    Arguments, AssertSqlSafe, Database, Encode, FromRow, SqlSafeStr, SqlStr, Transaction, Type,
+    Arguments, AssertSqlSafe, Database, Encode, FromRow, IntoArguments, SqlSafeStr, SqlStr,
+    Transaction, Type,
 };
 
 use super::Db;
@@ -78,6 +81,31 @@ impl<'a> Sql<'a> {
         }
         Ok((self.text, arguments, self.persistent))
     }
+
+    /// The statement as a sqlx query on backend `DB` (for statements that return no rows).
+    fn query<DB: Database + HasStatementCache>(
+        self,
+    ) -> Result<Query<'static, DB, DB::Arguments>, sqlx::Error>
+    where
+        for<'q> Arg<'a>: Encode<'q, DB> + Type<DB>,
+        DB::Arguments: IntoArguments<DB>,
+    {
+        let (text, args, keep) = self.split::<DB>()?;
+        Ok(sqlx::query_with(text, args).persistent(keep))
+    }
+
+    /// The statement as a sqlx query on backend `DB` whose rows read as `T`.
+    fn query_as<DB: Database + HasStatementCache, T>(
+        self,
+    ) -> Result<QueryAs<'static, DB, T, DB::Arguments>, sqlx::Error>
+    where
+        for<'q> Arg<'a>: Encode<'q, DB> + Type<DB>,
+        DB::Arguments: IntoArguments<DB>,
+        T: for<'r> FromRow<'r, DB::Row>,
+    {
+        let (text, args, keep) = self.split::<DB>()?;
+        Ok(sqlx::query_as_with(text, args).persistent(keep))
+    }
 }
 
 /// How parameters are written: Postgres numbers them (`$1`); SQLite takes `?` in order, which
@@ -137,54 +165,27 @@ impl Db {
 
     /// Runs a statement; returns how many rows it changed.
     pub(super) async fn execute(&self, sql: Sql<'_>) -> anyhow::Result<u64> {
-        let done = match self {
-            Db::Sqlite(pool, _) => {
-                let (text, args, keep) = sql.split::<Sqlite>()?;
-                let query = sqlx::query_with(text, args).persistent(keep);
-                query.execute(pool).await?.rows_affected()
-            }
-            Db::Postgres(pool) => {
-                let (text, args, keep) = sql.split::<Postgres>()?;
-                let query = sqlx::query_with(text, args).persistent(keep);
-                query.execute(pool).await?.rows_affected()
-            }
-        };
-        Ok(done)
+        Ok(match self {
+            Db::Sqlite(pool, _) => sql.query()?.execute(pool).await?.rows_affected(),
+            Db::Postgres(pool) => sql.query()?.execute(pool).await?.rows_affected(),
+        })
     }
 
     pub(super) async fn fetch_all<T: FromRows>(&self, sql: Sql<'_>) -> anyhow::Result<Vec<T>> {
-        let rows = match self {
-            Db::Sqlite(pool, _) => {
-                let (text, args, keep) = sql.split::<Sqlite>()?;
-                let query = sqlx::query_as_with(text, args).persistent(keep);
-                query.fetch_all(pool).await?
-            }
-            Db::Postgres(pool) => {
-                let (text, args, keep) = sql.split::<Postgres>()?;
-                let query = sqlx::query_as_with(text, args).persistent(keep);
-                query.fetch_all(pool).await?
-            }
-        };
-        Ok(rows)
+        Ok(match self {
+            Db::Sqlite(pool, _) => sql.query_as()?.fetch_all(pool).await?,
+            Db::Postgres(pool) => sql.query_as()?.fetch_all(pool).await?,
+        })
     }
 
     pub(super) async fn fetch_optional<T: FromRows>(
         &self,
         sql: Sql<'_>,
     ) -> anyhow::Result<Option<T>> {
-        let row = match self {
-            Db::Sqlite(pool, _) => {
-                let (text, args, keep) = sql.split::<Sqlite>()?;
-                let query = sqlx::query_as_with(text, args).persistent(keep);
-                query.fetch_optional(pool).await?
-            }
-            Db::Postgres(pool) => {
-                let (text, args, keep) = sql.split::<Postgres>()?;
-                let query = sqlx::query_as_with(text, args).persistent(keep);
-                query.fetch_optional(pool).await?
-            }
-        };
-        Ok(row)
+        Ok(match self {
+            Db::Sqlite(pool, _) => sql.query_as()?.fetch_optional(pool).await?,
+            Db::Postgres(pool) => sql.query_as()?.fetch_optional(pool).await?,
+        })
     }
 
     pub(super) async fn fetch_one<T: FromRows>(&self, sql: Sql<'_>) -> anyhow::Result<T> {
@@ -218,54 +219,27 @@ impl WriteTx {
 
     /// Runs a statement; returns how many rows it changed.
     pub(super) async fn execute(&mut self, sql: Sql<'_>) -> anyhow::Result<u64> {
-        let done = match self {
-            WriteTx::Sqlite(tx) => {
-                let (text, args, keep) = sql.split::<Sqlite>()?;
-                let query = sqlx::query_with(text, args).persistent(keep);
-                query.execute(&mut **tx).await?.rows_affected()
-            }
-            WriteTx::Postgres(tx) => {
-                let (text, args, keep) = sql.split::<Postgres>()?;
-                let query = sqlx::query_with(text, args).persistent(keep);
-                query.execute(&mut **tx).await?.rows_affected()
-            }
-        };
-        Ok(done)
+        Ok(match self {
+            WriteTx::Sqlite(tx) => sql.query()?.execute(&mut **tx).await?.rows_affected(),
+            WriteTx::Postgres(tx) => sql.query()?.execute(&mut **tx).await?.rows_affected(),
+        })
     }
 
     pub(super) async fn fetch_all<T: FromRows>(&mut self, sql: Sql<'_>) -> anyhow::Result<Vec<T>> {
-        let rows = match self {
-            WriteTx::Sqlite(tx) => {
-                let (text, args, keep) = sql.split::<Sqlite>()?;
-                let query = sqlx::query_as_with(text, args).persistent(keep);
-                query.fetch_all(&mut **tx).await?
-            }
-            WriteTx::Postgres(tx) => {
-                let (text, args, keep) = sql.split::<Postgres>()?;
-                let query = sqlx::query_as_with(text, args).persistent(keep);
-                query.fetch_all(&mut **tx).await?
-            }
-        };
-        Ok(rows)
+        Ok(match self {
+            WriteTx::Sqlite(tx) => sql.query_as()?.fetch_all(&mut **tx).await?,
+            WriteTx::Postgres(tx) => sql.query_as()?.fetch_all(&mut **tx).await?,
+        })
     }
 
     pub(super) async fn fetch_optional<T: FromRows>(
         &mut self,
         sql: Sql<'_>,
     ) -> anyhow::Result<Option<T>> {
-        let row = match self {
-            WriteTx::Sqlite(tx) => {
-                let (text, args, keep) = sql.split::<Sqlite>()?;
-                let query = sqlx::query_as_with(text, args).persistent(keep);
-                query.fetch_optional(&mut **tx).await?
-            }
-            WriteTx::Postgres(tx) => {
-                let (text, args, keep) = sql.split::<Postgres>()?;
-                let query = sqlx::query_as_with(text, args).persistent(keep);
-                query.fetch_optional(&mut **tx).await?
-            }
-        };
-        Ok(row)
+        Ok(match self {
+            WriteTx::Sqlite(tx) => sql.query_as()?.fetch_optional(&mut **tx).await?,
+            WriteTx::Postgres(tx) => sql.query_as()?.fetch_optional(&mut **tx).await?,
+        })
     }
 
     pub(super) async fn fetch_one<T: FromRows>(&mut self, sql: Sql<'_>) -> anyhow::Result<T> {

@@ -45,6 +45,15 @@ fn link(channel: Option<u64>, roles: Vec<RewardRole>) -> LinkSettings {
     }
 }
 
+/// The reward role [`ROLE`] from `votes_required` votes.
+fn role(votes_required: i64, duration: RewardDuration) -> RewardRole {
+    RewardRole {
+        role_id: RoleId::from(ROLE),
+        votes_required,
+        duration,
+    }
+}
+
 const TALLY: Tally = Tally {
     total: 2,
     streak: 2,
@@ -88,11 +97,7 @@ fn a_link_without_a_channel_announces_nothing() {
 
 #[test]
 fn a_temporary_role_is_granted_now_and_removed_when_the_vote_expires() {
-    let role = RewardRole {
-        role_id: RoleId::from(ROLE),
-        votes_required: 1,
-        duration: RewardDuration::UntilVoteExpires,
-    };
+    let role = role(1, RewardDuration::UntilVoteExpires);
     let jobs = plan_vote(&vote(), &TALLY, &[link(None, vec![role])], NOW);
     let expiry = vote().expiry();
     assert_eq!(jobs[0].work.kind(), "grant_role");
@@ -109,11 +114,7 @@ fn a_temporary_role_is_granted_now_and_removed_when_the_vote_expires() {
 
 #[test]
 fn a_permanent_role_schedules_no_removal() {
-    let role = RewardRole {
-        role_id: RoleId::from(ROLE),
-        votes_required: 2,
-        duration: RewardDuration::Permanent,
-    };
+    let role = role(2, RewardDuration::Permanent);
     let jobs = plan_vote(&vote(), &TALLY, &[link(None, vec![role])], NOW);
     assert_eq!(jobs.len(), 1);
     let grant = Grant {
@@ -125,11 +126,7 @@ fn a_permanent_role_schedules_no_removal() {
 
 #[test]
 fn a_voter_who_is_not_a_discord_user_is_announced_by_name_with_no_role_and_no_mention() {
-    let role = RewardRole {
-        role_id: RoleId::from(ROLE),
-        votes_required: 1,
-        duration: RewardDuration::Permanent,
-    };
+    let role = role(1, RewardDuration::Permanent);
     for (platform, voter) in [
         ("discord", "../../guilds/1/members/2/roles/3?x="),
         ("roblox", "42"),
@@ -199,11 +196,7 @@ fn an_embed_link_announces_with_the_voters_mention_an_embed_and_a_vote_button() 
 
 #[test]
 fn a_paused_link_announces_nothing_but_still_grants_roles() {
-    let role = RewardRole {
-        role_id: RoleId::from(ROLE),
-        votes_required: 1,
-        duration: RewardDuration::Permanent,
-    };
+    let role = role(1, RewardDuration::Permanent);
     let mut l = link(Some(CHANNEL), vec![role]);
     l.paused = true;
     let jobs = plan_vote(&vote(), &TALLY, &[l], NOW);

@@ -32,20 +32,32 @@ fn idle(name: &'static str, ago_secs: u64) -> Fake {
     Fake(name, Some(Instant::now() - Duration::from_secs(ago_secs)))
 }
 
+/// A crowd with these limits holding `held` (each connection on `client(last)`, keyed 1, 2…).
+fn crowd_of(max_total: usize, max_per_client: usize, held: Vec<(u8, Fake)>) -> Crowd<usize, Fake> {
+    let mut crowd = Crowd::new(max_total, max_per_client);
+    for (key, (last, fake)) in held.into_iter().enumerate() {
+        crowd.insert(key + 1, client(last), fake);
+    }
+    crowd
+}
+
 #[test]
 fn connections_are_admitted_below_both_limits() {
-    let mut crowd = Crowd::new(3, 2);
-    crowd.insert(1, client(2), busy("a"));
-    crowd.insert(2, client(3), busy("b"));
+    let mut crowd = crowd_of(3, 2, vec![(2, busy("a")), (3, busy("b"))]);
     assert_eq!(crowd.admit(client(2)), Admission::Admit);
 }
 
 #[test]
 fn at_the_total_limit_the_connection_idle_longest_is_closed_to_make_room() {
-    let mut crowd = Crowd::new(3, 0);
-    crowd.insert(1, client(2), idle("recent", 1));
-    crowd.insert(2, client(3), idle("oldest", 9));
-    crowd.insert(3, client(4), busy("busy"));
+    let mut crowd = crowd_of(
+        3,
+        0,
+        vec![
+            (2, idle("recent", 1)),
+            (3, idle("oldest", 9)),
+            (4, busy("busy")),
+        ],
+    );
     let admission = crowd.admit(client(5));
     assert_eq!(closing(admission), Some(("oldest", Limit::Total)));
     assert_eq!(crowd.len(), 2, "the closed one is no longer counted");
@@ -53,44 +65,41 @@ fn at_the_total_limit_the_connection_idle_longest_is_closed_to_make_room() {
 
 #[test]
 fn at_the_total_limit_with_none_idle_the_new_connection_is_refused() {
-    let mut crowd = Crowd::new(2, 0);
-    crowd.insert(1, client(2), busy("a"));
-    crowd.insert(2, client(3), busy("b"));
+    let mut crowd = crowd_of(2, 0, vec![(2, busy("a")), (3, busy("b"))]);
     assert_eq!(crowd.admit(client(4)), Admission::Refuse(Limit::Total));
 }
 
 #[test]
 fn at_the_per_address_limit_only_that_address_gives_up_an_idle_connection() {
-    let mut crowd = Crowd::new(10, 2);
-    crowd.insert(1, client(2), busy("mine busy"));
-    crowd.insert(2, client(2), idle("mine idle", 1));
-    crowd.insert(3, client(3), idle("theirs idle longer", 9));
+    let mut crowd = crowd_of(
+        10,
+        2,
+        vec![
+            (2, busy("mine busy")),
+            (2, idle("mine idle", 1)),
+            (3, idle("theirs idle longer", 9)),
+        ],
+    );
     let admission = crowd.admit(client(2));
     assert_eq!(closing(admission), Some(("mine idle", Limit::PerClient)));
 }
 
 #[test]
 fn at_the_per_address_limit_with_none_idle_the_address_is_refused_and_others_admitted() {
-    let mut crowd = Crowd::new(10, 2);
-    crowd.insert(1, client(2), busy("a"));
-    crowd.insert(2, client(2), busy("b"));
+    let mut crowd = crowd_of(10, 2, vec![(2, busy("a")), (2, busy("b"))]);
     assert_eq!(crowd.admit(client(2)), Admission::Refuse(Limit::PerClient));
     assert_eq!(crowd.admit(client(3)), Admission::Admit);
 }
 
 #[test]
 fn a_per_address_limit_of_zero_is_off() {
-    let mut crowd = Crowd::new(10, 0);
-    for key in 0..5 {
-        crowd.insert(key, client(2), busy("a"));
-    }
+    let mut crowd = crowd_of(10, 0, vec![(2, busy("a")); 5]);
     assert_eq!(crowd.admit(client(2)), Admission::Admit);
 }
 
 #[test]
 fn a_connection_that_ended_gives_its_place_back() {
-    let mut crowd = Crowd::new(10, 1);
-    crowd.insert(1, client(2), busy("a"));
+    let mut crowd = crowd_of(10, 1, vec![(2, busy("a"))]);
     crowd.remove(&1);
     assert_eq!(crowd.len(), 0);
     assert_eq!(crowd.admit(client(2)), Admission::Admit);
