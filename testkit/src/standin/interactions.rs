@@ -7,6 +7,10 @@ use super::json;
 
 /// A slash-command option value. Strings, integers, numbers and booleans convert with `.into()`
 /// (also from `serde_json::Value`); users, roles and channels get `data.resolved` entries.
+///
+/// Built from a registration ([`DiscordStandIn::invocation`](super::DiscordStandIn::invocation)),
+/// a value is read as the registered option type: an [`Opt::Id`] (`.into()` from a `u64`) is a
+/// user, role or channel as registered, and a string names a choice of an option with choices.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Opt {
     Str(String),
@@ -17,6 +21,8 @@ pub enum Opt {
     Channel(u64),
     Role(u64),
     Mentionable(u64),
+    /// A user, role or channel id, typed by the registration (hand-built: a mentionable).
+    Id(u64),
 }
 
 impl Opt {
@@ -28,7 +34,7 @@ impl Opt {
             Opt::User(_) => 6,
             Opt::Channel(_) => 7,
             Opt::Role(_) => 8,
-            Opt::Mentionable(_) => 9,
+            Opt::Mentionable(_) | Opt::Id(_) => 9,
             Opt::Num(_) => 10,
         }
     }
@@ -39,9 +45,11 @@ impl Opt {
             Opt::Int(i) => json!(i),
             Opt::Num(n) => json!(n),
             Opt::Bool(b) => json!(b),
-            Opt::User(id) | Opt::Channel(id) | Opt::Role(id) | Opt::Mentionable(id) => {
-                json!(id.to_string())
-            }
+            Opt::User(id)
+            | Opt::Channel(id)
+            | Opt::Role(id)
+            | Opt::Mentionable(id)
+            | Opt::Id(id) => json!(id.to_string()),
         }
     }
 }
@@ -59,6 +67,18 @@ impl From<String> for Opt {
 impl From<i64> for Opt {
     fn from(i: i64) -> Self {
         Opt::Int(i)
+    }
+}
+/// So that a bare literal (`5.into()`) is an integer.
+impl From<i32> for Opt {
+    fn from(i: i32) -> Self {
+        Opt::Int(i.into())
+    }
+}
+/// A snowflake: typed as the registered option (user, role, channel or mentionable).
+impl From<u64> for Opt {
+    fn from(id: u64) -> Self {
+        Opt::Id(id)
     }
 }
 impl From<f64> for Opt {
@@ -156,9 +176,6 @@ impl GuildModel {
         focused: Option<(&str, &str)>,
         invoker: u64,
     ) -> InteractionPayload {
-        let id = json::snowflake();
-        let token = format!("aW50ZXJhY3Rpb24{id}standin");
-        let channel_id = POST_CHANNEL_ID;
         let mut leaves: Vec<Value> = options
             .iter()
             .map(|(n, o)| json!({ "name": n, "type": o.kind(), "value": o.value() }))
@@ -166,11 +183,29 @@ impl GuildModel {
         if let Some((n, typed)) = focused {
             leaves.push(json!({ "name": n, "type": 3, "value": typed, "focused": true }));
         }
+        let values: Vec<Opt> = options.into_iter().map(|(_, o)| o).collect();
+        self.interaction_of(kind, name, nest(path, leaves), &values, invoker)
+    }
+
+    /// An interaction of `kind` (2 command, 4 autocomplete) for the command `name` in
+    /// `POST_CHANNEL_ID`, with `options` as `data.options` and the users, roles and channels
+    /// among `values` in `data.resolved`.
+    pub(super) fn interaction_of(
+        &self,
+        kind: u8,
+        name: &str,
+        options: Vec<Value>,
+        values: &[Opt],
+        invoker: u64,
+    ) -> InteractionPayload {
+        let id = json::snowflake();
+        let token = format!("aW50ZXJhY3Rpb24{id}standin");
+        let channel_id = POST_CHANNEL_ID;
         let mut data = json!({
             "id": GuildModel::command_id(name).to_string(), "name": name, "type": 1,
-            "options": nest(path, leaves), "guild_id": self.id.to_string(),
+            "options": options, "guild_id": self.id.to_string(),
         });
-        let resolved = self.resolved(&options, channel_id);
+        let resolved = self.resolved(values, channel_id);
         if !resolved.is_empty() {
             data["resolved"] = Value::Object(resolved);
         }
@@ -192,9 +227,10 @@ impl GuildModel {
         invoker: u64,
         data: Value,
     ) -> Value {
-        let channel = self
-            .channel(channel_id)
-            .map_or(json!({}), |c| json::channel(c, self.id));
+        // Discord always sends the channel; one the model lost reads as a plain text channel.
+        let fallback = || fixtures::text_channel(channel_id, "channel", 0);
+        let channel = self.channel(channel_id).cloned().unwrap_or_else(fallback);
+        let channel = json::channel(&channel, self.id);
         json!({
             "id": id.to_string(), "application_id": self.bot.id.to_string(), "type": kind,
             "token": token, "version": 1, "guild_id": self.id.to_string(),
@@ -216,15 +252,15 @@ impl GuildModel {
         v
     }
 
-    fn resolved(&self, options: &[(&str, Opt)], channel_id: u64) -> Map<String, Value> {
+    fn resolved(&self, values: &[Opt], channel_id: u64) -> Map<String, Value> {
         let mut resolved = Map::new();
-        for (_, opt) in options {
+        for opt in values {
             match opt {
                 Opt::User(id) => self.resolve_user(&mut resolved, *id, channel_id),
-                Opt::Mentionable(id) if self.role(*id).is_none() => {
+                Opt::Mentionable(id) | Opt::Id(id) if self.role(*id).is_none() => {
                     self.resolve_user(&mut resolved, *id, channel_id)
                 }
-                Opt::Role(id) | Opt::Mentionable(id) => {
+                Opt::Role(id) | Opt::Mentionable(id) | Opt::Id(id) => {
                     let role = self
                         .role(*id)
                         .cloned()

@@ -11,11 +11,14 @@ pub mod dms;
 pub mod faults;
 pub mod fixtures;
 pub mod gateway;
+pub mod guild_events;
 pub mod interactions;
+mod invocations;
 pub mod json;
 mod limits;
 pub mod moderation;
 pub mod nonces;
+mod option_values;
 mod rates;
 mod registered;
 mod registrations;
@@ -223,11 +226,6 @@ impl DiscordStandIn {
 
     pub fn guild(&self) -> GuildModel {
         self.state.lock().model.clone()
-    }
-
-    /// Changes the model in place (no gateway event is sent for the change).
-    pub fn update_guild(&self, change: impl FnOnce(&mut GuildModel)) {
-        change(&mut self.state.lock().model);
     }
 
     // ---- faults ----
