@@ -1,4 +1,11 @@
 //! INTERACTION_CREATE payloads (slash commands, autocomplete) serenity 0.12.5 parses.
+//!
+//! Tests of the bot build them from its registration ([`DiscordStandIn::invocation`]). The
+//! ones built here by hand ([`slash_command`]: each option typed by its [`Opt`] variant, the
+//! last level of `path` a sub-command and the ones above it groups) are for checks of the
+//! stand-in itself, and are still held to the registration when delivered.
+//!
+//! [`DiscordStandIn::invocation`]: super::DiscordStandIn::invocation
 
 use serde_json::{Map, Value, json};
 

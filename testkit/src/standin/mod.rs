@@ -4,6 +4,10 @@
 //! Point serenity at it with [`DiscordStandIn::http`] (or
 //! `HttpBuilder::new(FAKE_TOKEN).proxy(standin.url()).ratelimiter_disabled(true)`): serenity
 //! ignores the proxy while its ratelimiter is on. Recorded paths have `/api/v10` removed.
+//!
+//! Interactions are built from what the bot registered ([`DiscordStandIn::invocation`]), and
+//! a change to the guild ([`DiscordStandIn::update_guild`]) reaches the bot as the gateway
+//! events Discord sends for it.
 
 mod bodies;
 pub mod components;
