@@ -671,6 +671,16 @@ async fn delivering_an_option_that_was_never_registered_fails_the_test() {
 }
 
 #[tokio::test]
+#[should_panic(expected = "`vote settings post count` is registered with option type integer")]
+async fn building_a_value_of_another_type_than_registered_fails_the_test() {
+    let standin = DiscordStandIn::start().await;
+    register(&standin, vote_and_ping()).await;
+    let options = vec![("channel", POST_CHANNEL_ID.into()), ("count", "3".into())];
+    let path = ["vote", "settings", "post"];
+    standin.invocation(&path, options, ADMIN_USER_ID).await;
+}
+
+#[tokio::test]
 async fn serenity_client_connects_and_receives_interactions() {
     let standin = DiscordStandIn::start().await;
     let (tx, mut rx) = mpsc::unbounded_channel();

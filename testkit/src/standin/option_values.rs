@@ -67,7 +67,7 @@ pub fn option_value(
     }
     let wrong = || {
         format!(
-            "`{at}` is registered as a {} option; the test gives {given:?}",
+            "`{at}` is registered with option type {} ({kind}); the test gives {given:?}",
             type_name(kind)
         )
     };

@@ -133,12 +133,12 @@ fn what_discords_client_could_not_send_is_named() {
         (
             &["topgg", "roles", "add"],
             vec![("role", "Voter".into())],
-            "`topgg roles add role` is registered as a role option",
+            "`topgg roles add role` is registered with option type role (8)",
         ),
         (
             &["topgg", "roles", "add"],
             vec![("role", Opt::Channel(REWARD_ROLE_ID))],
-            "registered as a role option",
+            "registered with option type role",
         ),
         (
             &["topgg", "roles", "add"],
@@ -153,7 +153,7 @@ fn what_discords_client_could_not_send_is_named() {
         (
             &["topgg", "roles", "add"],
             vec![role(), ("votes", "5".into())],
-            "registered as a integer option",
+            "registered with option type integer (4)",
         ),
         (
             &["topgg", "channel"],
