@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use super::DiscordStandIn;
-use super::fixtures::GuildModel;
+use super::fixtures::{GuildModel, MemberSpec};
 use super::json;
 
 pub const INTENT_GUILDS: u64 = 1;
@@ -97,18 +97,15 @@ fn member_events(before: &GuildModel, after: &GuildModel, joined_at: &str) -> Ve
     let guild_id = json!(after.id.to_string());
     let intent = |user_id: u64| (user_id != after.bot.id).then_some(INTENT_GUILD_MEMBERS);
     let mut events = Vec::new();
+    let shown = |m: &MemberSpec| json::member(m, joined_at, true);
     for member in &after.members {
-        let mut d = json::member(member, joined_at, true);
-        d["guild_id"] = guild_id.clone();
+        let mut d = shown(member);
         let name = match before.member(member.user.id) {
             None => "GUILD_MEMBER_ADD",
-            Some(old)
-                if json::member(old, joined_at, true) != json::member(member, joined_at, true) =>
-            {
-                "GUILD_MEMBER_UPDATE"
-            }
+            Some(old) if shown(old) != d => "GUILD_MEMBER_UPDATE",
             Some(_) => continue,
         };
+        d["guild_id"] = guild_id.clone();
         let intent = intent(member.user.id);
         events.push(GuildEvent { name, d, intent });
     }

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use super::DiscordStandIn;
 use super::fixtures::GuildModel;
-use super::interactions::{InteractionPayload, Opt};
+use super::interactions::InteractionPayload;
+use super::opt::Opt;
 use super::option_values::{option_value, type_name};
 use super::registered::registered_named;
 

@@ -22,6 +22,7 @@ pub mod json;
 mod limits;
 pub mod moderation;
 pub mod nonces;
+mod opt;
 mod option_values;
 mod rates;
 mod registered;
@@ -46,7 +47,8 @@ use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule, RateLimitStats};
 pub use fixtures::*;
-pub use interactions::{InteractionPayload, Opt, autocomplete, slash_command};
+pub use interactions::{InteractionPayload, autocomplete, slash_command};
+pub use opt::Opt;
 pub use reply::Reply;
 pub use state::RecordedRequest;
 pub use writes::INTERACTION_DEADLINE;

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use super::fixtures::GuildModel;
-use super::interactions::Opt;
+use super::opt::Opt;
 
 const STRING: u64 = 3;
 const INTEGER: u64 = 4;
