@@ -115,7 +115,7 @@ impl GuildModel {
             "id": GuildModel::command_id(name).to_string(), "name": name, "type": 1,
             "options": options, "guild_id": self.id.to_string(),
         });
-        let resolved = self.resolved(values, channel_id);
+        let resolved = self.resolved(values, channel_id, invoker);
         if !resolved.is_empty() {
             data["resolved"] = Value::Object(resolved);
         }
@@ -162,7 +162,9 @@ impl GuildModel {
         v
     }
 
-    fn resolved(&self, values: &[Opt], channel_id: u64) -> Map<String, Value> {
+    /// Discord's `data.resolved`; a channel's `permissions` are the invoker's there and its
+    /// `app_permissions` the bot's.
+    fn resolved(&self, values: &[Opt], channel_id: u64, invoker: u64) -> Map<String, Value> {
         let mut resolved = Map::new();
         for opt in values {
             match opt {
@@ -182,9 +184,11 @@ impl GuildModel {
                         .channel(*id)
                         .cloned()
                         .unwrap_or_else(|| fixtures::text_channel(*id, "channel", 9));
-                    let perms = self.channel_permissions(self.bot.id, *id).to_string();
+                    let perms = self.channel_permissions(invoker, *id).to_string();
+                    let app = self.channel_permissions(self.bot.id, *id).to_string();
                     let entry = json!({ "id": id.to_string(), "name": c.name, "type": c.kind,
-                                        "permissions": perms, "parent_id": null });
+                                        "permissions": perms, "app_permissions": app,
+                                        "parent_id": null });
                     insert(&mut resolved, "channels", *id, entry);
                 }
                 _ => {}
