@@ -118,7 +118,10 @@ async fn checking_a_vote_twice_records_one_vote_and_one_announcement(backend: Ba
     let Some(bot) = start(backend).await else {
         return;
     };
-    let vote = slash_command("vote", &[], vec![], PLAIN_USER_ID);
+    let vote = bot
+        .discord
+        .invocation(&["vote"], vec![], PLAIN_USER_ID)
+        .await;
     let (_, plain) = run(&bot, vote).await;
     assert_eq!(
         plain.data()["components"],
@@ -131,7 +134,11 @@ async fn checking_a_vote_twice_records_one_vote_and_one_announcement(backend: Ba
     // Not yet in Top.gg's list: a recovery pass running meanwhile (one the token's save
     // queued) cannot record it first, so the button is what records it.
     let voted = topgg(&bot).vote_not_yet_listed(&PLAIN_USER_ID.to_string());
-    let (vote, reply) = run(&bot, slash_command("vote", &[], vec![], PLAIN_USER_ID)).await;
+    let vote = bot
+        .discord
+        .invocation(&["vote"], vec![], PLAIN_USER_ID)
+        .await;
+    let (vote, reply) = run(&bot, vote).await;
     let first = check_vote(&bot, &vote, &reply, PLAIN_USER_ID).await;
     assert!(first.contains("recorded it"), "{first}");
     let announced = bot

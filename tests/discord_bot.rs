@@ -393,13 +393,12 @@ async fn each_setting_changes_what_the_next_vote_does() {
 async fn link_autocompletes_the_callers_waiting_connections() {
     let bot = Bot::start().await;
     bot.connect_as(ADMIN_USER_ID).await;
-    let ix = autocomplete(
-        "topgg",
-        &["link"],
-        vec![],
-        ("connection", ""),
-        ADMIN_USER_ID,
-    );
+    let path = ["topgg", "link"];
+    let typing = ("connection", "");
+    let ix = bot
+        .discord
+        .autocompletion(&path, vec![], typing, ADMIN_USER_ID)
+        .await;
     bot.discord.send_interaction(&ix.payload).await;
     let reply = bot
         .discord

@@ -336,6 +336,42 @@ async fn channel_message_limit_answers_429_with_time_left() {
         .expect("separate window");
 }
 
+/// Text in voice: a voice channel takes messages; a category, forum or media channel does
+/// not, and Discord answers 400 code 50008.
+#[tokio::test]
+async fn messages_to_a_category_forum_or_media_channel_are_refused_as_non_text() {
+    use standin::channel_kind::{ANNOUNCEMENT, CATEGORY, FORUM, MEDIA, VOICE};
+    let kinds = [
+        (VOICE, true),
+        (CATEGORY, false),
+        (ANNOUNCEMENT, true),
+        (FORUM, false),
+        (MEDIA, false),
+    ];
+    let id = |i: usize| 1_400_000_000_000_000_030 + i as u64;
+    let mut model = GuildModel::default_guild();
+    for (i, (kind, _)) in kinds.iter().enumerate() {
+        model = model.with_channel(channel_of_kind(*kind, id(i), "other", 3));
+    }
+    let standin = DiscordStandIn::builder().guild(model).start().await;
+    let http = standin.http();
+    for (i, (kind, takes_messages)) in kinds.into_iter().enumerate() {
+        let answer = post(&http, id(i), text("hello")).await;
+        match takes_messages {
+            true => assert!(answer.is_ok(), "type {kind}: {answer:?}"),
+            false => assert_eq!(
+                answer.as_ref().err().and_then(discord_error),
+                Some((
+                    400,
+                    50008,
+                    "Cannot send messages in a non-text channel".into()
+                )),
+                "type {kind}"
+            ),
+        }
+    }
+}
+
 #[tokio::test]
 async fn rest_reads_and_command_registration_parse_in_serenity() {
     let standin = DiscordStandIn::start().await;
@@ -635,6 +671,16 @@ async fn delivering_an_option_that_was_never_registered_fails_the_test() {
 }
 
 #[tokio::test]
+#[should_panic(expected = "`vote settings post count` is registered with option type integer")]
+async fn building_a_value_of_another_type_than_registered_fails_the_test() {
+    let standin = DiscordStandIn::start().await;
+    register(&standin, vote_and_ping()).await;
+    let options = vec![("channel", POST_CHANNEL_ID.into()), ("count", "3".into())];
+    let path = ["vote", "settings", "post"];
+    standin.invocation(&path, options, ADMIN_USER_ID).await;
+}
+
+#[tokio::test]
 async fn serenity_client_connects_and_receives_interactions() {
     let standin = DiscordStandIn::start().await;
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -686,11 +732,10 @@ async fn serenity_client_connects_and_receives_interactions() {
 }
 
 async fn check_command(standin: &DiscordStandIn, rx: &mut mpsc::UnboundedReceiver<Seen>) {
-    let options = vec![
-        ("channel", Opt::Channel(POST_CHANNEL_ID)),
-        ("count", 3.into()),
-    ];
-    let ix = slash_command("vote", &["settings", "post"], options, ADMIN_USER_ID);
+    // By name and value: the registration makes the id a channel and 3 an integer.
+    let options = vec![("channel", POST_CHANNEL_ID.into()), ("count", 3.into())];
+    let path = ["vote", "settings", "post"];
+    let ix = standin.invocation(&path, options, ADMIN_USER_ID).await;
     assert_eq!(standin.send_interaction(&ix.payload).await, 1);
 
     let Seen::Command(cmd) = next(rx).await else {
@@ -740,10 +785,10 @@ async fn check_command(standin: &DiscordStandIn, rx: &mut mpsc::UnboundedReceive
 
 async fn check_deferred(standin: &DiscordStandIn, rx: &mut mpsc::UnboundedReceiver<Seen>) {
     let options = vec![
-        ("who", Opt::User(PLAIN_USER_ID)),
-        ("reward", Opt::Role(REWARD_ROLE_ID)),
+        ("who", PLAIN_USER_ID.into()),
+        ("reward", REWARD_ROLE_ID.into()),
     ];
-    let ix = slash_command("ping", &[], options, PLAIN_USER_ID);
+    let ix = standin.invocation(&["ping"], options, PLAIN_USER_ID).await;
     standin.send_interaction(&ix.payload).await;
 
     let Seen::Command(cmd) = next(rx).await else {
@@ -773,13 +818,10 @@ async fn check_deferred(standin: &DiscordStandIn, rx: &mut mpsc::UnboundedReceiv
 }
 
 async fn check_autocomplete(standin: &DiscordStandIn, rx: &mut mpsc::UnboundedReceiver<Seen>) {
-    let ix = autocomplete(
-        "vote",
-        &["rewards", "add"],
-        vec![],
-        ("role", "Vo"),
-        ADMIN_USER_ID,
-    );
+    let path = ["vote", "rewards", "add"];
+    let ix = standin
+        .autocompletion(&path, vec![], ("role", "Vo"), ADMIN_USER_ID)
+        .await;
     standin.send_interaction(&ix.payload).await;
 
     let seen = next(rx).await;
@@ -819,7 +861,7 @@ async fn dropped_gateway_session_makes_serenity_identify_again() {
     assert!(matches!(next(&mut rx).await, Seen::Ready { .. }));
     let vote = serenity::CreateCommand::new("vote").description("Vote");
     register(&standin, vec![vote]).await;
-    let ix = slash_command("vote", &[], vec![], ADMIN_USER_ID);
+    let ix = standin.invocation(&["vote"], vec![], ADMIN_USER_ID).await;
     assert_eq!(standin.send_interaction(&ix.payload).await, 1);
     assert!(
         standin.reply_to(ix.id, WAIT).await.is_some(),

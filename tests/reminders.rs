@@ -66,7 +66,7 @@ impl Reminders {
 
     /// Runs a slash command as `invoker`; returns the reply and the interaction token.
     async fn command_with_token(&self, path: &[&str], invoker: u64) -> (Reply, String) {
-        let ix = slash_command(path[0], &path[1..], vec![], invoker);
+        let ix = self.bot.discord.invocation(path, vec![], invoker).await;
         (self.bot.answer(&ix).await, ix.token)
     }
 

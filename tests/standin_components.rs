@@ -115,7 +115,7 @@ async fn a_click_opens_a_recorded_modal_whose_submit_carries_the_declared_inputs
         .await
         .expect("registered");
 
-    let command = slash_command("form", &[], vec![], ADMIN_USER_ID);
+    let command = standin.invocation(&["form"], vec![], ADMIN_USER_ID).await;
     assert_eq!(standin.send_interaction(&command.payload).await, 1);
     standin.reply_to(command.id, WAIT).await.expect("answered");
     let missing = || standin.click_button(command.id, "missing", ADMIN_USER_ID);

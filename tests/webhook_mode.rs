@@ -147,9 +147,9 @@ async fn a_secret_that_is_not_a_whs_secret_is_refused_and_nothing_verifies() {
 async fn a_bot_project_needs_its_id_and_is_linked_where_it_was_made_even_after_an_unlink() {
     let bot = start(Backend::Sqlite).await.expect("SQLite");
     // poise sends a choice as its index: bot 0, server 1, game 2.
-    let (_, refused) = bot.topgg(&["webhook"], vec![("type", Opt::Int(0))]).await;
+    let (_, refused) = bot.topgg(&["webhook"], vec![("type", "bot".into())]).await;
     assert!(refused.content().unwrap().contains("`id`"), "{refused:?}");
-    let options = vec![("type", Opt::Int(0)), ("id", "910000000000000009".into())];
+    let options = vec![("type", "bot".into()), ("id", "910000000000000009".into())];
     let (_, made) = bot.topgg(&["webhook"], options).await;
     let connection = connection_in(&made);
     let linked = || async {
@@ -162,7 +162,7 @@ async fn a_bot_project_needs_its_id_and_is_linked_where_it_was_made_even_after_a
     assert_eq!(linked().await, vec![connection.clone()]);
     bot.topgg(&["unlink"], vec![]).await;
     assert!(linked().await.is_empty());
-    let options = vec![("type", Opt::Int(0)), ("id", "910000000000000009".into())];
+    let options = vec![("type", "bot".into()), ("id", "910000000000000009".into())];
     let (_, shown) = bot.topgg(&["webhook"], options).await;
     assert_eq!(connection_in(&shown), connection, "shown again");
     assert_eq!(linked().await, vec![connection], "and linked again");

@@ -50,8 +50,9 @@ async fn a_command_is_acknowledged_in_time_while_the_database_is_locked() {
         .unwrap();
     let locked_at = Instant::now();
 
-    let options = vec![("channel", Opt::Channel(POST_CHANNEL_ID))];
-    let ix = slash_command("topgg", &["channel"], options, ADMIN_USER_ID);
+    let options = vec![("channel", POST_CHANNEL_ID.into())];
+    let path = ["topgg", "channel"];
+    let ix = bot.discord.invocation(&path, options, ADMIN_USER_ID).await;
     assert_eq!(bot.discord.send_interaction(&ix.payload).await, 1);
     let prefix = format!("/interactions/{}/", ix.id);
     let acknowledged = bot

@@ -75,7 +75,11 @@ async fn a_bot_project_is_named_by_its_bot_users_name_everywhere() {
         text.contains("**Cool Bot**") && text.contains("1. **plain**: 1 votes"),
         "{text}"
     );
-    let ix = autocomplete("vote", &[], vec![], ("project", ""), PLAIN_USER_ID);
+    let typing = ("project", "");
+    let ix = bot
+        .discord
+        .autocompletion(&["vote"], vec![], typing, PLAIN_USER_ID)
+        .await;
     bot.discord.send_interaction(&ix.payload).await;
     let choices = bot.discord.reply_to(ix.id, WAIT).await.unwrap().choices();
     assert_eq!(choices[0]["name"], PROJECT_BOT_NAME);

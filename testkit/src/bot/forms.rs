@@ -5,14 +5,15 @@ use super::Bot;
 use crate::standin::{ADMIN_USER_ID, InteractionPayload, Opt, Reply};
 
 impl Bot {
-    /// Runs `/topgg <path>` as the admin; returns the interaction and the reply.
+    /// Runs `/topgg <path>` as the admin (built from the registration, see
+    /// [`crate::standin::DiscordStandIn::invocation`]); returns the interaction and the reply.
     pub async fn topgg(
         &self,
         path: &[&str],
         options: Vec<(&str, Opt)>,
     ) -> (InteractionPayload, Reply) {
-        let guild = self.discord.guild();
-        let ix = guild.slash_command("topgg", path, options, ADMIN_USER_ID);
+        let path: Vec<&str> = ["topgg"].iter().chain(path).copied().collect();
+        let ix = self.discord.invocation(&path, options, ADMIN_USER_ID).await;
         let reply = self.answer(&ix).await;
         (ix, reply)
     }

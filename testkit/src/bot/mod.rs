@@ -18,7 +18,7 @@ pub use waits::{button_url, embed, mentions};
 
 use crate::standin::{
     ADMIN_USER_ID, DiscordStandIn, Fault, GUILD_ID, InteractionPayload, Opt, POST_CHANNEL_ID,
-    REWARD_ROLE_ID, Reply, slash_command,
+    REWARD_ROLE_ID, Reply,
 };
 use crate::topgg::TopggStandIn;
 use crate::{INTEGRATION_SECRET, TestApp, aim_at, integration_create};
@@ -74,7 +74,8 @@ impl Bot {
     }
 
     /// Runs a slash command (`path[0]` is the command) as `invoker` in `POST_CHANNEL_ID` of
-    /// the stand-in's guild; returns the reply.
+    /// the stand-in's guild, built from what the bot registered (options by name and value,
+    /// see [`DiscordStandIn::invocation`]); returns the reply.
     pub async fn command(&self, path: &[&str], options: Vec<(&str, Opt)>, invoker: u64) -> Reply {
         self.command_in(POST_CHANNEL_ID, path, options, invoker)
             .await
@@ -88,8 +89,7 @@ impl Bot {
         options: Vec<(&str, Opt)>,
         invoker: u64,
     ) -> Reply {
-        let guild = self.discord.guild();
-        let ix = guild.slash_command(path[0], &path[1..], options, invoker);
+        let ix = self.discord.invocation(path, options, invoker).await;
         self.answer(&ix.in_channel(channel)).await
     }
 
@@ -152,7 +152,7 @@ impl Bot {
 
     /// `/topgg channel` by the admin.
     pub async fn set_channel(&self, channel: u64) {
-        let options = vec![("channel", Opt::Channel(channel))];
+        let options = vec![("channel", channel.into())];
         self.command(&["topgg", "channel"], options, ADMIN_USER_ID)
             .await;
     }
@@ -161,7 +161,7 @@ impl Bot {
     /// `delay`: each holds the worker once its announcement is posted, so the votes after it
     /// queue (and are merged into a digest).
     pub async fn reward_with_slow_grants(&self, count: usize, delay: Duration) {
-        let options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
+        let options = vec![("role", REWARD_ROLE_ID.into())];
         self.command(&["topgg", "roles", "add"], options, ADMIN_USER_ID)
             .await;
         let members = format!("/guilds/{GUILD_ID}/members/");
@@ -171,9 +171,8 @@ impl Bot {
 
     /// `/topgg message` with a template and style `text` (else `embed`).
     pub async fn set_template(&self, template: &str, text: bool) {
-        // poise sends a choice as its index: embed 0, text 1.
-        let style = Opt::Int(i64::from(text));
-        let options = vec![("template", Opt::Str(template.into())), ("style", style)];
+        let style = if text { "text" } else { "embed" };
+        let options = vec![("template", template.into()), ("style", style.into())];
         let reply = self
             .command(&["topgg", "message"], options, ADMIN_USER_ID)
             .await;
@@ -181,12 +180,10 @@ impl Bot {
         assert!(saved, "{reply:?}");
     }
 
-    /// `/topgg status` by the admin, built on the default guild (so it works with a channel
-    /// of the stand-in's guild deleted); the reply's text.
+    /// `/topgg status` by the admin; the reply's text.
     pub async fn status(&self) -> String {
-        let ix = slash_command("topgg", &["status"], vec![], ADMIN_USER_ID);
-        let reply = self.answer(&ix).await;
-        reply.content().unwrap_or_default().to_string()
+        let reply = self.command(&["topgg", "status"], vec![], ADMIN_USER_ID);
+        reply.await.content().unwrap_or_default().to_string()
     }
 
     /// Stops the app (and drops its Postgres database).

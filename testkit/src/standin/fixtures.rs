@@ -76,11 +76,32 @@ pub struct Overwrite {
     pub deny: u64,
 }
 
+/// Discord's channel types (`type` of a channel object).
+pub mod channel_kind {
+    pub const TEXT: u8 = 0;
+    /// Takes messages too ("text in voice").
+    pub const VOICE: u8 = 2;
+    pub const CATEGORY: u8 = 4;
+    pub const ANNOUNCEMENT: u8 = 5;
+    pub const STAGE: u8 = 13;
+    pub const DIRECTORY: u8 = 14;
+    /// Takes threads (posts), not messages.
+    pub const FORUM: u8 = 15;
+    pub const MEDIA: u8 = 16;
+
+    /// Whether `POST /channels/{id}/messages` can post in a guild channel of this type
+    /// (Discord answers 400 code 50008 for the others).
+    pub fn takes_messages(kind: u8) -> bool {
+        !matches!(kind, CATEGORY | DIRECTORY | FORUM | MEDIA)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ChannelSpec {
     pub id: u64,
     pub name: String,
-    /// Discord channel type: 0 text, 2 voice, 4 category, 5 announcement.
+    /// Discord channel type ([`channel_kind`]): 0 text, 2 voice, 4 category, 5 announcement,
+    /// 13 stage, 15 forum, 16 media.
     pub kind: u8,
     pub position: u16,
     pub overwrites: Vec<Overwrite>,
@@ -125,10 +146,15 @@ pub fn role(id: u64, name: &str, position: u16, permissions: u64) -> RoleSpec {
 }
 
 pub fn text_channel(id: u64, name: &str, position: u16) -> ChannelSpec {
+    channel_of_kind(channel_kind::TEXT, id, name, position)
+}
+
+/// A channel of another type ([`channel_kind`]): voice, category, announcement, forum...
+pub fn channel_of_kind(kind: u8, id: u64, name: &str, position: u16) -> ChannelSpec {
     ChannelSpec {
         id,
         name: name.to_string(),
-        kind: 0,
+        kind,
         position,
         overwrites: Vec::new(),
     }

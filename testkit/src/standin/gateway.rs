@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::DiscordStandIn;
+use super::guild_events::INTENT_GUILDS;
 use super::json;
 use super::state::{Inner, InteractionRecord, Session, State};
 
 /// Sent in HELLO. Long enough that serenity sends no heartbeat during a short test.
 pub const HEARTBEAT_INTERVAL_MS: u64 = 41_250;
-const INTENT_GUILDS: u64 = 1;
 
 pub async fn upgrade(ws: WebSocketUpgrade, AxumState(state): AxumState<Arc<State>>) -> Response {
     if state.lock().gateway_refused {
@@ -124,9 +124,10 @@ fn identify(inner: &mut Inner, d: &Value, tx: &mpsc::UnboundedSender<WsMessage>,
         id: session_id,
         tx: tx.clone(),
         seq: Arc::new(AtomicU64::new(0)),
+        intents: d["intents"].as_u64().unwrap_or(0),
     };
     session.dispatch("READY", &ready(inner, d, session_id));
-    if d["intents"].as_u64().unwrap_or(0) & INTENT_GUILDS != 0 && !inner.removed_from_guild {
+    if session.intents & INTENT_GUILDS != 0 && !inner.removed_from_guild {
         session.dispatch(
             "GUILD_CREATE",
             &json::guild_create(&inner.model, &inner.joined_at),

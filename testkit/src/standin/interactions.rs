@@ -1,87 +1,17 @@
 //! INTERACTION_CREATE payloads (slash commands, autocomplete) serenity 0.12.5 parses.
+//!
+//! Tests of the bot build them from its registration ([`DiscordStandIn::invocation`]). The
+//! ones built here by hand ([`slash_command`]: each option typed by its [`Opt`] variant, the
+//! last level of `path` a sub-command and the ones above it groups) are for checks of the
+//! stand-in itself, and are still held to the registration when delivered.
+//!
+//! [`DiscordStandIn::invocation`]: super::DiscordStandIn::invocation
 
 use serde_json::{Map, Value, json};
 
 use super::fixtures::{self, GuildModel, POST_CHANNEL_ID};
 use super::json;
-
-/// A slash-command option value. Strings, integers, numbers and booleans convert with `.into()`
-/// (also from `serde_json::Value`); users, roles and channels get `data.resolved` entries.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Opt {
-    Str(String),
-    Int(i64),
-    Num(f64),
-    Bool(bool),
-    User(u64),
-    Channel(u64),
-    Role(u64),
-    Mentionable(u64),
-}
-
-impl Opt {
-    fn kind(&self) -> u8 {
-        match self {
-            Opt::Str(_) => 3,
-            Opt::Int(_) => 4,
-            Opt::Bool(_) => 5,
-            Opt::User(_) => 6,
-            Opt::Channel(_) => 7,
-            Opt::Role(_) => 8,
-            Opt::Mentionable(_) => 9,
-            Opt::Num(_) => 10,
-        }
-    }
-
-    fn value(&self) -> Value {
-        match self {
-            Opt::Str(s) => json!(s),
-            Opt::Int(i) => json!(i),
-            Opt::Num(n) => json!(n),
-            Opt::Bool(b) => json!(b),
-            Opt::User(id) | Opt::Channel(id) | Opt::Role(id) | Opt::Mentionable(id) => {
-                json!(id.to_string())
-            }
-        }
-    }
-}
-
-impl From<&str> for Opt {
-    fn from(s: &str) -> Self {
-        Opt::Str(s.to_string())
-    }
-}
-impl From<String> for Opt {
-    fn from(s: String) -> Self {
-        Opt::Str(s)
-    }
-}
-impl From<i64> for Opt {
-    fn from(i: i64) -> Self {
-        Opt::Int(i)
-    }
-}
-impl From<f64> for Opt {
-    fn from(n: f64) -> Self {
-        Opt::Num(n)
-    }
-}
-impl From<bool> for Opt {
-    fn from(b: bool) -> Self {
-        Opt::Bool(b)
-    }
-}
-impl From<Value> for Opt {
-    fn from(v: Value) -> Self {
-        match v {
-            Value::Bool(b) => Opt::Bool(b),
-            Value::Number(n) if n.is_i64() => Opt::Int(n.as_i64().unwrap_or_default()),
-            Value::Number(n) => Opt::Num(n.as_f64().unwrap_or_default()),
-            Value::String(s) => Opt::Str(s),
-            other => Opt::Str(other.to_string()),
-        }
-    }
-}
+use super::opt::Opt;
 
 /// A built interaction: send `payload` with `DiscordStandIn::send_interaction`, then wait for
 /// `POST /interactions/{id}/{token}/callback` (or use `DiscordStandIn::reply_to(id, ..)`).
@@ -156,9 +86,6 @@ impl GuildModel {
         focused: Option<(&str, &str)>,
         invoker: u64,
     ) -> InteractionPayload {
-        let id = json::snowflake();
-        let token = format!("aW50ZXJhY3Rpb24{id}standin");
-        let channel_id = POST_CHANNEL_ID;
         let mut leaves: Vec<Value> = options
             .iter()
             .map(|(n, o)| json!({ "name": n, "type": o.kind(), "value": o.value() }))
@@ -166,11 +93,29 @@ impl GuildModel {
         if let Some((n, typed)) = focused {
             leaves.push(json!({ "name": n, "type": 3, "value": typed, "focused": true }));
         }
+        let values: Vec<Opt> = options.into_iter().map(|(_, o)| o).collect();
+        self.interaction_of(kind, name, nest(path, leaves), &values, invoker)
+    }
+
+    /// An interaction of `kind` (2 command, 4 autocomplete) for the command `name` in
+    /// `POST_CHANNEL_ID`, with `options` as `data.options` and the users, roles and channels
+    /// among `values` in `data.resolved`.
+    pub(super) fn interaction_of(
+        &self,
+        kind: u8,
+        name: &str,
+        options: Vec<Value>,
+        values: &[Opt],
+        invoker: u64,
+    ) -> InteractionPayload {
+        let id = json::snowflake();
+        let token = format!("aW50ZXJhY3Rpb24{id}standin");
+        let channel_id = POST_CHANNEL_ID;
         let mut data = json!({
             "id": GuildModel::command_id(name).to_string(), "name": name, "type": 1,
-            "options": nest(path, leaves), "guild_id": self.id.to_string(),
+            "options": options, "guild_id": self.id.to_string(),
         });
-        let resolved = self.resolved(&options, channel_id);
+        let resolved = self.resolved(values, channel_id, invoker);
         if !resolved.is_empty() {
             data["resolved"] = Value::Object(resolved);
         }
@@ -192,9 +137,10 @@ impl GuildModel {
         invoker: u64,
         data: Value,
     ) -> Value {
-        let channel = self
-            .channel(channel_id)
-            .map_or(json!({}), |c| json::channel(c, self.id));
+        // Discord always sends the channel; one the model lost reads as a plain text channel.
+        let fallback = || fixtures::text_channel(channel_id, "channel", 0);
+        let channel = self.channel(channel_id).cloned().unwrap_or_else(fallback);
+        let channel = json::channel(&channel, self.id);
         json!({
             "id": id.to_string(), "application_id": self.bot.id.to_string(), "type": kind,
             "token": token, "version": 1, "guild_id": self.id.to_string(),
@@ -216,15 +162,17 @@ impl GuildModel {
         v
     }
 
-    fn resolved(&self, options: &[(&str, Opt)], channel_id: u64) -> Map<String, Value> {
+    /// Discord's `data.resolved`; a channel's `permissions` are the invoker's there and its
+    /// `app_permissions` the bot's.
+    fn resolved(&self, values: &[Opt], channel_id: u64, invoker: u64) -> Map<String, Value> {
         let mut resolved = Map::new();
-        for (_, opt) in options {
+        for opt in values {
             match opt {
                 Opt::User(id) => self.resolve_user(&mut resolved, *id, channel_id),
-                Opt::Mentionable(id) if self.role(*id).is_none() => {
+                Opt::Mentionable(id) | Opt::Id(id) if self.role(*id).is_none() => {
                     self.resolve_user(&mut resolved, *id, channel_id)
                 }
-                Opt::Role(id) | Opt::Mentionable(id) => {
+                Opt::Role(id) | Opt::Mentionable(id) | Opt::Id(id) => {
                     let role = self
                         .role(*id)
                         .cloned()
@@ -236,9 +184,11 @@ impl GuildModel {
                         .channel(*id)
                         .cloned()
                         .unwrap_or_else(|| fixtures::text_channel(*id, "channel", 9));
-                    let perms = self.channel_permissions(self.bot.id, *id).to_string();
+                    let perms = self.channel_permissions(invoker, *id).to_string();
+                    let app = self.channel_permissions(self.bot.id, *id).to_string();
                     let entry = json!({ "id": id.to_string(), "name": c.name, "type": c.kind,
-                                        "permissions": perms, "parent_id": null });
+                                        "permissions": perms, "app_permissions": app,
+                                        "parent_id": null });
                     insert(&mut resolved, "channels", *id, entry);
                 }
                 _ => {}

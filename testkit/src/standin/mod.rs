@@ -4,6 +4,10 @@
 //! Point serenity at it with [`DiscordStandIn::http`] (or
 //! `HttpBuilder::new(FAKE_TOKEN).proxy(standin.url()).ratelimiter_disabled(true)`): serenity
 //! ignores the proxy while its ratelimiter is on. Recorded paths have `/api/v10` removed.
+//!
+//! Interactions are built from what the bot registered ([`DiscordStandIn::invocation`]), and
+//! a change to the guild ([`DiscordStandIn::update_guild`]) reaches the bot as the gateway
+//! events Discord sends for it.
 
 mod bodies;
 pub mod components;
@@ -11,11 +15,15 @@ pub mod dms;
 pub mod faults;
 pub mod fixtures;
 pub mod gateway;
+pub mod guild_events;
 pub mod interactions;
+mod invocations;
 pub mod json;
 mod limits;
 pub mod moderation;
 pub mod nonces;
+mod opt;
+mod option_values;
 mod rates;
 mod registered;
 mod registrations;
@@ -39,7 +47,8 @@ use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule, RateLimitStats};
 pub use fixtures::*;
-pub use interactions::{InteractionPayload, Opt, autocomplete, slash_command};
+pub use interactions::{InteractionPayload, autocomplete, slash_command};
+pub use opt::Opt;
 pub use reply::Reply;
 pub use state::RecordedRequest;
 pub use writes::INTERACTION_DEADLINE;
@@ -223,11 +232,6 @@ impl DiscordStandIn {
 
     pub fn guild(&self) -> GuildModel {
         self.state.lock().model.clone()
-    }
-
-    /// Changes the model in place (no gateway event is sent for the change).
-    pub fn update_guild(&self, change: impl FnOnce(&mut GuildModel)) {
-        change(&mut self.state.lock().model);
     }
 
     // ---- faults ----

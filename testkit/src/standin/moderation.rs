@@ -7,8 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::DiscordStandIn;
-use super::fixtures::{Overwrite, perms};
-use super::json;
+use super::fixtures::{GuildModel, Overwrite, perms};
 use super::rest::Resp;
 
 /// Discord's answer when an AutoMod rule blocks a message.
@@ -68,23 +67,23 @@ impl DiscordStandIn {
     /// member overwrite, and sends CHANNEL_UPDATE as Discord does when an admin edits the
     /// channel's permissions; returns how many sessions got it.
     pub async fn set_embed_links(&self, channel_id: u64, allowed: bool) -> usize {
-        let channel = {
-            let mut inner = self.state.lock();
-            let (guild_id, bot) = (inner.model.id, inner.model.bot.id);
-            let channel = inner.model.channels.iter_mut().find(|c| c.id == channel_id);
+        let set = |guild: &mut GuildModel| {
+            let bot = guild.bot.id;
+            let channel = guild.channels.iter_mut().find(|c| c.id == channel_id);
             let channel = channel.expect("a channel of the stand-in's guild");
             channel.overwrites.retain(|o| !(o.kind == 1 && o.id == bot));
             if !allowed {
-                channel.overwrites.push(Overwrite {
+                let deny = perms::EMBED_LINKS;
+                let overwrite = Overwrite {
                     id: bot,
                     kind: 1,
                     allow: 0,
-                    deny: perms::EMBED_LINKS,
-                });
+                    deny,
+                };
+                channel.overwrites.push(overwrite);
             }
-            json::channel(channel, guild_id)
         };
-        self.send_dispatch("CHANNEL_UPDATE", &channel).await
+        self.update_live_guild(set).await
     }
 }
 

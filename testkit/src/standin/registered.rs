@@ -13,6 +13,7 @@ use super::DiscordStandIn;
 
 const SUB_COMMAND: u64 = 1;
 const SUB_COMMAND_GROUP: u64 = 2;
+const CHANNEL: u64 = 7;
 /// Interaction types built from a registration: application command and autocomplete.
 const COMMAND: u64 = 2;
 const AUTOCOMPLETE: u64 = 4;
@@ -33,7 +34,9 @@ impl DiscordStandIn {
         let given = payload["data"]["options"]
             .as_array()
             .map_or(&[][..], Vec::as_slice);
-        if let Err(problem) = check_level(&command, given, name, kind == AUTOCOMPLETE) {
+        let resolved = &payload["data"]["resolved"];
+        let autocomplete = kind == AUTOCOMPLETE;
+        if let Err(problem) = check_level(&command, given, name, autocomplete, resolved) {
             panic!("Discord would never send this interaction: {problem}");
         }
     }
@@ -46,19 +49,28 @@ fn registered_command<'a>(
     payload: &Value,
 ) -> Option<&'a Value> {
     let guild = payload["guild_id"].as_str().and_then(|g| g.parse().ok());
-    let name = payload["data"]["name"].as_str()?;
+    registered_named(commands, guild, payload["data"]["name"].as_str()?)
+}
+
+/// The chat-input command `name` registered for `guild` (guild commands first, then global).
+pub(super) fn registered_named<'a>(
+    commands: &'a HashMap<Option<u64>, Vec<Value>>,
+    guild: Option<u64>,
+    name: &str,
+) -> Option<&'a Value> {
     let scopes = [commands.get(&guild), commands.get(&None)];
     let mut all = scopes.into_iter().flatten().flatten();
     all.find(|c| c["name"] == name && c["type"].as_u64().unwrap_or(1) == 1)
 }
 
 /// Checks the options given at one level (`at` names it, e.g. `topgg roles add`) against the
-/// registered `parent`'s options.
-fn check_level(
+/// registered `parent`'s options (`resolved` is the interaction's `data.resolved`).
+pub(super) fn check_level(
     parent: &Value,
     given: &[Value],
     at: &str,
     autocomplete: bool,
+    resolved: &Value,
 ) -> Result<(), String> {
     let registered = parent["options"].as_array().map_or(&[][..], Vec::as_slice);
     let names = || {
@@ -83,7 +95,13 @@ fn check_level(
                 names()
             ));
         };
-        check_option(spec, option, &format!("{at} {name}"), autocomplete)?;
+        check_option(
+            spec,
+            option,
+            &format!("{at} {name}"),
+            autocomplete,
+            resolved,
+        )?;
     }
     if autocomplete || nests {
         return Ok(());
@@ -100,7 +118,13 @@ fn check_level(
     }
 }
 
-fn check_option(spec: &Value, option: &Value, at: &str, autocomplete: bool) -> Result<(), String> {
+fn check_option(
+    spec: &Value,
+    option: &Value,
+    at: &str,
+    autocomplete: bool,
+    resolved: &Value,
+) -> Result<(), String> {
     let (want, got) = (spec["type"].as_u64(), option["type"].as_u64());
     let focused = option["focused"].as_bool() == Some(true);
     if focused && spec["autocomplete"].as_bool() != Some(true) {
@@ -113,7 +137,10 @@ fn check_option(spec: &Value, option: &Value, at: &str, autocomplete: bool) -> R
     }
     if is_nesting(want) {
         let given = option["options"].as_array().map_or(&[][..], Vec::as_slice);
-        return check_level(spec, given, at, autocomplete);
+        return check_level(spec, given, at, autocomplete, resolved);
+    }
+    if !focused {
+        offered_channel(spec, option, at, resolved)?;
     }
     let choices = spec["choices"].as_array().map_or(&[][..], Vec::as_slice);
     if !focused && !choices.is_empty() && !choices.iter().any(|c| c["value"] == option["value"]) {
@@ -127,6 +154,22 @@ fn check_option(spec: &Value, option: &Value, at: &str, autocomplete: bool) -> R
     Ok(())
 }
 
+/// A channel option registered with `channel_types` only offers channels of those types.
+fn offered_channel(spec: &Value, option: &Value, at: &str, resolved: &Value) -> Result<(), String> {
+    let types = spec["channel_types"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    let id = option["value"].as_str().unwrap_or_default();
+    let kind = &resolved["channels"][id]["type"];
+    if spec["type"] != CHANNEL || types.is_empty() || types.contains(kind) {
+        return Ok(());
+    }
+    Err(format!(
+        "`{at}` is registered with channel_types {}; channel {id} has type {kind}",
+        spec["channel_types"]
+    ))
+}
+
 fn is_nesting(kind: Option<u64>) -> bool {
     kind == Some(SUB_COMMAND) || kind == Some(SUB_COMMAND_GROUP)
 }
@@ -136,6 +179,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::standin::fixtures::{ChannelSpec, GuildModel, POST_CHANNEL_ID, text_channel};
     use crate::standin::{Opt, slash_command};
 
     fn registered() -> Value {
@@ -154,7 +198,13 @@ mod tests {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        check_level(&registered(), &given, "topgg", false)
+        check_level(
+            &registered(),
+            &given,
+            "topgg",
+            false,
+            &ix.payload["data"]["resolved"],
+        )
     }
 
     #[test]
@@ -206,5 +256,28 @@ mod tests {
         );
         let unknown_sub = check(vec![], &["nothing"]);
         assert!(unknown_sub.unwrap_err().contains("no option `nothing`"));
+    }
+
+    #[test]
+    fn a_channel_of_a_type_the_option_does_not_offer_is_named() {
+        let voice_id = 1_400_000_000_000_000_102;
+        let voice = ChannelSpec {
+            kind: 2,
+            ..text_channel(voice_id, "lounge", 3)
+        };
+        let guild = GuildModel::default_guild().with_channel(voice);
+        let registered = json!({ "name": "topgg", "description": "d", "options": [
+            { "name": "channel", "description": "d", "type": 7, "channel_types": [0, 5] },
+        ]});
+        let check = |channel: u64| {
+            let options = vec![("channel", Opt::Channel(channel))];
+            let ix = guild.slash_command("topgg", &[], options, 1);
+            let data = &ix.payload["data"];
+            let given = data["options"].as_array().cloned().unwrap_or_default();
+            check_level(&registered, &given, "topgg", false, &data["resolved"])
+        };
+        assert_eq!(check(POST_CHANNEL_ID), Ok(()));
+        let refused = check(voice_id).unwrap_err();
+        assert!(refused.contains("channel_types [0,5]"), "{refused}");
     }
 }

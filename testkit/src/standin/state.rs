@@ -76,6 +76,8 @@ pub struct Session {
     pub id: u64,
     pub tx: mpsc::UnboundedSender<WsMessage>,
     pub seq: Arc<AtomicU64>,
+    /// The `intents` of its IDENTIFY.
+    pub intents: u64,
 }
 
 impl Session {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::bodies::{validate_limits, validate_message};
 use super::components::refused_callback;
-use super::fixtures::perms;
+use super::fixtures::{channel_kind, perms};
 use super::json;
 use super::limits::MESSAGE_BUCKET;
 use super::moderation;
@@ -60,6 +60,7 @@ pub fn member_role(
 
 /// `POST /channels/{c}/messages`: 10003, the channel's bucket when a test set one (429 past
 /// it; its `X-RateLimit-*` headers on every answer), the bot's channel permissions (50001 / 50013),
+/// the channel's type (a category, forum or media channel takes no messages: 400 50008),
 /// AutoMod (200000), Embed Links, body checks (50006 / 50035) and `enforce_nonce`.
 pub fn create_message(inner: &mut Inner, channel: Option<u64>, body: &Value, now: Instant) -> Resp {
     let Some(channel) = channel.filter(|c| inner.model.channel(*c).is_some()) else {
@@ -81,6 +82,10 @@ fn checked_message(inner: &mut Inner, channel: u64, body: &Value, now: Instant) 
     let p = inner.model.channel_permissions(inner.model.bot.id, channel);
     if p & perms::VIEW_CHANNEL == 0 {
         return Resp::error(403, 50001, "Missing Access");
+    }
+    let kind = inner.model.channel(channel).map_or(0, |c| c.kind);
+    if !channel_kind::takes_messages(kind) {
+        return Resp::error(400, 50008, "Cannot send messages in a non-text channel");
     }
     if p & perms::SEND_MESSAGES == 0 {
         return Resp::error(403, 50013, "Missing Permissions");
