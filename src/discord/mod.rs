@@ -1,5 +1,6 @@
 //! Discord as delivery sees it: live REST calls or the dry-run sink.
 
+mod answers;
 mod bucket;
 mod dm_channels;
 mod dry_run;
@@ -7,6 +8,7 @@ mod edge;
 mod embed_links;
 pub mod error;
 mod limiter;
+mod messages;
 pub mod payload;
 mod rest;
 mod token_state;
@@ -117,23 +119,6 @@ impl Discord {
     pub fn token_rejected(&self) {
         if let Discord::Rest(rest) = self {
             rest.token_rejected();
-        }
-    }
-
-    /// A direct message to `user_id` (see [`DiscordRest::send_dm`]); the dry run records it
-    /// as a message in channel `dm:<user_id>`.
-    pub async fn send_dm(
-        &self,
-        user_id: &UserId,
-        body: &serde_json::Value,
-    ) -> Result<Sent, DiscordError> {
-        match self {
-            Discord::Rest(rest) => rest.send_dm(user_id, body).await,
-            Discord::DryRun(sink) => sink.sent(DryRunAction::Message {
-                channel_id: format!("dm:{user_id}"),
-                content: body["content"].as_str().unwrap_or_default().into(),
-                allowed_users: Vec::new(),
-            }),
         }
     }
 
