@@ -35,7 +35,7 @@ async fn a_vote_posts_one_announcement_mentioning_only_the_voter_and_grants_the_
         .requests_matching("POST", &format!("/channels/{POST_CHANNEL_ID}/messages"))[0];
     assert_eq!(
         post.body["allowed_mentions"],
-        json!({"parse": [], "users": [PLAIN_USER_ID.to_string()]})
+        json!({"parse": [], "users": [PLAIN_USER_ID.to_string()], "roles": []})
     );
     assert_eq!(post.body["enforce_nonce"], true);
     let has_role = |d: &DiscordStandIn| {
@@ -94,7 +94,11 @@ async fn a_voter_named_everyone_pings_no_one() {
         post.body["allowed_mentions"]["users"],
         json!([PLAIN_USER_ID.to_string()])
     );
-    assert!(post.body["allowed_mentions"].get("roles").is_none());
+    assert_eq!(
+        post.body["allowed_mentions"]["roles"],
+        json!([]),
+        "no role may be pinged"
+    );
     bot.stop().await;
 }
 

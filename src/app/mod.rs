@@ -152,10 +152,7 @@ impl Application {
 
     /// The dry-run sink, when `discord.dry_run` is on.
     pub fn dry_run_sink(&self) -> Option<DryRunSink> {
-        match &self.discord {
-            Discord::DryRun(sink) => Some(sink.clone()),
-            Discord::Rest(_) => None,
-        }
+        self.discord.dry_run_sink().cloned()
     }
 
     /// Runs the HTTP server and the delivery worker until `shutdown` resolves or one of them
@@ -283,7 +280,7 @@ fn discord_client(
     clock: SharedClock,
 ) -> anyhow::Result<Discord> {
     if config.discord.dry_run {
-        return Ok(Discord::DryRun(DryRunSink::default()));
+        return Ok(Discord::dry_run(DryRunSink::default()));
     }
     let token = config
         .discord
@@ -294,5 +291,5 @@ fn discord_client(
         config.discord.token_recheck(),
         config.discord.invalid_budget,
     );
-    Ok(Discord::Rest(rest))
+    Ok(Discord::live(rest))
 }

@@ -1,38 +1,71 @@
-//! Replies that show an announcement as Discord will post it (embed and Vote button).
+//! Replies that show an announcement as Discord will post it: its embed and Vote button are
+//! built by [`discord::payload::shown_parts`](crate::discord::payload::shown_parts), the
+//! function the post itself is built with.
 
-use poise::serenity_prelude as serenity;
-
-use crate::domain::message::{Embed, OutgoingMessage, VOTE_BUTTON_LABEL, clip, limits};
+use crate::discord::payload::shown_parts;
+use crate::domain::message::{OutgoingMessage, clip, limits};
 
 /// An ephemeral reply: `text`, then the message as it will look.
 pub fn reply_showing(text: &str, message: &OutgoingMessage) -> poise::CreateReply {
     let content = clip(&format!("{text}\n\n{}", message.content), limits::CONTENT);
+    let parts = shown_parts(message);
     let mut reply = poise::CreateReply::default()
         .content(content)
         .ephemeral(true);
-    if let Some(embed) = &message.embed {
-        reply = reply.embed(create_embed(embed));
+    for embed in parts.embeds {
+        reply = reply.embed(embed);
     }
-    if let Some(url) = &message.button_url {
-        let button = serenity::CreateButton::new_link(url).label(VOTE_BUTTON_LABEL);
-        reply = reply.components(vec![serenity::CreateActionRow::Buttons(vec![button])]);
+    if !parts.components.is_empty() {
+        reply = reply.components(parts.components);
     }
     reply
 }
 
-fn create_embed(embed: &Embed) -> serenity::CreateEmbed {
-    let mut out = serenity::CreateEmbed::new()
-        .description(&embed.description)
-        .colour(embed.colour);
-    if let Some(title) = &embed.title {
-        out = out.title(title);
+#[cfg(test)]
+mod tests {
+    use poise::serenity_prelude::CreateInteractionResponseMessage;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::discord::payload::message_json;
+    use crate::domain::ids::UserId;
+    use crate::domain::message::{Style, Voter};
+
+    /// The reply as Discord receives it (the interaction callback's `data`).
+    fn sent_reply(reply: poise::CreateReply) -> Value {
+        let data = reply.to_slash_initial_response(CreateInteractionResponseMessage::new());
+        serde_json::to_value(data).unwrap()
     }
-    if let Some(name) = &embed.author_name {
-        let mut author = serenity::CreateEmbedAuthor::new(name);
-        if let Some(icon) = &embed.author_icon {
-            author = author.icon_url(icon);
-        }
-        out = out.author(author);
+
+    #[test]
+    fn the_preview_shows_the_embed_and_button_the_post_carries() {
+        let voter_id = UserId::from(42);
+        let voter = Voter {
+            id: Some(&voter_id),
+            name: &"N".repeat(300),
+            avatar_url: Some("https://cdn.example/a.png"),
+        };
+        let long = "x".repeat(5000);
+        let url = Some("https://top.gg/bot/1/vote");
+        let message = OutgoingMessage::announcement(Style::Embed, long, voter, url);
+        let post = message_json(&message, Some("n"));
+        let preview = sent_reply(reply_showing("Preview:", &message));
+        assert_eq!(preview["embeds"], post["embeds"]);
+        assert_eq!(preview["components"], post["components"]);
+        assert_eq!(post["embeds"].as_array().map(Vec::len), Some(1));
+        assert_eq!(post["components"].as_array().map(Vec::len), Some(1));
     }
-    out
+
+    #[test]
+    fn a_preview_of_a_text_message_without_a_button_shows_neither() {
+        let voter = Voter {
+            id: None,
+            name: "Ann",
+            avatar_url: None,
+        };
+        let message = OutgoingMessage::announcement(Style::Text, "hi".into(), voter, None);
+        let preview = sent_reply(reply_showing("Preview:", &message));
+        assert_eq!(preview["embeds"], serde_json::json!([]));
+        assert!(preview.get("components").is_none(), "{preview}");
+    }
 }

@@ -41,7 +41,7 @@ pub async fn send(
         ),
     };
     let result = discord
-        .send_dm(voter, &reminder_message(&project, nonce))
+        .send_dm(voter, &reminder_message(&project), nonce)
         .await;
     if let Err(DiscordError::Permanent { code, .. }) = &result
         && *code == CANNOT_DM

@@ -6,12 +6,14 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde_json::json;
+use poise::serenity_prelude::CreateMessage;
+use serde::Serialize;
 use tokio::time::Instant;
 
+use super::answers::ChannelAnswer;
 use super::error::DiscordError;
 use super::rest::{DiscordRest, Purpose, Sent};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ChannelId, UserId};
 
 /// DM channels opened per rolling second, across the process.
 pub const DM_OPENS_PER_SECOND: usize = 2;
@@ -29,7 +31,7 @@ const TOO_FAST_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// The DM channel kept per user and the pace of new opens.
 #[derive(Default)]
 pub struct DmChannels {
-    kept: Mutex<HashMap<String, String>>,
+    kept: Mutex<HashMap<UserId, ChannelId>>,
     /// When recent opens were answered, oldest first; held from the wait until the answer,
     /// so opens go one at a time and Discord never receives more than the pace in a second
     /// whatever the network delays.
@@ -49,17 +51,17 @@ impl Drop for OpenTurn<'_> {
 
 impl DmChannels {
     /// The channel opened earlier with `user`.
-    pub fn kept(&self, user: &str) -> Option<String> {
+    pub fn kept(&self, user: &UserId) -> Option<ChannelId> {
         self.lock().get(user).cloned()
     }
 
     /// Keeps `channel` as the DM channel with `user`.
-    pub fn keep(&self, user: &str, channel: &str) {
+    pub fn keep(&self, user: &UserId, channel: &ChannelId) {
         let mut kept = self.lock();
         if kept.len() >= MAX_KEPT {
             kept.clear();
         }
-        kept.insert(user.into(), channel.into());
+        kept.insert(user.clone(), channel.clone());
     }
 
     /// Waits until an open fits in the pace; keep the turn until Discord has answered.
@@ -79,35 +81,33 @@ impl DmChannels {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, ChannelId>> {
         super::unpoisoned(&self.kept)
     }
 }
 
 impl DiscordRest {
-    /// Posts `body` in the DM channel with `user_id`, opened once (`POST /users/@me/channels`,
+    /// Posts `message` in the DM channel with `user_id`, opened once (`POST /users/@me/channels`,
     /// paced) and kept. An open refused as too fast (40003) waits and is tried again. Discord
     /// answers 403 code 50007 to the message when the user accepts no DMs.
     pub async fn send_dm(
         &self,
         user_id: &UserId,
-        body: &serde_json::Value,
+        message: &CreateMessage,
     ) -> Result<Sent, DiscordError> {
-        let user = user_id.to_string();
-        let channel = match self.limits.dms.kept(&user) {
+        let channel = match self.limits.dms.kept(user_id) {
             Some(channel) => channel,
-            None => self.open_dm(&user).await?,
+            None => self.open_dm(user_id).await?,
         };
-        let url = format!("{}/channels/{channel}/messages", self.base);
-        self.send(self.client.post(url).json(body)).await
+        self.post(&channel, message).await
     }
 
-    async fn open_dm(&self, user: &str) -> Result<String, DiscordError> {
+    async fn open_dm(&self, user: &UserId) -> Result<ChannelId, DiscordError> {
         let mut refused = 0;
         loop {
             let turn = self.limits.dms.pace_open().await;
             let url = format!("{}/users/@me/channels", self.base);
-            let request = self.client.post(url).json(&json!({ "recipient_id": user }));
+            let request = self.client.post(url).json(&OpenDm { recipient_id: user });
             let answer = self.execute(request, Purpose::Call).await;
             drop(turn);
             match answer {
@@ -127,19 +127,21 @@ impl DiscordRest {
         }
     }
 
-    fn keep_opened(&self, user: &str, answer: &[u8]) -> Result<String, DiscordError> {
-        let channel: serde_json::Value = serde_json::from_slice(answer).unwrap_or_default();
-        let Some(id) = channel["id"]
-            .as_str()
-            .filter(|id| crate::domain::ids::parse_snowflake(id).is_some())
-        else {
+    fn keep_opened(&self, user: &UserId, answer: &[u8]) -> Result<ChannelId, DiscordError> {
+        let Some(channel) = ChannelAnswer::read(answer) else {
             return Err(DiscordError::Transient(
                 "Discord sent no DM channel id".into(),
             ));
         };
-        self.limits.dms.keep(user, id);
-        Ok(id.to_string())
+        self.limits.dms.keep(user, &channel.id);
+        Ok(channel.id)
     }
+}
+
+/// `POST /users/@me/channels` body.
+#[derive(Serialize)]
+struct OpenDm<'a> {
+    recipient_id: &'a UserId,
 }
 
 #[cfg(test)]
@@ -159,8 +161,9 @@ mod tests {
     #[test]
     fn a_kept_channel_is_found_by_user() {
         let dms = DmChannels::default();
-        assert_eq!(dms.kept("1"), None);
-        dms.keep("1", "99");
-        assert_eq!(dms.kept("1").as_deref(), Some("99"));
+        let user = UserId::from(1);
+        assert_eq!(dms.kept(&user), None);
+        dms.keep(&user, &ChannelId::from(99));
+        assert_eq!(dms.kept(&user), Some(ChannelId::from(99)));
     }
 }

@@ -1,6 +1,16 @@
-//! `discord.dry_run`: Discord replaced by a sink that logs and records each action.
+//! `discord.dry_run`: Discord replaced by a sink that logs and records each action (its
+//! [`DiscordApi`] implementation).
 
 use std::sync::{Arc, Mutex};
+
+use futures_util::future::BoxFuture;
+
+use super::DiscordError;
+use super::api::DiscordApi;
+use super::payload::message_json;
+use super::rest::{Answer, RoleChange};
+use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
+use crate::domain::message::OutgoingMessage;
 
 /// One action the bot would have sent to Discord.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,13 +94,78 @@ impl DryRunSink {
     }
 
     /// Records `action` as the answer of a call that was not sent.
-    pub fn sent(&self, action: DryRunAction) -> Result<super::Sent, super::DiscordError> {
+    fn sent<'a>(&self, action: DryRunAction) -> BoxFuture<'a, Answer> {
         self.record(action);
-        Ok(super::Sent::default())
+        Box::pin(std::future::ready(Ok(super::Sent::default())))
     }
 
     /// Every action so far, oldest first.
     pub fn actions(&self) -> Vec<DryRunAction> {
         self.actions.lock().expect("dry-run log poisoned").clone()
+    }
+}
+
+/// The dry run: each call is recorded as the action it stands for.
+impl DiscordApi for DryRunSink {
+    fn post_message<'a>(
+        &'a self,
+        channel_id: &'a ChannelId,
+        message: &'a OutgoingMessage,
+        _nonce: Option<&'a str>,
+    ) -> BoxFuture<'a, Answer> {
+        self.sent(DryRunAction::Post {
+            channel_id: channel_id.to_string(),
+            body: message_json(message, None),
+        })
+    }
+
+    /// Recorded as a message in channel `dm:<user_id>`.
+    fn send_dm<'a>(
+        &'a self,
+        user_id: &'a UserId,
+        message: &'a OutgoingMessage,
+        _nonce: &'a str,
+    ) -> BoxFuture<'a, Answer> {
+        self.sent(DryRunAction::Message {
+            channel_id: format!("dm:{user_id}"),
+            content: message.clone().clipped().content,
+            allowed_users: Vec::new(),
+        })
+    }
+
+    fn change_role<'a>(
+        &'a self,
+        change: RoleChange,
+        (guild_id, user_id, role_id): (&'a GuildId, &'a UserId, &'a RoleId),
+    ) -> BoxFuture<'a, Answer> {
+        let (guild_id, user_id, role_id) = (
+            guild_id.to_string(),
+            user_id.to_string(),
+            role_id.to_string(),
+        );
+        self.sent(match change {
+            RoleChange::Add => DryRunAction::AddRole {
+                guild_id,
+                user_id,
+                role_id,
+            },
+            RoleChange::Remove => DryRunAction::RemoveRole {
+                guild_id,
+                user_id,
+                role_id,
+            },
+        })
+    }
+
+    /// The dry run knows no names.
+    fn user_name<'a>(
+        &'a self,
+        _user_id: &'a UserId,
+    ) -> BoxFuture<'a, Result<Option<String>, DiscordError>> {
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    fn dry_run_sink(&self) -> Option<&DryRunSink> {
+        Some(self)
     }
 }

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
+use super::answers::ErrorAnswer;
+
 /// Why a Discord action did not happen, sorted by what the worker does next.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DiscordError {
@@ -49,10 +51,10 @@ pub mod codes {
 
 /// Classifies a non-2xx answer from its status, headers and body.
 pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> DiscordError {
-    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let answer = ErrorAnswer::read(body);
     if status == 429 {
         return DiscordError::RateLimited {
-            retry_after: retry_after(headers, &json),
+            retry_after: retry_after(headers, &answer),
         };
     }
     if status == 401 {
@@ -63,9 +65,10 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> DiscordError {
     }
     DiscordError::Permanent {
         status,
-        code: json["code"].as_i64().unwrap_or(0),
-        message: json["message"]
-            .as_str()
+        code: answer.code.unwrap_or(0),
+        message: answer
+            .message
+            .as_deref()
             .unwrap_or("no message")
             .chars()
             .take(200)
@@ -77,16 +80,15 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> DiscordError {
 /// body's `global` or the `X-RateLimit-Global` / `X-RateLimit-Scope: global` headers.
 pub fn is_global_limit(headers: &HeaderMap, body: &str) -> bool {
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    json["global"] == true
+    ErrorAnswer::read(body).global == Some(true)
         || header("x-ratelimit-global").is_some_and(|v| v.eq_ignore_ascii_case("true"))
         || header("x-ratelimit-scope").is_some_and(|v| v.eq_ignore_ascii_case("global"))
 }
 
 /// The wait a 429 asks for: the body's `retry_after` (seconds, fractional), else the
 /// `Retry-After` header, else one second. Never more than an hour.
-fn retry_after(headers: &HeaderMap, json: &serde_json::Value) -> Duration {
-    let from_body = json["retry_after"].as_f64();
+fn retry_after(headers: &HeaderMap, answer: &ErrorAnswer) -> Duration {
+    let from_body = answer.retry_after;
     let from_header = || {
         headers
             .get("retry-after")

@@ -1,135 +1,93 @@
-//! The JSON body of a message the bot posts, and the calls that carry it.
+//! Every message the bot sends, built once with serenity's builders from an
+//! [`OutgoingMessage`]: channel posts (announcements, digests, test notices) and reminder DMs
+//! as a [`CreateMessage`], and the parts a preview shows ([`shown_parts`]), which a post is
+//! made of too, so a preview cannot drift from the post.
 
-use serde_json::{Value, json};
+use std::num::NonZeroU64;
 
-use super::rest::{DiscordRest, Purpose, Sent};
-use super::{Discord, DiscordError, DryRunAction};
-use crate::domain::ids::{ChannelId, UserId};
+use poise::serenity_prelude as serenity;
+use serenity::{
+    CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedAuthor,
+    CreateMessage, Nonce,
+};
+
+use crate::domain::ids::UserId;
 use crate::domain::message::{Embed, OutgoingMessage, VOTE_BUTTON_LABEL};
 
-/// `POST /channels/{id}/messages` body: content, the embed, the link button, mentions limited
-/// to `allowed_users`, and with `nonce` Discord's duplicate check (`enforce_nonce`).
-pub fn message_body(message: &OutgoingMessage, nonce: Option<&str>) -> Value {
-    let message = message.clone().clipped();
-    let mut body = json!({
-        "content": message.content,
-        "allowed_mentions": { "parse": [], "users": message.allowed_users },
-    });
-    if let Some(embed) = &message.embed {
-        body["embeds"] = json!([embed_json(embed)]);
-    }
-    if let Some(url) = &message.button_url {
-        body["components"] = json!([{
-            "type": 1,
-            "components": [{ "type": 2, "style": 5, "label": VOTE_BUTTON_LABEL, "url": url }],
-        }]);
-    }
-    if let Some(nonce) = nonce {
-        body["nonce"] = json!(nonce);
-        body["enforce_nonce"] = json!(true);
-    }
-    body
+/// What Discord shows of a message besides its content: the embed and the Vote link button.
+#[derive(Debug, Clone, Default)]
+pub struct ShownParts {
+    pub embeds: Vec<CreateEmbed>,
+    /// Empty when the message has no button.
+    pub components: Vec<CreateActionRow>,
 }
 
-fn embed_json(embed: &Embed) -> Value {
-    let mut out = json!({ "description": embed.description, "color": embed.colour });
-    if let Some(title) = &embed.title {
-        out["title"] = json!(title);
+/// The embed and button of `message` as posted (clipped to Discord's limits).
+pub fn shown_parts(message: &OutgoingMessage) -> ShownParts {
+    parts_of_clipped(&message.clone().clipped())
+}
+
+/// `POST /channels/{id}/messages` body: content, the embed, the link button, mentions limited
+/// to `allowed_users` (`parse: []`), and with `nonce` Discord's duplicate check
+/// (`enforce_nonce`). Serialises to Discord's JSON.
+pub fn create_message(message: &OutgoingMessage, nonce: Option<&str>) -> CreateMessage {
+    let message = message.clone().clipped();
+    let parts = parts_of_clipped(&message);
+    let mut out = CreateMessage::new()
+        .content(message.content)
+        .embeds(parts.embeds)
+        .allowed_mentions(only_users(&message.allowed_users));
+    if !parts.components.is_empty() {
+        out = out.components(parts.components);
     }
-    if let Some(name) = &embed.author_name {
-        out["author"] = json!({ "name": name });
-        if let Some(icon) = &embed.author_icon {
-            out["author"]["icon_url"] = json!(icon);
-        }
+    if let Some(nonce) = nonce {
+        out = out.nonce(Nonce::String(nonce.into())).enforce_nonce(true);
     }
     out
 }
 
-impl DiscordRest {
-    /// Posts a message body (see [`message_body`]) in the channel.
-    pub(super) async fn post(
-        &self,
-        channel_id: &ChannelId,
-        body: &Value,
-    ) -> Result<Sent, DiscordError> {
-        let url = format!("{}/channels/{channel_id}/messages", self.base);
-        self.send(self.client.post(url).json(body)).await
-    }
-
-    /// A Discord user's name (global display name, else username): names bot projects.
-    pub async fn user_name(&self, user_id: &UserId) -> Result<Option<String>, DiscordError> {
-        let url = format!("{}/users/{user_id}", self.base);
-        let (_, body) = self.execute(self.client.get(url), Purpose::Call).await?;
-        let user: Value = serde_json::from_slice(&body).unwrap_or_default();
-        let name = user["global_name"]
-            .as_str()
-            .or(user["username"].as_str())
-            .filter(|n| !n.is_empty());
-        Ok(name.map(String::from))
-    }
+/// [`create_message`] as the JSON Discord receives (and the dry run records).
+pub fn message_json(message: &OutgoingMessage, nonce: Option<&str>) -> serde_json::Value {
+    serde_json::to_value(create_message(message, nonce))
+        .expect("serenity's message builder always serialises")
 }
 
-impl Discord {
-    /// Posts `message` (only its `allowed_users` may be pinged).
-    pub async fn post_message(
-        &self,
-        channel_id: &ChannelId,
-        message: &OutgoingMessage,
-        nonce: Option<&str>,
-    ) -> Result<Sent, DiscordError> {
-        match self {
-            Discord::Rest(rest) => rest.post(channel_id, &message_body(message, nonce)).await,
-            Discord::DryRun(sink) => sink.sent(DryRunAction::Post {
-                channel_id: channel_id.to_string(),
-                body: message_body(message, None),
-            }),
-        }
-    }
+fn parts_of_clipped(message: &OutgoingMessage) -> ShownParts {
+    let embeds = message.embed.iter().map(create_embed).collect();
+    let components = message
+        .button_url
+        .iter()
+        .map(|url| {
+            let button = CreateButton::new_link(url).label(VOTE_BUTTON_LABEL);
+            CreateActionRow::Buttons(vec![button])
+        })
+        .collect();
+    ShownParts { embeds, components }
+}
 
-    /// A Discord user's name; `None` in dry run or when Discord has none.
-    pub async fn user_name(&self, user_id: &UserId) -> Result<Option<String>, DiscordError> {
-        match self {
-            Discord::Rest(rest) => rest.user_name(user_id).await,
-            Discord::DryRun(_) => Ok(None),
-        }
+fn create_embed(embed: &Embed) -> CreateEmbed {
+    let mut out = CreateEmbed::new()
+        .description(&embed.description)
+        .colour(embed.colour);
+    if let Some(title) = &embed.title {
+        out = out.title(title);
     }
+    if let Some(name) = &embed.author_name {
+        let mut author = CreateEmbedAuthor::new(name);
+        if let Some(icon) = &embed.author_icon {
+            author = author.icon_url(icon);
+        }
+        out = out.author(author);
+    }
+    out
+}
+
+/// Mentions of these users only: no `@everyone`, roles or other users, whatever the text says
+/// (an id 0, which no user has, is left out: serenity's ids are never 0).
+fn only_users(users: &[UserId]) -> CreateAllowedMentions {
+    let ids = users.iter().filter_map(|u| NonZeroU64::new(u.get()));
+    CreateAllowedMentions::new().users(ids.map(serenity::UserId::from))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::message::{Style, Voter};
-
-    #[test]
-    fn an_embed_announcement_body_has_the_mention_the_embed_and_a_link_button() {
-        let voter_id = UserId::from(42);
-        let voter = Voter {
-            id: Some(&voter_id),
-            name: "Ann",
-            avatar_url: Some("https://cdn.example/a.png"),
-        };
-        let message = OutgoingMessage::announcement(
-            Style::Embed,
-            "Ann voted".into(),
-            voter,
-            Some("https://top.gg/bot/1/vote"),
-        );
-        let body = message_body(&message, Some("n"));
-        assert_eq!(body["content"], "<@42>");
-        assert_eq!(body["embeds"][0]["description"], "Ann voted");
-        assert_eq!(
-            body["embeds"][0]["author"]["icon_url"],
-            "https://cdn.example/a.png"
-        );
-        let button = &body["components"][0]["components"][0];
-        assert_eq!(
-            (button["style"].as_u64(), button["url"].as_str()),
-            (Some(5), Some("https://top.gg/bot/1/vote"))
-        );
-        assert_eq!(
-            body["allowed_mentions"],
-            json!({"parse": [], "users": ["42"]})
-        );
-        assert_eq!(body["enforce_nonce"], true);
-    }
-}
+mod tests;

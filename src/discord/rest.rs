@@ -10,12 +10,13 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::answers::UserAnswer;
 use super::dm_channels::DmChannels;
 use super::edge::{EdgeGuard, InvalidBudget, counts_as_invalid, is_edge_block};
 use super::embed_links::ChannelsWithoutEmbeds;
 use super::error::{DiscordError, classify, exhausted_bucket_wait, is_global_limit};
 use super::limiter::GlobalLimiter;
-use super::payload::message_body;
+use super::payload::create_message;
 use super::token_state::{Admission, RECHECK_EVERY, TokenState};
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::domain::message::OutgoingMessage;
@@ -166,7 +167,8 @@ impl DiscordRest {
             allowed_users: allowed_users.to_vec(),
             ..OutgoingMessage::default()
         };
-        self.post(channel_id, &message_body(&message, nonce)).await
+        self.post(channel_id, &create_message(&message, nonce))
+            .await
     }
 
     /// Gives the member the role ([`DiscordRest::change_role`]).
@@ -204,8 +206,8 @@ impl DiscordRest {
     async fn current_user(&self, purpose: Purpose) -> Result<String, DiscordError> {
         let url = format!("{}/users/@me", self.base);
         let (_, body) = self.execute(self.client.get(url), purpose).await?;
-        let user: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        Ok(user["username"].as_str().unwrap_or("unknown").to_string())
+        let user = UserAnswer::read(&body);
+        Ok(user.username().unwrap_or("unknown").to_string())
     }
 
     pub(super) async fn send(

@@ -1,11 +1,11 @@
 //! Vote reminders (pure): the queued reminder's payload and nonce, the direct message a voter
 //! gets, and the `/remind` replies.
 
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::events::ProjectKind;
 use super::ids::{ConnectionId, UserId};
+use super::message::OutgoingMessage;
 use super::template::{project_label, vote_url};
 use super::time::Timestamp;
 use super::work::Work;
@@ -41,23 +41,18 @@ impl ReminderProject {
     }
 }
 
-/// The body of the reminder DM: names the project, a link button to vote, no pings.
-pub fn reminder_message(project: &ReminderProject, nonce: &str) -> Value {
+/// The reminder DM: names the project, a link button to vote (when it has a vote page), no
+/// pings.
+pub fn reminder_message(project: &ReminderProject) -> OutgoingMessage {
     let name = &project.name;
-    let mut body = json!({
-        "content": format!(
+    OutgoingMessage {
+        content: format!(
             "You can vote for **{name}** on Top.gg again! (`/remind off` in its server stops these reminders.)"
         ),
-        "allowed_mentions": { "parse": [] },
-        "nonce": nonce,
-        "enforce_nonce": true,
-    });
-    if !project.vote_url.is_empty() {
-        body["components"] = json!([{ "type": 1, "components": [
-            { "type": 2, "style": 5, "label": "Vote", "url": project.vote_url }
-        ]}]);
+        embed: None,
+        button_url: Some(project.vote_url.clone()).filter(|url| !url.is_empty()),
+        allowed_users: Vec::new(),
     }
-    body
 }
 
 /// The `/remind on` reply: when the DM will come, or after the next vote.
@@ -109,22 +104,23 @@ mod tests {
     }
 
     #[test]
-    fn a_bot_reminder_names_it_and_carries_a_vote_button() {
+    fn a_bot_reminder_names_it_links_its_vote_page_and_may_mention_nobody() {
         let project = ReminderProject::from_connection(&ProjectKind::Bot, "99", Some("Cool *Bot*"));
-        let body = reminder_message(&project, "n");
-        let content = body["content"].as_str().unwrap();
+        let message = reminder_message(&project);
+        let content = &message.content;
         assert!(content.contains("**Cool \\*Bot\\***"), "{content}");
         assert!(as_shown(content).contains("Cool *Bot*"), "{content}");
-        let button = &body["components"][0]["components"][0];
-        assert_eq!(button["url"], "https://top.gg/bot/99/vote");
-        assert_eq!(button["style"], 5);
-        assert_eq!(body["allowed_mentions"]["parse"], json!([]));
+        assert_eq!(
+            message.button_url.as_deref(),
+            Some("https://top.gg/bot/99/vote")
+        );
+        assert_eq!((message.embed, message.allowed_users), (None, vec![]));
     }
 
     #[test]
     fn a_project_without_a_vote_page_gets_no_button() {
         let project = ReminderProject::from_connection(&ProjectKind::Game, "5", None);
-        assert!(reminder_message(&project, "n").get("components").is_none());
+        assert_eq!(reminder_message(&project).button_url, None);
     }
 
     #[test]

@@ -51,7 +51,7 @@ fn refusal(result: anyhow::Result<String>) -> String {
 #[tokio::test]
 async fn linking_names_the_project_and_unlinking_says_it_is_gone() {
     let s = scratch().await;
-    let discord = Discord::DryRun(DryRunSink::default());
+    let discord = Discord::dry_run(DryRunSink::default());
     let linked = link_project(&s.db, &discord, &owner(), None).await.unwrap();
     assert!(
         linked.starts_with("Linked **game 123** to this server."),
@@ -66,7 +66,7 @@ async fn linking_names_the_project_and_unlinking_says_it_is_gone() {
 #[tokio::test]
 async fn linking_without_manage_server_is_refused_in_a_sentence() {
     let s = scratch().await;
-    let discord = Discord::DryRun(DryRunSink::default());
+    let discord = Discord::dry_run(DryRunSink::default());
     let caller = Caller {
         manages_guild: false,
         now: crate::domain::time::SystemClock.now(),
@@ -80,7 +80,7 @@ async fn linking_without_manage_server_is_refused_in_a_sentence() {
 async fn the_test_command_posts_a_sample_pinging_no_one_in_the_chosen_channel() {
     let s = scratch().await;
     let sink = DryRunSink::default();
-    let discord = Discord::DryRun(sink.clone());
+    let discord = Discord::dry_run(sink.clone());
     link_project(&s.db, &discord, &owner(), None).await.unwrap();
     let facts = checks::GuildFacts::default();
     let channel = ChannelId::from(CHANNEL);
@@ -112,7 +112,7 @@ async fn the_test_command_posts_a_sample_pinging_no_one_in_the_chosen_channel() 
 #[tokio::test]
 async fn changing_only_the_style_keeps_a_custom_template_and_nothing_restores_the_default() {
     let s = scratch().await;
-    let discord = Discord::DryRun(DryRunSink::default());
+    let discord = Discord::dry_run(DryRunSink::default());
     link_project(&s.db, &discord, &owner(), None).await.unwrap();
     let template = Some("{user} is a star");
     set_template(&s.db, &owner(), None, template, None)
@@ -135,7 +135,7 @@ async fn changing_only_the_style_keeps_a_custom_template_and_nothing_restores_th
 #[tokio::test]
 async fn setting_only_the_vote_url_keeps_a_custom_name_and_nothing_restores_both() {
     let s = scratch().await;
-    let discord = Discord::DryRun(DryRunSink::default());
+    let discord = Discord::dry_run(DryRunSink::default());
     link_project(&s.db, &discord, &owner(), None).await.unwrap();
     let guild = GuildId::from(GUILD);
     set_display(&s.db, &guild, None, Some("Our Game"), None)
@@ -155,7 +155,7 @@ async fn setting_only_the_vote_url_keeps_a_custom_name_and_nothing_restores_both
 
 /// A linked project whose reward roles 901 (below the bot) and 902 (above it) Discord refused.
 async fn two_paused_roles(s: &Scratch) -> checks::GuildFacts {
-    let discord = Discord::DryRun(DryRunSink::default());
+    let discord = Discord::dry_run(DryRunSink::default());
     link_project(&s.db, &discord, &owner(), None).await.unwrap();
     let guild = GuildId::from(GUILD);
     let mut roles = std::collections::HashMap::new();
@@ -212,7 +212,7 @@ async fn status_resumes_a_paused_role_the_bot_can_give_again_and_says_how_to_fix
 async fn the_test_command_resumes_a_paused_role_the_bot_can_give_again() {
     let s = scratch().await;
     let facts = two_paused_roles(&s).await;
-    let discord = Discord::DryRun(DryRunSink::default());
+    let discord = Discord::dry_run(DryRunSink::default());
     let reply = test_announcement(&s.db, &discord, &owner(), None, &facts)
         .await
         .unwrap();

@@ -71,7 +71,7 @@ pub async fn run_refresh(
     clock: SharedClock,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    if matches!(discord, Discord::DryRun(_)) {
+    if discord.is_dry_run() {
         stop.cancelled().await;
         return Ok(());
     }

@@ -198,7 +198,7 @@ async fn topgg_test_posts_the_real_announcement_pinging_no_one() {
     let post = &bot.posts(POST_CHANNEL_ID)[0];
     assert_eq!(
         post.body["allowed_mentions"],
-        json!({"parse": [], "users": []})
+        json!({"parse": [], "users": [], "roles": []})
     );
     assert!(
         post.body["embeds"][0]["description"]

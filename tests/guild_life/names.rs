@@ -38,7 +38,7 @@ async fn a_server_project_is_announced_by_its_guilds_name_in_an_embed_with_avata
     let post = &bot.posts(POST_CHANNEL_ID)[0];
     assert_eq!(
         post.body["allowed_mentions"],
-        json!({"parse": [], "users": [PLAIN_USER_ID.to_string()]})
+        json!({"parse": [], "users": [PLAIN_USER_ID.to_string()], "roles": []})
     );
     let status = bot.status().await;
     let shown = topgg_bot::domain::text::as_shown(&status);

@@ -9,7 +9,7 @@ async fn idle_worker(dir: &tempfile::TempDir, clock: Arc<ManualClock>) -> Worker
     let url = format!("sqlite://{}", dir.path().join("w.db").display());
     let db = Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
-    let discord = Discord::DryRun(DryRunSink::default());
+    let discord = Discord::dry_run(DryRunSink::default());
     Worker::new(db, discord, Arc::default(), "w".into(), clock)
 }
 
