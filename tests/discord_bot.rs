@@ -430,10 +430,16 @@ async fn a_burst_for_one_channel_is_announced_in_digests_within_its_rate_limit()
     let voters: Vec<u64> = (0..120).map(|i| 1_600_000_000_000_000_000 + i).collect();
     // Delivery is held (Discord refuses the token) while the burst arrives, so the whole burst
     // is waiting at once however slowly a loaded machine takes the votes in: votes trickling
-    // in one by one are rightly announced one by one.
+    // in one by one are rightly announced one by one. The bot learns of the refusal from the
+    // first vote's post before the rest arrive: a claim it made before knowing (of the first
+    // few votes, on a starved worker) would otherwise post those few alone afterwards.
     bot.discord.revoke_token(true);
-    send_burst(&bot, &voters).await;
     let posts = format!("/channels/{POST_CHANNEL_ID}/messages");
+    send_burst(&bot, &voters[..1]).await;
+    let refused = |r: &RecordedRequest| r.status == 401 && r.path == posts;
+    let first = bot.discord.wait_for(refused, WAIT).await;
+    assert!(first.is_some(), "the first vote's post met the refused token");
+    send_burst(&bot, &voters[1..]).await;
     let posted = |bot: &Bot| bot.discord.requests_matching("POST", &posts);
     assert!(
         posted(&bot).iter().all(|p| p.status == 401),
