@@ -62,11 +62,13 @@ async fn two_instances_store_and_announce_each_of_a_thousand_votes_exactly_once(
         );
         let jobs = site.jobs().await;
         assert!(jobs.iter().all(|j| j.status == "done"));
-        let workers: HashSet<&str> = jobs
-            .iter()
-            .filter_map(|j| j.leased_by.as_deref()?.split('-').next())
-            .collect();
-        assert_eq!(workers, HashSet::from(["a", "b"]), "both instances worked");
+        // Which instance posted is not asserted: one guild's announcements go to one
+        // instance at a time (per-guild ownership), so on a loaded machine one instance may
+        // rightly post them all; two instances claiming one guild are tested in storage.
+        assert!(
+            jobs.iter().all(|j| j.leased_by.is_some()),
+            "every job was worked by an instance: {jobs:?}"
+        );
     })
     .await;
     site.finish().await;
