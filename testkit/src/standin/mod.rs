@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod interactions;
 pub mod json;
 mod limits;
+pub mod many_guilds;
 pub mod moderation;
 pub mod nonces;
 mod rates;
