@@ -4,7 +4,8 @@
 //! in-process Discord stand-in that sends 2 guilds of `--channels` channels and `--roles`
 //! roles (the bot their only member), then `--guilds` more; after each batch, waits until the
 //! bot has recorded every guild (its `guilds` table) and its RSS has settled, and prints the
-//! RSS at 2 guilds, at 2 + N, and the KiB each added guild costs.
+//! RSS at 2 guilds, at 2 + N, and the KiB each added guild costs. `MIMALLOC_*` variables
+//! are passed on to the server (e.g. `MIMALLOC_PURGE_DELAY=0` to return freed memory at once).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -46,9 +47,19 @@ async fn main() -> anyhow::Result<()> {
     let standin = DiscordStandIn::builder().guild(guild(0)).start().await;
     let dir = tempfile::tempdir()?;
     let database_url = format!("sqlite://{}", dir.path().join("bot.db").display());
-    let log = args.log_file.clone().unwrap_or_else(|| dir.path().join("server.log"));
+    let log = args
+        .log_file
+        .clone()
+        .unwrap_or_else(|| dir.path().join("server.log"));
     let mut child = start(&args.binary, &standin, &database_url, &log)?;
-    let result = measure(&args, &standin, &database_url, child.id().unwrap_or(0), guild).await;
+    let result = measure(
+        &args,
+        &standin,
+        &database_url,
+        child.id().unwrap_or(0),
+        guild,
+    )
+    .await;
     let _ = child.kill().await;
     result
 }
@@ -98,9 +109,13 @@ fn start(
     let log = std::fs::File::create(log)?;
     Command::new(binary)
         .env_clear()
+        .envs(std::env::vars().filter(|(k, _)| k.starts_with("MIMALLOC_")))
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", database_url)
-        .env("TOPGG_INTEGRATION_SECRET", "guild-memory-integration-secret")
+        .env(
+            "TOPGG_INTEGRATION_SECRET",
+            "guild-memory-integration-secret",
+        )
         .env("DISCORD_TOKEN", standin.token())
         .env("TOPGG_BOT__DISCORD__API_URL", standin.url())
         .env("TOPGG_BOT__HTTP__LISTEN", listen.to_string())
@@ -156,8 +171,8 @@ async fn settled_rss_kib(pid: u32) -> anyhow::Result<u64> {
 }
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .context("the server exited")?;
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).context("the server exited")?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))

@@ -4,8 +4,8 @@
 
 use super::DiscordStandIn;
 use super::fixtures::{
-    ChannelSpec, GuildModel, Overwrite, OWNER_USER_ID, RoleSpec, UserSpec, member,
-    perms, role, text_channel,
+    ChannelSpec, GuildModel, OWNER_USER_ID, Overwrite, RoleSpec, UserSpec, member, perms, role,
+    text_channel,
 };
 use super::json;
 
@@ -28,7 +28,8 @@ pub fn wide_guild(index: u64, bot: &UserSpec, channels: usize, roles: usize) -> 
     );
     bot_role.bot_id = Some(bot.id);
     let mut all_roles: Vec<RoleSpec> = vec![role(id, "@everyone", 0, perms::EVERYONE), bot_role];
-    all_roles.extend((2..roles as u64).map(|r| role(id + r, &format!("role {r}"), r as u16 - 1, 0)));
+    all_roles
+        .extend((2..roles as u64).map(|r| role(id + r, &format!("role {r}"), r as u16 - 1, 0)));
     GuildModel {
         id,
         name: format!("Wide guild {index}"),
