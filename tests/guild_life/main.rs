@@ -5,6 +5,7 @@
 
 mod harness;
 mod life;
+mod many_guilds;
 mod names;
 mod protocol;
 mod role_pause;

@@ -93,3 +93,6 @@ impl KnownGuilds {
         guilds.get(&id).map(read)
     }
 }
+
+#[cfg(test)]
+mod tests;
