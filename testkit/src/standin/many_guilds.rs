@@ -50,7 +50,7 @@ fn wide_channel(guild_id: u64, (bot_id, bot_role_id): (u64, u64), index: u64) ->
         &format!("channel-{index}"),
         index as u16,
     );
-    if index % 5 == 0 {
+    if index.is_multiple_of(5) {
         channel.overwrites.push(Overwrite {
             id: guild_id,
             kind: 0,
@@ -64,7 +64,7 @@ fn wide_channel(guild_id: u64, (bot_id, bot_role_id): (u64, u64), index: u64) ->
             deny: 0,
         });
     }
-    if index % 7 == 0 {
+    if index.is_multiple_of(7) {
         channel.overwrites.push(Overwrite {
             id: bot_id,
             kind: 1,
