@@ -2,8 +2,9 @@
 //! every field of every channel, role and member: about 65 KB for a guild of 50 channels and
 //! 30 roles). [`KnownGuilds`] keeps a [`BotGuild`] per guild, built from GUILD_CREATE and
 //! kept current from the gateway events that change roles, channels, the owner or the bot's
-//! roles; it is forgotten on GUILD_DELETE, and a READY drops its shard's guilds until their
-//! GUILD_CREATE.
+//! roles; it is forgotten on GUILD_DELETE. A READY changes nothing: its handler may run
+//! after the GUILD_CREATEs that follow it, and each GUILD_CREATE replaces its guild whole (a
+//! guild that removed the bot while a shard was away stays until the next session).
 //!
 //! serenity runs each event's handler as a task of its own, so two changes to one role or
 //! channel arriving together may be applied out of order; each event carries the whole
@@ -37,12 +38,6 @@ impl KnownGuilds {
             }
             E::GuildDelete { incomplete, .. } => {
                 guilds.remove(&incomplete.id.get());
-                return None;
-            }
-            E::Ready { data_about_bot } => {
-                let (shard, total) = data_about_bot.shard.map_or((0, 1), |s| (s.id.0, s.total));
-                let total = u64::from(total.max(1));
-                guilds.retain(|id, _| (id >> 22) % total != u64::from(shard));
                 return None;
             }
             E::GuildUpdate { new_data, .. } => {
