@@ -1,65 +1,66 @@
-//! Reads [`GuildFacts`] for the live checks from serenity's cache.
-
-use poise::serenity_prelude as serenity;
+//! Reads [`GuildFacts`] for the live checks from the bot's own [`KnownGuilds`].
 
 use super::Context;
+use super::guild_model::BotGuild;
 use crate::guild::checks::{ChannelFacts, GuildFacts, RoleFacts};
 use crate::guild::role_safety::{CallerFacts, MANAGE_ROLES, grants, guild_permissions};
 
-/// What the bot can do in the command's guild, from the cache (filled by GUILD_CREATE and
-/// updates); nothing known outside a guild or before the guild is cached.
+/// What the bot can do in the command's guild, as the gateway told it (GUILD_CREATE and
+/// updates); nothing known outside a guild or before the guild's GUILD_CREATE.
 pub fn guild_facts(ctx: Context<'_>) -> GuildFacts {
     let Some(guild_id) = ctx.guild_id() else {
         return GuildFacts::default();
     };
-    let Some(guild) = ctx.cache().guild(guild_id) else {
-        return GuildFacts::default();
+    let bot_id = ctx.cache().current_user().id.get();
+    let read = |guild: &BotGuild| {
+        let mut facts = bot_facts(bot_id, guild);
+        if facts.known {
+            facts.caller = caller_facts(ctx, guild);
+        }
+        facts
     };
-    let mut facts = bot_facts(ctx.cache().current_user().id, &guild);
-    if facts.known {
-        facts.caller = caller_facts(ctx, &guild);
-    }
-    facts
+    ctx.data()
+        .guilds
+        .read(guild_id.get(), read)
+        .unwrap_or_default()
 }
 
-/// What the bot (`bot_id`) can do in `guild`, as cached; the caller is left unknown.
-pub fn bot_facts(bot_id: serenity::UserId, guild: &serenity::Guild) -> GuildFacts {
-    let Some(bot) = guild.members.get(&bot_id) else {
+/// What the bot (`bot_id`) can do in `guild`; the caller is left unknown. Nothing is known
+/// while the bot's own member is not.
+pub fn bot_facts(bot_id: u64, guild: &BotGuild) -> GuildFacts {
+    let Some(permissions) = guild.bot_permissions(bot_id) else {
         return GuildFacts::default();
     };
-    #[allow(deprecated)]
-    let manage_roles = guild.member_permissions(bot).manage_roles();
-    let bot_top_position = guild.member_highest_role(bot).map_or(0, |r| r.position);
     let channels = guild
         .channels
         .iter()
-        .map(|(id, channel)| {
-            let p = guild.user_permissions_in(channel, bot);
+        .map(|channel| {
+            let p = guild
+                .bot_permissions_in(channel, bot_id)
+                .unwrap_or_default();
             let facts = ChannelFacts {
-                name: channel.name.clone(),
                 can_post: p.view_channel() && p.send_messages(),
                 embed_links: p.embed_links(),
             };
-            (id.get().into(), facts)
+            (channel.id.into(), facts)
         })
         .collect();
     let roles = guild
         .roles
         .iter()
-        .map(|(id, role)| {
+        .map(|role| {
             let facts = RoleFacts {
-                name: role.name.clone(),
                 position: role.position,
                 managed: role.managed,
-                permissions: role.permissions.bits(),
+                permissions: role.permissions,
             };
-            (id.get().into(), facts)
+            (role.id.into(), facts)
         })
         .collect();
     GuildFacts {
         known: true,
-        manage_roles,
-        bot_top_position,
+        manage_roles: permissions.manage_roles(),
+        bot_top_position: guild.bot_top_position(),
         channels,
         roles,
         caller: None,
@@ -67,31 +68,19 @@ pub fn bot_facts(bot_id: serenity::UserId, guild: &serenity::Guild) -> GuildFact
 }
 
 /// The command's caller: owner or not, Manage Roles in the guild, and their highest role's
-/// position (from the cache's roles). The interaction's `member.permissions` are not used:
+/// position (from the guild's roles). The interaction's `member.permissions` are not used:
 /// they are the caller's permissions in the channel, overwrites included, where the same bit
 /// means Manage Permissions of that channel.
-fn caller_facts(ctx: Context<'_>, guild: &serenity::Guild) -> Option<CallerFacts> {
+fn caller_facts(ctx: Context<'_>, guild: &BotGuild) -> Option<CallerFacts> {
     let poise::Context::Application(app) = ctx else {
         return None;
     };
     let member = app.interaction.member.as_ref()?;
-    let everyone = serenity::RoleId::new(guild.id.get());
-    let role_bits = |id: &serenity::RoleId| guild.roles.get(id).map(|r| r.permissions.bits());
-    let permissions = guild_permissions(
-        role_bits(&everyone).unwrap_or(0),
-        member.roles.iter().filter_map(role_bits),
-    );
-    let manage_roles = grants(permissions, MANAGE_ROLES);
-    let top_position = member
-        .roles
-        .iter()
-        .filter_map(|id| guild.roles.get(id))
-        .map(|r| r.position)
-        .max()
-        .unwrap_or(0);
+    let roles = || member.roles.iter().filter_map(|id| guild.role(id.get()));
+    let permissions = guild_permissions(guild.everyone_bits(), roles().map(|r| r.permissions));
     Some(CallerFacts {
-        is_owner: guild.owner_id == ctx.author().id,
-        manage_roles,
-        top_position,
+        is_owner: guild.owner_id == ctx.author().id.get(),
+        manage_roles: grants(permissions, MANAGE_ROLES),
+        top_position: roles().map(|r| r.position).max().unwrap_or(0),
     })
 }

@@ -8,11 +8,13 @@ use poise::serenity_prelude as serenity;
 use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 
+use super::guild_model::KnownGuilds;
+use super::guild_writes::{GuildWrite, GuildWrites};
 use super::readiness::GatewayStatus;
 use super::shard_closes::{self, CloseEnd, ClosePolicy};
 use super::{
-    Data, Error, acknowledge, close_watch, commands, on_error, quiet_mentions, registration,
-    session_limit, token_wait,
+    Data, Error, acknowledge, close_watch, commands, embed_watch, guild_events, on_error,
+    quiet_mentions, registration, session_limit, token_wait,
 };
 use crate::config::{Config, DEFAULT_DISCORD_API_URL};
 use crate::delivery::policy::backoff;
@@ -76,6 +78,8 @@ pub async fn run_gateway(
             connections: setup.connections.clone(),
             public_url: config.http.public_url.clone(),
             recovery: setup.recovery.clone(),
+            guilds: KnownGuilds::default(),
+            guild_writes: GuildWrites::start(setup.db.clone()),
         };
         let error = match connect_once(config, http, data, &handle, may_reshard).await {
             Ok(SessionEnd::Stopped) => return Ok(()),
@@ -139,6 +143,7 @@ async fn connect_once(
 ) -> anyhow::Result<SessionEnd> {
     let session = handle.stop.child_token();
     let mut client = serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
+        .cache_settings(cache_settings())
         .framework(framework(data, session.clone()))
         .await
         .context("cannot build the Discord client")?;
@@ -224,6 +229,17 @@ fn session_end(
     }
 }
 
+/// serenity keeps the current user only: what the bot needs of guilds, [`KnownGuilds`] keeps
+/// (a cached `Guild` of 50 channels and 30 roles is about 65 KB).
+fn cache_settings() -> serenity::cache::Settings {
+    let mut settings = serenity::cache::Settings::default();
+    settings.cache_guilds = false;
+    settings.cache_channels = false;
+    settings.cache_users = false;
+    settings.max_messages = 0;
+    settings
+}
+
 /// 4013 or 4014: the intents the bot asks for are refused; retrying cannot help.
 fn intents_refused(code: u16) -> String {
     let why = format!(
@@ -258,23 +274,21 @@ fn framework(data: Data, session: CancellationToken) -> poise::Framework<Data, E
         .build()
 }
 
-/// Gateway events the bot keeps track of (guilds joined, renamed and left).
+/// Gateway events the bot keeps track of (guilds joined, renamed and left, their roles and
+/// channels): [`KnownGuilds`] and the Embed Links watch are updated at once; the database
+/// writes are queued for the session's [`GuildWrites`], holding only what they need.
 async fn on_event(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
     let data = framework.user_data;
-    let cache = &framework.serenity_context.cache;
-    if let Some((guild_id, lacking)) = super::embed_watch::on_event(cache, &data.discord, event)
-        && let Err(e) = data
-            .db
-            .record_embed_links(&guild_id, lacking.as_deref())
-            .await
-    {
-        tracing::warn!(error = format!("{e:#}"), guild = %guild_id,
-            "cannot share where Embed Links is missing; other instances post as before");
-    }
-    super::guild_events::on_event(&data.db, data.clock.now(), event).await;
-    super::guild_events::on_role_change(cache, &data.db, data.clock.now(), event).await;
+    let bot_id = framework.serenity_context.cache.current_user().id.get();
+    let changed = data.guilds.apply(bot_id, event);
+    data.guild_writes.send(GuildWrite {
+        embed_links: embed_watch::on_event(&data.guilds, bot_id, changed, &data.discord, event),
+        change: guild_events::GuildChange::of(event),
+        roles: guild_events::after_role_change(&data.guilds, bot_id, event),
+        now: data.clock.now(),
+    });
     Ok(())
 }

@@ -5,69 +5,111 @@
 //! bot while it was offline sends no GUILD_DELETE: READY simply does not list it, so READY
 //! marks gone every guild of its shard that the bot took to be present and READY leaves out.
 //! A role or the bot's roles changing may fix a paused reward role: it is resumed then.
+//! The event's handler takes what it needs out of the event ([`GuildChange`],
+//! [`after_role_change`]) and writes the database in a task of its own, so a burst of
+//! GUILD_CREATEs (each a whole guild) is not kept in memory while the writes queue.
 
 use std::collections::HashSet;
 
 use poise::serenity_prelude as serenity;
 
 use super::facts::bot_facts;
+use super::guild_model::KnownGuilds;
 use crate::domain::ids::GuildId;
 use crate::domain::time::Timestamp;
+use crate::guild::checks::GuildFacts;
 use crate::guild::role_pause::resume_fixed_roles;
 use crate::storage::Db;
 
-/// Records what `event` says about a guild; other events are ignored.
-pub async fn on_event(db: &Db, now: Timestamp, event: &serenity::FullEvent) {
-    let result = match event {
-        serenity::FullEvent::GuildCreate { guild, .. } => {
-            db.guild_present(&guild.id.get().into(), &guild.name, now)
-                .await
-        }
-        serenity::FullEvent::GuildUpdate { new_data, .. } => {
-            db.guild_present(&new_data.id.get().into(), &new_data.name, now)
-                .await
-        }
-        serenity::FullEvent::Ready { data_about_bot } => {
-            reconcile_ready(db, data_about_bot, now).await
-        }
-        serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
-            let guild_id = GuildId::from(incomplete.id.get());
-            match db.guild_gone(&guild_id, now).await {
+/// What a gateway event says about a guild, taken out of the event so that the event (a
+/// GUILD_CREATE holds the whole guild) can be dropped before the database is written.
+#[derive(Debug)]
+pub enum GuildChange {
+    /// GUILD_CREATE or GUILD_UPDATE: present, under this name.
+    Present(GuildId, String),
+    /// GUILD_DELETE without `unavailable`: the bot was removed.
+    Removed(GuildId),
+    /// READY: the guilds it lists for its shard.
+    Ready {
+        listed: HashSet<u64>,
+        shard: u32,
+        total: u32,
+    },
+}
+
+impl GuildChange {
+    /// What `event` says about a guild; `None` for other events.
+    pub fn of(event: &serenity::FullEvent) -> Option<GuildChange> {
+        use serenity::FullEvent as E;
+        Some(match event {
+            E::GuildCreate { guild, .. } => {
+                GuildChange::Present(guild.id.get().into(), guild.name.clone())
+            }
+            E::GuildUpdate { new_data, .. } => {
+                GuildChange::Present(new_data.id.get().into(), new_data.name.clone())
+            }
+            E::Ready {
+                data_about_bot: ready,
+            } => {
+                let (shard, total) = ready.shard.map_or((0, 1), |s| (s.id.0, s.total));
+                let listed = ready.guilds.iter().map(|g| g.id.get()).collect();
+                GuildChange::Ready {
+                    listed,
+                    shard,
+                    total,
+                }
+            }
+            E::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
+                GuildChange::Removed(incomplete.id.get().into())
+            }
+            _ => return None,
+        })
+    }
+
+    /// Records the change in the database.
+    pub async fn record(self, db: &Db, now: Timestamp) {
+        let result = match self {
+            GuildChange::Present(guild_id, name) => db.guild_present(&guild_id, &name, now).await,
+            GuildChange::Ready {
+                listed,
+                shard,
+                total,
+            } => reconcile_ready(db, &listed, shard, total, now).await,
+            GuildChange::Removed(guild_id) => match db.guild_gone(&guild_id, now).await {
                 Ok(dropped) => {
                     tracing::info!(guild = %guild_id, dropped, "removed from a guild; its work stops until it is back");
                     Ok(())
                 }
                 Err(e) => Err(e),
-            }
+            },
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = format!("{e:#}"), "cannot record a guild event");
         }
-        _ => Ok(()),
-    };
-    if let Err(e) = result {
-        tracing::warn!(error = format!("{e:#}"), "cannot record a guild event");
     }
 }
 
 /// A role or the bot's member changed (GUILD_ROLE_UPDATE, GUILD_MEMBER_UPDATE of the bot):
-/// resumes the guild's paused reward roles the bot can now give, as the cache shows it.
-pub async fn on_role_change(
-    cache: &serenity::Cache,
-    db: &Db,
-    now: Timestamp,
+/// the guild and what the bot can do there now, as [`KnownGuilds`] shows it, for
+/// [`resume_roles`].
+pub fn after_role_change(
+    guilds: &KnownGuilds,
+    bot_id: u64,
     event: &serenity::FullEvent,
-) {
-    let bot_id = cache.current_user().id;
+) -> Option<(GuildId, GuildFacts)> {
     let guild_id = match event {
         serenity::FullEvent::GuildRoleUpdate { new, .. } => new.guild_id,
-        serenity::FullEvent::GuildMemberUpdate { event, .. } if event.user.id == bot_id => {
+        serenity::FullEvent::GuildMemberUpdate { event, .. } if event.user.id.get() == bot_id => {
             event.guild_id
         }
-        _ => return,
+        _ => return None,
     };
-    let facts = match cache.guild(guild_id) {
-        Some(guild) => bot_facts(bot_id, &guild),
-        None => return,
-    };
-    let guild_id = GuildId::from(guild_id.get());
+    let facts = guilds.read(guild_id.get(), |guild| bot_facts(bot_id, guild))?;
+    Some((guild_id.get().into(), facts))
+}
+
+/// Resumes the guild's paused reward roles the bot can give, as `facts` show.
+pub async fn resume_roles(db: &Db, (guild_id, facts): (GuildId, GuildFacts), now: Timestamp) {
     if let Err(e) = resume_fixed_roles(db, &guild_id, &facts, now).await {
         tracing::warn!(
             error = format!("{e:#}"),
@@ -77,11 +119,15 @@ pub async fn on_role_change(
 }
 
 /// Marks gone the guilds of READY's shard that the bot took to be present but READY omits.
-async fn reconcile_ready(db: &Db, ready: &serenity::Ready, now: Timestamp) -> anyhow::Result<()> {
-    let listed: HashSet<u64> = ready.guilds.iter().map(|g| g.id.get()).collect();
-    let (shard, total) = ready.shard.map_or((0, 1), |s| (s.id.0, s.total));
+async fn reconcile_ready(
+    db: &Db,
+    listed: &HashSet<u64>,
+    shard: u32,
+    total: u32,
+    now: Timestamp,
+) -> anyhow::Result<()> {
     let known = db.present_guilds().await?;
-    for guild_id in absent_from_ready(&known, &listed, shard, total) {
+    for guild_id in absent_from_ready(&known, listed, shard, total) {
         let dropped = db.guild_gone(&guild_id, now).await?;
         tracing::info!(guild = %guild_id, dropped, "not in READY: removed from the guild while offline; its work stops until it is back");
     }

@@ -8,6 +8,8 @@ mod embed_watch;
 mod facts;
 mod gateway;
 mod guild_events;
+mod guild_model;
+mod guild_writes;
 mod readiness;
 mod registration;
 mod render;
@@ -40,6 +42,10 @@ pub struct Data {
     pub public_url: String,
     /// Top.gg's API and the vote path recovery uses (`/topgg api`, "Check my vote").
     pub recovery: crate::topgg::recovery::Recovery,
+    /// What the bot knows of each guild of this session (serenity's guild cache is off).
+    pub guilds: guild_model::KnownGuilds,
+    /// The session's queue of database writes that guild events cause.
+    pub guild_writes: guild_writes::GuildWrites,
 }
 
 pub type Error = anyhow::Error;

@@ -1,7 +1,8 @@
 //! The channels where the bot lacks Embed Links, as the gateway last showed them. Discord
 //! silently drops the embeds of a message posted there (the announcement becomes a bare
 //! ping), so delivery posts their announcements in `text` style instead. Kept in memory from
-//! serenity's cache (GUILD_CREATE, channel, role and bot-member updates): asking costs no call.
+//! the bot's model of its guilds (`bot::guild_model`, kept by GUILD_CREATE, channel, role and
+//! bot-member updates): asking costs no call.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

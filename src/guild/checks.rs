@@ -23,7 +23,6 @@ pub struct GuildFacts {
 /// A channel of the guild as the bot sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChannelFacts {
-    pub name: String,
     /// The bot can view the channel and send messages in it.
     pub can_post: bool,
     /// The bot may embed links there: without it Discord drops an announcement's embed.
@@ -33,7 +32,6 @@ pub struct ChannelFacts {
 /// A role of the guild.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoleFacts {
-    pub name: String,
     pub position: u16,
     /// Managed by an integration (a bot's or a booster role): nobody can give it.
     pub managed: bool,
@@ -105,20 +103,17 @@ mod tests {
     const HIGH: u64 = 12;
     const BOOST: u64 = 13;
 
-    fn channel(id: u64, name: &str, can_post: bool) -> (ChannelId, ChannelFacts) {
-        let name = name.into();
+    fn channel(id: u64, can_post: bool) -> (ChannelId, ChannelFacts) {
         let embed_links = id != NO_EMBEDS;
         let facts = ChannelFacts {
-            name,
             can_post,
             embed_links,
         };
         (ChannelId::from(id), facts)
     }
 
-    fn role(id: u64, name: &str, position: u16, managed: bool) -> (RoleId, RoleFacts) {
+    fn role(id: u64, position: u16, managed: bool) -> (RoleId, RoleFacts) {
         let facts = RoleFacts {
-            name: name.into(),
             position,
             managed,
             permissions: 0,
@@ -132,14 +127,14 @@ mod tests {
             manage_roles: true,
             bot_top_position: 5,
             channels: HashMap::from([
-                channel(VOTES, "votes", true),
-                channel(LOCKED, "locked", false),
-                channel(NO_EMBEDS, "plain", true),
+                channel(VOTES, true),
+                channel(LOCKED, false),
+                channel(NO_EMBEDS, true),
             ]),
             roles: HashMap::from([
-                role(LOW, "low", 2, false),
-                role(HIGH, "high", 7, false),
-                role(BOOST, "boost", 1, true),
+                role(LOW, 2, false),
+                role(HIGH, 7, false),
+                role(BOOST, 1, true),
             ]),
             ..GuildFacts::default()
         }

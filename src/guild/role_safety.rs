@@ -111,7 +111,6 @@ mod tests {
 
     fn role(name: &str, position: u16, permissions: u64) -> (RoleId, RoleFacts) {
         let facts = RoleFacts {
-            name: name.into(),
             position,
             managed: false,
             permissions,

@@ -7,6 +7,7 @@
 mod channels;
 mod harness;
 mod life;
+mod many_guilds;
 mod names;
 mod protocol;
 mod role_pause;

@@ -20,6 +20,7 @@ pub mod interactions;
 mod invocations;
 pub mod json;
 mod limits;
+pub mod many_guilds;
 pub mod moderation;
 pub mod nonces;
 mod opt;
