@@ -438,7 +438,10 @@ async fn a_burst_for_one_channel_is_announced_in_digests_within_its_rate_limit()
     send_burst(&bot, &voters[..1]).await;
     let refused = |r: &RecordedRequest| r.status == 401 && r.path == posts;
     let first = bot.discord.wait_for(refused, WAIT).await;
-    assert!(first.is_some(), "the first vote's post met the refused token");
+    assert!(
+        first.is_some(),
+        "the first vote's post met the refused token"
+    );
     send_burst(&bot, &voters[1..]).await;
     let posted = |bot: &Bot| bot.discord.requests_matching("POST", &posts);
     assert!(

@@ -33,10 +33,15 @@ pub fn create_private(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// The file of a `sqlite:` URL, unless it is an in-memory database.
+/// The file of a `sqlite:` URL, unless it is an in-memory database (sqlx names
+/// `sqlite::memory:` `file:sqlx-in-memory-<n>`: creating that file would leave it in the
+/// working directory).
 pub fn sqlite_file(filename: &Path) -> Option<&Path> {
     let name = filename.to_str()?;
-    let in_memory = name.is_empty() || name == ":memory:" || name.starts_with("file::memory:");
+    let in_memory = name.is_empty()
+        || name == ":memory:"
+        || name.starts_with("file::memory:")
+        || name.starts_with("file:sqlx-in-memory-");
     (!in_memory).then_some(filename)
 }
 
@@ -45,6 +50,15 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+
+    #[test]
+    fn an_in_memory_database_has_no_file_whatever_sqlx_calls_it() {
+        let options: sqlx::sqlite::SqliteConnectOptions = "sqlite::memory:".parse().unwrap();
+        assert_eq!(sqlite_file(options.get_filename()), None);
+        assert_eq!(sqlite_file(Path::new(":memory:")), None);
+        let file = Path::new("/var/lib/topgg-bot/votes.db");
+        assert_eq!(sqlite_file(file), Some(file));
+    }
 
     fn mode(path: &Path) -> u32 {
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777

@@ -6,10 +6,12 @@
 //! after the GUILD_CREATEs that follow it, and each GUILD_CREATE replaces its guild whole (a
 //! guild that removed the bot while a shard was away stays until the next session).
 //!
-//! serenity runs each event's handler as a task of its own, so two changes to one role or
-//! channel arriving together may be applied out of order; each event carries the whole
-//! object, so the next change to it sets it right.
+//! serenity runs each event's handler as a task of its own, so events may be applied out of
+//! order: a change to a guild whose GUILD_CREATE is not applied yet is held and applied right
+//! after it ([`change::EarlyChanges`]); two changes to one role or channel arriving together
+//! may still be swapped, and as each event carries the whole object, the next sets it right.
 
+mod change;
 mod guild;
 mod permissions;
 
@@ -18,74 +20,63 @@ use std::sync::RwLock;
 
 use poise::serenity_prelude as serenity;
 
-pub use guild::{BotGuild, Channel, Role};
+use change::{Change, EarlyChanges};
+pub use guild::BotGuild;
 
 /// Every guild the session has been told about, by guild id.
 #[derive(Debug, Default)]
 pub struct KnownGuilds {
-    guilds: RwLock<HashMap<u64, BotGuild>>,
+    state: RwLock<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    guilds: HashMap<u64, BotGuild>,
+    early: EarlyChanges,
 }
 
 impl KnownGuilds {
-    /// Applies `event`; returns the guild it changed, if any (`None` also for a guild left).
+    /// Applies `event`; returns the guild it changed, if any (`None` also for a guild left,
+    /// and for a change held until its guild's GUILD_CREATE).
     pub fn apply(&self, bot_id: u64, event: &serenity::FullEvent) -> Option<u64> {
         use serenity::FullEvent as E;
-        let mut guilds = self.guilds.write().unwrap_or_else(|e| e.into_inner());
-        let changed = match event {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let State { guilds, early } = &mut *state;
+        match event {
             E::GuildCreate { guild, .. } => {
-                guilds.insert(guild.id.get(), BotGuild::from_serenity(guild, bot_id));
-                return Some(guild.id.get());
+                let id = guild.id.get();
+                let mut known = BotGuild::from_serenity(guild, bot_id);
+                early
+                    .take(id)
+                    .for_each(|change| change.apply_to(&mut known));
+                guilds.insert(id, known);
+                Some(id)
             }
             E::GuildDelete { incomplete, .. } => {
                 guilds.remove(&incomplete.id.get());
-                return None;
+                early.forget(incomplete.id.get());
+                None
             }
-            E::GuildUpdate { new_data, .. } => {
-                let guild = guilds.get_mut(&new_data.id.get())?;
-                guild.owner_id = new_data.owner_id.get();
-                guild.set_roles(new_data.roles.values());
-                guild
+            other => {
+                let (id, change) = Change::of(bot_id, other)?;
+                match guilds.get_mut(&id) {
+                    Some(guild) => {
+                        change.apply_to(guild);
+                        Some(id)
+                    }
+                    None => {
+                        early.hold(id, change);
+                        None
+                    }
+                }
             }
-            E::GuildRoleCreate { new } | E::GuildRoleUpdate { new, .. } => {
-                let guild = guilds.get_mut(&new.guild_id.get())?;
-                guild.upsert_role(Role::from_serenity(new));
-                guild
-            }
-            E::GuildRoleDelete {
-                guild_id,
-                removed_role_id,
-                ..
-            } => {
-                let guild = guilds.get_mut(&guild_id.get())?;
-                guild.remove_role(removed_role_id.get());
-                guild
-            }
-            E::ChannelCreate { channel }
-            | E::CategoryCreate { category: channel }
-            | E::ChannelUpdate { new: channel, .. } => {
-                let guild = guilds.get_mut(&channel.guild_id.get())?;
-                guild.upsert_channel(Channel::from_serenity(channel, bot_id));
-                guild
-            }
-            E::ChannelDelete { channel, .. } | E::CategoryDelete { category: channel } => {
-                let guild = guilds.get_mut(&channel.guild_id.get())?;
-                guild.remove_channel(channel.id.get());
-                guild
-            }
-            E::GuildMemberUpdate { event, .. } if event.user.id.get() == bot_id => {
-                let guild = guilds.get_mut(&event.guild_id.get())?;
-                guild.bot_roles = Some(event.roles.iter().map(|r| r.get()).collect());
-                guild
-            }
-            _ => return None,
-        };
-        Some(changed.id)
+        }
     }
 
     /// Reads guild `id`, if known.
     pub fn read<T>(&self, id: u64, read: impl FnOnce(&BotGuild) -> T) -> Option<T> {
-        let guilds = self.guilds.read().unwrap_or_else(|e| e.into_inner());
-        guilds.get(&id).map(read)
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        state.guilds.get(&id).map(read)
     }
 }
 

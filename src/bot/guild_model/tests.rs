@@ -176,3 +176,37 @@ fn guild_delete_forgets_the_guild_and_ready_keeps_the_others() {
     );
     assert!(guilds.read(GUILD_ID, |_| ()).is_none());
 }
+
+#[test]
+fn a_change_handled_before_its_guilds_create_is_applied_right_after_it() {
+    let model = GuildModel::default_guild();
+    let guilds = KnownGuilds::default();
+    // serenity ran the CHANNEL_UPDATE's handler first: DENIED_CHANNEL_ID lost its overwrites.
+    let mut opened = text_channel(DENIED_CHANNEL_ID, "announcements", 1);
+    opened.overwrites.clear();
+    let new = channel_event(&opened);
+    let early = guilds.apply(BOT_USER_ID, &E::ChannelUpdate { old: None, new });
+    assert_eq!(early, None, "nothing to change yet");
+    assert!(guilds.read(GUILD_ID, |_| ()).is_none());
+    // Then the GUILD_CREATE sent before it, with the channel still locked.
+    assert!(
+        model
+            .channels
+            .iter()
+            .any(|c| c.id == DENIED_CHANNEL_ID && !c.overwrites.is_empty())
+    );
+    assert_eq!(
+        guilds.apply(BOT_USER_ID, &guild_create(&model)),
+        Some(GUILD_ID)
+    );
+    let overwrites = guilds.read(GUILD_ID, |g| {
+        g.channel(DENIED_CHANNEL_ID).unwrap().overwrites.len()
+    });
+    assert_eq!(overwrites, Some(0), "the later change wins");
+    // Held once: a second GUILD_CREATE (a new session) is taken as it comes.
+    guilds.apply(BOT_USER_ID, &guild_create(&model));
+    let overwrites = guilds.read(GUILD_ID, |g| {
+        g.channel(DENIED_CHANNEL_ID).unwrap().overwrites.len()
+    });
+    assert!(overwrites > Some(0));
+}
