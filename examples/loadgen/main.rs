@@ -12,6 +12,7 @@ mod load;
 mod peer;
 mod report;
 mod server;
+mod summary;
 mod votes;
 
 use std::path::PathBuf;
@@ -93,6 +94,13 @@ struct Args {
     /// (`bench/peer`, after `npm ci`) first, and print the ratios.
     #[arg(long)]
     peer: Option<PathBuf>,
+    /// Append this run's figures as one tab-separated line (two with the peer) to this file
+    /// (`bench/side-by-side.sh` prints them as one table).
+    #[arg(long)]
+    summary: Option<PathBuf>,
+    /// The run's name in the `--summary` line.
+    #[arg(long, default_value = "votes")]
+    label: String,
 }
 
 impl Args {
@@ -226,6 +234,17 @@ async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyh
     report::ratio(&votes, &health);
     if let Some((peer, peer_peak)) = &peer {
         report::versus_peer(&votes, peer, *peer_peak);
+    }
+    if let Some(path) = &args.summary {
+        let figures = summary::Figures {
+            label: &args.label,
+            votes: &votes,
+            health: &health,
+            peer: peer.as_ref().map(|(o, peak)| (o, *peak)),
+            idle_kib: startup_idle,
+            peak_kib: peak,
+        };
+        summary::append(path, &figures).context("write the --summary line")?;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (after_rss, hwm) = server::memory_kib(server.pid()).unwrap_or_default();

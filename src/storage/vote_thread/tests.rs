@@ -104,6 +104,31 @@ async fn the_webhook_writer_queues_an_opted_in_voters_reminder_on_a_fully_synced
     db.close().await;
 }
 
+/// Memory (issue 22): SQLite's default page cache is 2 MB a connection; the pool's
+/// connections and the vote connection each keep 512 KiB.
+#[tokio::test]
+async fn every_sqlite_connection_keeps_a_page_cache_of_512_kib() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, connection) = database(dir.path()).await;
+    let writer = VoteWriter::start(db.clone());
+
+    writer
+        .record(connection, vote("v1", VOTER), Timestamp::from_millis(1))
+        .await
+        .unwrap();
+
+    let Db::Sqlite(pool, votes) = &db else {
+        unreachable!()
+    };
+    let pooled: i64 = sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(pooled, -512, "KiB, as a negative number");
+    assert_eq!(votes.pragma("cache_size").as_deref(), Some("Integer(-512)"));
+    db.close().await;
+}
+
 /// A failure that leaves the connection inside a transaction (both its statement and its
 /// rollback failed) must not fail every later batch: the next one gets a fresh connection.
 #[tokio::test]
