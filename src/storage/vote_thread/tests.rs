@@ -110,7 +110,7 @@ async fn the_webhook_writer_queues_an_opted_in_voters_reminder_on_a_fully_synced
 async fn every_sqlite_connection_keeps_a_page_cache_of_512_kib() {
     let dir = tempfile::tempdir().unwrap();
     let (db, connection) = database(dir.path()).await;
-    let writer = VoteWriter::start(db.clone());
+    let writer = VoteWriter::start(db.clone(), SystemClock::shared());
 
     writer
         .record(connection, vote("v1", VOTER), Timestamp::from_millis(1))
