@@ -1,4 +1,5 @@
-//! The bot's permissions in a [`BotGuild`] and its channels, computed as serenity's
+//! Permissions in a [`BotGuild`]: a member's guild-wide (the bot's, a command's caller's) and
+//! the bot's in each channel, computed as serenity's
 //! `Guild::member_permissions` and `Guild::user_permissions_in` do (Discord's algorithm:
 //! owner and Administrator get everything; then @everyone's overwrite, the roles'
 //! overwrites together, the member's overwrite, each deny before its allow).
