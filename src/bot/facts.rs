@@ -3,7 +3,7 @@
 use super::Context;
 use super::guild_model::BotGuild;
 use crate::guild::checks::{ChannelFacts, GuildFacts, RoleFacts};
-use crate::guild::role_safety::{CallerFacts, MANAGE_ROLES, grants, guild_permissions};
+use crate::guild::role_safety::CallerFacts;
 
 /// What the bot can do in the command's guild, as the gateway told it (GUILD_CREATE and
 /// updates); nothing known outside a guild or before the guild's GUILD_CREATE.
@@ -76,11 +76,11 @@ fn caller_facts(ctx: Context<'_>, guild: &BotGuild) -> Option<CallerFacts> {
         return None;
     };
     let member = app.interaction.member.as_ref()?;
-    let roles = || member.roles.iter().filter_map(|id| guild.role(id.get()));
-    let permissions = guild_permissions(guild.everyone_bits(), roles().map(|r| r.permissions));
+    let roles: Vec<u64> = member.roles.iter().map(|id| id.get()).collect();
+    let user_id = ctx.author().id.get();
     Some(CallerFacts {
-        is_owner: guild.owner_id == ctx.author().id.get(),
-        manage_roles: grants(permissions, MANAGE_ROLES),
-        top_position: roles().map(|r| r.position).max().unwrap_or(0),
+        is_owner: guild.owner_id == user_id,
+        manage_roles: guild.member_permissions(user_id, &roles).manage_roles(),
+        top_position: guild.top_position(&roles),
     })
 }

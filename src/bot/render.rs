@@ -29,6 +29,7 @@ mod tests {
     use super::*;
     use crate::discord::payload::message_json;
     use crate::domain::ids::UserId;
+    use crate::domain::message::samples::not_on_discord;
     use crate::domain::message::{Style, Voter};
 
     /// The reply as Discord receives it (the interaction callback's `data`).
@@ -58,11 +59,7 @@ mod tests {
 
     #[test]
     fn a_preview_of_a_text_message_without_a_button_shows_neither() {
-        let voter = Voter {
-            id: None,
-            name: "Ann",
-            avatar_url: None,
-        };
+        let voter = not_on_discord("Ann");
         let message = OutgoingMessage::announcement(Style::Text, "hi".into(), voter, None);
         let preview = sent_reply(reply_showing("Preview:", &message));
         assert_eq!(preview["embeds"], serde_json::json!([]));

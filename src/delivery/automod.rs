@@ -74,6 +74,7 @@ pub async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::message::samples::pinging;
 
     fn names() -> Vec<(UserId, String)> {
         vec![
@@ -84,11 +85,10 @@ mod tests {
 
     #[test]
     fn mentions_become_names_and_nobody_is_pinged() {
-        let message = OutgoingMessage {
-            content: "**2 new votes!**\n<@1> Ann (3 votes), <@2> (1 votes)".into(),
-            allowed_users: vec![UserId::from(1), UserId::from(2)],
-            ..OutgoingMessage::default()
-        };
+        let message = pinging(
+            "**2 new votes!**\n<@1> Ann (3 votes), <@2> (1 votes)",
+            &[1, 2],
+        );
         let plain = unmentioned(&message, &names());
         assert_eq!(
             plain.content,

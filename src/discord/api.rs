@@ -1,6 +1,7 @@
 //! [`DiscordApi`]: every call delivery makes to Discord, written once per implementation (the
 //! live REST client, [`DiscordRest`](super::DiscordRest), and the dry run,
-//! [`DryRunSink`](super::DryRunSink)); [`Discord`] is the one handle the app passes around.
+//! [`DryRunSink`](super::DryRunSink)); a message to a channel and a direct message are one
+//! [`Post`] to either; [`Discord`] is the one handle the app passes around.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,17 +14,39 @@ use super::{DiscordError, DryRunSink};
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::domain::message::OutgoingMessage;
 
+/// Where a message goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Recipient<'a> {
+    Channel(&'a ChannelId),
+    /// The user, in a direct message.
+    User(&'a UserId),
+}
+
+/// A message to post, and the nonce that makes a retry post it once.
+#[derive(Debug, Clone, Copy)]
+pub struct Post<'a> {
+    pub to: Recipient<'a>,
+    pub message: &'a OutgoingMessage,
+    pub nonce: Option<&'a str>,
+}
+
 /// What delivery asks of Discord. The calls are required; what only the live client keeps
 /// (the token's state, the limits, where Embed Links is missing) defaults to "nothing to
 /// keep", which is what the dry run needs.
 pub trait DiscordApi: Send + Sync {
-    /// Posts `message` (only its `allowed_users` may be pinged); `nonce` makes a retry post once.
+    /// Posts `post.message` to its recipient (only its `allowed_users` may be pinged).
+    fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Answer>;
+
+    /// Posts `message` in `channel_id`; `nonce` makes a retry post once.
     fn post_message<'a>(
         &'a self,
         channel_id: &'a ChannelId,
         message: &'a OutgoingMessage,
         nonce: Option<&'a str>,
-    ) -> BoxFuture<'a, Answer>;
+    ) -> BoxFuture<'a, Answer> {
+        let to = Recipient::Channel(channel_id);
+        self.send(Post { to, message, nonce })
+    }
 
     /// Sends `message` to `user_id` in a direct message, posted once for `nonce`.
     fn send_dm<'a>(
@@ -31,7 +54,14 @@ pub trait DiscordApi: Send + Sync {
         user_id: &'a UserId,
         message: &'a OutgoingMessage,
         nonce: &'a str,
-    ) -> BoxFuture<'a, Answer>;
+    ) -> BoxFuture<'a, Answer> {
+        let to = Recipient::User(user_id);
+        self.send(Post {
+            to,
+            message,
+            nonce: Some(nonce),
+        })
+    }
 
     /// Gives the member (`guild`, `user`) the role, or takes it away.
     fn change_role<'a>(

@@ -6,11 +6,10 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::BoxFuture;
 
 use super::DiscordError;
-use super::api::DiscordApi;
+use super::api::{DiscordApi, Post, Recipient};
 use super::payload::message_json;
 use super::rest::{Answer, RoleChange};
-use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
-use crate::domain::message::OutgoingMessage;
+use crate::domain::ids::{GuildId, RoleId, UserId};
 
 /// One action the bot would have sent to Discord.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,29 +106,19 @@ impl DryRunSink {
 
 /// The dry run: each call is recorded as the action it stands for.
 impl DiscordApi for DryRunSink {
-    fn post_message<'a>(
-        &'a self,
-        channel_id: &'a ChannelId,
-        message: &'a OutgoingMessage,
-        _nonce: Option<&'a str>,
-    ) -> BoxFuture<'a, Answer> {
-        self.sent(DryRunAction::Post {
-            channel_id: channel_id.to_string(),
-            body: message_json(message, None),
-        })
-    }
-
-    /// Recorded as a message in channel `dm:<user_id>`.
-    fn send_dm<'a>(
-        &'a self,
-        user_id: &'a UserId,
-        message: &'a OutgoingMessage,
-        _nonce: &'a str,
-    ) -> BoxFuture<'a, Answer> {
-        self.sent(DryRunAction::Message {
-            channel_id: format!("dm:{user_id}"),
-            content: message.clone().clipped().content,
-            allowed_users: Vec::new(),
+    /// A post is recorded as the JSON body Discord would receive; a direct message as a
+    /// message in channel `dm:<user_id>`.
+    fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Answer> {
+        self.sent(match post.to {
+            Recipient::Channel(channel_id) => DryRunAction::Post {
+                channel_id: channel_id.to_string(),
+                body: message_json(post.message, None),
+            },
+            Recipient::User(user_id) => DryRunAction::Message {
+                channel_id: format!("dm:{user_id}"),
+                content: post.message.clone().clipped().content,
+                allowed_users: Vec::new(),
+            },
         })
     }
 

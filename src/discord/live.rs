@@ -6,31 +6,20 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 
 use super::DiscordError;
-use super::api::DiscordApi;
+use super::api::{DiscordApi, Post, Recipient};
 use super::payload::create_message;
 use super::rest::{Answer, DiscordRest, RoleChange};
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
-use crate::domain::message::OutgoingMessage;
 
 impl DiscordApi for DiscordRest {
-    fn post_message<'a>(
-        &'a self,
-        channel_id: &'a ChannelId,
-        message: &'a OutgoingMessage,
-        nonce: Option<&'a str>,
-    ) -> BoxFuture<'a, Answer> {
-        let body = create_message(message, nonce);
-        Box::pin(async move { self.post(channel_id, &body).await })
-    }
-
-    fn send_dm<'a>(
-        &'a self,
-        user_id: &'a UserId,
-        message: &'a OutgoingMessage,
-        nonce: &'a str,
-    ) -> BoxFuture<'a, Answer> {
-        let body = create_message(message, Some(nonce));
-        Box::pin(async move { DiscordRest::send_dm(self, user_id, &body).await })
+    fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Answer> {
+        let body = create_message(post.message, post.nonce);
+        Box::pin(async move {
+            match post.to {
+                Recipient::Channel(channel_id) => self.post(channel_id, &body).await,
+                Recipient::User(user_id) => DiscordRest::send_dm(self, user_id, &body).await,
+            }
+        })
     }
 
     fn change_role<'a>(

@@ -16,7 +16,7 @@ pub mod payload;
 mod rest;
 mod token_state;
 
-pub use api::{Discord, DiscordApi};
+pub use api::{Discord, DiscordApi, Post, Recipient};
 pub use bucket::Bucket;
 pub use dm_channels::DM_OPENS_PER_SECOND;
 pub use dry_run::{DryRunAction, DryRunSink};

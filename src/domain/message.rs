@@ -164,15 +164,8 @@ pub fn link_url(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::samples::{ann, not_on_discord};
     use super::*;
-
-    fn ann(id: &UserId) -> Voter<'_> {
-        Voter {
-            id: Some(id),
-            name: "Ann",
-            avatar_url: Some("https://cdn.example/a.png"),
-        }
-    }
 
     /// An announcement of `text` for Ann (user 42), with a Vote button to `vote_url`.
     fn announcement_for_ann(style: Style, text: &str, vote_url: Option<&str>) -> OutgoingMessage {
@@ -196,11 +189,7 @@ mod tests {
 
     #[test]
     fn an_announcement_for_a_voter_who_is_not_a_discord_user_mentions_nobody() {
-        let voter = Voter {
-            id: None,
-            name: "Ann",
-            avatar_url: None,
-        };
+        let voter = not_on_discord("Ann");
         let m = OutgoingMessage::announcement(Style::Embed, "Ann voted".into(), voter, None);
         assert_eq!((m.content.as_str(), m.allowed_users.len()), ("", 0));
         assert_eq!(m.embed.unwrap().author_name.as_deref(), Some("Ann"));
@@ -241,5 +230,38 @@ mod tests {
     fn clipping_counts_characters_not_bytes() {
         assert_eq!(clip("ééé", 3), "ééé");
         assert_eq!(clip("éééé", 3), "éé…");
+    }
+}
+
+/// Voters and messages the unit tests of several modules build alike.
+#[cfg(test)]
+pub mod samples {
+    use super::{OutgoingMessage, UserId, Voter};
+
+    /// Ann, user `id`, with an avatar.
+    pub fn ann(id: &UserId) -> Voter<'_> {
+        Voter {
+            id: Some(id),
+            name: "Ann",
+            avatar_url: Some("https://cdn.example/a.png"),
+        }
+    }
+
+    /// A voter who is not a Discord user: `name` only.
+    pub fn not_on_discord(name: &str) -> Voter<'_> {
+        Voter {
+            id: None,
+            name,
+            avatar_url: None,
+        }
+    }
+
+    /// A plain message of `content` that may ping `users`.
+    pub fn pinging(content: &str, users: &[u64]) -> OutgoingMessage {
+        OutgoingMessage {
+            content: content.into(),
+            allowed_users: users.iter().copied().map(UserId::from).collect(),
+            ..OutgoingMessage::default()
+        }
     }
 }

@@ -27,21 +27,6 @@ pub const DANGEROUS: [(u64, &str); 18] = [
     (1 << 7, "View Audit Log"),
 ];
 
-/// The Manage Roles permission bit.
-pub const MANAGE_ROLES: u64 = 1 << 28;
-const ADMINISTRATOR: u64 = 1 << 3;
-
-/// A member's permissions in the guild (no channel overwrites): the `@everyone` role's and
-/// those of each of their roles, together.
-pub fn guild_permissions(everyone: u64, roles: impl IntoIterator<Item = u64>) -> u64 {
-    roles.into_iter().fold(everyone, |all, bits| all | bits)
-}
-
-/// Whether `permissions` give `bit` (Administrator gives every permission).
-pub fn grants(permissions: u64, bit: u64) -> bool {
-    permissions & (bit | ADMINISTRATOR) != 0
-}
-
 /// What the bot knows of the member running the command.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallerFacts {
@@ -196,21 +181,6 @@ mod tests {
         f.roles.insert(id, booster);
         let reason = refusal(&f, "booster").unwrap();
         assert!(reason.contains("managed"), "{reason}");
-    }
-
-    #[test]
-    fn manage_roles_comes_from_the_members_roles_or_administrator() {
-        let everyone = 1 << 10;
-        assert!(!grants(
-            guild_permissions(everyone, [1 << 11]),
-            MANAGE_ROLES
-        ));
-        assert!(grants(
-            guild_permissions(everyone, [MANAGE_ROLES]),
-            MANAGE_ROLES
-        ));
-        assert!(grants(guild_permissions(everyone, [1 << 3]), MANAGE_ROLES));
-        assert!(grants(guild_permissions(MANAGE_ROLES, []), MANAGE_ROLES));
     }
 
     #[test]

@@ -113,15 +113,11 @@ impl BotGuild {
     }
 
     pub fn role(&self, id: u64) -> Option<&Role> {
-        let at = self.roles.binary_search_by_key(&id, |r| r.id).ok()?;
-        self.roles.get(at)
+        find_by_id(&self.roles, id)
     }
 
     pub fn upsert_role(&mut self, role: Role) {
-        match self.roles.binary_search_by_key(&role.id, |r| r.id) {
-            Ok(at) => self.roles[at] = role,
-            Err(at) => self.roles.insert(at, role),
-        }
+        upsert_by_id(&mut self.roles, role);
     }
 
     /// A deleted role is gone from the roles and from the bot's roles.
@@ -133,18 +129,73 @@ impl BotGuild {
     }
 
     pub fn channel(&self, id: u64) -> Option<&Channel> {
-        let at = self.channels.binary_search_by_key(&id, |c| c.id).ok()?;
-        self.channels.get(at)
+        find_by_id(&self.channels, id)
     }
 
     pub fn upsert_channel(&mut self, channel: Channel) {
-        match self.channels.binary_search_by_key(&channel.id, |c| c.id) {
-            Ok(at) => self.channels[at] = channel,
-            Err(at) => self.channels.insert(at, channel),
-        }
+        upsert_by_id(&mut self.channels, channel);
     }
 
     pub fn remove_channel(&mut self, id: u64) {
         self.channels.retain(|c| c.id != id);
+    }
+}
+
+/// What the guild keeps in vectors sorted by id.
+trait HasId {
+    fn id(&self) -> u64;
+}
+
+impl HasId for Role {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl HasId for Channel {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+/// The item of `sorted` (sorted by id) with `id`.
+fn find_by_id<T: HasId>(sorted: &[T], id: u64) -> Option<&T> {
+    let at = sorted.binary_search_by_key(&id, T::id).ok()?;
+    sorted.get(at)
+}
+
+/// Puts `item` in `sorted` (sorted by id), in place of the one with its id if there is one.
+fn upsert_by_id<T: HasId>(sorted: &mut Vec<T>, item: T) {
+    match sorted.binary_search_by_key(&item.id(), T::id) {
+        Ok(at) => sorted[at] = item,
+        Err(at) => sorted.insert(at, item),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel(id: u64, overwrites: usize) -> Channel {
+        let overwrite = Overwrite {
+            id,
+            allow: 0,
+            deny: 0,
+            for_bot: false,
+        };
+        let overwrites = vec![overwrite; overwrites].into();
+        Channel { id, overwrites }
+    }
+
+    #[test]
+    fn an_upsert_replaces_the_item_with_its_id_or_inserts_it_in_order() {
+        let mut sorted = vec![channel(1, 0), channel(5, 0)];
+        for upserted in [channel(3, 0), channel(5, 1), channel(9, 0)] {
+            upsert_by_id(&mut sorted, upserted);
+        }
+        let ids: Vec<(u64, usize)> = sorted.iter().map(|c| (c.id, c.overwrites.len())).collect();
+        assert_eq!(ids, [(1, 0), (3, 0), (5, 1), (9, 0)]);
+        assert_eq!(find_by_id(&sorted, 5), Some(&channel(5, 1)));
+        assert_eq!(find_by_id(&sorted, 4), None);
     }
 }

@@ -1,4 +1,5 @@
-//! The bot's permissions in a [`BotGuild`] and its channels, computed as serenity's
+//! Permissions in a [`BotGuild`]: a member's guild-wide (the bot's, a command's caller's) and
+//! the bot's in each channel, computed as serenity's
 //! `Guild::member_permissions` and `Guild::user_permissions_in` do (Discord's algorithm:
 //! owner and Administrator get everything; then @everyone's overwrite, the roles'
 //! overwrites together, the member's overwrite, each deny before its allow).
@@ -11,18 +12,25 @@ impl BotGuild {
     /// The bot's guild-wide permissions; `None` while its member is unknown.
     pub fn bot_permissions(&self, bot_id: u64) -> Option<Permissions> {
         let roles = self.bot_roles.as_deref()?;
-        if bot_id == self.owner_id {
-            return Some(Permissions::all());
+        Some(self.member_permissions(bot_id, roles))
+    }
+
+    /// The guild-wide permissions of member `user_id` holding `role_ids` (ids of unknown roles
+    /// count for nothing): everything for the owner or with Administrator, else @everyone's
+    /// and those of each role, together.
+    pub fn member_permissions(&self, user_id: u64, role_ids: &[u64]) -> Permissions {
+        if user_id == self.owner_id {
+            return Permissions::all();
         }
-        let bits = roles
+        let bits = role_ids
             .iter()
             .filter_map(|id| self.role(*id))
             .fold(self.everyone_bits(), |all, role| all | role.permissions);
         let permissions = Permissions::from_bits_truncate(bits);
-        Some(match permissions.administrator() {
+        match permissions.administrator() {
             true => Permissions::all(),
             false => permissions,
-        })
+        }
     }
 
     /// The bot's permissions in `channel`; `None` while its member is unknown.
@@ -53,8 +61,12 @@ impl BotGuild {
 
     /// The position of the bot's highest role (0 with none, or while its member is unknown).
     pub fn bot_top_position(&self) -> u16 {
-        let roles = self.bot_roles.as_deref().unwrap_or_default();
-        roles
+        self.top_position(self.bot_roles.as_deref().unwrap_or_default())
+    }
+
+    /// The position of the highest of `role_ids` (0 with none known).
+    pub fn top_position(&self, role_ids: &[u64]) -> u16 {
+        role_ids
             .iter()
             .filter_map(|id| self.role(*id))
             .map(|r| r.position)
@@ -117,6 +129,17 @@ mod tests {
         let p = g.bot_permissions(BOT).unwrap();
         assert!(p.view_channel() && p.manage_roles() && !p.embed_links());
         assert_eq!(g.bot_top_position(), 3);
+    }
+
+    #[test]
+    fn a_members_permissions_are_everyones_and_their_known_roles_or_all_for_owner_and_admin() {
+        let g = guild(Permissions::VIEW_CHANNEL, Permissions::ADMINISTRATOR);
+        let plain = g.member_permissions(BOT, &[OTHER_ROLE, 999]);
+        assert_eq!(plain, Permissions::VIEW_CHANNEL);
+        assert_eq!(g.member_permissions(BOT, &[BOT_ROLE]), Permissions::all());
+        assert_eq!(g.member_permissions(g.owner_id, &[]), Permissions::all());
+        assert_eq!(g.top_position(&[BOT_ROLE, OTHER_ROLE, 999]), 5);
+        assert_eq!(g.top_position(&[]), 0);
     }
 
     #[test]

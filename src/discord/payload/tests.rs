@@ -2,21 +2,32 @@ use serde_json::json;
 
 use super::*;
 use crate::domain::events::ProjectKind;
-use crate::domain::message::{Style, Voter};
+use crate::domain::message::Style;
+use crate::domain::message::samples::{ann, pinging};
 use crate::domain::reminder::{ReminderProject, reminder_message};
+
+/// `body` may ping exactly `users` (no one else, no role, no @everyone) and is posted once
+/// for `nonce`.
+fn assert_pings_only_and_posts_once(
+    body: &serde_json::Value,
+    users: serde_json::Value,
+    nonce: &str,
+) {
+    let mentions = json!({"parse": [], "users": users, "roles": []});
+    assert_eq!(body["allowed_mentions"], mentions);
+    assert_eq!(
+        (&body["nonce"], &body["enforce_nonce"]),
+        (&json!(nonce), &json!(true))
+    );
+}
 
 #[test]
 fn an_embed_announcement_body_has_the_mention_the_embed_and_a_link_button() {
     let voter_id = UserId::from(42);
-    let voter = Voter {
-        id: Some(&voter_id),
-        name: "Ann",
-        avatar_url: Some("https://cdn.example/a.png"),
-    };
     let message = OutgoingMessage::announcement(
         Style::Embed,
         "Ann voted".into(),
-        voter,
+        ann(&voter_id),
         Some("https://top.gg/bot/1/vote"),
     );
     let body = message_json(&message, Some("n"));
@@ -36,14 +47,7 @@ fn an_embed_announcement_body_has_the_mention_the_embed_and_a_link_button() {
         (button["url"].as_str(), button["label"].as_str()),
         (Some("https://top.gg/bot/1/vote"), Some("Vote"))
     );
-    assert_eq!(
-        body["allowed_mentions"],
-        json!({"parse": [], "users": ["42"], "roles": []})
-    );
-    assert_eq!(
-        (&body["nonce"], &body["enforce_nonce"]),
-        (&json!("n"), &json!(true))
-    );
+    assert_pings_only_and_posts_once(&body, json!(["42"]), "n");
 }
 
 #[test]
@@ -77,23 +81,12 @@ fn a_reminder_dm_body_names_the_project_links_its_vote_page_pings_nobody_and_pos
             { "type": 2, "style": 5, "label": "Vote", "url": "https://top.gg/bot/99/vote", "disabled": false }
         ]}])
     );
-    assert_eq!(
-        body["allowed_mentions"],
-        json!({"parse": [], "users": [], "roles": []})
-    );
-    assert_eq!(
-        (&body["nonce"], &body["enforce_nonce"]),
-        (&json!("nonce-25"), &json!(true))
-    );
+    assert_pings_only_and_posts_once(&body, json!([]), "nonce-25");
 }
 
 #[test]
 fn a_user_id_zero_is_never_allowed_a_mention() {
-    let message = OutgoingMessage {
-        content: "<@0> <@7>".into(),
-        allowed_users: vec![UserId::from(0), UserId::from(7)],
-        ..OutgoingMessage::default()
-    };
+    let message = pinging("<@0> <@7>", &[0, 7]);
     let body = message_json(&message, None);
     assert_eq!(body["allowed_mentions"]["users"], json!(["7"]));
 }
