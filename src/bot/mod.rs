@@ -51,12 +51,17 @@ pub struct Data {
 pub type Error = anyhow::Error;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
 
-/// The guild a command runs in (a [`UserError`] outside one).
+/// The database commands read and change.
+fn db(ctx: Context<'_>) -> &Db {
+    &ctx.data().db
+}
+
 /// When the command runs, on the app's clock.
 fn now(ctx: Context<'_>) -> Timestamp {
     ctx.data().clock.now()
 }
 
+/// The guild a command runs in (a [`UserError`] outside one).
 fn guild_id(ctx: Context<'_>) -> anyhow::Result<GuildId> {
     in_guild(ctx.guild_id().map(|id| GuildId::from(id.get())))
 }

@@ -2,19 +2,19 @@
 //! naming the voters instead of mentioning them. Refused again, the refusal reaches
 //! [`super::outcomes`] and pauses the link like a lost channel: there is no retry loop.
 
+use crate::discord::error::ErrorCode;
 use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::ids::{ChannelId, UserId};
 use crate::domain::message::{OutgoingMessage, clip, limits};
 use crate::domain::work::Work;
 
-/// An AutoMod rule blocked the message.
-pub const BLOCKED: i64 = 200000;
-/// An AutoMod rule blocked the message for its content.
-pub const BLOCKED_CONTENT: i64 = 200001;
-
 /// Whether Discord's AutoMod refused the message.
 pub fn blocked(result: &Result<Sent, DiscordError>) -> bool {
-    matches!(result, Err(DiscordError::Permanent { code, .. }) if matches!(*code, BLOCKED | BLOCKED_CONTENT))
+    let refusal = result.as_ref().err().and_then(DiscordError::refusal);
+    matches!(
+        refusal,
+        Some(ErrorCode::AutoModBlocked | ErrorCode::AutoModBlockedContent)
+    )
 }
 
 /// The Discord voters of announcements and their names, for [`unmentioned`].
@@ -106,8 +106,8 @@ mod tests {
                 message: "x".into(),
             })
         };
-        assert!(blocked(&refused(BLOCKED)));
-        assert!(blocked(&refused(BLOCKED_CONTENT)));
+        assert!(blocked(&refused(ErrorCode::AutoModBlocked.number())));
+        assert!(blocked(&refused(ErrorCode::AutoModBlockedContent.number())));
         assert!(!blocked(&refused(50013)));
         assert!(!blocked(&Ok(Sent::default())));
     }

@@ -272,31 +272,33 @@ mod tests {
         (job, work)
     }
 
-    #[test]
-    fn an_embed_burst_lists_every_voter_within_discords_limits() {
-        let (digests, _) = coalesce((1..=300).map(announce_embed).collect());
-        let listed: Vec<i64> = digests
+    /// The ids of the jobs the digests stand for, in order.
+    fn listed(digests: &[Digest]) -> Vec<i64> {
+        digests
             .iter()
             .flat_map(|d| d.job_ids())
             .map(JobId::get)
-            .collect();
-        assert_eq!(listed, (1..=300).collect::<Vec<_>>());
+            .collect()
+    }
+
+    /// Whether `text` mentions every voter the message may ping.
+    fn mentions_every_pinged_voter(message: &OutgoingMessage, text: &str) -> bool {
+        let pinged = &message.allowed_users;
+        pinged.iter().all(|v| text.contains(&format!("<@{v}>")))
+    }
+
+    #[test]
+    fn an_embed_burst_lists_every_voter_within_discords_limits() {
+        let (digests, _) = coalesce((1..=300).map(announce_embed).collect());
+        assert_eq!(listed(&digests), (1..=300).collect::<Vec<_>>());
         for d in &digests {
             let m = &d.message;
             let embed = m.embed.as_ref().unwrap();
             assert!(m.content.chars().count() <= limits::CONTENT);
             assert!(embed.description.chars().count() <= limits::EMBED_DESCRIPTION);
             assert!(m.allowed_users.len() <= limits::ALLOWED_USERS);
-            assert!(
-                m.allowed_users
-                    .iter()
-                    .all(|v| m.content.contains(&format!("<@{v}>")))
-            );
-            assert!(
-                m.allowed_users
-                    .iter()
-                    .all(|v| embed.description.contains(&format!("<@{v}>")))
-            );
+            assert!(mentions_every_pinged_voter(m, &m.content));
+            assert!(mentions_every_pinged_voter(m, &embed.description));
         }
     }
 
@@ -344,22 +346,12 @@ mod tests {
     fn a_burst_becomes_digests_listing_every_voter_once() {
         let (digests, singles) = coalesce((1..=200).map(announce).collect());
         assert!(singles.is_empty());
-        let listed: Vec<i64> = digests
-            .iter()
-            .flat_map(|d| d.job_ids())
-            .map(JobId::get)
-            .collect();
-        assert_eq!(listed, (1..=200).collect::<Vec<_>>());
+        assert_eq!(listed(&digests), (1..=200).collect::<Vec<_>>());
         for d in &digests {
             let content = &d.message.content;
             assert!(content.chars().count() <= 2000, "{}", content.len());
             assert!(d.message.allowed_users.len() <= 100);
-            assert!(
-                d.message
-                    .allowed_users
-                    .iter()
-                    .all(|v| content.contains(&format!("<@{v}>")))
-            );
+            assert!(mentions_every_pinged_voter(&d.message, content));
         }
         assert!(digests[0].message.content.starts_with("**"));
     }

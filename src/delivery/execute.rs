@@ -1,6 +1,6 @@
 //! Performing one job's work against Discord.
 
-use crate::discord::error::codes;
+use crate::discord::error::ErrorCode;
 use crate::discord::{Bucket, Discord, DiscordError, RoleChange, Sent};
 use crate::domain::announce::announce_message;
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
@@ -150,10 +150,10 @@ async fn remove_role(
 fn nothing_left_to_remove(result: &Result<Sent, DiscordError>) -> bool {
     match result {
         Ok(_) => true,
-        Err(DiscordError::Permanent { code, .. }) => {
-            matches!(*code, codes::UNKNOWN_MEMBER | codes::UNKNOWN_ROLE)
-        }
-        Err(_) => false,
+        Err(error) => matches!(
+            error.refusal(),
+            Some(ErrorCode::UnknownMember | ErrorCode::UnknownRole)
+        ),
     }
 }
 

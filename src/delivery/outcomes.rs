@@ -4,7 +4,7 @@
 //! role the bot may not give is paused, and a voter who is not a member is skipped rather than
 //! failed.
 
-use crate::discord::error::codes;
+use crate::discord::error::ErrorCode;
 use crate::discord::{DiscordError, Sent};
 use crate::domain::ids::{ChannelId, GuildId, RoleId};
 use crate::domain::work::Work;
@@ -31,12 +31,12 @@ pub enum Consequence {
 
 /// Decides the consequence of `error` for `work`.
 pub fn consequence(work: &Work, error: &DiscordError) -> Consequence {
-    let DiscordError::Permanent { code, .. } = error else {
+    let Some(code) = error.refusal() else {
         return Consequence::None;
     };
     match work {
         Work::Announce { channel_id, .. } | Work::TestNotice { channel_id, .. } => {
-            match channel_reason(*code) {
+            match channel_reason(code) {
                 Some(reason) => Consequence::PauseChannel {
                     channel_id: channel_id.clone(),
                     reason: reason.into(),
@@ -44,8 +44,8 @@ pub fn consequence(work: &Work, error: &DiscordError) -> Consequence {
                 None => Consequence::None,
             }
         }
-        Work::GrantRole { role_id, .. } => role_consequence(role_id, *code, RoleCall::Grant),
-        Work::RemoveRole { role_id, .. } => role_consequence(role_id, *code, RoleCall::Remove),
+        Work::GrantRole { role_id, .. } => role_consequence(role_id, code, RoleCall::Grant),
+        Work::RemoveRole { role_id, .. } => role_consequence(role_id, code, RoleCall::Remove),
         Work::Remind { .. } => Consequence::None,
     }
 }
@@ -59,14 +59,15 @@ enum RoleCall {
 
 /// What a refused grant or removal of `role_id` means: a member who left or a deleted role
 /// ends a removal; a role the bot may not give is paused; a deleted role stops being granted.
-fn role_consequence(role_id: &RoleId, code: i64, call: RoleCall) -> Consequence {
+fn role_consequence(role_id: &RoleId, code: ErrorCode, call: RoleCall) -> Consequence {
+    use ErrorCode::{MissingAccess, MissingPermissions, UnknownMember, UnknownRole};
     match (code, call) {
-        (codes::UNKNOWN_MEMBER, _) | (codes::UNKNOWN_ROLE, RoleCall::Remove) => Consequence::Skip,
-        (codes::MISSING_PERMISSIONS | codes::MISSING_ACCESS, _) => Consequence::PauseRole {
+        (UnknownMember, _) | (UnknownRole, RoleCall::Remove) => Consequence::Skip,
+        (MissingPermissions | MissingAccess, _) => Consequence::PauseRole {
             role_id: role_id.clone(),
-            reason: format!("Discord refused me the role (code {code})"),
+            reason: format!("Discord refused me the role (code {})", code.number()),
         },
-        (codes::UNKNOWN_ROLE, RoleCall::Grant) => Consequence::DisableRole {
+        (UnknownRole, RoleCall::Grant) => Consequence::DisableRole {
             role_id: role_id.clone(),
             reason: "the role was deleted (Discord 10011); add another with `/topgg roles add`"
                 .into(),
@@ -76,14 +77,14 @@ fn role_consequence(role_id: &RoleId, code: i64, call: RoleCall) -> Consequence 
 }
 
 /// Why announcements in a channel stop, for the codes that mean it will not get better alone.
-pub fn channel_reason(code: i64) -> Option<&'static str> {
+pub fn channel_reason(code: ErrorCode) -> Option<&'static str> {
     match code {
-        codes::UNKNOWN_CHANNEL => Some("the channel was deleted (Discord 10003)"),
-        codes::MISSING_ACCESS => Some("I lost access to the channel (Discord 50001)"),
-        codes::MISSING_PERMISSIONS => {
+        ErrorCode::UnknownChannel => Some("the channel was deleted (Discord 10003)"),
+        ErrorCode::MissingAccess => Some("I lost access to the channel (Discord 50001)"),
+        ErrorCode::MissingPermissions => {
             Some("I may not post in the channel (Discord 50013: Missing Permissions)")
         }
-        super::automod::BLOCKED | super::automod::BLOCKED_CONTENT => {
+        ErrorCode::AutoModBlocked | ErrorCode::AutoModBlockedContent => {
             Some("AutoMod blocks my announcements there, even without mentions (Discord 200000)")
         }
         _ => None,
@@ -151,10 +152,10 @@ mod tests {
     use super::*;
     use crate::domain::ids::UserId;
 
-    fn refused(code: i64) -> DiscordError {
+    fn refused(code: ErrorCode) -> DiscordError {
         DiscordError::Permanent {
             status: 404,
-            code,
+            code: code.number(),
             message: "x".into(),
         }
     }
@@ -169,14 +170,14 @@ mod tests {
     #[test]
     fn a_member_who_left_is_skipped_not_failed() {
         assert_eq!(
-            consequence(&grant(), &refused(codes::UNKNOWN_MEMBER)),
+            consequence(&grant(), &refused(ErrorCode::UnknownMember)),
             Consequence::Skip
         );
     }
 
     #[test]
     fn a_deleted_role_is_disabled() {
-        let c = consequence(&grant(), &refused(codes::UNKNOWN_ROLE));
+        let c = consequence(&grant(), &refused(ErrorCode::UnknownRole));
         assert!(
             matches!(c, Consequence::DisableRole { role_id, .. } if role_id == RoleId::from(2))
         );
@@ -189,11 +190,11 @@ mod tests {
             role_id: RoleId::from(2),
         };
         for work in [grant(), removal] {
-            for code in [codes::MISSING_PERMISSIONS, codes::MISSING_ACCESS] {
+            for code in [ErrorCode::MissingPermissions, ErrorCode::MissingAccess] {
                 let c = consequence(&work, &refused(code));
                 assert!(
                     matches!(&c, Consequence::PauseRole { role_id, reason }
-                        if *role_id == RoleId::from(2) && reason.contains(&code.to_string())),
+                        if *role_id == RoleId::from(2) && reason.contains(&code.number().to_string())),
                     "{c:?}"
                 );
             }
@@ -207,11 +208,11 @@ mod tests {
             content: "t".into(),
         };
         for code in [
-            codes::UNKNOWN_CHANNEL,
-            codes::MISSING_ACCESS,
-            codes::MISSING_PERMISSIONS,
-            crate::delivery::automod::BLOCKED,
-            crate::delivery::automod::BLOCKED_CONTENT,
+            ErrorCode::UnknownChannel,
+            ErrorCode::MissingAccess,
+            ErrorCode::MissingPermissions,
+            ErrorCode::AutoModBlocked,
+            ErrorCode::AutoModBlockedContent,
         ] {
             let c = consequence(&notice, &refused(code));
             assert!(

@@ -1,6 +1,6 @@
 //! Sending one vote reminder DM.
 
-use crate::discord::error::codes::CANNOT_DM;
+use crate::discord::error::ErrorCode;
 use crate::discord::{Discord, DiscordError, Sent};
 use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::reminder::{ReminderProject, reminder_message};
@@ -43,8 +43,8 @@ pub async fn send(
     let result = discord
         .send_dm(voter, &reminder_message(&project), nonce)
         .await;
-    if let Err(DiscordError::Permanent { code, .. }) = &result
-        && *code == CANNOT_DM
+    if let Err(error) = &result
+        && error.refusal() == Some(ErrorCode::CannotDm)
     {
         tracing::info!(
             user_id = %voter,

@@ -36,17 +36,52 @@ impl DiscordError {
     pub fn may_have_acted(&self) -> bool {
         matches!(self, DiscordError::NoAnswer(_))
     }
+
+    /// The code of a refusal (a 4xx), when it is one the bot acts on.
+    pub fn refusal(&self) -> Option<ErrorCode> {
+        match self {
+            DiscordError::Permanent { code, .. } => ErrorCode::of(*code),
+            _ => None,
+        }
+    }
 }
 
-/// Discord's JSON error codes the bot explains to admins.
-pub mod codes {
-    pub const UNKNOWN_CHANNEL: i64 = 10003;
-    pub const UNKNOWN_MEMBER: i64 = 10007;
-    pub const UNKNOWN_ROLE: i64 = 10011;
-    pub const MISSING_ACCESS: i64 = 50001;
-    pub const MISSING_PERMISSIONS: i64 = 50013;
+/// Discord's JSON error codes the bot acts on (any other is only logged), by what they mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    UnknownChannel = 10003,
+    UnknownMember = 10007,
+    UnknownRole = 10011,
+    MissingAccess = 50001,
     /// The user accepts no direct messages from the bot.
-    pub const CANNOT_DM: i64 = 50007;
+    CannotDm = 50007,
+    MissingPermissions = 50013,
+    /// An AutoMod rule blocked the message.
+    AutoModBlocked = 200000,
+    /// An AutoMod rule blocked the message for its content.
+    AutoModBlockedContent = 200001,
+}
+
+impl ErrorCode {
+    const ALL: [ErrorCode; 8] = [
+        ErrorCode::UnknownChannel,
+        ErrorCode::UnknownMember,
+        ErrorCode::UnknownRole,
+        ErrorCode::MissingAccess,
+        ErrorCode::CannotDm,
+        ErrorCode::MissingPermissions,
+        ErrorCode::AutoModBlocked,
+        ErrorCode::AutoModBlockedContent,
+    ];
+
+    /// The code as Discord writes it.
+    pub fn number(self) -> i64 {
+        self as i64
+    }
+
+    fn of(number: i64) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|code| code.number() == number)
+    }
 }
 
 /// Classifies a non-2xx answer from its status, headers and body.
@@ -156,6 +191,21 @@ mod tests {
             classify(503, &HeaderMap::new(), "x"),
             DiscordError::Transient(_)
         ));
+    }
+
+    #[test]
+    fn a_refusal_with_a_known_code_names_it_and_any_other_names_none() {
+        let refused = |code| classify(403, &HeaderMap::new(), &format!(r#"{{"code":{code}}}"#));
+        assert_eq!(
+            refused(50013).refusal(),
+            Some(ErrorCode::MissingPermissions)
+        );
+        assert_eq!(
+            refused(200001).refusal(),
+            Some(ErrorCode::AutoModBlockedContent)
+        );
+        assert_eq!(refused(50008).refusal(), None);
+        assert_eq!(classify(500, &HeaderMap::new(), "").refusal(), None);
     }
 
     #[test]

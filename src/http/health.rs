@@ -108,26 +108,33 @@ fn database_state(facts: &Facts, takes_writes: bool) -> (bool, &'static str) {
 mod tests {
     use super::*;
 
-    fn checked(takes_writes: bool, gateway: Option<Result<(), String>>) -> Checked {
-        Checked {
+    /// `/readyz` after a check that found `takes_writes` and `gateway`, with `more` known.
+    fn assess_after(
+        takes_writes: bool,
+        gateway: Option<Result<(), String>>,
+        more: Facts,
+    ) -> (StatusCode, Value) {
+        let checked = Checked {
             takes_writes,
             gateway,
-        }
+        };
+        assess(&Facts {
+            checked: Some(&checked),
+            ..more
+        })
     }
 
-    /// Facts with this check done and nothing else known.
-    fn facts_after(checked: &Checked) -> Facts<'_> {
+    /// What an instance with a spool for votes knows before anything else.
+    fn spooled() -> Facts<'static> {
         Facts {
-            checked: Some(checked),
+            has_spool: true,
             ..Facts::default()
         }
     }
 
     #[test]
     fn a_database_that_took_the_last_write_and_no_gateway_is_ready() {
-        let checked = checked(true, None);
-        let facts = facts_after(&checked);
-        let (status, body) = assess(&facts);
+        let (status, body) = assess_after(true, None, Facts::default());
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["database"], "ok");
         assert_eq!(body["gateway"], "not run by this instance");
@@ -136,41 +143,33 @@ mod tests {
 
     #[test]
     fn a_database_that_refused_the_last_write_is_not_ready_without_a_spool() {
-        let checked = checked(false, None);
-        let facts = facts_after(&checked);
-        let (status, body) = assess(&facts);
+        let (status, body) = assess_after(false, None, Facts::default());
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["reason"], "database cannot take writes");
-        let with_spool = Facts {
-            has_spool: true,
-            ..facts
-        };
-        let (status, body) = assess(&with_spool);
+        let (status, body) = assess_after(false, None, spooled());
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["database"], "unavailable; votes go to the spool");
     }
 
     #[test]
     fn a_failed_vote_write_makes_it_unready_before_the_next_check() {
-        let checked = checked(true, None);
-        let facts = Facts {
+        let failing = Facts {
             vote_writes_failing: true,
-            has_spool: true,
-            ..facts_after(&checked)
+            ..spooled()
         };
-        let (status, body) = assess(&facts);
+        let (status, body) = assess_after(true, None, failing);
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["database"], "cannot take writes");
     }
 
     #[test]
     fn a_lost_shard_and_a_rejected_token_are_both_named() {
-        let checked = checked(true, Some(Err("shard 0 reconnecting".into())));
-        let facts = Facts {
+        let lost_shard = Some(Err("shard 0 reconnecting".into()));
+        let rejected_token = Facts {
             discord_problem: Some("token (401)".into()),
-            ..facts_after(&checked)
+            ..Facts::default()
         };
-        let (status, body) = assess(&facts);
+        let (status, body) = assess_after(true, lost_shard, rejected_token);
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["gateway"], "disconnected");
         assert_eq!(body["discord"], "token rejected");

@@ -5,18 +5,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::line_window::LineWindow;
+
 /// At most one line per kind per period. Kinds must come from a bounded set (route
 /// templates, reasons), never from what a client sends.
 #[derive(Debug)]
 pub struct LogLimiter {
     period: Duration,
-    kinds: Mutex<HashMap<String, Window>>,
-}
-
-#[derive(Debug)]
-struct Window {
-    logged_at: Instant,
-    suppressed: u64,
+    /// Each kind's lines suppressed since its last line.
+    kinds: Mutex<HashMap<String, LineWindow<u64>>>,
 }
 
 impl LogLimiter {
@@ -35,28 +32,12 @@ impl LogLimiter {
 
     fn admit_at(&self, kind: &str, now: Instant) -> Option<u64> {
         let mut kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner());
-        match kinds.get_mut(kind) {
-            Some(window) if now.duration_since(window.logged_at) < self.period => {
-                window.suppressed += 1;
-                None
-            }
-            Some(window) => {
-                let suppressed = window.suppressed;
-                *window = Window {
-                    logged_at: now,
-                    suppressed: 0,
-                };
-                Some(suppressed)
-            }
-            None => {
-                let window = Window {
-                    logged_at: now,
-                    suppressed: 0,
-                };
-                kinds.insert(kind.to_string(), window);
-                Some(0)
-            }
+        let window = kinds.entry(kind.to_string()).or_default();
+        let admitted = window.close_if_due(now, self.period);
+        if admitted.is_none() {
+            window.counts += 1;
         }
+        admitted
     }
 }
 
@@ -64,26 +45,26 @@ impl LogLimiter {
 mod tests {
     use super::*;
 
+    const PERIOD: Duration = Duration::from_secs(10);
+
     #[test]
-    fn the_first_line_of_a_kind_is_written_and_the_rest_of_the_period_suppressed() {
-        let limiter = LogLimiter::new(Duration::from_secs(10));
+    fn each_kind_has_its_own_period() {
+        let limiter = LogLimiter::new(PERIOD);
         let start = Instant::now();
         assert_eq!(limiter.admit_at("a", start), Some(0));
-        for s in 1..10 {
-            assert_eq!(limiter.admit_at("a", start + Duration::from_secs(s)), None);
-        }
-        assert_eq!(limiter.admit_at("b", start), Some(0), "kinds are separate");
+        assert_eq!(limiter.admit_at("a", start), None);
+        assert_eq!(limiter.admit_at("b", start), Some(0));
     }
 
     #[test]
     fn the_next_line_after_the_period_says_how_many_were_suppressed() {
-        let limiter = LogLimiter::new(Duration::from_secs(10));
+        let limiter = LogLimiter::new(PERIOD);
         let start = Instant::now();
         limiter.admit_at("a", start);
         for _ in 0..999 {
             limiter.admit_at("a", start + Duration::from_secs(1));
         }
-        let later = start + Duration::from_secs(10);
+        let later = start + PERIOD;
         assert_eq!(limiter.admit_at("a", later), Some(999));
         assert_eq!(limiter.admit_at("a", later), None);
     }

@@ -7,6 +7,7 @@ mod dead_letter;
 mod error;
 mod health;
 pub mod integration;
+mod line_window;
 mod log_limit;
 mod metrics;
 mod probes;

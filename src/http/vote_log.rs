@@ -6,6 +6,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::line_window::LineWindow;
+
 /// At most one vote line per this period.
 pub const VOTE_LOG_PERIOD: Duration = Duration::from_secs(10);
 
@@ -13,18 +15,11 @@ pub const VOTE_LOG_PERIOD: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct VoteLog {
     period: Duration,
-    state: Mutex<Window>,
-}
-
-#[derive(Debug, Default)]
-struct Window {
-    logged_at: Option<Instant>,
-    stored: u64,
-    duplicates: u64,
+    state: Mutex<LineWindow<VoteFigures>>,
 }
 
 /// What an info line reports: the votes since the previous line, this one included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VoteFigures {
     pub stored: u64,
     pub duplicates: u64,
@@ -34,7 +29,7 @@ impl VoteLog {
     pub fn new(period: Duration) -> Self {
         Self {
             period,
-            state: Mutex::new(Window::default()),
+            state: Mutex::new(LineWindow::default()),
         }
     }
 
@@ -45,26 +40,13 @@ impl VoteLog {
 
     fn note_at(&self, stored: bool, now: Instant) -> Option<VoteFigures> {
         let mut window = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let figures = &mut window.counts;
         if stored {
-            window.stored += 1;
+            figures.stored += 1;
         } else {
-            window.duplicates += 1;
+            figures.duplicates += 1;
         }
-        let due = window
-            .logged_at
-            .is_none_or(|at| now.duration_since(at) >= self.period);
-        if !due {
-            return None;
-        }
-        let figures = VoteFigures {
-            stored: window.stored,
-            duplicates: window.duplicates,
-        };
-        *window = Window {
-            logged_at: Some(now),
-            ..Window::default()
-        };
-        Some(figures)
+        window.close_if_due(now, self.period)
     }
 }
 

@@ -23,12 +23,7 @@ struct TokenForm {
 
 /// Set the project's Top.gg API token, used to recover missed votes (empty removes it).
 #[poise::command(slash_command)]
-pub async fn api(
-    ctx: Context<'_>,
-    #[description = "The project"]
-    #[autocomplete = "crate::bot::autocomplete::project"]
-    project: Option<String>,
-) -> Result<(), Error> {
+pub async fn api(ctx: Context<'_>, project: Option<String>) -> Result<(), Error> {
     // Nothing slow comes before the form: it must open within Discord's 3 s (the project is
     // checked when the form is submitted).
     let caller = caller(ctx)?;

@@ -2,6 +2,7 @@
 
 mod api;
 mod check_vote;
+mod project_option;
 mod remind;
 mod roles;
 mod topgg;
@@ -12,10 +13,12 @@ use super::{Data, Error};
 
 /// The commands registered with Discord.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![
+    let mut commands = vec![
         topgg::topgg(),
         voters::vote(),
         voters::leaderboard(),
         remind::remind(),
-    ]
+    ];
+    commands.iter_mut().for_each(project_option::describe);
+    commands
 }

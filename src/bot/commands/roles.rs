@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use crate::bot::facts::guild_facts;
-use crate::bot::{Context, Error, autocomplete, guild_id, now, reply_private};
+use crate::bot::{Context, Error, db, guild_id, now, reply_private};
 use crate::domain::ids::RoleId;
 use crate::domain::rewards::RewardRole;
 use crate::guild;
@@ -30,17 +30,15 @@ async fn add(
     #[min = 0]
     #[max = 8760]
     hours: Option<i64>,
-    #[description = "The project"]
-    #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let (guild, project) = (guild_id(ctx)?, project.as_deref());
     let reward = RewardRole {
         role_id: role.id.get().into(),
         votes_required: votes.unwrap_or(1),
         duration: guild::reward_duration(hours)?,
     };
-    let reply = guild::add_role(db, &guild, project, reward, &guild_facts(ctx)).await?;
+    let reply = guild::add_role(db(ctx), &guild, project, reward, &guild_facts(ctx)).await?;
     reply_private(ctx, reply).await
 }
 
@@ -49,25 +47,17 @@ async fn add(
 async fn remove(
     ctx: Context<'_>,
     #[description = "The reward role"] role: serenity::Role,
-    #[description = "The project"]
-    #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let (guild, project) = (guild_id(ctx)?, project.as_deref());
     let role = RoleId::from(role.id.get());
-    let reply = guild::remove_role(db, &guild, project, &role, now(ctx)).await?;
+    let reply = guild::remove_role(db(ctx), &guild, project, &role, now(ctx)).await?;
     reply_private(ctx, reply).await
 }
 
 /// List the reward roles.
 #[poise::command(slash_command)]
-async fn list(
-    ctx: Context<'_>,
-    #[description = "The project"]
-    #[autocomplete = "autocomplete::project"]
-    project: Option<String>,
-) -> Result<(), Error> {
-    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
-    let reply = guild::roles_report(db, &guild, project).await?;
+async fn list(ctx: Context<'_>, project: Option<String>) -> Result<(), Error> {
+    let reply = guild::roles_report(db(ctx), &guild_id(ctx)?, project.as_deref()).await?;
     reply_private(ctx, reply).await
 }

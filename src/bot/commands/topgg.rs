@@ -7,7 +7,7 @@ use super::roles::roles;
 use super::webhook::webhook;
 use crate::bot::facts::guild_facts;
 use crate::bot::render::reply_showing;
-use crate::bot::{Context, Error, autocomplete, caller, guild_id, reply_private};
+use crate::bot::{Context, Error, autocomplete, caller, db, guild_id, reply_private};
 use crate::domain::ids::ChannelId;
 use crate::domain::message::Style;
 use crate::guild;
@@ -30,8 +30,7 @@ pub async fn topgg(_: Context<'_>) -> Result<(), Error> {
 /// Show each linked project's health: votes, deliveries, settings and permission checks.
 #[poise::command(slash_command)]
 async fn status(ctx: Context<'_>) -> Result<(), Error> {
-    let (db, caller) = (&ctx.data().db, caller(ctx)?);
-    let report = guild::status_report(db, &caller, &guild_facts(ctx)).await?;
+    let report = guild::status_report(db(ctx), &caller(ctx)?, &guild_facts(ctx)).await?;
     reply_private(ctx, report).await
 }
 
@@ -43,22 +42,16 @@ async fn link(
     #[autocomplete = "autocomplete::connection"]
     connection: Option<String>,
 ) -> Result<(), Error> {
-    let (db, discord, caller) = (&ctx.data().db, &ctx.data().discord, caller(ctx)?);
+    let (discord, caller) = (&ctx.data().discord, caller(ctx)?);
     let connection = connection.as_deref();
-    let reply = guild::link_project(db, discord, &caller, connection).await?;
+    let reply = guild::link_project(db(ctx), discord, &caller, connection).await?;
     reply_private(ctx, reply).await
 }
 
 /// Remove a project from this server, with its settings and reward roles.
 #[poise::command(slash_command)]
-async fn unlink(
-    ctx: Context<'_>,
-    #[description = "The project"]
-    #[autocomplete = "autocomplete::project"]
-    project: Option<String>,
-) -> Result<(), Error> {
-    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
-    let reply = guild::unlink(db, &guild, project).await?;
+async fn unlink(ctx: Context<'_>, project: Option<String>) -> Result<(), Error> {
+    let reply = guild::unlink(db(ctx), &guild_id(ctx)?, project.as_deref()).await?;
     reply_private(ctx, reply).await
 }
 
@@ -69,14 +62,12 @@ async fn channel(
     #[description = "Announcement channel"]
     #[channel_types("Text", "News")]
     channel: Option<serenity::ChannelId>,
-    #[description = "The project"]
-    #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let (guild, project) = (guild_id(ctx)?, project.as_deref());
     let channel = channel.map(|c| ChannelId::from(c.get()));
     let facts = guild_facts(ctx);
-    let reply = guild::set_channel(db, &guild, project, channel.as_ref(), &facts).await?;
+    let reply = guild::set_channel(db(ctx), &guild, project, channel.as_ref(), &facts).await?;
     reply_private(ctx, reply).await
 }
 
@@ -99,16 +90,15 @@ async fn message(
     #[max_length = 1500]
     template: Option<String>,
     #[description = "embed (default) or text"] style: Option<StyleChoice>,
-    #[description = "The project"]
-    #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let (db, caller, project) = (&ctx.data().db, caller(ctx)?, project.as_deref());
+    let (caller, project) = (caller(ctx)?, project.as_deref());
     let style = style.map(|s| match s {
         StyleChoice::Embed => Style::Embed,
         StyleChoice::Text => Style::Text,
     });
-    let preview = guild::set_template(db, &caller, project, template.as_deref(), style).await?;
+    let template = template.as_deref();
+    let preview = guild::set_template(db(ctx), &caller, project, template, style).await?;
     ctx.send(reply_showing(&preview.text, &preview.message))
         .await?;
     Ok(())
@@ -124,26 +114,19 @@ async fn display(
     #[description = "The project's vote page (https://...)"]
     #[max_length = 512]
     vote_url: Option<String>,
-    #[description = "The project"]
-    #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let (guild, project) = (guild_id(ctx)?, project.as_deref());
     let (name, vote_url) = (name.as_deref(), vote_url.as_deref());
-    let reply = guild::set_display(db, &guild, project, name, vote_url).await?;
+    let reply = guild::set_display(db(ctx), &guild, project, name, vote_url).await?;
     reply_private(ctx, reply).await
 }
 
 /// Post a sample announcement and report the permission checks.
 #[poise::command(slash_command)]
-async fn test(
-    ctx: Context<'_>,
-    #[description = "The project"]
-    #[autocomplete = "autocomplete::project"]
-    project: Option<String>,
-) -> Result<(), Error> {
-    let (db, discord, caller) = (&ctx.data().db, &ctx.data().discord, caller(ctx)?);
+async fn test(ctx: Context<'_>, project: Option<String>) -> Result<(), Error> {
+    let (discord, caller) = (&ctx.data().discord, caller(ctx)?);
     let (project, facts) = (project.as_deref(), guild_facts(ctx));
-    let reply = guild::test_announcement(db, discord, &caller, project, &facts).await?;
+    let reply = guild::test_announcement(db(ctx), discord, &caller, project, &facts).await?;
     reply_private(ctx, reply).await
 }

@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::check_vote;
-use crate::bot::{Context, Error, autocomplete, clip, guild_id, now, reply_private, reply_public};
+use crate::bot::{Context, Error, clip, db, guild_id, now, reply_private, reply_public};
 use crate::domain::ids::{ConnectionId, UserId};
 use crate::guild;
 
@@ -12,11 +12,9 @@ use crate::guild;
 pub async fn vote(
     ctx: Context<'_>,
     #[description = "Whose votes to show (default: yours)"] user: Option<serenity::UserId>,
-    #[description = "The project"]
-    #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let (db, guild, project) = (db(ctx), guild_id(ctx)?, project.as_deref());
     let caller = UserId::from(ctx.author().id.get());
     let user = user.map(|u| UserId::from(u.get()));
     let replies =
@@ -70,12 +68,10 @@ pub enum Period {
 pub async fn leaderboard(
     ctx: Context<'_>,
     #[description = "month (default) or all"] period: Option<Period>,
-    #[description = "The project"]
-    #[autocomplete = "autocomplete::project"]
     project: Option<String>,
 ) -> Result<(), Error> {
-    let (db, guild, project) = (&ctx.data().db, guild_id(ctx)?, project.as_deref());
+    let (guild, project) = (guild_id(ctx)?, project.as_deref());
     let all_time = matches!(period, Some(Period::All));
-    let report = guild::leaderboard_report(db, &guild, project, all_time, now(ctx)).await?;
+    let report = guild::leaderboard_report(db(ctx), &guild, project, all_time, now(ctx)).await?;
     reply_public(ctx, report).await
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use poise::serenity_prelude as serenity;
 
+use super::by_id::ById;
 use super::guild::{BotGuild, Channel, Role};
 
 /// Changes kept for a guild not known yet, at most (the oldest go first).
@@ -20,7 +21,7 @@ const EARLY_FOR: Duration = Duration::from_secs(30);
 /// What an event changes in one guild.
 #[derive(Debug, Clone)]
 pub enum Change {
-    Guild { owner_id: u64, roles: Vec<Role> },
+    Guild { owner_id: u64, roles: ById<Role> },
     Role(Role),
     RoleGone(u64),
     Channel(Channel),
@@ -35,9 +36,7 @@ impl Change {
         use serenity::FullEvent as E;
         Some(match event {
             E::GuildUpdate { new_data, .. } => {
-                let mut roles: Vec<Role> =
-                    new_data.roles.values().map(Role::from_serenity).collect();
-                roles.sort_unstable_by_key(|r| r.id);
+                let roles = new_data.roles.values().map(Role::from_serenity).collect();
                 let owner_id = new_data.owner_id.get();
                 (new_data.id.get(), Change::Guild { owner_id, roles })
             }
@@ -73,10 +72,10 @@ impl Change {
                 guild.owner_id = owner_id;
                 guild.roles = roles;
             }
-            Change::Role(role) => guild.upsert_role(role),
+            Change::Role(role) => guild.roles.upsert(role),
             Change::RoleGone(id) => guild.remove_role(id),
-            Change::Channel(channel) => guild.upsert_channel(channel),
-            Change::ChannelGone(id) => guild.remove_channel(id),
+            Change::Channel(channel) => guild.channels.upsert(channel),
+            Change::ChannelGone(id) => guild.channels.remove(id),
             Change::BotRoles(roles) => guild.bot_roles = Some(roles),
         }
     }

@@ -11,6 +11,7 @@
 //! after it ([`change::EarlyChanges`]); two changes to one role or channel arriving together
 //! may still be swapped, and as each event carries the whole object, the next sets it right.
 
+mod by_id;
 mod change;
 mod guild;
 mod permissions;

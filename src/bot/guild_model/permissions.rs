@@ -24,7 +24,7 @@ impl BotGuild {
         }
         let bits = role_ids
             .iter()
-            .filter_map(|id| self.role(*id))
+            .filter_map(|id| self.roles.get(*id))
             .fold(self.everyone_bits(), |all, role| all | role.permissions);
         let permissions = Permissions::from_bits_truncate(bits);
         match permissions.administrator() {
@@ -68,7 +68,7 @@ impl BotGuild {
     pub fn top_position(&self, role_ids: &[u64]) -> u16 {
         role_ids
             .iter()
-            .filter_map(|id| self.role(*id))
+            .filter_map(|id| self.roles.get(*id))
             .map(|r| r.position)
             .max()
             .unwrap_or(0)
@@ -76,7 +76,7 @@ impl BotGuild {
 
     /// @everyone's permission bits (its role id is the guild's).
     pub fn everyone_bits(&self) -> u64 {
-        self.role(self.id).map_or(0, |r| r.permissions)
+        self.roles.get(self.id).map_or(0, |r| r.permissions)
     }
 }
 
@@ -100,12 +100,14 @@ mod tests {
         BotGuild {
             id: GUILD,
             owner_id: 1,
-            roles: vec![
+            roles: [
                 role(GUILD, everyone, 0),
                 role(BOT_ROLE, bot_role, 3),
                 role(OTHER_ROLE, Permissions::empty(), 5),
-            ],
-            channels: Vec::new(),
+            ]
+            .into_iter()
+            .collect(),
+            channels: Default::default(),
             bot_roles: Some(Box::new([BOT_ROLE])),
         }
     }

@@ -57,8 +57,14 @@ fn a_guild_create_keeps_roles_channels_and_the_bots_roles_but_not_other_members_
             assert_eq!(g.roles.len(), model.roles.len());
             assert_eq!(g.channels.len(), 2);
             assert_eq!(g.bot_roles.as_deref(), Some(&[BOT_ROLE_ID][..]));
-            assert!(g.channel(POST_CHANNEL_ID).unwrap().overwrites.is_empty());
-            let denied = &g.channel(DENIED_CHANNEL_ID).unwrap().overwrites;
+            assert!(
+                g.channels
+                    .get(POST_CHANNEL_ID)
+                    .unwrap()
+                    .overwrites
+                    .is_empty()
+            );
+            let denied = &g.channels.get(DENIED_CHANNEL_ID).unwrap().overwrites;
             assert!(denied.len() == 1 && denied[0].for_bot);
         })
         .expect("the guild is known");
@@ -85,9 +91,9 @@ fn role_events_add_change_and_remove_roles_and_a_deleted_role_leaves_the_bots_ro
     };
     guilds.apply(BOT_USER_ID, &delete);
     guilds.read(GUILD_ID, |g| {
-        assert_eq!(g.role(HIGH_ROLE_ID + 10).map(|r| r.position), Some(6));
-        assert_eq!(g.role(REWARD_ROLE_ID).map(|r| r.position), Some(4));
-        assert!(g.role(BOT_ROLE_ID).is_none());
+        assert_eq!(g.roles.get(HIGH_ROLE_ID + 10).map(|r| r.position), Some(6));
+        assert_eq!(g.roles.get(REWARD_ROLE_ID).map(|r| r.position), Some(4));
+        assert!(g.roles.get(BOT_ROLE_ID).is_none());
         assert_eq!(g.bot_roles.as_deref(), Some(&[][..]));
     });
 }
@@ -116,7 +122,13 @@ fn channel_events_add_replace_and_remove_channels() {
     guilds.read(GUILD_ID, |g| {
         let ids: Vec<u64> = g.channels.iter().map(|c| c.id).collect();
         assert_eq!(ids, vec![DENIED_CHANNEL_ID, POST_CHANNEL_ID + 100]);
-        assert!(g.channel(DENIED_CHANNEL_ID).unwrap().overwrites.is_empty());
+        assert!(
+            g.channels
+                .get(DENIED_CHANNEL_ID)
+                .unwrap()
+                .overwrites
+                .is_empty()
+        );
     });
 }
 
@@ -200,13 +212,13 @@ fn a_change_handled_before_its_guilds_create_is_applied_right_after_it() {
         Some(GUILD_ID)
     );
     let overwrites = guilds.read(GUILD_ID, |g| {
-        g.channel(DENIED_CHANNEL_ID).unwrap().overwrites.len()
+        g.channels.get(DENIED_CHANNEL_ID).unwrap().overwrites.len()
     });
     assert_eq!(overwrites, Some(0), "the later change wins");
     // Held once: a second GUILD_CREATE (a new session) is taken as it comes.
     guilds.apply(BOT_USER_ID, &guild_create(&model));
     let overwrites = guilds.read(GUILD_ID, |g| {
-        g.channel(DENIED_CHANNEL_ID).unwrap().overwrites.len()
+        g.channels.get(DENIED_CHANNEL_ID).unwrap().overwrites.len()
     });
     assert!(overwrites > Some(0));
 }
