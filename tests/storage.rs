@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use topgg_bot::domain::events::{Event, Vote};
+use topgg_bot::domain::keys::{GuildChannel, GuildRole, LinkRef, MemberRole};
 use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
 use topgg_bot::domain::time::Timestamp;
 use topgg_bot::samples::{sample_integration_create, sample_project, sample_vote};
@@ -62,8 +63,7 @@ impl Scratch {
             .unwrap();
         self.db
             .set_channel(
-                &GUILD.parse().unwrap(),
-                &id.parse().unwrap(),
+                LinkRef::new(&GUILD.parse().unwrap(), &id.parse().unwrap()),
                 Some(&"710000000000000001".parse().unwrap()),
             )
             .await
@@ -74,7 +74,10 @@ impl Scratch {
             duration: RewardDuration::UntilVoteExpires,
         };
         self.db
-            .add_reward_role(&GUILD.parse().unwrap(), &id.parse().unwrap(), &role)
+            .add_reward_role(
+                LinkRef::new(&GUILD.parse().unwrap(), &id.parse().unwrap()),
+                &role,
+            )
             .await
             .unwrap();
         self.db
@@ -154,8 +157,7 @@ async fn a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day(s: &Scratch)
         "not linked yet"
     );
     s.db.link(
-        &GUILD.parse().unwrap(),
-        &"b1".parse().unwrap(),
+        LinkRef::new(&GUILD.parse().unwrap(), &"b1".parse().unwrap()),
         &"1".parse().unwrap(),
         Timestamp::from_millis(0),
     )
@@ -234,20 +236,25 @@ async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_re
     let conn = s.connection("c1").await;
     let channel = "710000000000000001";
     s.db.pause_channel(
-        &GUILD.parse().unwrap(),
-        &channel.parse().unwrap(),
+        GuildChannel::new(&GUILD.parse().unwrap(), &channel.parse().unwrap()),
         Some("deleted"),
     )
     .await
     .unwrap();
     assert!(
-        s.db.is_channel_paused(&GUILD.parse().unwrap(), &channel.parse().unwrap())
-            .await
-            .unwrap()
-    );
-    s.db.disable_role(&GUILD.parse().unwrap(), &ROLE.parse().unwrap(), "deleted")
+        s.db.is_channel_paused(GuildChannel::new(
+            &GUILD.parse().unwrap(),
+            &channel.parse().unwrap()
+        ))
         .await
-        .unwrap();
+        .unwrap()
+    );
+    s.db.disable_role(
+        GuildRole::new(&GUILD.parse().unwrap(), &ROLE.parse().unwrap()),
+        "deleted",
+    )
+    .await
+    .unwrap();
     let outcome =
         s.db.record_vote(&conn, &vote("v1", "42"), Timestamp::from_millis(1000))
             .await
@@ -257,20 +264,25 @@ async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_re
         "{outcome:?}"
     );
     let roles =
-        s.db.role_settings(&GUILD.parse().unwrap(), &"c1".parse().unwrap())
-            .await
-            .unwrap();
+        s.db.role_settings(LinkRef::new(
+            &GUILD.parse().unwrap(),
+            &"c1".parse().unwrap(),
+        ))
+        .await
+        .unwrap();
     assert_eq!(roles[0].disabled_reason.as_deref(), Some("deleted"));
     s.db.set_channel(
-        &GUILD.parse().unwrap(),
-        &"c1".parse().unwrap(),
+        LinkRef::new(&GUILD.parse().unwrap(), &"c1".parse().unwrap()),
         Some(&channel.parse().unwrap()),
     )
     .await
     .unwrap();
     assert!(
         !s.db
-            .is_channel_paused(&GUILD.parse().unwrap(), &channel.parse().unwrap())
+            .is_channel_paused(GuildChannel::new(
+                &GUILD.parse().unwrap(),
+                &channel.parse().unwrap()
+            ))
             .await
             .unwrap()
     );
@@ -311,8 +323,7 @@ async fn a_server_project_is_named_after_its_guild_unless_display_overrides_it(s
         Some("My Server")
     );
     s.db.set_display(
-        &GUILD.parse().unwrap(),
-        &"c1".parse().unwrap(),
+        LinkRef::new(&GUILD.parse().unwrap(), &"c1".parse().unwrap()),
         Some("Shown"),
         None,
     )
@@ -417,9 +428,11 @@ async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals
     assert!(
         !s.db
             .role_held(
-                &GUILD.parse().unwrap(),
-                &"42".parse().unwrap(),
-                &ROLE.parse().unwrap(),
+                MemberRole::new(
+                    &GUILD.parse().unwrap(),
+                    &"42".parse().unwrap(),
+                    &ROLE.parse().unwrap()
+                ),
                 Timestamp::from_millis(i64::MAX)
             )
             .await
@@ -480,9 +493,11 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
     let first_expiry = vote("v1", "42").expires_at.timestamp_millis() + 1000;
     assert!(
         s.db.role_held(
-            &GUILD.parse().unwrap(),
-            &"42".parse().unwrap(),
-            &ROLE.parse().unwrap(),
+            MemberRole::new(
+                &GUILD.parse().unwrap(),
+                &"42".parse().unwrap(),
+                &ROLE.parse().unwrap()
+            ),
             Timestamp::from_millis(first_expiry)
         )
         .await
@@ -493,9 +508,11 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
     assert!(
         !s.db
             .role_held(
-                &GUILD.parse().unwrap(),
-                &"42".parse().unwrap(),
-                &ROLE.parse().unwrap(),
+                MemberRole::new(
+                    &GUILD.parse().unwrap(),
+                    &"42".parse().unwrap(),
+                    &ROLE.parse().unwrap()
+                ),
                 Timestamp::from_millis(second_expiry)
             )
             .await

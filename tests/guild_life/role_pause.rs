@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
+use topgg_bot::domain::keys::{GuildRole, MemberRole};
 use topgg_bot::domain::time::{HOUR, ManualClock};
 use topgg_testkit::eventually;
 
@@ -58,7 +59,12 @@ async fn add_reward_role(bot: &Bot, hours: Option<i64>) {
 async fn wait_for_role_paused(bot: &Bot, paused: bool) {
     let (guild, role) = (GUILD_ID.into(), REWARD_ROLE_ID.into());
     let seen = eventually(WAIT, || async {
-        let now = bot.app.db.is_role_paused(&guild, &role).await.unwrap();
+        let now = bot
+            .app
+            .db
+            .is_role_paused(GuildRole::new(&guild, &role))
+            .await
+            .unwrap();
         (now == paused).then_some(())
     })
     .await;
@@ -153,7 +159,9 @@ async fn a_removal_that_fails_keeps_the_grant_and_is_retried_once_the_bot_is_giv
     bot.app.settle().await;
     let db = &bot.app.db;
     assert_eq!(
-        db.recorded_grants(&guild, &user, &role).await.unwrap(),
+        db.recorded_grants(MemberRole::new(&guild, &user, &role))
+            .await
+            .unwrap(),
         1,
         "grant kept"
     );
@@ -187,7 +195,10 @@ async fn a_removal_that_fails_keeps_the_grant_and_is_retried_once_the_bot_is_giv
             .contains(&REWARD_ROLE_ID)
     );
     let forgotten = eventually(WAIT, || async {
-        let left = db.recorded_grants(&guild, &user, &role).await.unwrap();
+        let left = db
+            .recorded_grants(MemberRole::new(&guild, &user, &role))
+            .await
+            .unwrap();
         (left == 0).then_some(())
     })
     .await;

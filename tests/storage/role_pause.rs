@@ -3,6 +3,7 @@
 
 use super::{GUILD, ROLE, Scratch, vote};
 use topgg_bot::domain::ids::{GuildId, RoleId};
+use topgg_bot::domain::keys::{GuildRole, LinkRef, MemberRole};
 use topgg_bot::domain::time::Timestamp;
 use topgg_bot::domain::work::Work;
 use topgg_bot::storage::{JobStatus, WAITING_FOR_ROLE};
@@ -30,8 +31,17 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
             .await
             .unwrap();
     }
-    assert_eq!(s.db.pause_role(&guild, &role, "refused").await.unwrap(), 1);
-    assert!(s.db.is_role_paused(&guild, &role).await.unwrap());
+    assert_eq!(
+        s.db.pause_role(GuildRole::new(&guild, &role), "refused")
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        s.db.is_role_paused(GuildRole::new(&guild, &role))
+            .await
+            .unwrap()
+    );
     assert_eq!(s.db.paused_roles(&guild).await.unwrap(), vec![role.clone()]);
     let claimed = s.db.claim_jobs(
         "me",
@@ -50,7 +60,7 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
         s.db.wait_for_role(
             "me",
             job.id,
-            (&guild, &role),
+            GuildRole::new(&guild, &role),
             1,
             Some("waiting"),
             Timestamp::from_millis(0),
@@ -67,9 +77,17 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
     );
 
     let now = Timestamp::from(early.expires_at) + std::time::Duration::from_secs(1);
-    let resumed = s.db.resume_role(&guild, &role, now).await.unwrap();
+    let resumed =
+        s.db.resume_role(GuildRole::new(&guild, &role), now)
+            .await
+            .unwrap();
     assert_eq!((resumed.links, resumed.woken, resumed.expired), (1, 1, 1));
-    assert!(!s.db.is_role_paused(&guild, &role).await.unwrap());
+    assert!(
+        !s.db
+            .is_role_paused(GuildRole::new(&guild, &role))
+            .await
+            .unwrap()
+    );
     let jobs = s.db.all_jobs().await.unwrap();
     let grant_of = |voter: &str| {
         let is_for =
@@ -87,9 +105,16 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
     );
 
     // Parked after the role was resumed (the worker read it paused just before): due at once.
-    s.db.wait_for_role("me", grants[1].id, (&guild, &role), 1, Some("waiting"), now)
-        .await
-        .unwrap();
+    s.db.wait_for_role(
+        "me",
+        grants[1].id,
+        GuildRole::new(&guild, &role),
+        1,
+        Some("waiting"),
+        now,
+    )
+    .await
+    .unwrap();
     let again = s.db.all_jobs().await.unwrap();
     assert_eq!(
         again.iter().find(|j| j.id == grants[1].id).unwrap().due_at,
@@ -107,20 +132,35 @@ async fn a_lapsed_grant_is_forgotten_only_when_its_removal_is_done(s: &Scratch) 
     let user: topgg_bot::domain::ids::UserId = "42".parse().unwrap();
     let after = Timestamp::from(v.expires_at) + std::time::Duration::from_secs(1);
     assert!(
-        s.db.role_held(&guild, &user, &role, Timestamp::from_millis(0))
+        s.db.role_held(
+            MemberRole::new(&guild, &user, &role),
+            Timestamp::from_millis(0)
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !s.db
+            .role_held(MemberRole::new(&guild, &user, &role), after)
             .await
             .unwrap()
     );
-    assert!(!s.db.role_held(&guild, &user, &role, after).await.unwrap());
     assert_eq!(
-        s.db.recorded_grants(&guild, &user, &role).await.unwrap(),
+        s.db.recorded_grants(MemberRole::new(&guild, &user, &role))
+            .await
+            .unwrap(),
         1,
         "asking forgets nothing"
     );
-    s.db.forget_lapsed_grants(&guild, &user, &role, after)
+    s.db.forget_lapsed_grants(MemberRole::new(&guild, &user, &role), after)
         .await
         .unwrap();
-    assert_eq!(s.db.recorded_grants(&guild, &user, &role).await.unwrap(), 0);
+    assert_eq!(
+        s.db.recorded_grants(MemberRole::new(&guild, &user, &role))
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 async fn removing_a_paused_reward_role_fails_the_grants_that_waited_for_it(s: &Scratch) {
@@ -130,28 +170,40 @@ async fn removing_a_paused_reward_role_fails_the_grants_that_waited_for_it(s: &S
     s.db.record_vote(&conn, &vote("v1", "42"), at)
         .await
         .unwrap();
-    s.db.pause_role(&guild, &role, "refused").await.unwrap();
+    s.db.pause_role(GuildRole::new(&guild, &role), "refused")
+        .await
+        .unwrap();
     let claimed =
         s.db.claim_jobs("me", at, std::time::Duration::from_secs(60), 10);
     for job in claimed.await.unwrap() {
         if job.kind() == "grant_role" {
-            let parked =
-                s.db.wait_for_role("me", job.id, (&guild, &role), 1, Some("waiting"), at);
+            let parked = s.db.wait_for_role(
+                "me",
+                job.id,
+                GuildRole::new(&guild, &role),
+                1,
+                Some("waiting"),
+                at,
+            );
             parked.await.unwrap();
         }
     }
     assert_eq!(
-        s.db.drop_waiting_for_role(&guild, &role, at).await.unwrap(),
+        s.db.drop_waiting_for_role(GuildRole::new(&guild, &role), at)
+            .await
+            .unwrap(),
         0,
         "still paused"
     );
     assert!(
-        s.db.remove_reward_role(&guild, &conn.connection_id, &role)
+        s.db.remove_reward_role(LinkRef::new(&guild, &conn.connection_id), &role)
             .await
             .unwrap()
     );
     assert_eq!(
-        s.db.drop_waiting_for_role(&guild, &role, at).await.unwrap(),
+        s.db.drop_waiting_for_role(GuildRole::new(&guild, &role), at)
+            .await
+            .unwrap(),
         1
     );
     let jobs = s.db.all_jobs().await.unwrap();
