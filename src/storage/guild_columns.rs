@@ -18,6 +18,7 @@ pub(super) struct GuildColumn<Id> {
     /// The column of the id that, with `guild_id`, names the rows.
     id: &'static str,
     column: &'static str,
+    /// Which id type names the rows (as a `fn` so the column holds no `Id`).
     of: PhantomData<fn(&Id)>,
 }
 
