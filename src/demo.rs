@@ -8,6 +8,7 @@ use crate::app::Application;
 use crate::config::Config;
 use crate::discord::{DryRunAction, DryRunSink};
 use crate::domain::ids::{ChannelId, ConnectionId, GuildId, RoleId};
+use crate::domain::keys::LinkRef;
 use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::time::{SharedClock, Timestamp};
 use crate::samples::{sample_integration_create, sample_project, sample_vote, send_signed};
@@ -93,14 +94,18 @@ async fn handshake(client: &reqwest::Client, base: &str) -> anyhow::Result<Strin
 async fn configure_guild(db: &Db, now: Timestamp) -> anyhow::Result<()> {
     let (guild, connection) = (GuildId::parse(GUILD)?, ConnectionId::parse(CONNECTION)?);
     db.guild_present(&guild, GUILD_NAME, now).await?;
-    db.set_channel(&guild, &connection, Some(&ChannelId::parse(CHANNEL)?))
-        .await?;
+    db.set_channel(
+        LinkRef::new(&guild, &connection),
+        Some(&ChannelId::parse(CHANNEL)?),
+    )
+    .await?;
     let role = RewardRole {
         role_id: RoleId::parse(ROLE)?,
         votes_required: 1,
         duration: RewardDuration::UntilVoteExpires,
     };
-    db.add_reward_role(&guild, &connection, &role).await?;
+    db.add_reward_role(LinkRef::new(&guild, &connection), &role)
+        .await?;
     println!(
         "2. guild {GUILD} ({GUILD_NAME}): announcements in #{CHANNEL} (style embed), reward role {ROLE} from 1 vote until the vote expires"
     );

@@ -3,6 +3,7 @@
 //! run as real processes with nothing but the database URL.
 
 use serde_json::Value;
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::samples::sample_webhook_test;
 use topgg_bot::storage::{LetterSource, NewDeadLetter};
 use topgg_testkit::process::run_to_end;
@@ -146,7 +147,9 @@ async fn a_replayed_webhook_test_queues_its_notice_once() {
     let connection = CONNECTION.parse().unwrap();
     let channel = "1400000000000000001".parse().unwrap();
     let guild = guild.parse().unwrap();
-    let linked = app.db.set_channel(&guild, &connection, Some(&channel));
+    let linked = app
+        .db
+        .set_channel(LinkRef::new(&guild, &connection), Some(&channel));
     assert!(linked.await.unwrap());
     let body = serde_json::to_vec(&sample_webhook_test(&project)).unwrap();
     let letter = NewDeadLetter {

@@ -7,6 +7,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 use topgg_bot::domain::events::Event;
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::signature;
 use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::SYNC_EVERY;
@@ -48,7 +49,7 @@ async fn connect_announcing(app: &TestApp, connection: &str) {
         CHANNEL.parse().unwrap(),
     );
     app.db
-        .set_channel(&guild, &conn, Some(&channel))
+        .set_channel(LinkRef::new(&guild, &conn), Some(&channel))
         .await
         .unwrap();
 }

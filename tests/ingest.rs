@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use topgg_bot::domain::events::Event;
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::{VoteOutcome, VoteWriter};
 use topgg_testkit::{TestApp, eventually, server_project, vote};
@@ -25,8 +26,7 @@ async fn concurrent_votes_with_duplicates_are_stored_once_each_with_exact_totals
     let channel = "1400000000000000001".to_string();
     app.db
         .set_channel(
-            &GUILD.parse().unwrap(),
-            &CONNECTION.parse().unwrap(),
+            LinkRef::new(&GUILD.parse().unwrap(), &CONNECTION.parse().unwrap()),
             Some(&channel.parse().unwrap()),
         )
         .await

@@ -1,6 +1,7 @@
 //! The HTTP side Top.gg talks to, on a real socket, over SQLite and Postgres.
 
 use serde_json::{Value, json};
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::signature;
 use topgg_testkit::{
     INTEGRATION_SECRET, OWNER_ID, TestApp, bot_project, integration_create, server_project, vote,
@@ -107,8 +108,7 @@ async fn a_vote_delivered_three_times_concurrently_is_stored_once(app: &TestApp)
     app.connect("conn-1", SECRET, &server_project(guild)).await;
     app.db
         .set_channel(
-            &guild.parse().unwrap(),
-            &"conn-1".parse().unwrap(),
+            LinkRef::new(&guild.parse().unwrap(), &"conn-1".parse().unwrap()),
             Some(&"710000000000000001".parse().unwrap()),
         )
         .await
@@ -240,8 +240,7 @@ async fn a_server_project_links_itself_and_its_votes_queue_work(app: &TestApp) {
     assert_eq!(links[0].guild_id.to_string(), guild);
     app.db
         .set_channel(
-            &guild.parse().unwrap(),
-            &"conn-1".parse().unwrap(),
+            LinkRef::new(&guild.parse().unwrap(), &"conn-1".parse().unwrap()),
             Some(&"710000000000000001".parse().unwrap()),
         )
         .await
@@ -271,8 +270,7 @@ async fn webhook_test_and_unknown_events_are_acknowledged(app: &TestApp) {
     app.connect("conn-1", SECRET, &server_project(guild)).await;
     app.db
         .set_channel(
-            &guild.parse().unwrap(),
-            &"conn-1".parse().unwrap(),
+            LinkRef::new(&guild.parse().unwrap(), &"conn-1".parse().unwrap()),
             Some(&"710000000000000001".parse().unwrap()),
         )
         .await

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use topgg_bot::app::Application;
 use topgg_bot::config::Config;
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::time::{Clock, HOUR, ManualClock, SharedClock, Timestamp};
 use topgg_bot::samples::sample_project;
 use topgg_testkit::bot::{Bot, CONNECTION, WAIT, WEBHOOK_SECRET as SECRET};
@@ -589,8 +590,7 @@ mod queue {
         for guild in ["700000000000000001", "700000000000000002"] {
             app.db
                 .link(
-                    &guild.parse().unwrap(),
-                    &CONNECTION.parse().unwrap(),
+                    LinkRef::new(&guild.parse().unwrap(), &CONNECTION.parse().unwrap()),
                     &"1".parse().unwrap(),
                     now,
                 )

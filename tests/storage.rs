@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use topgg_bot::domain::events::{Event, Vote};
+use topgg_bot::domain::ids::{GuildId, RoleId};
+use topgg_bot::domain::keys::{GuildChannel, GuildRole, LinkRef, MemberRole};
 use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
 use topgg_bot::domain::time::Timestamp;
 use topgg_bot::samples::{sample_integration_create, sample_project, sample_vote};
@@ -18,6 +20,7 @@ mod role_pause;
 
 const GUILD: &str = "700000000000000001";
 const ROLE: &str = "720000000000000001";
+const CHANNEL: &str = "710000000000000001";
 
 struct Scratch {
     db: Db,
@@ -60,29 +63,35 @@ impl Scratch {
             .upsert_connection(&create, Timestamp::from_millis(0))
             .await
             .unwrap();
-        self.db
-            .set_channel(
-                &GUILD.parse().unwrap(),
-                &id.parse().unwrap(),
-                Some(&"710000000000000001".parse().unwrap()),
-            )
-            .await
-            .unwrap();
+        let (guild, connection) = (guild(), id.parse().unwrap());
+        let link = LinkRef::new(&guild, &connection);
+        let channel = CHANNEL.parse().unwrap();
+        self.db.set_channel(link, Some(&channel)).await.unwrap();
         let role = RewardRole {
-            role_id: ROLE.parse().unwrap(),
+            role_id: role(),
             votes_required: 1,
             duration: RewardDuration::UntilVoteExpires,
         };
-        self.db
-            .add_reward_role(&GUILD.parse().unwrap(), &id.parse().unwrap(), &role)
-            .await
-            .unwrap();
-        self.db
-            .connection(&id.parse().unwrap())
-            .await
-            .unwrap()
-            .unwrap()
+        self.db.add_reward_role(link, &role).await.unwrap();
+        self.db.connection(&connection).await.unwrap().unwrap()
     }
+
+    /// How many Discord jobs `vote`, stored at `at`, queued (it must be stored).
+    async fn jobs_queued(&self, conn: &Connection, vote: &Vote, at: i64) -> usize {
+        let at = Timestamp::from_millis(at);
+        match self.db.record_vote(conn, vote, at).await.unwrap() {
+            VoteOutcome::Stored { jobs, .. } => jobs,
+            other => panic!("not stored: {other:?}"),
+        }
+    }
+}
+
+fn guild() -> GuildId {
+    GUILD.parse().unwrap()
+}
+
+fn role() -> RoleId {
+    ROLE.parse().unwrap()
 }
 
 fn vote(id: &str, voter: &str) -> Vote {
@@ -153,14 +162,11 @@ async fn a_linked_bot_projects_name_is_due_for_a_refresh_once_a_day(s: &Scratch)
             .is_empty(),
         "not linked yet"
     );
-    s.db.link(
-        &GUILD.parse().unwrap(),
-        &"b1".parse().unwrap(),
-        &"1".parse().unwrap(),
-        Timestamp::from_millis(0),
-    )
-    .await
-    .unwrap();
+    let (guild, b1, owner) = (guild(), "b1".parse().unwrap(), "1".parse().unwrap());
+    let linked_at = Timestamp::from_millis(0);
+    s.db.link(LinkRef::new(&guild, &b1), &owner, linked_at)
+        .await
+        .unwrap();
     let due =
         s.db.names_to_refresh(Timestamp::from_millis(10))
             .await
@@ -205,129 +211,58 @@ async fn a_guild_the_bot_left_gets_no_work_until_it_is_back(s: &Scratch) {
         s.db.all_jobs().await.unwrap().is_empty(),
         "queued work dropped"
     );
-    let outcome =
-        s.db.record_vote(&conn, &vote("v2", "42"), Timestamp::from_millis(3000))
-            .await
-            .unwrap();
-    assert!(
-        matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }),
-        "{outcome:?}"
-    );
-    s.db.guild_present(
-        &GUILD.parse().unwrap(),
-        "Back",
-        Timestamp::from_millis(4000),
-    )
-    .await
-    .unwrap();
-    let outcome =
-        s.db.record_vote(&conn, &vote("v3", "42"), Timestamp::from_millis(5000))
-            .await
-            .unwrap();
-    assert!(
-        matches!(outcome, VoteOutcome::Stored { jobs: 3, .. }),
-        "{outcome:?}"
-    );
+    assert_eq!(s.jobs_queued(&conn, &vote("v2", "42"), 3000).await, 0);
+    let back = Timestamp::from_millis(4000);
+    s.db.guild_present(&guild(), "Back", back).await.unwrap();
+    assert_eq!(s.jobs_queued(&conn, &vote("v3", "42"), 5000).await, 3);
 }
 
 async fn a_paused_channel_and_a_disabled_role_queue_nothing_and_a_new_channel_resumes(s: &Scratch) {
     let conn = s.connection("c1").await;
-    let channel = "710000000000000001";
-    s.db.pause_channel(
-        &GUILD.parse().unwrap(),
-        &channel.parse().unwrap(),
-        Some("deleted"),
-    )
-    .await
-    .unwrap();
-    assert!(
-        s.db.is_channel_paused(&GUILD.parse().unwrap(), &channel.parse().unwrap())
-            .await
-            .unwrap()
-    );
-    s.db.disable_role(&GUILD.parse().unwrap(), &ROLE.parse().unwrap(), "deleted")
+    let (guild, channel, role) = (guild(), CHANNEL.parse().unwrap(), role());
+    let in_channel = GuildChannel::new(&guild, &channel);
+    s.db.pause_channel(in_channel, Some("deleted"))
         .await
         .unwrap();
-    let outcome =
-        s.db.record_vote(&conn, &vote("v1", "42"), Timestamp::from_millis(1000))
-            .await
-            .unwrap();
-    assert!(
-        matches!(outcome, VoteOutcome::Stored { jobs: 0, .. }),
-        "{outcome:?}"
-    );
-    let roles =
-        s.db.role_settings(&GUILD.parse().unwrap(), &"c1".parse().unwrap())
-            .await
-            .unwrap();
+    assert!(s.db.is_channel_paused(in_channel).await.unwrap());
+    s.db.disable_role(GuildRole::new(&guild, &role), "deleted")
+        .await
+        .unwrap();
+    assert_eq!(s.jobs_queued(&conn, &vote("v1", "42"), 1000).await, 0);
+    let link = LinkRef::new(&guild, &conn.connection_id);
+    let roles = s.db.role_settings(link).await.unwrap();
     assert_eq!(roles[0].disabled_reason.as_deref(), Some("deleted"));
-    s.db.set_channel(
-        &GUILD.parse().unwrap(),
-        &"c1".parse().unwrap(),
-        Some(&channel.parse().unwrap()),
-    )
-    .await
-    .unwrap();
-    assert!(
-        !s.db
-            .is_channel_paused(&GUILD.parse().unwrap(), &channel.parse().unwrap())
-            .await
-            .unwrap()
-    );
+    s.db.set_channel(link, Some(&channel)).await.unwrap();
+    assert!(!s.db.is_channel_paused(in_channel).await.unwrap());
     // The next vote is announced there again; the disabled role still gets nothing.
-    let outcome =
-        s.db.record_vote(&conn, &vote("v2", "43"), Timestamp::from_millis(2000))
-            .await
-            .unwrap();
-    assert!(
-        matches!(outcome, VoteOutcome::Stored { jobs: 1, .. }),
-        "{outcome:?}"
-    );
+    assert_eq!(s.jobs_queued(&conn, &vote("v2", "43"), 2000).await, 1);
     let jobs = s.db.all_jobs().await.unwrap();
     let announced_in = |j: &topgg_bot::storage::Job| match &j.work {
         topgg_bot::domain::work::Work::Announce { channel_id, .. } => Some(channel_id.to_string()),
         _ => None,
     };
     let channels: Vec<String> = jobs.iter().filter_map(announced_in).collect();
-    assert_eq!((jobs.len(), channels), (1, vec![channel.to_string()]));
+    assert_eq!((jobs.len(), channels), (1, vec![CHANNEL.to_string()]));
 }
 
 async fn a_server_project_is_named_after_its_guild_unless_display_overrides_it(s: &Scratch) {
-    s.connection("c1").await;
-    let name = |links: Vec<topgg_bot::storage::GuildLink>| links[0].project_name.clone();
-    assert_eq!(
-        name(s.db.links_in_guild(&GUILD.parse().unwrap()).await.unwrap()),
-        None
-    );
-    s.db.guild_present(
-        &GUILD.parse().unwrap(),
-        "My Server",
-        Timestamp::from_millis(1),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        name(s.db.links_in_guild(&GUILD.parse().unwrap()).await.unwrap()).as_deref(),
-        Some("My Server")
-    );
-    s.db.set_display(
-        &GUILD.parse().unwrap(),
-        &"c1".parse().unwrap(),
-        Some("Shown"),
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        name(s.db.links_in_guild(&GUILD.parse().unwrap()).await.unwrap()).as_deref(),
-        Some("Shown")
-    );
-    assert_eq!(
-        s.db.links_of(&"c1".parse().unwrap()).await.unwrap()[0]
-            .project_name
-            .as_deref(),
-        Some("Shown")
-    );
+    let conn = s.connection("c1").await;
+    let guild = guild();
+    let shown_name = || async {
+        let links = s.db.links_in_guild(&guild).await.unwrap();
+        links[0].project_name.clone()
+    };
+    assert_eq!(shown_name().await, None);
+    let named_at = Timestamp::from_millis(1);
+    s.db.guild_present(&guild, "My Server", named_at)
+        .await
+        .unwrap();
+    assert_eq!(shown_name().await.as_deref(), Some("My Server"));
+    let link = LinkRef::new(&guild, &conn.connection_id);
+    s.db.set_display(link, Some("Shown"), None).await.unwrap();
+    assert_eq!(shown_name().await.as_deref(), Some("Shown"));
+    let settings = s.db.links_of(&conn.connection_id).await.unwrap();
+    assert_eq!(settings[0].project_name.as_deref(), Some("Shown"));
 }
 
 async fn finishing_jobs_together_marks_each_done_and_leaves_the_others_queued(s: &Scratch) {
@@ -369,14 +304,7 @@ async fn finishing_jobs_together_marks_each_done_and_leaves_the_others_queued(s:
 async fn a_vote_queues_an_announcement_a_grant_and_a_removal_at_expiry(s: &Scratch) {
     let conn = s.connection("c1").await;
     let v = vote("v1", "42");
-    let outcome =
-        s.db.record_vote(&conn, &v, Timestamp::from_millis(1000))
-            .await
-            .unwrap();
-    assert!(
-        matches!(outcome, VoteOutcome::Stored { jobs: 3, .. }),
-        "{outcome:?}"
-    );
+    assert_eq!(s.jobs_queued(&conn, &v, 1000).await, 3);
     assert_eq!(
         s.db.record_vote(&conn, &v, Timestamp::from_millis(1000))
             .await
@@ -414,17 +342,10 @@ async fn deleting_a_connection_cancels_pending_work_but_keeps_scheduled_removals
             .unwrap()
             .is_empty()
     );
-    assert!(
-        !s.db
-            .role_held(
-                &GUILD.parse().unwrap(),
-                &"42".parse().unwrap(),
-                &ROLE.parse().unwrap(),
-                Timestamp::from_millis(i64::MAX)
-            )
-            .await
-            .unwrap()
-    );
+    let (guild, voter, role) = (guild(), "42".parse().unwrap(), role());
+    let grant = MemberRole::new(&guild, &voter, &role);
+    let never = Timestamp::from_millis(i64::MAX);
+    assert!(!s.db.role_held(grant, never).await.unwrap());
 }
 
 async fn concurrent_claimers_never_get_the_same_job(s: &Scratch) {
@@ -477,30 +398,12 @@ async fn a_role_is_kept_while_another_projects_grant_still_holds_it(s: &Scratch)
     s.db.record_vote(&second, &later, Timestamp::from_millis(0))
         .await
         .unwrap();
-    let first_expiry = vote("v1", "42").expires_at.timestamp_millis() + 1000;
-    assert!(
-        s.db.role_held(
-            &GUILD.parse().unwrap(),
-            &"42".parse().unwrap(),
-            &ROLE.parse().unwrap(),
-            Timestamp::from_millis(first_expiry)
-        )
-        .await
-        .unwrap(),
-        "c2 still holds it"
-    );
-    let second_expiry = later.expires_at.timestamp_millis() + 1000;
-    assert!(
-        !s.db
-            .role_held(
-                &GUILD.parse().unwrap(),
-                &"42".parse().unwrap(),
-                &ROLE.parse().unwrap(),
-                Timestamp::from_millis(second_expiry)
-            )
-            .await
-            .unwrap()
-    );
+    let (guild, voter, role) = (guild(), "42".parse().unwrap(), role());
+    let grant = MemberRole::new(&guild, &voter, &role);
+    let after = |vote: &Vote| Timestamp::from_millis(vote.expires_at.timestamp_millis() + 1000);
+    let first_lapsed = s.db.role_held(grant, after(&vote("v1", "42")));
+    assert!(first_lapsed.await.unwrap(), "c2 still holds it");
+    assert!(!s.db.role_held(grant, after(&later)).await.unwrap());
 }
 
 /// Connections left inside a transaction sqlx does not know about (as after a COMMIT that

@@ -25,6 +25,7 @@ use clap::{Parser, ValueEnum};
 use load::{Outcome, Pace};
 use server::{Launch, RssSampler, Server};
 use standin::{DiscordStandIn, GUILD_ID, text_channel};
+use topgg_bot::domain::keys::LinkRef;
 use topgg_testkit::standin;
 use votes::Connection;
 
@@ -183,8 +184,7 @@ async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyh
     let db = topgg_bot::storage::Db::connect(&server.database_url).await?;
     let channel = PROBE_CHANNEL.to_string();
     db.set_channel(
-        &guild.parse()?,
-        &probe_conn.id.parse()?,
+        LinkRef::new(&guild.parse()?, &probe_conn.id.parse()?),
         Some(&channel.parse()?),
     )
     .await?;
@@ -219,8 +219,11 @@ async fn measure(args: &Args, standin: &DiscordStandIn, server: &Server) -> anyh
     if !args.no_announce {
         let channel = LOAD_CHANNEL.to_string();
         for c in &conns {
-            db.set_channel(&guild.parse()?, &c.id.parse()?, Some(&channel.parse()?))
-                .await?;
+            db.set_channel(
+                LinkRef::new(&guild.parse()?, &c.id.parse()?),
+                Some(&channel.parse()?),
+            )
+            .await?;
         }
     }
     db.close().await;

@@ -4,6 +4,7 @@ use crate::discord::error::ErrorCode;
 use crate::discord::{Bucket, Discord, DiscordError, RoleChange, Sent};
 use crate::domain::announce::announce_message;
 use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
+use crate::domain::keys::{GuildChannel, MemberRole};
 use crate::domain::message::OutgoingMessage;
 use crate::domain::time::Timestamp;
 use crate::domain::work::Work;
@@ -53,7 +54,10 @@ async fn paused_channel<'a>(db: &Db, guild_id: &GuildId, work: &'a Work) -> Opti
         | Work::RemoveRole { .. }
         | Work::Remind { .. } => return None,
     };
-    match db.is_channel_paused(guild_id, channel_id).await {
+    match db
+        .is_channel_paused(GuildChannel::new(guild_id, channel_id))
+        .await
+    {
         Ok(true) => Some(channel_id),
         Ok(false) => None,
         Err(e) => {
@@ -129,7 +133,7 @@ async fn remove_role(
 ) -> Result<Sent, DiscordError> {
     let database = |e: anyhow::Error| DiscordError::Transient(format!("database: {e}"));
     let held = db
-        .role_held(guild_id, user_id, role_id, now)
+        .role_held(MemberRole::new(guild_id, user_id, role_id), now)
         .await
         .map_err(database)?;
     if held {
@@ -139,7 +143,7 @@ async fn remove_role(
     let ids = (guild_id, user_id, role_id);
     let result = discord.change_role(RoleChange::Remove, ids).await;
     if nothing_left_to_remove(&result) {
-        db.forget_lapsed_grants(guild_id, user_id, role_id, now)
+        db.forget_lapsed_grants(MemberRole::new(guild_id, user_id, role_id), now)
             .await
             .map_err(database)?;
     }

@@ -7,6 +7,7 @@
 use crate::discord::error::ErrorCode;
 use crate::discord::{DiscordError, Sent};
 use crate::domain::ids::{ChannelId, GuildId, RoleId};
+use crate::domain::keys::{GuildChannel, GuildRole};
 use crate::domain::work::Work;
 use crate::storage::Db;
 
@@ -107,19 +108,21 @@ pub async fn apply(
         Consequence::Skip => return Ok(Sent::default()),
         Consequence::PauseChannel { channel_id, reason } => {
             tracing::warn!(guild = %guild_id, channel = %channel_id, %reason, "announcements paused");
-            db.pause_channel(guild_id, &channel_id, Some(&reason))
+            db.pause_channel(GuildChannel::new(guild_id, &channel_id), Some(&reason))
                 .await
                 .map(|_| ())
         }
         Consequence::DisableRole { role_id, reason } => {
             tracing::warn!(guild = %guild_id, role = %role_id, "reward role disabled: deleted");
-            db.disable_role(guild_id, &role_id, &reason)
+            db.disable_role(GuildRole::new(guild_id, &role_id), &reason)
                 .await
                 .map(|_| ())
         }
         Consequence::PauseRole { role_id, reason } => {
             tracing::warn!(guild = %guild_id, role = %role_id, %reason, "reward role paused");
-            db.pause_role(guild_id, &role_id, &reason).await.map(|_| ())
+            db.pause_role(GuildRole::new(guild_id, &role_id), &reason)
+                .await
+                .map(|_| ())
         }
     };
     if let Err(e) = applied {

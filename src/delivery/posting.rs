@@ -6,6 +6,7 @@ use super::digest::Digest;
 use super::policy::Step;
 use super::worker::Worker;
 use crate::discord::{Bucket, DiscordError};
+use crate::domain::keys::GuildChannel;
 use crate::storage::JobId;
 
 impl Worker {
@@ -119,7 +120,7 @@ impl Worker {
         };
         match self
             .db
-            .is_channel_paused(guild_id, &digest.channel_id)
+            .is_channel_paused(GuildChannel::new(guild_id, &digest.channel_id))
             .await
         {
             Ok(paused) => paused,

@@ -6,6 +6,7 @@ use super::policy::Step;
 use super::worker::Worker;
 use crate::discord::DiscordError;
 use crate::domain::ids::{GuildId, RoleId};
+use crate::domain::keys::GuildRole;
 use crate::domain::work::Work;
 use crate::storage::Job;
 
@@ -23,7 +24,7 @@ impl Worker {
         let (Some(role), Some(guild)) = (role_of(work), job.guild_id.as_ref()) else {
             return false;
         };
-        match self.db.is_role_paused(guild, role).await {
+        match self.db.is_role_paused(GuildRole::new(guild, role)).await {
             Ok(false) => false,
             Ok(true) => {
                 tracing::debug!(job = %job.id, %guild, %role, "reward role paused; the job waits");
@@ -58,7 +59,12 @@ impl Worker {
         let Some(guild) = job.guild_id.as_ref() else {
             return false;
         };
-        if !matches!(self.db.is_role_paused(guild, &role_id).await, Ok(true)) {
+        if !matches!(
+            self.db
+                .is_role_paused(GuildRole::new(guild, &role_id))
+                .await,
+            Ok(true)
+        ) {
             return false;
         }
         let step = Step::RetryAt {
@@ -77,7 +83,14 @@ impl Worker {
         let now = self.clock.now();
         let parked = self
             .db
-            .wait_for_role(&self.instance, job.id, role, attempts, error, now)
+            .wait_for_role(
+                &self.instance,
+                job.id,
+                GuildRole::new(role.0, role.1),
+                attempts,
+                error,
+                now,
+            )
             .await;
         match parked {
             Ok(true) => self.held.settled(job.id),

@@ -3,6 +3,7 @@
 pub mod announce;
 pub mod events;
 pub mod ids;
+pub mod keys;
 pub mod message;
 pub mod nonce;
 pub mod reminder;

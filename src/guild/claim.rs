@@ -5,6 +5,7 @@ use super::{Caller, refuse, sanitize, target};
 use crate::discord::Discord;
 use crate::domain::events::ProjectKind;
 use crate::domain::ids::{ConnectionId, GuildId};
+use crate::domain::keys::LinkRef;
 use crate::domain::template::{project_label, vote_url};
 use crate::storage::{Db, OwnedConnection};
 
@@ -31,7 +32,8 @@ pub async fn link_project(
 /// `/topgg unlink`: removes the project from the guild, with its settings and reward roles.
 pub async fn unlink(db: &Db, guild_id: &GuildId, project: Option<&str>) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
-    db.unlink(guild_id, &link.connection_id).await?;
+    db.unlink(LinkRef::new(guild_id, &link.connection_id))
+        .await?;
     Ok(format!("Unlinked **{}** from this server.", link.label()))
 }
 
@@ -69,8 +71,12 @@ async fn claim(
             }
         },
     };
-    db.link(guild_id, &chosen.connection_id, user_id, caller.now)
-        .await?;
+    db.link(
+        LinkRef::new(guild_id, &chosen.connection_id),
+        user_id,
+        caller.now,
+    )
+    .await?;
     Ok(chosen)
 }
 

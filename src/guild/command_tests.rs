@@ -5,6 +5,7 @@ use super::*;
 use crate::discord::{Discord, DryRunAction, DryRunSink};
 use crate::domain::events::Event;
 use crate::domain::ids::ChannelId;
+use crate::domain::keys::{GuildRole, LinkRef};
 use crate::domain::message::Style;
 use crate::domain::time::{Clock as _, Timestamp};
 use crate::samples::{sample_integration_create, sample_project};
@@ -165,11 +166,11 @@ async fn two_paused_roles(s: &Scratch) -> checks::GuildFacts {
             votes_required: 1,
             duration: crate::domain::rewards::RewardDuration::Permanent,
         };
-        s.db.add_reward_role(&guild, &"c1".parse().unwrap(), &role)
+        s.db.add_reward_role(LinkRef::new(&guild, &"c1".parse().unwrap()), &role)
             .await
             .unwrap();
         let reason = "Discord refused me the role (code 50013)";
-        s.db.pause_role(&guild, &role.role_id, reason)
+        s.db.pause_role(GuildRole::new(&guild, &role.role_id), reason)
             .await
             .unwrap();
         let facts = checks::RoleFacts {
@@ -189,7 +190,9 @@ async fn two_paused_roles(s: &Scratch) -> checks::GuildFacts {
 
 async fn paused(s: &Scratch, role: u64) -> bool {
     let guild = GuildId::from(GUILD);
-    s.db.is_role_paused(&guild, &role.into()).await.unwrap()
+    s.db.is_role_paused(GuildRole::new(&guild, &role.into()))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use super::{refuse, sanitize, target};
 use crate::domain::ids::GuildId;
+use crate::domain::keys::LinkRef;
 use crate::domain::message::{OutgoingMessage, Style, Voter, link_url};
 use crate::domain::template::{self, TemplateValues, render};
 use crate::domain::time::{HOUR, Timestamp};
@@ -67,8 +68,12 @@ pub async fn set_display(
             url.or_else(|| link.display_vote_url.clone()),
         ),
     };
-    db.set_display(guild_id, &link.connection_id, name, url.as_deref())
-        .await?;
+    db.set_display(
+        LinkRef::new(guild_id, &link.connection_id),
+        name,
+        url.as_deref(),
+    )
+    .await?;
     let shown = name
         .map(sanitize)
         .unwrap_or_else(|| "its default name".into());

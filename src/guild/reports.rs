@@ -8,6 +8,7 @@ use super::rewards::describe;
 use super::role_pause::{paused_line, resume_fixed_roles, resumed_line};
 use super::{Caller, choose_link, target};
 use crate::domain::ids::{GuildId, RoleId, UserId};
+use crate::domain::keys::LinkRef;
 use crate::domain::text;
 use crate::domain::time::{DAY, Timestamp};
 use crate::storage::{Db, GuildLink};
@@ -67,9 +68,11 @@ async fn link_status(
     out: &mut String,
 ) -> anyhow::Result<()> {
     let health = db
-        .link_health(guild_id, &link.connection_id, now - DAY)
+        .link_health(LinkRef::new(guild_id, &link.connection_id), now - DAY)
         .await?;
-    let roles = db.role_settings(guild_id, &link.connection_id).await?;
+    let roles = db
+        .role_settings(LinkRef::new(guild_id, &link.connection_id))
+        .await?;
     let _ = writeln!(
         out,
         "**{}** (connection `{}`)",

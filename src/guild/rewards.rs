@@ -3,6 +3,7 @@
 use super::checks::{GuildFacts, role_problem};
 use super::{refuse, role_safety, target, with_warnings};
 use crate::domain::ids::{GuildId, RoleId};
+use crate::domain::keys::{GuildRole, LinkRef};
 use crate::domain::rewards::{RewardDuration, RewardRole};
 use crate::domain::time::Timestamp;
 use crate::storage::Db;
@@ -46,7 +47,7 @@ pub async fn add_role(
     if let Some(reason) = role_safety::refusal(facts, &role.role_id) {
         return refuse(reason);
     }
-    db.add_reward_role(guild_id, &link.connection_id, &role)
+    db.add_reward_role(LinkRef::new(guild_id, &link.connection_id), &role)
         .await?;
     let reply = format!(
         "Voters of **{}** get <@&{}> {}",
@@ -68,7 +69,7 @@ pub async fn remove_role(
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
     let removed = db
-        .remove_reward_role(guild_id, &link.connection_id, role_id)
+        .remove_reward_role(LinkRef::new(guild_id, &link.connection_id), role_id)
         .await?;
     if !removed {
         return refuse(format!(
@@ -76,7 +77,8 @@ pub async fn remove_role(
             link.label()
         ));
     }
-    db.drop_waiting_for_role(guild_id, role_id, now).await?;
+    db.drop_waiting_for_role(GuildRole::new(guild_id, role_id), now)
+        .await?;
     Ok(format!(
         "<@&{role_id}> is no longer a reward for **{}**. Members who have it keep it until their grant lapses.",
         link.label()
@@ -90,7 +92,9 @@ pub async fn roles_report(
     project: Option<&str>,
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
-    let roles = db.reward_roles(guild_id, &link.connection_id).await?;
+    let roles = db
+        .reward_roles(LinkRef::new(guild_id, &link.connection_id))
+        .await?;
     if roles.is_empty() {
         return Ok(format!(
             "**{}** has no reward roles. Add one with `/topgg roles add`.",

@@ -3,6 +3,7 @@
 
 use super::checks::{GuildFacts, role_problem};
 use crate::domain::ids::{GuildId, RoleId};
+use crate::domain::keys::GuildRole;
 use crate::domain::time::Timestamp;
 use crate::storage::Db;
 
@@ -22,7 +23,9 @@ pub async fn resume_fixed_roles(
         if role_problem(facts, &role_id).is_some() {
             continue;
         }
-        let done = db.resume_role(guild_id, &role_id, now).await?;
+        let done = db
+            .resume_role(GuildRole::new(guild_id, &role_id), now)
+            .await?;
         tracing::info!(guild = %guild_id, role = %role_id, woken = done.woken, expired = done.expired, "reward role resumed");
         resumed.push(role_id);
     }

@@ -6,6 +6,7 @@ use super::role_pause::{resume_fixed_roles, resumed_line};
 use super::{Caller, target};
 use crate::discord::{Discord, DiscordError};
 use crate::domain::ids::{ChannelId, RoleId};
+use crate::domain::keys::{GuildChannel, LinkRef};
 use crate::domain::template::DEFAULT_TEMPLATE;
 use crate::storage::{Db, GuildLink};
 
@@ -25,7 +26,7 @@ pub async fn test_announcement(
         Some(channel) => post_sample(db, discord, caller, &link, channel).await,
     };
     let roles: Vec<RoleId> = db
-        .reward_roles(guild_id, &link.connection_id)
+        .reward_roles(LinkRef::new(guild_id, &link.connection_id))
         .await?
         .into_iter()
         .map(|r| r.role_id)
@@ -63,7 +64,10 @@ async fn post_sample(
     message.allowed_users.clear();
     match discord.post_message(channel, &message, None).await {
         Ok(_) => {
-            if let Err(e) = db.pause_channel(&caller.guild_id, channel, None).await {
+            if let Err(e) = db
+                .pause_channel(GuildChannel::new(&caller.guild_id, channel), None)
+                .await
+            {
                 tracing::warn!(error = format!("{e:#}"), "cannot resume announcements");
             }
             format!("Posted a sample announcement in <#{channel}>.")

@@ -4,6 +4,7 @@ use super::checks::{GuildFacts, findings};
 use super::display::preview;
 use super::{Caller, refuse, target, with_warnings};
 use crate::domain::ids::{ChannelId, GuildId};
+use crate::domain::keys::LinkRef;
 use crate::domain::message::{OutgoingMessage, Style};
 use crate::domain::template::DEFAULT_TEMPLATE;
 use crate::storage::Db;
@@ -31,7 +32,7 @@ pub async fn set_channel(
 ) -> anyhow::Result<String> {
     let link = target(db, guild_id, project).await?;
     let channel = channel_id;
-    db.set_channel(guild_id, &link.connection_id, channel_id)
+    db.set_channel(LinkRef::new(guild_id, &link.connection_id), channel_id)
         .await?;
     let reply = match channel {
         Some(channel) => format!(
@@ -66,10 +67,11 @@ pub async fn set_template(
     // Only `style` given: the template stays; nothing given: the default is restored.
     let kept = (given.is_none() && style.is_some()).then_some(link.template.as_deref());
     let template = kept.flatten().or(given);
-    db.set_template(guild_id, &link.connection_id, template)
+    db.set_template(LinkRef::new(guild_id, &link.connection_id), template)
         .await?;
     let style = style.unwrap_or(link.style());
-    db.set_style(guild_id, &link.connection_id, style).await?;
+    db.set_style(LinkRef::new(guild_id, &link.connection_id), style)
+        .await?;
     let message = preview(
         &link,
         template.unwrap_or(DEFAULT_TEMPLATE),

@@ -11,6 +11,7 @@ use super::{Caller, refuse};
 use crate::discord::Discord;
 use crate::domain::events::ProjectKind;
 use crate::domain::ids::ConnectionId;
+use crate::domain::keys::LinkRef;
 use crate::domain::template::{project_label, vote_url};
 use crate::domain::time::Timestamp;
 use crate::storage::{ConnectionCache, Db, NewWebhookConnection, WebhookConnection};
@@ -47,8 +48,12 @@ pub async fn webhook_setup(
     {
         Some(found) => {
             // Linked again if `/topgg unlink` removed it: it was made for this server.
-            db.link(guild, &found.connection_id, &caller.user_id, caller.now)
-                .await?;
+            db.link(
+                LinkRef::new(guild, &found.connection_id),
+                &caller.user_id,
+                caller.now,
+            )
+            .await?;
             found
         }
         None => create(db, discord, caller, project_type, &platform_id).await?,

@@ -2,9 +2,10 @@
 //! (`guilds`), bot usernames, display overrides, paused announcements, disabled roles.
 
 use super::Db;
-use super::links::LinkColumn;
+use super::guild_columns::{CHANNEL_PAUSED, LinkColumn, ROLE_DISABLED};
 use super::sql::Sql;
-use crate::domain::ids::{ChannelId, ConnectionId, GuildId, RoleId};
+use crate::domain::ids::{ConnectionId, GuildId};
+use crate::domain::keys::{GuildChannel, GuildRole, LinkRef};
 use crate::domain::message::Style;
 use crate::domain::time::Timestamp;
 
@@ -99,68 +100,46 @@ impl Db {
     /// `/topgg display`: this guild's name and vote link for the project (`None`: default).
     pub async fn set_display(
         &self,
-        guild: &GuildId,
-        connection: &ConnectionId,
+        link: LinkRef<'_>,
         name: Option<&str>,
         vote_url: Option<&str>,
     ) -> anyhow::Result<bool> {
-        self.update_link(LinkColumn::DisplayName, guild, connection, name)
+        self.update_link(LinkColumn::DisplayName, link, name)
             .await?;
-        self.update_link(LinkColumn::DisplayVoteUrl, guild, connection, vote_url)
+        self.update_link(LinkColumn::DisplayVoteUrl, link, vote_url)
             .await
     }
 
     /// `/topgg message style:`.
-    pub async fn set_style(
-        &self,
-        guild: &GuildId,
-        connection: &ConnectionId,
-        style: Style,
-    ) -> anyhow::Result<bool> {
+    pub async fn set_style(&self, link: LinkRef<'_>, style: Style) -> anyhow::Result<bool> {
         let stored = (style != Style::Embed).then_some(style.as_str());
-        self.update_link(LinkColumn::Style, guild, connection, stored)
-            .await
+        self.update_link(LinkColumn::Style, link, stored).await
     }
 
     /// Pauses (with the reason) or resumes (`None`) the announcements of every link of this
     /// guild that posts in `channel`. Returns how many links changed.
     pub async fn pause_channel(
         &self,
-        guild: &GuildId,
-        channel: &ChannelId,
+        channel: GuildChannel<'_>,
         reason: Option<&str>,
     ) -> anyhow::Result<u64> {
-        let sql =
-            Sql::new("UPDATE links SET paused_reason = $3 WHERE guild_id = $1 AND channel_id = $2");
-        self.execute(sql.bind(guild).bind(channel).bind(reason))
-            .await
+        self.update_in_guild(&CHANNEL_PAUSED, channel, reason).await
     }
 
     /// Whether announcements of this guild's links posting in `channel` are paused.
-    pub async fn is_channel_paused(
-        &self,
-        guild: &GuildId,
-        channel: &ChannelId,
-    ) -> anyhow::Result<bool> {
+    pub async fn is_channel_paused(&self, channel: GuildChannel<'_>) -> anyhow::Result<bool> {
         let sql = Sql::new(
             "SELECT COUNT(*) FROM links WHERE guild_id = $1 AND channel_id = $2 \
              AND paused_reason IS NOT NULL",
         );
-        let (paused,): (i64,) = self.fetch_one(sql.bind(guild).bind(channel)).await?;
+        let (paused,): (i64,) = self.fetch_one(sql.bind_key(channel)).await?;
         Ok(paused > 0)
     }
 
     /// A deleted role: no longer granted by any link of the guild, with the reason kept for
     /// `/topgg status`.
-    pub async fn disable_role(
-        &self,
-        guild: &GuildId,
-        role: &RoleId,
-        reason: &str,
-    ) -> anyhow::Result<u64> {
-        let sql = Sql::new(
-            "UPDATE reward_roles SET disabled_reason = $3 WHERE guild_id = $1 AND role_id = $2",
-        );
-        self.execute(sql.bind(guild).bind(role).bind(reason)).await
+    pub async fn disable_role(&self, role: GuildRole<'_>, reason: &str) -> anyhow::Result<u64> {
+        self.update_in_guild(&ROLE_DISABLED, role, Some(reason))
+            .await
     }
 }

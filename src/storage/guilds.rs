@@ -9,6 +9,7 @@ use crate::domain::events::ProjectKind;
 use crate::domain::ids::{
     ChannelId, ConnectionId, GuildId, Lenient, RoleId, User, UserId, VoterId,
 };
+use crate::domain::keys::LinkRef;
 use crate::domain::message::Style;
 use crate::domain::rewards::RewardRole;
 use crate::domain::template::{project_label, vote_url};
@@ -151,12 +152,8 @@ impl Db {
     }
 
     /// The active reward roles of one link, lowest threshold first.
-    pub async fn reward_roles(
-        &self,
-        guild: &GuildId,
-        connection: &ConnectionId,
-    ) -> anyhow::Result<Vec<RewardRole>> {
-        let all = self.role_settings(guild, connection).await?;
+    pub async fn reward_roles(&self, link: LinkRef<'_>) -> anyhow::Result<Vec<RewardRole>> {
+        let all = self.role_settings(link).await?;
         Ok(all
             .into_iter()
             .filter(|r| r.disabled_reason.is_none())
@@ -165,17 +162,13 @@ impl Db {
     }
 
     /// Every reward role of one link, disabled ones with their reason.
-    pub async fn role_settings(
-        &self,
-        guild: &GuildId,
-        connection: &ConnectionId,
-    ) -> anyhow::Result<Vec<RoleSetting>> {
+    pub async fn role_settings(&self, link: LinkRef<'_>) -> anyhow::Result<Vec<RoleSetting>> {
         let sql = Sql::new(
             "SELECT role_id, votes_required, hours, disabled_reason, paused_reason \
              FROM reward_roles \
              WHERE guild_id = $1 AND connection_id = $2 ORDER BY votes_required, role_id",
         );
-        let rows: Vec<RoleRow> = self.fetch_all(sql.bind(guild).bind(connection)).await?;
+        let rows: Vec<RoleRow> = self.fetch_all(sql.bind_key(link)).await?;
         Ok(rows
             .into_iter()
             .map(|row| RoleSetting {
@@ -204,28 +197,26 @@ impl Db {
     /// Vote and delivery figures of one link; `since` bounds "votes in 24 h".
     pub async fn link_health(
         &self,
-        guild: &GuildId,
-        connection: &ConnectionId,
+        link: LinkRef<'_>,
         since: Timestamp,
     ) -> anyhow::Result<LinkHealth> {
         let votes = Sql::new(
             "SELECT MAX(created_at), COUNT(*) FILTER (WHERE created_at >= $2) FROM votes \
              WHERE connection_id = $1",
         );
-        let (last_vote_at, votes_24h) = self.fetch_one(votes.bind(connection).bind(since)).await?;
+        let (last_vote_at, votes_24h) = self.fetch_one(votes.bind(link.id).bind(since)).await?;
         let jobs = Sql::new(
             "SELECT COUNT(*) FILTER (WHERE status = 'queued'), \
              COUNT(*) FILTER (WHERE status = 'failed') \
              FROM jobs WHERE guild_id = $1 AND connection_id = $2",
         );
-        let (queued, failed) = self.fetch_one(jobs.bind(guild).bind(connection)).await?;
+        let (queued, failed) = self.fetch_one(jobs.bind_key(link)).await?;
         let error = Sql::new(
             "SELECT last_error FROM jobs WHERE guild_id = $1 AND connection_id = $2 \
              AND last_error IS NOT NULL AND status <> 'done' ORDER BY id DESC LIMIT 1",
         );
-        let last_error: Option<(Option<String>,)> = self
-            .fetch_optional(error.bind(guild).bind(connection))
-            .await?;
+        let last_error: Option<(Option<String>,)> =
+            self.fetch_optional(error.bind_key(link)).await?;
         Ok(LinkHealth {
             last_vote_at,
             votes_24h,

@@ -4,9 +4,11 @@ use serde::Deserialize;
 use sqlx::FromRow;
 
 use super::Db;
+use super::guild_columns::LinkColumn;
 use super::sql::{Sql, WriteTx};
 use crate::domain::events::ProjectKind;
 use crate::domain::ids::{ChannelId, ConnectionId, GuildId, RoleId, UserId};
+use crate::domain::keys::LinkRef;
 use crate::domain::time::Timestamp;
 
 use crate::domain::message::Style;
@@ -109,6 +111,15 @@ pub(super) fn group_link_rows(rows: Vec<LinkRoleRow>) -> Vec<LinkSettings> {
     links
 }
 
+/// Links a connection to a guild, by `by` at `now` (nothing when linked already).
+pub(super) fn insert_link<'a>(link: LinkRef<'a>, by: &'a UserId, now: Timestamp) -> Sql<'a> {
+    let sql = Sql::new(
+        "INSERT INTO links (guild_id, connection_id, linked_by, linked_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    );
+    sql.bind_key(link).bind(by).bind(now)
+}
+
 impl WriteTx {
     /// The live links of `connection` with their settings and active roles.
     pub(super) async fn link_settings(
@@ -122,108 +133,56 @@ impl WriteTx {
     }
 }
 
-/// The settings of a link that `/topgg` commands set one at a time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum LinkColumn {
-    ChannelId,
-    Template,
-    PausedReason,
-    DisplayName,
-    DisplayVoteUrl,
-    Style,
-}
-
-impl LinkColumn {
-    fn update(self) -> &'static str {
-        match self {
-            LinkColumn::ChannelId => {
-                "UPDATE links SET channel_id = $3 WHERE guild_id = $1 AND connection_id = $2"
-            }
-            LinkColumn::Template => {
-                "UPDATE links SET template = $3 WHERE guild_id = $1 AND connection_id = $2"
-            }
-            LinkColumn::PausedReason => {
-                "UPDATE links SET paused_reason = $3 WHERE guild_id = $1 AND connection_id = $2"
-            }
-            LinkColumn::DisplayName => {
-                "UPDATE links SET display_name = $3 WHERE guild_id = $1 AND connection_id = $2"
-            }
-            LinkColumn::DisplayVoteUrl => {
-                "UPDATE links SET display_vote_url = $3 WHERE guild_id = $1 AND connection_id = $2"
-            }
-            LinkColumn::Style => {
-                "UPDATE links SET style = $3 WHERE guild_id = $1 AND connection_id = $2"
-            }
-        }
-    }
-}
-
 impl Db {
     /// Links a connection to a guild (idempotent).
-    pub async fn link(
-        &self,
-        guild: &GuildId,
-        connection: &ConnectionId,
-        by: &UserId,
-        now: Timestamp,
-    ) -> anyhow::Result<()> {
-        let sql = Sql::new(
-            "INSERT INTO links (guild_id, connection_id, linked_by, linked_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        );
-        self.execute(sql.bind(guild).bind(connection).bind(by).bind(now))
-            .await?;
+    pub async fn link(&self, link: LinkRef<'_>, by: &UserId, now: Timestamp) -> anyhow::Result<()> {
+        self.execute(insert_link(link, by, now)).await?;
         Ok(())
     }
 
     /// Removes a link with its settings and roles; returns whether it existed.
-    pub async fn unlink(&self, guild: &GuildId, connection: &ConnectionId) -> anyhow::Result<bool> {
+    pub async fn unlink(&self, link: LinkRef<'_>) -> anyhow::Result<bool> {
         let sql = Sql::new("DELETE FROM links WHERE guild_id = $1 AND connection_id = $2");
-        Ok(self.execute(sql.bind(guild).bind(connection)).await? > 0)
+        Ok(self.execute(sql.bind_key(link)).await? > 0)
     }
 
     /// Sets (or with `None` clears) the announcement channel of a link, and resumes its
     /// announcements if they were paused.
     pub async fn set_channel(
         &self,
-        guild: &GuildId,
-        connection: &ConnectionId,
+        link: LinkRef<'_>,
         channel: Option<&ChannelId>,
     ) -> anyhow::Result<bool> {
-        self.update_link(LinkColumn::PausedReason, guild, connection, None)
+        self.update_link(LinkColumn::PausedReason, link, None)
             .await?;
         let channel = channel.map(ChannelId::to_string);
-        self.update_link(LinkColumn::ChannelId, guild, connection, channel.as_deref())
+        self.update_link(LinkColumn::ChannelId, link, channel.as_deref())
             .await
     }
 
     /// Sets (or with `None` restores the default) announcement template of a link.
     pub async fn set_template(
         &self,
-        guild: &GuildId,
-        connection: &ConnectionId,
+        link: LinkRef<'_>,
         template: Option<&str>,
     ) -> anyhow::Result<bool> {
-        self.update_link(LinkColumn::Template, guild, connection, template)
-            .await
+        self.update_link(LinkColumn::Template, link, template).await
     }
 
+    /// Sets (or with `None` clears) one setting of a link; returns whether the link exists.
     pub(super) async fn update_link(
         &self,
         column: LinkColumn,
-        guild: &GuildId,
-        connection: &ConnectionId,
+        link: LinkRef<'_>,
         value: Option<&str>,
     ) -> anyhow::Result<bool> {
-        let sql = Sql::new(column.update()).bind(guild).bind(connection);
-        Ok(self.execute(sql.bind(value)).await? > 0)
+        Ok(self.update_in_guild(&column.column(), link, value).await? > 0)
     }
 
     /// Adds or replaces a reward role of a link.
     pub async fn add_reward_role(
         &self,
-        guild: &GuildId,
-        connection: &ConnectionId,
+        link: LinkRef<'_>,
         role: &RewardRole,
     ) -> anyhow::Result<()> {
         let sql = Sql::new(
@@ -232,8 +191,7 @@ impl Db {
              DO UPDATE SET votes_required = excluded.votes_required, hours = excluded.hours, \
              disabled_reason = NULL",
         )
-        .bind(guild)
-        .bind(connection)
+        .bind_key(link)
         .bind(&role.role_id)
         .bind(role.votes_required)
         .bind(hours_column(role.duration));
@@ -244,17 +202,13 @@ impl Db {
     /// Removes a reward role of a link; returns whether it existed.
     pub async fn remove_reward_role(
         &self,
-        guild: &GuildId,
-        connection: &ConnectionId,
+        link: LinkRef<'_>,
         role: &RoleId,
     ) -> anyhow::Result<bool> {
         let sql = Sql::new(
             "DELETE FROM reward_roles WHERE guild_id = $1 AND connection_id = $2 AND role_id = $3",
         );
-        Ok(self
-            .execute(sql.bind(guild).bind(connection).bind(role))
-            .await?
-            > 0)
+        Ok(self.execute(sql.bind_key(link).bind(role)).await? > 0)
     }
 
     /// The guilds linked to a connection, with their settings and roles.

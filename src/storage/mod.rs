@@ -9,6 +9,7 @@ mod dead_letters;
 mod embed_links;
 mod files;
 mod group_commit;
+mod guild_columns;
 mod guild_state;
 mod guilds;
 mod histories;

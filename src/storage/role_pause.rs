@@ -5,7 +5,8 @@
 use super::Db;
 use super::job::JobId;
 use super::sql::{Sql, WriteTx};
-use crate::domain::ids::{GuildId, RoleId, UserId};
+use crate::domain::ids::{GuildId, RoleId};
+use crate::domain::keys::{GuildRole, MemberRole};
 use crate::domain::time::Timestamp;
 use crate::domain::work::Work;
 
@@ -35,22 +36,17 @@ const PARK: &str = "UPDATE jobs SET due_at = CASE WHEN EXISTS (SELECT 1 FROM rew
 impl Db {
     /// Pauses `role` for every link of the guild that rewards it, with the reason; returns how
     /// many links changed (0: it is no reward role here, so nothing can resume it).
-    pub async fn pause_role(
-        &self,
-        guild: &GuildId,
-        role: &RoleId,
-        reason: &str,
-    ) -> anyhow::Result<u64> {
+    pub async fn pause_role(&self, role: GuildRole<'_>, reason: &str) -> anyhow::Result<u64> {
         let sql = Sql::new(
             "UPDATE reward_roles SET paused_reason = $3 WHERE guild_id = $1 AND role_id = $2 \
              AND disabled_reason IS NULL",
         );
-        self.execute(sql.bind(guild).bind(role).bind(reason)).await
+        self.execute(sql.bind_key(role).bind(reason)).await
     }
 
     /// Whether `role` is paused for a link of the guild.
-    pub async fn is_role_paused(&self, guild: &GuildId, role: &RoleId) -> anyhow::Result<bool> {
-        let (paused,): (i64,) = self.fetch_one(links_pausing(guild, role)).await?;
+    pub async fn is_role_paused(&self, role: GuildRole<'_>) -> anyhow::Result<bool> {
+        let (paused,): (i64,) = self.fetch_one(links_pausing(role)).await?;
         Ok(paused > 0)
     }
 
@@ -72,12 +68,12 @@ impl Db {
         &self,
         instance: &str,
         id: JobId,
-        (guild, role): (&GuildId, &RoleId),
+        role: GuildRole<'_>,
         attempts: i64,
         error: Option<&str>,
         now: Timestamp,
     ) -> anyhow::Result<bool> {
-        let sql = Sql::new(PARK).bind(id.get()).bind(guild).bind(role);
+        let sql = Sql::new(PARK).bind(id.get()).bind_key(role);
         let sql = sql.bind(WAITING_FOR_ROLE).bind(now).bind(attempts);
         Ok(self.execute(sql.bind(error).bind(instance)).await? > 0)
     }
@@ -86,8 +82,7 @@ impl Db {
     /// `now` fall due now; grants that lapsed meanwhile are settled without a call.
     pub async fn resume_role(
         &self,
-        guild: &GuildId,
-        role: &RoleId,
+        role: GuildRole<'_>,
         now: Timestamp,
     ) -> anyhow::Result<Resumed> {
         let mut tx = self.begin_write().await?;
@@ -96,31 +91,28 @@ impl Db {
              AND paused_reason IS NOT NULL",
         );
         let mut resumed = Resumed {
-            links: tx.execute(resume.bind(guild).bind(role)).await?,
+            links: tx.execute(resume.bind_key(role)).await?,
             ..Resumed::default()
         };
-        for (id, work) in waiting_jobs(&mut tx, guild, role).await? {
+        for (id, work) in waiting_jobs(&mut tx, role).await? {
             let live = match &work {
                 Work::GrantRole { user_id, .. } => {
-                    tx_role_held(&mut tx, (guild, user_id, role), now).await?
+                    let grant = MemberRole::new(role.guild, user_id, role.id);
+                    tx_role_held(&mut tx, grant, now).await?
                 }
                 Work::RemoveRole { .. }
                 | Work::Announce { .. }
                 | Work::TestNotice { .. }
                 | Work::Remind { .. } => true,
             };
-            let sql = if live {
+            let end = if live {
                 resumed.woken += 1;
-                Sql::new("UPDATE jobs SET due_at = $2 WHERE id = $1").bind(id.get())
+                WaitEnd::Due
             } else {
                 resumed.expired += 1;
-                Sql::new(
-                    "UPDATE jobs SET status = 'done', finished_at = $2, \
-                     last_error = 'the grant lapsed while its role was paused' WHERE id = $1",
-                )
-                .bind(id.get())
+                WaitEnd::Lapsed
             };
-            tx.execute(sql.bind(now)).await?;
+            end_wait(&mut tx, id, end, now).await?;
         }
         tx.commit().await?;
         Ok(resumed)
@@ -131,55 +123,35 @@ impl Db {
     /// how many.
     pub async fn drop_waiting_for_role(
         &self,
-        guild: &GuildId,
-        role: &RoleId,
+        role: GuildRole<'_>,
         now: Timestamp,
     ) -> anyhow::Result<u64> {
         let mut tx = self.begin_write().await?;
-        let (paused,): (i64,) = tx.fetch_one(links_pausing(guild, role)).await?;
+        let (paused,): (i64,) = tx.fetch_one(links_pausing(role)).await?;
         let waiting = match paused {
-            0 => waiting_jobs(&mut tx, guild, role).await?,
+            0 => waiting_jobs(&mut tx, role).await?,
             _ => Vec::new(),
         };
         for (id, _) in &waiting {
-            let sql = Sql::new(
-                "UPDATE jobs SET status = 'failed', finished_at = $2, \
-                 last_error = 'the reward role was removed while it was paused' WHERE id = $1",
-            );
-            tx.execute(sql.bind(id.get()).bind(now)).await?;
+            end_wait(&mut tx, *id, WaitEnd::Dropped, now).await?;
         }
         tx.commit().await?;
         Ok(waiting.len() as u64)
     }
 
     /// Whether a live grant (not lapsed at `now`) still holds the member's role.
-    pub async fn role_held(
-        &self,
-        guild: &GuildId,
-        user: &UserId,
-        role: &RoleId,
-        now: Timestamp,
-    ) -> anyhow::Result<bool> {
-        let (held,): (i64,) = self
-            .fetch_one(live_grants((guild, user, role), now))
-            .await?;
+    pub async fn role_held(&self, grant: MemberRole<'_>, now: Timestamp) -> anyhow::Result<bool> {
+        let (held,): (i64,) = self.fetch_one(live_grants(grant, now)).await?;
         Ok(held > 0)
     }
 
     /// How many grants of the member's role are recorded, lapsed or not (for tests).
-    pub async fn recorded_grants(
-        &self,
-        guild: &GuildId,
-        user: &UserId,
-        role: &RoleId,
-    ) -> anyhow::Result<i64> {
+    pub async fn recorded_grants(&self, grant: MemberRole<'_>) -> anyhow::Result<i64> {
         let sql = Sql::new(
             "SELECT COUNT(*) FROM role_grants WHERE guild_id = $1 AND user_id = $2 \
              AND role_id = $3",
         );
-        let (count,): (i64,) = self
-            .fetch_one(sql.bind(guild).bind(user).bind(role))
-            .await?;
+        let (count,): (i64,) = self.fetch_one(bind_grant(sql, grant)).await?;
         Ok(count)
     }
 
@@ -187,69 +159,98 @@ impl Db {
     /// removed (or there was nothing left to remove), so a failed removal is tried again.
     pub async fn forget_lapsed_grants(
         &self,
-        guild: &GuildId,
-        user: &UserId,
-        role: &RoleId,
+        grant: MemberRole<'_>,
         now: Timestamp,
     ) -> anyhow::Result<()> {
         let sql = Sql::new(
             "DELETE FROM role_grants WHERE guild_id = $1 AND user_id = $2 AND role_id = $3 \
              AND expires_at IS NOT NULL AND expires_at <= $4",
         );
-        self.execute(sql.bind(guild).bind(user).bind(role).bind(now))
-            .await?;
+        self.execute(bind_grant(sql, grant).bind(now)).await?;
         Ok(())
     }
 }
 
 /// The queued grants and removals of `role` in the guild that wait for it.
-async fn waiting_jobs(
-    tx: &mut WriteTx,
-    guild: &GuildId,
-    role: &RoleId,
-) -> anyhow::Result<Vec<(JobId, Work)>> {
+async fn waiting_jobs(tx: &mut WriteTx, role: GuildRole<'_>) -> anyhow::Result<Vec<(JobId, Work)>> {
     let sql = Sql::new(
         "SELECT id, payload FROM jobs WHERE guild_id = $1 AND status = 'queued' \
          AND due_at = $2 AND kind IN ('grant_role', 'remove_role') ORDER BY id",
     );
-    let rows: Vec<(JobId, String)> = tx.fetch_all(sql.bind(guild).bind(WAITING_FOR_ROLE)).await?;
+    let rows: Vec<(JobId, String)> = tx
+        .fetch_all(sql.bind(role.guild).bind(WAITING_FOR_ROLE))
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|(id, payload)| Some((id, serde_json::from_str(&payload).ok()?)))
         .filter(|(_, work)| match work {
-            Work::GrantRole { role_id, .. } | Work::RemoveRole { role_id, .. } => role_id == role,
+            Work::GrantRole { role_id, .. } | Work::RemoveRole { role_id, .. } => {
+                role_id == role.id
+            }
             Work::Announce { .. } | Work::TestNotice { .. } | Work::Remind { .. } => false,
         })
         .collect())
 }
 
+/// How a job that waited for its role stops waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WaitEnd {
+    /// Due now: the role was resumed.
+    Due,
+    /// Done without a call: its grant lapsed while the role was paused.
+    Lapsed,
+    /// Failed: the reward role was removed while it was paused.
+    Dropped,
+}
+
+impl WaitEnd {
+    /// The statement that ends the wait of job $1 at $2.
+    fn statement(self) -> &'static str {
+        match self {
+            WaitEnd::Due => "UPDATE jobs SET due_at = $2 WHERE id = $1",
+            WaitEnd::Lapsed => {
+                "UPDATE jobs SET status = 'done', finished_at = $2, \
+                 last_error = 'the grant lapsed while its role was paused' WHERE id = $1"
+            }
+            WaitEnd::Dropped => {
+                "UPDATE jobs SET status = 'failed', finished_at = $2, \
+                 last_error = 'the reward role was removed while it was paused' WHERE id = $1"
+            }
+        }
+    }
+}
+
+async fn end_wait(tx: &mut WriteTx, id: JobId, end: WaitEnd, now: Timestamp) -> anyhow::Result<()> {
+    tx.execute(Sql::new(end.statement()).bind(id.get()).bind(now))
+        .await?;
+    Ok(())
+}
+
 /// [`Db::role_held`] inside a transaction.
-async fn tx_role_held<'a>(
+async fn tx_role_held(
     tx: &mut WriteTx,
-    member_role: (&'a GuildId, &'a UserId, &'a RoleId),
+    grant: MemberRole<'_>,
     now: Timestamp,
 ) -> anyhow::Result<bool> {
-    let (held,): (i64,) = tx.fetch_one(live_grants(member_role, now)).await?;
+    let (held,): (i64,) = tx.fetch_one(live_grants(grant, now)).await?;
     Ok(held > 0)
 }
 
 /// Counts the links of the guild that pause `role`.
-fn links_pausing<'a>(guild: &'a GuildId, role: &'a RoleId) -> Sql<'a> {
+fn links_pausing(role: GuildRole<'_>) -> Sql<'_> {
     let sql = Sql::new(
         "SELECT COUNT(*) FROM reward_roles WHERE guild_id = $1 AND role_id = $2 \
          AND paused_reason IS NOT NULL",
     );
-    sql.bind(guild).bind(role)
+    sql.bind_key(role)
 }
 
 /// Counts the member's grants of the role that are live at `now`.
-fn live_grants<'a>(
-    (guild, user, role): (&'a GuildId, &'a UserId, &'a RoleId),
-    now: Timestamp,
-) -> Sql<'a> {
-    Sql::new(LIVE_GRANTS)
-        .bind(guild)
-        .bind(user)
-        .bind(role)
-        .bind(now)
+fn live_grants(grant: MemberRole<'_>, now: Timestamp) -> Sql<'_> {
+    bind_grant(Sql::new(LIVE_GRANTS), grant).bind(now)
+}
+
+/// Binds a grant's guild, user and role as $1, $2 and $3.
+fn bind_grant<'a>(sql: Sql<'a>, grant: MemberRole<'a>) -> Sql<'a> {
+    sql.bind(grant.guild).bind(grant.user).bind(grant.role)
 }

@@ -14,6 +14,7 @@ use sqlx::{
 use super::Db;
 use super::bind::Arg;
 use super::pool::BeginWrite;
+use crate::domain::keys::InGuild;
 
 /// A statement and its arguments, not yet run.
 pub(super) struct Sql<'a> {
@@ -54,6 +55,14 @@ impl<'a> Sql<'a> {
     pub fn bind(mut self, arg: impl Into<Arg<'a>>) -> Self {
         self.args.push(arg.into());
         self
+    }
+
+    /// Binds a guild and the id it names (see [`InGuild`]): the next two parameters.
+    pub fn bind_key<T>(self, key: InGuild<'a, T>) -> Self
+    where
+        &'a T: Into<Arg<'a>>,
+    {
+        self.bind(key.guild).bind(key.id)
     }
 
     /// Binds the next parameter (in a loop).

@@ -5,8 +5,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use super::Db;
+use super::links::insert_link;
 use super::sql::Sql;
 use crate::domain::ids::{ConnectionId, GuildId, UserId};
+use crate::domain::keys::LinkRef;
 use crate::domain::time::Timestamp;
 
 /// A connection made with `/topgg webhook`, as its guild sees it. The secret is not read.
@@ -111,14 +113,8 @@ impl Db {
         .bind(new.owner_name)
         .bind(now)
         .bind(new.guild_id);
-        let link = Sql::new(
-            "INSERT INTO links (guild_id, connection_id, linked_by, linked_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(new.guild_id)
-        .bind(&new.connection_id)
-        .bind(new.owner_id)
-        .bind(now);
+        let link = LinkRef::new(new.guild_id, &new.connection_id);
+        let link = insert_link(link, new.owner_id, now);
         let mut tx = self.begin_write().await?;
         tx.execute(insert).await?;
         tx.execute(link).await?;

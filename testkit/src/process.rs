@@ -237,6 +237,7 @@ impl BotProcess {
     /// at `database_url` (as `/topgg channel` would).
     pub async fn connect_announcing(&self, database_url: &str, connection: &str, secret: &str) {
         use topgg_bot::domain::ids::{ChannelId, ConnectionId, GuildId};
+        use topgg_bot::domain::keys::LinkRef;
 
         use crate::standin::{GUILD_ID, POST_CHANNEL_ID};
         let project = crate::server_project(&GUILD_ID.to_string());
@@ -250,7 +251,7 @@ impl BotProcess {
         let db = topgg_bot::storage::Db::connect(database_url).await.unwrap();
         let (guild, channel) = (GuildId::from(GUILD_ID), ChannelId::from(POST_CHANNEL_ID));
         let connection = ConnectionId::parse(connection).unwrap();
-        let set = db.set_channel(&guild, &connection, Some(&channel));
+        let set = db.set_channel(LinkRef::new(&guild, &connection), Some(&channel));
         assert!(
             set.await.unwrap(),
             "the connection is not linked to the guild"

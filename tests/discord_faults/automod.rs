@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::{Bot, WAIT};
+use topgg_bot::domain::keys::GuildChannel;
 use topgg_testkit::standin::*;
 
 const FIRST_VOTER: u64 = 1_700_000_000_000_000_200;
@@ -88,7 +89,10 @@ async fn an_announcement_automod_refuses_even_without_mentions_pauses_the_link_a
     let paused = bot
         .app
         .db
-        .is_channel_paused(&guild.parse().unwrap(), &channel.parse().unwrap())
+        .is_channel_paused(GuildChannel::new(
+            &guild.parse().unwrap(),
+            &channel.parse().unwrap(),
+        ))
         .await
         .unwrap();
     assert!(paused, "the link pauses as for a lost channel");

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::{Bot, WAIT};
+use topgg_bot::domain::keys::GuildChannel;
 use topgg_testkit::standin::*;
 
 const FIRST_VOTER: u64 = 1_700_000_000_000_000_100;
@@ -33,8 +34,7 @@ async fn a_digest_for_a_channel_paused_after_its_votes_were_queued_makes_no_call
         .app
         .db
         .pause_channel(
-            &guild.parse().unwrap(),
-            &channel.parse().unwrap(),
+            GuildChannel::new(&guild.parse().unwrap(), &channel.parse().unwrap()),
             Some("test"),
         )
         .await

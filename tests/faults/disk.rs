@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::time::ManualClock;
 use topgg_bot::storage::JobStatus;
 
@@ -123,8 +124,10 @@ async fn on_a_full_disk_no_unstored_vote_gets_204_and_storage_recovers_once_spac
         let channel = POST_CHANNEL_ID.to_string();
         app.db
             .set_channel(
-                &(GUILD_ID.to_string()).parse().unwrap(),
-                &CONNECTION.parse().unwrap(),
+                LinkRef::new(
+                    &(GUILD_ID.to_string()).parse().unwrap(),
+                    &CONNECTION.parse().unwrap(),
+                ),
                 Some(&channel.parse().unwrap()),
             )
             .await

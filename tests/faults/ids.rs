@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use topgg_bot::domain::ids::{ConnectionId, GuildId, UserId};
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
 use topgg_bot::domain::time::Timestamp;
 use topgg_bot::samples::sample_vote;
@@ -32,13 +33,17 @@ async fn linked_app(project: &Value) -> (DiscordStandIn, TestApp) {
     let (guild, connection) = (GuildId::from(GUILD_ID), connection());
     let owner = UserId::parse(OWNER_ID).unwrap();
     app.db
-        .link(&guild, &connection, &owner, Timestamp::from_millis(0))
+        .link(
+            LinkRef::new(&guild, &connection),
+            &owner,
+            Timestamp::from_millis(0),
+        )
         .await
         .unwrap();
     let channel = topgg_bot::domain::ids::ChannelId::from(POST_CHANNEL_ID);
     assert!(
         app.db
-            .set_channel(&guild, &connection, Some(&channel))
+            .set_channel(LinkRef::new(&guild, &connection), Some(&channel))
             .await
             .unwrap()
     );
@@ -48,7 +53,7 @@ async fn linked_app(project: &Value) -> (DiscordStandIn, TestApp) {
         duration: RewardDuration::Permanent,
     };
     app.db
-        .add_reward_role(&guild, &connection, &role)
+        .add_reward_role(LinkRef::new(&guild, &connection), &role)
         .await
         .unwrap();
     (discord, app)
@@ -152,7 +157,7 @@ async fn a_vote_with_a_query_string_and_no_expires_at_is_read_and_announced() {
         let (guild, connection) = (GuildId::from(GUILD_ID), connection());
         assert!(
             app.db
-                .set_template(&guild, &connection, template)
+                .set_template(LinkRef::new(&guild, &connection), template)
                 .await
                 .unwrap()
         );

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::{CONNECTION, SECRET, mentions, vote, voter_id};
+use topgg_bot::domain::keys::LinkRef;
 use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID, RecordedRequest};
 use topgg_testkit::{Backend, TestApp, server_project};
 use topgg_testkit::{aim_rest_at, bounded, queue_drained};
@@ -16,8 +17,10 @@ async fn connect_with_channel(app: &TestApp) {
     assert!(
         app.db
             .set_channel(
-                &(GUILD_ID.to_string()).parse().unwrap(),
-                &CONNECTION.parse().unwrap(),
+                LinkRef::new(
+                    &(GUILD_ID.to_string()).parse().unwrap(),
+                    &CONNECTION.parse().unwrap()
+                ),
                 Some(&channel.parse().unwrap())
             )
             .await

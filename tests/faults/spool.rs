@@ -11,6 +11,7 @@ use topgg_testkit::post_signed;
 
 use crate::proxy::{Proxy, host_port};
 use crate::{CONNECTION, SECRET, mentions, vote, vote_id, voter_id};
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::storage::Db;
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};
@@ -101,8 +102,10 @@ async fn postgres_refusing_connections_under_a_stream_of_votes_loses_none_and_mo
         let channel = POST_CHANNEL_ID.to_string();
         app.db
             .set_channel(
-                &(GUILD_ID.to_string()).parse().unwrap(),
-                &CONNECTION.parse().unwrap(),
+                LinkRef::new(
+                    &(GUILD_ID.to_string()).parse().unwrap(),
+                    &CONNECTION.parse().unwrap(),
+                ),
                 Some(&channel.parse().unwrap()),
             )
             .await

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
+use topgg_bot::domain::keys::{GuildRole, MemberRole};
 use topgg_bot::domain::time::{HOUR, ManualClock};
 use topgg_testkit::eventually;
 
@@ -57,8 +58,9 @@ async fn add_reward_role(bot: &Bot, hours: Option<i64>) {
 
 async fn wait_for_role_paused(bot: &Bot, paused: bool) {
     let (guild, role) = (GUILD_ID.into(), REWARD_ROLE_ID.into());
+    let role = GuildRole::new(&guild, &role);
     let seen = eventually(WAIT, || async {
-        let now = bot.app.db.is_role_paused(&guild, &role).await.unwrap();
+        let now = bot.app.db.is_role_paused(role).await.unwrap();
         (now == paused).then_some(())
     })
     .await;
@@ -126,6 +128,7 @@ async fn a_removal_that_fails_keeps_the_grant_and_is_retried_once_the_bot_is_giv
     bot.connect_and_link().await;
     add_reward_role(&bot, Some(1)).await;
     let (guild, user, role) = (GUILD_ID.into(), PLAIN_USER_ID.into(), REWARD_ROLE_ID.into());
+    let grant = MemberRole::new(&guild, &user, &role);
     let path = format!("/guilds/{GUILD_ID}/members/{PLAIN_USER_ID}/roles/{REWARD_ROLE_ID}");
     let answered = |method: &'static str, status: u16| {
         let path = path.clone();
@@ -152,11 +155,7 @@ async fn a_removal_that_fails_keeps_the_grant_and_is_retried_once_the_bot_is_giv
     clock.advance(HOUR);
     bot.app.settle().await;
     let db = &bot.app.db;
-    assert_eq!(
-        db.recorded_grants(&guild, &user, &role).await.unwrap(),
-        1,
-        "grant kept"
-    );
+    assert_eq!(db.recorded_grants(grant).await.unwrap(), 1, "grant kept");
     assert_eq!(
         bot.discord.requests_matching("DELETE", &path).len(),
         1,
@@ -187,7 +186,7 @@ async fn a_removal_that_fails_keeps_the_grant_and_is_retried_once_the_bot_is_giv
             .contains(&REWARD_ROLE_ID)
     );
     let forgotten = eventually(WAIT, || async {
-        let left = db.recorded_grants(&guild, &user, &role).await.unwrap();
+        let left = db.recorded_grants(grant).await.unwrap();
         (left == 0).then_some(())
     })
     .await;

@@ -1,6 +1,7 @@
 //! `/topgg roles add` refuses roles that hand out power, and roles the caller could not give.
 
 use crate::*;
+use topgg_bot::domain::keys::LinkRef;
 use topgg_testkit::standin::*;
 
 const KICK_ROLE_ID: u64 = 1_500_000_000_000_000_009;
@@ -17,7 +18,10 @@ async fn stored_roles(bot: &Bot) -> usize {
     let guild = GUILD_ID.to_string();
     bot.app
         .db
-        .reward_roles(&guild.parse().unwrap(), &CONNECTION.parse().unwrap())
+        .reward_roles(LinkRef::new(
+            &guild.parse().unwrap(),
+            &CONNECTION.parse().unwrap(),
+        ))
         .await
         .unwrap()
         .len()

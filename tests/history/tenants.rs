@@ -2,6 +2,7 @@
 //! a webhook-mode connection counts in its own history until an API token proves its project.
 
 use topgg_bot::domain::ids::GuildId;
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
 use topgg_bot::domain::time::Clock;
 use topgg_bot::topgg::TopggApi;
@@ -48,7 +49,7 @@ pub async fn a_forged_vote_for_another_guilds_project_changes_nothing_there(h: &
     let conn_a = "conn-a".parse().unwrap();
     let channel = "710000000000000001".parse().unwrap();
     assert!(
-        db.set_channel(&guild_a, &conn_a, Some(&channel))
+        db.set_channel(LinkRef::new(&guild_a, &conn_a), Some(&channel))
             .await
             .unwrap()
     );
@@ -57,7 +58,9 @@ pub async fn a_forged_vote_for_another_guilds_project_changes_nothing_there(h: &
         votes_required: 1,
         duration: RewardDuration::Permanent,
     };
-    db.add_reward_role(&guild_a, &conn_a, &role).await.unwrap();
+    db.add_reward_role(LinkRef::new(&guild_a, &conn_a), &role)
+        .await
+        .unwrap();
     let (status, _) = h
         .vote("conn-a", SECRET_A, "v-real", &project_a(), ANN)
         .await;

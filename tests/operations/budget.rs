@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::rewards::{RewardDuration, RewardRole};
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::standin::{Fault, GUILD_ID, POST_CHANNEL_ID, REWARD_ROLE_ID, member, user};
@@ -71,7 +72,7 @@ async fn reward_role_only(site: &Site) {
     let (guild, connection) = (GUILD_ID.to_string(), CONNECTION.parse().unwrap());
     let guild = guild.parse().unwrap();
     site.db
-        .set_channel(&guild, &connection, None)
+        .set_channel(LinkRef::new(&guild, &connection), None)
         .await
         .unwrap();
     let role = RewardRole {
@@ -80,7 +81,7 @@ async fn reward_role_only(site: &Site) {
         duration: RewardDuration::Permanent,
     };
     site.db
-        .add_reward_role(&guild, &connection, &role)
+        .add_reward_role(LinkRef::new(&guild, &connection), &role)
         .await
         .unwrap();
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Utc};
 use serde_json::{Value, json};
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::time::{Clock, DAY, SystemClock};
 use topgg_bot::storage::Db;
 
@@ -274,8 +275,7 @@ async fn pruning_on_sqlite_removes_old_votes_and_finished_jobs_only() {
         .await;
     app.db
         .set_channel(
-            &guild.parse().unwrap(),
-            &CONNECTION.parse().unwrap(),
+            LinkRef::new(&guild.parse().unwrap(), &CONNECTION.parse().unwrap()),
             Some(&"1".parse().unwrap()),
         )
         .await

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::FromRow;
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::storage::Db;
 
 use topgg_testkit::process::{BotProcess, Settings};
@@ -76,8 +77,7 @@ impl Site {
         let channel = POST_CHANNEL_ID.to_string();
         self.db
             .set_channel(
-                &guild.parse().unwrap(),
-                &CONNECTION.parse().unwrap(),
+                LinkRef::new(&guild.parse().unwrap(), &CONNECTION.parse().unwrap()),
                 Some(&channel.parse().unwrap()),
             )
             .await

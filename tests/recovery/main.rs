@@ -14,6 +14,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde_json::Value;
 use topgg_bot::config::Config;
+use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::time::{SharedClock, SystemClock, Timestamp};
 use topgg_bot::storage::ApiTokenState;
 use topgg_testkit::bot::mentions;
@@ -85,8 +86,10 @@ impl Recovering {
         let channel = POST_CHANNEL_ID.to_string().parse().unwrap();
         app.db
             .set_channel(
-                &GUILD_ID.to_string().parse().unwrap(),
-                &CONNECTION.parse().unwrap(),
+                LinkRef::new(
+                    &GUILD_ID.to_string().parse().unwrap(),
+                    &CONNECTION.parse().unwrap(),
+                ),
                 Some(&channel),
             )
             .await

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::{GUILD, ROLE, Scratch, vote};
+use topgg_bot::domain::keys::GuildRole;
 use topgg_bot::domain::time::Timestamp;
 use topgg_bot::storage::{Job, JobId, JobStatus};
 
@@ -58,7 +59,8 @@ async fn a_late_settle_by_an_instance_whose_lease_lapsed_changes_nothing(s: &Scr
     assert!(!s.db.fail_job("a", done, "late", at(9)).await.unwrap());
     assert!(!s.db.finish_job("a", held, at(9)).await.unwrap());
     assert!(!s.db.retry_job("a", held, at(9), 1, "late").await.unwrap());
-    let role = (&GUILD.parse().unwrap(), &ROLE.parse().unwrap());
+    let (guild, role) = (GUILD.parse().unwrap(), ROLE.parse().unwrap());
+    let role = GuildRole::new(&guild, &role);
     let parked = s.db.wait_for_role("a", held, role, 1, None, at(9));
     assert!(!parked.await.unwrap());
     assert_eq!(s.db.finish_jobs("a", &ids, at(9)).await.unwrap(), 0);

@@ -3,6 +3,7 @@
 
 use super::{GUILD, ROLE, Scratch, vote};
 use topgg_bot::domain::ids::{GuildId, RoleId};
+use topgg_bot::domain::keys::{GuildRole, LinkRef, MemberRole};
 use topgg_bot::domain::time::Timestamp;
 use topgg_bot::domain::work::Work;
 use topgg_bot::storage::{JobStatus, WAITING_FOR_ROLE};
@@ -22,6 +23,7 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
 ) {
     let conn = s.connection("c1").await;
     let (guild, role) = ids();
+    let paused = GuildRole::new(&guild, &role);
     let early = vote("v1", "42");
     let mut late = vote("v2", "43");
     late.expires_at += chrono::Duration::hours(6);
@@ -30,8 +32,8 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
             .await
             .unwrap();
     }
-    assert_eq!(s.db.pause_role(&guild, &role, "refused").await.unwrap(), 1);
-    assert!(s.db.is_role_paused(&guild, &role).await.unwrap());
+    assert_eq!(s.db.pause_role(paused, "refused").await.unwrap(), 1);
+    assert!(s.db.is_role_paused(paused).await.unwrap());
     assert_eq!(s.db.paused_roles(&guild).await.unwrap(), vec![role.clone()]);
     let claimed = s.db.claim_jobs(
         "me",
@@ -50,7 +52,7 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
         s.db.wait_for_role(
             "me",
             job.id,
-            (&guild, &role),
+            paused,
             1,
             Some("waiting"),
             Timestamp::from_millis(0),
@@ -67,9 +69,9 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
     );
 
     let now = Timestamp::from(early.expires_at) + std::time::Duration::from_secs(1);
-    let resumed = s.db.resume_role(&guild, &role, now).await.unwrap();
+    let resumed = s.db.resume_role(paused, now).await.unwrap();
     assert_eq!((resumed.links, resumed.woken, resumed.expired), (1, 1, 1));
-    assert!(!s.db.is_role_paused(&guild, &role).await.unwrap());
+    assert!(!s.db.is_role_paused(paused).await.unwrap());
     let jobs = s.db.all_jobs().await.unwrap();
     let grant_of = |voter: &str| {
         let is_for =
@@ -87,7 +89,7 @@ async fn a_paused_roles_grants_wait_and_resuming_makes_the_live_ones_due_and_set
     );
 
     // Parked after the role was resumed (the worker read it paused just before): due at once.
-    s.db.wait_for_role("me", grants[1].id, (&guild, &role), 1, Some("waiting"), now)
+    s.db.wait_for_role("me", grants[1].id, paused, 1, Some("waiting"), now)
         .await
         .unwrap();
     let again = s.db.all_jobs().await.unwrap();
@@ -105,55 +107,52 @@ async fn a_lapsed_grant_is_forgotten_only_when_its_removal_is_done(s: &Scratch) 
         .await
         .unwrap();
     let user: topgg_bot::domain::ids::UserId = "42".parse().unwrap();
+    let grant = MemberRole::new(&guild, &user, &role);
     let after = Timestamp::from(v.expires_at) + std::time::Duration::from_secs(1);
     assert!(
-        s.db.role_held(&guild, &user, &role, Timestamp::from_millis(0))
+        s.db.role_held(grant, Timestamp::from_millis(0))
             .await
             .unwrap()
     );
-    assert!(!s.db.role_held(&guild, &user, &role, after).await.unwrap());
+    assert!(!s.db.role_held(grant, after).await.unwrap());
     assert_eq!(
-        s.db.recorded_grants(&guild, &user, &role).await.unwrap(),
+        s.db.recorded_grants(grant).await.unwrap(),
         1,
         "asking forgets nothing"
     );
-    s.db.forget_lapsed_grants(&guild, &user, &role, after)
-        .await
-        .unwrap();
-    assert_eq!(s.db.recorded_grants(&guild, &user, &role).await.unwrap(), 0);
+    s.db.forget_lapsed_grants(grant, after).await.unwrap();
+    assert_eq!(s.db.recorded_grants(grant).await.unwrap(), 0);
 }
 
 async fn removing_a_paused_reward_role_fails_the_grants_that_waited_for_it(s: &Scratch) {
     let conn = s.connection("c1").await;
     let (guild, role) = ids();
+    let paused = GuildRole::new(&guild, &role);
     let at = Timestamp::from_millis(0);
     s.db.record_vote(&conn, &vote("v1", "42"), at)
         .await
         .unwrap();
-    s.db.pause_role(&guild, &role, "refused").await.unwrap();
+    s.db.pause_role(paused, "refused").await.unwrap();
     let claimed =
         s.db.claim_jobs("me", at, std::time::Duration::from_secs(60), 10);
     for job in claimed.await.unwrap() {
         if job.kind() == "grant_role" {
             let parked =
-                s.db.wait_for_role("me", job.id, (&guild, &role), 1, Some("waiting"), at);
+                s.db.wait_for_role("me", job.id, paused, 1, Some("waiting"), at);
             parked.await.unwrap();
         }
     }
     assert_eq!(
-        s.db.drop_waiting_for_role(&guild, &role, at).await.unwrap(),
+        s.db.drop_waiting_for_role(paused, at).await.unwrap(),
         0,
         "still paused"
     );
     assert!(
-        s.db.remove_reward_role(&guild, &conn.connection_id, &role)
+        s.db.remove_reward_role(LinkRef::new(&guild, &conn.connection_id), &role)
             .await
             .unwrap()
     );
-    assert_eq!(
-        s.db.drop_waiting_for_role(&guild, &role, at).await.unwrap(),
-        1
-    );
+    assert_eq!(s.db.drop_waiting_for_role(paused, at).await.unwrap(), 1);
     let jobs = s.db.all_jobs().await.unwrap();
     let grant = jobs.iter().find(|j| j.kind() == "grant_role").unwrap();
     assert_eq!(grant.status, JobStatus::Failed);

@@ -4,15 +4,14 @@ use crate::domain::ids::{ConnectionId, UserId};
 use crate::domain::time::SystemClock;
 use crate::domain::work::Work;
 use crate::samples::{sample_integration_create, sample_project, sample_vote};
-use crate::storage::{Db, VoteWriter};
+use crate::storage::{Db, VoteWriter, scratch_sqlite};
 
 const VOTER: &str = "701";
 
-/// A migrated SQLite database in `dir` with connection `c1` (a server project).
-async fn database(dir: &Path) -> (Db, Connection) {
-    let url = format!("sqlite://{}", dir.join("votes.db").display());
-    let db = Db::connect(&url).await.unwrap();
-    db.migrate().await.unwrap();
+/// A migrated SQLite database with connection `c1` (a server project), in a temporary
+/// directory that lives as long as the returned guard.
+async fn database() -> (Db, Connection, tempfile::TempDir) {
+    let (db, dir) = scratch_sqlite().await;
     let project = sample_project("p1", "server", "700000000000000001");
     let Event::IntegrationCreate(create) =
         parsed(sample_integration_create("c1", "whs", &project, "1"))
@@ -23,7 +22,7 @@ async fn database(dir: &Path) -> (Db, Connection) {
         .await
         .unwrap();
     let connection = db.connection(&c1()).await.unwrap().unwrap();
-    (db, connection)
+    (db, connection, dir)
 }
 
 fn c1() -> ConnectionId {
@@ -65,8 +64,7 @@ fn vote_connection(db: &Db) -> &SqliteVotes {
 /// a connection that syncs every commit (a vote is answered only once it is on disk).
 #[tokio::test]
 async fn the_webhook_writer_queues_an_opted_in_voters_reminder_on_a_fully_synced_connection() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, connection) = database(dir.path()).await;
+    let (db, connection, _dir) = database().await;
     let voter = UserId::parse(VOTER).unwrap();
     db.remind_on(&c1(), &voter, Timestamp::from_millis(0))
         .await
@@ -108,8 +106,7 @@ async fn the_webhook_writer_queues_an_opted_in_voters_reminder_on_a_fully_synced
 /// connections and the vote connection each keep 512 KiB.
 #[tokio::test]
 async fn every_sqlite_connection_keeps_a_page_cache_of_512_kib() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, connection) = database(dir.path()).await;
+    let (db, connection, _dir) = database().await;
     let writer = VoteWriter::start(db.clone(), SystemClock::shared());
 
     writer
@@ -133,8 +130,7 @@ async fn every_sqlite_connection_keeps_a_page_cache_of_512_kib() {
 /// rollback failed) must not fail every later batch: the next one gets a fresh connection.
 #[tokio::test]
 async fn a_connection_left_inside_a_transaction_is_replaced_for_the_next_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, connection) = database(dir.path()).await;
+    let (db, connection, _dir) = database().await;
     let (first, second) = (vote("v1", "701"), vote("v2", "702"));
     let write = |vote| VoteWrite {
         connection: &connection,
