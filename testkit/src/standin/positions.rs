@@ -3,8 +3,10 @@
 //! for and every other role keeps its order around them, so the positions stay one consistent
 //! order, 1, 2, 3, ... above @everyone's 0. Every role whose position changed that way gets a
 //! GUILD_ROLE_UPDATE (the stand-in sends them through [`super::guild_events::between`]).
-//! Discord renumbers the whole list on a move: positions left equal or with gaps (roles
-//! created one after another share a position) come out distinct and contiguous.
+//! Discord's docs say no more than that; the stand-in renumbers the whole list on a move, as
+//! Discord was seen to (discord-api-docs issue 1778: roles left sharing a position got
+//! distinct ones, each told by GUILD_ROLE_UPDATE, once a role was moved), so positions
+//! left equal or with gaps come out distinct and contiguous.
 //! <https://discord.com/developers/docs/resources/guild#modify-guild-role-positions>,
 //! <https://github.com/discord/discord-api-docs/issues/1778>
 
