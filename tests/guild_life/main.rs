@@ -2,7 +2,7 @@
 //! Discord stand-in: names instead of ids, embed announcements with the voter's avatar and a
 //! Vote button, Top.gg's weights and query, game projects, the bot removed and re-added,
 //! deleted channels and roles, channel types and changes told by gateway events, voters who
-//! are not members, and reward-role safety.
+//! are not members, reward-role safety, and roles granted or moved by others in Discord.
 
 mod channels;
 mod harness;
@@ -10,6 +10,7 @@ mod life;
 mod many_guilds;
 mod names;
 mod protocol;
+mod role_moves;
 mod role_pause;
 mod safety;
 

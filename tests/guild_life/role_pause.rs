@@ -14,17 +14,24 @@ use crate::*;
 use topgg_testkit::standin::*;
 
 /// Waiting grants are taken up by the worker's next look at the queue (at most 5 s).
-const RESUMED_WITHIN: Duration = Duration::from_secs(30);
-/// Above the bot's role (3), the admin's (4) and the moderators' (5).
-const ABOVE_THE_BOT: u16 = 6;
-/// A role an admin may give the bot, above [`ABOVE_THE_BOT`].
-const BOT_BOOST_ROLE_ID: u64 = 1_500_000_000_000_000_009;
+pub const RESUMED_WITHIN: Duration = Duration::from_secs(30);
+/// Second from the top of [`guild_with_voters`]'s seven roles: moved there, the reward role
+/// is above the bot's role, the admin's and the moderators' (each shifted down by one) and
+/// below [`BOT_BOOST_ROLE_ID`].
+pub const ABOVE_THE_BOT: u16 = 5;
+/// A role an admin may give the bot, the highest.
+pub const BOT_BOOST_ROLE_ID: u64 = 1_500_000_000_000_000_009;
+/// The roles whose position changes when the reward role (at 1) moves to [`ABOVE_THE_BOT`]:
+/// every role but @everyone (the Bots role, at 8, comes down to 6); each is told.
+const SHIFTED_UP: usize = 6;
+/// The roles whose position changes when it moves back to 1: all but @everyone and Bots.
+const SHIFTED_BACK: usize = 5;
 
-fn voters() -> Vec<u64> {
+pub fn voters() -> Vec<u64> {
     (0..8).map(|i| 1_800_000_000_000_000_100 + i).collect()
 }
 
-fn guild_with_voters() -> GuildModel {
+pub fn guild_with_voters() -> GuildModel {
     let mut model = GuildModel::default_guild()
         .with_user(user(PROJECT_BOT_ID, PROJECT_BOT_NAME))
         .with_role(role(BOT_BOOST_ROLE_ID, "Bots", 8, 0));
@@ -35,7 +42,7 @@ fn guild_with_voters() -> GuildModel {
 }
 
 /// Member-role calls Discord refused with 403.
-fn refused_role_calls(discord: &DiscordStandIn) -> usize {
+pub fn refused_role_calls(discord: &DiscordStandIn) -> usize {
     let prefix = format!("/guilds/{GUILD_ID}/members/");
     let requests = discord.requests();
     let refused = requests
@@ -44,7 +51,7 @@ fn refused_role_calls(discord: &DiscordStandIn) -> usize {
     refused.filter(|r| r.status == 403).count()
 }
 
-async fn add_reward_role(bot: &Bot, hours: Option<i64>) {
+pub async fn add_reward_role(bot: &Bot, hours: Option<i64>) {
     let mut options = vec![("role", Opt::Role(REWARD_ROLE_ID))];
     options.extend(hours.map(|h| ("hours", Opt::Int(h))));
     let reply = bot
@@ -56,7 +63,7 @@ async fn add_reward_role(bot: &Bot, hours: Option<i64>) {
     );
 }
 
-async fn wait_for_role_paused(bot: &Bot, paused: bool) {
+pub async fn wait_for_role_paused(bot: &Bot, paused: bool) {
     let (guild, role) = (GUILD_ID.into(), REWARD_ROLE_ID.into());
     let role = GuildRole::new(&guild, &role);
     let seen = eventually(WAIT, || async {
@@ -75,7 +82,7 @@ async fn eight_votes_for_a_role_above_the_bot_cost_at_most_two_failed_calls_and_
     add_reward_role(&bot, None).await;
     assert_eq!(
         bot.discord.move_role(REWARD_ROLE_ID, ABOVE_THE_BOT).await,
-        1
+        SHIFTED_UP
     );
 
     for (i, voter) in voters().into_iter().enumerate() {
@@ -97,7 +104,7 @@ async fn eight_votes_for_a_role_above_the_bot_cost_at_most_two_failed_calls_and_
         "{status}"
     );
 
-    assert_eq!(bot.discord.move_role(REWARD_ROLE_ID, 1).await, 1);
+    assert_eq!(bot.discord.move_role(REWARD_ROLE_ID, 1).await, SHIFTED_BACK);
     let everyone_has_it = bot
         .discord
         .wait_until(RESUMED_WITHIN, |d| {

@@ -2,14 +2,19 @@
 //! dispatches between the model before and after (GUILD_UPDATE, GUILD_ROLE_CREATE / UPDATE /
 //! DELETE, CHANNEL_CREATE / UPDATE / DELETE, GUILD_MEMBER_ADD / UPDATE / REMOVE), each sent to
 //! the sessions whose intents ask for it: GUILDS for the guild, its roles and channels,
-//! GUILD_MEMBERS for members, except that a bot always hears of changes to its own member.
-//! <https://discord.com/developers/docs/events/gateway#list-of-intents>
+//! GUILD_MEMBERS for members, except that GUILD_MEMBER_UPDATE "is sent for current-user
+//! updates regardless of whether the GUILD_MEMBERS intent is set" (the bot's own member
+//! joining or leaving is not: GUILD_CREATE and GUILD_DELETE tell the bot of those).
+//! <https://discord.com/developers/docs/events/gateway#list-of-intents>,
+//! <https://discord.com/developers/docs/events/gateway#caveats>
 
 use serde_json::{Value, json};
 
 use super::DiscordStandIn;
 use super::fixtures::{GuildModel, MemberSpec};
 use super::json;
+use super::positions;
+use super::state::Inner;
 
 pub const INTENT_GUILDS: u64 = 1;
 pub const INTENT_GUILD_MEMBERS: u64 = 1 << 1;
@@ -95,7 +100,7 @@ fn channel_events(before: &GuildModel, after: &GuildModel) -> Vec<GuildEvent> {
 
 fn member_events(before: &GuildModel, after: &GuildModel, joined_at: &str) -> Vec<GuildEvent> {
     let guild_id = json!(after.id.to_string());
-    let intent = |user_id: u64| (user_id != after.bot.id).then_some(INTENT_GUILD_MEMBERS);
+    let members = Some(INTENT_GUILD_MEMBERS);
     let mut events = Vec::new();
     let shown = |m: &MemberSpec| json::member(m, joined_at, true);
     for member in &after.members {
@@ -106,7 +111,8 @@ fn member_events(before: &GuildModel, after: &GuildModel, joined_at: &str) -> Ve
             Some(_) => continue,
         };
         d["guild_id"] = guild_id.clone();
-        let intent = intent(member.user.id);
+        let own_update = name == "GUILD_MEMBER_UPDATE" && member.user.id == after.bot.id;
+        let intent = if own_update { None } else { members };
         events.push(GuildEvent { name, d, intent });
     }
     let gone = before
@@ -115,36 +121,49 @@ fn member_events(before: &GuildModel, after: &GuildModel, joined_at: &str) -> Ve
         .filter(|m| after.member(m.user.id).is_none());
     for member in gone {
         let d = json!({ "guild_id": guild_id, "user": json::user(&member.user) });
-        let intent = intent(member.user.id);
         events.push(GuildEvent {
             name: "GUILD_MEMBER_REMOVE",
             d,
-            intent,
+            intent: members,
         });
     }
     events
+}
+
+impl Inner {
+    /// Sends every live session the dispatches for the change from `before` to the model
+    /// now, each to the sessions whose intents ask for it (none while the bot is out of the
+    /// guild); returns how many went out.
+    pub fn dispatch_since(&self, before: &GuildModel) -> usize {
+        if self.removed_from_guild {
+            return 0;
+        }
+        let events = between(before, &self.model, &self.joined_at);
+        let mut sent = 0;
+        for event in &events {
+            let live = self.sessions.iter().filter(|s| event.reaches(s.intents));
+            sent += live.filter(|s| s.dispatch(event.name, &event.d)).count();
+        }
+        sent
+    }
 }
 
 impl DiscordStandIn {
     /// Changes the guild and sends every live session the dispatches Discord would send for
     /// the change (see [`between`]; none while the bot is out of the guild). Returns how many
     /// dispatches went out. A session that starts later gets the changed guild in its
-    /// GUILD_CREATE.
+    /// GUILD_CREATE. A role whose position `change` sets is moved as Discord moves roles:
+    /// the others shift around it ([`positions::reorder`]) and each one shifted is told too.
     pub fn update_guild(&self, change: impl FnOnce(&mut GuildModel)) -> usize {
         let sent = {
             let mut inner = self.state.lock();
             let before = inner.model.clone();
             change(&mut inner.model);
-            if inner.removed_from_guild {
-                return 0;
+            let moves = positions::moves_between(&before, &inner.model);
+            if !moves.is_empty() {
+                positions::reorder(&mut inner.model, &moves);
             }
-            let events = between(&before, &inner.model, &inner.joined_at);
-            let mut sent = 0;
-            for event in &events {
-                let live = inner.sessions.iter().filter(|s| event.reaches(s.intents));
-                sent += live.filter(|s| s.dispatch(event.name, &event.d)).count();
-            }
-            sent
+            inner.dispatch_since(&before)
         };
         self.state.notify();
         sent

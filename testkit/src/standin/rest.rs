@@ -13,6 +13,7 @@ use super::dms;
 use super::faults::{Fault, take_delay, take_fault, unavailable};
 use super::json;
 use super::limits::counts_globally;
+use super::role_routes;
 use super::state::{Inner, RecordedRequest, State};
 use super::writes;
 
@@ -242,7 +243,12 @@ fn route(inner: &mut Inner, method: &str, path: &str, body: &Value, now: Instant
         ("GET", ["guilds", g, rest @ ..]) => guild_get(inner, id(g), rest),
         ("GET", ["channels", c]) => channel_get(inner, id(c)),
         ("PUT" | "DELETE", ["guilds", g, "members", u, "roles", r]) => {
-            writes::member_role(inner, method, (id(g), id(u), id(r)))
+            let bot = inner.model.bot.id;
+            role_routes::member_role(inner, bot, method, (id(g), id(u), id(r)))
+        }
+        ("PATCH", ["guilds", g, "roles"]) => {
+            let bot = inner.model.bot.id;
+            role_routes::role_positions(inner, bot, id(g), body)
         }
         ("POST", ["users", "@me", "channels"]) => dms::open(inner, body, now),
         ("POST", ["channels", c, "messages"]) if dm_recipient(inner, c).is_some() => {

@@ -1,4 +1,5 @@
-//! REST routes that change state: messages, member roles, commands, interaction replies.
+//! REST routes that change state: messages, commands, interaction replies (roles:
+//! [`super::role_routes`]).
 
 use std::time::{Duration, Instant};
 
@@ -22,40 +23,6 @@ const LOADING: u64 = 1 << 7;
 
 fn unknown_interaction() -> Resp {
     Resp::error(404, 10062, "Unknown interaction")
-}
-
-/// `PUT` / `DELETE /guilds/{g}/members/{u}/roles/{r}` with Discord's checks: unknown guild,
-/// member, role (10004, 10007, 10011), then Manage Roles and the role hierarchy (50013).
-pub fn member_role(
-    inner: &mut Inner,
-    method: &str,
-    ids: (Option<u64>, Option<u64>, Option<u64>),
-) -> Resp {
-    let model = &inner.model;
-    let (guild, user, role) = ids;
-    if guild != Some(model.id) {
-        return Resp::error(404, 10004, "Unknown Guild");
-    }
-    let Some(user) = user.filter(|u| model.member(*u).is_some()) else {
-        return Resp::error(404, 10007, "Unknown Member");
-    };
-    let Some(role) = role.and_then(|r| model.role(r)) else {
-        return Resp::error(404, 10011, "Unknown Role");
-    };
-    let bot = model.bot.id;
-    let can_manage =
-        model.member_permissions(bot) & (perms::MANAGE_ROLES | perms::ADMINISTRATOR) != 0;
-    if !can_manage || role.position >= model.highest_role_position(bot) {
-        return Resp::error(403, 50013, "Missing Permissions");
-    }
-    let role_id = role.id;
-    if let Some(member) = inner.model.member_mut(user) {
-        member.roles.retain(|r| *r != role_id);
-        if method == "PUT" {
-            member.roles.push(role_id);
-        }
-    }
-    Resp::no_content()
 }
 
 /// `POST /channels/{c}/messages`: 10003, the channel's bucket when a test set one (429 past

@@ -100,3 +100,14 @@ fn member_events_need_guild_members_except_for_the_bots_own_member() {
     assert!(channel_update.reaches(INTENT_GUILDS));
     assert!(!channel_update.reaches(INTENT_GUILD_MEMBERS));
 }
+
+#[test]
+fn the_bots_own_member_leaving_is_not_told_without_guild_members() {
+    let before = GuildModel::default_guild();
+    let mut after = before.clone();
+    after.members.retain(|m| m.user.id != BOT_USER_ID);
+    let removed = &between(&before, &after, JOINED)[0];
+    assert_eq!(removed.name, "GUILD_MEMBER_REMOVE");
+    assert!(!removed.reaches(INTENT_GUILDS));
+    assert!(removed.reaches(INTENT_GUILD_MEMBERS));
+}
