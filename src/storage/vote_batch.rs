@@ -1,20 +1,15 @@
-//! Postgres's vote batches: a few statements per batch (not per vote), so with group commit
+//! Postgres's vote batches: two statements per batch (not per vote), so with group commit
 //! the cost of a webhook is mostly its share of them. Their text is fixed (see `vote_sql`):
 //! the rows go as JSON arrays, built in `vote_rows`. The planning between the read and the
 //! write is the one SQLite's batches (`vote_thread`) use: `votes::plan_batch`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 
-use sqlx::FromRow;
-
-use super::links::{LINK_SETTINGS, LinkRoleRow, group_link_rows};
+use super::links::{LinkRoleRow, group_link_rows};
 use super::sql::{Sql, WriteTx};
 use super::vote_plan::{VoteOutcome, VoteWrite, VoterRow, first_sightings, key_order, outcomes};
-use super::vote_rows::{BatchRows, keys_json, votes_json};
-use super::vote_sql::{
-    POSTGRES_ENSURE_TOTALS, POSTGRES_INSERT_VOTES, POSTGRES_LOCK_TOTALS, POSTGRES_WRITE,
-};
+use super::vote_rows::{BatchRows, votes_json};
+use super::vote_sql::{POSTGRES_READ, POSTGRES_WRITE};
 use super::votes::{Effects, plan_batch};
 use crate::domain::ids::ConnectionId;
 use crate::domain::work::LinkSettings;
@@ -26,10 +21,11 @@ pub(super) struct BatchRead {
     pub voters: Vec<VoterRow>,
 }
 
-/// A row of [`LINK_SETTINGS`] and the connection it belongs to.
+/// A row of `links::LINK_SETTINGS` and the connection it belongs to.
 pub(super) type ConnectionLinkRow = (ConnectionId, LinkRoleRow);
 
-/// Records a batch in `tx` (Postgres) and commits it.
+/// Records a batch in `tx` (Postgres) and commits it: `BEGIN`, the read (which inserts the
+/// votes and locks their voters' totals), the write, the reminders if any, `COMMIT`.
 pub(super) async fn record_postgres_batch(
     mut tx: WriteTx,
     writes: &[VoteWrite<'_>],
@@ -37,15 +33,12 @@ pub(super) async fn record_postgres_batch(
 ) -> anyhow::Result<Vec<VoteOutcome>> {
     let order = key_order(writes);
     let votes = votes_json(writes, &order)?;
-    let read = tx.read_batch(writes, &order, &votes).await?;
+    let columns = tx.fetch_one(Sql::new(POSTGRES_READ).bind(votes)).await?;
+    let (read, links) = postgres_batch_read(writes, &order, columns)?;
     if read.new.is_empty() {
         tx.commit().await?;
         return Ok(outcomes(writes.len(), &HashMap::new()));
     }
-    let links = match effects {
-        Effects::All => tx.link_rows(writes, &read.new).await?,
-        Effects::FiguresOnly => Vec::new(),
-    };
     let plan = plan_batch(writes, &read.new, &read.voters, links, effects)?;
     tx.execute(batch_write(&plan.rows)).await?;
     tx.schedule_reminders(&plan.reminders, writes[0].now)
@@ -54,52 +47,19 @@ pub(super) async fn record_postgres_batch(
     Ok(outcomes(writes.len(), &plan.stored))
 }
 
-impl WriteTx {
-    /// Postgres: inserts the votes (which tells which are new) and locks their voters'
-    /// totals rows, in key order (concurrent batches cannot deadlock on them).
-    async fn read_batch(
-        &mut self,
-        writes: &[VoteWrite<'_>],
-        order: &[usize],
-        votes: &str,
-    ) -> anyhow::Result<BatchRead> {
-        let rows: Vec<(String,)> = self
-            .fetch_all(Sql::new(POSTGRES_INSERT_VOTES).bind(votes))
-            .await?;
-        let inserted = rows.into_iter().map(|(id,)| id).collect();
-        let new = first_sightings(writes, order, &inserted);
-        if new.is_empty() {
-            return Ok(BatchRead {
-                new,
-                voters: Vec::new(),
-            });
-        }
-        let keys = keys_json(writes, &new)?;
-        self.execute(Sql::new(POSTGRES_ENSURE_TOTALS).bind(keys.as_str()))
-            .await?;
-        let voters = self
-            .fetch_all(Sql::new(POSTGRES_LOCK_TOTALS).bind(keys))
-            .await?;
-        Ok(BatchRead { new, voters })
-    }
-
-    /// Postgres: the link rows of the connections among the stored writes, in one statement.
-    async fn link_rows(
-        &mut self,
-        writes: &[VoteWrite<'_>],
-        stored: &[usize],
-    ) -> anyhow::Result<Vec<ConnectionLinkRow>> {
-        let ids: HashSet<&ConnectionId> = stored
-            .iter()
-            .map(|&i| &writes[i].connection.connection_id)
-            .collect();
-        let sql = Sql::new(POSTGRES_LINKS.as_str()).bind(serde_json::to_string(&ids)?);
-        let rows: Vec<BatchLinkRow> = self.fetch_all(sql).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.batch_connection, r.row))
-            .collect())
-    }
+/// The batch read ([`POSTGRES_READ`]'s three columns): which writes are new, their voters'
+/// figures (locked), and the link rows of the batch's connections.
+fn postgres_batch_read(
+    writes: &[VoteWrite<'_>],
+    order: &[usize],
+    (inserted, voters, links): (String, String, String),
+) -> anyhow::Result<(BatchRead, Vec<ConnectionLinkRow>)> {
+    let inserted: HashSet<String> = serde_json::from_str(&inserted)?;
+    let read = BatchRead {
+        new: first_sightings(writes, order, &inserted),
+        voters: serde_json::from_str(&voters)?,
+    };
+    Ok((read, serde_json::from_str(&links)?))
 }
 
 /// The statement that writes the rest of a Postgres batch.
@@ -136,35 +96,3 @@ pub(super) fn links_by_connection<'a>(
     }
     links
 }
-
-/// A row of [`LINK_SETTINGS`] with the connection it belongs to.
-#[derive(FromRow)]
-struct BatchLinkRow {
-    batch_connection: ConnectionId,
-    #[sqlx(flatten)]
-    row: LinkRoleRow,
-}
-
-/// [`LINK_SETTINGS`] for the connections of a JSON array, ordered by connection.
-fn links_of_connections(ids: &str) -> String {
-    let from = [
-        (
-            "SELECT l.guild_id",
-            "SELECT l.connection_id AS batch_connection, l.guild_id",
-        ),
-        ("l.connection_id = $1", ids),
-        (
-            "ORDER BY l.guild_id",
-            "ORDER BY l.connection_id, l.guild_id",
-        ),
-    ];
-    from.iter()
-        .fold(LINK_SETTINGS.to_string(), |text, (was, is)| {
-            assert!(text.contains(was), "LINK_SETTINGS no longer holds {was:?}");
-            text.replace(was, is)
-        })
-}
-
-static POSTGRES_LINKS: LazyLock<String> = LazyLock::new(|| {
-    links_of_connections("l.connection_id IN (SELECT jsonb_array_elements_text($1::text::jsonb))")
-});

@@ -17,7 +17,8 @@ pub(super) struct BatchRows {
     pub grants: String,
 }
 
-/// The `votes` rows of the writes (in `order`).
+/// The `votes` rows of the writes (in `order`), each followed by its history key (which
+/// Postgres's batch read uses and the inserts leave out).
 pub(super) fn votes_json(writes: &[VoteWrite<'_>], order: &[usize]) -> serde_json::Result<String> {
     let rows: Vec<_> = order
         .iter()
@@ -34,6 +35,7 @@ pub(super) fn votes_json(writes: &[VoteWrite<'_>], order: &[usize]) -> serde_jso
                 v.cast_at(),
                 v.expiry(),
                 w.now,
+                w.connection.history_key(),
             )
         })
         .collect();
