@@ -34,7 +34,7 @@ pub(super) async fn record_postgres_batch(
     let order = key_order(writes);
     let votes = votes_json(writes, &order)?;
     let columns = tx.fetch_one(Sql::new(POSTGRES_READ).bind(votes)).await?;
-    let (read, links) = postgres_batch_read(writes, &order, columns)?;
+    let (read, links) = decode_batch_read(writes, &order, ReadIds::Inserted, columns)?;
     if read.new.is_empty() {
         tx.commit().await?;
         return Ok(outcomes(writes.len(), &HashMap::new()));
@@ -47,14 +47,33 @@ pub(super) async fn record_postgres_batch(
     Ok(outcomes(writes.len(), &plan.stored))
 }
 
-/// The batch read ([`POSTGRES_READ`]'s three columns): which writes are new, their voters'
-/// figures (locked), and the link rows of the batch's connections.
-fn postgres_batch_read(
+/// What the first column of a batch read lists.
+pub(super) enum ReadIds {
+    /// The vote ids the read inserted ([`POSTGRES_READ`]).
+    Inserted,
+    /// The batch's vote ids that were already stored (SQLite's read, which inserts nothing).
+    AlreadyStored,
+}
+
+/// A batch read's three JSON columns, either backend's: which writes are new (from the ids
+/// of the first column, read as `ids` says), their voters' figures (locked on Postgres), and
+/// the link rows of the batch's connections.
+pub(super) fn decode_batch_read(
     writes: &[VoteWrite<'_>],
     order: &[usize],
-    (inserted, voters, links): (String, String, String),
+    ids: ReadIds,
+    (first, voters, links): (String, String, String),
 ) -> anyhow::Result<(BatchRead, Vec<ConnectionLinkRow>)> {
-    let inserted: HashSet<String> = serde_json::from_str(&inserted)?;
+    let listed: HashSet<String> = serde_json::from_str(&first)?;
+    let inserted = match ids {
+        ReadIds::Inserted => listed,
+        ReadIds::AlreadyStored => order
+            .iter()
+            .map(|&i| writes[i].vote.id.as_str())
+            .filter(|id| !listed.contains(*id))
+            .map(str::to_owned)
+            .collect(),
+    };
     let read = BatchRead {
         new: first_sightings(writes, order, &inserted),
         voters: serde_json::from_str(&voters)?,

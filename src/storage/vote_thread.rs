@@ -10,7 +10,7 @@
 //! and one left inside a transaction by a failure is closed and opened again for the next
 //! batch.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -21,8 +21,8 @@ use super::Connection;
 use super::pool::{BUSY_TIMEOUT, SQLITE_PRAGMAS};
 use super::reminders::reminder_statements;
 use super::sql::Sql;
-use super::vote_batch::{BatchRead, ConnectionLinkRow};
-use super::vote_plan::{VoteOutcome, VoteWrite, first_sightings, key_order, outcomes};
+use super::vote_batch::{ReadIds, decode_batch_read};
+use super::vote_plan::{VoteOutcome, VoteWrite, key_order, outcomes};
 use super::vote_rows::{keys_json, votes_json};
 use super::vote_sql::{SQLITE_READ, SQLITE_WRITES};
 use super::votes::{Effects, plan_batch};
@@ -146,7 +146,7 @@ fn record_batch(
     let columns = tx
         .prepare_cached(SQLITE_READ)?
         .query_row([&votes, &keys], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let (read, links) = batch_read(writes, &order, columns)?;
+    let (read, links) = decode_batch_read(writes, &order, ReadIds::AlreadyStored, columns)?;
     if read.new.is_empty() {
         tx.commit()?;
         return Ok(outcomes(writes.len(), &HashMap::new()));
@@ -164,27 +164,6 @@ fn record_batch(
     }
     tx.commit()?;
     Ok(outcomes(writes.len(), &plan.stored))
-}
-
-/// The batch read ([`SQLITE_READ`]'s three columns): which writes are new, their voters'
-/// figures, and the link rows of the batch's connections.
-fn batch_read(
-    writes: &[VoteWrite<'_>],
-    order: &[usize],
-    (stored, voters, links): (String, String, String),
-) -> anyhow::Result<(BatchRead, Vec<ConnectionLinkRow>)> {
-    let stored: HashSet<String> = serde_json::from_str(&stored)?;
-    let inserted = order
-        .iter()
-        .map(|&i| writes[i].vote.id.as_str())
-        .filter(|id| !stored.contains(*id))
-        .map(str::to_owned)
-        .collect();
-    let read = BatchRead {
-        new: first_sightings(writes, order, &inserted),
-        voters: serde_json::from_str(&voters)?,
-    };
-    Ok((read, serde_json::from_str(&links)?))
 }
 
 #[cfg(test)]
