@@ -2,6 +2,7 @@
 //! `/topgg status` (and `/topgg test`, which shares them) say so.
 
 use crate::{Bot, WAIT};
+use topgg_testkit::eventually;
 use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,13 +36,19 @@ async fn status_and_channel_say_when_the_announcement_channel_lacks_embed_links(
 /// The first voter of the tests below; each next one adds 1.
 const VOTER: u64 = 1_700_000_000_000_000_300;
 
-/// Whether `/topgg status` reports a missing Embed Links. Sent after a gateway event, its
-/// answer also means the bot has taken in the events before it.
-async fn status_reports_embed_links(bot: &Bot) -> bool {
-    let reply = bot
-        .command(&["topgg", "status"], vec![], ADMIN_USER_ID)
-        .await;
-    format!("{reply:?}").contains("Embed Links")
+/// Whether `/topgg status` comes to report Embed Links as missing (`missing`) or as not
+/// missing, within [`WAIT`]. serenity handles each gateway event in a task of its own, so a
+/// command sent right after a CHANNEL_UPDATE can be answered before that event is applied
+/// (seen under load): ask again until the answer is the one expected.
+async fn status_says_embed_links_missing(bot: &Bot, missing: bool) -> bool {
+    eventually(WAIT, || async {
+        let reply = bot
+            .command(&["topgg", "status"], vec![], ADMIN_USER_ID)
+            .await;
+        (format!("{reply:?}").contains("Embed Links") == missing).then_some(())
+    })
+    .await
+    .is_some()
 }
 
 fn embeds(message: &serde_json::Value) -> usize {
@@ -54,7 +61,7 @@ async fn votes_are_announced_in_text_style_while_embed_links_is_missing_and_as_e
     let bot = Bot::start().await;
     bot.link_with_channel().await;
     assert_eq!(bot.discord.set_embed_links(POST_CHANNEL_ID, false).await, 1);
-    assert!(status_reports_embed_links(&bot).await);
+    assert!(status_says_embed_links_missing(&bot, true).await);
 
     assert_eq!(bot.vote_by("no-embeds-1", VOTER).await, 204);
     let kept = bot.messages_until(WAIT, |m| m.len() == 1).await;
@@ -68,7 +75,7 @@ async fn votes_are_announced_in_text_style_while_embed_links_is_missing_and_as_e
     assert_eq!(embeds(&kept[0]), 0);
 
     assert_eq!(bot.discord.set_embed_links(POST_CHANNEL_ID, true).await, 1);
-    assert!(!status_reports_embed_links(&bot).await);
+    assert!(status_says_embed_links_missing(&bot, false).await);
     assert_eq!(bot.vote_by("no-embeds-2", VOTER + 1).await, 204);
     let kept = bot.messages_until(WAIT, |m| m.len() == 2).await;
     assert_eq!(
@@ -98,7 +105,7 @@ async fn a_burst_is_digested_in_text_style_while_the_bots_role_lacks_embed_links
     let bot = Bot::start_on(discord).await;
     bot.link_with_channel().await;
     assert!(
-        status_reports_embed_links(&bot).await,
+        status_says_embed_links_missing(&bot, true).await,
         "known from GUILD_CREATE"
     );
 
@@ -122,7 +129,7 @@ async fn a_burst_is_digested_in_text_style_while_the_bots_role_lacks_embed_links
     let with_embeds = perms::MANAGE_ROLES | perms::EMBED_LINKS;
     let told = bot.discord.set_role_permissions(BOT_ROLE_ID, with_embeds);
     assert_eq!(told.await, 1);
-    assert!(!status_reports_embed_links(&bot).await);
+    assert!(status_says_embed_links_missing(&bot, false).await);
     assert_eq!(bot.vote_by("burst-7", VOTER + 7).await, 204);
     let kept = bot.messages_until(WAIT, |m| m.len() == 3).await;
     assert_eq!(embeds(&kept[2]), 1, "{}", kept[2]);
@@ -134,7 +141,7 @@ async fn topgg_test_posts_its_sample_in_text_style_while_embed_links_is_missing(
     let bot = Bot::start().await;
     bot.link_with_channel().await;
     assert_eq!(bot.discord.set_embed_links(POST_CHANNEL_ID, false).await, 1);
-    assert!(status_reports_embed_links(&bot).await);
+    assert!(status_says_embed_links_missing(&bot, true).await);
 
     let reply = bot.command(&["topgg", "test"], vec![], ADMIN_USER_ID).await;
     assert!(format!("{reply:?}").contains("Embed Links"), "{reply:?}");
