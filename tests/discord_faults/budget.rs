@@ -9,7 +9,7 @@ use std::time::Duration;
 use topgg_bot::discord::InvalidBudget;
 use topgg_testkit::standin::*;
 
-use crate::{Bot, WAIT};
+use crate::discord_faults::{Bot, WAIT};
 
 const BUDGET: InvalidBudget = InvalidBudget {
     max: 20,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection as _;
 
-use crate::{Bot, WAIT};
+use crate::discord_faults::{Bot, WAIT};
 use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

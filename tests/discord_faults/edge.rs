@@ -1,7 +1,7 @@
 //! Discord's edge blocking the address: a 429 with Cloudflare's HTML page and no rate-limit
 //! headers pauses every call of the instance, and `/readyz` says why.
 
-use crate::{Bot, WAIT};
+use crate::discord_faults::{Bot, WAIT};
 use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

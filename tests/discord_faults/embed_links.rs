@@ -1,7 +1,7 @@
 //! Embed Links missing in the announcement channel: the checks of `/topgg channel` and
 //! `/topgg status` (and `/topgg test`, which shares them) say so.
 
-use crate::{Bot, WAIT};
+use crate::discord_faults::{Bot, WAIT};
 use topgg_testkit::eventually;
 use topgg_testkit::standin::*;
 

@@ -117,7 +117,7 @@ async fn every_delivery_call_names_the_bot_in_its_user_agent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_rests_a_channel_on_remaining_zero_and_meets_no_429() {
-    let bot = crate::Bot::start().await;
+    let bot = crate::discord_faults::Bot::start().await;
     bot.link_with_channel().await;
     bot.discord
         .limit_channel_messages(5, Duration::from_secs(5));
@@ -127,7 +127,7 @@ async fn the_bot_rests_a_channel_on_remaining_zero_and_meets_no_429() {
     for i in 0..7u64 {
         let voter = 1_700_000_000_000_000_500 + i;
         assert_eq!(bot.vote_by(&format!("rest-{i}"), voter).await, 204);
-        let announced = |m: &[serde_json::Value]| crate::mentions(m, voter) == 1;
+        let announced = |m: &[serde_json::Value]| crate::discord_faults::mentions(m, voter) == 1;
         let within = Duration::from_secs(20);
         bot.messages_until(within, announced).await;
     }

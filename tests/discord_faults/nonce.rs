@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::{Bot, WAIT, mentions};
+use crate::discord_faults::{Bot, WAIT, mentions};
 use topgg_testkit::standin::*;
 
 const FIRST_VOTER: u64 = 1_700_000_000_000_000_000;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::{Bot, WAIT};
+use crate::discord_faults::{Bot, WAIT};
 use topgg_bot::domain::keys::GuildChannel;
 use topgg_testkit::standin::*;
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::Bot;
+use crate::discord_faults::Bot;
 use topgg_testkit::standin::DiscordStandIn;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::Bot;
+use crate::discord_faults::Bot;
 use topgg_testkit::standin::DiscordStandIn;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::{Bot, WAIT};
+use crate::discord_faults::{Bot, WAIT};
 use topgg_testkit::standin::*;
 use topgg_testkit::{eventually, jobs_done};
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::connect;
+use crate::exposed::connect;
 use topgg_testkit::{Backend, TestApp, bounded};
 
 /// Sends `head` and reads the answer's status line.

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use topgg_bot::config::Config;
 
-use crate::{closed_within, sample};
+use crate::exposed::{closed_within, sample};
 use topgg_testkit::standin::GUILD_ID;
 use topgg_testkit::{Backend, TestApp, bounded, server_project};
 

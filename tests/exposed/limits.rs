@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use topgg_bot::config::Config;
 
-use crate::{closed_within, connect, sample, scrape};
+use crate::exposed::{closed_within, connect, sample, scrape};
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::{Backend, TestApp};
 use topgg_testkit::{bounded, eventually};

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use crate::{sample, scrape};
+use crate::exposed::{sample, scrape};
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project, vote};
 use topgg_testkit::{bounded, post_signed};

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use sqlx::{Connection, SqliteConnection};
 use tokio::io::AsyncWriteExt;
 
-use crate::connect;
+use crate::exposed::connect;
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::{Backend, TestApp, server_project, vote};
 use topgg_testkit::{bounded, eventually, post_signed};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use topgg_bot::config::Config;
 
-use crate::{closed_within, connect, sample, scrape, trickle};
+use crate::exposed::{closed_within, connect, sample, scrape, trickle};
 use topgg_testkit::bounded;
 use topgg_testkit::{Backend, TestApp};
 

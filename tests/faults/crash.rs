@@ -9,7 +9,7 @@ use sqlx::Connection as _;
 use topgg_bot::samples::sample_vote;
 use topgg_testkit::post_signed;
 
-use crate::{CONNECTION, SECRET, mentions};
+use crate::faults::{CONNECTION, SECRET, mentions};
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::server_project;
 use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID};

@@ -11,7 +11,7 @@ use topgg_bot::storage::JobStatus;
 
 use sqlx::Connection as _;
 
-use crate::{CONNECTION, SECRET, vote, vote_id};
+use crate::faults::{CONNECTION, SECRET, vote, vote_id};
 use topgg_testkit::bounded;
 use topgg_testkit::standin::{GUILD_ID, POST_CHANNEL_ID};
 use topgg_testkit::{Backend, TestApp, eventually, server_project};

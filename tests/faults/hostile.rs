@@ -6,9 +6,9 @@ use std::time::Duration;
 use chrono::Utc;
 use topgg_bot::domain::signature;
 
-use crate::raw;
-use crate::transport::{abandoned, transport_attacks};
-use crate::{CONNECTION, SECRET, vote};
+use crate::faults::raw;
+use crate::faults::transport::{abandoned, transport_attacks};
+use crate::faults::{CONNECTION, SECRET, vote};
 use topgg_testkit::bounded;
 use topgg_testkit::{Backend, INTEGRATION_SECRET, OWNER_ID, TestApp, integration_create};
 

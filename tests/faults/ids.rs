@@ -14,7 +14,7 @@ use topgg_testkit::app::SETTLE_LIMIT;
 use topgg_testkit::standin::*;
 use topgg_testkit::{Backend, OWNER_ID, TestApp, aim_rest_at, bounded, jobs_done};
 
-use crate::{CONNECTION, SECRET};
+use crate::faults::{CONNECTION, SECRET};
 
 /// A voter id that, pasted into a role path, climbs out of it to another member's role.
 fn crafted_voter() -> String {
@@ -190,7 +190,7 @@ async fn a_vote_with_a_query_string_and_no_expires_at_is_read_and_announced() {
 async fn a_connection_id_not_of_topggs_shape_is_answered_404() {
     bounded(Duration::from_secs(60), async {
         let app = TestApp::start(Backend::Sqlite).await.unwrap();
-        let vote = crate::vote(1);
+        let vote = crate::faults::vote(1);
         let long = "1".repeat(65);
         for id in ["a%20b", "a%2Fb", "%2E%2E", "caf%C3%A9", long.as_str()] {
             assert_eq!(app.webhook(id, SECRET, &vote).await.0, 404, "{id}");

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::{CONNECTION, SECRET, mentions, vote, voter_id};
+use crate::faults::{CONNECTION, SECRET, mentions, vote, voter_id};
 use topgg_bot::domain::keys::LinkRef;
 use topgg_testkit::standin::{DiscordStandIn, GUILD_ID, POST_CHANNEL_ID, RecordedRequest};
 use topgg_testkit::{Backend, TestApp, server_project};

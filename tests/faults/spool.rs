@@ -9,8 +9,8 @@ use sqlx::Connection as _;
 use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_testkit::post_signed;
 
-use crate::proxy::{Proxy, host_port};
-use crate::{CONNECTION, SECRET, mentions, vote, vote_id, voter_id};
+use crate::faults::proxy::{Proxy, host_port};
+use crate::faults::{CONNECTION, SECRET, mentions, vote, vote_id, voter_id};
 use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::storage::Db;
 use topgg_testkit::process::{BotProcess, Settings};

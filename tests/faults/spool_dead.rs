@@ -7,8 +7,8 @@ use topgg_testkit::postgres::postgres_admin_url;
 use topgg_testkit::standin::GUILD_ID;
 use topgg_testkit::{Backend, TestApp, bounded, eventually, server_project};
 
-use crate::proxy::{Proxy, host_port};
-use crate::{CONNECTION, SECRET, vote, vote_id};
+use crate::faults::proxy::{Proxy, host_port};
+use crate::faults::{CONNECTION, SECRET, vote, vote_id};
 
 /// Damages the spool file behind the app's back: vote 2's JSON becomes garbage, and vote 4
 /// names a connection Postgres does not have (a foreign key it refuses).

@@ -1,9 +1,9 @@
 //! Hostile requests at the transport level (HTTP framing, sizes, routes), written as raw
 //! bytes; the webhook-level ones are in `hostile`.
 
-use crate::hostile::{CONFIG_URL, HOOK, signed};
-use crate::raw;
-use crate::{SECRET, vote};
+use crate::faults::hostile::{CONFIG_URL, HOOK, signed};
+use crate::faults::raw;
+use crate::faults::{SECRET, vote};
 use topgg_testkit::INTEGRATION_SECRET;
 
 /// Requests no HTTP client should send, or that break the routes' limits.

@@ -2,7 +2,7 @@
 //! picked for announcements, and a change an admin makes reaches the bot's checks at once
 //! (the stand-in tells it with the gateway event Discord sends).
 
-use crate::*;
+use crate::guild_life::*;
 use topgg_testkit::standin::channel_kind::{ANNOUNCEMENT, CATEGORY, FORUM, VOICE};
 use topgg_testkit::standin::*;
 

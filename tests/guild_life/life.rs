@@ -4,7 +4,7 @@
 use serde_json::json;
 use topgg_bot::storage::JobStatus;
 
-use crate::*;
+use crate::guild_life::*;
 use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

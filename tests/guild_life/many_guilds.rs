@@ -6,7 +6,7 @@ use topgg_testkit::eventually;
 use topgg_testkit::standin::many_guilds::{FIRST_WIDE_GUILD, wide_guild};
 use topgg_testkit::standin::*;
 
-use crate::*;
+use crate::guild_life::*;
 
 const GUILDS: u64 = 400;
 /// Channels 0, 7, ..., 49 of a wide guild deny the bot Embed Links.

@@ -3,7 +3,7 @@
 use serde_json::json;
 use topgg_bot::samples::sample_project;
 
-use crate::*;
+use crate::guild_life::*;
 use topgg_testkit::standin::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

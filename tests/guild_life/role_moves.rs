@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
-use crate::role_pause::*;
-use crate::*;
+use crate::guild_life::role_pause::*;
+use crate::guild_life::*;
 use topgg_testkit::standin::*;
 
 /// Votes `voter` in and waits until the reward role is paused (the bot may not give it).

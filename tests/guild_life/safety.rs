@@ -1,6 +1,6 @@
 //! `/topgg roles add` refuses roles that hand out power, and roles the caller could not give.
 
-use crate::*;
+use crate::guild_life::*;
 use topgg_bot::domain::keys::LinkRef;
 use topgg_testkit::standin::*;
 

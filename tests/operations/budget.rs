@@ -11,7 +11,7 @@ use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::standin::{Fault, GUILD_ID, POST_CHANNEL_ID, REWARD_ROLE_ID, member, user};
 use topgg_testkit::{bounded, eventually};
 
-use crate::{CONNECTION, Site, nonces, voter};
+use crate::operations::{CONNECTION, Site, nonces, voter};
 
 const ROLES: usize = 240;
 

@@ -8,7 +8,7 @@ use topgg_testkit::bounded;
 use topgg_testkit::process::BotProcess;
 use topgg_testkit::standin::POST_CHANNEL_ID;
 
-use crate::{Site, voter};
+use crate::operations::{Site, voter};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_without_the_gateway_posts_in_text_style_where_the_gateway_saw_embed_links_go()

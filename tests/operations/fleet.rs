@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use topgg_bot::domain::time::{Clock, SystemClock};
 use topgg_bot::storage::Db;
 
-use crate::{CONNECTION, Site, nonces, voter};
+use crate::operations::{CONNECTION, Site, nonces, voter};
 use topgg_testkit::process::BotProcess;
 use topgg_testkit::standin::RecordedRequest;
 use topgg_testkit::{bounded, eventually};

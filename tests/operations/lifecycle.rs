@@ -10,7 +10,7 @@ use topgg_bot::domain::keys::LinkRef;
 use topgg_bot::domain::time::{Clock, DAY, SystemClock};
 use topgg_bot::storage::Db;
 
-use crate::{CONNECTION, JobState, SECRET, Site, vote_body};
+use crate::operations::{CONNECTION, JobState, SECRET, Site, vote_body};
 use topgg_testkit::process::{BotProcess, Settings};
 use topgg_testkit::{INTEGRATION_SECRET, OWNER_ID, integration_create, server_project};
 use topgg_testkit::{bounded, eventually, jobs_done, post_signed};

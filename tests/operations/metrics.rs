@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::prometheus::{self, Exposition};
-use crate::{CONNECTION, SECRET, Site};
+use crate::operations::prometheus::{self, Exposition};
+use crate::operations::{CONNECTION, SECRET, Site};
 use topgg_testkit::process::BotProcess;
 use topgg_testkit::{bounded, eventually};
 
@@ -89,7 +89,7 @@ async fn send_mixed_traffic(site: &Site, base: &str) {
         assert_eq!(site.vote(base, &format!("m-{i}"), "1").await.unwrap(), 204);
     }
     let path = format!("/topgg/webhooks/{CONNECTION}");
-    let vote = crate::vote_body("m-x", "1");
+    let vote = crate::operations::vote_body("m-x", "1");
     for _ in 0..3 {
         let status = site.post(base, &path, "whs_wrong", &vote).await.unwrap();
         assert_eq!(status, 401);

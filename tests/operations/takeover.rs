@@ -6,8 +6,8 @@ use std::time::Duration;
 use topgg_testkit::process::BotProcess;
 use topgg_testkit::{bounded, eventually};
 
-use crate::fleet::{Tarpit, wait_for_leases_of};
-use crate::{Site, voter};
+use crate::operations::fleet::{Tarpit, wait_for_leases_of};
+use crate::operations::{Site, voter};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_that_stalled_past_its_lease_leaves_the_job_another_finished_untouched() {

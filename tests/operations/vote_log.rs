@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::{Site, voter};
+use crate::operations::{Site, voter};
 use topgg_testkit::bounded;
 use topgg_testkit::process::BotProcess;
 

@@ -8,8 +8,8 @@ use topgg_testkit::Backend;
 use topgg_testkit::postgres::fresh_postgres_database;
 use topgg_testkit::topgg::API_TOKEN;
 
-use super::proxy::{Proxy, host_port};
 use super::{CONNECTION, Recovering};
+use crate::faults::proxy::{Proxy, host_port};
 
 const HOUR: u64 = 3600;
 const DELIVERED: &str = "1600000000000000011";

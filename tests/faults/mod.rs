@@ -6,7 +6,7 @@ mod disk;
 mod hostile;
 mod ids;
 mod outages;
-mod proxy;
+pub mod proxy;
 mod raw;
 mod spool;
 mod spool_dead;

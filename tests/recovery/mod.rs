@@ -5,8 +5,6 @@
 mod cases;
 mod faults;
 mod limits;
-#[path = "../faults/proxy.rs"]
-mod proxy;
 mod reconnect;
 
 use std::time::Duration;
