@@ -71,6 +71,7 @@ pub async fn run_gateway(
     while !handle.stop.is_cancelled() {
         let started = Instant::now();
         let http = http_client(config, &setup.token, setup.client.clone());
+        let guilds = Arc::new(KnownGuilds::default());
         let data = Data {
             db: setup.db.clone(),
             discord: setup.discord.clone(),
@@ -78,8 +79,8 @@ pub async fn run_gateway(
             connections: setup.connections.clone(),
             public_url: config.http.public_url.clone(),
             recovery: setup.recovery.clone(),
-            guilds: KnownGuilds::default(),
-            guild_writes: GuildWrites::start(setup.db.clone()),
+            guilds: guilds.clone(),
+            guild_writes: GuildWrites::start(setup.db.clone(), guilds),
         };
         let error = match connect_once(config, http, data, &handle, may_reshard).await {
             Ok(SessionEnd::Stopped) => return Ok(()),
@@ -287,7 +288,7 @@ async fn on_event(
     data.guild_writes.send(GuildWrite {
         embed_links: embed_watch::on_event(&data.guilds, bot_id, changed, &data.discord, event),
         change: guild_events::GuildChange::of(event),
-        roles: guild_events::after_role_change(&data.guilds, bot_id, event),
+        roles: guild_events::after_role_change(bot_id, event),
         now: data.clock.now(),
     });
     Ok(())

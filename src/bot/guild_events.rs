@@ -17,7 +17,6 @@ use super::facts::bot_facts;
 use super::guild_model::KnownGuilds;
 use crate::domain::ids::GuildId;
 use crate::domain::time::Timestamp;
-use crate::guild::checks::GuildFacts;
 use crate::guild::role_pause::resume_fixed_roles;
 use crate::storage::Db;
 
@@ -89,14 +88,16 @@ impl GuildChange {
     }
 }
 
-/// A role or the bot's member changed (GUILD_ROLE_UPDATE, GUILD_MEMBER_UPDATE of the bot):
-/// the guild and what the bot can do there now, as [`KnownGuilds`] shows it, for
-/// [`resume_roles`].
-pub fn after_role_change(
-    guilds: &KnownGuilds,
+/// A role or the bot's (`bot_id`) roles changed in a guild: its paused reward roles are to be
+/// checked again ([`resume_roles`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RolesChanged {
+    guild_id: u64,
     bot_id: u64,
-    event: &serenity::FullEvent,
-) -> Option<(GuildId, GuildFacts)> {
+}
+
+/// The guild whose roles GUILD_ROLE_UPDATE, or GUILD_MEMBER_UPDATE of the bot, changed.
+pub fn after_role_change(bot_id: u64, event: &serenity::FullEvent) -> Option<RolesChanged> {
     let guild_id = match event {
         serenity::FullEvent::GuildRoleUpdate { new, .. } => new.guild_id,
         serenity::FullEvent::GuildMemberUpdate { event, .. } if event.user.id.get() == bot_id => {
@@ -104,13 +105,23 @@ pub fn after_role_change(
         }
         _ => return None,
     };
-    let facts = guilds.read(guild_id.get(), |guild| bot_facts(bot_id, guild))?;
-    Some((guild_id.get().into(), facts))
+    Some(RolesChanged {
+        guild_id: guild_id.get(),
+        bot_id,
+    })
 }
 
-/// Resumes the guild's paused reward roles the bot can give, as `facts` show.
-pub async fn resume_roles(db: &Db, (guild_id, facts): (GuildId, GuildFacts), now: Timestamp) {
-    if let Err(e) = resume_fixed_roles(db, &guild_id, &facts, now).await {
+/// Resumes the guild's paused reward roles the bot can give, as `guilds` shows the guild now.
+/// Read when the write is made, not when the event was handled: serenity handles each event
+/// in a task of its own, so the events of one role move (one GUILD_ROLE_UPDATE per shifted
+/// role) can be applied out of order, and what the model showed between two of them (the
+/// moved role not yet above the bot) must not resume a role paused since.
+pub async fn resume_roles(db: &Db, guilds: &KnownGuilds, changed: RolesChanged, now: Timestamp) {
+    let RolesChanged { guild_id, bot_id } = changed;
+    let Some(facts) = guilds.read(guild_id, |guild| bot_facts(bot_id, guild)) else {
+        return;
+    };
+    if let Err(e) = resume_fixed_roles(db, &guild_id.into(), &facts, now).await {
         tracing::warn!(
             error = format!("{e:#}"),
             "cannot resume paused reward roles"

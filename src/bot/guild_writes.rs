@@ -5,13 +5,14 @@
 //! times out, losing a guild's record) nor keeps each whole guild in memory meanwhile: a
 //! write holds only what it needs of its event.
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 
 use super::embed_watch::{self, EmbedLinksUpdate};
-use super::guild_events::{self, GuildChange};
-use crate::domain::ids::GuildId;
+use super::guild_events::{self, GuildChange, RolesChanged};
+use super::guild_model::KnownGuilds;
 use crate::domain::time::Timestamp;
-use crate::guild::checks::GuildFacts;
 use crate::storage::Db;
 
 /// What one event asks of the database.
@@ -19,8 +20,8 @@ use crate::storage::Db;
 pub struct GuildWrite {
     pub embed_links: Option<EmbedLinksUpdate>,
     pub change: Option<GuildChange>,
-    /// A role or the bot's roles changed: the guild and what the bot can do there now.
-    pub roles: Option<(GuildId, GuildFacts)>,
+    /// A role or the bot's roles changed: the guild's paused reward roles are checked again.
+    pub roles: Option<RolesChanged>,
     pub now: Timestamp,
 }
 
@@ -29,7 +30,7 @@ impl GuildWrite {
         self.embed_links.is_none() && self.change.is_none() && self.roles.is_none()
     }
 
-    async fn apply(self, db: &Db) {
+    async fn apply(self, db: &Db, guilds: &KnownGuilds) {
         if let Some(update) = self.embed_links {
             embed_watch::record(db, update).await;
         }
@@ -37,7 +38,7 @@ impl GuildWrite {
             change.record(db, self.now).await;
         }
         if let Some(roles) = self.roles {
-            guild_events::resume_roles(db, roles, self.now).await;
+            guild_events::resume_roles(db, guilds, roles, self.now).await;
         }
     }
 }
@@ -49,12 +50,12 @@ pub struct GuildWrites {
 }
 
 impl GuildWrites {
-    /// Starts the writer.
-    pub fn start(db: Db) -> GuildWrites {
+    /// Starts the writer; paused roles are checked against `guilds` as it is when written.
+    pub fn start(db: Db, guilds: Arc<KnownGuilds>) -> GuildWrites {
         let (queue, mut writes) = mpsc::unbounded_channel::<GuildWrite>();
         tokio::spawn(async move {
             while let Some(write) = writes.recv().await {
-                write.apply(&db).await;
+                write.apply(&db, &guilds).await;
             }
         });
         GuildWrites { queue }

@@ -43,7 +43,7 @@ pub struct Data {
     /// Top.gg's API and the vote path recovery uses (`/topgg api`, "Check my vote").
     pub recovery: crate::topgg::recovery::Recovery,
     /// What the bot knows of each guild of this session (serenity's guild cache is off).
-    pub guilds: guild_model::KnownGuilds,
+    pub guilds: std::sync::Arc<guild_model::KnownGuilds>,
     /// The session's queue of database writes that guild events cause.
     pub guild_writes: guild_writes::GuildWrites,
 }

@@ -10,7 +10,7 @@ use topgg_bot::domain::keys::{GuildRole, MemberRole};
 use topgg_bot::domain::time::{HOUR, ManualClock};
 use topgg_testkit::eventually;
 
-use crate::*;
+use crate::guild_life::*;
 use topgg_testkit::standin::*;
 
 /// Waiting grants are taken up by the worker's next look at the queue (at most 5 s).
@@ -63,6 +63,21 @@ pub async fn add_reward_role(bot: &Bot, hours: Option<i64>) {
     );
 }
 
+/// Waits until the bot has seen the reward role moved above its own (`/topgg status` says it
+/// cannot give it): the stand-in has sent the move's events, the bot handles them in tasks of
+/// their own.
+pub async fn wait_until_the_bot_sees_the_role_above_it(bot: &Bot) {
+    let seen = eventually(WAIT, || async {
+        let status = bot.status().await;
+        status.contains("my highest role is below it").then_some(())
+    })
+    .await;
+    assert!(
+        seen.is_some(),
+        "the bot never saw the role moved above its own"
+    );
+}
+
 pub async fn wait_for_role_paused(bot: &Bot, paused: bool) {
     let (guild, role) = (GUILD_ID.into(), REWARD_ROLE_ID.into());
     let role = GuildRole::new(&guild, &role);
@@ -84,6 +99,7 @@ async fn eight_votes_for_a_role_above_the_bot_cost_at_most_two_failed_calls_and_
         bot.discord.move_role(REWARD_ROLE_ID, ABOVE_THE_BOT).await,
         SHIFTED_UP
     );
+    wait_until_the_bot_sees_the_role_above_it(&bot).await;
 
     for (i, voter) in voters().into_iter().enumerate() {
         let name = format!("voter{voter}");
@@ -151,6 +167,7 @@ async fn a_removal_that_fails_keeps_the_grant_and_is_retried_once_the_bot_is_giv
     );
     bot.app.settle().await;
     bot.discord.move_role(REWARD_ROLE_ID, ABOVE_THE_BOT).await;
+    wait_until_the_bot_sees_the_role_above_it(&bot).await;
     clock.advance(HOUR + Duration::from_secs(1));
     assert!(
         bot.discord
