@@ -164,6 +164,46 @@ fn absent_from_ready(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::time::{Clock as _, SystemClock};
+    use crate::guild::command_tests::{GUILD, paused, scratch, two_paused_roles};
+    use topgg_testkit::standin::parsed::{guild_create, role_moved};
+    use topgg_testkit::standin::{BOT_USER_ID, GuildModel, role};
+
+    /// The stand-in's default guild as guild [`GUILD`], with the reward roles of
+    /// [`two_paused_roles`]: 901 below the bot's role (3), 902 above it.
+    fn guild_with_reward_roles() -> GuildModel {
+        let mut model = GuildModel::default_guild();
+        model.id = GUILD;
+        model.roles[0].id = GUILD; // @everyone's id is the guild's
+        model
+            .roles
+            .extend([role(901, "r", 2, 0), role(902, "r", 7, 0)]);
+        model
+    }
+
+    /// serenity applies each event in a task of its own, so a role move's GUILD_ROLE_UPDATEs
+    /// can reach the model out of order: a check queued between two of them is made on the
+    /// guild as the model shows it when the check runs.
+    #[tokio::test]
+    async fn a_queued_role_check_resumes_by_the_guild_as_it_is_when_the_check_runs() {
+        let s = scratch().await;
+        two_paused_roles(&s).await;
+        let guilds = KnownGuilds::default();
+        guilds.apply(BOT_USER_ID, &guild_create(&guild_with_reward_roles()));
+        let queued = after_role_change(BOT_USER_ID, &role_moved(GUILD, 902, 7)).unwrap();
+        guilds.apply(BOT_USER_ID, &role_moved(GUILD, 901, 8));
+        let now = SystemClock.now();
+
+        resume_roles(&s.db, &guilds, queued, now).await;
+        assert!(
+            paused(&s, 901).await,
+            "moved above the bot before the check ran"
+        );
+        guilds.apply(BOT_USER_ID, &role_moved(GUILD, 901, 2));
+        resume_roles(&s.db, &guilds, queued, now).await;
+        assert!(!paused(&s, 901).await, "below the bot again: resumed");
+        assert!(paused(&s, 902).await, "still above the bot");
+    }
 
     #[test]
     fn a_known_guild_of_this_shard_missing_from_ready_is_absent() {

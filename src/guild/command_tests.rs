@@ -10,17 +10,17 @@ use crate::domain::message::Style;
 use crate::domain::time::{Clock as _, Timestamp};
 use crate::samples::{sample_integration_create, sample_project};
 
-const GUILD: u64 = 700_000_000_000_000_001;
+pub(crate) const GUILD: u64 = 700_000_000_000_000_001;
 const OWNER: u64 = 800_000_000_000_000_001;
 const CHANNEL: u64 = 710_000_000_000_000_001;
 
-struct Scratch {
-    db: Db,
+pub(crate) struct Scratch {
+    pub(crate) db: Db,
     _dir: tempfile::TempDir,
 }
 
 /// A fresh database with a server project connected by [`OWNER`], not linked yet.
-async fn scratch() -> Scratch {
+pub(crate) async fn scratch() -> Scratch {
     let (db, dir) = crate::storage::scratch_sqlite().await;
     let project = sample_project("p1", "game", "123");
     let body = sample_integration_create("c1", "whs", &project, &OWNER.to_string());
@@ -155,7 +155,7 @@ async fn setting_only_the_vote_url_keeps_a_custom_name_and_nothing_restores_both
 }
 
 /// A linked project whose reward roles 901 (below the bot) and 902 (above it) Discord refused.
-async fn two_paused_roles(s: &Scratch) -> checks::GuildFacts {
+pub(crate) async fn two_paused_roles(s: &Scratch) -> checks::GuildFacts {
     let discord = Discord::dry_run(DryRunSink::default());
     link_project(&s.db, &discord, &owner(), None).await.unwrap();
     let guild = GuildId::from(GUILD);
@@ -188,7 +188,7 @@ async fn two_paused_roles(s: &Scratch) -> checks::GuildFacts {
     }
 }
 
-async fn paused(s: &Scratch, role: u64) -> bool {
+pub(crate) async fn paused(s: &Scratch, role: u64) -> bool {
     let guild = GuildId::from(GUILD);
     s.db.is_role_paused(GuildRole::new(&guild, &role.into()))
         .await

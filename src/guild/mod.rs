@@ -6,7 +6,7 @@ mod api_token;
 pub mod checks;
 mod claim;
 #[cfg(test)]
-mod command_tests;
+pub(crate) mod command_tests;
 mod display;
 pub mod names;
 mod reminders;

@@ -4,23 +4,16 @@ use poise::serenity_prelude as serenity;
 use serde_json::{Value, json};
 use serenity::FullEvent as E;
 use topgg_testkit::standin::json;
+use topgg_testkit::standin::parsed::{guild_create, guild_role};
 use topgg_testkit::standin::{
     ADMIN_USER_ID, BOT_ROLE_ID, BOT_USER_ID, DENIED_CHANNEL_ID, GUILD_ID, GuildModel, HIGH_ROLE_ID,
-    Overwrite, POST_CHANNEL_ID, REWARD_ROLE_ID, perms, role, text_channel,
+    Overwrite, POST_CHANNEL_ID, REWARD_ROLE_ID, perms, text_channel,
 };
 
 use super::KnownGuilds;
 
 fn parse<T: serde::de::DeserializeOwned>(value: Value) -> T {
     serde_json::from_value(value).expect("a valid gateway object")
-}
-
-fn guild_create(model: &GuildModel) -> E {
-    let guild = parse(json::guild_create(model, &json::now_timestamp()));
-    E::GuildCreate {
-        guild,
-        is_new: None,
-    }
 }
 
 fn known(model: &GuildModel) -> KnownGuilds {
@@ -33,9 +26,7 @@ fn known(model: &GuildModel) -> KnownGuilds {
 }
 
 fn role_event(id: u64, position: u16, permissions: u64) -> serenity::Role {
-    let mut value = json::role(&role(id, "r", position, permissions));
-    value["guild_id"] = json!(GUILD_ID.to_string());
-    parse(value)
+    guild_role(GUILD_ID, id, position, permissions)
 }
 
 fn channel_event(channel: &topgg_testkit::standin::ChannelSpec) -> serenity::GuildChannel {

@@ -23,6 +23,8 @@ mod limits;
 pub mod many_guilds;
 pub mod moderation;
 pub mod nonces;
+pub mod parsed;
+
 mod opt;
 mod option_values;
 mod positions;
